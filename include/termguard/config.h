@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "termguard/policy.h"
+
+#define TG_CONFIG_ROOT_DEFAULT "/etc/termguard"
+#define TG_PATH_MAX 96 /* keeps RuntimeDirectory/control.socket inside sun_path */
+#define TG_CONFIG_DROPINS_MAX 128
+
+typedef struct {
+        char state_dir[TG_PATH_MAX + 1];
+        char runtime_dir[TG_PATH_MAX + 1];
+        char admin_group[TG_USER_MAX + 1]; /* empty: root only */
+        tg_usb_policy usb;
+        int64_t max_exception_duration; /* seconds */
+} tg_config;
+
+void tg_config_default(tg_config *c);
+
+/* Loads ROOT/termguard.conf, then ROOT/termguard.conf.d/ *.conf in lexical order (later files
+ * override earlier ones). A missing main file means defaults. Returns 0, or a negative errno
+ * with "FILE:LINE: Section.Key: problem" in err. ret is untouched on error. */
+int tg_config_load(const char *root, tg_config *ret, char *err, size_t err_size);
+
+/* "30d", "12h", "45m", "90s" or plain seconds. */
+int tg_parse_duration(const char *s, int64_t *ret);

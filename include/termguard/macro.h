@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Cleanup by attribute, in the style of systemd: no free() ladders. */
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(tg_freep)
+#define _cleanup_close_ _cleanup_(tg_closep)
+#define _cleanup_fclose_ _cleanup_(tg_fclosep)
+#define _unused_ __attribute__((unused))
+
+static inline void tg_freep(void *p) { free(*(void **)p); }
+static inline void tg_closep(int *fd) {
+        if (*fd >= 0) {
+                int saved = errno;
+                close(*fd);
+                errno = saved;
+        }
+}
+static inline void tg_fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+
+#define TAKE_PTR(p)                        \
+        ({                                 \
+                __typeof__(p) _p_ = (p);   \
+                (p) = NULL;                \
+                _p_;                       \
+        })
+#define TAKE_FD(fd)                        \
+        ({                                 \
+                int _fd_ = (fd);           \
+                (fd) = -EBADF;             \
+                _fd_;                      \
+        })
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define STRLEN(s) (sizeof(s) - 1)
+
+/* Returns -EINVAL from a public entry point on a violated precondition. */
+#define assert_return(expr, r)     \
+        do {                       \
+                if (!(expr))       \
+                        return (r); \
+        } while (0)

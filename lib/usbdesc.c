@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Raw USB descriptor parsing. libusb parses descriptors only for devices it has opened
+ * through usbfs; it has no public entry point for a descriptor blob. The daemon must judge
+ * unauthorized, possibly hostile devices from the bytes the kernel already holds in sysfs,
+ * without opening them, so this walks the blob with libusb's descriptor layouts and
+ * constants, bounds-checking every length.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <stdlib.h>
+
+#include <libusb-1.0/libusb.h>
+#include <openssl/evp.h>
+
+#include "termguard/usbdesc.h"
+
+static uint16_t le16(const uint8_t *p) { return (uint16_t) (p[0] | (p[1] << 8)); }
+
+static int sha256_hex(const uint8_t *buf, size_t len, char ret[65]) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int md_len = 0;
+
+        if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32)
+                return -EIO;
+        for (unsigned i = 0; i < md_len; i++) {
+                static const char hex[] = "0123456789abcdef";
+                ret[2 * i] = hex[md[i] >> 4];
+                ret[2 * i + 1] = hex[md[i] & 0xf];
+        }
+        ret[64] = '\0';
+        return 0;
+}
+
+int tg_usb_parse_descriptors(const uint8_t *buf, size_t len, tg_usb_descriptors *ret) {
+        tg_usb_descriptors d = {0};
+        size_t off;
+        int r;
+
+        if (!buf || !ret || len > TG_USB_DESCRIPTORS_MAX)
+                return -EINVAL;
+        if (len < LIBUSB_DT_DEVICE_SIZE || buf[0] < LIBUSB_DT_DEVICE_SIZE ||
+            buf[1] != LIBUSB_DT_DEVICE)
+                return -EBADMSG;
+
+        d.bcd_usb = le16(buf + 2);
+        d.device_class = buf[4];
+        d.device_subclass = buf[5];
+        d.device_protocol = buf[6];
+        d.vid = le16(buf + 8);
+        d.pid = le16(buf + 10);
+        d.bcd_device = le16(buf + 12);
+        d.n_configs = buf[17];
+        if (d.n_configs > TG_USB_MAX_CONFIGS)
+                return -EBADMSG;
+
+        off = buf[0];
+        for (unsigned c = 0; off < len; c++) {
+                const uint8_t *cfg = buf + off;
+                size_t total, p;
+
+                if (c >= TG_USB_MAX_CONFIGS)
+                        return -EBADMSG;
+                if (len - off < LIBUSB_DT_CONFIG_SIZE || cfg[0] < LIBUSB_DT_CONFIG_SIZE ||
+                    cfg[1] != LIBUSB_DT_CONFIG)
+                        return -EBADMSG;
+                total = le16(cfg + 2);
+                /* The kernel stores at most wTotalLength bytes; fewer means a short read. */
+                if (total < cfg[0] || total > len - off)
+                        return -EBADMSG;
+
+                for (p = cfg[0]; p < total;) {
+                        const uint8_t *dsc = cfg + p;
+                        if (total - p < 2 || dsc[0] < 2 || dsc[0] > total - p)
+                                return -EBADMSG;
+                        if (dsc[1] == LIBUSB_DT_INTERFACE) {
+                                tg_usb_interface *i;
+                                if (dsc[0] < LIBUSB_DT_INTERFACE_SIZE)
+                                        return -EBADMSG;
+                                if (d.n_interfaces >= TG_USB_MAX_INTERFACES)
+                                        return -EBADMSG;
+                                i = &d.interfaces[d.n_interfaces++];
+                                i->config_value = cfg[5];
+                                i->number = dsc[2];
+                                i->alt = dsc[3];
+                                i->cls = dsc[5];
+                                i->subclass = dsc[6];
+                                i->protocol = dsc[7];
+                        }
+                        p += dsc[0];
+                }
+                off += total;
+        }
+
+        r = sha256_hex(buf, len, d.hash);
+        if (r < 0)
+                return r;
+        *ret = d;
+        return 0;
+}
+
+tg_iface_kind tg_usb_interface_kind(const tg_usb_interface *i) {
+        if (i->cls == LIBUSB_CLASS_MASS_STORAGE)
+                return TG_IFACE_STORAGE;
+        if (i->cls == LIBUSB_CLASS_IMAGE)
+                return TG_IFACE_STILL_IMAGE;
+        /* Android and most phones expose MTP as a vendor-specific interface ff/ff/00. */
+        if (i->cls == LIBUSB_CLASS_VENDOR_SPEC && i->subclass == 0xff && i->protocol == 0x00)
+                return TG_IFACE_STILL_IMAGE;
+        return TG_IFACE_OTHER;
+}
+
+static const struct {
+        uint8_t cls;
+        const char *name;
+} class_names[] = {
+        {LIBUSB_CLASS_AUDIO, "audio"},
+        {LIBUSB_CLASS_COMM, "comm"},
+        {LIBUSB_CLASS_HID, "hid"},
+        {LIBUSB_CLASS_PHYSICAL, "physical"},
+        {LIBUSB_CLASS_IMAGE, "still-image"},
+        {LIBUSB_CLASS_PRINTER, "printer"},
+        {LIBUSB_CLASS_MASS_STORAGE, "mass-storage"},
+        {LIBUSB_CLASS_HUB, "hub"},
+        {LIBUSB_CLASS_DATA, "cdc-data"},
+        {LIBUSB_CLASS_SMART_CARD, "smartcard"},
+        {LIBUSB_CLASS_CONTENT_SECURITY, "content-security"},
+        {LIBUSB_CLASS_VIDEO, "video"},
+        {LIBUSB_CLASS_PERSONAL_HEALTHCARE, "healthcare"},
+        {0x10, "audio-video"},
+        {0x11, "billboard"},
+        {0x12, "type-c-bridge"},
+        {LIBUSB_CLASS_DIAGNOSTIC_DEVICE, "diagnostic"},
+        {LIBUSB_CLASS_WIRELESS, "wireless"},
+        {LIBUSB_CLASS_MISCELLANEOUS, "misc"},
+        {LIBUSB_CLASS_APPLICATION, "application"},
+        {LIBUSB_CLASS_VENDOR_SPEC, "vendor"},
+};
+
+const char *tg_usb_class_name(uint8_t cls) {
+        for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++)
+                if (class_names[i].cls == cls)
+                        return class_names[i].name;
+        return "unknown";
+}
+
+int tg_usb_class_from_string(const char *s, uint8_t *ret) {
+        char *end;
+        unsigned long v;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (size_t i = 0; i < sizeof(class_names) / sizeof(class_names[0]); i++)
+                if (strcasecmp(class_names[i].name, s) == 0) {
+                        *ret = class_names[i].cls;
+                        return 0;
+                }
+        errno = 0;
+        v = strtoul(s, &end, 16);
+        if (errno || *end || v > 0xff || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+                return -EINVAL;
+        *ret = (uint8_t) v;
+        return 0;
+}
