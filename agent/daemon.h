@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libudev.h>
+#include <systemd/sd-event.h>
+
+#include "termguard/config.h"
+#include "termguard/escape.h"
+#include "termguard/policy.h"
+#include "termguard/register.h"
+#include "termguard/usbdesc.h"
+
+#define TG_DEVICES_MAX 1024
+#define TG_ESCAPED_MAX (TG_DEVICE_STRING_MAX * 4 + 8)
+
+typedef struct tg_device {
+        char syspath[PATH_MAX];
+        char sysname[64];
+        unsigned busnum, devnum;
+        bool descriptors_ok;
+        tg_usb_descriptors desc;
+        char serial[TG_SERIAL_MAX + 1]; /* raw bytes as the device claims them, bounded */
+        char serial_esc[TG_ESCAPED_MAX], manufacturer_esc[TG_ESCAPED_MAX], product_esc[TG_ESCAPED_MAX];
+        tg_decision decision;
+        struct tg_device *next;
+} tg_device;
+
+typedef struct {
+        sd_event *event;
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        sd_event_source *monitor_source, *expiry_source, *control_source;
+        int control_fd;
+        unsigned n_connections;
+
+        char config_root[PATH_MAX];
+        tg_config cfg;
+        tg_register reg;
+        char register_path[PATH_MAX];
+
+        tg_device *devices;
+        size_t n_devices;
+        unsigned n_controllers;
+        int64_t last_expiry_check;
+
+        int64_t started_at, last_reload_at;
+        char last_reload_error[512];
+        bool udev_running;
+} Manager;
+
+/* event.c: structured events (journald, and stderr unless stderr is the journal). Pairs of
+ * key and already-escaped value, terminated by NULL. */
+void tg_emit(const char *type, int priority, const char *message, ...) __attribute__((sentinel));
+/* Name of the user on seat0's active session, or NULL. Result is static. */
+const char *tg_seat_user(void);
+void tg_log(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* usb-gate.c */
+int usb_gate_start(Manager *m);
+void usb_gate_stop(Manager *m);
+void usb_gate_rejudge_all(Manager *m, const char *trigger);
+void usb_gate_schedule_expiry(Manager *m);
+int usb_gate_write_decision_file(Manager *m, const tg_device *d);
+
+/* mounts.c: unmounts every filesystem on block devices below syspath. Returns how many were
+ * unmounted, or a negative errno. */
+int tg_unmount_below(struct udev *udev, const char *syspath, const char *why);
+
+/* control.c */
+int control_start(Manager *m);
+void control_stop(Manager *m);
+
+/* termguardd.c */
+int manager_save_register(Manager *m, const tg_register *reg);
+int64_t tg_now(void);

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/uio.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-journal.h>
+#include <systemd/sd-login.h>
+
+#include "daemon.h"
+#include "termguard/macro.h"
+
+/* Stable ids so operators can filter the journal for termguard events. */
+static const struct {
+        const char *type, *id;
+} message_ids[] = {
+        {"usb.attach", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10001"},
+        {"usb.decision", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10002"},
+        {"usb.detach", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10003"},
+        {"usb.controller-locked", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10004"},
+        {"storage.read-only", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10005"},
+        {"storage.unmounted", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10006"},
+        {"register.media-added", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10007"},
+        {"register.media-removed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10008"},
+        {"exception.granted", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10009"},
+        {"exception.revoked", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1000a"},
+        {"exception.expired", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1000b"},
+        {"admin.denied", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1000c"},
+        {"daemon.started", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1000d"},
+        {"daemon.stopping", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1000e"},
+        {"config.reloaded", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1000f"},
+        {"config.reload-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10010"},
+        {"storage.error", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10011"},
+};
+
+/* stderr is the journal under systemd: then journald gets the structured record only. */
+static bool stderr_is_journal(void) {
+        return getenv("JOURNAL_STREAM") != NULL;
+}
+
+static bool journal_available(void) {
+        return access("/run/systemd/journal/socket", W_OK) == 0;
+}
+
+void tg_log(int priority, const char *fmt, ...) {
+        static const char *const level[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
+        va_list ap;
+        va_start(ap, fmt);
+        if (stderr_is_journal() && journal_available()) {
+                sd_journal_printv(priority, fmt, ap);
+        } else {
+                fprintf(stderr, "termguardd: %s: ", level[priority & 7]);
+                vfprintf(stderr, fmt, ap);
+                fputc('\n', stderr);
+        }
+        va_end(ap);
+}
+
+const char *tg_seat_user(void) {
+        static char name[TG_USER_MAX + 1];
+        uid_t uid;
+        struct passwd pw, *res = NULL;
+        char buf[1024];
+
+        if (sd_seat_get_active("seat0", NULL, &uid) < 0)
+                return NULL;
+        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+                snprintf(name, sizeof(name), "uid:%u", (unsigned) uid);
+        else
+                snprintf(name, sizeof(name), "%s", res->pw_name);
+        return name;
+}
+
+void tg_emit(const char *type, int priority, const char *message, ...) {
+        json_object *o = json_object_new_object();
+        struct iovec iov[40];
+        char *fields[40];
+        size_t n = 0;
+        const char *id = NULL;
+        va_list ap;
+
+        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++)
+                if (strcmp(message_ids[i].type, type) == 0)
+                        id = message_ids[i].id;
+
+        json_object_object_add(o, "event", json_object_new_string(type));
+        json_object_object_add(o, "message", json_object_new_string(message));
+        if (asprintf(&fields[n++], "MESSAGE=%s", message) < 0 ||
+            asprintf(&fields[n++], "PRIORITY=%d", priority) < 0 ||
+            asprintf(&fields[n++], "TERMGUARD_EVENT=%s", type) < 0 ||
+            asprintf(&fields[n++], "MESSAGE_ID=%s", id ? id : "7c1b9a8c4f2e4d0fa1a1e3b0b0a1ffff") < 0 ||
+            asprintf(&fields[n++], "SYSLOG_IDENTIFIER=termguardd") < 0) {
+                json_object_put(o);
+                return;
+        }
+
+        va_start(ap, message);
+        for (const char *k = va_arg(ap, const char *); k; k = va_arg(ap, const char *)) {
+                const char *v = va_arg(ap, const char *);
+                if (!v)
+                        continue;
+                json_object_object_add(o, k, json_object_new_string(v));
+                if (n < ELEMENTSOF(fields)) {
+                        char key[64];
+                        size_t j;
+                        for (j = 0; k[j] && j < sizeof(key) - 1; j++)
+                                key[j] = k[j] == '-' ? '_' : (char) toupper((unsigned char) k[j]);
+                        key[j] = '\0';
+                        if (asprintf(&fields[n], "TERMGUARD_%s=%s", key, v) >= 0)
+                                n++;
+                }
+        }
+        va_end(ap);
+
+        if (journal_available()) {
+                for (size_t i = 0; i < n; i++)
+                        iov[i] = (struct iovec){.iov_base = fields[i], .iov_len = strlen(fields[i])};
+                (void) sd_journal_sendv(iov, (int) n);
+        }
+        if (!stderr_is_journal()) {
+                fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                fflush(stderr);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(fields[i]);
+        json_object_put(o);
+}

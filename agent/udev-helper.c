@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * termguard-udev-helper: run by udev (IMPORT{program}) for every block device on USB, before
+ * any other listener such as udisks sees it. It reads the decision termguardd recorded for
+ * the USB device, and unless that decision is read-write it sets the whole disk read-only
+ * (BLKROSET) and tells udisks to mount read-only. If it cannot learn the decision (daemon
+ * down, file missing, stale or unreadable), it treats the medium as read-only: fail closed.
+ *
+ * Prints udev properties on stdout: TERMGUARD_MODE, UDISKS_MOUNT_OPTIONS_DEFAULTS/ALLOW.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/fs.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <libudev.h>
+
+#include "termguard/macro.h"
+
+static const char *runtime_dir = "/run/termguard";
+
+/* True only when the recorded decision for this exact attachment says read-write. */
+static bool decision_is_read_write(struct udev_device *usb) {
+        char path[512], line[256];
+        _cleanup_fclose_ FILE *f = NULL;
+        const char *busnum = udev_device_get_sysattr_value(usb, "busnum");
+        const char *devnum = udev_device_get_sysattr_value(usb, "devnum");
+        bool bus_ok = false, dev_ok = false, rw = false;
+
+        if (!busnum || !devnum)
+                return false;
+        snprintf(path, sizeof(path), "%s/devices/%s", runtime_dir, udev_device_get_sysname(usb));
+        f = fopen(path, "re");
+        if (!f)
+                return false;
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (strncmp(line, "BUSNUM=", 7) == 0)
+                        bus_ok = strcmp(line + 7, busnum) == 0;
+                else if (strncmp(line, "DEVNUM=", 7) == 0)
+                        dev_ok = strcmp(line + 7, devnum) == 0;
+                else if (strncmp(line, "MODE=", 5) == 0)
+                        rw = strcmp(line + 5, "read-write") == 0;
+        }
+        return bus_ok && dev_ok && rw;
+}
+
+static int set_read_only(const char *node) {
+        _cleanup_close_ int fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        int one = 1;
+        if (fd < 0 || ioctl(fd, BLKROSET, &one) < 0)
+                return -errno;
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                {"runtime-dir", required_argument, NULL, 'r'},
+                {},
+        };
+        struct udev *udev;
+        struct udev_device *dev, *usb;
+        const char *node;
+        bool rw;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "r:", opts, NULL)) >= 0) {
+                if (c != 'r') {
+                        fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] DEVPATH\n");
+                        return 2;
+                }
+                runtime_dir = optarg;
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] DEVPATH\n");
+                return 2;
+        }
+
+        udev = udev_new();
+        if (!udev)
+                return 1;
+        char syspath[4096];
+        if (strncmp(argv[optind], "/sys/", 5) == 0)
+                snprintf(syspath, sizeof(syspath), "%s", argv[optind]);
+        else
+                snprintf(syspath, sizeof(syspath), "/sys%s", argv[optind]);
+        dev = udev_device_new_from_syspath(udev, syspath);
+        if (!dev) {
+                fprintf(stderr, "termguard-udev-helper: no such device %s\n", syspath);
+                udev_unref(udev);
+                return 1;
+        }
+        usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+        node = udev_device_get_devnode(dev);
+        rw = usb && decision_is_read_write(usb);
+
+        if (rw) {
+                printf("TERMGUARD_MODE=read-write\n");
+                udev_device_unref(dev);
+                udev_unref(udev);
+                return 0;
+        }
+        r = node ? set_read_only(node) : -ENODEV;
+        /* The whole disk covers its partitions on Linux >= 5.12; older kernels need each. */
+        if (r == 0 && strcmp(udev_device_get_devtype(dev) ? udev_device_get_devtype(dev) : "", "partition") == 0) {
+                struct udev_device *disk = udev_device_get_parent_with_subsystem_devtype(dev, "block", "disk");
+                if (disk && udev_device_get_devnode(disk))
+                        (void) set_read_only(udev_device_get_devnode(disk));
+        }
+        printf("TERMGUARD_MODE=read-only\n");
+        printf("UDISKS_MOUNT_OPTIONS_DEFAULTS=ro\n");
+        printf("UDISKS_MOUNT_OPTIONS_ALLOW=ro,exec,noexec,nodev,nosuid,atime,noatime,nodiratime,sync,dirsync,noload\n");
+        if (r < 0) {
+                /* Read-only could not be set: hide the device from udisks altogether. */
+                printf("TERMGUARD_READONLY_FAILED=1\nUDISKS_IGNORE=1\n");
+                fprintf(stderr, "termguard-udev-helper: cannot set %s read-only: %s\n", node ? node : syspath, strerror(-r));
+        }
+        udev_device_unref(dev);
+        udev_unref(udev);
+        return 0;
+}

@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The USB gate: keeps every controller deny-by-default, judges each device from its raw
+ * descriptors, records the decision, then authorizes exactly the interfaces that may pass.
+ * Read-only storage is made read-only (BLKROSET) as its block device appears.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "termguard/escape.h"
+#include "termguard/macro.h"
+
+/* ---- sysfs helpers ---- */
+
+static int sysfs_write(const char *syspath, const char *attr, const char *value) {
+        _cleanup_free_ char *p = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t len = strlen(value);
+
+        if (asprintf(&p, "%s/%s", syspath, attr) < 0)
+                return -ENOMEM;
+        fd = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, value, len) != (ssize_t) len)
+                return errno ? -errno : -EIO;
+        return 0;
+}
+
+/* Reads a sysfs attribute into buf (at most size-1 bytes, trailing newline removed).
+ * Returns the length or a negative errno. */
+static ssize_t sysfs_read(const char *syspath, const char *attr, char *buf, size_t size) {
+        _cleanup_free_ char *p = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n, total = 0;
+
+        if (asprintf(&p, "%s/%s", syspath, attr) < 0)
+                return -ENOMEM;
+        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        while ((size_t) total < size - 1) {
+                n = read(fd, buf + total, size - 1 - (size_t) total);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                total += n;
+        }
+        buf[total] = '\0';
+        if (total > 0 && buf[total - 1] == '\n')
+                buf[--total] = '\0';
+        return total;
+}
+
+static int sysfs_read_bool(const char *syspath, const char *attr) {
+        char buf[8];
+        ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
+        if (n < 0)
+                return (int) n;
+        return buf[0] == '1';
+}
+
+/* ---- device table ---- */
+
+static tg_device *device_find(Manager *m, const char *syspath) {
+        for (tg_device *d = m->devices; d; d = d->next)
+                if (strcmp(d->syspath, syspath) == 0)
+                        return d;
+        return NULL;
+}
+
+static void device_forget(Manager *m, tg_device *d) {
+        for (tg_device **p = &m->devices; *p; p = &(*p)->next)
+                if (*p == d) {
+                        *p = d->next;
+                        m->n_devices--;
+                        free(d);
+                        return;
+                }
+}
+
+static void decision_file_path(Manager *m, const char *sysname, char *buf, size_t size) {
+        snprintf(buf, size, "%s/devices/%s", m->cfg.runtime_dir, sysname);
+}
+
+int usb_gate_write_decision_file(Manager *m, const tg_device *d) {
+        char path[PATH_MAX], tmp[PATH_MAX + 16];
+        _cleanup_fclose_ FILE *f = NULL;
+
+        decision_file_path(m, d->sysname, path, sizeof(path));
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        f = fopen(tmp, "we");
+        if (!f)
+                return -errno;
+        /* BUSNUM/DEVNUM tie the file to this attachment: a later device on the same port gets
+         * a new DEVNUM, so a stale file can never grant it anything. */
+        fprintf(f, "BUSNUM=%u\nDEVNUM=%u\nMODE=%s\nLABEL=%s\n", d->busnum, d->devnum,
+                tg_mode_to_string(d->decision.storage_mode), d->decision.label);
+        if (fflush(f) != 0 || ferror(f))
+                return -EIO;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        return 0;
+}
+
+static void decision_file_remove(Manager *m, const char *sysname) {
+        char path[PATH_MAX];
+        decision_file_path(m, sysname, path, sizeof(path));
+        (void) unlink(path);
+}
+
+/* ---- judging ---- */
+
+static void device_judge(Manager *m, tg_device *d, tg_decision *ret) {
+        const char *user = tg_seat_user();
+        if (!d->descriptors_ok) {
+                *ret = (tg_decision){0};
+                snprintf(ret->reason, sizeof(ret->reason), "malformed or unreadable descriptors");
+                return;
+        }
+        tg_usb_decide(&m->cfg.usb, &m->reg, &d->desc, d->serial, user, tg_now(), ret);
+}
+
+static void emit_decision(const tg_device *d, const char *trigger) {
+        char vid[8], pid[8], ifaces[1024] = "", excid[24] = "";
+        size_t o = 0;
+        const char *user = tg_seat_user();
+
+        snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
+        snprintf(pid, sizeof(pid), "%04x", d->desc.pid);
+        for (size_t i = 0; i < d->decision.n_ifaces && o < sizeof(ifaces) - 1; i++) {
+                const tg_iface_verdict *v = &d->decision.ifaces[i];
+                int k = snprintf(ifaces + o, sizeof(ifaces) - o, "%s%u.%u:%02x:%s", o ? "," : "",
+                                 v->config_value, v->number, v->cls, v->allow ? "allow" : "deny");
+                if (k < 0 || (size_t) k >= sizeof(ifaces) - o)
+                        break;
+                o += (size_t) k;
+        }
+        if (d->decision.exception_id)
+                snprintf(excid, sizeof(excid), "%" PRIu64, d->decision.exception_id);
+        const char *verdict = !d->decision.authorize_device ? "blocked"
+                              : !d->decision.has_storage     ? "allowed"
+                              : d->decision.storage_mode == TG_MODE_READ_WRITE ? "read-write"
+                              : d->decision.storage_mode == TG_MODE_READ_ONLY  ? "read-only"
+                                                                               : "partial";
+        /* A composite device whose storage is denied but other interfaces pass. */
+        if (d->decision.authorize_device && d->decision.has_storage) {
+                bool storage_allowed = false;
+                for (size_t i = 0; i < d->decision.n_ifaces; i++)
+                        if (d->decision.ifaces[i].kind != TG_IFACE_OTHER && d->decision.ifaces[i].allow)
+                                storage_allowed = true;
+                if (!storage_allowed)
+                        verdict = "storage-blocked";
+        }
+        tg_emit("usb.decision", d->decision.authorize_device ? LOG_INFO : LOG_WARNING, d->decision.reason,
+                "device", d->sysname, "vid", vid, "pid", pid, "serial", d->serial_esc,
+                "manufacturer", d->manufacturer_esc, "product", d->product_esc,
+                "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "decision", verdict,
+                "label", d->decision.label[0] ? d->decision.label : NULL,
+                "exception", excid[0] ? excid : NULL, "interfaces", ifaces,
+                "user", user ? user : "", "trigger", trigger, NULL);
+}
+
+/* Authorizes or deauthorizes one interface to match the device's decision. */
+static void apply_interface(Manager *m, tg_device *d, const char *intf_syspath, const char *intf_name) {
+        unsigned cfg, num;
+        const char *colon = strrchr(intf_name, ':');
+        const tg_iface_verdict *v = NULL;
+        int authorized, r;
+
+        if (colon && sscanf(colon + 1, "%u.%u", &cfg, &num) == 2 && cfg <= 255 && num <= 255)
+                v = tg_decision_iface(&d->decision, (uint8_t) cfg, (uint8_t) num);
+        bool allow = v && v->allow;
+
+        authorized = sysfs_read_bool(intf_syspath, "authorized");
+        if (allow && authorized == 0) {
+                r = sysfs_write(intf_syspath, "authorized", "1");
+                if (r < 0) {
+                        tg_log(LOG_ERR, "Failed to authorize interface %s: %s", intf_name, strerror(-r));
+                        return;
+                }
+                /* With interface_authorized_default=0 nothing probes the interface by itself. */
+                r = sysfs_write("/sys/bus/usb", "drivers_probe", intf_name);
+                if (r < 0)
+                        tg_log(LOG_WARNING, "Failed to probe drivers for %s: %s", intf_name, strerror(-r));
+        } else if (!allow && authorized == 1) {
+                (void) tg_unmount_below(m->udev, intf_syspath, "interface no longer permitted");
+                r = sysfs_write(intf_syspath, "authorized", "0");
+                if (r < 0)
+                        tg_log(LOG_ERR, "Failed to deauthorize interface %s: %s", intf_name, strerror(-r));
+        }
+}
+
+static void apply_interfaces(Manager *m, tg_device *d) {
+        struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        struct udev_device *parent = udev_device_new_from_syspath(m->udev, d->syspath);
+        struct udev_list_entry *e;
+
+        if (en && parent) {
+                udev_enumerate_add_match_subsystem(en, "usb");
+                udev_enumerate_add_match_property(en, "DEVTYPE", "usb_interface");
+                udev_enumerate_add_match_parent(en, parent);
+                udev_enumerate_scan_devices(en);
+                udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                        const char *p = udev_list_entry_get_name(e);
+                        const char *name = strrchr(p, '/');
+                        /* Only direct interfaces of this device, not those of devices behind a hub. */
+                        if (name && strncmp(name + 1, d->sysname, strlen(d->sysname)) == 0 &&
+                            name[1 + strlen(d->sysname)] == ':')
+                                apply_interface(m, d, p, name + 1);
+                }
+        }
+        udev_enumerate_unref(en);
+        udev_device_unref(parent);
+}
+
+static void apply_device(Manager *m, tg_device *d) {
+        int authorized = sysfs_read_bool(d->syspath, "authorized");
+        int r;
+
+        if (!d->decision.authorize_device) {
+                if (authorized != 0) {
+                        (void) tg_unmount_below(m->udev, d->syspath, "device no longer permitted");
+                        r = sysfs_write(d->syspath, "authorized", "0");
+                        if (r < 0)
+                                tg_log(LOG_ERR, "Failed to deauthorize %s: %s", d->sysname, strerror(-r));
+                }
+                return;
+        }
+        if (authorized == 0) {
+                r = sysfs_write(d->syspath, "authorized", "1");
+                if (r < 0) {
+                        tg_log(LOG_ERR, "Failed to authorize %s: %s", d->sysname, strerror(-r));
+                        return;
+                }
+        }
+        /* Interfaces already present (coldplug, re-judging); new ones come as uevents. */
+        apply_interfaces(m, d);
+}
+
+static void read_string_attr(const char *syspath, const char *attr, char *raw, size_t raw_size,
+                             char *esc, size_t esc_size) {
+        char buf[TG_DEVICE_STRING_MAX * 4 + 1];
+        ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
+        if (n < 0)
+                n = 0, buf[0] = '\0';
+        if (raw)
+                snprintf(raw, raw_size, "%.*s", (int) (raw_size - 1), buf);
+        tg_escape(buf, (size_t) n, TG_DEVICE_STRING_MAX * 3, esc, esc_size);
+}
+
+static tg_device *device_add(Manager *m, struct udev_device *dev) {
+        const char *syspath = udev_device_get_syspath(dev);
+        const char *sysname = udev_device_get_sysname(dev);
+        uint8_t *raw = NULL;
+        char num[16];
+        tg_device *d = device_find(m, syspath);
+        bool fresh = !d;
+
+        if (!d) {
+                if (m->n_devices >= TG_DEVICES_MAX) {
+                        tg_log(LOG_ERR, "Too many USB devices tracked; %s stays unauthorized", sysname);
+                        return NULL;
+                }
+                d = calloc(1, sizeof(*d));
+                if (!d)
+                        return NULL;
+                d->next = m->devices;
+                m->devices = d;
+                m->n_devices++;
+        }
+        snprintf(d->syspath, sizeof(d->syspath), "%s", syspath);
+        snprintf(d->sysname, sizeof(d->sysname), "%s", sysname);
+        d->busnum = sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        d->devnum = sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+
+        raw = malloc(TG_USB_DESCRIPTORS_MAX + 1);
+        if (raw) {
+                _cleanup_free_ char *p = NULL;
+                _cleanup_close_ int fd = -EBADF;
+                ssize_t n = -1;
+                if (asprintf(&p, "%s/descriptors", syspath) >= 0 &&
+                    (fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+                        size_t total = 0;
+                        while (total <= TG_USB_DESCRIPTORS_MAX) {
+                                n = read(fd, raw + total, TG_USB_DESCRIPTORS_MAX + 1 - total);
+                                if (n <= 0)
+                                        break;
+                                total += (size_t) n;
+                        }
+                        n = n < 0 ? -1 : (ssize_t) total;
+                }
+                d->descriptors_ok = n > 0 && tg_usb_parse_descriptors(raw, (size_t) n, &d->desc) == 0;
+                free(raw);
+        }
+        read_string_attr(syspath, "serial", d->serial, sizeof(d->serial), d->serial_esc, sizeof(d->serial_esc));
+        read_string_attr(syspath, "manufacturer", NULL, 0, d->manufacturer_esc, sizeof(d->manufacturer_esc));
+        read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
+        /* A serial with control characters or invalid UTF-8 can never match the register. */
+        if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1))
+                d->serial[0] = '\0';
+
+        if (fresh) {
+                char vid[8], pid[8];
+                snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
+                snprintf(pid, sizeof(pid), "%04x", d->desc.pid);
+                const char *user = tg_seat_user();
+                tg_emit("usb.attach", LOG_INFO, "USB device attached", "device", d->sysname,
+                        "vid", vid, "pid", pid, "serial", d->serial_esc, "manufacturer", d->manufacturer_esc,
+                        "product", d->product_esc, "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "",
+                        "user", user ? user : "", NULL);
+        }
+        return d;
+}
+
+/* Judges a device, records the decision (event, then the file the udev helper reads), and only
+ * then touches the kernel's authorization. */
+static void device_process(Manager *m, tg_device *d, const char *trigger) {
+        int r;
+        device_judge(m, d, &d->decision);
+        emit_decision(d, trigger);
+        r = usb_gate_write_decision_file(m, d);
+        if (r < 0)
+                tg_log(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname, strerror(-r));
+        apply_device(m, d);
+}
+
+static void controller_lock(Manager *m, struct udev_device *dev) {
+        const char *syspath = udev_device_get_syspath(dev);
+        int r1 = sysfs_write(syspath, "authorized_default", "0");
+        int r2 = sysfs_write(syspath, "interface_authorized_default", "0");
+        if (r1 < 0)
+                tg_log(LOG_ERR, "Failed to lock controller %s: %s", udev_device_get_sysname(dev), strerror(-r1));
+        if (r2 < 0)
+                tg_log(LOG_WARNING, "Failed to set interface_authorized_default on %s: %s",
+                       udev_device_get_sysname(dev), strerror(-r2));
+        m->n_controllers++;
+        tg_emit("usb.controller-locked", r1 < 0 ? LOG_ERR : LOG_INFO,
+                r1 < 0 ? "Failed to lock controller" : "Controller set to deny new devices by default",
+                "controller", udev_device_get_sysname(dev), "result", r1 < 0 ? strerror(-r1) : "ok", NULL);
+}
+
+static bool is_root_hub(struct udev_device *dev) {
+        return strncmp(udev_device_get_sysname(dev), "usb", 3) == 0;
+}
+
+/* A block device below a device whose storage is not read-write becomes read-only now. */
+static void block_guard(Manager *m, struct udev_device *dev) {
+        struct udev_device *usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+        const char *node = udev_device_get_devnode(dev);
+        tg_device *d;
+        _cleanup_close_ int fd = -EBADF;
+        int one = 1;
+
+        if (!usb || !node)
+                return;
+        d = device_find(m, udev_device_get_syspath(usb));
+        if (d && d->decision.storage_mode == TG_MODE_READ_WRITE)
+                return;
+        fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0 || ioctl(fd, BLKROSET, &one) < 0) {
+                int r = -errno;
+                tg_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
+                        "devnode", node, "error", strerror(-r), NULL);
+                /* Fail closed: a medium that cannot be made read-only must not stay attached. */
+                struct udev_device *intf = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_interface");
+                if (intf)
+                        (void) sysfs_write(udev_device_get_syspath(intf), "authorized", "0");
+                return;
+        }
+        tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node,
+                "device", d ? d->sysname : udev_device_get_sysname(usb), "label", d ? d->decision.label : NULL, NULL);
+}
+
+static void handle_device(Manager *m, struct udev_device *dev, const char *action) {
+        const char *subsystem = udev_device_get_subsystem(dev);
+        const char *devtype = udev_device_get_devtype(dev);
+
+        if (!subsystem)
+                return;
+        if (strcmp(subsystem, "block") == 0) {
+                if (strcmp(action, "add") == 0 || strcmp(action, "change") == 0)
+                        block_guard(m, dev);
+                return;
+        }
+        if (strcmp(subsystem, "usb") != 0 || !devtype)
+                return;
+
+        if (strcmp(devtype, "usb_device") == 0) {
+                if (strcmp(action, "remove") == 0) {
+                        tg_device *d = device_find(m, udev_device_get_syspath(dev));
+                        const char *user = tg_seat_user();
+                        tg_emit("usb.detach", LOG_INFO, "USB device detached", "device", udev_device_get_sysname(dev),
+                                "label", d && d->decision.label[0] ? d->decision.label : NULL,
+                                "serial", d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
+                        decision_file_remove(m, udev_device_get_sysname(dev));
+                        if (d)
+                                device_forget(m, d);
+                        return;
+                }
+                if (strcmp(action, "add") != 0)
+                        return;
+                if (is_root_hub(dev)) {
+                        controller_lock(m, dev);
+                        return;
+                }
+                tg_device *d = device_add(m, dev);
+                if (d)
+                        device_process(m, d, "attach");
+        } else if (strcmp(devtype, "usb_interface") == 0 && strcmp(action, "add") == 0) {
+                struct udev_device *parent = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+                tg_device *d;
+                if (!parent || is_root_hub(parent))
+                        return;
+                d = device_find(m, udev_device_get_syspath(parent));
+                if (!d) {
+                        d = device_add(m, parent);
+                        if (!d)
+                                return;
+                        device_judge(m, d, &d->decision);
+                        emit_decision(d, "attach");
+                        (void) usb_gate_write_decision_file(m, d);
+                }
+                apply_interface(m, d, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
+        }
+}
+
+static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
+        Manager *m = userdata;
+        struct udev_device *dev;
+
+        while ((dev = udev_monitor_receive_device(m->monitor))) {
+                const char *action = udev_device_get_action(dev);
+                if (action)
+                        handle_device(m, dev, action);
+                udev_device_unref(dev);
+        }
+        return 0;
+}
+
+static void coldplug(Manager *m, const char *subsystem) {
+        struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        struct udev_list_entry *e;
+
+        if (!en)
+                return;
+        udev_enumerate_add_match_subsystem(en, subsystem);
+        udev_enumerate_scan_devices(en);
+        udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                struct udev_device *dev = udev_device_new_from_syspath(m->udev, udev_list_entry_get_name(e));
+                if (!dev)
+                        continue;
+                const char *devtype = udev_device_get_devtype(dev);
+                if (strcmp(subsystem, "block") == 0) {
+                        handle_device(m, dev, "add");
+                } else if (devtype && strcmp(devtype, "usb_device") == 0) {
+                        if (is_root_hub(dev))
+                                controller_lock(m, dev);
+                        else {
+                                tg_device *d = device_add(m, dev);
+                                if (d)
+                                        device_process(m, d, "startup");
+                        }
+                }
+                udev_device_unref(dev);
+        }
+        udev_enumerate_unref(en);
+}
+
+/* ---- expiry and re-judging ---- */
+
+void usb_gate_rejudge_all(Manager *m, const char *trigger) {
+        for (tg_device *d = m->devices; d; d = d->next) {
+                tg_decision n;
+                device_judge(m, d, &n);
+                if (tg_decision_equal(&n, &d->decision)) {
+                        d->decision = n; /* same effect; keep the current exception id */
+                        continue;
+                }
+                bool mode_changed = n.storage_mode != d->decision.storage_mode;
+                /* Storage leaves the system before its mode changes: unmount, then cut the
+                 * interface off, so nothing mounted read-write survives into read-only. */
+                if (mode_changed || !n.authorize_device) {
+                        (void) tg_unmount_below(m->udev, d->syspath, trigger);
+                        for (size_t i = 0; i < d->decision.n_ifaces; i++) {
+                                const tg_iface_verdict *v = &d->decision.ifaces[i];
+                                char intf[PATH_MAX + 80];
+                                if (v->kind == TG_IFACE_OTHER || !v->allow)
+                                        continue;
+                                snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname,
+                                         v->config_value, v->number);
+                                if (access(intf, F_OK) == 0)
+                                        (void) sysfs_write(intf, "authorized", "0");
+                        }
+                }
+                d->decision = n;
+                emit_decision(d, trigger);
+                if (usb_gate_write_decision_file(m, d) < 0)
+                        tg_log(LOG_ERR, "Failed to record decision for %s", d->sysname);
+                apply_device(m, d);
+        }
+}
+
+static int expiry_handler(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        Manager *m = userdata;
+        int64_t now = tg_now();
+
+        for (size_t i = 0; i < m->reg.n_exceptions; i++) {
+                const tg_exception *e = &m->reg.exceptions[i];
+                if (!e->revoked_at && e->until > m->last_expiry_check && e->until <= now) {
+                        char id[24], until[32];
+                        snprintf(id, sizeof(id), "%" PRIu64, e->id);
+                        tg_format_iso8601(e->until, until, sizeof(until));
+                        tg_emit("exception.expired", LOG_NOTICE, "Write exception expired", "exception", id,
+                                "label", e->label, "until", until, "approver", e->approver, NULL);
+                }
+        }
+        m->last_expiry_check = now;
+        usb_gate_rejudge_all(m, "exception-expired");
+        usb_gate_schedule_expiry(m);
+        return 0;
+}
+
+void usb_gate_schedule_expiry(Manager *m) {
+        int64_t now = tg_now();
+        int64_t next = tg_register_next_expiry(&m->reg, now);
+        if (m->last_expiry_check == 0)
+                m->last_expiry_check = now;
+        if (next == 0) {
+                if (m->expiry_source)
+                        sd_event_source_set_enabled(m->expiry_source, SD_EVENT_OFF);
+                return; /* no timer at all while nothing can expire */
+        }
+        uint64_t usec = (uint64_t) next * 1000000ULL;
+        if (!m->expiry_source) {
+                if (sd_event_add_time(m->event, &m->expiry_source, CLOCK_REALTIME, usec, 0,
+                                      expiry_handler, m) < 0) {
+                        tg_log(LOG_ERR, "Failed to arm the exception expiry timer");
+                        return;
+                }
+        } else
+                sd_event_source_set_time(m->expiry_source, usec);
+        sd_event_source_set_enabled(m->expiry_source, SD_EVENT_ONESHOT);
+}
+
+int usb_gate_start(Manager *m) {
+        char devdir[PATH_MAX];
+        int r;
+
+        m->udev = udev_new();
+        if (!m->udev)
+                return -ENOMEM;
+        m->udev_running = access("/run/udev/control", F_OK) == 0;
+        snprintf(devdir, sizeof(devdir), "%s/devices", m->cfg.runtime_dir);
+        if (mkdir(devdir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+
+        /* Kernel uevents directly: decisions do not wait for udev, and no udev is needed. */
+        m->monitor = udev_monitor_new_from_netlink(m->udev, "kernel");
+        if (!m->monitor)
+                return -EIO;
+        udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "usb", NULL);
+        udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "block", NULL);
+        udev_monitor_set_receive_buffer_size(m->monitor, 4 * 1024 * 1024);
+        r = udev_monitor_enable_receiving(m->monitor);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN,
+                            monitor_handler, m);
+        if (r < 0)
+                return r;
+
+        /* Monitor first, then enumerate: nothing that appears in between is missed. Devices
+         * already present are judged like new ones. */
+        coldplug(m, "usb");
+        coldplug(m, "block");
+        usb_gate_schedule_expiry(m);
+        return 0;
+}
+
+void usb_gate_stop(Manager *m) {
+        /* Controllers stay deny-by-default: after we are gone, new storage stays out. */
+        m->monitor_source = sd_event_source_unref(m->monitor_source);
+        m->expiry_source = sd_event_source_unref(m->expiry_source);
+        udev_monitor_unref(m->monitor);
+        m->monitor = NULL;
+        while (m->devices)
+                device_forget(m, m->devices);
+        udev_unref(m->udev);
+        m->udev = NULL;
+}
