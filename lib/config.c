@@ -54,7 +54,7 @@ typedef struct {
         tg_config *cfg;
         const char *file;
         FILE *f;
-        unsigned line;
+        unsigned line, err_line;
         char *err;
         size_t err_size;
         bool failed;
@@ -131,6 +131,7 @@ static int handler(void *user, const char *section, const char *name, const char
                 snprintf(c->err, c->err_size, "%s:%u: %s%s%s: %s (value \"%s\")", c->file, c->line,
                          section[0] ? section : "", section[0] ? "." : "", esc_name, why, esc_val);
                 c->failed = true;
+                c->err_line = c->line;
                 return 0;
         }
         return 1;
@@ -149,6 +150,7 @@ static char *reader(char *str, int num, void *stream) {
                 if (!c->failed) {
                         snprintf(c->err, c->err_size, "%s:%u: line longer than %d characters", c->file, c->line, num - 2);
                         c->failed = true;
+                        c->err_line = c->line;
                 }
                 int ch;
                 while ((ch = fgetc(c->f)) != EOF && ch != '\n')
@@ -182,7 +184,8 @@ static int parse_one(const char *path, tg_config *cfg, bool must_exist, char *er
         }
         parse_ctx c = {.cfg = cfg, .file = path, .f = f, .err = err, .err_size = err_size};
         r = ini_parse_stream(reader, &c, handler, &c);
-        if (c.failed)
+        /* inih goes on after a syntax error; report whichever problem comes first. */
+        if (c.failed && (r <= 0 || (unsigned) r >= c.err_line))
                 return -EINVAL;
         if (r != 0) {
                 snprintf(err, err_size, "%s:%d: syntax error: expected [Section] or Key=Value", path, r);

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "termguard/config.h"
+
+static char root[256];
+
+static void write_file(const char *rel, const char *text, mode_t mode) {
+        char p[512];
+        FILE *f;
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        f = fopen(p, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+        chmod(p, mode);
+}
+
+static int setup(void **state) {
+        char p[300];
+        (void) state;
+        snprintf(root, sizeof(root), "/tmp/tg-config-test.XXXXXX");
+        assert_non_null(mkdtemp(root));
+        snprintf(p, sizeof(p), "%s/termguard.conf.d", root);
+        mkdir(p, 0755);
+        return 0;
+}
+
+static int teardown(void **state) {
+        char cmd[300];
+        (void) state;
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        assert_int_equal(system(cmd), 0);
+        return 0;
+}
+
+static void missing_file_gives_defaults(void **state) {
+        tg_config c;
+        char err[512] = "";
+        (void) state;
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_string_equal(c.state_dir, "/var/lib/termguard");
+        assert_true(c.usb.allow_class[0x03]);
+        assert_false(c.usb.allow_class[0x08]);
+        assert_int_equal(c.max_exception_duration, 31 * 86400);
+}
+
+static void values_and_dropins(void **state) {
+        tg_config c;
+        char err[512] = "";
+        (void) state;
+        write_file("termguard.conf", "[Daemon]\nAdminGroup=tgadmin\n[USB]\nAllowInterfaceClasses=hid hub\n", 0644);
+        write_file("termguard.conf.d/10-a.conf", "[Exceptions]\nMaxDuration=8h\n", 0644);
+        write_file("termguard.conf.d/20-b.conf", "[USB]\nAllowInterfaceClasses=hid,0x0b\n", 0644);
+        write_file("termguard.conf.d/ignored.txt", "garbage\n", 0644);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_string_equal(c.admin_group, "tgadmin");
+        assert_int_equal(c.max_exception_duration, 8 * 3600);
+        assert_true(c.usb.allow_class[0x03]);
+        assert_true(c.usb.allow_class[0x0b]);
+        assert_false(c.usb.allow_class[0x09]); /* the later drop-in replaced the list */
+}
+
+static void expect_error(const char *file, const char *text, const char *needle) {
+        tg_config c;
+        char err[512] = "";
+        write_file(file, text, 0644);
+        assert_true(tg_config_load(root, &c, err, sizeof(err)) < 0);
+        if (!strstr(err, needle))
+                fail_msg("error \"%s\" does not contain \"%s\"", err, needle);
+}
+
+static void unknown_key_names_file_line_key(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[Daemon]\n# comment\nAdminGroup=x\nAdminGrup=y\n",
+                     "termguard.conf:4: Daemon.AdminGrup: unknown key");
+}
+
+static void unknown_section(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[Usb]\nAllowInterfaceClasses=hid\n", ":2: Usb.AllowInterfaceClasses: unknown key");
+}
+
+static void bad_values(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[Exceptions]\nMaxDuration=forever\n", ":2: Exceptions.MaxDuration");
+        expect_error("termguard.conf", "[Exceptions]\nMaxDuration=400d\n", "at most 366d");
+        expect_error("termguard.conf", "[USB]\nAllowInterfaceClasses=hid keyboard\n", "USB.AllowInterfaceClasses");
+        expect_error("termguard.conf", "[Daemon]\nStateDirectory=relative/path\n", "Daemon.StateDirectory");
+        expect_error("termguard.conf", "[Daemon]\nStateDirectory=/a/../etc\n", "Daemon.StateDirectory");
+}
+
+static void storage_cannot_be_allowed_by_config(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[USB]\nAllowInterfaceClasses=hid mass-storage\n", "only through the media register");
+        expect_error("termguard.conf", "[USB]\nAllowInterfaceClasses=06\n", "only through the media register");
+}
+
+static void syntax_error_and_long_line(void **state) {
+        char big[600];
+        (void) state;
+        expect_error("termguard.conf", "[Daemon\nAdminGroup=x\n", "termguard.conf:1: syntax error");
+        expect_error("termguard.conf", "[Daemon]\njust words\n", ":2: syntax error");
+        snprintf(big, sizeof(big), "[Daemon]\nAdminGroup=%0500d\n", 0);
+        expect_error("termguard.conf", big, ":2: line longer than");
+}
+
+static void error_in_dropin_names_the_dropin(void **state) {
+        (void) state;
+        write_file("termguard.conf", "[Daemon]\nAdminGroup=x\n", 0644);
+        expect_error("termguard.conf.d/50-local.conf", "[USB]\n\nBogus=1\n", "50-local.conf:3: USB.Bogus: unknown key");
+}
+
+static void hostile_value_is_escaped_in_error(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[Daemon]\nAdminGroup=a\x1b[2Jb\n", "\\x1b");
+}
+
+static void world_writable_refused(void **state) {
+        tg_config c;
+        char err[512] = "";
+        (void) state;
+        write_file("termguard.conf", "[Daemon]\nAdminGroup=x\n", 0666);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "world-writable"));
+}
+
+static void durations(void **state) {
+        int64_t d;
+        (void) state;
+        assert_int_equal(tg_parse_duration("90", &d), 0);
+        assert_int_equal(d, 90);
+        assert_int_equal(tg_parse_duration("45m", &d), 0);
+        assert_int_equal(d, 2700);
+        assert_int_equal(tg_parse_duration("2d", &d), 0);
+        assert_int_equal(d, 172800);
+        assert_int_equal(tg_parse_duration("-1h", &d), -EINVAL);
+        assert_int_equal(tg_parse_duration("1w", &d), -EINVAL);
+        assert_int_equal(tg_parse_duration("", &d), -EINVAL);
+        assert_true(tg_parse_duration("99999999999999999999d", &d) < 0);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(missing_file_gives_defaults, setup, teardown),
+                cmocka_unit_test_setup_teardown(values_and_dropins, setup, teardown),
+                cmocka_unit_test_setup_teardown(unknown_key_names_file_line_key, setup, teardown),
+                cmocka_unit_test_setup_teardown(unknown_section, setup, teardown),
+                cmocka_unit_test_setup_teardown(bad_values, setup, teardown),
+                cmocka_unit_test_setup_teardown(storage_cannot_be_allowed_by_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(syntax_error_and_long_line, setup, teardown),
+                cmocka_unit_test_setup_teardown(error_in_dropin_names_the_dropin, setup, teardown),
+                cmocka_unit_test_setup_teardown(hostile_value_is_escaped_in_error, setup, teardown),
+                cmocka_unit_test_setup_teardown(world_writable_refused, setup, teardown),
+                cmocka_unit_test(durations),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
