@@ -1,0 +1,158 @@
+# shellcheck shell=sh
+# End-to-end scenario on the real kernel USB stack (busybox sh inside the VM).
+# It is also the demonstration: every step says what it shows.
+. /lib/tg/lib.sh
+
+EVENTS=/tmp/termguard-events.log
+CTL=/usr/bin/termguardctl
+NO=0 # gadget counter
+
+say() { echo; echo "==> $*"; }
+run() { echo "\$ $*"; "$@"; }
+
+start_daemon() {
+    /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
+    DAEMON_PID=$!
+    wait_for 20 test -S /run/termguard/control.socket
+}
+events_have() { grep -q "$1" "$EVENTS"; }
+sysattr() { cat "$1/$2" 2>/dev/null; }
+is_ro_disk() { [ "$(cat /sys/block/"$1"/ro)" = 1 ]; }
+mounted_ro() { grep " $1 " /proc/mounts | grep -q " ro[ ,]"; }
+mounted() { grep -q " $1 " /proc/mounts; }
+no_disk_for() { [ -z "$(usb_disks_for_dev "$1")" ]; }
+disk_for() { usb_disks_for_dev "$1" | head -n 1; }
+has_disk() { [ -n "$(usb_disks_for_dev "$1")" ]; }
+decided() { grep "\"event\":\"usb.decision\"" "$EVENTS" | grep -q "\"serial\":\"$1\""; }
+decided_n() { [ "$(grep "\"event\":\"usb.decision\"" "$EVENTS" | grep -c "\"serial\":\"$1\"")" -ge "$2" ]; }
+iface_has_driver() { [ -e "$1/driver" ]; }
+
+# plug NAME VID PID SERIAL [hid] : new gadget on the next free UDC; sets DEV.
+plug() {
+    _img=/tmp/img-$1
+    tg_make_image "$_img" 16 TGTEST
+    gadget_create "$1" "$2" "$3" "$4" "$_img" "${5:-}"
+    _udc=dummy_udc.$NO
+    NO=$((NO + 1))
+    gadget_bind "$1" "$_udc"
+    wait_for 20 usb_dev_present "$_udc"
+    DEV=$(usb_dev_for_udc "$_udc")
+}
+
+tg_section "termguard end-to-end on $(uname -r)"
+mkdir -p /etc/termguard/termguard.conf.d
+printf '[Daemon]\nAdminGroup=tgadmin\n[Exceptions]\nMaxDuration=1h\n' >/etc/termguard/termguard.conf.d/50-site.conf
+# A staff member is logged in on the seat (the seat state sd-login reads).
+mkdir -p /run/systemd/seats
+printf 'ACTIVE=c1\nACTIVE_UID=1000\n' >/run/systemd/seats/seat0
+
+say "termguardd starts before any USB controller exists"
+start_daemon
+check "daemon is up and answers" $CTL status
+
+say "USB controllers appear later: each is set to deny new devices"
+tg_load_dummy_hcd 6
+for hub in /sys/devices/platform/dummy_hcd.*/usb*; do
+    check "$(basename "$hub") authorized_default=0" wait_for 10 test "$(sysattr "$hub" authorized_default)" = 0
+    check "$(basename "$hub") interface_authorized_default=0" wait_for 10 test "$(sysattr "$hub" interface_authorized_default)" = 0
+done
+
+say "An unregistered stick is blocked in the kernel (hostile product string included)"
+TG_GADGET_PRODUCT="$(printf 'Evil\033[2J\001Stick')" plug unreg 0x0951 0x1666 UNREG-0001
+check "decision recorded" wait_for 15 decided UNREG-0001
+check "device stays unauthorized" test "$(sysattr "$DEV" authorized)" = 0
+sleep 2
+check "no block device appears" no_disk_for "$DEV"
+check "control characters from the device are escaped in the log" events_have 'Evil\\\\x1b\[2J\\\\x01Stick'
+check_not "no raw escape byte reaches the log" grep -q "$(printf '\033')" "$EVENTS"
+check "the seat user is recorded with the decision" events_have '"serial":"UNREG-0001".*"user":"staff"'
+run $CTL devices
+
+say "Only administrators may change the register"
+check_not "staff cannot register media" su -s /bin/sh staff -c "$CTL media add --vid 0951 --pid 1666 --serial X --label nope"
+check "member of the admin group can" su -s /bin/sh admin -c "$CTL media add --vid 0951 --pid 1666 --serial ADMIN-1 --label by-admin"
+check "the change is recorded with who made it" events_have '"event":"register.media-added".*"label":"by-admin".*"actor":"admin"'
+
+say "A registered stick comes up read-only"
+run $CTL media add --vid 0951 --pid 1666 --serial REG-0001 --label soumu-01 --department 総務課
+run $CTL media list
+plug reg 0x0951 0x1666 REG-0001
+check "registered stick gets a block device" wait_for 20 has_disk "$DEV"
+D=$(disk_for "$DEV")
+check "the whole disk is read-only (BLKROSET) before anyone mounts it" wait_for 10 is_ro_disk "$D"
+mkdir -p /mnt/reg
+mount -o rw "/dev/$D" /mnt/reg 2>/dev/null || mount "/dev/$D" /mnt/reg
+check "a read-write mount request comes up read-only" mounted_ro /mnt/reg
+check_not "writing a file fails" sh -c 'echo data >/mnt/reg/new.txt' 2>/dev/null
+check_not "raw writes to the disk fail" dd if=/dev/zero of="/dev/$D" bs=512 count=1 conv=notrunc 2>/dev/null
+umount /mnt/reg
+
+say "A write exception makes a registered stick writable until it expires"
+run $CTL media add --vid 0951 --pid 1666 --serial EXC-0001 --label kikaku-02 --department 企画課
+UNTIL=$(date -u -d "@$(($(date +%s) + 30))" +%Y-%m-%dT%H:%M:%SZ)
+run $CTL exception grant kikaku-02 --until "$UNTIL" --approver "CISO 山田" --reason "議事録の提出" --ticket SR-1024
+run $CTL exception list
+plug exc 0x0951 0x1666 EXC-0001
+check "stick under exception gets a block device" wait_for 20 has_disk "$DEV"
+D=$(disk_for "$DEV")
+check "the disk is writable" test "$(cat /sys/block/"$D"/ro)" = 0
+mkdir -p /mnt/exc
+check "mounts read-write" mount -o rw "/dev/$D" /mnt/exc
+check "a file can be written" sh -c 'echo minutes >/mnt/exc/minutes.txt && sync'
+say "... waiting for the exception to expire at $UNTIL"
+check "at expiry the medium is unmounted" wait_for 60 sh -c "! grep -q ' /mnt/exc ' /proc/mounts"
+check "the expiry is recorded" events_have '"event":"exception.expired"'
+check "the stick returns read-only" wait_for 20 sh -c "D=\$(ls $DEV/*/host*/target*/*/block 2>/dev/null | head -n 1); [ -n \"\$D\" ] && [ \"\$(cat /sys/block/\$D/ro)\" = 1 ]"
+D=$(disk_for "$DEV")
+mount "/dev/$D" /mnt/exc 2>/dev/null
+check "the file written under the exception was kept" grep -q minutes /mnt/exc/minutes.txt
+check "after expiry writing fails" sh -c '! echo more >/mnt/exc/more.txt 2>/dev/null'
+umount /mnt/exc 2>/dev/null
+
+say "Revoking an exception takes effect at once"
+UNTIL=$(date -u -d "@$(($(date +%s) + 600))" +%Y-%m-%dT%H:%M:%SZ)
+run $CTL exception grant kikaku-02 --until "$UNTIL" --approver "CISO 山田" --reason "再提出"
+check "writable again under the new exception" wait_for 20 sh -c "D=\$(ls $DEV/*/host*/target*/*/block 2>/dev/null | head -n 1); [ -n \"\$D\" ] && [ \"\$(cat /sys/block/\$D/ro)\" = 0 ]"
+ID=$($CTL --json exception list | grep '"id"' | tail -n 1 | tr -dc 0-9)
+run $CTL exception revoke "$ID"
+check "read-only again after revoke" wait_for 20 sh -c "D=\$(ls $DEV/*/host*/target*/*/block 2>/dev/null | head -n 1); [ -n \"\$D\" ] && [ \"\$(cat /sys/block/\$D/ro)\" = 1 ]"
+
+say "A composite device (storage + keyboard) gets exactly its keyboard"
+plug combo 0x1d6b 0x0104 COMBO-0001 hid
+check "device authorized for its keyboard" wait_for 15 test "$(sysattr "$DEV" authorized)" = 1
+B=$(basename "$DEV")
+check "keyboard interface bound to a driver" wait_for 15 iface_has_driver "$DEV/$B:1.1"
+check "storage interface not authorized" test "$(sysattr "$DEV/$B:1.0" authorized)" = 0
+check_not "storage interface has no driver" iface_has_driver "$DEV/$B:1.0"
+check "no block device for the composite" no_disk_for "$DEV"
+
+say "The daemon is killed: storage stays blocked"
+kill -9 "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+plug late 0x0951 0x1666 LATE-0001
+sleep 3
+check "new unregistered stick stays unauthorized" test "$(sysattr "$DEV" authorized)" = 0
+check "and has no block device" no_disk_for "$DEV"
+LATE_DEV=$DEV
+plug regdown 0x0951 0x1666 ADMIN-1
+sleep 2
+check "even a registered stick waits for the daemon" test "$(sysattr "$DEV" authorized)" = 0
+
+say "The daemon restarts: devices already present are judged like new ones"
+start_daemon
+check "registered stick plugged while down is admitted" wait_for 20 has_disk "$DEV"
+check "... read-only" wait_for 10 is_ro_disk "$(disk_for "$DEV")"
+check "unregistered stick stays blocked" test "$(sysattr "$LATE_DEV" authorized)" = 0
+run $CTL devices
+
+say "Unplugging is recorded"
+gadget_unbind reg
+check "detach event" wait_for 10 events_have '"event":"usb.detach".*"label":"soumu-01"'
+
+say "Recorded events"
+kill "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+check "SIGTERM exits cleanly" events_have '"event":"daemon.stopping"'
+grep '"event"' "$EVENTS" | grep -v '"event":"usb.controller-locked"'
+
+tg_summary
