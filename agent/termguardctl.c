@@ -160,7 +160,7 @@ static int cmd_devices(void) {
         if (arg_json)
                 print_json(r, "devices");
         else if (json_object_object_get_ex(r, "devices", &a)) {
-                printf("%-10s %-9s %-16s %-11s %-14s %s\n", _("DEVICE"), _("ID"), _("SERIAL"), _("AUTHORIZED"), _("STORAGE"), _("REASON"));
+                printf("%-10s %-9s %-16s %-11s %-14s %s\n", "DEVICE", "ID", "SERIAL", "AUTHORIZED", "STORAGE", "REASON");
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         json_object *d = json_object_array_get_idx(a, i);
                         char id[16];
@@ -181,7 +181,7 @@ static int cmd_media_list(void) {
         if (arg_json)
                 print_json(r, "media");
         else if (json_object_object_get_ex(r, "media", &a)) {
-                printf("%-16s %-9s %-20s %-11s %-16s %s\n", _("LABEL"), _("ID"), _("SERIAL"), _("MODE"), _("DEPARTMENT"), _("ADDED BY"));
+                printf("%-16s %-9s %-20s %-11s %-16s %s\n", "LABEL", "ID", "SERIAL", "MODE", "DEPARTMENT", "ADDED BY");
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         json_object *d = json_object_array_get_idx(a, i);
                         char id[16];
@@ -202,7 +202,7 @@ static int cmd_exception_list(void) {
         if (arg_json)
                 print_json(r, "exceptions");
         else if (json_object_object_get_ex(r, "exceptions", &a)) {
-                printf("%-4s %-16s %-8s %-21s %-16s %-10s %s\n", _("ID"), _("LABEL"), _("STATE"), _("UNTIL"), _("APPROVER"), _("USER"), _("REASON"));
+                printf("%-4s %-16s %-8s %-21s %-16s %-10s %s\n", "ID", "LABEL", "STATE", "UNTIL", "APPROVER", "USER", "REASON");
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         json_object *d = json_object_array_get_idx(a, i);
                         printf("%-4s %-16s %-8s %-21s %-16s %-10s %s\n", s(d, "id"), s(d, "label"), s(d, "state"),
@@ -270,6 +270,7 @@ static int cmd_simple_ok(json_object *req, const char *done) {
 }
 
 static int dispatch(int argc, char **argv) {
+        /* Column headers stay in English: printf widths count bytes, and scripts use --json. */
         const char *a0 = argc > 0 ? argv[0] : NULL, *a1 = argc > 1 ? argv[1] : NULL;
         int used;
 

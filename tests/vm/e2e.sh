@@ -70,6 +70,7 @@ run $CTL devices
 
 say "Only administrators may change the register"
 check_not "staff cannot register media" su -s /bin/sh staff -c "$CTL media add --vid 0951 --pid 1666 --serial X --label nope"
+check "staff see the refusal in Japanese" sh -c "su -s /bin/sh staff -c 'LANGUAGE=ja LC_ALL=C.UTF-8 $CTL media remove x' 2>&1 | grep -q 権限がありません"
 check "member of the admin group can" su -s /bin/sh admin -c "$CTL media add --vid 0951 --pid 1666 --serial ADMIN-1 --label by-admin"
 check "the change is recorded with who made it" events_have '"event":"register.media-added".*"label":"by-admin".*"actor":"admin"'
 

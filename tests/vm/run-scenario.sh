@@ -17,8 +17,11 @@ trap 'rm -rf "$work"' EXIT
 
 "$here/fetch-kernel.sh" "$cache" >&2
 DESTDIR="$work/destdir" cmake --install "$build" >/dev/null
+# glibc's C.UTF-8 locale data, so messages can be checked in Japanese (LANGUAGE=ja).
+locale=()
+[ -d /usr/lib/locale/C.utf8 ] && locale=(--add /usr/lib/locale/C.utf8:/usr/lib/locale/C.utf8)
 "$here/build-initramfs.sh" --kernel-dir "$cache" --destdir "$work/destdir" \
-    --scenario "$scenario" --out "$work/initrd.gz" "$@" >&2
+    --scenario "$scenario" --out "$work/initrd.gz" "${locale[@]}" "$@" >&2
 
 set +e
 "$here/run-vm.sh" --kernel-dir "$cache" --initrd "$work/initrd.gz" \
