@@ -205,12 +205,23 @@ static void apply_interface(Manager *m, tg_device *d, const char *intf_syspath, 
         }
 }
 
-static void apply_interfaces(Manager *m, tg_device *d) {
+typedef void (*interface_fn)(Manager *m, void *userdata, const char *syspath, const char *name);
+
+/* Calls fn for each interface of the USB device at syspath (not for those of devices behind it). */
+static void foreach_interface(Manager *m, const char *syspath, interface_fn fn, void *userdata) {
         struct udev_enumerate *en = udev_enumerate_new(m->udev);
-        struct udev_device *parent = udev_device_new_from_syspath(m->udev, d->syspath);
+        struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
+        const char *sysname = parent ? udev_device_get_sysname(parent) : NULL;
         struct udev_list_entry *e;
 
-        if (en && parent) {
+        if (en && parent && sysname) {
+                char prefix[80];
+                /* Root hub usbN names its interfaces N-0:C.I; other devices X name them X:C.I. */
+                if (strncmp(sysname, "usb", 3) == 0)
+                        snprintf(prefix, sizeof(prefix), "%s-0:", sysname + 3);
+                else
+                        snprintf(prefix, sizeof(prefix), "%s:", sysname);
+                size_t len = strlen(prefix);
                 udev_enumerate_add_match_subsystem(en, "usb");
                 udev_enumerate_add_match_property(en, "DEVTYPE", "usb_interface");
                 udev_enumerate_add_match_parent(en, parent);
@@ -218,14 +229,38 @@ static void apply_interfaces(Manager *m, tg_device *d) {
                 udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
                         const char *p = udev_list_entry_get_name(e);
                         const char *name = strrchr(p, '/');
-                        /* Only direct interfaces of this device, not those of devices behind a hub. */
-                        if (name && strncmp(name + 1, d->sysname, strlen(d->sysname)) == 0 &&
-                            name[1 + strlen(d->sysname)] == ':')
-                                apply_interface(m, d, p, name + 1);
+                        if (name && strncmp(name + 1, prefix, len) == 0)
+                                fn(m, userdata, p, name + 1);
                 }
         }
         udev_enumerate_unref(en);
         udev_device_unref(parent);
+}
+
+static void apply_interface_cb(Manager *m, void *userdata, const char *syspath, const char *name) {
+        apply_interface(m, userdata, syspath, name);
+}
+
+static void apply_interfaces(Manager *m, tg_device *d) {
+        foreach_interface(m, d->syspath, apply_interface_cb, d);
+}
+
+/* A root hub's own interface is created after the hub's uevent: when the controller was locked
+ * in between, the interface starts unauthorized, the hub driver never binds and every port of
+ * the controller is dead. Root hub interfaces are hubs; they always pass. */
+static void root_hub_interface(Manager *m _unused_, void *userdata _unused_, const char *syspath, const char *name) {
+        char cls[8];
+        int r;
+
+        if (sysfs_read(syspath, "bInterfaceClass", cls, sizeof(cls)) <= 0 || strcmp(cls, "09") != 0)
+                return;
+        if (sysfs_read_bool(syspath, "authorized") != 0)
+                return;
+        r = sysfs_write(syspath, "authorized", "1");
+        if (r >= 0)
+                r = sysfs_write("/sys/bus/usb", "drivers_probe", name);
+        if (r < 0)
+                tg_log(LOG_ERR, "Failed to authorize root hub interface %s: %s", name, strerror(-r));
 }
 
 static void apply_device(Manager *m, tg_device *d) {
@@ -349,6 +384,7 @@ static void controller_lock(Manager *m, struct udev_device *dev) {
                 tg_log(LOG_WARNING, "Failed to set interface_authorized_default on %s: %s",
                        udev_device_get_sysname(dev), strerror(-r2));
         m->n_controllers++;
+        foreach_interface(m, syspath, root_hub_interface, NULL);
         tg_emit("usb.controller-locked", r1 < 0 ? LOG_ERR : LOG_INFO,
                 r1 < 0 ? "Failed to lock controller" : "Controller set to deny new devices by default",
                 "controller", udev_device_get_sysname(dev), "result", r1 < 0 ? strerror(-r1) : "ok", NULL);
@@ -424,8 +460,12 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
         } else if (strcmp(devtype, "usb_interface") == 0 && strcmp(action, "add") == 0) {
                 struct udev_device *parent = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
                 tg_device *d;
-                if (!parent || is_root_hub(parent))
+                if (!parent)
                         return;
+                if (is_root_hub(parent)) {
+                        root_hub_interface(m, NULL, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
+                        return;
+                }
                 d = device_find(m, udev_device_get_syspath(parent));
                 if (!d) {
                         d = device_add(m, parent);

@@ -35,6 +35,9 @@ static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface
         tg_iface_kind kind = tg_usb_interface_kind(i);
         const char *cname = tg_usb_class_name(i->cls);
 
+        *ret_allow = false; /* anything not decided below is denied */
+        snprintf(reason, reason_size, "not permitted");
+
         if (kind == TG_IFACE_OTHER) {
                 if (policy->allow_class[i->cls]) {
                         *ret_allow = true;
@@ -101,7 +104,7 @@ void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg,
         for (size_t k = 0; k < desc->n_interfaces; k++) {
                 const tg_usb_interface *i = &desc->interfaces[k];
                 tg_iface_verdict *v = verdict_for(&d, i->config_value, i->number);
-                bool allow;
+                bool allow = false;
                 char reason[80];
 
                 judge_altsetting(policy, i, m, mode, &allow, reason, sizeof(reason));

@@ -27,15 +27,20 @@ decided() { grep "\"event\":\"usb.decision\"" "$EVENTS" | grep -q "\"serial\":\"
 decided_n() { [ "$(grep "\"event\":\"usb.decision\"" "$EVENTS" | grep -c "\"serial\":\"$1\"")" -ge "$2" ]; }
 iface_has_driver() { [ -e "$1/driver" ]; }
 
-# plug NAME VID PID SERIAL [hid] : new gadget on the next free UDC; sets DEV.
+# plug NAME VID PID SERIAL [hid] : new gadget on the next free UDC; sets DEV. Every
+# step is checked: a stick that never enumerates must fail loudly, not pass vacuously.
 plug() {
     _img=/tmp/img-$1
-    tg_make_image "$_img" 16 TGTEST
-    gadget_create "$1" "$2" "$3" "$4" "$_img" "${5:-}"
     _udc=dummy_udc.$NO
     NO=$((NO + 1))
-    gadget_bind "$1" "$_udc"
-    wait_for 20 usb_dev_present "$_udc"
+    DEV=/nonexistent
+    tg_make_image "$_img" 16 TGTEST || { echo "plug $1: image failed" >&2; return 1; }
+    gadget_create "$1" "$2" "$3" "$4" "$_img" "${5:-}" || { echo "plug $1: gadget_create failed" >&2; return 1; }
+    gadget_bind "$1" "$_udc" || { echo "plug $1: bind to $_udc failed" >&2; return 1; }
+    if ! check "$1 ($4) enumerated on $_udc" wait_for 60 usb_dev_present "$_udc"; then
+        tg_info "kernel log tail:"; dmesg | tail -n 25 | sed 's/^/#   /'
+        return 1
+    fi
     DEV=$(usb_dev_for_udc "$_udc")
 }
 
@@ -51,7 +56,7 @@ start_daemon
 check "daemon is up and answers" $CTL status
 
 say "USB controllers appear later: each is set to deny new devices"
-tg_load_dummy_hcd 6
+tg_load_dummy_hcd 7
 for hub in /sys/devices/platform/dummy_hcd.*/usb*; do
     check "$(basename "$hub") authorized_default=0" wait_for 10 test "$(sysattr "$hub" authorized_default)" = 0
     check "$(basename "$hub") interface_authorized_default=0" wait_for 10 test "$(sysattr "$hub" interface_authorized_default)" = 0
@@ -139,12 +144,24 @@ plug regdown 0x0951 0x1666 ADMIN-1
 sleep 2
 check "even a registered stick waits for the daemon" test "$(sysattr "$DEV" authorized)" = 0
 
+# The state a controller is left in when it is locked between its uevent and the creation of
+# its root hub interface: the hub interface unauthorized, no hub driver, dead ports.
+SPARE_HUB=$(usb_roothub_for_udc dummy_udc.6)
+SPARE_IF=$SPARE_HUB/$(cat "$SPARE_HUB/busnum")-0:1.0
+echo 0 >"$SPARE_IF/authorized"
+check_not "spare controller's hub interface is now unbound" iface_has_driver "$SPARE_IF"
+
 say "The daemon restarts: devices already present are judged like new ones"
 start_daemon
+check "a controller whose hub interface was left unauthorized is repaired" wait_for 10 iface_has_driver "$SPARE_IF"
 check "registered stick plugged while down is admitted" wait_for 20 has_disk "$DEV"
 check "... read-only" wait_for 10 is_ro_disk "$(disk_for "$DEV")"
 check "unregistered stick stays blocked" test "$(sysattr "$LATE_DEV" authorized)" = 0
 run $CTL devices
+
+NO=6
+plug spare 0x0951 0x1666 ADMIN-1
+check "a stick on the repaired controller is admitted" wait_for 20 has_disk "$DEV"
 
 say "Unplugging is recorded"
 gadget_unbind reg
