@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-test}
 
 build=(cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
-       libjson-c-dev libssl-dev libmount-dev libcmocka-dev gettext)
+       libjson-c-dev libgcrypt20-dev libmount-dev libcmocka-dev gettext)
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
 test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard
       debhelper devscripts lintian debootstrap fakeroot)
