@@ -179,7 +179,8 @@ static json_object *exception_json(const tg_exception *e, int64_t now) {
         json_object_object_add(o, "label", json_object_new_string(e->label));
         tg_format_iso8601(e->until, t, sizeof(t));
         json_object_object_add(o, "until", json_object_new_string(t));
-        json_object_object_add(o, "state", json_object_new_string(tg_exception_state_to_string(tg_exception_state_at(e, now))));
+        json_object_object_add(o, "state",
+                               json_object_new_string(tg_exception_state_to_string(tg_exception_state_at(e, now))));
         json_object_object_add(o, "approver", json_object_new_string(e->approver));
         json_object_object_add(o, "reason", json_object_new_string(e->reason));
         json_object_object_add(o, "ticket", json_object_new_string(e->ticket));
@@ -256,9 +257,9 @@ static json_object *cmd_media_add(Connection *c, json_object *req, const char *a
                 return e;
         snprintf(vid, sizeof(vid), "%04x", md.vid);
         snprintf(pid, sizeof(pid), "%04x", md.pid);
-        tg_emit("register.media-added", LOG_NOTICE, "Medium added to the register", "label", md.label,
-                "vid", vid, "pid", pid, "serial", md.serial, "department", md.department,
-                "mode", tg_mode_to_string(md.mode), "actor", actor, NULL);
+        tg_emit("register.media-added", LOG_NOTICE, "Medium added to the register", "label", md.label, "vid", vid,
+                "pid", pid, "serial", md.serial, "department", md.department, "mode", tg_mode_to_string(md.mode),
+                "actor", actor, NULL);
         return ok_reply();
 }
 
@@ -284,8 +285,8 @@ static json_object *cmd_media_remove(Connection *c, json_object *req, const char
         snprintf(esc, sizeof(esc), "%s", label);
         if ((e = commit(m, &n, "register-change")))
                 return e;
-        tg_emit("register.media-removed", LOG_NOTICE, "Medium removed from the register", "label", esc,
-                "actor", actor, NULL);
+        tg_emit("register.media-removed", LOG_NOTICE, "Medium removed from the register", "label", esc, "actor", actor,
+                NULL);
         return ok_reply();
 }
 
@@ -306,7 +307,8 @@ static json_object *cmd_exception_grant(Connection *c, json_object *req, const c
         if (too_long)
                 return error_reply("invalid", "an argument is longer than the register allows");
         if (tg_parse_iso8601(arg_string(req, "until"), &ex.until) < 0)
-                return error_reply("invalid", "until: expected an ISO 8601 time with zone, e.g. 2026-12-01T17:00:00Z or 2026-12-01T17:00:00+09:00");
+                return error_reply("invalid", "until: expected an ISO 8601 time with zone, e.g. 2026-12-01T17:00:00Z "
+                                              "or 2026-12-01T17:00:00+09:00");
         if (ex.user[0] && !getpwnam(ex.user))
                 return error_reply("invalid", "user: no such user on this terminal");
         snprintf(ex.granted_by, sizeof(ex.granted_by), "%s", actor);
@@ -321,8 +323,8 @@ static json_object *cmd_exception_grant(Connection *c, json_object *req, const c
         snprintf(idbuf, sizeof(idbuf), "%" PRIu64, id);
         tg_format_iso8601(ex.until, until, sizeof(until));
         tg_emit("exception.granted", LOG_NOTICE, "Write exception granted", "exception", idbuf, "label", ex.label,
-                "until", until, "approver", ex.approver, "reason", ex.reason, "ticket", ex.ticket,
-                "user", ex.user, "actor", actor, NULL);
+                "until", until, "approver", ex.approver, "reason", ex.reason, "ticket", ex.ticket, "user", ex.user,
+                "actor", actor, NULL);
         if ((e = commit(m, &n, "exception-granted")))
                 return e;
         o = ok_reply();
@@ -386,9 +388,13 @@ static json_object *cmd_devices(Manager *m) {
                 json_object_object_add(x, "serial", json_object_new_string(d->serial_esc));
                 json_object_object_add(x, "manufacturer", json_object_new_string(d->manufacturer_esc));
                 json_object_object_add(x, "product", json_object_new_string(d->product_esc));
-                json_object_object_add(x, "descriptor_sha256", json_object_new_string(d->descriptors_ok ? d->desc.hash : ""));
+                json_object_object_add(x, "descriptor_sha256",
+                                       json_object_new_string(d->descriptors_ok ? d->desc.hash : ""));
                 json_object_object_add(x, "authorized", json_object_new_boolean(d->decision.authorize_device));
-                json_object_object_add(x, "storage", json_object_new_string(d->decision.has_storage ? tg_mode_to_string(d->decision.storage_mode) : "none"));
+                json_object_object_add(x, "storage",
+                                       json_object_new_string(d->decision.has_storage
+                                                                      ? tg_mode_to_string(d->decision.storage_mode)
+                                                                      : "none"));
                 json_object_object_add(x, "label", json_object_new_string(d->decision.label));
                 json_object_object_add(x, "exception", json_object_new_int64((int64_t) d->decision.exception_id));
                 json_object_object_add(x, "reason", json_object_new_string(d->decision.reason));
@@ -452,7 +458,8 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len) {
         if (!tok)
                 return error_reply("internal", "out of memory");
         req = json_tokener_parse_ex(tok, buf, (int) len);
-        if (!req || json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(req, json_type_object)) {
+        if (!req || json_tokener_get_error(tok) != json_tokener_success ||
+            !json_object_is_type(req, json_type_object)) {
                 json_tokener_free(tok);
                 json_object_put(req);
                 return error_reply("invalid", "request is not a JSON object");
@@ -478,7 +485,9 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len) {
                         tg_escape_str(cmd, esc, sizeof(esc));
                         tg_emit("admin.denied", LOG_WARNING, "Refused an administrative request from a non-admin",
                                 "command", esc, "actor", actor, NULL);
-                        reply = error_reply("permission-denied", "only root or members of the admin group may change the register or exceptions");
+                        reply = error_reply(
+                                "permission-denied",
+                                "only root or members of the admin group may change the register or exceptions");
                 } else if (strcmp(cmd, "media-add") == 0)
                         reply = cmd_media_add(c, req, actor);
                 else if (strcmp(cmd, "media-remove") == 0)
@@ -529,7 +538,8 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                 }
                 if (!c->out) {
                         json_object *r = dispatch(c, c->in ? c->in : "", c->in_len);
-                        c->out = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                        c->out = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+                                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
                         json_object_put(r);
                 }
                 if (!c->out) {
@@ -601,14 +611,15 @@ int control_start(Manager *m) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         int r;
 
-        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.socket", m->cfg.runtime_dir) >= sizeof(sa.sun_path))
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.socket", m->cfg.runtime_dir) >=
+            sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         m->control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (m->control_fd < 0)
                 return -errno;
         (void) unlink(sa.sun_path);
-        if (bind(m->control_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-            chmod(sa.sun_path, 0666) < 0 || listen(m->control_fd, 16) < 0) {
+        if (bind(m->control_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
+            listen(m->control_fd, 16) < 0) {
                 r = -errno;
                 close(m->control_fd);
                 m->control_fd = -1;

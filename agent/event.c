@@ -91,8 +91,7 @@ void tg_emit(const char *type, int priority, const char *message, ...) {
 
         json_object_object_add(o, "event", json_object_new_string(type));
         json_object_object_add(o, "message", json_object_new_string(message));
-        if (asprintf(&fields[n++], "MESSAGE=%s", message) < 0 ||
-            asprintf(&fields[n++], "PRIORITY=%d", priority) < 0 ||
+        if (asprintf(&fields[n++], "MESSAGE=%s", message) < 0 || asprintf(&fields[n++], "PRIORITY=%d", priority) < 0 ||
             asprintf(&fields[n++], "TERMGUARD_EVENT=%s", type) < 0 ||
             asprintf(&fields[n++], "MESSAGE_ID=%s", id ? id : "7c1b9a8c4f2e4d0fa1a1e3b0b0a1ffff") < 0 ||
             asprintf(&fields[n++], "SYSLOG_IDENTIFIER=termguardd") < 0) {
@@ -124,7 +123,8 @@ void tg_emit(const char *type, int priority, const char *message, ...) {
                 (void) sd_journal_sendv(iov, (int) n);
         }
         if (!stderr_is_journal()) {
-                fprintf(stderr, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                fprintf(stderr, "%s\n",
+                        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 fflush(stderr);
         }
         for (size_t i = 0; i < n; i++)

@@ -80,8 +80,8 @@ int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
                         how = "detached (busy)";
                 }
                 count++;
-                tg_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc,
-                        "how", how, "why", why, NULL);
+                tg_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc, "how", how,
+                        "why", why, NULL);
                 free(targets[i]);
         }
         return count;

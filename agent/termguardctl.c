@@ -97,8 +97,9 @@ static int call(json_object *req, json_object **ret) {
         int r = request(req, &reply);
         json_object_put(req);
         if (r < 0) {
-                fprintf(stderr, _("termguardctl: cannot reach termguardd at %s: %s\n"
-                                  "Is the agent running? (systemctl status termguardd)\n"),
+                fprintf(stderr,
+                        _("termguardctl: cannot reach termguardd at %s: %s\n"
+                          "Is the agent running? (systemctl status termguardd)\n"),
                         socket_path, strerror(-r));
                 return EXIT_UNREACHABLE;
         }
@@ -106,7 +107,9 @@ static int call(json_object *req, json_object **ret) {
         if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
                 const char *code = s(reply, "code");
                 if (strcmp(code, "permission-denied") == 0)
-                        fprintf(stderr, "%s\n", _("termguardctl: permission denied: only administrators may change the media register or exceptions."));
+                        fprintf(stderr, "%s\n",
+                                _("termguardctl: permission denied: only administrators may change the media register "
+                                  "or exceptions."));
                 else
                         fprintf(stderr, _("termguardctl: refused: %s\n"), s(reply, "error"));
                 json_object_put(reply);
@@ -137,7 +140,8 @@ static int cmd_status(void) {
         if (arg_json)
                 print_json(r, NULL);
         else {
-                printf(_("termguardd %s (pid %s), running since %s\n"), s(r, "version"), s(r, "pid"), s(r, "started_at"));
+                printf(_("termguardd %s (pid %s), running since %s\n"), s(r, "version"), s(r, "pid"),
+                       s(r, "started_at"));
                 printf(_("  configuration:      %s\n"), s(r, "config_root"));
                 printf(_("  controllers locked: %s\n"), s(r, "controllers_locked"));
                 printf(_("  USB devices:        %s\n"), s(r, "devices"));
@@ -160,13 +164,15 @@ static int cmd_devices(void) {
         if (arg_json)
                 print_json(r, "devices");
         else if (json_object_object_get_ex(r, "devices", &a)) {
-                printf("%-10s %-9s %-16s %-11s %-14s %s\n", "DEVICE", "ID", "SERIAL", "AUTHORIZED", "STORAGE", "REASON");
+                printf("%-10s %-9s %-16s %-11s %-14s %s\n", "DEVICE", "ID", "SERIAL", "AUTHORIZED", "STORAGE",
+                       "REASON");
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         json_object *d = json_object_array_get_idx(a, i);
                         char id[16];
                         snprintf(id, sizeof(id), "%s:%s", s(d, "vid"), s(d, "pid"));
                         printf("%-10s %-9s %-16s %-11s %-14s %s\n", s(d, "device"), id, s(d, "serial"),
-                               strcmp(s(d, "authorized"), "true") == 0 ? _("yes") : _("no"), s(d, "storage"), s(d, "reason"));
+                               strcmp(s(d, "authorized"), "true") == 0 ? _("yes") : _("no"), s(d, "storage"),
+                               s(d, "reason"));
                 }
         }
         json_object_put(r);
@@ -202,7 +208,8 @@ static int cmd_exception_list(void) {
         if (arg_json)
                 print_json(r, "exceptions");
         else if (json_object_object_get_ex(r, "exceptions", &a)) {
-                printf("%-4s %-16s %-8s %-21s %-16s %-10s %s\n", "ID", "LABEL", "STATE", "UNTIL", "APPROVER", "USER", "REASON");
+                printf("%-4s %-16s %-8s %-21s %-16s %-10s %s\n", "ID", "LABEL", "STATE", "UNTIL", "APPROVER", "USER",
+                       "REASON");
                 for (size_t i = 0; i < json_object_array_length(a); i++) {
                         json_object *d = json_object_array_get_idx(a, i);
                         printf("%-4s %-16s %-8s %-21s %-16s %-10s %s\n", s(d, "id"), s(d, "label"), s(d, "state"),
@@ -291,7 +298,8 @@ static int dispatch(int argc, char **argv) {
                         return cmd_simple_ok(req, _("Removed from the media register.\n"));
                 }
                 if (strcmp(a1, "add") == 0) {
-                        static const char *const allowed[] = {"vid", "pid", "serial", "label", "department", "mode", NULL};
+                        static const char *const allowed[] = {"vid",        "pid",  "serial", "label",
+                                                              "department", "mode", NULL};
                         static const char *const required[] = {"vid", "pid", "serial", "label", NULL};
                         json_object *req = new_req("media-add");
                         if (collect_options(argc - 2, argv + 2, allowed, req, &used) < 0 || used != argc - 2 ||
@@ -351,17 +359,10 @@ int main(int argc, char **argv) {
         /* "+": options end at the command; the command's own options follow it. */
         while ((c = getopt_long(argc, argv, "+hs:", opts, NULL)) >= 0) {
                 switch (c) {
-                case 'j':
-                        arg_json = true;
-                        break;
-                case 's':
-                        socket_path = optarg;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return 0;
-                default:
-                        return EXIT_USAGE;
+                case 'j': arg_json = true; break;
+                case 's': socket_path = optarg; break;
+                case 'h': usage(stdout); return 0;
+                default: return EXIT_USAGE;
                 }
         }
         /* --json may also follow the command ("media list --json"). */

@@ -80,11 +80,12 @@ static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo 
         r = manager_load(m, err, sizeof(err));
         if (r < 0) {
                 snprintf(m->last_reload_error, sizeof(m->last_reload_error), "%s", err);
-                tg_emit("config.reload-failed", LOG_ERR, "Reload refused; the last good policy stays in force",
-                        "error", err, NULL);
+                tg_emit("config.reload-failed", LOG_ERR, "Reload refused; the last good policy stays in force", "error",
+                        err, NULL);
         } else {
                 m->last_reload_error[0] = '\0';
-                tg_emit("config.reloaded", LOG_NOTICE, "Configuration and register reloaded", "config", m->config_root, NULL);
+                tg_emit("config.reloaded", LOG_NOTICE, "Configuration and register reloaded", "config", m->config_root,
+                        NULL);
                 usb_gate_rejudge_all(m, "reload");
                 usb_gate_schedule_expiry(m);
         }
@@ -128,14 +129,9 @@ int main(int argc, char **argv) {
                         }
                         snprintf(m.config_root, sizeof(m.config_root), "%s", optarg);
                         break;
-                case 'h':
-                        usage();
-                        return 0;
-                case 'V':
-                        printf("termguardd %s\n", TG_VERSION);
-                        return 0;
-                default:
-                        return 2;
+                case 'h': usage(); return 0;
+                case 'V': printf("termguardd %s\n", TG_VERSION); return 0;
+                default: return 2;
                 }
         }
         if (optind < argc) {

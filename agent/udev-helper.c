@@ -120,7 +120,8 @@ int main(int argc, char **argv) {
         if (r < 0) {
                 /* Read-only could not be set: hide the device from udisks altogether. */
                 printf("TERMGUARD_READONLY_FAILED=1\nUDISKS_IGNORE=1\n");
-                fprintf(stderr, "termguard-udev-helper: cannot set %s read-only: %s\n", node ? node : syspath, strerror(-r));
+                fprintf(stderr, "termguard-udev-helper: cannot set %s read-only: %s\n", node ? node : syspath,
+                        strerror(-r));
         }
         udev_device_unref(dev);
         udev_unref(udev);

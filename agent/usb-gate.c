@@ -144,16 +144,16 @@ static void emit_decision(const tg_device *d, const char *trigger) {
         snprintf(pid, sizeof(pid), "%04x", d->desc.pid);
         for (size_t i = 0; i < d->decision.n_ifaces && o < sizeof(ifaces) - 1; i++) {
                 const tg_iface_verdict *v = &d->decision.ifaces[i];
-                int k = snprintf(ifaces + o, sizeof(ifaces) - o, "%s%u.%u:%02x:%s", o ? "," : "",
-                                 v->config_value, v->number, v->cls, v->allow ? "allow" : "deny");
+                int k = snprintf(ifaces + o, sizeof(ifaces) - o, "%s%u.%u:%02x:%s", o ? "," : "", v->config_value,
+                                 v->number, v->cls, v->allow ? "allow" : "deny");
                 if (k < 0 || (size_t) k >= sizeof(ifaces) - o)
                         break;
                 o += (size_t) k;
         }
         if (d->decision.exception_id)
                 snprintf(excid, sizeof(excid), "%" PRIu64, d->decision.exception_id);
-        const char *verdict = !d->decision.authorize_device ? "blocked"
-                              : !d->decision.has_storage     ? "allowed"
+        const char *verdict = !d->decision.authorize_device                    ? "blocked"
+                              : !d->decision.has_storage                       ? "allowed"
                               : d->decision.storage_mode == TG_MODE_READ_WRITE ? "read-write"
                               : d->decision.storage_mode == TG_MODE_READ_ONLY  ? "read-only"
                                                                                : "partial";
@@ -166,13 +166,11 @@ static void emit_decision(const tg_device *d, const char *trigger) {
                 if (!storage_allowed)
                         verdict = "storage-blocked";
         }
-        tg_emit("usb.decision", d->decision.authorize_device ? LOG_INFO : LOG_WARNING, d->decision.reason,
-                "device", d->sysname, "vid", vid, "pid", pid, "serial", d->serial_esc,
-                "manufacturer", d->manufacturer_esc, "product", d->product_esc,
-                "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "decision", verdict,
-                "label", d->decision.label[0] ? d->decision.label : NULL,
-                "exception", excid[0] ? excid : NULL, "interfaces", ifaces,
-                "user", user ? user : "", "trigger", trigger, NULL);
+        tg_emit("usb.decision", d->decision.authorize_device ? LOG_INFO : LOG_WARNING, d->decision.reason, "device",
+                d->sysname, "vid", vid, "pid", pid, "serial", d->serial_esc, "manufacturer", d->manufacturer_esc,
+                "product", d->product_esc, "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "decision",
+                verdict, "label", d->decision.label[0] ? d->decision.label : NULL, "exception", excid[0] ? excid : NULL,
+                "interfaces", ifaces, "user", user ? user : "", "trigger", trigger, NULL);
 }
 
 /* Authorizes or deauthorizes one interface to match the device's decision. */
@@ -287,8 +285,8 @@ static void apply_device(Manager *m, tg_device *d) {
         apply_interfaces(m, d);
 }
 
-static void read_string_attr(const char *syspath, const char *attr, char *raw, size_t raw_size,
-                             char *esc, size_t esc_size) {
+static void read_string_attr(const char *syspath, const char *attr, char *raw, size_t raw_size, char *esc,
+                             size_t esc_size) {
         char buf[TG_DEVICE_STRING_MAX * 4 + 1];
         ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
         if (n < 0)
@@ -354,10 +352,9 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
                 snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
                 snprintf(pid, sizeof(pid), "%04x", d->desc.pid);
                 const char *user = tg_seat_user();
-                tg_emit("usb.attach", LOG_INFO, "USB device attached", "device", d->sysname,
-                        "vid", vid, "pid", pid, "serial", d->serial_esc, "manufacturer", d->manufacturer_esc,
-                        "product", d->product_esc, "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "",
-                        "user", user ? user : "", NULL);
+                tg_emit("usb.attach", LOG_INFO, "USB device attached", "device", d->sysname, "vid", vid, "pid", pid,
+                        "serial", d->serial_esc, "manufacturer", d->manufacturer_esc, "product", d->product_esc,
+                        "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "user", user ? user : "", NULL);
         }
         return d;
 }
@@ -370,7 +367,8 @@ static void device_process(Manager *m, tg_device *d, const char *trigger) {
         emit_decision(d, trigger);
         r = usb_gate_write_decision_file(m, d);
         if (r < 0)
-                tg_log(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname, strerror(-r));
+                tg_log(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname,
+                       strerror(-r));
         apply_device(m, d);
 }
 
@@ -386,8 +384,8 @@ static void controller_lock(Manager *m, struct udev_device *dev) {
         m->n_controllers++;
         foreach_interface(m, syspath, root_hub_interface, NULL);
         tg_emit("usb.controller-locked", r1 < 0 ? LOG_ERR : LOG_INFO,
-                r1 < 0 ? "Failed to lock controller" : "Controller set to deny new devices by default",
-                "controller", udev_device_get_sysname(dev), "result", r1 < 0 ? strerror(-r1) : "ok", NULL);
+                r1 < 0 ? "Failed to lock controller" : "Controller set to deny new devices by default", "controller",
+                udev_device_get_sysname(dev), "result", r1 < 0 ? strerror(-r1) : "ok", NULL);
 }
 
 static bool is_root_hub(struct udev_device *dev) {
@@ -418,8 +416,8 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                         (void) sysfs_write(udev_device_get_syspath(intf), "authorized", "0");
                 return;
         }
-        tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node,
-                "device", d ? d->sysname : udev_device_get_sysname(usb), "label", d ? d->decision.label : NULL, NULL);
+        tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device",
+                d ? d->sysname : udev_device_get_sysname(usb), "label", d ? d->decision.label : NULL, NULL);
 }
 
 static void handle_device(Manager *m, struct udev_device *dev, const char *action) {
@@ -441,8 +439,8 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                         tg_device *d = device_find(m, udev_device_get_syspath(dev));
                         const char *user = tg_seat_user();
                         tg_emit("usb.detach", LOG_INFO, "USB device detached", "device", udev_device_get_sysname(dev),
-                                "label", d && d->decision.label[0] ? d->decision.label : NULL,
-                                "serial", d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
+                                "label", d && d->decision.label[0] ? d->decision.label : NULL, "serial",
+                                d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
                         decision_file_remove(m, udev_device_get_sysname(dev));
                         if (d)
                                 device_forget(m, d);
@@ -541,8 +539,8 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                                 char intf[PATH_MAX + 80];
                                 if (v->kind == TG_IFACE_OTHER || !v->allow)
                                         continue;
-                                snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname,
-                                         v->config_value, v->number);
+                                snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname, v->config_value,
+                                         v->number);
                                 if (access(intf, F_OK) == 0)
                                         (void) sysfs_write(intf, "authorized", "0");
                         }
@@ -565,8 +563,8 @@ static int expiry_handler(sd_event_source *s _unused_, uint64_t usec _unused_, v
                         char id[24], until[32];
                         snprintf(id, sizeof(id), "%" PRIu64, e->id);
                         tg_format_iso8601(e->until, until, sizeof(until));
-                        tg_emit("exception.expired", LOG_NOTICE, "Write exception expired", "exception", id,
-                                "label", e->label, "until", until, "approver", e->approver, NULL);
+                        tg_emit("exception.expired", LOG_NOTICE, "Write exception expired", "exception", id, "label",
+                                e->label, "until", until, "approver", e->approver, NULL);
                 }
         }
         m->last_expiry_check = now;
@@ -587,8 +585,7 @@ void usb_gate_schedule_expiry(Manager *m) {
         }
         uint64_t usec = (uint64_t) next * 1000000ULL;
         if (!m->expiry_source) {
-                if (sd_event_add_time(m->event, &m->expiry_source, CLOCK_REALTIME, usec, 0,
-                                      expiry_handler, m) < 0) {
+                if (sd_event_add_time(m->event, &m->expiry_source, CLOCK_REALTIME, usec, 0, expiry_handler, m) < 0) {
                         tg_log(LOG_ERR, "Failed to arm the exception expiry timer");
                         return;
                 }
@@ -619,8 +616,7 @@ int usb_gate_start(Manager *m) {
         r = udev_monitor_enable_receiving(m->monitor);
         if (r < 0)
                 return r;
-        r = sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN,
-                            monitor_handler, m);
+        r = sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN, monitor_handler, m);
         if (r < 0)
                 return r;
 

@@ -148,7 +148,8 @@ static char *reader(char *str, int num, void *stream) {
         size_t len = strlen(s);
         if (len == (size_t) num - 1 && s[len - 1] != '\n' && !feof(c->f)) {
                 if (!c->failed) {
-                        snprintf(c->err, c->err_size, "%s:%u: line longer than %d characters", c->file, c->line, num - 2);
+                        snprintf(c->err, c->err_size, "%s:%u: line longer than %d characters", c->file, c->line,
+                                 num - 2);
                         c->failed = true;
                         c->err_line = c->line;
                 }
@@ -179,7 +180,8 @@ static int parse_one(const char *path, tg_config *cfg, bool must_exist, char *er
         }
         /* Policy written by anyone but root is not policy. */
         if ((st.st_mode & S_IWOTH) || (st.st_uid != 0 && geteuid() == 0)) {
-                snprintf(err, err_size, "%s: refusing a configuration file that is not owned by root or is world-writable", path);
+                snprintf(err, err_size,
+                         "%s: refusing a configuration file that is not owned by root or is world-writable", path);
                 return -EPERM;
         }
         parse_ctx c = {.cfg = cfg, .file = path, .f = f, .err = err, .err_size = err_size};
@@ -208,8 +210,7 @@ int tg_config_load(const char *root, tg_config *ret, char *err, size_t err_size)
         assert_return(root && ret, -EINVAL);
         tg_config_default(&cfg);
 
-        if (asprintf(&main_path, "%s/termguard.conf", root) < 0 ||
-            asprintf(&dropdir, "%s/termguard.conf.d", root) < 0)
+        if (asprintf(&main_path, "%s/termguard.conf", root) < 0 || asprintf(&dropdir, "%s/termguard.conf.d", root) < 0)
                 return -ENOMEM;
         r = parse_one(main_path, &cfg, false, err, err_size);
         if (r < 0)

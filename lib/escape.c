@@ -31,8 +31,7 @@ static size_t utf8_seq_len(const unsigned char *p, size_t left) {
                         return 0;
                 cp = (cp << 6) | (p[i] & 0x3f);
         }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
         /* C1 controls (U+0080..U+009F) are escaped like C0 controls. */
         if (cp >= 0x80 && cp <= 0x9f)

@@ -23,15 +23,13 @@ static tg_iface_verdict *verdict_for(tg_decision *d, uint8_t config_value, uint8
         return NULL;
 }
 
-const tg_iface_verdict *tg_decision_iface(const tg_decision *d, uint8_t config_value,
-                                          uint8_t number) {
+const tg_iface_verdict *tg_decision_iface(const tg_decision *d, uint8_t config_value, uint8_t number) {
         return verdict_for((tg_decision *) d, config_value, number);
 }
 
 /* Judges one interface descriptor (one altsetting). */
-static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface *i,
-                             const tg_medium *m, tg_mode mode, bool *ret_allow, char *reason,
-                             size_t reason_size) {
+static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface *i, const tg_medium *m, tg_mode mode,
+                             bool *ret_allow, char *reason, size_t reason_size) {
         tg_iface_kind kind = tg_usb_interface_kind(i);
         const char *cname = tg_usb_class_name(i->cls);
 
@@ -50,7 +48,8 @@ static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface
         }
         if (!m) {
                 *ret_allow = false;
-                snprintf(reason, reason_size, "unregistered %s", kind == TG_IFACE_STORAGE ? "storage" : "still-image/MTP device");
+                snprintf(reason, reason_size, "unregistered %s",
+                         kind == TG_IFACE_STORAGE ? "storage" : "still-image/MTP device");
                 return;
         }
         switch (mode) {
@@ -62,7 +61,8 @@ static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface
                 if (kind == TG_IFACE_STILL_IMAGE) {
                         /* MTP/PTP have no block device the kernel could make read-only. */
                         *ret_allow = false;
-                        snprintf(reason, reason_size, "still-image/MTP cannot be read-only; needs read-write or an exception");
+                        snprintf(reason, reason_size,
+                                 "still-image/MTP cannot be read-only; needs read-write or an exception");
                         return;
                 }
                 *ret_allow = true;
@@ -75,9 +75,8 @@ static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface
         }
 }
 
-void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg,
-                   const tg_usb_descriptors *desc, const char *serial, const char *user,
-                   int64_t now, tg_decision *ret) {
+void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg_usb_descriptors *desc,
+                   const char *serial, const char *user, int64_t now, tg_decision *ret) {
         tg_decision d = {0};
         const tg_medium *m = NULL;
         const tg_exception *e = NULL;
@@ -140,8 +139,9 @@ void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg,
                 snprintf(d.reason, sizeof(d.reason), "storage blocked: %s",
                          !m ? "not in the media register" : "registered as blocked or not permitted in this mode");
         else if (d.has_storage && e && d.exception_id)
-                snprintf(d.reason, sizeof(d.reason), "registered medium \"%s\", writable under exception %llu until expiry",
-                         d.label, (unsigned long long) d.exception_id);
+                snprintf(d.reason, sizeof(d.reason),
+                         "registered medium \"%s\", writable under exception %llu until expiry", d.label,
+                         (unsigned long long) d.exception_id);
         else if (d.has_storage)
                 snprintf(d.reason, sizeof(d.reason), "registered medium \"%s\", %s", d.label, tg_mode_to_string(mode));
         else if (d.authorize_device)

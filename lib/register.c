@@ -91,22 +91,25 @@ const tg_medium *tg_register_find_label(const tg_register *reg, const char *labe
         return NULL;
 }
 
-const tg_medium *tg_register_match(const tg_register *reg, uint16_t vid, uint16_t pid,
-                                   const char *serial) {
+const tg_medium *tg_register_match(const tg_register *reg, uint16_t vid, uint16_t pid, const char *serial) {
         if (!serial || !*serial)
                 return NULL;
         for (size_t i = 0; i < reg->n_media; i++)
-                if (reg->media[i].vid == vid && reg->media[i].pid == pid &&
-                    strcmp(reg->media[i].serial, serial) == 0)
+                if (reg->media[i].vid == vid && reg->media[i].pid == pid && strcmp(reg->media[i].serial, serial) == 0)
                         return &reg->media[i];
         return NULL;
 }
 
 static int validate_medium(const tg_register *reg, const tg_medium *m, char *err, size_t err_size) {
         if (!tg_valid_text(m->label, TG_LABEL_MAX, 0))
-                return fail(err, err_size, "%s: a label is 1-64 characters without spaces, quotes, backslashes or control characters", "label");
+                return fail(err, err_size,
+                            "%s: a label is 1-64 characters without spaces, quotes, backslashes or control characters",
+                            "label");
         if (!tg_valid_text(m->serial, TG_SERIAL_MAX, 1))
-                return fail(err, err_size, "%s: a serial number is required (1-126 printable characters); a device without one cannot be registered", "serial");
+                return fail(err, err_size,
+                            "%s: a serial number is required (1-126 printable characters); a device without one cannot "
+                            "be registered",
+                            "serial");
         if (m->department[0] && !tg_valid_text(m->department, TG_NAME_MAX, 1))
                 return fail(err, err_size, "%s: at most 128 printable characters", "department");
         if (m->vid == 0)
@@ -117,7 +120,8 @@ static int validate_medium(const tg_register *reg, const tg_medium *m, char *err
                 if (tg_register_find_label(reg, m->label))
                         return fail(err, err_size, "label \"%s\" is already registered", m->label);
                 if (tg_register_match(reg, m->vid, m->pid, m->serial))
-                        return fail(err, err_size, "%s: this device (vid, pid, serial) is already registered", "serial");
+                        return fail(err, err_size, "%s: this device (vid, pid, serial) is already registered",
+                                    "serial");
                 if (reg->n_media >= TG_MEDIA_MAX)
                         return fail(err, err_size, "%s: the register is full", "media");
         }
@@ -140,8 +144,7 @@ int tg_register_add_medium(tg_register *reg, const tg_medium *m, char *err, size
 int tg_register_remove_medium(tg_register *reg, const char *label) {
         for (size_t i = 0; i < reg->n_media; i++)
                 if (strcmp(reg->media[i].label, label) == 0) {
-                        memmove(&reg->media[i], &reg->media[i + 1],
-                                (reg->n_media - i - 1) * sizeof(reg->media[0]));
+                        memmove(&reg->media[i], &reg->media[i + 1], (reg->n_media - i - 1) * sizeof(reg->media[0]));
                         reg->n_media--;
                         return 0;
                 }
@@ -162,9 +165,8 @@ static int validate_exception(const tg_exception *e, char *err, size_t err_size)
         return 0;
 }
 
-int tg_register_add_exception(tg_register *reg, const tg_exception *e, int64_t now,
-                              int64_t max_duration, uint64_t *ret_id, char *err,
-                              size_t err_size) {
+int tg_register_add_exception(tg_register *reg, const tg_exception *e, int64_t now, int64_t max_duration,
+                              uint64_t *ret_id, char *err, size_t err_size) {
         tg_exception *n;
         int r = validate_exception(e, err, err_size);
         if (r < 0)
@@ -174,7 +176,8 @@ int tg_register_add_exception(tg_register *reg, const tg_exception *e, int64_t n
         if (e->until <= now)
                 return fail(err, err_size, "%s: the expiry time is in the past", "until");
         if (max_duration > 0 && e->until - now > max_duration)
-                return fail(err, err_size, "%s: longer than the maximum exception duration in the configuration", "until");
+                return fail(err, err_size, "%s: longer than the maximum exception duration in the configuration",
+                            "until");
         if (reg->n_exceptions >= TG_EXCEPTIONS_MAX)
                 return fail(err, err_size, "%s: the exception register is full", "exceptions");
         n = realloc(reg->exceptions, (reg->n_exceptions + 1) * sizeof(*n));
@@ -222,8 +225,8 @@ const char *tg_exception_state_to_string(tg_exception_state s) {
         return "invalid";
 }
 
-const tg_exception *tg_register_active_exception(const tg_register *reg, const char *label,
-                                                 const char *user, int64_t now) {
+const tg_exception *tg_register_active_exception(const tg_register *reg, const char *label, const char *user,
+                                                 int64_t now) {
         for (size_t i = 0; i < reg->n_exceptions; i++) {
                 const tg_exception *e = &reg->exceptions[i];
                 if (strcmp(e->label, label) != 0 || tg_exception_state_at(e, now) != TG_EXC_ACTIVE)
@@ -248,8 +251,8 @@ int64_t tg_register_next_expiry(const tg_register *reg, int64_t now) {
 
 /* ---- JSON persistence ---- */
 
-static int get_string(json_object *o, const char *key, bool required, char *buf, size_t size,
-                      char *err, size_t err_size) {
+static int get_string(json_object *o, const char *key, bool required, char *buf, size_t size, char *err,
+                      size_t err_size) {
         json_object *v;
         if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
                 if (required)
@@ -267,8 +270,8 @@ static int get_string(json_object *o, const char *key, bool required, char *buf,
         return 0;
 }
 
-static int get_int(json_object *o, const char *key, bool required, int64_t min, int64_t max,
-                   int64_t *ret, char *err, size_t err_size) {
+static int get_int(json_object *o, const char *key, bool required, int64_t min, int64_t max, int64_t *ret, char *err,
+                   size_t err_size) {
         json_object *v;
         if (!json_object_object_get_ex(o, key, &v)) {
                 if (required)
@@ -373,8 +376,8 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
         if (!tok)
                 return -ENOMEM;
         root = json_tokener_parse_ex(tok, buf, (int) n);
-        if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-            tok->char_offset != (int) n || !json_object_is_type(root, json_type_object)) {
+        if (!root || json_tokener_get_error(tok) != json_tokener_success || tok->char_offset != (int) n ||
+            !json_object_is_type(root, json_type_object)) {
                 snprintf(err, err_size, "%s: not valid JSON (%s at byte %d)", path,
                          json_tokener_error_desc(json_tokener_get_error(tok)), tok->char_offset);
                 r = -EBADMSG;
@@ -383,7 +386,8 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
 
         if (json_object_object_get_ex(root, "media", &arr)) {
                 if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) > TG_MEDIA_MAX) {
-                        snprintf(err, err_size, "%s: \"media\" is not an array of at most %d entries", path, TG_MEDIA_MAX);
+                        snprintf(err, err_size, "%s: \"media\" is not an array of at most %d entries", path,
+                                 TG_MEDIA_MAX);
                         r = -EBADMSG;
                         goto out;
                 }
@@ -407,7 +411,8 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
         }
         if (json_object_object_get_ex(root, "exceptions", &arr)) {
                 if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) > TG_EXCEPTIONS_MAX) {
-                        snprintf(err, err_size, "%s: \"exceptions\" is not an array of at most %d entries", path, TG_EXCEPTIONS_MAX);
+                        snprintf(err, err_size, "%s: \"exceptions\" is not an array of at most %d entries", path,
+                                 TG_EXCEPTIONS_MAX);
                         r = -EBADMSG;
                         goto out;
                 }
@@ -428,7 +433,8 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
                         }
                         for (size_t j = 0; j < reg.n_exceptions; j++)
                                 if (reg.exceptions[j].id == e.id) {
-                                        snprintf(err, err_size, "%s: exception entry %zu: duplicate id %" PRIu64, path, i + 1, e.id);
+                                        snprintf(err, err_size, "%s: exception entry %zu: duplicate id %" PRIu64, path,
+                                                 i + 1, e.id);
                                         r = -EBADMSG;
                                         goto out;
                                 }
@@ -451,8 +457,7 @@ static json_object *str_or_null(const char *s) {
 }
 
 int tg_register_save(const char *path, const tg_register *reg) {
-        json_object *root = json_object_new_object(), *media = json_object_new_array(),
-                    *exc = json_object_new_array();
+        json_object *root = json_object_new_object(), *media = json_object_new_array(), *exc = json_object_new_array();
         _cleanup_free_ char *tmp = NULL, *dircopy = NULL;
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
         const char *text;

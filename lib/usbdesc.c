@@ -20,7 +20,9 @@
 
 #include "termguard/usbdesc.h"
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t) (p[0] | (p[1] << 8)); }
+static uint16_t le16(const uint8_t *p) {
+        return (uint16_t) (p[0] | (p[1] << 8));
+}
 
 static int sha256_hex(const uint8_t *buf, size_t len, char ret[65]) {
         static const char hex[] = "0123456789abcdef";
@@ -50,8 +52,7 @@ int tg_usb_parse_descriptors(const uint8_t *buf, size_t len, tg_usb_descriptors 
 
         if (!buf || !ret || len > TG_USB_DESCRIPTORS_MAX)
                 return -EINVAL;
-        if (len < LIBUSB_DT_DEVICE_SIZE || buf[0] < LIBUSB_DT_DEVICE_SIZE ||
-            buf[1] != LIBUSB_DT_DEVICE)
+        if (len < LIBUSB_DT_DEVICE_SIZE || buf[0] < LIBUSB_DT_DEVICE_SIZE || buf[1] != LIBUSB_DT_DEVICE)
                 return -EBADMSG;
 
         d.bcd_usb = le16(buf + 2);
@@ -72,8 +73,7 @@ int tg_usb_parse_descriptors(const uint8_t *buf, size_t len, tg_usb_descriptors 
 
                 if (c >= TG_USB_MAX_CONFIGS)
                         return -EBADMSG;
-                if (len - off < LIBUSB_DT_CONFIG_SIZE || cfg[0] < LIBUSB_DT_CONFIG_SIZE ||
-                    cfg[1] != LIBUSB_DT_CONFIG)
+                if (len - off < LIBUSB_DT_CONFIG_SIZE || cfg[0] < LIBUSB_DT_CONFIG_SIZE || cfg[1] != LIBUSB_DT_CONFIG)
                         return -EBADMSG;
                 total = le16(cfg + 2);
                 /* The kernel stores at most wTotalLength bytes; fewer means a short read. */

@@ -13,7 +13,9 @@
 #define _cleanup_fclose_ _cleanup_(tg_fclosep)
 #define _unused_ __attribute__((unused))
 
-static inline void tg_freep(void *p) { free(*(void **)p); }
+static inline void tg_freep(void *p) {
+        free(*(void **) p);
+}
 static inline void tg_closep(int *fd) {
         if (*fd >= 0) {
                 int saved = errno;
@@ -26,25 +28,25 @@ static inline void tg_fclosep(FILE **f) {
                 fclose(*f);
 }
 
-#define TAKE_PTR(p)                        \
-        ({                                 \
-                __typeof__(p) _p_ = (p);   \
-                (p) = NULL;                \
-                _p_;                       \
+#define TAKE_PTR(p)                                                                                                    \
+        ({                                                                                                             \
+                __typeof__(p) _p_ = (p);                                                                               \
+                (p) = NULL;                                                                                            \
+                _p_;                                                                                                   \
         })
-#define TAKE_FD(fd)                        \
-        ({                                 \
-                int _fd_ = (fd);           \
-                (fd) = -EBADF;             \
-                _fd_;                      \
+#define TAKE_FD(fd)                                                                                                    \
+        ({                                                                                                             \
+                int _fd_ = (fd);                                                                                       \
+                (fd) = -EBADF;                                                                                         \
+                _fd_;                                                                                                  \
         })
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define STRLEN(s) (sizeof(s) - 1)
 
 /* Returns -EINVAL from a public entry point on a violated precondition. */
-#define assert_return(expr, r)     \
-        do {                       \
-                if (!(expr))       \
-                        return (r); \
+#define assert_return(expr, r)                                                                                         \
+        do {                                                                                                           \
+                if (!(expr))                                                                                           \
+                        return (r);                                                                                    \
         } while (0)

@@ -21,24 +21,22 @@ typedef struct {
 } tg_iface_verdict;
 
 typedef struct {
-        bool authorize_device;  /* at least one interface may pass */
-        bool has_storage;       /* storage-like interfaces present */
-        tg_mode storage_mode;   /* mode in force for storage interfaces that pass */
+        bool authorize_device;        /* at least one interface may pass */
+        bool has_storage;             /* storage-like interfaces present */
+        tg_mode storage_mode;         /* mode in force for storage interfaces that pass */
         char label[TG_LABEL_MAX + 1]; /* register label, empty when unregistered */
-        uint64_t exception_id;  /* exception in force, 0 if none */
+        uint64_t exception_id;        /* exception in force, 0 if none */
         size_t n_ifaces;
         tg_iface_verdict ifaces[TG_USB_MAX_INTERFACES];
-        char reason[160];       /* one line for staff and the log */
+        char reason[160]; /* one line for staff and the log */
 } tg_decision;
 
 /* Judges one device. serial may be NULL or empty (a device without serial can never match
  * the register). user is the user on the seat or NULL. */
-void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg,
-                   const tg_usb_descriptors *desc, const char *serial, const char *user,
-                   int64_t now, tg_decision *ret);
+void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg_usb_descriptors *desc,
+                   const char *serial, const char *user, int64_t now, tg_decision *ret);
 
 /* The verdict for the interface (config, number), or NULL when the descriptors never declared
  * it (then it must not pass). */
-const tg_iface_verdict *tg_decision_iface(const tg_decision *d, uint8_t config_value,
-                                          uint8_t number);
+const tg_iface_verdict *tg_decision_iface(const tg_decision *d, uint8_t config_value, uint8_t number);
 bool tg_decision_equal(const tg_decision *a, const tg_decision *b);

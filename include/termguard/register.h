@@ -62,15 +62,13 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
 int tg_register_save(const char *path, const tg_register *reg);
 
 const tg_medium *tg_register_find_label(const tg_register *reg, const char *label);
-const tg_medium *tg_register_match(const tg_register *reg, uint16_t vid, uint16_t pid,
-                                   const char *serial);
+const tg_medium *tg_register_match(const tg_register *reg, uint16_t vid, uint16_t pid, const char *serial);
 
 /* Validation of admin input; on error returns -EINVAL with the reason in err. */
 int tg_register_add_medium(tg_register *reg, const tg_medium *m, char *err, size_t err_size);
 int tg_register_remove_medium(tg_register *reg, const char *label);
-int tg_register_add_exception(tg_register *reg, const tg_exception *e, int64_t now,
-                              int64_t max_duration, uint64_t *ret_id, char *err,
-                              size_t err_size);
+int tg_register_add_exception(tg_register *reg, const tg_exception *e, int64_t now, int64_t max_duration,
+                              uint64_t *ret_id, char *err, size_t err_size);
 int tg_register_revoke_exception(tg_register *reg, uint64_t id, const char *by, int64_t now);
 
 typedef enum { TG_EXC_ACTIVE, TG_EXC_EXPIRED, TG_EXC_REVOKED } tg_exception_state;
@@ -78,8 +76,8 @@ tg_exception_state tg_exception_state_at(const tg_exception *e, int64_t now);
 const char *tg_exception_state_to_string(tg_exception_state s);
 
 /* The active exception for label that applies to user (NULL: nobody on the seat), or NULL. */
-const tg_exception *tg_register_active_exception(const tg_register *reg, const char *label,
-                                                 const char *user, int64_t now);
+const tg_exception *tg_register_active_exception(const tg_register *reg, const char *label, const char *user,
+                                                 int64_t now);
 /* Earliest expiry among active exceptions after now, or 0 if none. */
 int64_t tg_register_next_expiry(const tg_register *reg, int64_t now);
 

@@ -90,7 +90,8 @@ static void unknown_key_names_file_line_key(void **state) {
 
 static void unknown_section(void **state) {
         (void) state;
-        expect_error("termguard.conf", "[Usb]\nAllowInterfaceClasses=hid\n", ":2: Usb.AllowInterfaceClasses: unknown key");
+        expect_error("termguard.conf", "[Usb]\nAllowInterfaceClasses=hid\n",
+                     ":2: Usb.AllowInterfaceClasses: unknown key");
 }
 
 static void bad_values(void **state) {
@@ -104,7 +105,8 @@ static void bad_values(void **state) {
 
 static void storage_cannot_be_allowed_by_config(void **state) {
         (void) state;
-        expect_error("termguard.conf", "[USB]\nAllowInterfaceClasses=hid mass-storage\n", "only through the media register");
+        expect_error("termguard.conf", "[USB]\nAllowInterfaceClasses=hid mass-storage\n",
+                     "only through the media register");
         expect_error("termguard.conf", "[USB]\nAllowInterfaceClasses=06\n", "only through the media register");
 }
 

@@ -29,7 +29,12 @@ static void invalid_utf8_is_escaped(void **state) {
         char out[64];
         (void) state;
         /* lone continuation, overlong '/', truncated sequence, surrogate, C1 control */
-        tg_escape_str("\x80" "\xc0\xaf" "\xe3\x81" "\xed\xa0\x80" "\xc2\x85", out, sizeof(out));
+        tg_escape_str("\x80"
+                      "\xc0\xaf"
+                      "\xe3\x81"
+                      "\xed\xa0\x80"
+                      "\xc2\x85",
+                      out, sizeof(out));
         assert_string_equal(out, "\\x80\\xc0\\xaf\\xe3\\x81\\xed\\xa0\\x80\\xc2\\x85");
 }
 

@@ -104,15 +104,27 @@ static void corrupt_files_are_errors_not_empty(void **state) {
         expect_load_error("{\"media\": []} trailing", "not valid JSON");
         expect_load_error("[]", "not valid JSON");
         expect_load_error("{\"media\": {}}", "\"media\" is not an array");
-        expect_load_error("{\"media\": [{\"label\":\"a\",\"vid\":\"x\",\"pid\":1,\"serial\":\"s\",\"mode\":\"read-only\"}]}", "vid");
-        expect_load_error("{\"media\": [{\"label\":\"a\",\"vid\":70000,\"pid\":1,\"serial\":\"s\",\"mode\":\"read-only\"}]}", "out of range");
-        expect_load_error("{\"media\": [{\"label\":\"a\",\"vid\":1,\"pid\":1,\"serial\":\"s\",\"mode\":\"write\"}]}", "invalid mode");
-        expect_load_error("{\"media\": [{\"label\":\"a b\",\"vid\":1,\"pid\":1,\"serial\":\"s\",\"mode\":\"blocked\"}]}", "label");
-        expect_load_error("{\"media\": [{\"label\":\"a\",\"vid\":1,\"pid\":1,\"serial\":\"s\\u0000x\",\"mode\":\"blocked\"}]}", "NUL");
+        expect_load_error(
+                "{\"media\": [{\"label\":\"a\",\"vid\":\"x\",\"pid\":1,\"serial\":\"s\",\"mode\":\"read-only\"}]}",
+                "vid");
+        expect_load_error(
+                "{\"media\": [{\"label\":\"a\",\"vid\":70000,\"pid\":1,\"serial\":\"s\",\"mode\":\"read-only\"}]}",
+                "out of range");
+        expect_load_error("{\"media\": [{\"label\":\"a\",\"vid\":1,\"pid\":1,\"serial\":\"s\",\"mode\":\"write\"}]}",
+                          "invalid mode");
+        expect_load_error(
+                "{\"media\": [{\"label\":\"a b\",\"vid\":1,\"pid\":1,\"serial\":\"s\",\"mode\":\"blocked\"}]}",
+                "label");
+        expect_load_error(
+                "{\"media\": [{\"label\":\"a\",\"vid\":1,\"pid\":1,\"serial\":\"s\\u0000x\",\"mode\":\"blocked\"}]}",
+                "NUL");
         expect_load_error("{\"media\": [{\"label\":\"a\",\"vid\":1,\"pid\":1,\"serial\":\"s\",\"mode\":\"blocked\"},"
-                          "{\"label\":\"a\",\"vid\":1,\"pid\":1,\"serial\":\"t\",\"mode\":\"blocked\"}]}", "already registered");
-        expect_load_error("{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":5,\"approver\":\"x\",\"reason\":\"y\"},"
-                          "{\"id\":1,\"label\":\"a\",\"until\":5,\"approver\":\"x\",\"reason\":\"y\"}]}", "duplicate id");
+                          "{\"label\":\"a\",\"vid\":1,\"pid\":1,\"serial\":\"t\",\"mode\":\"blocked\"}]}",
+                          "already registered");
+        expect_load_error(
+                "{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":5,\"approver\":\"x\",\"reason\":\"y\"},"
+                "{\"id\":1,\"label\":\"a\",\"until\":5,\"approver\":\"x\",\"reason\":\"y\"}]}",
+                "duplicate id");
         expect_load_error("{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":5,\"reason\":\"y\"}]}", "approver");
 }
 
@@ -155,7 +167,7 @@ static void validation(void **state) {
         m = medium("stick-1", "S");
         assert_int_equal(tg_register_add_medium(&r, &m, err, sizeof(err)), 0);
         assert_int_equal(tg_register_add_exception(&r, &e, 100, 1000, NULL, err, sizeof(err)), -EINVAL); /* past */
-        assert_int_equal(tg_register_add_exception(&r, &e, 50, 10, NULL, err, sizeof(err)), -EINVAL);  /* too long */
+        assert_int_equal(tg_register_add_exception(&r, &e, 50, 10, NULL, err, sizeof(err)), -EINVAL);    /* too long */
         assert_non_null(strstr(err, "maximum"));
         strcpy(e.approver, "");
         assert_int_equal(tg_register_add_exception(&r, &e, 50, 1000, NULL, err, sizeof(err)), -EINVAL);

@@ -11,8 +11,8 @@ typedef struct {
 } blob;
 
 static inline void blob_device(blob *b, uint16_t vid, uint16_t pid, uint8_t n_configs) {
-        const uint8_t d[18] = {18, 1, 0x00, 0x02, 0, 0, 0, 64, vid & 0xff, vid >> 8, pid & 0xff, pid >> 8,
-                               0x00, 0x01, 1, 2, 3, n_configs};
+        const uint8_t d[18] = {18,       1,          0x00,     0x02, 0,    0, 0, 64, vid & 0xff,
+                               vid >> 8, pid & 0xff, pid >> 8, 0x00, 0x01, 1, 2, 3,  n_configs};
         memcpy(b->buf, d, sizeof(d));
         b->len = sizeof(d);
 }
