@@ -4,11 +4,12 @@
 set -euo pipefail
 what=${1:-test}
 
+# systemd and udev provide the pkg-config files that say where units and rules go.
 build=(cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
-       libjson-c-dev libgcrypt20-dev libmount-dev libcmocka-dev gettext)
+       libjson-c-dev libgcrypt20-dev libmount-dev libcmocka-dev gettext systemd udev)
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
 test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard
-      debhelper devscripts lintian debootstrap fakeroot)
+      dpkg-dev debhelper lintian debootstrap)
 
 case $what in
 build) pkgs=("${build[@]}") ;;
