@@ -196,21 +196,6 @@ static json_object *exception_json(const tg_exception *e, int64_t now) {
         return o;
 }
 
-/* Copies the register so a failed save leaves the daemon's copy untouched. */
-static int register_copy(const tg_register *src, tg_register *dst) {
-        *dst = *src;
-        dst->media = malloc((src->n_media + 1) * sizeof(*src->media));
-        dst->exceptions = malloc((src->n_exceptions + 1) * sizeof(*src->exceptions));
-        if (!dst->media || !dst->exceptions) {
-                free(dst->media);
-                free(dst->exceptions);
-                return -ENOMEM;
-        }
-        memcpy(dst->media, src->media, src->n_media * sizeof(*src->media));
-        memcpy(dst->exceptions, src->exceptions, src->n_exceptions * sizeof(*src->exceptions));
-        return 0;
-}
-
 static json_object *commit(Manager *m, tg_register *n, const char *trigger) {
         int r = manager_save_register(m, n);
         if (r < 0) {
@@ -247,7 +232,7 @@ static json_object *cmd_media_add(Connection *c, json_object *req, const char *a
                 return error_reply("invalid", "mode: expected read-only, read-write or blocked");
         snprintf(md.added_by, sizeof(md.added_by), "%s", actor);
         md.added_at = tg_now();
-        if (register_copy(&m->reg, &n) < 0)
+        if (tg_register_copy(&m->reg, &n) < 0)
                 return error_reply("internal", "out of memory");
         if (tg_register_add_medium(&n, &md, err, sizeof(err)) < 0) {
                 tg_register_clear(&n);
@@ -274,7 +259,7 @@ static json_object *cmd_media_remove(Connection *c, json_object *req, const char
                 tg_escape_str(label, esc, sizeof(esc));
                 return error_reply("not-found", "no medium with label \"%s\" in the register", esc);
         }
-        if (register_copy(&m->reg, &n) < 0)
+        if (tg_register_copy(&m->reg, &n) < 0)
                 return error_reply("internal", "out of memory");
         (void) tg_register_remove_medium(&n, label);
         /* Exceptions for a label that no longer exists end with it. */
@@ -313,7 +298,7 @@ static json_object *cmd_exception_grant(Connection *c, json_object *req, const c
                 return error_reply("invalid", "user: no such user on this terminal");
         snprintf(ex.granted_by, sizeof(ex.granted_by), "%s", actor);
         ex.granted_at = tg_now();
-        if (register_copy(&m->reg, &n) < 0)
+        if (tg_register_copy(&m->reg, &n) < 0)
                 return error_reply("internal", "out of memory");
         if (tg_register_add_exception(&n, &ex, tg_now(), m->cfg.max_exception_duration, &id, err, sizeof(err)) < 0) {
                 tg_register_clear(&n);
@@ -343,7 +328,7 @@ static json_object *cmd_exception_revoke(Connection *c, json_object *req, const 
         if (!json_object_object_get_ex(req, "id", &v) || !json_object_is_type(v, json_type_int) ||
             (id = json_object_get_int64(v)) <= 0)
                 return error_reply("invalid", "id: expected the exception's number (see exception list)");
-        if (register_copy(&m->reg, &n) < 0)
+        if (tg_register_copy(&m->reg, &n) < 0)
                 return error_reply("internal", "out of memory");
         r = tg_register_revoke_exception(&n, (uint64_t) id, actor, tg_now());
         if (r < 0) {

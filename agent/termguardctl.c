@@ -105,15 +105,15 @@ static int call(json_object *req, json_object **ret) {
         }
         json_object *ok;
         if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
-                const char *code = s(reply, "code");
-                if (strcmp(code, "permission-denied") == 0)
+                bool denied = strcmp(s(reply, "code"), "permission-denied") == 0;
+                if (denied)
                         fprintf(stderr, "%s\n",
                                 _("termguardctl: permission denied: only administrators may change the media register "
                                   "or exceptions."));
                 else
                         fprintf(stderr, _("termguardctl: refused: %s\n"), s(reply, "error"));
                 json_object_put(reply);
-                return strcmp(code, "permission-denied") == 0 ? EXIT_DENIED : EXIT_DAEMON_ERROR;
+                return denied ? EXIT_DENIED : EXIT_DAEMON_ERROR;
         }
         *ret = reply;
         return 0;

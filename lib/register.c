@@ -42,6 +42,24 @@ void tg_register_clear(tg_register *reg) {
         *reg = (tg_register){.next_exception_id = 1};
 }
 
+int tg_register_copy(const tg_register *src, tg_register *ret) {
+        tg_register n = *src;
+
+        n.media = malloc((src->n_media ? src->n_media : 1) * sizeof(*src->media));
+        n.exceptions = malloc((src->n_exceptions ? src->n_exceptions : 1) * sizeof(*src->exceptions));
+        if (!n.media || !n.exceptions) {
+                free(n.media);
+                free(n.exceptions);
+                return -ENOMEM;
+        }
+        if (src->n_media)
+                memcpy(n.media, src->media, src->n_media * sizeof(*src->media));
+        if (src->n_exceptions)
+                memcpy(n.exceptions, src->exceptions, src->n_exceptions * sizeof(*src->exceptions));
+        *ret = n;
+        return 0;
+}
+
 int tg_parse_iso8601(const char *s, int64_t *ret) {
         struct tm tm = {0};
         const char *end;

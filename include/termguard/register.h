@@ -54,6 +54,8 @@ typedef struct {
 } tg_register;
 
 void tg_register_clear(tg_register *reg);
+/* Deep copy, so a change can be prepared and thrown away if saving it fails. */
+int tg_register_copy(const tg_register *src, tg_register *ret);
 
 /* Loads the register from a JSON file. A missing file is an empty register; a malformed or
  * unreadable one is an error (-EBADMSG, -EACCES...) with a message in err. */

@@ -174,6 +174,25 @@ static void validation(void **state) {
         tg_register_clear(&r);
 }
 
+static void copy_is_deep(void **state) {
+        tg_register empty = {0}, c, r = {0};
+        tg_medium m = medium("stick-1", "S1");
+        char err[256];
+        (void) state;
+
+        assert_int_equal(tg_register_copy(&empty, &c), 0); /* empty register: no NULL memcpy */
+        assert_int_equal(c.n_media, 0);
+        tg_register_clear(&c);
+
+        assert_int_equal(tg_register_add_medium(&r, &m, err, sizeof(err)), 0);
+        assert_int_equal(tg_register_copy(&r, &c), 0);
+        assert_int_equal(tg_register_remove_medium(&c, "stick-1"), 0);
+        assert_int_equal(r.n_media, 1); /* the original is untouched */
+        assert_string_equal(r.media[0].label, "stick-1");
+        tg_register_clear(&c);
+        tg_register_clear(&r);
+}
+
 static void iso8601(void **state) {
         int64_t t;
         char buf[32];
@@ -203,6 +222,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(corrupt_files_are_errors_not_empty, setup, teardown),
                 cmocka_unit_test_setup_teardown(symlink_is_refused, setup, teardown),
                 cmocka_unit_test(validation),
+                cmocka_unit_test(copy_is_deep),
                 cmocka_unit_test(iso8601),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
