@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "termguard/escape.h"
+#include "termguard/fileio.h"
 #include "termguard/macro.h"
 
 /* ---- sysfs helpers ---- */
@@ -42,24 +43,13 @@ static int sysfs_write(const char *syspath, const char *attr, const char *value)
  * Returns the length or a negative errno. */
 static ssize_t sysfs_read(const char *syspath, const char *attr, char *buf, size_t size) {
         _cleanup_free_ char *p = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        ssize_t n, total = 0;
+        ssize_t total;
 
         if (asprintf(&p, "%s/%s", syspath, attr) < 0)
                 return -ENOMEM;
-        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        while ((size_t) total < size - 1) {
-                n = read(fd, buf + total, size - 1 - (size_t) total);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                total += n;
-        }
+        total = tg_read_file(p, buf, size - 1);
+        if (total < 0)
+                return total;
         buf[total] = '\0';
         if (total > 0 && buf[total - 1] == '\n')
                 buf[--total] = '\0';
@@ -324,19 +314,10 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
         raw = malloc(TG_USB_DESCRIPTORS_MAX + 1);
         if (raw) {
                 _cleanup_free_ char *p = NULL;
-                _cleanup_close_ int fd = -EBADF;
-                ssize_t n = -1;
-                if (asprintf(&p, "%s/descriptors", syspath) >= 0 &&
-                    (fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
-                        size_t total = 0;
-                        while (total <= TG_USB_DESCRIPTORS_MAX) {
-                                n = read(fd, raw + total, TG_USB_DESCRIPTORS_MAX + 1 - total);
-                                if (n <= 0)
-                                        break;
-                                total += (size_t) n;
-                        }
-                        n = n < 0 ? -1 : (ssize_t) total;
-                }
+                ssize_t n = -ENOMEM;
+                if (asprintf(&p, "%s/descriptors", syspath) >= 0)
+                        n = tg_read_file(p, raw, TG_USB_DESCRIPTORS_MAX + 1);
+                /* More than the bound is malformed too: the parser refuses it. */
                 d->descriptors_ok = n > 0 && tg_usb_parse_descriptors(raw, (size_t) n, &d->desc) == 0;
                 free(raw);
         }

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "termguard/escape.h"
+#include "termguard/fileio.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
 
@@ -378,16 +379,12 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
         buf = malloc((size_t) st.st_size + 1);
         if (!buf)
                 return -ENOMEM;
-        while (n < (size_t) st.st_size) {
-                ssize_t k = read(fd, buf + n, (size_t) st.st_size - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        snprintf(err, err_size, "%s: short read", path);
-                        return -EIO;
-                }
-                n += (size_t) k;
+        ssize_t k = tg_read_full(fd, buf, (size_t) st.st_size);
+        if (k != (ssize_t) st.st_size) {
+                snprintf(err, err_size, "%s: short read", path);
+                return k < 0 ? (int) k : -EIO;
         }
+        n = (size_t) k;
         buf[n] = '\0';
 
         tok = json_tokener_new_ex(16);
