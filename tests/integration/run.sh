@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Device-integration tier: the real termguardd and termguardctl against a umockdev testbed.
+#   tests/integration/run.sh BUILD_DIR [unittest arguments, e.g. test_usb_gate.UsbGateTest.test_02...]
+# Needs root and the Debian packages umockdev, gir1.2-umockdev-1.0, python3-gi, util-linux.
+set -eu
+
+if [ $# -lt 1 ]; then
+        echo "usage: $0 BUILD_DIR [TEST...]" >&2
+        exit 2
+fi
+build=$(cd "$1" && pwd)
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+# The system Python: gi (python3-gi) is a Debian package, not in other interpreters.
+python=${PYTHON:-/usr/bin/python3}
+
+missing=""
+for b in termguardd termguardctl; do
+        [ -x "$build/agent/$b" ] || missing="$missing $build/agent/$b"
+done
+command -v umockdev-wrapper >/dev/null 2>&1 || missing="$missing umockdev-wrapper(umockdev)"
+command -v setpriv >/dev/null 2>&1 || missing="$missing setpriv(util-linux)"
+"$python" -c 'import gi; gi.require_version("UMockdev", "1.0"); from gi.repository import UMockdev' 2>/dev/null ||
+        missing="$missing $python:gi.repository.UMockdev(python3-gi,gir1.2-umockdev-1.0)"
+if [ -n "$missing" ]; then
+        echo "$0: missing:$missing" >&2
+        exit 2
+fi
+if [ "$(id -u)" != 0 ]; then
+        echo "$0: must run as root" >&2
+        exit 2
+fi
+
+if [ $# -eq 0 ]; then
+        set -- test_usb_gate
+fi
+cd "$here"
+TG_BUILD_DIR=$build exec umockdev-wrapper "$python" -m unittest -v "$@"
