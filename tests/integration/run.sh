@@ -33,7 +33,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if [ $# -eq 0 ]; then
-        set -- test_usb_gate
+        set -- test_usb_gate test_lifecycle
 fi
 cd "$here"
 TG_BUILD_DIR=$build exec umockdev-wrapper "$python" -m unittest -v "$@"

@@ -34,13 +34,12 @@ import grp
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
-import stat
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -228,6 +227,38 @@ def parse_iso_utc(s):
     return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
 
 
+BLKROSET = 0x125D  # _IO(0x12, 93)
+ENOTTY = 25
+
+
+class BlockIoctls(UMockdev.IoctlBase):
+    """Answers the ioctls on emulated block device nodes: records BLKROSET and its argument,
+    and succeeds or fails with self.blkroset_errno. umockdev calls this from its own thread."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+        self.calls = []  # (devnode, value)
+        self.blkroset_errno = 0
+
+    def do_handle_ioctl(self, client):
+        if client.get_request() != BLKROSET:
+            client.complete(-1, ENOTTY)
+            return True
+        data = bytes(client.get_arg().resolve(0, 4).data)
+        with self.lock:
+            self.calls.append((client.get_devnode(), int.from_bytes(data[:4].ljust(4, b"\0"), "little")))
+        if self.blkroset_errno:
+            client.complete(-1, self.blkroset_errno)
+        else:
+            client.complete(0, 0)
+        return True
+
+    def blkroset_calls(self):
+        with self.lock:
+            return list(self.calls)
+
+
 class GateTestCase(unittest.TestCase):
     """One testbed, one temporary config/state/runtime tree and at most one daemon per test."""
 
@@ -246,6 +277,7 @@ class GateTestCase(unittest.TestCase):
         self.probe_buf = b""
         self.tb = UMockdev.Testbed.new()
         self.root = self.tb.get_root_dir()
+        self.blk = BlockIoctls()
         self.addCleanup(self.cleanup)
         self.add_root_hub("usb1", HUB_PATH)
         # drivers_probe: umockdev has none; a FIFO records each write of the daemon. Our read
@@ -253,6 +285,19 @@ class GateTestCase(unittest.TestCase):
         probe = self.sys("/sys/bus/usb/drivers_probe")
         os.mkfifo(probe, 0o200)
         self.probe_fd = os.open(probe, os.O_RDONLY | os.O_NONBLOCK)
+        # The daemon unmounts filesystems of block devices below a device before cutting it
+        # off, matching their device numbers against /proc/self/mountinfo. The preload serves
+        # this file from the testbed, so the emulated block devices (8:208 and up) can never
+        # match a real mount of this machine.
+        self.mountinfo = []
+        self.write_mountinfo()
+
+    def write_mountinfo(self):
+        os.makedirs(self.sys("/proc/self"), exist_ok=True)
+        with open(self.sys("/proc/self/mountinfo"), "w") as f:
+            f.write("1 0 254:0 / / rw,relatime - ext4 /dev/root rw\n")
+            for i, (devno, target) in enumerate(self.mountinfo):
+                f.write("%d 1 %s / %s rw,relatime - vfat /dev/tg-it%d rw\n" % (100 + i, devno, target, i))
 
     def cleanup(self):
         try:
@@ -276,6 +321,7 @@ class GateTestCase(unittest.TestCase):
                 os.close(self.probe_fd)
                 self.probe_fd = -1
             self.tb = None  # finalizing the testbed removes its directory
+            self.blk = None
             if os.environ.get("TG_IT_KEEP") != "1":
                 shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -333,6 +379,35 @@ class GateTestCase(unittest.TestCase):
             if os.path.lexists(link):
                 os.unlink(link)
 
+    def add_block(self, dev, name, minor, parent=None):
+        """A SCSI disk (or, with parent, a partition of it) below the device's first
+        interface, with a device node whose ioctls go to self.blk (see BlockIoctls)."""
+        if parent is None:
+            path = "%s/host6/target6:0:0/6:0:0:0/block/%s" % (dev.interface_path(dev.interfaces[0][0]), name)
+            devtype = "disk"
+        else:
+            path = "%s/%s" % (parent, name)
+            devtype = "partition"
+        self.tb.attach_ioctl("/dev/" + name, self.blk)
+        self.tb.add_from_string("\n".join([
+            "P: " + path[len("/sys"):],
+            "N: " + name,
+            "E: SUBSYSTEM=block",
+            "E: DEVTYPE=" + devtype,
+            "E: DEVNAME=/dev/" + name,
+            "E: MAJOR=8",
+            "E: MINOR=%d" % minor,
+            "A: dev=8:%d\\n" % minor,
+            "A: ro=0\\n",
+            "A: removable=1\\n",
+            "A: size=2048\\n",
+        ]) + ("\nA: partition=1\\n" if parent else "") + "\n")
+        return path
+
+    def remove_block(self, path):
+        self.tb.uevent(path, "remove")
+        self.tb.remove_device(path)
+
     def probes(self):
         """Everything the daemon wrote to /sys/bus/usb/drivers_probe so far."""
         while True:
@@ -370,11 +445,19 @@ class GateTestCase(unittest.TestCase):
             env.pop(k, None)
         return env
 
-    def start_daemon(self):
+    def start_daemon(self, tmpfs_at=None):
+        """Starts termguardd. tmpfs_at: run it in a private mount namespace with a tmpfs
+        mounted there (a filesystem it may unmount without touching the host's mounts)."""
         self.assertIsNone(self.daemon, "daemon already running")
         n_started = len(self.events("daemon.started"))
+        cmd = [TERMGUARDD, "--config", self.confdir]
+        if tmpfs_at:
+            # mount(8) runs without the preload; termguardd (same PID, via exec) with it.
+            cmd = ["unshare", "--mount", "--propagation", "private", "env", "-u", "LD_PRELOAD", "sh", "-c",
+                   'mount -t tmpfs tg-it "$1" && shift && exec env LD_PRELOAD="$0" "$@"',
+                   os.environ["LD_PRELOAD"], tmpfs_at] + cmd
         err = open(self.errlog, "ab")
-        self.daemon = subprocess.Popen([TERMGUARDD, "--config", self.confdir], env=self.daemon_env(),
+        self.daemon = subprocess.Popen(cmd, env=self.daemon_env(),
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
         err.close()
         self.wait_for(lambda: len(self.events("daemon.started")) > n_started and os.path.exists(self.socket),
