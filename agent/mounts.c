@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unmounting removable media. libmount (with libblkid, libselinux and libpcre2 behind it) is
+ * about 0.6 MiB of resident memory, needed only at the rare moment a medium must be unmounted,
+ * so it is loaded then and unloaded afterwards. If it cannot be loaded the caller still cuts
+ * the device off: mounts left behind return EIO.
+ */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +20,77 @@
 #include "termguard/escape.h"
 
 #define MAX_BLOCK 64
+#define MAX_TARGETS 256
+
+typedef struct {
+        void *dl;
+        struct libmnt_table *(*new_table_from_file)(const char *);
+        struct libmnt_iter *(*new_iter)(int);
+        int (*table_next_fs)(struct libmnt_table *, struct libmnt_iter *, struct libmnt_fs **);
+        dev_t (*fs_get_devno)(struct libmnt_fs *);
+        const char *(*fs_get_target)(struct libmnt_fs *);
+        void (*free_iter)(struct libmnt_iter *);
+        void (*unref_table)(struct libmnt_table *);
+} libmount_api;
+
+static int libmount_open(libmount_api *a) {
+        *a = (libmount_api){.dl = dlopen("libmount.so.1", RTLD_NOW | RTLD_LOCAL)};
+        if (!a->dl)
+                return -ENOENT;
+        if (!(a->new_table_from_file = (__typeof__(a->new_table_from_file)) dlsym(a->dl, "mnt_new_table_from_file")) ||
+            !(a->new_iter = (__typeof__(a->new_iter)) dlsym(a->dl, "mnt_new_iter")) ||
+            !(a->table_next_fs = (__typeof__(a->table_next_fs)) dlsym(a->dl, "mnt_table_next_fs")) ||
+            !(a->fs_get_devno = (__typeof__(a->fs_get_devno)) dlsym(a->dl, "mnt_fs_get_devno")) ||
+            !(a->fs_get_target = (__typeof__(a->fs_get_target)) dlsym(a->dl, "mnt_fs_get_target")) ||
+            !(a->free_iter = (__typeof__(a->free_iter)) dlsym(a->dl, "mnt_free_iter")) ||
+            !(a->unref_table = (__typeof__(a->unref_table)) dlsym(a->dl, "mnt_unref_table"))) {
+                dlclose(a->dl);
+                a->dl = NULL;
+                return -ENOSYS;
+        }
+        return 0;
+}
+
+/* Mount points of filesystems on any of devs, nested ones first. Returns how many. */
+static int find_targets(const dev_t *devs, size_t n_devs, char **targets) {
+        libmount_api a;
+        struct libmnt_table *tb;
+        struct libmnt_iter *it;
+        struct libmnt_fs *fs;
+        int n = 0, r;
+
+        r = libmount_open(&a);
+        if (r < 0) {
+                tg_log(LOG_ERR, "Cannot load libmount.so.1 to find mounts: %s", dlerror());
+                return r;
+        }
+        tb = a.new_table_from_file("/proc/self/mountinfo");
+        it = a.new_iter(MNT_ITER_BACKWARD);
+        if (tb && it)
+                while (a.table_next_fs(tb, it, &fs) == 0 && n < MAX_TARGETS) {
+                        dev_t d = a.fs_get_devno(fs);
+                        for (size_t i = 0; i < n_devs; i++)
+                                if (d == devs[i] && a.fs_get_target(fs))
+                                        targets[n++] = strdup(a.fs_get_target(fs));
+                }
+        else
+                n = -EIO;
+        if (it)
+                a.free_iter(it);
+        if (tb)
+                a.unref_table(tb);
+        dlclose(a.dl);
+        return n;
+}
 
 int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
         struct udev_enumerate *en = udev_enumerate_new(udev);
         struct udev_list_entry *e;
         dev_t devs[MAX_BLOCK];
         size_t n_devs = 0;
-        struct libmnt_table *tb = NULL;
-        struct libmnt_iter *it = NULL;
-        struct libmnt_fs *fs;
-        char *targets[256];
+        char *targets[MAX_TARGETS];
         size_t n_targets = 0;
-        int count = 0;
+        int count = 0, r;
 
         if (!en)
                 return -ENOMEM;
@@ -47,21 +113,10 @@ int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
         if (n_devs == 0)
                 return 0;
 
-        tb = mnt_new_table_from_file("/proc/self/mountinfo");
-        it = mnt_new_iter(MNT_ITER_BACKWARD); /* nested mounts first */
-        if (!tb || !it) {
-                mnt_unref_table(tb);
-                mnt_free_iter(it);
-                return -EIO;
-        }
-        while (mnt_table_next_fs(tb, it, &fs) == 0 && n_targets < 256) {
-                dev_t d = mnt_fs_get_devno(fs);
-                for (size_t i = 0; i < n_devs; i++)
-                        if (d == devs[i] && mnt_fs_get_target(fs))
-                                targets[n_targets++] = strdup(mnt_fs_get_target(fs));
-        }
-        mnt_free_iter(it);
-        mnt_unref_table(tb);
+        r = find_targets(devs, n_devs, targets);
+        if (r < 0)
+                return r;
+        n_targets = (size_t) r;
 
         for (size_t i = 0; i < n_targets; i++) {
                 char esc[512];

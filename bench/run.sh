@@ -80,7 +80,8 @@ printf 'N=%s\nIDLE=%s\n' "$plugs" "$idle" >"$work/bench.env"
     --add "$work/uevent-latency:/usr/bin/uevent-latency" \
     --add "$ug_daemon:/usr/sbin/usbguard-daemon" \
     --add "$ug_cli:/usr/bin/usbguard" \
-    --add "$work/bench.env:/etc/bench.env" >&2
+    --add "$work/bench.env:/etc/bench.env" \
+    $(for lib in $("$vm/dlopen-libs.sh"); do printf -- '--add %s:%s ' "$lib" "$lib"; done) >&2
 
 # ---- run ---------------------------------------------------------------------------
 [ -n "$log" ] || log=$work/vm.log

@@ -20,6 +20,10 @@ DESTDIR="$work/destdir" cmake --install "$build" >/dev/null
 # glibc's C.UTF-8 locale data, so messages can be checked in Japanese (LANGUAGE=ja).
 locale=()
 [ -d /usr/lib/locale/C.utf8 ] && locale=(--add /usr/lib/locale/C.utf8:/usr/lib/locale/C.utf8)
+# Libraries termguardd loads on demand (dlopen), which ldd cannot see.
+for lib in $("$here/dlopen-libs.sh"); do
+    locale+=(--add "$lib:$lib")
+done
 "$here/build-initramfs.sh" --kernel-dir "$cache" --destdir "$work/destdir" \
     --scenario "$scenario" --out "$work/initrd.gz" "${locale[@]}" "$@" >&2
 
