@@ -7,6 +7,7 @@
 
 #include <libudev.h>
 #include <systemd/sd-event.h>
+#include <systemd/sd-login.h>
 
 #include "termguard/config.h"
 #include "termguard/escape.h"
@@ -50,6 +51,10 @@ typedef struct {
         int64_t started_at, last_reload_at;
         char last_reload_error[512];
         bool udev_running;
+
+        sd_login_monitor *seat_monitor;
+        sd_event_source *seat_source;
+        char seat_user[TG_USER_MAX + 8];
 } Manager;
 
 /* event.c: structured events (journald, and stderr unless stderr is the journal). Pairs of
@@ -69,6 +74,10 @@ int usb_gate_write_decision_file(Manager *m, const tg_device *d);
 /* mounts.c: unmounts every filesystem on block devices below syspath. Returns how many were
  * unmounted, or a negative errno. */
 int tg_unmount_below(struct udev *udev, const char *syspath, const char *why);
+
+/* seat.c: re-judges devices when the user on seat0 changes. */
+int seat_start(Manager *m);
+void seat_stop(Manager *m);
 
 /* control.c */
 int control_start(Manager *m);

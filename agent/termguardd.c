@@ -169,6 +169,11 @@ int main(int argc, char **argv) {
                 tg_log(LOG_ERR, "Failed to start the USB gate: %s", strerror(-r));
                 return 1;
         }
+        r = seat_start(&m);
+        if (r < 0) {
+                tg_log(LOG_ERR, "Failed to follow the seat: %s", strerror(-r));
+                return 1;
+        }
         r = control_start(&m);
         if (r < 0) {
                 tg_log(LOG_ERR, "Failed to open the control socket in %s: %s", m.cfg.runtime_dir, strerror(-r));
@@ -182,6 +187,7 @@ int main(int argc, char **argv) {
 
         tg_emit("daemon.stopping", LOG_INFO, "termguardd stopping; controllers stay deny-by-default", NULL);
         control_stop(&m);
+        seat_stop(&m);
         usb_gate_stop(&m);
         tg_register_clear(&m.reg);
         sd_event_unref(m.event);

@@ -26,6 +26,10 @@ has_disk() { [ -n "$(usb_disks_for_dev "$1")" ]; }
 decided() { grep "\"event\":\"usb.decision\"" "$EVENTS" | grep -q "\"serial\":\"$1\""; }
 decided_n() { [ "$(grep "\"event\":\"usb.decision\"" "$EVENTS" | grep -c "\"serial\":\"$1\"")" -ge "$2" ]; }
 iface_has_driver() { [ -e "$1/driver" ]; }
+# disk_ro_is DEV 0|1 : the disk currently below DEV exists and has that read-only flag.
+disk_ro_is() { _d=$(disk_for "$1"); [ -n "$_d" ] && [ "$(cat /sys/block/"$_d"/ro)" = "$2" ]; }
+# seat_user UID : what logind does when the active session changes (atomic rename).
+seat_user() { printf 'ACTIVE=c%s\nACTIVE_UID=%s\n' "$1" "$1" >/run/systemd/seats/.seat0; mv /run/systemd/seats/.seat0 /run/systemd/seats/seat0; }
 
 # plug NAME VID PID SERIAL [hid] : new gadget on the next free UDC; sets DEV. Every
 # step is checked: a stick that never enumerates must fail loudly, not pass vacuously.
@@ -49,7 +53,7 @@ mkdir -p /etc/termguard/termguard.conf.d
 printf '[Daemon]\nAdminGroup=tgadmin\n[Exceptions]\nMaxDuration=1h\n' >/etc/termguard/termguard.conf.d/50-site.conf
 # A staff member is logged in on the seat (the seat state sd-login reads).
 mkdir -p /run/systemd/seats
-printf 'ACTIVE=c1\nACTIVE_UID=1000\n' >/run/systemd/seats/seat0
+seat_user 1000
 
 say "termguardd starts before any USB controller exists"
 start_daemon
@@ -122,6 +126,17 @@ check "writable again under the new exception" wait_for 20 sh -c "D=\$(ls $DEV/*
 ID=$($CTL --json exception list | grep '"id"' | tail -n 1 | tr -dc 0-9)
 run $CTL exception revoke "$ID"
 check "read-only again after revoke" wait_for 20 sh -c "D=\$(ls $DEV/*/host*/target*/*/block 2>/dev/null | head -n 1); [ -n \"\$D\" ] && [ \"\$(cat /sys/block/\$D/ro)\" = 1 ]"
+
+say "An exception for one user applies only while that user holds the seat"
+run $CTL exception grant kikaku-02 --until "$UNTIL" --approver "CISO 山田" --reason "個人宛" --user staff
+check "writable while staff is on the seat" wait_for 20 disk_ro_is "$DEV" 0
+seat_user 1001
+check "the seat change is recorded" wait_for 10 events_have '"event":"seat.user-changed".*"user":"admin"'
+check "read-only as soon as another user holds the seat" wait_for 20 disk_ro_is "$DEV" 1
+seat_user 1000
+check "writable again when staff returns" wait_for 20 disk_ro_is "$DEV" 0
+ID=$($CTL --json exception list | grep '"id"' | tail -n 1 | tr -dc 0-9)
+$CTL exception revoke "$ID" >/dev/null
 
 say "A composite device (storage + keyboard) gets exactly its keyboard"
 plug combo 0x1d6b 0x0104 COMBO-0001 hid

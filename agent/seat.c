@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Follows the user on seat0 (logind's seat state). Exceptions granted to one user apply only
+ * while that user holds the seat, so a change of user re-judges every device at once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <systemd/sd-login.h>
+
+#include "daemon.h"
+#include "termguard/macro.h"
+
+static int seat_changed(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
+        Manager *m = userdata;
+        const char *user = tg_seat_user();
+
+        (void) sd_login_monitor_flush(m->seat_monitor);
+        if (strcmp(user ? user : "", m->seat_user) == 0)
+                return 0;
+        snprintf(m->seat_user, sizeof(m->seat_user), "%s", user ? user : "");
+        tg_emit("seat.user-changed", LOG_INFO, user ? "User on the seat changed" : "Nobody on the seat", "user",
+                m->seat_user, NULL);
+        usb_gate_rejudge_all(m, "seat-change");
+        return 0;
+}
+
+int seat_start(Manager *m) {
+        const char *user = tg_seat_user();
+        int r;
+
+        snprintf(m->seat_user, sizeof(m->seat_user), "%s", user ? user : "");
+        r = sd_login_monitor_new("seat", &m->seat_monitor);
+        if (r < 0) {
+                /* No logind state (minimal systems): nobody holds the seat, and per-user
+                 * exceptions apply to nobody. */
+                tg_log(LOG_INFO, "Not following seat changes (%s); per-user exceptions apply to nobody", strerror(-r));
+                return 0;
+        }
+        r = sd_event_add_io(m->event, &m->seat_source, sd_login_monitor_get_fd(m->seat_monitor),
+                            (uint32_t) sd_login_monitor_get_events(m->seat_monitor), seat_changed, m);
+        if (r < 0) {
+                m->seat_monitor = sd_login_monitor_unref(m->seat_monitor);
+                return r;
+        }
+        return 0;
+}
+
+void seat_stop(Manager *m) {
+        m->seat_source = sd_event_source_unref(m->seat_source);
+        m->seat_monitor = sd_login_monitor_unref(m->seat_monitor);
+}
