@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "termguard/totp.h"
+
+/* Per-user MFA state, one root-owned file per user under STATE/mfa/. The directory must be
+ * root:root 0700 and each file root:root 0600, regular, not a symlink: anything else is an
+ * error, never "not enrolled". */
+
+#define TG_MFA_USER_MAX 64
+#define TG_MFA_RECOVERY_CODES 10
+#define TG_MFA_FROM_MAX 64
+
+typedef struct {
+        char user[TG_MFA_USER_MAX + 1];
+        bool enrolled;
+        uint8_t secret[TG_OTP_KEY_MAX];
+        size_t secret_len;
+        tg_totp_params params;
+        uint64_t last_step;
+        int64_t enrolled_at;
+        char recovery_salt[33];
+        char recovery[TG_MFA_RECOVERY_CODES][65]; /* hex SHA-256(salt || code); "" when used */
+        /* attempt limit: failures of any factor since the last success */
+        unsigned failures;
+        int64_t locked_until;
+        /* login display */
+        int64_t last_login_at;
+        char last_login_from[TG_MFA_FROM_MAX + 1];
+        unsigned failed_since_login;
+} tg_mfa_user;
+
+/* A user name usable as a file name: [A-Za-z0-9_.@-], not starting with '.' or '-'. */
+bool tg_mfa_valid_user(const char *user);
+
+/* Opens STATE/mfa (creating it 0700 if create is set) after checking owner and mode.
+ * Returns a directory fd or -EPERM (unsafe owner/mode), -ENOENT, ... */
+int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size);
+
+/* Takes an exclusive lock for read-modify-write of one user's state. Returns the lock fd. */
+int tg_mfa_lock_user(int dirfd, const char *user);
+
+/* Loads a user's state. -ENOENT: no state (neither enrolled nor any failure recorded);
+ * -EPERM: wrong owner/mode/type; -EBADMSG: corrupt. */
+int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t err_size);
+/* Atomic replace (temporary file, fsync, rename), root:root 0600. */
+int tg_mfa_save(int dirfd, const tg_mfa_user *u);
+int tg_mfa_remove(int dirfd, const char *user);
+
+/* Enrollment: new random 160-bit secret (params: SHA-1, 6 digits, 30 s, window 1). */
+int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now);
+/* New recovery codes ("XXXXX-XXXXX"); only hashes are kept in u, codes returned once. */
+int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][12]);
+
+typedef enum { TG_MFA_OK_TOTP, TG_MFA_OK_RECOVERY, TG_MFA_FAIL } tg_mfa_result;
+/* Checks code (TOTP or recovery code) and updates u (replay step, used recovery code). Does
+ * not touch the attempt counters: see tg_mfa_record_*. */
+tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now);
+
+bool tg_mfa_locked(const tg_mfa_user *u, int64_t now);
+/* Returns true when this failure locked the account. */
+bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, int64_t lockout_seconds);
+void tg_mfa_record_success(tg_mfa_user *u, int64_t now, const char *from);
+void tg_mfa_unlock(tg_mfa_user *u);

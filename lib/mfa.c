@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "termguard/fileio.h"
+#include "termguard/macro.h"
+#include "termguard/mfa.h"
+
+#define STATE_FILE_MAX (64 * 1024)
+
+bool tg_mfa_valid_user(const char *user) {
+        size_t n;
+        if (!user || !*user || user[0] == '.' || user[0] == '-')
+                return false;
+        n = strlen(user);
+        if (n > TG_MFA_USER_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = user[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                      c == '.' || c == '@' || c == '-'))
+                        return false;
+        }
+        return true;
+}
+
+static int check_owner_mode(const struct stat *st, mode_t type, mode_t mode) {
+        if ((st->st_mode & S_IFMT) != type)
+                return -EPERM;
+        if (st->st_uid != 0 || st->st_gid != 0)
+                return -EPERM;
+        if ((st->st_mode & 07777) != mode)
+                return -EPERM;
+        return 0;
+}
+
+int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size) {
+        _cleanup_free_ char *p = NULL;
+        struct stat st;
+        int fd;
+
+        if (asprintf(&p, "%s/mfa", state_dir) < 0)
+                return -ENOMEM;
+        if (create && mkdir(p, 0700) < 0 && errno != EEXIST) {
+                int r = -errno;
+                snprintf(err, err_size, "%s: cannot create: %s", p, strerror(errno));
+                return r;
+        }
+        fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+                snprintf(err, err_size, "%s: %s", p, strerror(errno));
+                return r;
+        }
+        if (fstat(fd, &st) < 0 || check_owner_mode(&st, S_IFDIR, 0700) < 0) {
+                snprintf(err, err_size, "%s: must be a directory owned by root:root with mode 0700", p);
+                close(fd);
+                return -EPERM;
+        }
+        return fd;
+}
+
+int tg_mfa_lock_user(int dirfd, const char *user) {
+        char name[TG_MFA_USER_MAX + 8];
+        int fd;
+        if (!tg_mfa_valid_user(user))
+                return -EINVAL;
+        snprintf(name, sizeof(name), "%s.lock", user);
+        fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        while (flock(fd, LOCK_EX) < 0)
+                if (errno != EINTR) {
+                        int r = -errno;
+                        close(fd);
+                        return r;
+                }
+        return fd;
+}
+
+static const char *alg_name(tg_otp_algorithm a) {
+        return a == TG_OTP_SHA256 ? "SHA256" : a == TG_OTP_SHA512 ? "SHA512" : "SHA1";
+}
+
+static int hex_decode(const char *in, uint8_t *out, size_t max, size_t *ret_len) {
+        size_t n = strlen(in);
+        if (n % 2 || n / 2 > max)
+                return -EINVAL;
+        for (size_t i = 0; i < n / 2; i++) {
+                unsigned v;
+                if (sscanf(in + 2 * i, "%2x", &v) != 1)
+                        return -EINVAL;
+                out[i] = (uint8_t) v;
+        }
+        *ret_len = n / 2;
+        return 0;
+}
+
+static void hex_encode(const uint8_t *in, size_t n, char *out) {
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = hex[in[i] >> 4];
+                out[2 * i + 1] = hex[in[i] & 15];
+        }
+        out[2 * n] = '\0';
+}
+
+static int jstr(json_object *o, const char *k, char *buf, size_t size) {
+        json_object *v;
+        buf[0] = '\0';
+        if (!json_object_object_get_ex(o, k, &v) || json_object_is_type(v, json_type_null))
+                return 0;
+        if (!json_object_is_type(v, json_type_string) || (size_t) json_object_get_string_len(v) >= size ||
+            strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v))
+                return -EBADMSG;
+        memcpy(buf, json_object_get_string(v), (size_t) json_object_get_string_len(v) + 1);
+        return 0;
+}
+
+static int jint(json_object *o, const char *k, int64_t min, int64_t max, int64_t *ret) {
+        json_object *v;
+        *ret = 0;
+        if (!json_object_object_get_ex(o, k, &v))
+                return 0;
+        if (!json_object_is_type(v, json_type_int))
+                return -EBADMSG;
+        *ret = json_object_get_int64(v);
+        return *ret < min || *ret > max ? -EBADMSG : 0;
+}
+
+int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t err_size) {
+        _cleanup_close_ int fd = -EBADF;
+        char name[TG_MFA_USER_MAX + 8], buf[STATE_FILE_MAX + 1], hex[2 * TG_OTP_KEY_MAX + 1], alg[8];
+        tg_mfa_user u = {0};
+        struct stat st;
+        json_object *o, *arr;
+        int64_t x;
+        ssize_t n;
+        int r = 0;
+
+        if (!tg_mfa_valid_user(user))
+                return -EINVAL;
+        snprintf(name, sizeof(name), "%s.json", user);
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                r = -errno;
+                if (r != -ENOENT)
+                        snprintf(err, err_size, "%s: %s", name, strerror(errno));
+                return r == -ELOOP ? -EPERM : r;
+        }
+        if (fstat(fd, &st) < 0 || check_owner_mode(&st, S_IFREG, 0600) < 0) {
+                snprintf(err, err_size, "%s: must be a regular file owned by root:root with mode 0600", name);
+                return -EPERM;
+        }
+        n = tg_read_full(fd, buf, sizeof(buf));
+        if (n < 0 || n > STATE_FILE_MAX) {
+                snprintf(err, err_size, "%s: unreadable or too large", name);
+                return n < 0 ? (int) n : -EBADMSG;
+        }
+        buf[n] = '\0';
+        o = json_tokener_parse(buf);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                snprintf(err, err_size, "%s: not valid JSON", name);
+                return -EBADMSG;
+        }
+        if (jstr(o, "user", u.user, sizeof(u.user)) < 0 || strcmp(u.user, user) != 0)
+                r = -EBADMSG;
+        if (r == 0 && jstr(o, "secret", hex, sizeof(hex)) < 0)
+                r = -EBADMSG;
+        if (r == 0 && hex[0]) {
+                u.enrolled = true;
+                if (hex_decode(hex, u.secret, sizeof(u.secret), &u.secret_len) < 0 || u.secret_len < 16)
+                        r = -EBADMSG;
+        }
+        if (r == 0 && jstr(o, "algorithm", alg, sizeof(alg)) < 0)
+                r = -EBADMSG;
+        u.params.algorithm = strcmp(alg, "SHA256") == 0   ? TG_OTP_SHA256
+                             : strcmp(alg, "SHA512") == 0 ? TG_OTP_SHA512
+                                                          : TG_OTP_SHA1;
+        if (r == 0 && u.enrolled && strcmp(alg, alg_name(u.params.algorithm)) != 0)
+                r = -EBADMSG;
+        if (r == 0 && (jint(o, "digits", 6, 8, &x) < 0 || (u.enrolled && x == 0)))
+                r = -EBADMSG;
+        u.params.digits = (unsigned) x;
+        if (r == 0 && (jint(o, "period", 10, 120, &x) < 0 || (u.enrolled && x == 0)))
+                r = -EBADMSG;
+        u.params.period = (unsigned) x;
+        if (r == 0 && jint(o, "window", 0, 3, &x) < 0)
+                r = -EBADMSG;
+        u.params.window = (unsigned) x;
+        if (r == 0 && jint(o, "last_step", 0, INT64_MAX, &x) < 0)
+                r = -EBADMSG;
+        u.last_step = (uint64_t) x;
+        if (r == 0 && (jint(o, "enrolled_at", 0, INT64_MAX, &u.enrolled_at) < 0 ||
+                       jint(o, "locked_until", 0, INT64_MAX, &u.locked_until) < 0 ||
+                       jint(o, "last_login_at", 0, INT64_MAX, &u.last_login_at) < 0 ||
+                       jstr(o, "last_login_from", u.last_login_from, sizeof(u.last_login_from)) < 0 ||
+                       jstr(o, "recovery_salt", u.recovery_salt, sizeof(u.recovery_salt)) < 0))
+                r = -EBADMSG;
+        if (r == 0 && jint(o, "failures", 0, 1000000, &x) < 0)
+                r = -EBADMSG;
+        u.failures = (unsigned) x;
+        if (r == 0 && jint(o, "failed_since_login", 0, 1000000, &x) < 0)
+                r = -EBADMSG;
+        u.failed_since_login = (unsigned) x;
+        if (r == 0 && json_object_object_get_ex(o, "recovery", &arr)) {
+                if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) > TG_MFA_RECOVERY_CODES)
+                        r = -EBADMSG;
+                for (size_t i = 0; r == 0 && i < json_object_array_length(arr); i++) {
+                        json_object *e = json_object_array_get_idx(arr, i);
+                        if (!json_object_is_type(e, json_type_string) || json_object_get_string_len(e) > 64)
+                                r = -EBADMSG;
+                        else
+                                snprintf(u.recovery[i], sizeof(u.recovery[i]), "%s", json_object_get_string(e));
+                }
+        }
+        json_object_put(o);
+        OPENSSL_cleanse(buf, sizeof(buf));
+        OPENSSL_cleanse(hex, sizeof(hex));
+        if (r < 0) {
+                snprintf(err, err_size, "%s: malformed state", name);
+                OPENSSL_cleanse(&u, sizeof(u));
+                return r;
+        }
+        *ret = u;
+        OPENSSL_cleanse(&u, sizeof(u));
+        return 0;
+}
+
+int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
+        char name[TG_MFA_USER_MAX + 8], tmp[TG_MFA_USER_MAX + 16], hex[2 * TG_OTP_KEY_MAX + 1] = "";
+        json_object *o = json_object_new_object(), *arr = json_object_new_array();
+        _cleanup_close_ int fd = -EBADF;
+        const char *text;
+        int r = 0;
+
+        if (!o || !arr || !tg_mfa_valid_user(u->user)) {
+                json_object_put(o);
+                json_object_put(arr);
+                return -EINVAL;
+        }
+        if (u->enrolled)
+                hex_encode(u->secret, u->secret_len, hex);
+        json_object_object_add(o, "version", json_object_new_int(1));
+        json_object_object_add(o, "user", json_object_new_string(u->user));
+        json_object_object_add(o, "secret", json_object_new_string(hex));
+        json_object_object_add(o, "algorithm", json_object_new_string(alg_name(u->params.algorithm)));
+        json_object_object_add(o, "digits", json_object_new_int((int) u->params.digits));
+        json_object_object_add(o, "period", json_object_new_int((int) u->params.period));
+        json_object_object_add(o, "window", json_object_new_int((int) u->params.window));
+        json_object_object_add(o, "last_step", json_object_new_int64((int64_t) u->last_step));
+        json_object_object_add(o, "enrolled_at", json_object_new_int64(u->enrolled_at));
+        json_object_object_add(o, "recovery_salt", json_object_new_string(u->recovery_salt));
+        for (size_t i = 0; i < TG_MFA_RECOVERY_CODES; i++)
+                if (u->recovery[i][0])
+                        json_object_array_add(arr, json_object_new_string(u->recovery[i]));
+        json_object_object_add(o, "recovery", arr);
+        json_object_object_add(o, "failures", json_object_new_int64(u->failures));
+        json_object_object_add(o, "locked_until", json_object_new_int64(u->locked_until));
+        json_object_object_add(o, "last_login_at", json_object_new_int64(u->last_login_at));
+        json_object_object_add(o, "last_login_from", json_object_new_string(u->last_login_from));
+        json_object_object_add(o, "failed_since_login", json_object_new_int64(u->failed_since_login));
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+
+        snprintf(name, sizeof(name), "%s.json", u->user);
+        snprintf(tmp, sizeof(tmp), ".%s.json.tmp", u->user);
+        (void) unlinkat(dirfd, tmp, 0);
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                r = -errno;
+        if (r == 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
+                r = -errno;
+        size_t len = strlen(text), off = 0;
+        while (r == 0 && off < len) {
+                ssize_t k = write(fd, text + off, len - off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        r = -errno;
+                else
+                        off += (size_t) k;
+        }
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlinkat(dirfd, tmp, 0);
+        else
+                (void) fsync(dirfd);
+        OPENSSL_cleanse(hex, sizeof(hex));
+        json_object_put(o);
+        return r;
+}
+
+int tg_mfa_remove(int dirfd, const char *user) {
+        char name[TG_MFA_USER_MAX + 8];
+        if (!tg_mfa_valid_user(user))
+                return -EINVAL;
+        snprintf(name, sizeof(name), "%s.json", user);
+        return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+}
+
+static int random_bytes(void *buf, size_t n) {
+        ssize_t k = getrandom(buf, n, 0);
+        return k == (ssize_t) n ? 0 : -EIO;
+}
+
+int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now) {
+        if (!tg_mfa_valid_user(user))
+                return -EINVAL;
+        tg_mfa_user n = *u; /* keep counters and login history */
+        snprintf(n.user, sizeof(n.user), "%s", user);
+        if (random_bytes(n.secret, TG_OTP_SECRET_BYTES) < 0)
+                return -EIO;
+        n.secret_len = TG_OTP_SECRET_BYTES;
+        n.params = (tg_totp_params){.algorithm = TG_OTP_SHA1, .digits = 6, .period = 30, .window = 1};
+        n.enrolled = true;
+        n.enrolled_at = now;
+        n.last_step = 0;
+        memset(n.recovery, 0, sizeof(n.recovery));
+        *u = n;
+        OPENSSL_cleanse(&n, sizeof(n));
+        return 0;
+}
+
+static void recovery_hash(const char *salt, const char *code, char out[65]) {
+        unsigned char md[32];
+        unsigned int len = 0;
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        out[0] = '\0';
+        if (!c)
+                return;
+        if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, salt, strlen(salt)) &&
+            EVP_DigestUpdate(c, ":", 1) && EVP_DigestUpdate(c, code, strlen(code)) && EVP_DigestFinal_ex(c, md, &len) &&
+            len == 32)
+                hex_encode(md, 32, out);
+        EVP_MD_CTX_free(c);
+}
+
+int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][12]) {
+        static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no 0/O, 1/I */
+        uint8_t salt[16], rnd[10];
+
+        if (random_bytes(salt, sizeof(salt)) < 0)
+                return -EIO;
+        hex_encode(salt, sizeof(salt), u->recovery_salt);
+        for (size_t i = 0; i < TG_MFA_RECOVERY_CODES; i++) {
+                if (random_bytes(rnd, sizeof(rnd)) < 0)
+                        return -EIO;
+                for (size_t k = 0, o = 0; k < 10; k++) {
+                        codes[i][o++] = alphabet[rnd[k] & 31];
+                        if (k == 4)
+                                codes[i][o++] = '-';
+                }
+                codes[i][11] = '\0';
+                recovery_hash(u->recovery_salt, codes[i], u->recovery[i]);
+                if (!u->recovery[i][0])
+                        return -EIO;
+        }
+        OPENSSL_cleanse(rnd, sizeof(rnd));
+        return 0;
+}
+
+tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now) {
+        uint64_t step;
+        char h[65], tmp[12];
+        size_t k = 0, m = 0;
+        int match = -1;
+
+        if (!u->enrolled || !code)
+                return TG_MFA_FAIL;
+        if (tg_totp_verify(&u->params, u->secret, u->secret_len, now, code, u->last_step, &step) == 0) {
+                u->last_step = step;
+                return TG_MFA_OK_TOTP;
+        }
+        /* Recovery code: case-insensitive, dash and spaces optional, kept as XXXXX-XXXXX. */
+        for (const char *c = code; *c; c++) {
+                char ch = *c;
+                if (ch == '-' || ch == ' ')
+                        continue;
+                if (k >= 10)
+                        return TG_MFA_FAIL;
+                tmp[m++] = (char) (ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
+                if (++k == 5)
+                        tmp[m++] = '-';
+        }
+        if (k != 10 || !u->recovery_salt[0])
+                return TG_MFA_FAIL;
+        tmp[m] = '\0';
+        recovery_hash(u->recovery_salt, tmp, h);
+        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
+                if (u->recovery[i][0] && CRYPTO_memcmp(u->recovery[i], h, 64) == 0 && match < 0)
+                        match = i;
+        OPENSSL_cleanse(tmp, sizeof(tmp));
+        if (match < 0)
+                return TG_MFA_FAIL;
+        u->recovery[match][0] = '\0'; /* single use */
+        return TG_MFA_OK_RECOVERY;
+}
+
+bool tg_mfa_locked(const tg_mfa_user *u, int64_t now) {
+        return u->locked_until > now;
+}
+
+bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, int64_t lockout_seconds) {
+        if (u->failures < 1000000)
+                u->failures++;
+        if (u->failed_since_login < 1000000)
+                u->failed_since_login++;
+        if (max_failures > 0 && u->failures >= max_failures && !tg_mfa_locked(u, now)) {
+                u->locked_until = now + lockout_seconds;
+                return true;
+        }
+        return false;
+}
+
+void tg_mfa_record_success(tg_mfa_user *u, int64_t now, const char *from) {
+        u->failures = 0;
+        u->locked_until = 0;
+        u->last_login_at = now;
+        snprintf(u->last_login_from, sizeof(u->last_login_from), "%s", from ? from : "");
+        u->failed_since_login = 0;
+}
+
+void tg_mfa_unlock(tg_mfa_user *u) {
+        u->failures = 0;
+        u->locked_until = 0;
+}

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "termguard/mfa.h"
+
+static char state[256], dir[300], file[400];
+static int dfd = -1;
+
+static int setup(void **s) {
+        char err[256];
+        (void) s;
+        snprintf(state, sizeof(state), "/tmp/tg-mfa-test.XXXXXX");
+        assert_non_null(mkdtemp(state));
+        snprintf(dir, sizeof(dir), "%s/mfa", state);
+        snprintf(file, sizeof(file), "%s/tanaka.json", dir);
+        dfd = tg_mfa_open_dir(state, true, err, sizeof(err));
+        assert_true(dfd >= 0);
+        return 0;
+}
+
+static int teardown(void **s) {
+        char cmd[300];
+        (void) s;
+        close(dfd);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
+        assert_int_equal(system(cmd), 0);
+        return 0;
+}
+
+static tg_mfa_user enrolled(void) {
+        tg_mfa_user u = {0};
+        assert_int_equal(tg_mfa_enroll(&u, "tanaka", 1800000000), 0);
+        return u;
+}
+
+static void code_now(const tg_mfa_user *u, int64_t t, char out[9]) {
+        uint32_t v;
+        assert_int_equal(tg_hotp(u->params.algorithm, u->secret, u->secret_len, (uint64_t) t / u->params.period,
+                                 u->params.digits, &v),
+                         0);
+        snprintf(out, 9, "%06u", v);
+}
+
+static void round_trip_and_permissions(void **s) {
+        tg_mfa_user u = enrolled(), l;
+        char err[256];
+        struct stat st;
+        (void) s;
+        assert_int_equal(tg_mfa_load(dfd, "tanaka", &l, err, sizeof(err)), -ENOENT);
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        assert_int_equal(stat(file, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(tg_mfa_load(dfd, "tanaka", &l, err, sizeof(err)), 0);
+        assert_true(l.enrolled);
+        assert_int_equal(l.secret_len, 20);
+        assert_memory_equal(l.secret, u.secret, 20);
+        assert_int_equal(l.params.digits, 6);
+        assert_int_equal(l.params.period, 30);
+}
+
+static void expect_load(int want) {
+        tg_mfa_user l;
+        char err[256] = "";
+        assert_int_equal(tg_mfa_load(dfd, "tanaka", &l, err, sizeof(err)), want);
+        assert_true(err[0] != '\0');
+}
+
+static void unsafe_files_are_errors(void **s) {
+        tg_mfa_user u = enrolled();
+        (void) s;
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        assert_int_equal(chmod(file, 0644), 0); /* readable by others */
+        expect_load(-EPERM);
+        assert_int_equal(chmod(file, 0600), 0);
+        assert_int_equal(chown(file, 1000, 0), 0); /* owned by the user */
+        expect_load(-EPERM);
+        assert_int_equal(chown(file, 0, 1000), 0); /* group of the user */
+        expect_load(-EPERM);
+        assert_int_equal(unlink(file), 0);
+        assert_int_equal(symlink("/etc/shadow", file), 0); /* symlink */
+        expect_load(-EPERM);
+        assert_int_equal(unlink(file), 0);
+        assert_int_equal(mkdir(file, 0700), 0); /* not a regular file */
+        expect_load(-EPERM);
+        assert_int_equal(rmdir(file), 0);
+}
+
+static void write_raw(const char *text) {
+        int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+        close(fd);
+        chmod(file, 0600);
+}
+
+static void corrupt_files_are_errors(void **s) {
+        (void) s;
+        write_raw("{");
+        expect_load(-EBADMSG);
+        write_raw("{\"user\":\"suzuki\"}"); /* somebody else's state under this name */
+        expect_load(-EBADMSG);
+        write_raw("{\"user\":\"tanaka\",\"secret\":\"zz\"}");
+        expect_load(-EBADMSG);
+        write_raw("{\"user\":\"tanaka\",\"secret\":\"0011\",\"digits\":6,\"period\":30}"); /* 2-byte secret */
+        expect_load(-EBADMSG);
+        write_raw("{\"user\":\"tanaka\",\"secret\":\"00112233445566778899aabbccddeeff00112233\",\"digits\":4,"
+                  "\"period\":30}");
+        expect_load(-EBADMSG);
+        write_raw("{\"user\":\"tanaka\",\"failures\":-1}");
+        expect_load(-EBADMSG);
+}
+
+static void unsafe_directory_is_refused(void **s) {
+        char err[256];
+        (void) s;
+        assert_int_equal(chmod(dir, 0755), 0);
+        assert_int_equal(tg_mfa_open_dir(state, false, err, sizeof(err)), -EPERM);
+        assert_int_equal(chmod(dir, 0700), 0);
+        assert_int_equal(chown(dir, 1000, 0), 0);
+        assert_int_equal(tg_mfa_open_dir(state, false, err, sizeof(err)), -EPERM);
+        assert_int_equal(chown(dir, 0, 0), 0);
+        int fd = tg_mfa_open_dir(state, false, err, sizeof(err));
+        assert_true(fd >= 0);
+        close(fd);
+}
+
+static void user_names(void **s) {
+        (void) s;
+        assert_true(tg_mfa_valid_user("tanaka"));
+        assert_true(tg_mfa_valid_user("t.tanaka@city.example"));
+        assert_false(tg_mfa_valid_user("../etc/passwd"));
+        assert_false(tg_mfa_valid_user(".hidden"));
+        assert_false(tg_mfa_valid_user("-rf"));
+        assert_false(tg_mfa_valid_user("a/b"));
+        assert_false(tg_mfa_valid_user(""));
+        assert_false(tg_mfa_valid_user(NULL));
+        assert_false(tg_mfa_valid_user("user name"));
+}
+
+static void totp_once_and_recovery_once(void **s) {
+        tg_mfa_user u = enrolled();
+        char codes[TG_MFA_RECOVERY_CODES][12], c[9], lower[16];
+        const int64_t now = 1800000030;
+        (void) s;
+        code_now(&u, now, c);
+        assert_int_equal(tg_mfa_check(&u, c, now), TG_MFA_OK_TOTP);
+        assert_int_equal(tg_mfa_check(&u, c, now), TG_MFA_FAIL); /* replay */
+        assert_int_equal(tg_mfa_new_recovery_codes(&u, codes), 0);
+        assert_int_equal(strlen(codes[3]), 11);
+        assert_int_equal(codes[3][5], '-');
+        /* typed in lower case without the dash: accepted once */
+        snprintf(lower, sizeof(lower), "%.5s%.5s", codes[3], codes[3] + 6);
+        for (char *p = lower; *p; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                        *p = (char) (*p - 'A' + 'a');
+        assert_int_equal(tg_mfa_check(&u, lower, now), TG_MFA_OK_RECOVERY);
+        assert_int_equal(tg_mfa_check(&u, codes[3], now), TG_MFA_FAIL);
+        /* used state survives save/load; others still work */
+        char err[256];
+        tg_mfa_user l;
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        assert_int_equal(tg_mfa_load(dfd, "tanaka", &l, err, sizeof(err)), 0);
+        assert_int_equal(tg_mfa_check(&l, codes[3], now), TG_MFA_FAIL);
+        assert_int_equal(tg_mfa_check(&l, codes[4], now), TG_MFA_OK_RECOVERY);
+        assert_int_equal(tg_mfa_check(&l, "AAAAA-AAAAA", now), TG_MFA_FAIL);
+        assert_int_equal(tg_mfa_check(&l, "AAAAA-AAAAA-A", now), TG_MFA_FAIL);
+        /* a replayed TOTP also stays refused after reload */
+        assert_int_equal(tg_mfa_check(&l, c, now), TG_MFA_FAIL);
+}
+
+static void not_enrolled_never_passes(void **s) {
+        tg_mfa_user u = {0};
+        (void) s;
+        snprintf(u.user, sizeof(u.user), "tanaka");
+        assert_int_equal(tg_mfa_check(&u, "000000", 1800000000), TG_MFA_FAIL);
+        assert_int_equal(tg_mfa_check(&u, "", 1800000000), TG_MFA_FAIL);
+}
+
+static void lockout(void **s) {
+        tg_mfa_user u = enrolled();
+        const int64_t now = 1800000000;
+        (void) s;
+        assert_false(tg_mfa_record_failure(&u, now, 3, 900));
+        assert_false(tg_mfa_record_failure(&u, now, 3, 900));
+        assert_true(tg_mfa_record_failure(&u, now, 3, 900));
+        assert_true(tg_mfa_locked(&u, now + 899));
+        assert_false(tg_mfa_locked(&u, now + 900));
+        assert_int_equal(u.failed_since_login, 3);
+        tg_mfa_unlock(&u);
+        assert_false(tg_mfa_locked(&u, now));
+        assert_int_equal(u.failures, 0);
+        assert_int_equal(u.failed_since_login, 3); /* still shown at the next login */
+        tg_mfa_record_success(&u, now, "pts/1");
+        assert_int_equal(u.failed_since_login, 0);
+        assert_string_equal(u.last_login_from, "pts/1");
+        assert_int_equal(u.last_login_at, now);
+}
+
+int main(void) {
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_mfa: skipped, needs root (root-owned state files)\n");
+                return 77;
+        }
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(round_trip_and_permissions, setup, teardown),
+                cmocka_unit_test_setup_teardown(unsafe_files_are_errors, setup, teardown),
+                cmocka_unit_test_setup_teardown(corrupt_files_are_errors, setup, teardown),
+                cmocka_unit_test_setup_teardown(unsafe_directory_is_refused, setup, teardown),
+                cmocka_unit_test(user_names),
+                cmocka_unit_test_setup_teardown(totp_once_and_recovery_once, setup, teardown),
+                cmocka_unit_test(not_enrolled_never_passes),
+                cmocka_unit_test(lockout),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
