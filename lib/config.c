@@ -21,6 +21,8 @@ void tg_config_default(tg_config *c) {
         snprintf(c->runtime_dir, sizeof(c->runtime_dir), "/run/termguard");
         tg_usb_policy_default(&c->usb);
         c->max_exception_duration = 31 * 24 * 3600;
+        c->mfa_max_failures = 5;
+        c->mfa_lockout = 15 * 60;
 }
 
 int tg_parse_duration(const char *s, int64_t *ret) {
@@ -65,6 +67,14 @@ static int parse_path(const char *v, char *buf, size_t size) {
                 return -EINVAL;
         snprintf(buf, size, "%s", v);
         return 0;
+}
+
+static bool valid_name_list(const char *v) {
+        for (const char *p = v; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+                      *p == '.' || *p == '@' || *p == '-' || *p == ' '))
+                        return false;
+        return true;
 }
 
 static int parse_classes(const char *v, tg_usb_policy *p) {
@@ -120,6 +130,46 @@ static int handler(void *user, const char *section, const char *name, const char
                         why = "expects a duration such as 8h or 31d, at most 366d";
                 else
                         c->cfg->max_exception_duration = d;
+        } else if (IS("MFA", "RequireUsers") || IS("MFA", "RequireGroups")) {
+                char *dst = strcmp(name, "RequireUsers") == 0 ? c->cfg->mfa_users : c->cfg->mfa_groups;
+                size_t size = sizeof(c->cfg->mfa_users);
+                if (!valid_name_list(value) || strlen(value) >= size)
+                        why = "expects user or group names separated by spaces (at most 511 characters)";
+                else
+                        snprintf(dst, size, "%s", value);
+        } else if (IS("MFA", "Profile")) {
+                if (strcmp(value, "standard") == 0)
+                        c->cfg->mfa_everyone = false;
+                else if (strcmp(value, "mynumber") == 0)
+                        c->cfg->mfa_everyone = true;
+                else
+                        why = "expects standard or mynumber";
+        } else if (IS("MFA", "RolloutUntil")) {
+                int64_t t;
+                if (value[0] == '\0')
+                        c->cfg->mfa_rollout_until = 0;
+                else if (tg_parse_iso8601(value, &t) < 0)
+                        why = "expects an ISO 8601 time with zone, e.g. 2027-03-31T23:59:59+09:00";
+                else
+                        c->cfg->mfa_rollout_until = t;
+        } else if (IS("MFA", "MaxFailures")) {
+                char *end;
+                unsigned long v = strtoul(value, &end, 10);
+                if (!*value || *end || v > 100 || value[0] == '-')
+                        why = "expects a number from 0 (no limit) to 100";
+                else
+                        c->cfg->mfa_max_failures = (unsigned) v;
+        } else if (IS("MFA", "LockoutTime")) {
+                int64_t d;
+                if (tg_parse_duration(value, &d) < 0 || d <= 0 || d > 30LL * 86400)
+                        why = "expects a duration such as 15m or 1h, at most 30d";
+                else
+                        c->cfg->mfa_lockout = d;
+        } else if (IS("MFA", "BannerFile")) {
+                if (value[0] && parse_path(value, c->cfg->mfa_banner_file, sizeof(c->cfg->mfa_banner_file)) < 0)
+                        why = "must be an absolute path of at most 96 characters";
+                else if (!value[0])
+                        c->cfg->mfa_banner_file[0] = '\0';
         } else
                 why = "unknown key";
 #undef IS

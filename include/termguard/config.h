@@ -16,6 +16,15 @@ typedef struct {
         char admin_group[TG_USER_MAX + 1]; /* empty: root only */
         tg_usb_policy usb;
         int64_t max_exception_duration; /* seconds */
+
+        /* [MFA] who needs a second factor, attempt limit, login display */
+        char mfa_users[512];       /* space-separated user names */
+        char mfa_groups[512];      /* space-separated group names */
+        bool mfa_everyone;         /* Profile=mynumber: everyone on this terminal */
+        int64_t mfa_rollout_until; /* until then, users who need MFA but are not enrolled pass */
+        unsigned mfa_max_failures; /* 0: no limit */
+        int64_t mfa_lockout;       /* seconds */
+        char mfa_banner_file[TG_PATH_MAX + 1];
 } tg_config;
 
 void tg_config_default(tg_config *c);

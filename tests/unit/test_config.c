@@ -139,6 +139,30 @@ static void world_writable_refused(void **state) {
         assert_non_null(strstr(err, "world-writable"));
 }
 
+static void mfa_policy(void **state) {
+        tg_config c;
+        char err[512] = "";
+        (void) state;
+        write_file("termguard.conf",
+                   "[MFA]\nRequireUsers=tanaka suzuki\nRequireGroups=soumu\nProfile=mynumber\n"
+                   "RolloutUntil=2027-03-31T23:59:59+09:00\nMaxFailures=3\nLockoutTime=30m\n"
+                   "BannerFile=/etc/termguard/banner.txt\n",
+                   0644);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_string_equal(c.mfa_users, "tanaka suzuki");
+        assert_string_equal(c.mfa_groups, "soumu");
+        assert_true(c.mfa_everyone);
+        assert_int_equal(c.mfa_rollout_until, 1806505199);
+        assert_int_equal(c.mfa_max_failures, 3);
+        assert_int_equal(c.mfa_lockout, 1800);
+        assert_string_equal(c.mfa_banner_file, "/etc/termguard/banner.txt");
+        expect_error("termguard.conf", "[MFA]\nProfile=strict\n", ":2: MFA.Profile");
+        expect_error("termguard.conf", "[MFA]\nRequireUsers=tanaka;rm\n", ":2: MFA.RequireUsers");
+        expect_error("termguard.conf", "[MFA]\nMaxFailures=-1\n", ":2: MFA.MaxFailures");
+        expect_error("termguard.conf", "[MFA]\nRolloutUntil=2027-03-31\n", ":2: MFA.RolloutUntil");
+        expect_error("termguard.conf", "[MFA]\nLockoutTime=0\n", ":2: MFA.LockoutTime");
+}
+
 static void durations(void **state) {
         int64_t d;
         (void) state;
@@ -166,6 +190,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(error_in_dropin_names_the_dropin, setup, teardown),
                 cmocka_unit_test_setup_teardown(hostile_value_is_escaped_in_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(world_writable_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(mfa_policy, setup, teardown),
                 cmocka_unit_test(durations),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
