@@ -20,7 +20,9 @@ for b in termguardd termguardctl; do
         [ -x "$build/agent/$b" ] || missing="$missing $build/agent/$b"
 done
 command -v umockdev-wrapper >/dev/null 2>&1 || missing="$missing umockdev-wrapper(umockdev)"
-command -v setpriv >/dev/null 2>&1 || missing="$missing setpriv(util-linux)"
+for t in setpriv unshare mount; do
+        command -v $t >/dev/null 2>&1 || missing="$missing $t(util-linux/mount)"
+done
 "$python" -c 'import gi; gi.require_version("UMockdev", "1.0"); from gi.repository import UMockdev' 2>/dev/null ||
         missing="$missing $python:gi.repository.UMockdev(python3-gi,gir1.2-umockdev-1.0)"
 if [ -n "$missing" ]; then

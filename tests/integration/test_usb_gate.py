@@ -19,11 +19,17 @@ Behaviour of umockdev 0.17 these tests rely on (verified, see README.md in this 
   * add_device() and add_from_string() send an "add" uevent for each device they create.
     add_from_string() sends it after the device's binary (H:) attributes are written, so a
     device appears with its descriptors in place, as from the kernel.
-  * remove_device() sends no uevent: the tests send "remove" themselves, before removing.
+  * remove_device() sends no uevent: the tests send "remove" themselves, before removing. It
+    also leaves the /sys/bus/usb/devices/NAME link behind, and adding a device of the same
+    name again then aborts the test process; unplug() removes the link.
   * The preload does not emulate /sys/bus/usb/drivers_probe: a write fails with ENOENT. The
     tests create it in the testbed as a FIFO and read every write the daemon makes to it.
   * Writes to emulated attributes are plain file writes (no kernel side effects), so the tests
     act as the kernel where it matters (e.g. creating interfaces once a device is authorized).
+  * ioctl() on an emulated device node goes to the testbed: an unhandled one fails with ENOTTY;
+    Testbed.attach_ioctl() with an IoctlBase subclass answers BLKROSET here (BlockIoctls).
+  * /proc paths that exist in the testbed replace the real ones for the daemon; the tests
+    provide /proc/self/mountinfo so that the daemon's unmount step only sees test mounts.
 
 Environment: TG_BUILD_DIR (the build directory; set by run.sh), TG_IT_TIMEOUT (seconds for
 bounded polling, default 20), TG_IT_KEEP=1 keeps each test's temporary directory.
@@ -295,7 +301,7 @@ class GateTestCase(unittest.TestCase):
     def write_mountinfo(self):
         os.makedirs(self.sys("/proc/self"), exist_ok=True)
         with open(self.sys("/proc/self/mountinfo"), "w") as f:
-            f.write("1 0 254:0 / / rw,relatime - ext4 /dev/root rw\n")
+            f.write("1 0 0:1 / / rw,relatime - rootfs rootfs rw\n")
             for i, (devno, target) in enumerate(self.mountinfo):
                 f.write("%d 1 %s / %s rw,relatime - vfat /dev/tg-it%d rw\n" % (100 + i, devno, target, i))
 
@@ -598,6 +604,14 @@ class UsbGateTest(GateTestCase):
         ev = self.decision_of(kbd)
         self.assertEqual(ev["trigger"], "attach", "the device was judged from a uevent, not at startup")
         self.assertEqual(len(self.events("usb.attach", device=kbd.name)), 1)
+        # An explicit Testbed.uevent() arrives as well: the known device is judged again.
+        self.tb.uevent(kbd.syspath, "add")
+        self.wait_for(lambda: len(self.events("usb.decision", device=kbd.name)) == 2, "a second decision")
+        self.assertEqual(len(self.events("usb.attach", device=kbd.name)), 1, "no second attach record")
+        # Uevents of other subsystems are not judged.
+        self.tb.add_from_string("P: /devices/virtual/input/input9\nE: SUBSYSTEM=input\nA: name=x\n")
+        self.barrier()
+        self.assertEqual(len(self.events("usb.decision")), 2)
 
     # 1
     def test_01_start_locks_every_root_hub(self):
@@ -613,6 +627,12 @@ class UsbGateTest(GateTestCase):
         # A root hub is a controller, not a device to judge.
         self.assertEqual(self.events("usb.decision"), [])
         self.assertEqual(self.ctl_json("devices"), [])
+        # A controller that appears later (a dock, a PCIe card) is locked as it appears.
+        hub3 = self.add_root_hub("usb3", "/sys/devices/pci0000:00/0000:00:1c.0/0000:3a:00.0/usb3")
+        self.wait_attr(hub3, "authorized_default", "0")
+        self.wait_attr(hub3, "interface_authorized_default", "0")
+        self.wait_event("usb.controller-locked", controller="usb3", result="ok")
+        self.assertEqual(self.barrier()["controllers_locked"], 3)
 
     # 2
     def test_02_unregistered_stick_stays_blocked(self):
@@ -931,6 +951,16 @@ class UsbGateTest(GateTestCase):
         self.wait_attr(kbd2.interface_path(0), "authorized", "1")
 
         # The same file without the error reloads, and the new policy applies to present devices.
+        # The runtime directory holds the live socket and decision files: it cannot move.
+        os.unlink(bad)
+        n_failed = len(self.events("config.reload-failed"))
+        self.write_config("RuntimeDirectory=%s/elsewhere\n" % self.tmp)
+        self.daemon.send_signal(signal.SIGHUP)
+        self.wait_for(lambda: len(self.events("config.reload-failed")) > n_failed, "a refused reload")
+        self.assertIn("RuntimeDirectory", self.events("config.reload-failed")[-1]["error"])
+        self.assertEqual(self.attr(kbd.syspath, "authorized"), "1")
+        self.write_config()
+
         self.write_dropin("50-local.conf", "[USB]\nAllowInterfaceClasses=printer\n")
         self.daemon.send_signal(signal.SIGHUP)
         self.wait_event("config.reloaded")
@@ -1024,7 +1054,8 @@ class UsbGateTest(GateTestCase):
                               "--approver", "kacho", "--reason", "one file")
         exc2 = str(grant["id"])
         self.assertNotEqual(exc2, exc)
-        self.wait_for(lambda: self.decision_file(s.name)["MODE"] == "read-write", "read-write (short exception)")
+        self.wait_event("usb.decision", device=s.name, trigger="exception-granted", exception=exc2,
+                        decision="read-write")
         self.wait_for(lambda: self.decision_file(s.name)["MODE"] == "read-only", "read-only after expiry",
                       timeout=max(TIMEOUT, 15))
         self.assertGreaterEqual(time.time(), until, "not before the expiry time")
@@ -1070,6 +1101,86 @@ class UsbGateTest(GateTestCase):
         self.assertEqual(self.attr(early.syspath, "authorized"), "0")
         self.assertEqual(len(self.events("usb.controller-locked", controller="usb1")), 2)
 
+
+    # ---- the write-ban on block devices (BLKROSET through umockdev's ioctl emulation) ----
+
+    def registered_stick_ready(self, label="USB-KEIRI-01"):
+        s = stick()
+        self.plug(s, with_interfaces=False)
+        self.start_daemon(**getattr(self, "daemon_args", {}))
+        self.register(s, label)
+        self.wait_attr(s.syspath, "authorized", "1")
+        self.add_interfaces(s)
+        self.wait_attr(s.interface_path(0), "authorized", "1")
+        return s
+
+    # 13
+    def test_13_block_devices_of_read_only_media_are_set_read_only(self):
+        s = self.registered_stick_ready()
+        disk = self.add_block(s, "sdn", 208)
+        self.add_block(s, "sdn1", 209, parent=disk)
+        self.wait_for(lambda: len(self.blk.blkroset_calls()) >= 2, "BLKROSET on the disk and its partition")
+        self.assertEqual(self.blk.blkroset_calls(), [("/dev/sdn", 1), ("/dev/sdn1", 1)])
+        ev = self.wait_event("storage.read-only", devnode="/dev/sdn")
+        self.assertEqual((ev["device"], ev["label"]), (s.name, "USB-KEIRI-01"))
+        self.wait_event("storage.read-only", devnode="/dev/sdn1")
+        self.assertEqual(self.attr(s.interface_path(0), "authorized"), "1")
+
+        # Under an exception the medium comes back (re-probed) writable: no BLKROSET.
+        self.ctl_json("exception", "grant", "USB-KEIRI-01", "--until", iso_utc(time.time() + 3600),
+                      "--approver", "kacho", "--reason", "year-end closing")
+        self.wait_for(lambda: self.decision_file(s.name)["MODE"] == "read-write", "read-write")
+        self.remove_block(disk + "/sdn1")
+        self.remove_block(disk)
+        self.add_block(s, "sdo", 224)
+        self.barrier()
+        self.assertEqual(self.blk.blkroset_calls(), [("/dev/sdn", 1), ("/dev/sdn1", 1)])
+        self.assertEqual(self.events("storage.read-only", devnode="/dev/sdo"), [])
+
+    # 14: fail closed
+    def test_14_medium_that_cannot_be_made_read_only_is_cut_off(self):
+        s = self.registered_stick_ready()
+        self.blk.blkroset_errno = 13  # EACCES
+        self.add_block(s, "sdn", 208)
+        ev = self.wait_event("storage.error", devnode="/dev/sdn")
+        self.assertIn("denied", ev["error"].lower())
+        self.wait_attr(s.interface_path(0), "authorized", "0")
+        self.assertEqual(self.events("storage.read-only"), [])
+
+    # 15: "Expiring exceptions unmount, then deauthorize."
+    def test_15_expiring_exception_unmounts_before_read_only(self):
+        mnt = os.path.join(self.tmp, "mnt")
+        os.mkdir(mnt)
+        self.daemon_args = {"tmpfs_at": mnt}
+        s = self.registered_stick_ready()
+        pid = self.daemon.pid
+        with open("/proc/%d/mountinfo" % pid) as f:
+            self.assertIn(" %s " % mnt, f.read(), "the daemon's namespace has the test mount")
+        until = int(time.time()) + 6
+        self.ctl_json("exception", "grant", "USB-KEIRI-01", "--until", iso_utc(until),
+                      "--approver", "kacho", "--reason", "one file")
+        self.wait_event("usb.decision", device=s.name, trigger="exception-granted", decision="read-write")
+        self.add_block(s, "sdn", 208)
+        self.barrier()
+        self.assertEqual(self.blk.blkroset_calls(), [], "a writable medium is not set read-only")
+        n_probes = self.probes().count("1-1:1.0")
+        self.mountinfo = [("8:208", mnt)]  # the user mounted it read-write
+        self.write_mountinfo()
+        # (The setup above takes well under a second; this only makes a pathologically slow
+        # machine fail with a clear message instead of a confusing one.)
+        self.assertLess(time.time(), until, "setup outlasted the 6 s exception")
+
+        ev = self.wait_for(lambda: (self.events("storage.unmounted", mountpoint=mnt) or [None])[0],
+                           "the read-write mount to be unmounted at expiry", timeout=max(TIMEOUT, 15))
+        self.assertEqual((ev["how"], ev["why"]), ("unmounted", "exception-expired"))
+        with open("/proc/%d/mountinfo" % pid) as f:
+            self.assertNotIn(" %s " % mnt, f.read(), "the filesystem is really unmounted")
+        self.wait_event("usb.decision", device=s.name, trigger="exception-expired", decision="read-only")
+        kinds = [e["event"] for e in self.events() if e["event"] in ("storage.unmounted", "usb.decision")]
+        self.assertEqual(kinds[-2:], ["storage.unmounted", "usb.decision"], "unmounted before the new decision")
+        self.wait_for(lambda: self.decision_file(s.name)["MODE"] == "read-only", "read-only")
+        # The storage interface was cut off and probed again, so the disk returns read-only.
+        self.wait_for(lambda: self.probes().count("1-1:1.0") == n_probes + 1, "a new probe after the expiry")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

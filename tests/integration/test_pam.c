@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The built pam_termguard.so through the real libpam (pam_start_confdir), root path. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <security/pam_appl.h>
+
+#include "termguard/mfa.h"
+
+static char root[256], conf[300], state[300], pamdir[300], mfadir[320];
+static const char *answer; /* what the "user" types at the prompt */
+static int prompts;        /* how many times the module asked */
+static char shown[4096];   /* info and error messages shown */
+
+static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data) {
+        struct pam_response *r = calloc((size_t) n, sizeof(*r));
+        (void) data;
+        if (!r)
+                return PAM_BUF_ERR;
+        for (int i = 0; i < n; i++) {
+                if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON) {
+                        prompts++;
+                        r[i].resp = strdup(answer ? answer : "");
+                } else {
+                        strncat(shown, msg[i]->msg, sizeof(shown) - strlen(shown) - 2);
+                        strcat(shown, "\n");
+                }
+        }
+        *resp = r;
+        return PAM_SUCCESS;
+}
+
+static void write_file(const char *path, const char *text) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static void write_config(const char *mfa_extra) {
+        char p[400], text[2048];
+        snprintf(p, sizeof(p), "%s/termguard.conf", conf);
+        snprintf(text, sizeof(text),
+                 "[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=tanaka suzuki "
+                 "ghost\nMaxFailures=3\nLockoutTime=15m\n%s",
+                 state, mfa_extra ? mfa_extra : "");
+        write_file(p, text);
+}
+
+static int setup(void **s) {
+        char p[400], text[1024], err[256];
+        (void) s;
+        snprintf(root, sizeof(root), "/tmp/tg-pam-test.XXXXXX");
+        assert_non_null(mkdtemp(root));
+        snprintf(conf, sizeof(conf), "%s/conf", root);
+        snprintf(state, sizeof(state), "%s/state", root);
+        snprintf(pamdir, sizeof(pamdir), "%s/pam.d", root);
+        snprintf(mfadir, sizeof(mfadir), "%s/mfa", state);
+        assert_int_equal(mkdir(conf, 0755), 0);
+        assert_int_equal(mkdir(state, 0700), 0);
+        assert_int_equal(mkdir(pamdir, 0755), 0);
+        write_config(NULL);
+        /* The second factor after a (here omitted) password module; pam_permit stands for the
+         * rest of the stack, so a module that ignores lets authentication through. */
+        snprintf(p, sizeof(p), "%s/tgtest", pamdir);
+        snprintf(text, sizeof(text), "auth required %s config=%s\nauth required pam_permit.so\n", TG_PAM_MODULE, conf);
+        write_file(p, text);
+        int dfd = tg_mfa_open_dir(state, true, err, sizeof(err));
+        assert_true(dfd >= 0);
+        close(dfd);
+        answer = NULL;
+        prompts = 0;
+        shown[0] = '\0';
+        return 0;
+}
+
+static int teardown(void **s) {
+        char cmd[300];
+        (void) s;
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        assert_int_equal(system(cmd), 0);
+        return 0;
+}
+
+static int authenticate(const char *user) {
+        struct pam_conv c = {.conv = conv};
+        pam_handle_t *h = NULL;
+        int r;
+        prompts = 0;
+        shown[0] = '\0';
+        assert_int_equal(pam_start_confdir("tgtest", user, &c, pamdir, &h), PAM_SUCCESS);
+        pam_set_item(h, PAM_TTY, "pts/3");
+        r = pam_authenticate(h, 0);
+        pam_end(h, r);
+        return r;
+}
+
+static tg_mfa_user enroll(const char *user) {
+        tg_mfa_user u = {0};
+        char err[256];
+        int dfd = tg_mfa_open_dir(state, false, err, sizeof(err));
+        assert_true(dfd >= 0);
+        assert_int_equal(tg_mfa_enroll(&u, user, time(NULL)), 0);
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        close(dfd);
+        return u;
+}
+
+static tg_mfa_user load(const char *user) {
+        tg_mfa_user u;
+        char err[256];
+        int dfd = tg_mfa_open_dir(state, false, err, sizeof(err));
+        assert_true(dfd >= 0);
+        assert_int_equal(tg_mfa_load(dfd, user, &u, err, sizeof(err)), 0);
+        close(dfd);
+        return u;
+}
+
+static void save(const tg_mfa_user *u) {
+        char err[256];
+        int dfd = tg_mfa_open_dir(state, false, err, sizeof(err));
+        assert_true(dfd >= 0);
+        assert_int_equal(tg_mfa_save(dfd, u), 0);
+        close(dfd);
+}
+
+/* The code for now + offset steps. */
+static const char *code_for(const tg_mfa_user *u, int offset) {
+        static char buf[9];
+        uint32_t v;
+        uint64_t step = (uint64_t) time(NULL) / u->params.period + (uint64_t) (int64_t) offset;
+        assert_int_equal(tg_hotp(u->params.algorithm, u->secret, u->secret_len, step, u->params.digits, &v), 0);
+        snprintf(buf, sizeof(buf), "%06u", v);
+        return buf;
+}
+
+static void valid_code_passes_once_and_shows_last_login(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        assert_int_equal(prompts, 1);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR); /* the same code again */
+        assert_non_null(strstr(shown, "Authentication failed."));
+        answer = code_for(&u, 1); /* next step (window of one step) */
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        assert_non_null(strstr(shown, "Last login: "));
+        assert_non_null(strstr(shown, "from pts/3"));
+        assert_non_null(strstr(shown, "1 failed attempts since the last login."));
+}
+
+static void wrong_code_fails_and_counts(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        answer = "000000";
+        if (strcmp(code_for(&u, 0), "000000") == 0)
+                answer = "000001";
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        answer = "not a code";
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        answer = "";
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        assert_int_equal(load("tanaka").failures, 3);
+}
+
+static void lockout_survives_restart_and_unlock(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        answer = "12345x";
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR); /* locked: even the right code */
+        assert_int_equal(prompts, 1);                           /* asked all the same */
+        assert_true(tg_mfa_locked(&u, 0) == false);
+        tg_mfa_user l = load("tanaka"); /* the lock is in the root-owned file: survives reboot */
+        assert_true(tg_mfa_locked(&l, time(NULL)));
+        tg_mfa_unlock(&l);
+        save(&l);
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+}
+
+static void not_enrolled_is_refused(void **s) {
+        (void) s;
+        answer = "123456";
+        assert_int_equal(authenticate("suzuki"), PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+        /* unknown user listed or not: same prompt, same refusal */
+        assert_int_equal(authenticate("ghost"), PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+        assert_int_equal(authenticate("no-such-user-xyz"), PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+}
+
+static void user_not_covered_by_policy_is_ignored(void **s) {
+        (void) s;
+        answer = "whatever";
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS); /* ignore + pam_permit */
+        assert_int_equal(prompts, 0);
+        write_config("Profile=mynumber\n"); /* My Number terminal: everyone */
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+}
+
+static void rollout_window(void **s) {
+        (void) s;
+        answer = "123456";
+        write_config("RolloutUntil=2099-01-01T00:00:00Z\n");
+        assert_int_equal(authenticate("suzuki"), PAM_SUCCESS);
+        assert_non_null(strstr(shown, "not yet enrolled"));
+        write_config("RolloutUntil=2020-01-01T00:00:00Z\n");
+        assert_int_equal(authenticate("suzuki"), PAM_AUTH_ERR);
+}
+
+static void unsafe_or_missing_state_fails_closed(void **s) {
+        char p[400];
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        snprintf(p, sizeof(p), "%s/tanaka.json", mfadir);
+        assert_int_equal(chmod(p, 0640), 0);
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        assert_int_equal(chmod(p, 0600), 0);
+        assert_int_equal(chown(p, 65534, 0), 0);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        assert_int_equal(chown(p, 0, 0), 0);
+        write_file(p, "{\"user\":\"tanaka\",\"secret\":");
+        chmod(p, 0600);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        assert_int_equal(chmod(mfadir, 0755), 0);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mfadir);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+}
+
+static void hostile_config_fails_closed(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        write_config("Bogus=1\n");
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR); /* cannot tell who is covered */
+}
+
+static void recovery_code_works_once(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        char codes[TG_MFA_RECOVERY_CODES][12];
+        (void) s;
+        assert_int_equal(tg_mfa_new_recovery_codes(&u, codes), 0);
+        save(&u);
+        answer = codes[0];
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        assert_non_null(strstr(shown, "recovery code was used"));
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        answer = codes[1];
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+}
+
+static void banner_is_shown(void **s) {
+        char p[400], line[500];
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        snprintf(p, sizeof(p), "%s/banner.txt", conf);
+        write_file(p, "許可された職員のみ利用できます。 Authorized staff only.\n");
+        snprintf(line, sizeof(line), "BannerFile=%s\n", p);
+        write_config(line);
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        assert_non_null(strstr(shown, "Authorized staff only."));
+}
+
+/* A screen locker runs PAM as the user, who cannot read the state: never a success. */
+static void caller_without_root_fails_closed(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        pid_t pid;
+        int status;
+        (void) s;
+        answer = code_for(&u, 0);
+        /* The user can read the PAM and termguard configuration, as on a real system; the
+         * state stays root-only. */
+        assert_int_equal(chmod(root, 0755), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct pam_conv c = {.conv = conv};
+                pam_handle_t *h = NULL;
+                if (setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(3);
+                if (pam_start_confdir("tgtest", "tanaka", &c, pamdir, &h) != PAM_SUCCESS)
+                        _exit(4);
+                int r = pam_authenticate(h, 0);
+                pam_end(h, r);
+                _exit(r == PAM_AUTH_ERR && prompts == 1 ? 0 : 10 + r);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        /* and the code was not consumed: root can still use it */
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+}
+
+int main(void) {
+        if (geteuid() != 0) {
+                fprintf(stderr, "test_pam: skipped, needs root (root-owned state)\n");
+                return 77;
+        }
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(valid_code_passes_once_and_shows_last_login, setup, teardown),
+                cmocka_unit_test_setup_teardown(wrong_code_fails_and_counts, setup, teardown),
+                cmocka_unit_test_setup_teardown(lockout_survives_restart_and_unlock, setup, teardown),
+                cmocka_unit_test_setup_teardown(not_enrolled_is_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(user_not_covered_by_policy_is_ignored, setup, teardown),
+                cmocka_unit_test_setup_teardown(rollout_window, setup, teardown),
+                cmocka_unit_test_setup_teardown(unsafe_or_missing_state_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(hostile_config_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(recovery_code_works_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(banner_is_shown, setup, teardown),
+                cmocka_unit_test_setup_teardown(caller_without_root_fails_closed, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
