@@ -14,15 +14,15 @@
 
 #include <json-c/json.h>
 
+#include "ctl.h"
 #include "termguard/escape.h"
 #include "termguard/macro.h"
 
 #define _(s) gettext(s)
 #define REPLY_MAX (64 * 1024 * 1024)
 
-enum { EXIT_DAEMON_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_DENIED = 4 };
-
 static const char *socket_path = "/run/termguard/control.socket";
+static const char *config_root = TG_CONFIG_ROOT;
 static bool arg_json = false;
 
 static void usage(FILE *f) {
@@ -39,7 +39,12 @@ static void usage(FILE *f) {
                   "  exception list                        show write exceptions\n"
                   "  exception grant LABEL --until TIME --approver NAME --reason TEXT\n"
                   "            [--ticket ID] [--user USER]  (TIME: ISO 8601, e.g. 2026-12-01T17:00:00+09:00)\n"
-                  "  exception revoke ID\n"));
+                  "  exception revoke ID\n"
+                  "  mfa enroll USER                       set up the second factor (QR code, then a code)\n"
+                  "  mfa status USER                       enrollment, recovery codes left, failures, lock\n"
+                  "  mfa reset USER                        remove the second factor\n"
+                  "  mfa recovery-codes USER               issue new single-use recovery codes\n"
+                  "  mfa unlock USER                       lift an attempt-limit lock\n"));
 }
 
 static int request(json_object *req, json_object **ret) {
@@ -310,6 +315,8 @@ static int dispatch(int argc, char **argv) {
                         return cmd_simple_ok(req, _("Added to the media register.\n"));
                 }
         }
+        if (strcmp(a0, "mfa") == 0)
+                return ctl_mfa(config_root, argc - 1, argv + 1, arg_json);
         if (strcmp(a0, "exception") == 0 && a1) {
                 if (strcmp(a1, "list") == 0 && argc == 2)
                         return cmd_exception_list();
@@ -345,6 +352,7 @@ int main(int argc, char **argv) {
         static const struct option opts[] = {
                 {"json", no_argument, NULL, 'j'},
                 {"socket", required_argument, NULL, 's'},
+                {"config", required_argument, NULL, 'c'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
@@ -357,10 +365,11 @@ int main(int argc, char **argv) {
         if (env && *env)
                 socket_path = env;
         /* "+": options end at the command; the command's own options follow it. */
-        while ((c = getopt_long(argc, argv, "+hs:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+hs:c:", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'j': arg_json = true; break;
                 case 's': socket_path = optarg; break;
+                case 'c': config_root = optarg; break;
                 case 'h': usage(stdout); return 0;
                 default: return EXIT_USAGE;
                 }

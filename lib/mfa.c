@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,10 +194,11 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
                                                           : TG_OTP_SHA1;
         if (r == 0 && u.enrolled && strcmp(alg, alg_name(u.params.algorithm)) != 0)
                 r = -EBADMSG;
-        if (r == 0 && (jint(o, "digits", 6, 8, &x) < 0 || (u.enrolled && x == 0)))
+        /* Without a factor (counters only) the parameters are 0. */
+        if (r == 0 && (jint(o, "digits", 0, 8, &x) < 0 || (u.enrolled ? x < 6 : x != 0)))
                 r = -EBADMSG;
         u.params.digits = (unsigned) x;
-        if (r == 0 && (jint(o, "period", 10, 120, &x) < 0 || (u.enrolled && x == 0)))
+        if (r == 0 && (jint(o, "period", 0, 120, &x) < 0 || (u.enrolled ? x < 10 : x != 0)))
                 r = -EBADMSG;
         u.params.period = (unsigned) x;
         if (r == 0 && jint(o, "window", 0, 3, &x) < 0)
@@ -410,6 +413,42 @@ tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now) {
                 return TG_MFA_FAIL;
         u->recovery[match][0] = '\0'; /* single use */
         return TG_MFA_OK_RECOVERY;
+}
+
+static bool in_list(const char *list, const char *name) {
+        size_t n = strlen(name);
+        for (const char *p = list; *p;) {
+                while (*p == ' ')
+                        p++;
+                size_t k = strcspn(p, " ");
+                if (k == n && k > 0 && strncmp(p, name, n) == 0)
+                        return true;
+                p += k;
+        }
+        return false;
+}
+
+bool tg_mfa_required(const tg_config *c, const char *user) {
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        gid_t groups[256];
+        int n = (int) ELEMENTSOF(groups);
+
+        if (c->mfa_everyone || in_list(c->mfa_users, user))
+                return true;
+        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || !res)
+                return true;
+        if (!c->mfa_groups[0])
+                return false;
+        if (getgrouplist(user, pw.pw_gid, groups, &n) < 0)
+                return true; /* more groups than we can check: do not guess "not required" */
+        for (int i = 0; i < n; i++) {
+                struct group gr, *g = NULL;
+                char gbuf[4096];
+                if (getgrgid_r(groups[i], &gr, gbuf, sizeof(gbuf), &g) == 0 && g && in_list(c->mfa_groups, g->gr_name))
+                        return true;
+        }
+        return false;
 }
 
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now) {

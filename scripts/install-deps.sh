@@ -7,7 +7,7 @@ what=${1:-test}
 # systemd and udev provide the pkg-config files that say where units and rules go.
 build=(cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
        libjson-c-dev libgcrypt20-dev libssl-dev libmount-dev libcmocka-dev gettext systemd udev
-       oathtool)
+       oathtool libpam0g-dev libqrencode-dev)
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
 test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard
       dpkg-dev debhelper lintian debootstrap)

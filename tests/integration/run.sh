@@ -35,7 +35,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if [ $# -eq 0 ]; then
-        set -- test_usb_gate test_lifecycle
+        set -- test_usb_gate test_lifecycle test_ctl_mfa
 fi
 cd "$here"
 TG_BUILD_DIR=$build exec umockdev-wrapper "$python" -m unittest -v "$@"

@@ -203,6 +203,9 @@ static void not_enrolled_is_refused(void **s) {
         assert_int_equal(prompts, 1);
         assert_int_equal(authenticate("no-such-user-xyz"), PAM_AUTH_ERR);
         assert_int_equal(prompts, 1);
+        /* the failures of a user who is not enrolled count too, and stay readable */
+        assert_int_equal(authenticate("suzuki"), PAM_AUTH_ERR);
+        assert_int_equal(load("suzuki").failures, 2);
 }
 
 static void user_not_covered_by_policy_is_ignored(void **s) {

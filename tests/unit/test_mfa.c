@@ -79,6 +79,19 @@ static void expect_load(int want) {
         assert_true(err[0] != '\0');
 }
 
+static void counters_only_state_round_trips(void **s) {
+        tg_mfa_user u = {0}, l;
+        char err[256];
+        (void) s;
+        snprintf(u.user, sizeof(u.user), "tanaka");
+        assert_false(tg_mfa_record_failure(&u, 1800000000, 5, 900));
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        assert_int_equal(tg_mfa_load(dfd, "tanaka", &l, err, sizeof(err)), 0);
+        assert_false(l.enrolled);
+        assert_int_equal(l.failures, 1);
+        assert_int_equal(tg_mfa_check(&l, "000000", 1800000000), TG_MFA_FAIL);
+}
+
 static void unsafe_files_are_errors(void **s) {
         tg_mfa_user u = enrolled();
         (void) s;
@@ -217,6 +230,7 @@ int main(void) {
         }
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(round_trip_and_permissions, setup, teardown),
+                cmocka_unit_test_setup_teardown(counters_only_state_round_trips, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_files_are_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(corrupt_files_are_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_directory_is_refused, setup, teardown),

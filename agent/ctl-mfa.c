@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * termguardctl mfa ...: enrollment and administration of the second factor. These act on the
+ * root-owned state directly (root only) and record each action in the system log.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libintl.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+#include <qrencode.h>
+
+#include "ctl.h"
+#include "termguard/config.h"
+#include "termguard/mfa.h"
+
+#define _(s) gettext(s)
+
+static void audit(const char *action, const char *user) {
+        const char *by = getenv("SUDO_USER");
+        openlog("termguardctl", LOG_PID, LOG_AUTHPRIV);
+        syslog(LOG_NOTICE, "mfa.%s user=%s actor=uid:%u%s%s", action, user, (unsigned) getuid(),
+               by ? " sudo_user=" : "", by ? by : "");
+        closelog();
+}
+
+/* Prints the QR code with half blocks: two modules per character, with a quiet zone. */
+static void print_qr(const char *text) {
+        QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+        const int quiet = 2;
+        if (!q) {
+                fprintf(stderr, "%s\n", _("termguardctl: cannot draw the QR code; use the URI above."));
+                return;
+        }
+        int w = q->width;
+        for (int y = -quiet; y < w + quiet; y += 2) {
+                for (int x = -quiet; x < w + quiet; x++) {
+                        bool top = y >= 0 && y < w && x >= 0 && x < w && (q->data[y * w + x] & 1);
+                        bool bottom = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w && (q->data[(y + 1) * w + x] & 1);
+                        /* dark modules as background: light-on-dark terminals scan best inverted */
+                        fputs(top && bottom ? " " : top ? "\u2584" : bottom ? "\u2580" : "\u2588", stdout);
+                }
+                fputc('\n', stdout);
+        }
+        QRcode_free(q);
+}
+
+typedef struct {
+        tg_config cfg;
+        int dfd, lockfd;
+        tg_mfa_user u;
+        bool exists;
+} session;
+
+static int open_user(const char *config_root, const char *user, bool create, session *s) {
+        char err[512];
+        int r;
+
+        *s = (session){.dfd = -1, .lockfd = -1};
+        if (geteuid() != 0) {
+                fprintf(stderr, "%s\n", _("termguardctl: mfa commands must be run as root (for example with sudo)."));
+                return EXIT_DENIED;
+        }
+        if (!tg_mfa_valid_user(user) || !getpwnam(user)) {
+                fprintf(stderr, _("termguardctl: no such user: %s\n"), tg_mfa_valid_user(user) ? user : "?");
+                return EXIT_DAEMON_ERROR;
+        }
+        r = tg_config_load(config_root, &s->cfg, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "termguardctl: %s\n", err);
+                return EXIT_DAEMON_ERROR;
+        }
+        if (create && mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST) {
+                fprintf(stderr, "termguardctl: %s: %s\n", s->cfg.state_dir, strerror(errno));
+                return EXIT_DAEMON_ERROR;
+        }
+        s->dfd = tg_mfa_open_dir(s->cfg.state_dir, create, err, sizeof(err));
+        if (s->dfd == -ENOENT && !create) {
+                /* Nobody was ever enrolled here; an unsafe directory is still an error. */
+                snprintf(s->u.user, sizeof(s->u.user), "%s", user);
+                return 0;
+        }
+        if (s->dfd < 0) {
+                fprintf(stderr, "termguardctl: %s\n", err);
+                return EXIT_DAEMON_ERROR;
+        }
+        s->lockfd = tg_mfa_lock_user(s->dfd, user);
+        if (s->lockfd < 0) {
+                fprintf(stderr, "termguardctl: cannot lock the state of %s: %s\n", user, strerror(-s->lockfd));
+                return EXIT_DAEMON_ERROR;
+        }
+        r = tg_mfa_load(s->dfd, user, &s->u, err, sizeof(err));
+        if (r == -ENOENT) {
+                snprintf(s->u.user, sizeof(s->u.user), "%s", user);
+                return 0;
+        }
+        if (r < 0) {
+                fprintf(stderr, "termguardctl: %s\n", err);
+                return EXIT_DAEMON_ERROR;
+        }
+        s->exists = true;
+        return 0;
+}
+
+static void close_user(session *s) {
+        OPENSSL_cleanse(&s->u, sizeof(s->u));
+        if (s->lockfd >= 0)
+                close(s->lockfd);
+        if (s->dfd >= 0)
+                close(s->dfd);
+}
+
+static int save_user(session *s) {
+        int r = tg_mfa_save(s->dfd, &s->u);
+        if (r < 0)
+                fprintf(stderr, "termguardctl: cannot save: %s\n", strerror(-r));
+        return r < 0 ? EXIT_DAEMON_ERROR : 0;
+}
+
+static int mfa_enroll(const char *config_root, const char *user) {
+        session s;
+        char secret[64], uri[512], line[64];
+        int rc = open_user(config_root, user, true, &s);
+        if (rc)
+                goto out;
+        if (s.u.enrolled) {
+                fprintf(stderr, _("termguardctl: %s is already enrolled; run 'termguardctl mfa reset %s' first.\n"),
+                        user, user);
+                rc = EXIT_DAEMON_ERROR;
+                goto out;
+        }
+        if (tg_mfa_enroll(&s.u, user, (int64_t) time(NULL)) < 0 ||
+            tg_base32_encode(s.u.secret, s.u.secret_len, secret, sizeof(secret)) < 0) {
+                rc = EXIT_DAEMON_ERROR;
+                goto out;
+        }
+        /* User names are [A-Za-z0-9_.@-]; '@' is the only one to escape in the label. */
+        char label[3 * TG_MFA_USER_MAX + 1];
+        size_t o = 0;
+        for (const char *p = user; *p; p++)
+                o += (size_t) snprintf(label + o, sizeof(label) - o, *p == '@' ? "%%40" : "%c", *p);
+        snprintf(uri, sizeof(uri),
+                 "otpauth://totp/termguard:%s?secret=%s&issuer=termguard&algorithm=SHA1&digits=%u&period=%u", label,
+                 secret, s.u.params.digits, s.u.params.period);
+        printf(_("Scan this QR code with the authenticator app of %s, or enter the key by hand.\n\n"), user);
+        print_qr(uri);
+        printf("\n%s\n%s %s\n\n", uri, _("Key:"), secret);
+        OPENSSL_cleanse(secret, sizeof(secret));
+        for (int attempt = 0; attempt < 3; attempt++) {
+                printf("%s", _("Enter the code the app shows to confirm: "));
+                fflush(stdout);
+                if (!fgets(line, sizeof(line), stdin))
+                        break;
+                line[strcspn(line, "\r\n")] = '\0';
+                if (tg_mfa_check(&s.u, line, (int64_t) time(NULL)) == TG_MFA_OK_TOTP) {
+                        rc = save_user(&s);
+                        if (rc == 0) {
+                                audit("enrolled", user);
+                                printf(_("%s is enrolled.\n"), user);
+                        }
+                        OPENSSL_cleanse(uri, sizeof(uri));
+                        goto out;
+                }
+                fprintf(stderr, "%s\n", _("That code does not match. Check the time on the phone and try again."));
+        }
+        fprintf(stderr, "%s\n", _("termguardctl: enrollment not confirmed; nothing was saved."));
+        OPENSSL_cleanse(uri, sizeof(uri));
+        rc = EXIT_DAEMON_ERROR;
+out:
+        close_user(&s);
+        return rc;
+}
+
+static int mfa_status(const char *config_root, const char *user, bool json) {
+        session s;
+        int64_t now = (int64_t) time(NULL);
+        int left = 0;
+        char t1[32] = "", t2[32] = "";
+        int rc = open_user(config_root, user, false, &s);
+        if (rc)
+                goto out;
+        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
+                left += s.u.recovery[i][0] != '\0';
+        tg_format_iso8601(s.u.enrolled_at, t1, sizeof(t1));
+        tg_format_iso8601(s.u.locked_until, t2, sizeof(t2));
+        bool required = tg_mfa_required(&s.cfg, user);
+        bool locked = tg_mfa_locked(&s.u, now);
+        if (json) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "user", json_object_new_string(user));
+                json_object_object_add(o, "required", json_object_new_boolean(required));
+                json_object_object_add(o, "enrolled", json_object_new_boolean(s.u.enrolled));
+                json_object_object_add(o, "enrolled_at", s.u.enrolled ? json_object_new_string(t1) : NULL);
+                json_object_object_add(o, "recovery_codes_left", json_object_new_int(left));
+                json_object_object_add(o, "failures", json_object_new_int64(s.u.failures));
+                json_object_object_add(o, "locked", json_object_new_boolean(locked));
+                json_object_object_add(o, "locked_until", locked ? json_object_new_string(t2) : NULL);
+                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+                json_object_put(o);
+        } else {
+                printf(_("%s: MFA %s; %s"), user, required ? _("required") : _("not required"),
+                       s.u.enrolled ? _("enrolled") : _("NOT enrolled"));
+                if (s.u.enrolled)
+                        printf(_(" since %s, %d recovery codes left"), t1, left);
+                printf(_("; %u failed attempts"), s.u.failures);
+                if (locked)
+                        printf(_("; LOCKED until %s"), t2);
+                printf("\n");
+        }
+out:
+        close_user(&s);
+        return rc;
+}
+
+static int mfa_reset(const char *config_root, const char *user) {
+        session s;
+        int rc = open_user(config_root, user, false, &s);
+        if (rc)
+                goto out;
+        if (!s.exists || !s.u.enrolled) {
+                fprintf(stderr, _("termguardctl: %s is not enrolled.\n"), user);
+                rc = EXIT_DAEMON_ERROR;
+                goto out;
+        }
+        /* Keep the attempt counters and login history; drop the factor. */
+        tg_mfa_user n = {0};
+        snprintf(n.user, sizeof(n.user), "%s", user);
+        n.failures = s.u.failures;
+        n.locked_until = s.u.locked_until;
+        n.last_login_at = s.u.last_login_at;
+        snprintf(n.last_login_from, sizeof(n.last_login_from), "%s", s.u.last_login_from);
+        n.failed_since_login = s.u.failed_since_login;
+        s.u = n;
+        rc = save_user(&s);
+        if (rc == 0) {
+                audit("reset", user);
+                printf(_("The second factor of %s was removed; enroll again.\n"), user);
+        }
+out:
+        close_user(&s);
+        return rc;
+}
+
+static int mfa_recovery_codes(const char *config_root, const char *user) {
+        session s;
+        char codes[TG_MFA_RECOVERY_CODES][12];
+        int rc = open_user(config_root, user, false, &s);
+        if (rc)
+                goto out;
+        if (!s.u.enrolled) {
+                fprintf(stderr, _("termguardctl: %s is not enrolled.\n"), user);
+                rc = EXIT_DAEMON_ERROR;
+                goto out;
+        }
+        if (tg_mfa_new_recovery_codes(&s.u, codes) < 0 || (rc = save_user(&s)) != 0) {
+                rc = EXIT_DAEMON_ERROR;
+                goto out;
+        }
+        audit("recovery-codes", user);
+        printf(_("New recovery codes for %s (each works once; earlier codes no longer work):\n"), user);
+        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
+                printf("  %s\n", codes[i]);
+        OPENSSL_cleanse(codes, sizeof(codes));
+out:
+        close_user(&s);
+        return rc;
+}
+
+static int mfa_unlock(const char *config_root, const char *user) {
+        session s;
+        int rc = open_user(config_root, user, false, &s);
+        if (rc)
+                goto out;
+        tg_mfa_unlock(&s.u);
+        if (s.exists)
+                rc = save_user(&s);
+        if (rc == 0) {
+                audit("unlock", user);
+                printf(_("%s is unlocked.\n"), user);
+        }
+out:
+        close_user(&s);
+        return rc;
+}
+
+int ctl_mfa(const char *config_root, int argc, char **argv, bool json) {
+        if (argc != 2) {
+                fprintf(stderr, "%s\n", _("usage: termguardctl mfa enroll|status|reset|recovery-codes|unlock USER"));
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[0], "enroll") == 0)
+                return mfa_enroll(config_root, argv[1]);
+        if (strcmp(argv[0], "status") == 0)
+                return mfa_status(config_root, argv[1], json);
+        if (strcmp(argv[0], "reset") == 0)
+                return mfa_reset(config_root, argv[1]);
+        if (strcmp(argv[0], "recovery-codes") == 0)
+                return mfa_recovery_codes(config_root, argv[1]);
+        if (strcmp(argv[0], "unlock") == 0)
+                return mfa_unlock(config_root, argv[1]);
+        fprintf(stderr, "%s\n", _("usage: termguardctl mfa enroll|status|reset|recovery-codes|unlock USER"));
+        return EXIT_USAGE;
+}

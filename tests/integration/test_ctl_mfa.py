@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""termguardctl mfa: enrollment with a real authenticator computation (oathtool), status,
+recovery codes, unlock, reset, and refusals."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+BUILD = os.environ["TG_BUILD_DIR"]
+CTL = os.path.join(BUILD, "agent", "termguardctl")
+USER = "daemon"  # exists on every Debian system
+
+
+class CtlMfaTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tg-ctlmfa-")
+        self.conf = os.path.join(self.tmp, "conf")
+        os.makedirs(self.conf)
+        os.chmod(self.tmp, 0o755)
+        self.state = os.path.join(self.tmp, "state")
+        with open(os.path.join(self.conf, "termguard.conf"), "w") as f:
+            f.write("[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=%s\n" % (self.state, USER))
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    def ctl(self, *args, input=None, user=None):
+        cmd = [CTL, "--config", self.conf] + list(args)
+        if user:
+            cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+        return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=30,
+                              env=dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE=""))
+
+    def status(self):
+        r = self.ctl("--json", "mfa", "status", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def enroll(self):
+        p = subprocess.Popen([CTL, "--config", self.conf, "mfa", "enroll", USER], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out = ""
+        while "confirm: " not in out:
+            ch = p.stdout.read(1)
+            if not ch:
+                break
+            out += ch
+        m = re.search(r"Key: ([A-Z2-7]+)", out)
+        self.assertIsNotNone(m, out)
+        uri = re.search(r"(otpauth://\S+)", out).group(1)
+        code = subprocess.run(["oathtool", "--totp", "-b", m.group(1)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        rest, err = p.communicate(code + "\n", timeout=30)
+        p.stdout.close()
+        p.stderr.close()
+        return p.returncode, out + rest, err, uri, m.group(1)
+
+    def test_enroll_confirm_status_reset(self):
+        self.assertFalse(self.status()["enrolled"])
+        rc, out, err, uri, key = self.enroll()
+        self.assertEqual(rc, 0, err)
+        self.assertIn("is enrolled", out)
+        self.assertEqual(uri, "otpauth://totp/termguard:%s?secret=%s&issuer=termguard&algorithm=SHA1"
+                         "&digits=6&period=30" % (USER, key))
+        self.assertEqual(len(key), 32, "160-bit secret")
+        self.assertIn("\u2588", out, "a QR code was drawn")
+        st = self.status()
+        self.assertTrue(st["enrolled"])
+        self.assertTrue(st["required"])
+        # the state is root-only
+        f = os.path.join(self.state, "mfa", USER + ".json")
+        self.assertEqual(os.stat(f).st_mode & 0o7777, 0o600)
+        self.assertEqual(os.stat(os.path.dirname(f)).st_mode & 0o7777, 0o700)
+        # enrolling twice is refused
+        r = self.ctl("mfa", "enroll", USER, input="")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("already enrolled", r.stderr)
+        r = self.ctl("mfa", "reset", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(self.status()["enrolled"])
+
+    def test_wrong_confirmation_saves_nothing(self):
+        r = self.ctl("mfa", "enroll", USER, input="000000\n111111\nabc\n")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("nothing was saved", r.stderr)
+        self.assertFalse(self.status()["enrolled"])
+
+    def test_recovery_codes_and_unlock(self):
+        self.assertEqual(self.enroll()[0], 0)
+        r = self.ctl("mfa", "recovery-codes", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        codes = re.findall(r"^  ([A-Z2-9]{5}-[A-Z2-9]{5})$", r.stdout, re.M)
+        self.assertEqual(len(codes), 10)
+        self.assertEqual(len(set(codes)), 10)
+        self.assertEqual(self.status()["recovery_codes_left"], 10)
+        f = os.path.join(self.state, "mfa", USER + ".json")
+        with open(f) as fh:
+            text = fh.read()
+        for c in codes:
+            self.assertNotIn(c, text, "only hashes of recovery codes are stored")
+        # a lock as the PAM module leaves it after the attempt limit
+        d = json.loads(text)
+        d["failures"], d["locked_until"] = 5, int(time.time()) + 900
+        with open(f, "w") as fh:
+            json.dump(d, fh)
+        st = self.status()
+        self.assertTrue(st["locked"])
+        r = self.ctl("mfa", "unlock", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = self.status()
+        self.assertFalse(st["locked"])
+        self.assertEqual(st["failures"], 0)
+
+    def test_refusals(self):
+        r = self.ctl("mfa", "status", USER, user=65534)
+        self.assertEqual(r.returncode, 4, "non-root is refused")
+        r = self.ctl("mfa", "enroll", "no-such-user-xyz", input="")
+        self.assertEqual(r.returncode, 1)
+        r = self.ctl("mfa", "enroll", "../../etc/passwd", input="")
+        self.assertEqual(r.returncode, 1)
+        r = self.ctl("mfa", "reset", USER)
+        self.assertEqual(r.returncode, 1, "nothing to reset")
+        r = self.ctl("mfa", "frobnicate", USER)
+        self.assertEqual(r.returncode, 2)
+        # an unsafe state directory is an error, not 'not enrolled'
+        self.assertEqual(self.enroll()[0], 0)
+        os.chmod(os.path.join(self.state, "mfa"), 0o755)
+        r = self.ctl("mfa", "status", USER)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("0700", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
