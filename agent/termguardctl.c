@@ -27,7 +27,7 @@ static bool arg_json = false;
 
 static void usage(FILE *f) {
         fprintf(f, "%s",
-                _("Usage: termguardctl [--json] [--socket PATH] COMMAND ...\n"
+                _("Usage: termguardctl [--json] [--socket PATH] [--config DIR] COMMAND ...\n"
                   "\n"
                   "Commands:\n"
                   "  status                                show the agent's state\n"
