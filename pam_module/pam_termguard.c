@@ -9,11 +9,17 @@
  *   auth  required                     pam_termguard.so            ask for the code
  *
  * Every path that cannot establish the second factor (not enrolled, state missing,
- * unreadable, wrong owner or mode, config errors, no root) fails: fail closed. Users the
+ * unreadable, wrong owner or mode, config errors, helper missing) fails: fail closed. When
+ * PAM runs as the user (screen lockers), the setuid helper termguard-mfa-verify does the
+ * check for the caller's own account; the module never sees a secret. Users the
  * policy does not cover get PAM_IGNORE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <libintl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,11 +45,12 @@ typedef enum { MODE_VERIFY, MODE_PREAUTH, MODE_AUTHFAIL } run_mode;
 typedef struct {
         run_mode mode;
         const char *config_root;
+        const char *helper;
         bool debug;
 } module_args;
 
 static int parse_args(pam_handle_t *pamh, int argc, const char **argv, module_args *a) {
-        *a = (module_args){.mode = MODE_VERIFY, .config_root = TG_CONFIG_ROOT};
+        *a = (module_args){.mode = MODE_VERIFY, .config_root = TG_CONFIG_ROOT, .helper = TG_MFA_HELPER};
         for (int i = 0; i < argc; i++) {
                 if (strcmp(argv[i], "preauth") == 0)
                         a->mode = MODE_PREAUTH;
@@ -53,6 +60,8 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, module_ar
                         a->debug = true;
                 else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
                         a->config_root = argv[i] + 7;
+                else if (strncmp(argv[i], "helper=", 7) == 0 && argv[i][7] == '/')
+                        a->helper = argv[i] + 7;
                 else {
                         pam_syslog(pamh, LOG_ERR, "unknown module argument: %s", argv[i]);
                         return -EINVAL;
@@ -105,19 +114,6 @@ static void show_banner(pam_handle_t *pamh, const tg_config *cfg) {
         pam_info(pamh, "%s", buf);
 }
 
-static void show_last_login(pam_handle_t *pamh, const tg_mfa_user *u) {
-        char when[64] = "";
-        struct tm tm;
-        time_t t = (time_t) u->last_login_at;
-        if (u->last_login_at && localtime_r(&t, &tm))
-                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm);
-        if (when[0])
-                pam_info(pamh, _("Last login: %s from %s"), when,
-                         u->last_login_from[0] ? u->last_login_from : _("(unknown)"));
-        if (u->failed_since_login)
-                pam_info(pamh, _("%u failed attempts since the last login."), u->failed_since_login);
-}
-
 static const char *origin(pam_handle_t *pamh) {
         const void *rhost = NULL, *tty = NULL;
         (void) pam_get_item(pamh, PAM_RHOST, &rhost);
@@ -133,14 +129,111 @@ static int ask_code(pam_handle_t *pamh, char **ret) {
         return pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, ret, "%s", _("Verification code: "));
 }
 
+/* Not root (a screen locker): the setuid helper does the same work for the caller's own
+ * account. Fills ret from its KEY=VALUE output; anything unexpected is an error. */
+static void run_helper(const char *helper, const char *mode, const char *user, const char *code, tg_auth_result *ret) {
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, status;
+        struct sigaction sa = {.sa_handler = SIG_DFL}, old;
+        char buf[1024];
+        ssize_t n = 0;
+        pid_t pid;
+
+        *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
+        snprintf(ret->err, sizeof(ret->err), "helper %s failed", helper);
+        if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+                goto out;
+        /* The application may reap children itself; we need our exit status. */
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGCHLD, &sa, &old);
+        pid = fork();
+        if (pid == 0) {
+                char *const env[] = {NULL};
+                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+                        _exit(2);
+                execle(helper, helper, mode, user, (char *) NULL, env);
+                _exit(2);
+        }
+        if (pid > 0) {
+                close(in[0]);
+                in[0] = -1;
+                close(out[1]);
+                out[1] = -1;
+                if (code) {
+                        /* A helper that died must not take the application down with SIGPIPE. */
+                        struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
+                        size_t len = strlen(code);
+                        sigemptyset(&ign.sa_mask);
+                        sigaction(SIGPIPE, &ign, &oldpipe);
+                        if (write(in[1], code, len) != (ssize_t) len || write(in[1], "\n", 1) != 1)
+                                ret->outcome = TG_AUTH_ERROR;
+                        sigaction(SIGPIPE, &oldpipe, NULL);
+                }
+                close(in[1]);
+                in[1] = -1;
+                for (ssize_t k;
+                     n < (ssize_t) sizeof(buf) - 1 && (k = read(out[0], buf + n, sizeof(buf) - 1 - (size_t) n)) != 0;) {
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0)
+                                break;
+                        n += k;
+                }
+                buf[n] = '\0';
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                        if (strncmp(line, "OUTCOME=", 8) == 0) {
+                                for (int o = TG_AUTH_OK; o <= TG_AUTH_ERROR; o++)
+                                        if (strcmp(line + 8, tg_auth_outcome_to_string((tg_auth_outcome) o)) == 0)
+                                                ret->outcome = (tg_auth_outcome) o;
+                        } else if (strncmp(line, "LOCKED_NOW=", 11) == 0)
+                                ret->locked_now = line[11] == '1';
+                        else if (strncmp(line, "PREV_LOGIN_AT=", 14) == 0)
+                                ret->prev_login_at = strtoll(line + 14, NULL, 10);
+                        else if (strncmp(line, "PREV_LOGIN_FROM=", 16) == 0)
+                                snprintf(ret->prev_login_from, sizeof(ret->prev_login_from), "%s", line + 16);
+                        else if (strncmp(line, "PREV_FAILED=", 12) == 0)
+                                ret->prev_failed_since = (unsigned) strtoul(line + 12, NULL, 10);
+                }
+                /* The exit status must agree with the outcome it printed. */
+                bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                if (ok != tg_auth_succeeded(ret->outcome) && strcmp(mode, "verify") == 0)
+                        ret->outcome = TG_AUTH_ERROR;
+                if (ret->outcome != TG_AUTH_ERROR)
+                        ret->err[0] = '\0';
+        }
+        sigaction(SIGCHLD, &old, NULL);
+out:
+        explicit_bzero(buf, sizeof(buf));
+        for (int i = 0; i < 2; i++) {
+                if (in[i] >= 0)
+                        close(in[i]);
+                if (out[i] >= 0)
+                        close(out[i]);
+        }
+}
+
+static void show_last_login(pam_handle_t *pamh, const tg_auth_result *r) {
+        char when[64] = "";
+        struct tm tm;
+        time_t t = (time_t) r->prev_login_at;
+        if (r->prev_login_at && localtime_r(&t, &tm))
+                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm);
+        if (when[0])
+                pam_info(pamh, _("Last login: %s from %s"), when,
+                         r->prev_login_from[0] ? r->prev_login_from : _("(unknown)"));
+        if (r->prev_failed_since)
+                pam_info(pamh, _("%u failed attempts since the last login."), r->prev_failed_since);
+}
+
 static int authenticate(pam_handle_t *pamh, const module_args *a) {
         tg_config cfg;
-        tg_mfa_user u = {0};
+        tg_auth_result res;
         const char *user = NULL;
         char err[512] = "", *code = NULL;
         int64_t now = (int64_t) time(NULL);
-        int dfd = -1, lockfd = -1, r, ret = PAM_AUTH_ERR;
-        bool have_state = false, dirty = false;
+        bool as_root = geteuid() == 0;
+        int r;
 
         if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user)
                 return PAM_AUTH_ERR;
@@ -158,123 +251,67 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         if (!tg_mfa_required(&cfg, user))
                 return PAM_IGNORE;
 
-        if (geteuid() != 0) {
-                /* Screen lockers run as the user and cannot read the state; they verify
-                 * through the root helper (not available in this build): refuse. */
-                if (a->mode == MODE_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
-                        free(code);
-                event(pamh, "mfa.failure", LOG_ERR, user, "not running as root; cannot reach MFA state");
+        if (a->mode == MODE_PREAUTH) {
+                if (as_root)
+                        tg_mfa_check_lock(&cfg, user, now, &res);
+                else
+                        run_helper(a->helper, "preauth", user, NULL, &res);
+                if (res.outcome == TG_AUTH_OK)
+                        return PAM_IGNORE;
+                event(pamh, res.outcome == TG_AUTH_LOCKED ? "mfa.refused-locked" : "mfa.failure", LOG_WARNING, user,
+                      res.outcome == TG_AUTH_LOCKED ? "account locked" : res.err);
                 pam_error(pamh, "%s", MSG_FAILED);
                 return PAM_AUTH_ERR;
         }
-
-        dfd = tg_mfa_open_dir(cfg.state_dir, false, err, sizeof(err));
-        if (dfd >= 0)
-                lockfd = tg_mfa_lock_user(dfd, user);
-        if (dfd >= 0 && lockfd >= 0) {
-                r = tg_mfa_load(dfd, user, &u, err, sizeof(err));
-                if (r == 0)
-                        have_state = true;
-                else if (r == -ENOENT) {
-                        snprintf(u.user, sizeof(u.user), "%s", user);
-                        err[0] = '\0';
-                } else
-                        dfd = dfd >= 0 ? (close(dfd), -1) : -1; /* unusable state: fail below */
-        }
-
-        if (a->mode == MODE_PREAUTH) {
-                if (dfd < 0 || lockfd < 0) {
-                        event(pamh, "mfa.failure", LOG_ERR, user, err[0] ? err : "MFA state unavailable");
-                        ret = PAM_AUTH_ERR;
-                } else if (tg_mfa_locked(&u, now)) {
-                        event(pamh, "mfa.refused-locked", LOG_WARNING, user, "account locked");
-                        pam_error(pamh, "%s", MSG_FAILED);
-                        ret = PAM_AUTH_ERR;
-                } else
-                        ret = PAM_IGNORE;
-                goto out;
-        }
         if (a->mode == MODE_AUTHFAIL) {
-                if (dfd >= 0 && lockfd >= 0) {
-                        bool locked = tg_mfa_record_failure(&u, now, cfg.mfa_max_failures, cfg.mfa_lockout);
-                        dirty = true;
-                        event(pamh, "mfa.failure", LOG_WARNING, user, "password");
-                        if (locked)
-                                event(pamh, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
-                }
-                ret = PAM_AUTH_ERR;
-                goto out;
+                if (as_root)
+                        tg_mfa_record_other_failure(&cfg, user, now, &res);
+                else
+                        run_helper(a->helper, "authfail", user, NULL, &res);
+                event(pamh, "mfa.failure", LOG_WARNING, user, res.outcome == TG_AUTH_ERROR ? res.err : "password");
+                if (res.locked_now)
+                        event(pamh, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
+                return PAM_AUTH_ERR;
         }
 
         show_banner(pamh, &cfg);
-        if (ask_code(pamh, &code) != PAM_SUCCESS || !code) {
-                ret = PAM_AUTH_ERR;
-                goto out;
-        }
-        if (dfd < 0 || lockfd < 0) {
-                event(pamh, "mfa.failure", LOG_ERR, user, err[0] ? err : "MFA state unavailable");
-                ret = PAM_AUTH_ERR;
-        } else if (tg_mfa_locked(&u, now)) {
-                event(pamh, "mfa.refused-locked", LOG_WARNING, user, "account locked");
-                ret = PAM_AUTH_ERR;
-        } else if (!u.enrolled) {
-                if (cfg.mfa_rollout_until > now) {
-                        event(pamh, "mfa.rollout-pass", LOG_NOTICE, user, "not enrolled; rollout window");
-                        pam_info(pamh, "%s",
-                                 _("You are not yet enrolled for the second factor. Enroll before the rollout ends."));
-                        ret = PAM_SUCCESS;
-                } else {
-                        bool locked = tg_mfa_record_failure(&u, now, cfg.mfa_max_failures, cfg.mfa_lockout);
-                        dirty = true;
-                        event(pamh, "mfa.failure", LOG_WARNING, user, "not enrolled");
-                        if (locked)
-                                event(pamh, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
-                        ret = PAM_AUTH_ERR;
-                }
-        } else {
-                tg_mfa_result res = tg_mfa_check(&u, code, now);
-                if (res == TG_MFA_FAIL) {
-                        bool locked = tg_mfa_record_failure(&u, now, cfg.mfa_max_failures, cfg.mfa_lockout);
-                        event(pamh, "mfa.failure", LOG_WARNING, user, "wrong or reused code");
-                        if (locked)
-                                event(pamh, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
-                        ret = PAM_AUTH_ERR;
-                } else {
-                        show_last_login(pamh, &u);
-                        tg_mfa_record_success(&u, now, origin(pamh));
-                        event(pamh, "mfa.success", LOG_INFO, user,
-                              res == TG_MFA_OK_RECOVERY ? "recovery code" : "totp");
-                        if (res == TG_MFA_OK_RECOVERY)
-                                pam_info(pamh, "%s",
-                                         _("A recovery code was used. Ask your administrator for new ones if few are "
-                                           "left."));
-                        ret = PAM_SUCCESS;
-                }
-                dirty = true;
-        }
-        if (ret != PAM_SUCCESS)
-                pam_error(pamh, "%s", MSG_FAILED);
+        if (ask_code(pamh, &code) != PAM_SUCCESS || !code)
+                return PAM_AUTH_ERR;
+        if (as_root)
+                tg_mfa_authenticate(&cfg, user, code, origin(pamh), now, &res);
+        else
+                run_helper(a->helper, "verify", user, code, &res);
+        explicit_bzero(code, strlen(code));
+        free(code);
 
-out:
-        /* Nothing is granted that was not recorded: a success whose state cannot be saved
-         * (the code could be replayed) is a failure. */
-        if (dirty && dfd >= 0 && (have_state || u.failures || u.locked_until || u.last_login_at)) {
-                r = tg_mfa_save(dfd, &u);
-                if (r < 0) {
-                        event(pamh, "mfa.failure", LOG_ERR, user, "cannot save MFA state");
-                        ret = PAM_AUTH_ERR;
-                }
+        switch (res.outcome) {
+        case TG_AUTH_OK:
+        case TG_AUTH_OK_RECOVERY:
+                show_last_login(pamh, &res);
+                event(pamh, "mfa.success", LOG_INFO, user,
+                      res.outcome == TG_AUTH_OK_RECOVERY ? "recovery code" : "totp");
+                if (res.outcome == TG_AUTH_OK_RECOVERY)
+                        pam_info(pamh, "%s",
+                                 _("A recovery code was used. Ask your administrator for new ones if few are left."));
+                return PAM_SUCCESS;
+        case TG_AUTH_ROLLOUT:
+                event(pamh, "mfa.rollout-pass", LOG_NOTICE, user, "not enrolled; rollout window");
+                pam_info(pamh, "%s",
+                         _("You are not yet enrolled for the second factor. Enroll before the rollout ends."));
+                return PAM_SUCCESS;
+        case TG_AUTH_LOCKED: event(pamh, "mfa.refused-locked", LOG_WARNING, user, "account locked"); break;
+        case TG_AUTH_WRONG_CODE:
+        case TG_AUTH_NOT_ENROLLED:
+                event(pamh, "mfa.failure", LOG_WARNING, user, tg_auth_outcome_to_string(res.outcome));
+                if (res.locked_now)
+                        event(pamh, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
+                break;
+        case TG_AUTH_ERROR:
+                event(pamh, "mfa.failure", LOG_ERR, user, res.err[0] ? res.err : "MFA state unavailable");
+                break;
         }
-        if (code) {
-                explicit_bzero(code, strlen(code));
-                free(code);
-        }
-        explicit_bzero(&u, sizeof(u));
-        if (lockfd >= 0)
-                close(lockfd);
-        if (dfd >= 0)
-                close(dfd);
-        return ret;
+        pam_error(pamh, "%s", MSG_FAILED);
+        return PAM_AUTH_ERR;
 }
 
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {

@@ -61,8 +61,48 @@ typedef enum { TG_MFA_OK_TOTP, TG_MFA_OK_RECOVERY, TG_MFA_FAIL } tg_mfa_result;
  * not touch the attempt counters: see tg_mfa_record_*. */
 tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now);
 
+/* Whether policy requires a second factor for user: Profile=mynumber, RequireUsers or a
+ * RequireGroups group. A user unknown to the system counts as required, so that unknown and
+ * known accounts go through the same prompts. */
+#include "termguard/config.h"
+bool tg_mfa_required(const tg_config *c, const char *user);
+
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now);
 /* Returns true when this failure locked the account. */
 bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, int64_t lockout_seconds);
 void tg_mfa_record_success(tg_mfa_user *u, int64_t now, const char *from);
 void tg_mfa_unlock(tg_mfa_user *u);
+
+/* The whole second-factor check for one attempt, under the user's lock: load the state, refuse
+ * while locked, verify the code (TOTP or recovery), record the outcome (replay step, counters,
+ * last login), save. A success that cannot be saved is an error. */
+typedef enum {
+        TG_AUTH_OK,
+        TG_AUTH_OK_RECOVERY,
+        TG_AUTH_ROLLOUT, /* not enrolled, inside the rollout window */
+        TG_AUTH_WRONG_CODE,
+        TG_AUTH_LOCKED,
+        TG_AUTH_NOT_ENROLLED,
+        TG_AUTH_ERROR, /* state missing, unsafe, corrupt, unsavable */
+} tg_auth_outcome;
+
+typedef struct {
+        tg_auth_outcome outcome;
+        bool locked_now;       /* this attempt reached the attempt limit */
+        int64_t prev_login_at; /* for "last login ... from ..." */
+        char prev_login_from[TG_MFA_FROM_MAX + 1];
+        unsigned prev_failed_since;
+        char err[512];
+} tg_auth_result;
+
+static inline bool tg_auth_succeeded(tg_auth_outcome o) {
+        return o == TG_AUTH_OK || o == TG_AUTH_OK_RECOVERY || o == TG_AUTH_ROLLOUT;
+}
+const char *tg_auth_outcome_to_string(tg_auth_outcome o);
+
+void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, int64_t now,
+                         tg_auth_result *ret);
+/* A failure of another factor (the password): counts toward the attempt limit. */
+void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret);
+/* Whether the user is locked now (TG_AUTH_LOCKED), free (TG_AUTH_OK) or unknown (TG_AUTH_ERROR). */
+void tg_mfa_check_lock(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret);

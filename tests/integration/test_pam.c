@@ -287,34 +287,113 @@ static void banner_is_shown(void **s) {
         assert_non_null(strstr(shown, "Authorized staff only."));
 }
 
-/* A screen locker runs PAM as the user, who cannot read the state: never a success. */
-static void caller_without_root_fails_closed(void **s) {
-        tg_mfa_user u = enroll("tanaka");
+/* A screen locker runs PAM as the user, who cannot read the state: the setuid helper verifies
+ * for the caller's own account. The test installs a setuid copy built with a fixed test
+ * configuration root. */
+static char helper_dir[64];
+
+static void install_helper(void) {
+        char cmd[600], p[400];
+        snprintf(helper_dir, sizeof(helper_dir), "/tmp/tg-helper.XXXXXX");
+        assert_non_null(mkdtemp(helper_dir));
+        assert_int_equal(chmod(helper_dir, 0755), 0);
+        snprintf(cmd, sizeof(cmd), "install -o root -g root -m 4755 '%s' '%s/termguard-mfa-verify'", TG_MFA_HELPER_TEST,
+                 helper_dir);
+        assert_int_equal(system(cmd), 0);
+        /* the helper's compiled-in configuration root points at this test's state */
+        assert_int_equal(system("mkdir -p /run/termguard-pamtest/conf && chmod 0755 /run/termguard-pamtest"), 0);
+        snprintf(cmd, sizeof(cmd), "cp '%s/termguard.conf' /run/termguard-pamtest/conf/", conf);
+        assert_int_equal(system(cmd), 0);
+        snprintf(p, sizeof(p), "%s/tgtest", pamdir);
+        snprintf(cmd, sizeof(cmd),
+                 "auth required %s config=%s helper=%s/termguard-mfa-verify\nauth required pam_permit.so\n",
+                 TG_PAM_MODULE, conf, helper_dir);
+        write_file(p, cmd);
+        assert_int_equal(chmod(root, 0755), 0); /* users read PAM and termguard configuration */
+}
+
+static void remove_helper(void) {
+        char cmd[200];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s' /run/termguard-pamtest", helper_dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+/* Runs pam_authenticate for user in a child running as uid; returns the PAM result. */
+static int authenticate_as(uid_t uid, const char *user) {
+        int status, fds[2];
         pid_t pid;
-        int status;
-        (void) s;
-        answer = code_for(&u, 0);
-        /* The user can read the PAM and termguard configuration, as on a real system; the
-         * state stays root-only. */
-        assert_int_equal(chmod(root, 0755), 0);
+        assert_int_equal(pipe(fds), 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
                 struct pam_conv c = {.conv = conv};
                 pam_handle_t *h = NULL;
-                if (setgid(65534) < 0 || setuid(65534) < 0)
-                        _exit(3);
-                if (pam_start_confdir("tgtest", "tanaka", &c, pamdir, &h) != PAM_SUCCESS)
-                        _exit(4);
+                close(fds[0]);
+                prompts = 0;
+                shown[0] = '\0';
+                if (setgid(uid) < 0 || setuid(uid) < 0)
+                        _exit(100);
+                if (pam_start_confdir("tgtest", user, &c, pamdir, &h) != PAM_SUCCESS)
+                        _exit(101);
                 int r = pam_authenticate(h, 0);
                 pam_end(h, r);
-                _exit(r == PAM_AUTH_ERR && prompts == 1 ? 0 : 10 + r);
+                if (write(fds[1], shown, strlen(shown)) < 0)
+                        _exit(102);
+                _exit(prompts == 1 ? r : 103);
         }
+        close(fds[1]);
+        shown[0] = '\0';
+        ssize_t n = read(fds[0], shown, sizeof(shown) - 1);
+        shown[n > 0 ? n : 0] = '\0';
+        close(fds[0]);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
-        /* and the code was not consumed: root can still use it */
-        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        return WEXITSTATUS(status);
+}
+
+static void screen_locker_verifies_through_helper(void **s) {
+        (void) s;
+        write_config("RequireUsers=daemon bin\n");
+        tg_mfa_user d = enroll("daemon"), b = enroll("bin");
+        install_helper();
+        answer = code_for(&d, 0);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);  /* daemon is uid 1 */
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR); /* replay */
+        /* daemon cannot verify, probe or lock out bin through the helper */
+        answer = code_for(&b, 0);
+        assert_int_equal(authenticate_as(1, "bin"), PAM_AUTH_ERR);
+        assert_int_equal(load("bin").failures, 0);
+        assert_int_equal(authenticate("bin"), PAM_SUCCESS); /* bin's code was not consumed */
+        /* the helper's failures count toward the same limit */
+        answer = "99999x";
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        assert_true(tg_mfa_locked(&(tg_mfa_user){.locked_until = load("daemon").locked_until}, time(NULL)));
+        answer = code_for(&d, 1);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        remove_helper();
+}
+
+static void screen_locker_without_helper_fails_closed(void **s) {
+        char p[400], text[600];
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        assert_int_equal(chmod(root, 0755), 0);
+        snprintf(p, sizeof(p), "%s/tgtest", pamdir);
+        snprintf(text, sizeof(text),
+                 "auth required %s config=%s helper=/nonexistent/helper\nauth required pam_permit.so\n", TG_PAM_MODULE,
+                 conf);
+        write_file(p, text);
+        answer = code_for(&d, 0);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        /* and an unprivileged copy of the helper (not setuid) cannot read the state either */
+        install_helper();
+        snprintf(text, sizeof(text), "chmod 0755 '%s/termguard-mfa-verify'", helper_dir);
+        assert_int_equal(system(text), 0);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS); /* the code was not consumed */
+        remove_helper();
 }
 
 int main(void) {
@@ -333,7 +412,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(hostile_config_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(recovery_code_works_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(banner_is_shown, setup, teardown),
-                cmocka_unit_test_setup_teardown(caller_without_root_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(screen_locker_verifies_through_helper, setup, teardown),
+                cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "termguard/mfa.h"
+
+const char *tg_auth_outcome_to_string(tg_auth_outcome o) {
+        switch (o) {
+        case TG_AUTH_OK: return "ok";
+        case TG_AUTH_OK_RECOVERY: return "ok-recovery-code";
+        case TG_AUTH_ROLLOUT: return "rollout-not-enrolled";
+        case TG_AUTH_WRONG_CODE: return "wrong-or-reused-code";
+        case TG_AUTH_LOCKED: return "locked";
+        case TG_AUTH_NOT_ENROLLED: return "not-enrolled";
+        case TG_AUTH_ERROR: return "error";
+        }
+        return "error";
+}
+
+typedef struct {
+        int dfd, lockfd;
+        tg_mfa_user u;
+        bool exists;
+} locked_state;
+
+/* Opens and locks the user's state. On error fills ret and returns < 0. */
+static int state_open(const tg_config *cfg, const char *user, locked_state *s, tg_auth_result *ret) {
+        int r;
+        *s = (locked_state){.dfd = -1, .lockfd = -1};
+        s->dfd = tg_mfa_open_dir(cfg->state_dir, false, ret->err, sizeof(ret->err));
+        if (s->dfd < 0)
+                return s->dfd;
+        s->lockfd = tg_mfa_lock_user(s->dfd, user);
+        if (s->lockfd < 0) {
+                snprintf(ret->err, sizeof(ret->err), "cannot lock the state of %s: %s", user, strerror(-s->lockfd));
+                return s->lockfd;
+        }
+        r = tg_mfa_load(s->dfd, user, &s->u, ret->err, sizeof(ret->err));
+        if (r == -ENOENT) {
+                snprintf(s->u.user, sizeof(s->u.user), "%s", user);
+                ret->err[0] = '\0';
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        s->exists = true;
+        return 0;
+}
+
+static void state_close(locked_state *s) {
+        OPENSSL_cleanse(&s->u, sizeof(s->u));
+        if (s->lockfd >= 0)
+                close(s->lockfd);
+        if (s->dfd >= 0)
+                close(s->dfd);
+}
+
+static int state_save(locked_state *s, tg_auth_result *ret) {
+        int r = tg_mfa_save(s->dfd, &s->u);
+        if (r < 0)
+                snprintf(ret->err, sizeof(ret->err), "cannot save the MFA state: %s", strerror(-r));
+        return r;
+}
+
+void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, int64_t now,
+                         tg_auth_result *ret) {
+        locked_state s;
+        *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
+
+        if (!tg_mfa_valid_user(user)) {
+                snprintf(ret->err, sizeof(ret->err), "user name not usable");
+                return;
+        }
+        if (state_open(cfg, user, &s, ret) < 0)
+                goto out;
+        if (tg_mfa_locked(&s.u, now)) {
+                ret->outcome = TG_AUTH_LOCKED;
+                goto out;
+        }
+        if (!s.u.enrolled) {
+                if (cfg->mfa_rollout_until > now) {
+                        ret->outcome = TG_AUTH_ROLLOUT;
+                        goto out;
+                }
+                ret->locked_now = tg_mfa_record_failure(&s.u, now, cfg->mfa_max_failures, cfg->mfa_lockout);
+                ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_NOT_ENROLLED;
+                goto out;
+        }
+        tg_mfa_result res = tg_mfa_check(&s.u, code, now);
+        if (res == TG_MFA_FAIL) {
+                ret->locked_now = tg_mfa_record_failure(&s.u, now, cfg->mfa_max_failures, cfg->mfa_lockout);
+                ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_WRONG_CODE;
+                goto out;
+        }
+        ret->prev_login_at = s.u.last_login_at;
+        snprintf(ret->prev_login_from, sizeof(ret->prev_login_from), "%s", s.u.last_login_from);
+        ret->prev_failed_since = s.u.failed_since_login;
+        tg_mfa_record_success(&s.u, now, from);
+        /* Not recorded means the code could be used again: no success without the save. */
+        ret->outcome = state_save(&s, ret) < 0     ? TG_AUTH_ERROR
+                       : res == TG_MFA_OK_RECOVERY ? TG_AUTH_OK_RECOVERY
+                                                   : TG_AUTH_OK;
+out:
+        state_close(&s);
+}
+
+void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret) {
+        locked_state s;
+        *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
+        if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
+                goto out;
+        ret->locked_now = tg_mfa_record_failure(&s.u, now, cfg->mfa_max_failures, cfg->mfa_lockout);
+        ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_WRONG_CODE;
+out:
+        state_close(&s);
+}
+
+void tg_mfa_check_lock(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret) {
+        locked_state s;
+        *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
+        if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
+                goto out;
+        ret->outcome = tg_mfa_locked(&s.u, now) ? TG_AUTH_LOCKED : TG_AUTH_OK;
+out:
+        state_close(&s);
+}

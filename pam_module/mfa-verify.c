@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * termguard-mfa-verify: setuid-root helper for pam_termguard when PAM runs as the user
+ * (screen lockers). Like unix_chkpwd for passwords, it works only for the calling user's own
+ * account, reads the code from stdin, uses compiled-in paths and nothing from its
+ * environment, and every failure counts toward the attempt limit.
+ *
+ *   termguard-mfa-verify verify USER     code on stdin
+ *   termguard-mfa-verify preauth USER    is the account locked?
+ *   termguard-mfa-verify authfail USER   count a failure of another factor
+ *
+ * Prints KEY=VALUE lines (OUTCOME, LOCKED_NOW, PREV_LOGIN_AT, PREV_LOGIN_FROM, PREV_FAILED).
+ * Exit status: 0 success, 1 refused, 2 error or misuse.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "termguard/config.h"
+#include "termguard/mfa.h"
+
+#ifndef TG_HELPER_CONFIG_ROOT
+#define TG_HELPER_CONFIG_ROOT TG_CONFIG_ROOT
+#endif
+
+int main(int argc, char **argv) {
+        const char *mode, *user;
+        struct passwd *pw;
+        uid_t caller = getuid();
+        tg_config cfg;
+        tg_auth_result res;
+        char err[512], code[72] = "", from[32];
+        int64_t now = (int64_t) time(NULL);
+
+        clearenv();
+        umask(077);
+        openlog("termguard-mfa-verify", LOG_PID, LOG_AUTHPRIV);
+        if (argc != 3 || geteuid() != 0) {
+                fprintf(stderr, "usage: termguard-mfa-verify verify|preauth|authfail USER (installed setuid root)\n");
+                return 2;
+        }
+        mode = argv[1];
+        user = argv[2];
+        pw = tg_mfa_valid_user(user) ? getpwnam(user) : NULL;
+        /* Only for oneself: a user cannot probe or lock out somebody else through us. */
+        if (!pw || (caller != 0 && pw->pw_uid != caller)) {
+                syslog(LOG_WARNING, "refused: uid %u asked about another account", (unsigned) caller);
+                return 2;
+        }
+        if (tg_config_load(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
+                syslog(LOG_ERR, "configuration: %s", err);
+                return 2;
+        }
+        snprintf(from, sizeof(from), "unlock (uid %u)", (unsigned) caller);
+
+        if (strcmp(mode, "verify") == 0) {
+                if (!fgets(code, sizeof(code), stdin))
+                        code[0] = '\0';
+                code[strcspn(code, "\r\n")] = '\0';
+                tg_mfa_authenticate(&cfg, user, code, from, now, &res);
+                OPENSSL_cleanse(code, sizeof(code));
+        } else if (strcmp(mode, "preauth") == 0)
+                tg_mfa_check_lock(&cfg, user, now, &res);
+        else if (strcmp(mode, "authfail") == 0)
+                tg_mfa_record_other_failure(&cfg, user, now, &res);
+        else
+                return 2;
+
+        if (res.outcome == TG_AUTH_ERROR)
+                syslog(LOG_ERR, "user %s: %s", user, res.err);
+        printf("OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%lld\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\n",
+               tg_auth_outcome_to_string(res.outcome), res.locked_now, (long long) res.prev_login_at,
+               res.prev_login_from, res.prev_failed_since);
+        if (res.outcome == TG_AUTH_ERROR)
+                return 2;
+        if (strcmp(mode, "authfail") == 0)
+                return 1;
+        return tg_auth_succeeded(res.outcome) ? 0 : 1;
+}
