@@ -5,6 +5,7 @@
  * from the kernel's peer credentials, and every change records who made it.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -135,6 +136,10 @@ static int arg_hex16(json_object *req, const char *key, uint16_t *ret) {
         unsigned long v;
         if (!s || strlen(s) != 4)
                 return -EINVAL;
+        /* exactly four hex digits: strtoul alone would take "0x51", " fff" or "+fff" */
+        for (size_t i = 0; i < 4; i++)
+                if (!isxdigit((unsigned char) s[i]))
+                        return -EINVAL;
         errno = 0;
         v = strtoul(s, &end, 16);
         if (errno || *end || v > 0xffff)

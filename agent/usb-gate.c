@@ -5,6 +5,7 @@
  * Read-only storage is made read-only (BLKROSET) as its block device appears.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -286,6 +287,24 @@ static void read_string_attr(const char *syspath, const char *attr, char *raw, s
         tg_escape(buf, (size_t) n, TG_DEVICE_STRING_MAX * 3, esc, esc_size);
 }
 
+static bool serial_too_long(const char *syspath) {
+        char buf[TG_SERIAL_MAX + 2];
+        return sysfs_read(syspath, "serial", buf, sizeof(buf)) > TG_SERIAL_MAX;
+}
+
+/* Decisions of devices unplugged while the daemon was down would mislead anyone reading the
+ * directory (they can never grant anything: DEVNUM differs). Coldplug writes the live ones. */
+static void clear_decision_files(const char *devdir) {
+        DIR *dir = opendir(devdir);
+        struct dirent *e;
+        if (!dir)
+                return;
+        while ((e = readdir(dir)))
+                if (e->d_name[0] != '.')
+                        (void) unlinkat(dirfd(dir), e->d_name, 0);
+        closedir(dir);
+}
+
 static tg_device *device_add(Manager *m, struct udev_device *dev) {
         const char *syspath = udev_device_get_syspath(dev);
         const char *sysname = udev_device_get_sysname(dev);
@@ -324,8 +343,9 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
         read_string_attr(syspath, "serial", d->serial, sizeof(d->serial), d->serial_esc, sizeof(d->serial_esc));
         read_string_attr(syspath, "manufacturer", NULL, 0, d->manufacturer_esc, sizeof(d->manufacturer_esc));
         read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
-        /* A serial with control characters or invalid UTF-8 can never match the register. */
-        if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1))
+        /* A serial with control characters, invalid UTF-8 or longer than the register allows
+         * (compared cut short, two serials could collide) can never match the register. */
+        if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1) || serial_too_long(syspath))
                 d->serial[0] = '\0';
 
         if (fresh) {
@@ -507,7 +527,16 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                 tg_decision n;
                 device_judge(m, d, &n);
                 if (tg_decision_equal(&n, &d->decision)) {
-                        d->decision = n; /* same effect; keep the current exception id */
+                        /* Same effect on the kernel; if the label or the exception in force
+                         * changed, the record and the decision file must say so. */
+                        bool info_changed =
+                                n.exception_id != d->decision.exception_id || strcmp(n.label, d->decision.label) != 0;
+                        d->decision = n;
+                        if (info_changed) {
+                                emit_decision(d, trigger);
+                                if (usb_gate_write_decision_file(m, d) < 0)
+                                        tg_log(LOG_ERR, "Failed to record decision for %s", d->sysname);
+                        }
                         continue;
                 }
                 bool mode_changed = n.storage_mode != d->decision.storage_mode;
@@ -586,6 +615,7 @@ int usb_gate_start(Manager *m) {
         snprintf(devdir, sizeof(devdir), "%s/devices", m->cfg.runtime_dir);
         if (mkdir(devdir, 0755) < 0 && errno != EEXIST)
                 return -errno;
+        clear_decision_files(devdir);
 
         /* Kernel uevents directly: decisions do not wait for udev, and no udev is needed. */
         m->monitor = udev_monitor_new_from_netlink(m->udev, "kernel");

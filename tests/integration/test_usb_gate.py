@@ -815,6 +815,40 @@ class UsbGateTest(GateTestCase):
         self.assertEqual(len(self.events("usb.attach", device=s.name)), 2)
         self.wait_for(lambda: (self.decision_file(s.name) or {}).get("DEVNUM") == "9", "a fresh decision file")
 
+    # 6b: regressions from review
+    def test_06b_vid_must_be_four_hex_digits(self):
+        self.start_daemon()
+        for bad in ("0x51", " fff", "+fff", "fffff", "12g4", ""):
+            r = self.ctl("media", "add", "--vid", bad, "--pid", "1666", "--serial", "S", "--label", "x")
+            self.assertEqual(r.returncode, 1, "vid %r must be refused" % bad)
+        self.assertEqual(self.ctl_json("media", "list"), [])
+
+    def test_06c_stale_decision_files_are_cleared_at_start(self):
+        os.makedirs(os.path.join(self.rundir, "devices"), exist_ok=True)
+        with open(os.path.join(self.rundir, "devices", "3-9"), "w") as f:
+            f.write("BUSNUM=3\nDEVNUM=9\nMODE=read-write\nLABEL=gone\n")
+        s = stick()
+        self.plug(s)
+        self.start_daemon()
+        self.wait_for(lambda: self.decision_file(s.name) is not None, "the live decision file")
+        self.assertIsNone(self.decision_file("3-9"), "a device that is gone has no decision")
+
+    def test_06d_record_follows_the_exception_in_force(self):
+        s = stick()
+        self.plug(s)
+        self.start_daemon()
+        self.register(s, "USB-SOUMU-09")
+        until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        for reason in ("first", "second"):
+            self.ctl_ok("exception", "grant", "USB-SOUMU-09", "--until", until, "--approver", "CISO", "--reason", reason)
+        ev = self.wait_event("usb.decision", device=s.name, trigger="exception-granted")
+        first = ev["exception"]
+        self.ctl_ok("exception", "revoke", first)
+        # still writable, now under the other exception: the record must name it
+        ev = self.wait_event("usb.decision", device=s.name, trigger="exception-revoked")
+        self.assertEqual(ev["decision"], "read-write")
+        self.assertNotEqual(ev["exception"], first)
+
     # 7
     def test_07_hostile_device_strings_are_escaped_and_bounded(self):
         self.start_daemon()
