@@ -144,11 +144,11 @@ static int jint(json_object *o, const char *k, int64_t min, int64_t max, int64_t
 
 int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t err_size) {
         _cleanup_close_ int fd = -EBADF;
-        char name[TG_MFA_USER_MAX + 8], buf[STATE_FILE_MAX + 1], hex[2 * TG_OTP_KEY_MAX + 1], alg[8];
+        char name[TG_MFA_USER_MAX + 8], buf[STATE_FILE_MAX + 1], hex[2 * TG_OTP_KEY_MAX + 1], alg[8] = "";
         tg_mfa_user u = {0};
         struct stat st;
         json_object *o, *arr;
-        int64_t x;
+        int64_t x = 0;
         ssize_t n;
         int r = 0;
 
