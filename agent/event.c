@@ -38,6 +38,7 @@ static const struct {
         {"config.reload-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10010"},
         {"storage.error", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10011"},
         {"seat.user-changed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10012"},
+        {"storage.unexpected", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10013"},
 };
 
 /* stderr is the journal under systemd: then journald gets the structured record only. */

@@ -164,15 +164,19 @@ static void emit_decision(const tg_device *d, const char *trigger) {
                 "interfaces", ifaces, "user", user ? user : "", "trigger", trigger, NULL);
 }
 
-/* Authorizes or deauthorizes one interface to match the device's decision. */
-static void apply_interface(Manager *m, tg_device *d, const char *intf_syspath, const char *intf_name) {
+/* The verdict for an interface named "X:C.N", or NULL when the descriptors never declared it. */
+static const tg_iface_verdict *interface_verdict(const tg_device *d, const char *intf_name) {
         unsigned cfg, num;
         const char *colon = strrchr(intf_name, ':');
-        const tg_iface_verdict *v = NULL;
-        int authorized, r;
+        if (!d || !colon || sscanf(colon + 1, "%u.%u", &cfg, &num) != 2 || cfg > 255 || num > 255)
+                return NULL;
+        return tg_decision_iface(&d->decision, (uint8_t) cfg, (uint8_t) num);
+}
 
-        if (colon && sscanf(colon + 1, "%u.%u", &cfg, &num) == 2 && cfg <= 255 && num <= 255)
-                v = tg_decision_iface(&d->decision, (uint8_t) cfg, (uint8_t) num);
+/* Authorizes or deauthorizes one interface to match the device's decision. */
+static void apply_interface(Manager *m, tg_device *d, const char *intf_syspath, const char *intf_name) {
+        const tg_iface_verdict *v = interface_verdict(d, intf_name);
+        int authorized, r;
         bool allow = v && v->allow;
 
         authorized = sysfs_read_bool(intf_syspath, "authorized");
@@ -404,7 +408,23 @@ static void block_guard(Manager *m, struct udev_device *dev) {
         if (!usb || !node)
                 return;
         d = device_find(m, udev_device_get_syspath(usb));
-        if (d && d->decision.storage_mode == TG_MODE_READ_WRITE)
+        /* A disk may only come from an interface admitted as mass storage. Drivers bind by more
+         * than the declared class (usb-storage's unusual-devices table matches vendor and
+         * product alone), so an interface admitted as, say, audio can still grow a disk. */
+        struct udev_device *intf = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_interface");
+        const tg_iface_verdict *v = intf ? interface_verdict(d, udev_device_get_sysname(intf)) : NULL;
+        if (!v || !v->allow || v->kind != TG_IFACE_STORAGE) {
+                tg_emit("storage.unexpected", LOG_WARNING,
+                        "Block device from an interface not admitted as storage; cutting it off", "devnode", node,
+                        "device", udev_device_get_sysname(usb), "interface", intf ? udev_device_get_sysname(intf) : "",
+                        NULL);
+                if (intf) {
+                        (void) tg_unmount_below(m->udev, udev_device_get_syspath(intf), "not admitted as storage");
+                        (void) sysfs_write(udev_device_get_syspath(intf), "authorized", "0");
+                }
+                return;
+        }
+        if (d->decision.storage_mode == TG_MODE_READ_WRITE)
                 return;
         fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0 || ioctl(fd, BLKROSET, &one) < 0) {
@@ -412,13 +432,11 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                 tg_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
                         "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */
-                struct udev_device *intf = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_interface");
-                if (intf)
-                        (void) sysfs_write(udev_device_get_syspath(intf), "authorized", "0");
+                (void) sysfs_write(udev_device_get_syspath(intf), "authorized", "0");
                 return;
         }
-        tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device",
-                d ? d->sysname : udev_device_get_sysname(usb), "label", d ? d->decision.label : NULL, NULL);
+        tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device", d->sysname,
+                "label", d->decision.label, NULL);
 }
 
 static void handle_device(Manager *m, struct udev_device *dev, const char *action) {

@@ -1171,6 +1171,22 @@ class UsbGateTest(GateTestCase):
         self.assertEqual(self.blk.blkroset_calls(), [("/dev/sdn", 1), ("/dev/sdn1", 1)])
         self.assertEqual(self.events("storage.read-only", devnode="/dev/sdo"), [])
 
+    # 13b: drivers bind by more than the declared class (usb-storage's unusual-devices table
+    # matches vendor/product only): a disk below an interface admitted as audio is cut off.
+    def test_13b_disk_from_an_interface_not_admitted_as_storage_is_cut_off(self):
+        dev = UsbDevice("1-3", 0x0D49, 0x7310, b"AUD-1", [(0, 0x01, 0x06, 0x50)], 4,
+                        manufacturer=b"Maxtor", product=b"Audio?")
+        self.plug(dev, with_interfaces=False)
+        self.start_daemon()
+        self.wait_attr(dev.syspath, "authorized", "1")  # audio passes by class
+        self.add_interfaces(dev)
+        self.wait_attr(dev.interface_path(0), "authorized", "1")
+        self.add_block(dev, "sdq", 240)
+        ev = self.wait_event("storage.unexpected", devnode="/dev/sdq")
+        self.assertEqual(ev["interface"], "1-3:1.0")
+        self.wait_attr(dev.interface_path(0), "authorized", "0")
+        self.assertEqual(self.blk.blkroset_calls(), [], "not made read-only: cut off")
+
     # 14: fail closed
     def test_14_medium_that_cannot_be_made_read_only_is_cut_off(self):
         s = self.registered_stick_ready()
