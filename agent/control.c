@@ -26,11 +26,18 @@
 #include "termguard/macro.h"
 
 #define REQUEST_MAX (64 * 1024)
-#define CONNECTIONS_MAX 32
+#define CONNECTIONS_MAX 64
+/* Administrators can always get in: other users share fewer slots, a few each. */
+#define CONNECTIONS_NON_ADMIN_MAX 48
+#define CONNECTIONS_PER_USER_MAX 4
+/* At most one admin.denied record per user in this interval; the rest are counted. */
+#define DENIED_RECORD_INTERVAL_USEC (10 * 1000000ULL)
 #define CONNECTION_TIMEOUT_USEC (5 * 1000000ULL)
 
-typedef struct {
+typedef struct Connection {
         Manager *m;
+        struct Connection *next;
+        bool admin;
         int fd;
         sd_event_source *io, *timer;
         char *in;
@@ -45,6 +52,11 @@ typedef struct {
 static void connection_free(Connection *c) {
         if (!c)
                 return;
+        for (Connection **p = &c->m->connections; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
         sd_event_source_unref(c->io);
         sd_event_source_unref(c->timer);
         if (c->fd >= 0)
@@ -439,6 +451,45 @@ static json_object *cmd_status(Manager *m) {
         return o;
 }
 
+/* Every refusal is counted, but a user hammering the socket cannot flood the journal (and
+ * push other records past its rate limit): one record per user, command and interval,
+ * carrying the number of refusals it stands for. */
+static void record_denied(Connection *c, const char *cmd, const char *actor) {
+        static struct {
+                uid_t uid;
+                char cmd[24];
+                uint64_t last;
+                unsigned suppressed;
+        } seen[32];
+        static unsigned next_slot;
+        uint64_t now = 0;
+        size_t i;
+        char esc[64], count[16];
+
+        (void) sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
+        /* Keyed by user and command: the administrative commands are a fixed set of four. */
+        for (i = 0; i < ELEMENTSOF(seen); i++)
+                if (seen[i].last && seen[i].uid == c->cred.uid && strcmp(seen[i].cmd, cmd) == 0)
+                        break;
+        if (i == ELEMENTSOF(seen)) {
+                i = next_slot++ % ELEMENTSOF(seen);
+                seen[i].uid = c->cred.uid;
+                snprintf(seen[i].cmd, sizeof(seen[i].cmd), "%s", cmd);
+                seen[i].last = 0;
+                seen[i].suppressed = 0;
+        }
+        if (seen[i].last && now - seen[i].last < DENIED_RECORD_INTERVAL_USEC) {
+                seen[i].suppressed++;
+                return;
+        }
+        tg_escape_str(cmd, esc, sizeof(esc));
+        snprintf(count, sizeof(count), "%u", seen[i].suppressed + 1);
+        tg_emit("admin.denied", LOG_WARNING, "Refused an administrative request from a non-admin", "command", esc,
+                "actor", actor, "refusals", count, NULL);
+        seen[i].last = now;
+        seen[i].suppressed = 0;
+}
+
 static json_object *dispatch(Connection *c, const char *buf, size_t len) {
         json_object *req, *reply;
         struct json_tokener *tok = json_tokener_new_ex(8);
@@ -470,11 +521,8 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len) {
                 reply = cmd_exception_list(c->m);
         else if (strcmp(cmd, "media-add") == 0 || strcmp(cmd, "media-remove") == 0 ||
                  strcmp(cmd, "exception-grant") == 0 || strcmp(cmd, "exception-revoke") == 0) {
-                if (!is_admin(c)) {
-                        char esc[64];
-                        tg_escape_str(cmd, esc, sizeof(esc));
-                        tg_emit("admin.denied", LOG_WARNING, "Refused an administrative request from a non-admin",
-                                "command", esc, "actor", actor, NULL);
+                if (!c->admin) {
+                        record_denied(c, cmd, actor);
                         reply = error_reply(
                                 "permission-denied",
                                 "only root or members of the admin group may change the register or exceptions");
@@ -567,10 +615,6 @@ static int control_accept(sd_event_source *s _unused_, int fd, uint32_t revents 
 
         if (cfd < 0)
                 return 0;
-        if (m->n_connections >= CONNECTIONS_MAX) {
-                close(cfd);
-                return 0;
-        }
         c = calloc(1, sizeof(*c));
         if (!c) {
                 close(cfd);
@@ -578,6 +622,8 @@ static int control_accept(sd_event_source *s _unused_, int fd, uint32_t revents 
         }
         c->m = m;
         c->fd = cfd;
+        c->next = m->connections;
+        m->connections = c;
         m->n_connections++;
         len = sizeof(c->cred);
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
@@ -587,6 +633,20 @@ static int control_accept(sd_event_source *s _unused_, int fd, uint32_t revents 
         len = sizeof(c->groups);
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
                 c->n_groups = (int) (len / sizeof(gid_t));
+        c->admin = is_admin(c);
+        if (!c->admin) {
+                unsigned mine = 0;
+                for (Connection *o = m->connections; o; o = o->next)
+                        if (o->cred.uid == c->cred.uid)
+                                mine++;
+                if (mine > CONNECTIONS_PER_USER_MAX || m->n_connections > CONNECTIONS_NON_ADMIN_MAX) {
+                        connection_free(c);
+                        return 0;
+                }
+        } else if (m->n_connections > CONNECTIONS_MAX) {
+                connection_free(c);
+                return 0;
+        }
         if (sd_event_add_io(m->event, &c->io, cfd, EPOLLIN, connection_io, c) < 0 ||
             sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0 ||
             sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, now + CONNECTION_TIMEOUT_USEC, 0,

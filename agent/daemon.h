@@ -37,6 +37,7 @@ typedef struct {
         sd_event_source *monitor_source, *expiry_source, *control_source;
         int control_fd;
         unsigned n_connections;
+        struct Connection *connections;
 
         char config_root[PATH_MAX];
         tg_config cfg;

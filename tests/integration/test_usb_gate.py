@@ -40,6 +40,7 @@ import grp
 import hashlib
 import json
 import os
+import socket
 import shutil
 import signal
 import struct
@@ -1049,6 +1050,37 @@ class UsbGateTest(GateTestCase):
         self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
         self.wait_for(lambda: self.decision_file(s.name)["MODE"] == "read-only", "read-only after revoke")
         self.wait_event("exception.revoked", exception=exc_id, actor="nobody")
+
+    # 10b: a user hammering the control socket neither floods the record nor locks out root
+    def test_10b_refusal_flood_and_idle_connections(self):
+        self.start_daemon()
+        for _ in range(60):
+            r = self.ctl("media", "remove", "x", uid=65534)
+            self.assertEqual(r.returncode, 4)
+        denied = self.events("admin.denied", actor="nobody")
+        self.assertEqual(len(denied), 1, "one record per user, command and interval")
+        held = []
+        try:
+            for _ in range(40):
+                sk = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                pid = os.fork()
+                if pid == 0:  # connect as nobody, hand the socket back
+                    os.setgid(65534)
+                    os.setuid(65534)
+                    try:
+                        sk.connect(self.socket)
+                        os._exit(0)
+                    except OSError:
+                        os._exit(1)
+                os.waitpid(pid, 0)
+                held.append(sk)
+            # the kernel accepted them; the daemon keeps at most a few per user
+            r = self.ctl("status")
+            self.assertEqual(r.returncode, 0, "root still gets in: %r" % (r.stderr,))
+            self.ctl_ok("media", "add", "--vid", "0951", "--pid", "1666", "--serial", "S1", "--label", "ok")
+        finally:
+            for sk in held:
+                sk.close()
 
     # 11
     def test_11_exceptions_open_writing_until_revoked_or_expired(self):
