@@ -213,7 +213,9 @@ static json_object *exception_json(const tg_exception *e, int64_t now) {
         return o;
 }
 
-static json_object *commit(Manager *m, tg_register *n, const char *trigger) {
+/* Makes n the register: saved first (on failure nothing changed, nothing is recorded as done);
+ * the caller records the change, then apply() makes it take effect on present devices. */
+static json_object *save(Manager *m, tg_register *n) {
         int r = manager_save_register(m, n);
         if (r < 0) {
                 tg_register_clear(n);
@@ -221,9 +223,12 @@ static json_object *commit(Manager *m, tg_register *n, const char *trigger) {
         }
         tg_register_clear(&m->reg);
         m->reg = *n;
+        return NULL;
+}
+
+static void apply(Manager *m, const char *trigger) {
         usb_gate_rejudge_all(m, trigger);
         usb_gate_schedule_expiry(m);
-        return NULL;
 }
 
 static json_object *cmd_media_add(Connection *c, json_object *req, const char *actor) {
@@ -255,13 +260,14 @@ static json_object *cmd_media_add(Connection *c, json_object *req, const char *a
                 tg_register_clear(&n);
                 return error_reply("invalid", "%s", err);
         }
-        if ((e = commit(m, &n, "register-change")))
+        if ((e = save(m, &n)))
                 return e;
         snprintf(vid, sizeof(vid), "%04x", md.vid);
         snprintf(pid, sizeof(pid), "%04x", md.pid);
         tg_emit("register.media-added", LOG_NOTICE, "Medium added to the register", "label", md.label, "vid", vid,
                 "pid", pid, "serial", md.serial, "department", md.department, "mode", tg_mode_to_string(md.mode),
                 "actor", actor, NULL);
+        apply(m, "register-change");
         return ok_reply();
 }
 
@@ -279,16 +285,27 @@ static json_object *cmd_media_remove(Connection *c, json_object *req, const char
         if (tg_register_copy(&m->reg, &n) < 0)
                 return error_reply("internal", "out of memory");
         (void) tg_register_remove_medium(&n, label);
-        /* Exceptions for a label that no longer exists end with it. */
+        /* Exceptions for a label that no longer exists end with it, each on the record. */
+        uint64_t ended[64];
+        size_t n_ended = 0;
         for (size_t i = 0; i < n.n_exceptions; i++)
-                if (strcmp(n.exceptions[i].label, label) == 0 && !n.exceptions[i].revoked_at &&
-                    n.exceptions[i].until > tg_now())
-                        (void) tg_register_revoke_exception(&n, n.exceptions[i].id, actor, tg_now());
+                if (strcmp(n.exceptions[i].label, label) == 0 &&
+                    tg_exception_state_at(&n.exceptions[i], tg_now()) == TG_EXC_ACTIVE &&
+                    tg_register_revoke_exception(&n, n.exceptions[i].id, actor, tg_now()) == 0 &&
+                    n_ended < ELEMENTSOF(ended))
+                        ended[n_ended++] = n.exceptions[i].id;
         snprintf(esc, sizeof(esc), "%s", label);
-        if ((e = commit(m, &n, "register-change")))
+        if ((e = save(m, &n)))
                 return e;
         tg_emit("register.media-removed", LOG_NOTICE, "Medium removed from the register", "label", esc, "actor", actor,
                 NULL);
+        for (size_t i = 0; i < n_ended; i++) {
+                char idbuf[24];
+                snprintf(idbuf, sizeof(idbuf), "%" PRIu64, ended[i]);
+                tg_emit("exception.revoked", LOG_NOTICE, "Write exception revoked with its medium", "exception", idbuf,
+                        "label", esc, "actor", actor, NULL);
+        }
+        apply(m, "register-change");
         return ok_reply();
 }
 
@@ -321,14 +338,15 @@ static json_object *cmd_exception_grant(Connection *c, json_object *req, const c
                 tg_register_clear(&n);
                 return error_reply("invalid", "%s", err);
         }
-        /* Recorded before it takes effect: commit() re-judges the devices. */
+        if ((e = save(m, &n)))
+                return e;
+        /* Recorded once saved, and before it takes effect on the devices. */
         snprintf(idbuf, sizeof(idbuf), "%" PRIu64, id);
         tg_format_iso8601(ex.until, until, sizeof(until));
         tg_emit("exception.granted", LOG_NOTICE, "Write exception granted", "exception", idbuf, "label", ex.label,
                 "until", until, "approver", ex.approver, "reason", ex.reason, "ticket", ex.ticket, "user", ex.user,
                 "actor", actor, NULL);
-        if ((e = commit(m, &n, "exception-granted")))
-                return e;
+        apply(m, "exception-granted");
         o = ok_reply();
         json_object_object_add(o, "id", json_object_new_int64((int64_t) id));
         return o;
@@ -354,9 +372,10 @@ static json_object *cmd_exception_revoke(Connection *c, json_object *req, const 
                                    r == -ENOENT ? "no exception %" PRId64 : "exception %" PRId64 " is not active", id);
         }
         snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-        tg_emit("exception.revoked", LOG_NOTICE, "Write exception revoked", "exception", idbuf, "actor", actor, NULL);
-        if ((e = commit(m, &n, "exception-revoked")))
+        if ((e = save(m, &n)))
                 return e;
+        tg_emit("exception.revoked", LOG_NOTICE, "Write exception revoked", "exception", idbuf, "actor", actor, NULL);
+        apply(m, "exception-revoked");
         return ok_reply();
 }
 
@@ -377,7 +396,7 @@ static json_object *cmd_exception_list(Manager *m) {
         return o;
 }
 
-static json_object *cmd_devices(Manager *m) {
+static json_object *cmd_devices(Manager *m, bool admin) {
         json_object *o = ok_reply(), *a = json_object_new_array();
         for (tg_device *d = m->devices; d; d = d->next) {
                 json_object *x = json_object_new_object(), *ifs = json_object_new_array();
@@ -387,7 +406,8 @@ static json_object *cmd_devices(Manager *m) {
                 json_object_object_add(x, "device", json_object_new_string(d->sysname));
                 json_object_object_add(x, "vid", json_object_new_string(vid));
                 json_object_object_add(x, "pid", json_object_new_string(pid));
-                json_object_object_add(x, "serial", json_object_new_string(d->serial_esc));
+                /* Users see why a device was refused, not the serial to clone a registered one. */
+                json_object_object_add(x, "serial", json_object_new_string(admin ? d->serial_esc : ""));
                 json_object_object_add(x, "manufacturer", json_object_new_string(d->manufacturer_esc));
                 json_object_object_add(x, "product", json_object_new_string(d->product_esc));
                 json_object_object_add(x, "descriptor_sha256",
@@ -514,7 +534,11 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len) {
         else if (strcmp(cmd, "status") == 0)
                 reply = cmd_status(c->m);
         else if (strcmp(cmd, "devices") == 0)
-                reply = cmd_devices(c->m);
+                reply = cmd_devices(c->m, c->admin);
+        else if ((strcmp(cmd, "media-list") == 0 || strcmp(cmd, "exception-list") == 0) && !c->admin)
+                /* Serials would let a user program a clone of a read-write medium; approvers,
+                 * reasons and user names are personal data. */
+                reply = error_reply("permission-denied", "only administrators may read the register");
         else if (strcmp(cmd, "media-list") == 0)
                 reply = cmd_media_list(c->m);
         else if (strcmp(cmd, "exception-list") == 0)

@@ -113,8 +113,8 @@ static int call(json_object *req, json_object **ret) {
                 bool denied = strcmp(s(reply, "code"), "permission-denied") == 0;
                 if (denied)
                         fprintf(stderr, "%s\n",
-                                _("termguardctl: permission denied: only administrators may change the media register "
-                                  "or exceptions."));
+                                _("termguardctl: permission denied: only administrators may read or change the media "
+                                  "register or exceptions."));
                 else
                         fprintf(stderr, _("termguardctl: refused: %s\n"), s(reply, "error"));
                 json_object_put(reply);

@@ -90,22 +90,32 @@ static void decision_file_path(Manager *m, const char *sysname, char *buf, size_
 
 int usb_gate_write_decision_file(Manager *m, const tg_device *d) {
         char path[PATH_MAX], tmp[PATH_MAX + 16];
-        _cleanup_fclose_ FILE *f = NULL;
+        FILE *f;
+        int r = 0;
 
         decision_file_path(m, d->sysname, path, sizeof(path));
         snprintf(tmp, sizeof(tmp), "%s.tmp", path);
         f = fopen(tmp, "we");
         if (!f)
-                return -errno;
-        /* BUSNUM/DEVNUM tie the file to this attachment: a later device on the same port gets
-         * a new DEVNUM, so a stale file can never grant it anything. */
-        fprintf(f, "BUSNUM=%u\nDEVNUM=%u\nMODE=%s\nLABEL=%s\n", d->busnum, d->devnum,
-                tg_mode_to_string(d->decision.storage_mode), d->decision.label);
-        if (fflush(f) != 0 || ferror(f))
-                return -EIO;
-        if (rename(tmp, path) < 0)
-                return -errno;
-        return 0;
+                r = -errno;
+        else {
+                /* BUSNUM/DEVNUM tie the file to this attachment: a later device on the same
+                 * port gets a new DEVNUM, so a stale file can never grant it anything. */
+                fprintf(f, "BUSNUM=%u\nDEVNUM=%u\nMODE=%s\nLABEL=%s\n", d->busnum, d->devnum,
+                        tg_mode_to_string(d->decision.storage_mode), d->decision.label);
+                if (fflush(f) != 0 || ferror(f))
+                        r = -EIO;
+                fclose(f);
+                if (r == 0 && rename(tmp, path) < 0)
+                        r = -errno;
+        }
+        if (r < 0) {
+                /* The previous decision (maybe read-write) must not outlive this one: without
+                 * a file the udev helper makes the medium read-only. */
+                (void) unlink(tmp);
+                (void) unlink(path);
+        }
+        return r;
 }
 
 static void decision_file_remove(Manager *m, const char *sysname) {
@@ -611,7 +621,7 @@ void usb_gate_schedule_expiry(Manager *m) {
                         sd_event_source_set_enabled(m->expiry_source, SD_EVENT_OFF);
                 return; /* no timer at all while nothing can expire */
         }
-        uint64_t usec = (uint64_t) next * 1000000ULL;
+        uint64_t usec = (uint64_t) next * 1000000ULL; /* next <= year 9999: no overflow */
         if (!m->expiry_source) {
                 if (sd_event_add_time(m->event, &m->expiry_source, CLOCK_REALTIME, usec, 0, expiry_handler, m) < 0) {
                         tg_log(LOG_ERR, "Failed to arm the exception expiry timer");

@@ -321,7 +321,7 @@ static int medium_from_json(json_object *o, tg_medium *m, char *err, size_t err_
             (r = get_string(o, "department", false, m->department, sizeof(m->department), err, err_size)) < 0 ||
             (r = get_string(o, "mode", true, mode, sizeof(mode), err, err_size)) < 0 ||
             (r = get_string(o, "added_by", false, m->added_by, sizeof(m->added_by), err, err_size)) < 0 ||
-            (r = get_int(o, "added_at", false, 0, INT64_MAX, &m->added_at, err, err_size)) < 0)
+            (r = get_int(o, "added_at", false, 0, 253402300799LL, &m->added_at, err, err_size)) < 0)
                 return r;
         m->vid = (uint16_t) vid;
         m->pid = (uint16_t) pid;
@@ -330,22 +330,26 @@ static int medium_from_json(json_object *o, tg_medium *m, char *err, size_t err_
         return 0;
 }
 
+/* 9999-12-31T23:59:59Z: later times are corruption, and would overflow timers in microseconds. */
+#define TIME_MAX 253402300799LL
+#define ID_MAX (1LL << 53)
+
 static int exception_from_json(json_object *o, tg_exception *e, char *err, size_t err_size) {
         int64_t id;
         int r;
 
         if (!json_object_is_type(o, json_type_object))
                 return fail(err, err_size, "%s entry is not an object", "exceptions");
-        if ((r = get_int(o, "id", true, 1, INT64_MAX, &id, err, err_size)) < 0 ||
+        if ((r = get_int(o, "id", true, 1, ID_MAX, &id, err, err_size)) < 0 ||
             (r = get_string(o, "label", true, e->label, sizeof(e->label), err, err_size)) < 0 ||
-            (r = get_int(o, "until", true, 0, INT64_MAX, &e->until, err, err_size)) < 0 ||
+            (r = get_int(o, "until", true, 0, TIME_MAX, &e->until, err, err_size)) < 0 ||
             (r = get_string(o, "approver", true, e->approver, sizeof(e->approver), err, err_size)) < 0 ||
             (r = get_string(o, "reason", true, e->reason, sizeof(e->reason), err, err_size)) < 0 ||
             (r = get_string(o, "ticket", false, e->ticket, sizeof(e->ticket), err, err_size)) < 0 ||
             (r = get_string(o, "user", false, e->user, sizeof(e->user), err, err_size)) < 0 ||
             (r = get_string(o, "granted_by", false, e->granted_by, sizeof(e->granted_by), err, err_size)) < 0 ||
-            (r = get_int(o, "granted_at", false, 0, INT64_MAX, &e->granted_at, err, err_size)) < 0 ||
-            (r = get_int(o, "revoked_at", false, 0, INT64_MAX, &e->revoked_at, err, err_size)) < 0 ||
+            (r = get_int(o, "granted_at", false, 0, TIME_MAX, &e->granted_at, err, err_size)) < 0 ||
+            (r = get_int(o, "revoked_at", false, 0, TIME_MAX, &e->revoked_at, err, err_size)) < 0 ||
             (r = get_string(o, "revoked_by", false, e->revoked_by, sizeof(e->revoked_by), err, err_size)) < 0)
                 return r;
         e->id = (uint64_t) id;

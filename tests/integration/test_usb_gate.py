@@ -1082,6 +1082,49 @@ class UsbGateTest(GateTestCase):
             for sk in held:
                 sk.close()
 
+    # 10c: the register's serials would let a user program a clone of a read-write medium
+    def test_10c_register_is_for_administrators_only(self):
+        s = stick()
+        self.plug(s)
+        self.start_daemon()
+        self.register(s, "USB-KEIRI-01", mode="read-write")
+        for args in (("media", "list"), ("exception", "list")):
+            r = self.ctl(*args, uid=NOBODY)
+            self.assertEqual(r.returncode, EXIT_DENIED, args)
+            self.assertNotIn(b"KST-0001", r.stdout)
+        r = self.ctl("--json", "devices", uid=NOBODY)
+        self.assertEqual(r.returncode, 0)
+        devs = json.loads(r.stdout)
+        self.assertEqual(devs[0]["serial"], "", "users see the reason, not the serial")
+        self.assertNotIn(b"KST-0001", r.stdout)
+        self.assertEqual(self.ctl_json("devices")[0]["serial"], "KST-0001", "administrators see it")
+
+    # 10d: records are true: nothing is recorded as done when saving failed, and exceptions
+    # ended by removing their medium are on the record
+    def test_10d_records_follow_what_was_saved(self):
+        s = stick()
+        self.plug(s)
+        self.start_daemon()
+        self.register(s, "USB-KEIRI-01")
+        until = iso_utc(time.time() + 3600)
+        reg = os.path.join(self.statedir, "register.json")
+        # a directory where the daemon writes its temporary file: the save fails (even as root)
+        os.mkdir(reg + ".tmp.%d" % self.daemon.pid)
+        try:
+            r = self.ctl("exception", "grant", "USB-KEIRI-01", "--until", until, "--approver", "k", "--reason", "r")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn(b"nothing was changed", r.stderr)
+            self.barrier()
+            self.assertEqual(self.events("exception.granted"), [], "no record of a grant that was not saved")
+        finally:
+            os.rmdir(reg + ".tmp.%d" % self.daemon.pid)
+        grant = self.ctl_json("exception", "grant", "USB-KEIRI-01", "--until", until, "--approver", "k",
+                              "--reason", "r")
+        self.assertEqual(grant["id"], 1)
+        self.ctl_ok("media", "remove", "USB-KEIRI-01")
+        ev = self.wait_event("exception.revoked", exception="1")
+        self.assertEqual(ev["label"], "USB-KEIRI-01")
+
     # 11
     def test_11_exceptions_open_writing_until_revoked_or_expired(self):
         s = stick()

@@ -126,6 +126,13 @@ static void corrupt_files_are_errors_not_empty(void **state) {
                 "{\"id\":1,\"label\":\"a\",\"until\":5,\"approver\":\"x\",\"reason\":\"y\"}]}",
                 "duplicate id");
         expect_load_error("{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":5,\"reason\":\"y\"}]}", "approver");
+        /* times past the year 9999 and ids past 2^53 are corruption (timers would overflow) */
+        expect_load_error("{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":18446744073710,"
+                          "\"approver\":\"x\",\"reason\":\"y\"}]}",
+                          "until");
+        expect_load_error("{\"exceptions\": [{\"id\":9223372036854775807,\"label\":\"a\",\"until\":5,"
+                          "\"approver\":\"x\",\"reason\":\"y\"}]}",
+                          "id");
 }
 
 static void symlink_is_refused(void **state) {
