@@ -47,7 +47,6 @@ typedef struct {
         tg_device *devices;
         size_t n_devices;
         unsigned n_controllers;
-        int64_t last_expiry_check;
 
         int64_t started_at, last_reload_at;
         char last_reload_error[512];

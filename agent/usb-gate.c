@@ -376,6 +376,41 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
 
 /* Judges a device, records the decision (event, then the file the udev helper reads), and only
  * then touches the kernel's authorization. */
+/* True if a block device below syspath is writable (its read-only flag is not set). */
+static bool has_writable_block(Manager *m, const char *syspath) {
+        struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
+        struct udev_list_entry *e;
+        bool found = false;
+        if (en && parent) {
+                udev_enumerate_add_match_subsystem(en, "block");
+                udev_enumerate_add_match_parent(en, parent);
+                udev_enumerate_scan_devices(en);
+                udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                        char ro[8];
+                        if (sysfs_read(udev_list_entry_get_name(e), "ro", ro, sizeof(ro)) > 0 && strcmp(ro, "0") == 0)
+                                found = true;
+                }
+        }
+        udev_enumerate_unref(en);
+        udev_device_unref(parent);
+        return found;
+}
+
+/* Cuts off the storage interfaces currently admitted, after unmounting what is on them. */
+static void storage_cut_off(Manager *m, tg_device *d, const tg_decision *admitted, const char *why) {
+        (void) tg_unmount_below(m->udev, d->syspath, why);
+        for (size_t i = 0; i < admitted->n_ifaces; i++) {
+                const tg_iface_verdict *v = &admitted->ifaces[i];
+                char intf[PATH_MAX + 80];
+                if (v->kind == TG_IFACE_OTHER || !v->allow)
+                        continue;
+                snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname, v->config_value, v->number);
+                if (access(intf, F_OK) == 0)
+                        (void) sysfs_write(intf, "authorized", "0");
+        }
+}
+
 static void device_process(Manager *m, tg_device *d, const char *trigger) {
         int r;
         device_judge(m, d, &d->decision);
@@ -384,6 +419,13 @@ static void device_process(Manager *m, tg_device *d, const char *trigger) {
         if (r < 0)
                 tg_log(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname,
                        strerror(-r));
+        /* Found writable at start although the decision is read-only (its exception expired
+         * while termguardd was not running): unmount and re-admit it, as a mode change. The
+         * read-only flag must never go under a live read-write mount. */
+        if (d->decision.storage_mode != TG_MODE_READ_WRITE && has_writable_block(m, d->syspath)) {
+                tg_log(LOG_NOTICE, "%s is writable but its decision is not: re-admitting it", d->sysname);
+                storage_cut_off(m, d, &d->decision, "mode changed while termguardd was not running");
+        }
         apply_device(m, d);
 }
 
@@ -591,21 +633,32 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
         }
 }
 
-static int expiry_handler(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        Manager *m = userdata;
-        int64_t now = tg_now();
-
+/* Records every expiry since the last recorded one (also those that passed while termguardd
+ * or the terminal was off), and remembers how far it got across restarts. */
+static void record_expiries(Manager *m, int64_t now) {
+        int64_t since = m->reg.expiries_recorded_until;
+        bool any = false;
         for (size_t i = 0; i < m->reg.n_exceptions; i++) {
                 const tg_exception *e = &m->reg.exceptions[i];
-                if (!e->revoked_at && e->until > m->last_expiry_check && e->until <= now) {
+                if (!e->revoked_at && e->until > since && e->until <= now) {
                         char id[24], until[32];
                         snprintf(id, sizeof(id), "%" PRIu64, e->id);
                         tg_format_iso8601(e->until, until, sizeof(until));
                         tg_emit("exception.expired", LOG_NOTICE, "Write exception expired", "exception", id, "label",
                                 e->label, "until", until, "approver", e->approver, NULL);
+                        any = true;
                 }
         }
-        m->last_expiry_check = now;
+        if (!any || since >= now)
+                return;
+        m->reg.expiries_recorded_until = now;
+        if (manager_save_register(m, &m->reg) < 0)
+                tg_log(LOG_ERR, "Failed to save how far expiries are recorded; they may be recorded again");
+}
+
+static int expiry_handler(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        Manager *m = userdata;
+        record_expiries(m, tg_now());
         usb_gate_rejudge_all(m, "exception-expired");
         usb_gate_schedule_expiry(m);
         return 0;
@@ -614,8 +667,6 @@ static int expiry_handler(sd_event_source *s _unused_, uint64_t usec _unused_, v
 void usb_gate_schedule_expiry(Manager *m) {
         int64_t now = tg_now();
         int64_t next = tg_register_next_expiry(&m->reg, now);
-        if (m->last_expiry_check == 0)
-                m->last_expiry_check = now;
         if (next == 0) {
                 if (m->expiry_source)
                         sd_event_source_set_enabled(m->expiry_source, SD_EVENT_OFF);
@@ -661,6 +712,7 @@ int usb_gate_start(Manager *m) {
 
         /* Monitor first, then enumerate: nothing that appears in between is missed. Devices
          * already present are judged like new ones. */
+        record_expiries(m, tg_now());
         coldplug(m, "usb");
         coldplug(m, "block");
         usb_gate_schedule_expiry(m);

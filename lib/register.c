@@ -17,6 +17,9 @@
 #include "termguard/register.h"
 
 #define REGISTER_FILE_MAX (16 * 1024 * 1024)
+/* 9999-12-31T23:59:59Z: later times are corruption, and would overflow timers in microseconds. */
+#define TIME_MAX 253402300799LL
+#define ID_MAX (1LL << 53)
 
 static const char *const mode_names[] = {
         [TG_MODE_BLOCKED] = "blocked",
@@ -330,10 +333,6 @@ static int medium_from_json(json_object *o, tg_medium *m, char *err, size_t err_
         return 0;
 }
 
-/* 9999-12-31T23:59:59Z: later times are corruption, and would overflow timers in microseconds. */
-#define TIME_MAX 253402300799LL
-#define ID_MAX (1LL << 53)
-
 static int exception_from_json(json_object *o, tg_exception *e, char *err, size_t err_size) {
         int64_t id;
         int r;
@@ -403,6 +402,11 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
                 goto out;
         }
 
+        if (get_int(root, "expiries_recorded_until", false, 0, TIME_MAX, &reg.expiries_recorded_until, err, err_size) <
+            0) {
+                r = -EBADMSG;
+                goto out;
+        }
         if (json_object_object_get_ex(root, "media", &arr)) {
                 if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) > TG_MEDIA_MAX) {
                         snprintf(err, err_size, "%s: \"media\" is not an array of at most %d entries", path,
@@ -488,6 +492,7 @@ int tg_register_save(const char *path, const tg_register *reg) {
                 goto out;
         }
         json_object_object_add(root, "version", json_object_new_int(1));
+        json_object_object_add(root, "expiries_recorded_until", json_object_new_int64(reg->expiries_recorded_until));
         for (size_t i = 0; i < reg->n_media; i++) {
                 const tg_medium *m = &reg->media[i];
                 json_object *o = json_object_new_object();

@@ -51,6 +51,7 @@ typedef struct {
         tg_exception *exceptions;
         size_t n_exceptions;
         uint64_t next_exception_id;
+        int64_t expiries_recorded_until; /* exception.expired records exist up to this time */
 } tg_register;
 
 void tg_register_clear(tg_register *reg);

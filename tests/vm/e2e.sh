@@ -147,7 +147,15 @@ check "storage interface not authorized" test "$(sysattr "$DEV/$B:1.0" authorize
 check_not "storage interface has no driver" iface_has_driver "$DEV/$B:1.0"
 check "no block device for the composite" no_disk_for "$DEV"
 
-say "The daemon is killed: storage stays blocked"
+say "The daemon is killed while a medium is mounted read-write under a short exception"
+EXC_DEV=$(usb_dev_for_udc dummy_udc.2)
+UNTIL_S=$(($(date +%s) + 15))
+run $CTL exception grant kikaku-02 --until "$(date -u -d "@$UNTIL_S" +%Y-%m-%dT%H:%M:%SZ)" --approver "CISO 山田" --reason "短時間"
+LATE_ID=$($CTL --json exception list | grep '"id"' | tail -n 1 | tr -dc 0-9)
+check "writable under the short exception" wait_for 20 disk_ro_is "$EXC_DEV" 0
+mkdir -p /mnt/late
+check "mounted read-write" mount -o rw "/dev/$(disk_for "$EXC_DEV")" /mnt/late
+check "written" sh -c 'echo late >/mnt/late/late.txt && sync'
 kill -9 "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
 plug late 0x0951 0x1666 LATE-0001
@@ -166,8 +174,19 @@ SPARE_IF=$SPARE_HUB/$(cat "$SPARE_HUB/busnum")-0:1.0
 echo 0 >"$SPARE_IF/authorized"
 check_not "spare controller's hub interface is now unbound" iface_has_driver "$SPARE_IF"
 
+say "... the exception expires while termguardd is down"
+while [ "$(date +%s)" -le "$UNTIL_S" ]; do sleep 1; done
+check_not "nothing changed while the daemon was down (still mounted)" sh -c "! grep -q ' /mnt/late ' /proc/mounts"
+
 say "The daemon restarts: devices already present are judged like new ones"
 start_daemon
+check "the expiry that passed while it was down is recorded" wait_for 10 events_have "\"event\":\"exception.expired\",[^}]*\"exception\":\"$LATE_ID\""
+check "the read-write mount is gone" wait_for 20 sh -c "! grep -q ' /mnt/late ' /proc/mounts"
+check "the medium is back read-only" wait_for 20 disk_ro_is "$EXC_DEV" 1
+mkdir -p /mnt/late2
+mount "/dev/$(disk_for "$EXC_DEV")" /mnt/late2 2>/dev/null
+check "what was written before the expiry was kept" grep -q late /mnt/late2/late.txt
+umount /mnt/late2 2>/dev/null
 check "a controller whose hub interface was left unauthorized is repaired" wait_for 10 iface_has_driver "$SPARE_IF"
 check "registered stick plugged while down is admitted" wait_for 20 has_disk "$DEV"
 check "... read-only" wait_for 10 is_ro_disk "$(disk_for "$DEV")"
