@@ -47,6 +47,7 @@ typedef struct {
         tg_device *devices;
         size_t n_devices;
         unsigned n_controllers;
+        bool clock_back_reported;
 
         int64_t started_at, last_reload_at;
         char last_reload_error[512];
@@ -84,5 +85,5 @@ int control_start(Manager *m);
 void control_stop(Manager *m);
 
 /* termguardd.c */
-int manager_save_register(Manager *m, const tg_register *reg);
+int manager_save_register(Manager *m, tg_register *reg);
 int64_t tg_now(void);

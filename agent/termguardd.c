@@ -20,7 +20,10 @@ int64_t tg_now(void) {
         return (int64_t) time(NULL);
 }
 
-int manager_save_register(Manager *m, const tg_register *reg) {
+int manager_save_register(Manager *m, tg_register *reg) {
+        /* Every save carries the latest time seen, so a clock set back after a reboot is
+         * recognised (expiries are saved when they are recorded). */
+        (void) tg_register_observe_clock(reg, tg_now());
         return tg_register_save(m->register_path, reg);
 }
 

@@ -126,14 +126,31 @@ static void decision_file_remove(Manager *m, const char *sysname) {
 
 /* ---- judging ---- */
 
+/* Exceptions do not apply while the clock is behind the latest time seen; say so once. */
+static int64_t observe_clock(Manager *m) {
+        int64_t now = tg_now();
+        bool back = tg_register_observe_clock(&m->reg, now);
+        if (back && !m->clock_back_reported) {
+                char seen[32], cur[32];
+                tg_format_iso8601(m->reg.clock_high_water, seen, sizeof(seen));
+                tg_format_iso8601(now, cur, sizeof(cur));
+                tg_emit("clock.set-back", LOG_WARNING,
+                        "The clock is behind the latest time seen; write exceptions do not apply", "now", cur,
+                        "latest_seen", seen, NULL);
+        }
+        m->clock_back_reported = back;
+        return now;
+}
+
 static void device_judge(Manager *m, tg_device *d, tg_decision *ret) {
+        int64_t now = observe_clock(m);
         const char *user = tg_seat_user();
         if (!d->descriptors_ok) {
                 *ret = (tg_decision){0};
                 snprintf(ret->reason, sizeof(ret->reason), "malformed or unreadable descriptors");
                 return;
         }
-        tg_usb_decide(&m->cfg.usb, &m->reg, &d->desc, d->serial, user, tg_now(), ret);
+        tg_usb_decide(&m->cfg.usb, &m->reg, &d->desc, d->serial, user, now, ret);
 }
 
 static void emit_decision(const tg_device *d, const char *trigger) {
@@ -712,7 +729,7 @@ int usb_gate_start(Manager *m) {
 
         /* Monitor first, then enumerate: nothing that appears in between is missed. Devices
          * already present are judged like new ones. */
-        record_expiries(m, tg_now());
+        record_expiries(m, observe_clock(m));
         coldplug(m, "usb");
         coldplug(m, "block");
         usb_gate_schedule_expiry(m);

@@ -247,11 +247,22 @@ const char *tg_exception_state_to_string(tg_exception_state s) {
         return "invalid";
 }
 
+bool tg_register_observe_clock(tg_register *reg, int64_t now) {
+        if (now > reg->clock_high_water) {
+                reg->clock_high_water = now;
+                return false;
+        }
+        return now < reg->clock_high_water - TG_CLOCK_TOLERANCE;
+}
+
 const tg_exception *tg_register_active_exception(const tg_register *reg, const char *label, const char *user,
                                                  int64_t now) {
+        if (now < reg->clock_high_water - TG_CLOCK_TOLERANCE)
+                return NULL;
         for (size_t i = 0; i < reg->n_exceptions; i++) {
                 const tg_exception *e = &reg->exceptions[i];
-                if (strcmp(e->label, label) != 0 || tg_exception_state_at(e, now) != TG_EXC_ACTIVE)
+                if (strcmp(e->label, label) != 0 || tg_exception_state_at(e, now) != TG_EXC_ACTIVE ||
+                    now < e->granted_at - TG_CLOCK_TOLERANCE)
                         continue;
                 /* A per-user exception applies only while that user holds the seat. */
                 if (e->user[0] && (!user || strcmp(e->user, user) != 0))
@@ -403,7 +414,8 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
         }
 
         if (get_int(root, "expiries_recorded_until", false, 0, TIME_MAX, &reg.expiries_recorded_until, err, err_size) <
-            0) {
+                    0 ||
+            get_int(root, "clock_high_water", false, 0, TIME_MAX, &reg.clock_high_water, err, err_size) < 0) {
                 r = -EBADMSG;
                 goto out;
         }
@@ -493,6 +505,7 @@ int tg_register_save(const char *path, const tg_register *reg) {
         }
         json_object_object_add(root, "version", json_object_new_int(1));
         json_object_object_add(root, "expiries_recorded_until", json_object_new_int64(reg->expiries_recorded_until));
+        json_object_object_add(root, "clock_high_water", json_object_new_int64(reg->clock_high_water));
         for (size_t i = 0; i < reg->n_media; i++) {
                 const tg_medium *m = &reg->media[i];
                 json_object *o = json_object_new_object();

@@ -52,7 +52,15 @@ typedef struct {
         size_t n_exceptions;
         uint64_t next_exception_id;
         int64_t expiries_recorded_until; /* exception.expired records exist up to this time */
+        int64_t clock_high_water;         /* the latest time termguard has seen */
 } tg_register;
+
+/* How far the clock may go back (adjustments, drift) before exceptions stop applying. */
+#define TG_CLOCK_TOLERANCE (5 * 60)
+
+/* Raises the high-water mark to now. Returns true if now is behind it by more than the
+ * tolerance: the clock was set back. */
+bool tg_register_observe_clock(tg_register *reg, int64_t now);
 
 void tg_register_clear(tg_register *reg);
 /* Deep copy, so a change can be prepared and thrown away if saving it fails. */
@@ -78,7 +86,9 @@ typedef enum { TG_EXC_ACTIVE, TG_EXC_EXPIRED, TG_EXC_REVOKED } tg_exception_stat
 tg_exception_state tg_exception_state_at(const tg_exception *e, int64_t now);
 const char *tg_exception_state_to_string(tg_exception_state s);
 
-/* The active exception for label that applies to user (NULL: nobody on the seat), or NULL. */
+/* The active exception for label that applies to user (NULL: nobody on the seat), or NULL.
+ * None applies before its grant time, nor while the clock is behind the high-water mark:
+ * setting the clock back must not revive an expired exception. */
 const tg_exception *tg_register_active_exception(const tg_register *reg, const char *label, const char *user,
                                                  int64_t now);
 /* Earliest expiry among active exceptions after now, or 0 if none. */

@@ -1125,6 +1125,26 @@ class UsbGateTest(GateTestCase):
         ev = self.wait_event("exception.revoked", exception="1")
         self.assertEqual(ev["label"], "USB-KEIRI-01")
 
+    # 11b: setting the clock back must not revive an exception
+    def test_11b_clock_set_back_revives_no_exception(self):
+        now = int(time.time())
+        os.makedirs(self.statedir, exist_ok=True)
+        reg = {"version": 1, "clock_high_water": now + 7 * 86400,
+               "media": [{"label": "USB-KEIRI-01", "vid": 0x0951, "pid": 0x1666, "serial": "KST-0001",
+                          "mode": "read-only"}],
+               "exceptions": [{"id": 1, "label": "USB-KEIRI-01", "until": now + 30 * 86400, "approver": "k",
+                               "reason": "r", "granted_at": now - 3600}]}
+        with open(os.path.join(self.statedir, "register.json"), "w") as f:
+            json.dump(reg, f)
+        os.chmod(os.path.join(self.statedir, "register.json"), 0o600)
+        s = stick()
+        self.plug(s)
+        self.start_daemon()
+        ev = self.decision_of(s)
+        self.assertEqual(ev["decision"], "read-only", "the clock is a week behind what termguard saw")
+        self.assertEqual(self.decision_file(s.name)["MODE"], "read-only")
+        self.wait_event("clock.set-back")
+
     # 11
     def test_11_exceptions_open_writing_until_revoked_or_expired(self):
         s = stick()

@@ -132,6 +132,42 @@ static void exception_opens_writing_until_expiry(void **state) {
         assert_int_equal(tg_register_revoke_exception(&f->reg, id, "admin", NOW + 12), -EALREADY);
 }
 
+static void setting_the_clock_back_revives_nothing(void **state) {
+        fixture *f = *state;
+        tg_usb_descriptors d = stick();
+        tg_decision dec;
+        tg_exception e = {.until = NOW + 7 * 86400, .granted_at = NOW};
+        char err[256];
+        strcpy(e.label, "ro-stick");
+        strcpy(e.approver, "CISO");
+        strcpy(e.reason, "a week");
+        assert_int_equal(tg_register_add_exception(&f->reg, &e, NOW, 30 * 86400, NULL, err, sizeof(err)), 0);
+        /* a week later the exception has expired; termguard saw that time */
+        assert_false(tg_register_observe_clock(&f->reg, NOW + 8 * 86400));
+        /* the clock is set back into the week of the exception */
+        assert_true(tg_register_observe_clock(&f->reg, NOW + 3 * 86400));
+        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW + 3 * 86400, &dec);
+        assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
+        /* small adjustments within the tolerance are not a rollback */
+        assert_false(tg_register_observe_clock(&f->reg, NOW + 8 * 86400 - 60));
+}
+
+static void exception_does_not_apply_before_its_grant(void **state) {
+        fixture *f = *state;
+        tg_usb_descriptors d = stick();
+        tg_decision dec;
+        tg_exception e = {.until = NOW + 86400, .granted_at = NOW};
+        char err[256];
+        strcpy(e.label, "ro-stick");
+        strcpy(e.approver, "CISO");
+        strcpy(e.reason, "x");
+        assert_int_equal(tg_register_add_exception(&f->reg, &e, NOW, 30 * 86400, NULL, err, sizeof(err)), 0);
+        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW - 3600, &dec);
+        assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
+        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW + 10, &dec);
+        assert_int_equal(dec.storage_mode, TG_MODE_READ_WRITE);
+}
+
 static void exception_never_unblocks_a_blocked_medium(void **state) {
         fixture *f = *state;
         tg_usb_descriptors d = stick();
@@ -264,6 +300,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(registered_modes, setup, teardown),
                 cmocka_unit_test_setup_teardown(exception_opens_writing_until_expiry, setup, teardown),
                 cmocka_unit_test_setup_teardown(exception_never_unblocks_a_blocked_medium, setup, teardown),
+                cmocka_unit_test_setup_teardown(setting_the_clock_back_revives_nothing, setup, teardown),
+                cmocka_unit_test_setup_teardown(exception_does_not_apply_before_its_grant, setup, teardown),
                 cmocka_unit_test_setup_teardown(per_user_exception, setup, teardown),
                 cmocka_unit_test_setup_teardown(composite_gets_exactly_allowed_interfaces, setup, teardown),
                 cmocka_unit_test_setup_teardown(altsetting_switching_class_is_denied, setup, teardown),

@@ -61,6 +61,7 @@ static void round_trip(void **state) {
         strcpy(e.reason, "議事録を持ち出し");
         assert_int_equal(tg_register_add_exception(&r, &e, 1800000000, 86400, &id, err, sizeof(err)), 0);
         assert_int_equal(id, 1);
+        assert_false(tg_register_observe_clock(&r, 1800000123));
         assert_int_equal(tg_register_save(path, &r), 0);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
@@ -72,7 +73,8 @@ static void round_trip(void **state) {
         assert_int_equal(l.n_exceptions, 1);
         assert_string_equal(l.exceptions[0].approver, "情報セキュリティ責任者");
         assert_int_equal(l.exceptions[0].until, 1800003600);
-        assert_int_equal(l.next_exception_id, 2); /* ids are never reused */
+        assert_int_equal(l.next_exception_id, 2);                 /* ids are never reused */
+        assert_int_equal(l.clock_high_water, r.clock_high_water); /* survives restarts */
         tg_register_clear(&r);
         tg_register_clear(&l);
 }
