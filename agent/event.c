@@ -40,6 +40,7 @@ static const struct {
         {"seat.user-changed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10012"},
         {"storage.unexpected", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10013"},
         {"clock.set-back", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10014"},
+        {"usb.resync", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10015"},
 };
 
 /* stderr is the journal under systemd: then journald gets the structured record only. */

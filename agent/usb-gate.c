@@ -359,7 +359,12 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
         snprintf(d->syspath, sizeof(d->syspath), "%s", syspath);
         snprintf(d->sysname, sizeof(d->sysname), "%s", sysname);
         d->busnum = sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
-        d->devnum = sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        unsigned devnum = sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        /* Same port, new device number: another attachment whose removal was missed. It is a
+         * new device, never one that inherits the old entry. */
+        if (!fresh && devnum != d->devnum)
+                fresh = true;
+        d->devnum = devnum;
 
         raw = malloc(TG_USB_DESCRIPTORS_MAX + 1);
         if (raw) {
@@ -565,20 +570,46 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
         }
 }
 
+static void coldplug(Manager *m, const char *subsystem, const char *trigger);
+
+/* Kernel events were lost (the socket buffer overflowed): judge everything present again and
+ * forget what is gone, as at start. */
+static void resync(Manager *m) {
+        tg_emit("usb.resync", LOG_WARNING, "Kernel events were lost; re-reading all USB devices", NULL);
+        for (tg_device *d = m->devices, *next; d; d = next) {
+                next = d->next;
+                if (access(d->syspath, F_OK) < 0) {
+                        tg_emit("usb.detach", LOG_INFO, "USB device detached (noticed on resync)", "device", d->sysname,
+                                "label", d->decision.label[0] ? d->decision.label : NULL, "serial", d->serial_esc,
+                                NULL);
+                        decision_file_remove(m, d->sysname);
+                        device_forget(m, d);
+                }
+        }
+        coldplug(m, "usb", "resync");
+        coldplug(m, "block", "resync");
+}
+
 static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         Manager *m = userdata;
         struct udev_device *dev;
 
-        while ((dev = udev_monitor_receive_device(m->monitor))) {
+        for (;;) {
+                errno = 0;
+                dev = udev_monitor_receive_device(m->monitor);
+                if (!dev)
+                        break;
                 const char *action = udev_device_get_action(dev);
                 if (action)
                         handle_device(m, dev, action);
                 udev_device_unref(dev);
         }
+        if (errno == ENOBUFS)
+                resync(m);
         return 0;
 }
 
-static void coldplug(Manager *m, const char *subsystem) {
+static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
         struct udev_enumerate *en = udev_enumerate_new(m->udev);
         struct udev_list_entry *e;
 
@@ -599,7 +630,7 @@ static void coldplug(Manager *m, const char *subsystem) {
                         else {
                                 tg_device *d = device_add(m, dev);
                                 if (d)
-                                        device_process(m, d, "startup");
+                                        device_process(m, d, trigger);
                         }
                 }
                 udev_device_unref(dev);
@@ -730,8 +761,8 @@ int usb_gate_start(Manager *m) {
         /* Monitor first, then enumerate: nothing that appears in between is missed. Devices
          * already present are judged like new ones. */
         record_expiries(m, observe_clock(m));
-        coldplug(m, "usb");
-        coldplug(m, "block");
+        coldplug(m, "usb", "startup");
+        coldplug(m, "block", "startup");
         usb_gate_schedule_expiry(m);
         return 0;
 }

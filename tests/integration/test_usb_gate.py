@@ -816,6 +816,19 @@ class UsbGateTest(GateTestCase):
         self.assertEqual(len(self.events("usb.attach", device=s.name)), 2)
         self.wait_for(lambda: (self.decision_file(s.name) or {}).get("DEVNUM") == "9", "a fresh decision file")
 
+    # 6a: a removal that was missed: the next device on the port is a new device
+    def test_06a_new_devnum_on_a_known_port_is_a_new_attachment(self):
+        s = stick()
+        self.plug(s)
+        self.start_daemon()
+        self.register(s, "USB-KEIRI-01")
+        self.wait_for(lambda: (self.decision_file(s.name) or {}).get("MODE") == "read-only", "read-only")
+        attaches = len(self.events("usb.attach", device=s.name))
+        self.tb.set_attribute(s.syspath, "devnum", "77")
+        self.tb.uevent(s.syspath, "add")
+        self.wait_for(lambda: len(self.events("usb.attach", device=s.name)) == attaches + 1, "a new attach record")
+        self.wait_for(lambda: (self.decision_file(s.name) or {}).get("DEVNUM") == "77", "a decision for DEVNUM 77")
+
     # 6b: regressions from review
     def test_06b_vid_must_be_four_hex_digits(self):
         self.start_daemon()
