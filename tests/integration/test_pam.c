@@ -292,13 +292,17 @@ static void banner_is_shown(void **s) {
  * configuration root. */
 static char helper_dir[64];
 
-static void install_helper(void) {
-        char cmd[600], p[400];
+/* Stages the module and a setuid copy of the helper in a directory every user can reach (the
+ * build tree may sit below a private directory), and a PAM service naming them. */
+static void install_helper_as(const char *helper_arg) {
+        char cmd[900], p[400];
         snprintf(helper_dir, sizeof(helper_dir), "/tmp/tg-helper.XXXXXX");
         assert_non_null(mkdtemp(helper_dir));
         assert_int_equal(chmod(helper_dir, 0755), 0);
-        snprintf(cmd, sizeof(cmd), "install -o root -g root -m 4755 '%s' '%s/termguard-mfa-verify'", TG_MFA_HELPER_TEST,
-                 helper_dir);
+        snprintf(cmd, sizeof(cmd),
+                 "install -o root -g root -m 4755 '%s' '%s/termguard-mfa-verify' && "
+                 "install -o root -g root -m 0644 '%s' '%s/pam_termguard.so'",
+                 TG_MFA_HELPER_TEST, helper_dir, TG_PAM_MODULE, helper_dir);
         assert_int_equal(system(cmd), 0);
         /* the helper's compiled-in configuration root points at this test's state */
         assert_int_equal(system("mkdir -p /run/termguard-pamtest/conf && chmod 0755 /run/termguard-pamtest"), 0);
@@ -306,10 +310,21 @@ static void install_helper(void) {
         assert_int_equal(system(cmd), 0);
         snprintf(p, sizeof(p), "%s/tgtest", pamdir);
         snprintf(cmd, sizeof(cmd),
-                 "auth required %s config=%s helper=%s/termguard-mfa-verify\nauth required pam_permit.so\n",
-                 TG_PAM_MODULE, conf, helper_dir);
+                 "auth required %s/pam_termguard.so config=%s helper=%s\nauth required pam_permit.so\n", helper_dir,
+                 conf, helper_arg ? helper_arg : "");
+        if (!helper_arg) {
+                char h[128];
+                snprintf(h, sizeof(h), "%s/termguard-mfa-verify", helper_dir);
+                snprintf(cmd, sizeof(cmd),
+                         "auth required %s/pam_termguard.so config=%s helper=%s\nauth required pam_permit.so\n",
+                         helper_dir, conf, h);
+        }
         write_file(p, cmd);
         assert_int_equal(chmod(root, 0755), 0); /* users read PAM and termguard configuration */
+}
+
+static void install_helper(void) {
+        install_helper_as(NULL);
 }
 
 static void remove_helper(void) {
@@ -375,18 +390,14 @@ static void screen_locker_verifies_through_helper(void **s) {
 }
 
 static void screen_locker_without_helper_fails_closed(void **s) {
-        char p[400], text[600];
+        char text[300];
         (void) s;
         write_config("RequireUsers=daemon\n");
         tg_mfa_user d = enroll("daemon");
-        assert_int_equal(chmod(root, 0755), 0);
-        snprintf(p, sizeof(p), "%s/tgtest", pamdir);
-        snprintf(text, sizeof(text),
-                 "auth required %s config=%s helper=/nonexistent/helper\nauth required pam_permit.so\n", TG_PAM_MODULE,
-                 conf);
-        write_file(p, text);
+        install_helper_as("/nonexistent/helper");
         answer = code_for(&d, 0);
         assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        remove_helper();
         /* and an unprivileged copy of the helper (not setuid) cannot read the state either */
         install_helper();
         snprintf(text, sizeof(text), "chmod 0755 '%s/termguard-mfa-verify'", helper_dir);
