@@ -223,7 +223,10 @@ static void show_last_login(pam_handle_t *pamh, const tg_auth_result *r) {
                 pam_info(pamh, _("Last login: %s from %s"), when,
                          r->prev_login_from[0] ? r->prev_login_from : _("(unknown)"));
         if (r->prev_failed_since)
-                pam_info(pamh, _("%u failed attempts since the last login."), r->prev_failed_since);
+                pam_info(pamh,
+                         dngettext("termguard", "%u failed attempt since the last login.",
+                                   "%u failed attempts since the last login.", r->prev_failed_since),
+                         r->prev_failed_since);
 }
 
 static int authenticate(pam_handle_t *pamh, const module_args *a) {

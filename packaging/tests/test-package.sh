@@ -1,6 +1,7 @@
 #!/bin/bash
 # Packaging test for termguard: install, reinstall, upgrade, remove, purge and reinstall the
-# built .deb in a Debian 12 chroot made by debootstrap.
+# built .deb in a Debian 12 chroot made by debootstrap, then run the documented MFA PAM stacks
+# (pam-stacks.py) with the installed package.
 #
 #   packaging/tests/test-package.sh [DEB [UPGRADE_DEB]]
 #
@@ -413,6 +414,41 @@ check "fresh default termguard.conf installed" \
 check "register from before the purge kept" bash -c "[ '$(hash_of "$REG")' = '$reg_hash' ]"
 check "$STATE 0700 root" stat_is "$STATE" "700 root:root directory"
 check "dpkg database consistent (dpkg --audit)" bash -c "[ -z \"\$(chroot '$root' dpkg --audit)\" ]"
+
+# ---------------------------------------------------------------------------------------
+log "7. MFA on the Debian PAM stacks: login, su, sudo, gdm-password, a screen locker, sshd"
+check "the programs whose stacks are tested install" run pam-deps apt-get install -y --no-install-recommends \
+	login openssh-server sudo pamtester oathtool python3-pexpect python3-paramiko
+# The PAM files GDM and xscreensaver ship, without their desktops.
+check "gdm3's and xscreensaver's PAM files" run pam-files bash -c \
+	'set -e; cd /tmp/pkg; apt-get download gdm3 xscreensaver; for d in gdm3_*.deb xscreensaver_*.deb; do dpkg-deb --fsys-tarfile "$d" | tar -xf - -C / ./etc/pam.d; done; test -f /etc/pam.d/gdm-password; test -f /etc/pam.d/xscreensaver'
+check "the profiles are shipped, off by default" bash -c "! grep -q pam_termguard '$root/etc/pam.d/common-auth'"
+check "pam-auth-update --enable termguard termguard-preauth termguard-authfail" \
+	run pam-enable pam-auth-update --enable termguard termguard-preauth termguard-authfail
+check "the setuid helper for screen lockers is 4755 root" \
+	stat_is /usr/libexec/termguard/termguard-mfa-verify "4755 root:root regular file"
+cp "$here/pam-stacks.py" "$root/tmp/pkg/pam-stacks.py"
+in_root timeout 900 python3 /tmp/pkg/pam-stacks.py </dev/null >"$work/pam-stacks.log" 2>&1
+pam_rc=$?
+while IFS= read -r line; do
+	case $line in
+	PASS:*) ok "${line#PASS: }" ;;
+	FAIL:*) bad "${line#FAIL: }" ;;
+	esac
+done <"$work/pam-stacks.log"
+grep -v '^PASS:' "$work/pam-stacks.log" | grep -v '^FAIL:' | head -n 60
+check "pam-stacks.py finished with no failure (exit 0)" test "$pam_rc" = 0
+
+# ---------------------------------------------------------------------------------------
+log "8. remove with MFA enabled: the stacks lose pam_termguard before the module goes"
+check "apt-get remove succeeds" run remove2 apt-get remove -y "$pkg"
+check "no stack names pam_termguard any more" bash -c "! grep -rq pam_termguard '$root/etc/pam.d/'"
+check "the remaining stacks still authenticate (bob through gdm-password)" \
+	in_root python3 -c '
+import pexpect, sys
+p = pexpect.spawn("pamtester", ["gdm-password", "bob", "authenticate"], encoding="utf-8", timeout=20)
+p.expect("(?i)password: ?"); p.sendline("Bob-pw-1187"); p.expect(pexpect.EOF); p.close()
+sys.exit(0 if p.exitstatus == 0 and "successfully authenticated" in p.before else 1)'
 
 # ---------------------------------------------------------------------------------------
 echo

@@ -158,7 +158,7 @@ static void valid_code_passes_once_and_shows_last_login(void **s) {
         assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
         assert_non_null(strstr(shown, "Last login: "));
         assert_non_null(strstr(shown, "from pts/3"));
-        assert_non_null(strstr(shown, "1 failed attempts since the last login."));
+        assert_non_null(strstr(shown, "1 failed attempt since the last login."));
 }
 
 static void wrong_code_fails_and_counts(void **s) {
