@@ -23,15 +23,17 @@
 #include "ctl.h"
 #include "termguard/config.h"
 #include "termguard/mfa.h"
+#include "termguard/mfa-event.h"
 
 #define _(s) gettext(s)
 
+/* Administrator actions are events, with who did them. */
 static void audit(const char *action, const char *user) {
         const char *by = getenv("SUDO_USER");
-        openlog("termguardctl", LOG_PID, LOG_AUTHPRIV);
-        syslog(LOG_NOTICE, "mfa.%s user=%s actor=uid:%u%s%s", action, user, (unsigned) getuid(),
-               by ? " sudo_user=" : "", by ? by : "");
-        closelog();
+        char type[32], actor[128];
+        snprintf(type, sizeof(type), "mfa.%s", action);
+        snprintf(actor, sizeof(actor), "uid:%u%s%s", (unsigned) getuid(), by ? " sudo_user=" : "", by ? by : "");
+        tg_mfa_event(&(tg_mfa_event_ctx){.identifier = "termguardctl", .actor = actor}, type, LOG_NOTICE, user, NULL);
 }
 
 /* Prints the QR code with half blocks: two modules per character, with a quiet zone. */
@@ -165,7 +167,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                 if (tg_mfa_check(&s.u, line, (int64_t) time(NULL)) == TG_MFA_OK_TOTP) {
                         rc = save_user(&s);
                         if (rc == 0) {
-                                audit("enrolled", user);
+                                audit("enroll", user);
                                 printf(_("%s is enrolled.\n"), user);
                         }
                         OPENSSL_cleanse(uri, sizeof(uri));

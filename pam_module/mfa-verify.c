@@ -5,11 +5,14 @@
  * account, reads the code from stdin, uses compiled-in paths and nothing from its
  * environment, and every failure counts toward the attempt limit.
  *
- *   termguard-mfa-verify verify USER     code on stdin
- *   termguard-mfa-verify preauth USER    is the account locked?
- *   termguard-mfa-verify authfail USER   count a failure of another factor
+ *   termguard-mfa-verify verify USER [SERVICE]     code on stdin
+ *   termguard-mfa-verify preauth USER [SERVICE]    is the account locked?
+ *   termguard-mfa-verify authfail USER [SERVICE]   count a failure of another factor
  *
- * Prints KEY=VALUE lines (OUTCOME, LOCKED_NOW, PREV_LOGIN_AT, PREV_LOGIN_FROM, PREV_FAILED).
+ * SERVICE is the caller's PAM service, for the record only ("-" when unknown). The helper
+ * records the events itself, as root, so that a user's own process cannot suppress them.
+ * Prints KEY=VALUE lines (OUTCOME, LOCKED_NOW, PREV_LOGIN_AT, PREV_LOGIN_FROM, PREV_FAILED,
+ * RECORDED).
  * Exit status: 0 success, 1 refused, 2 error or misuse.
  */
 #define _GNU_SOURCE
@@ -27,6 +30,7 @@
 
 #include "termguard/config.h"
 #include "termguard/mfa.h"
+#include "termguard/mfa-event.h"
 
 #ifndef TG_HELPER_CONFIG_ROOT
 #define TG_HELPER_CONFIG_ROOT TG_CONFIG_ROOT
@@ -38,46 +42,58 @@ int main(int argc, char **argv) {
         uid_t caller = getuid();
         tg_config cfg;
         tg_auth_result res;
-        char err[512], code[72] = "", from[32];
+        char err[512], code[72] = "", from[32], actor[32];
+        tg_mfa_event_ctx ctx = {.identifier = "termguard-mfa-verify"};
+        tg_mfa_step step;
         int64_t now = (int64_t) time(NULL);
 
         clearenv();
         umask(077);
         openlog("termguard-mfa-verify", LOG_PID, LOG_AUTHPRIV);
-        if (argc != 3 || geteuid() != 0) {
-                fprintf(stderr, "usage: termguard-mfa-verify verify|preauth|authfail USER (installed setuid root)\n");
+        if ((argc != 3 && argc != 4) || geteuid() != 0) {
+                fprintf(stderr, "usage: termguard-mfa-verify verify|preauth|authfail USER [SERVICE] "
+                                "(installed setuid root)\n");
                 return 2;
         }
         mode = argv[1];
         user = argv[2];
+        if (strcmp(mode, "verify") == 0)
+                step = TG_MFA_STEP_VERIFY;
+        else if (strcmp(mode, "preauth") == 0)
+                step = TG_MFA_STEP_PREAUTH;
+        else if (strcmp(mode, "authfail") == 0)
+                step = TG_MFA_STEP_AUTHFAIL;
+        else
+                return 2;
+        snprintf(actor, sizeof(actor), "uid:%u", (unsigned) caller);
+        ctx.actor = actor;
+        ctx.service = argc == 4 && tg_mfa_valid_service(argv[3]) ? argv[3] : NULL;
         pw = tg_mfa_valid_user(user) ? getpwnam(user) : NULL;
         /* Only for oneself: a user cannot probe or lock out somebody else through us. */
         if (!pw || (caller != 0 && pw->pw_uid != caller)) {
-                syslog(LOG_WARNING, "refused: uid %u asked about another account", (unsigned) caller);
+                tg_mfa_event(&ctx, "mfa.helper-refused", LOG_WARNING, tg_mfa_valid_user(user) ? user : "(invalid name)",
+                             "asked about another account");
                 return 2;
         }
         if (tg_config_load(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
-                syslog(LOG_ERR, "configuration: %s", err);
+                tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return 2;
         }
         snprintf(from, sizeof(from), "unlock (uid %u)", (unsigned) caller);
 
-        if (strcmp(mode, "verify") == 0) {
+        if (step == TG_MFA_STEP_VERIFY) {
                 if (!fgets(code, sizeof(code), stdin))
                         code[0] = '\0';
                 code[strcspn(code, "\r\n")] = '\0';
                 tg_mfa_authenticate(&cfg, user, code, from, now, &res);
                 OPENSSL_cleanse(code, sizeof(code));
-        } else if (strcmp(mode, "preauth") == 0)
+        } else if (step == TG_MFA_STEP_PREAUTH)
                 tg_mfa_check_lock(&cfg, user, now, &res);
-        else if (strcmp(mode, "authfail") == 0)
-                tg_mfa_record_other_failure(&cfg, user, now, &res);
         else
-                return 2;
+                tg_mfa_record_other_failure(&cfg, user, now, &res);
 
-        if (res.outcome == TG_AUTH_ERROR)
-                syslog(LOG_ERR, "user %s: %s", user, res.err);
-        printf("OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%lld\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\n",
+        tg_mfa_outcome_events(&ctx, step, user, &res);
+        printf("OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%lld\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\nRECORDED=1\n",
                tg_auth_outcome_to_string(res.outcome), res.locked_now, (long long) res.prev_login_at,
                res.prev_login_from, res.prev_failed_since);
         if (res.outcome == TG_AUTH_ERROR)

@@ -36,26 +36,25 @@
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
+#include "termguard/mfa-event.h"
 
 #define _(s) dgettext("termguard", s)
 #define MSG_FAILED _("Authentication failed.")
 
-typedef enum { MODE_VERIFY, MODE_PREAUTH, MODE_AUTHFAIL } run_mode;
-
 typedef struct {
-        run_mode mode;
+        tg_mfa_step mode;
         const char *config_root;
         const char *helper;
         bool debug;
 } module_args;
 
 static int parse_args(pam_handle_t *pamh, int argc, const char **argv, module_args *a) {
-        *a = (module_args){.mode = MODE_VERIFY, .config_root = TG_CONFIG_ROOT, .helper = TG_MFA_HELPER};
+        *a = (module_args){.mode = TG_MFA_STEP_VERIFY, .config_root = TG_CONFIG_ROOT, .helper = TG_MFA_HELPER};
         for (int i = 0; i < argc; i++) {
                 if (strcmp(argv[i], "preauth") == 0)
-                        a->mode = MODE_PREAUTH;
+                        a->mode = TG_MFA_STEP_PREAUTH;
                 else if (strcmp(argv[i], "authfail") == 0)
-                        a->mode = MODE_AUTHFAIL;
+                        a->mode = TG_MFA_STEP_AUTHFAIL;
                 else if (strcmp(argv[i], "debug") == 0)
                         a->debug = true;
                 else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
@@ -70,36 +69,13 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, module_ar
         return 0;
 }
 
-static const struct {
-        const char *type, *id;
-} message_ids[] = {
-        {"mfa.success", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f01"},
-        {"mfa.failure", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f02"},
-        {"mfa.lockout", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03"},
-        {"mfa.refused-locked", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f04"},
-        {"mfa.rollout-pass", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f05"},
-        {"mfa.config-error", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f06"},
-};
-
-/* One record per security event, in the journal with a stable id (and syslog via PAM). */
-static void event(pam_handle_t *pamh, const char *type, int prio, const char *user, const char *detail) {
+/* Who, where and through which service: the context of every event. */
+static tg_mfa_event_ctx event_ctx(pam_handle_t *pamh) {
         const void *service = NULL, *rhost = NULL, *tty = NULL;
         (void) pam_get_item(pamh, PAM_SERVICE, &service);
         (void) pam_get_item(pamh, PAM_RHOST, &rhost);
         (void) pam_get_item(pamh, PAM_TTY, &tty);
-        pam_syslog(pamh, prio, "%s user=%s service=%s rhost=%s tty=%s %s", type, user ? user : "?",
-                   service ? (const char *) service : "", rhost ? (const char *) rhost : "",
-                   tty ? (const char *) tty : "", detail ? detail : "");
-        const char *id = "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2fff";
-        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++)
-                if (strcmp(message_ids[i].type, type) == 0)
-                        id = message_ids[i].id;
-        if (access("/run/systemd/journal/socket", W_OK) == 0)
-                sd_journal_send("MESSAGE=termguard MFA %s for %s", type, user ? user : "?", "MESSAGE_ID=%s", id,
-                                "PRIORITY=%d", prio, "TERMGUARD_EVENT=%s", type, "TERMGUARD_USER=%s", user ? user : "",
-                                "TERMGUARD_SERVICE=%s", service ? (const char *) service : "", "TERMGUARD_RHOST=%s",
-                                rhost ? (const char *) rhost : "", "TERMGUARD_TTY=%s", tty ? (const char *) tty : "",
-                                "TERMGUARD_DETAIL=%s", detail ? detail : "", "SYSLOG_IDENTIFIER=pam_termguard", NULL);
+        return (tg_mfa_event_ctx){.identifier = "pam_termguard", .service = service, .rhost = rhost, .tty = tty};
 }
 
 static void show_banner(pam_handle_t *pamh, const tg_config *cfg) {
@@ -131,7 +107,8 @@ static int ask_code(pam_handle_t *pamh, char **ret) {
 
 /* Not root (a screen locker): the setuid helper does the same work for the caller's own
  * account. Fills ret from its KEY=VALUE output; anything unexpected is an error. */
-static void run_helper(const char *helper, const char *mode, const char *user, const char *code, tg_auth_result *ret) {
+static void run_helper(const char *helper, const char *mode, const char *user, const char *service, const char *code,
+                       tg_auth_result *ret) {
         int in[2] = {-1, -1}, out[2] = {-1, -1}, status;
         struct sigaction sa = {.sa_handler = SIG_DFL}, old;
         char buf[1024];
@@ -150,7 +127,8 @@ static void run_helper(const char *helper, const char *mode, const char *user, c
                 char *const env[] = {NULL};
                 if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
                         _exit(2);
-                execle(helper, helper, mode, user, (char *) NULL, env);
+                execle(helper, helper, mode, user, service && tg_mfa_valid_service(service) ? service : "-",
+                       (char *) NULL, env);
                 _exit(2);
         }
         if (pid > 0) {
@@ -194,11 +172,15 @@ static void run_helper(const char *helper, const char *mode, const char *user, c
                                 snprintf(ret->prev_login_from, sizeof(ret->prev_login_from), "%s", line + 16);
                         else if (strncmp(line, "PREV_FAILED=", 12) == 0)
                                 ret->prev_failed_since = (unsigned) strtoul(line + 12, NULL, 10);
+                        else if (strcmp(line, "RECORDED=1") == 0)
+                                ret->recorded = true;
                 }
                 /* The exit status must agree with the outcome it printed. */
                 bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-                if (ok != tg_auth_succeeded(ret->outcome) && strcmp(mode, "verify") == 0)
+                if (ok != tg_auth_succeeded(ret->outcome) && strcmp(mode, "verify") == 0) {
                         ret->outcome = TG_AUTH_ERROR;
+                        ret->recorded = false;
+                }
                 if (ret->outcome != TG_AUTH_ERROR)
                         ret->err[0] = '\0';
         }
@@ -229,61 +211,69 @@ static void show_last_login(pam_handle_t *pamh, const tg_auth_result *r) {
                          r->prev_failed_since);
 }
 
+/* One step through the root path or, when PAM runs as the user, through the helper. */
+static void run_step(pam_handle_t *pamh, const module_args *a, const tg_config *cfg, const char *user,
+                     const char *code, tg_auth_result *res) {
+        static const char *const helper_mode[] = {
+                [TG_MFA_STEP_VERIFY] = "verify", [TG_MFA_STEP_PREAUTH] = "preauth", [TG_MFA_STEP_AUTHFAIL] = "authfail"};
+        int64_t now = (int64_t) time(NULL);
+        if (geteuid() != 0) {
+                const void *service = NULL;
+                (void) pam_get_item(pamh, PAM_SERVICE, &service);
+                run_helper(a->helper, helper_mode[a->mode], user, service, code, res);
+        }
+        else if (a->mode == TG_MFA_STEP_PREAUTH)
+                tg_mfa_check_lock(cfg, user, now, res);
+        else if (a->mode == TG_MFA_STEP_AUTHFAIL)
+                tg_mfa_record_other_failure(cfg, user, now, res);
+        else
+                tg_mfa_authenticate(cfg, user, code, origin(pamh), now, res);
+        if (!res->recorded) {
+                tg_mfa_event_ctx ctx = event_ctx(pamh);
+                tg_mfa_outcome_events(&ctx, a->mode, user, res);
+        }
+}
+
 static int authenticate(pam_handle_t *pamh, const module_args *a) {
         tg_config cfg;
         tg_auth_result res;
+        tg_mfa_event_ctx ctx = event_ctx(pamh);
         const char *user = NULL;
         char err[512] = "", *code = NULL;
-        int64_t now = (int64_t) time(NULL);
-        bool as_root = geteuid() == 0;
         int r;
 
         if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user)
                 return PAM_AUTH_ERR;
         r = tg_config_load(a->config_root, &cfg, err, sizeof(err));
         if (r < 0) {
-                event(pamh, "mfa.config-error", LOG_ERR, user, err);
+                tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return PAM_AUTH_ERR;
         }
         if (!tg_mfa_valid_user(user)) {
-                if (a->mode == MODE_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
+                if (a->mode == TG_MFA_STEP_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
                         free(code);
-                event(pamh, "mfa.failure", LOG_WARNING, "(invalid name)", "user name not usable");
+                tg_mfa_event(&ctx, "mfa.failure", LOG_WARNING, "(invalid name)", "user name not usable");
                 return PAM_AUTH_ERR;
         }
         if (!tg_mfa_required(&cfg, user))
                 return PAM_IGNORE;
 
-        if (a->mode == MODE_PREAUTH) {
-                if (as_root)
-                        tg_mfa_check_lock(&cfg, user, now, &res);
-                else
-                        run_helper(a->helper, "preauth", user, NULL, &res);
+        if (a->mode == TG_MFA_STEP_PREAUTH) {
+                run_step(pamh, a, &cfg, user, NULL, &res);
                 if (res.outcome == TG_AUTH_OK)
                         return PAM_IGNORE;
-                event(pamh, res.outcome == TG_AUTH_LOCKED ? "mfa.refused-locked" : "mfa.failure", LOG_WARNING, user,
-                      res.outcome == TG_AUTH_LOCKED ? "account locked" : res.err);
                 pam_error(pamh, "%s", MSG_FAILED);
                 return PAM_AUTH_ERR;
         }
-        if (a->mode == MODE_AUTHFAIL) {
-                if (as_root)
-                        tg_mfa_record_other_failure(&cfg, user, now, &res);
-                else
-                        run_helper(a->helper, "authfail", user, NULL, &res);
-                event(pamh, "mfa.failure", LOG_WARNING, user, res.outcome == TG_AUTH_ERROR ? res.err : "password");
-                if (res.locked_now)
-                        event(pamh, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
+        if (a->mode == TG_MFA_STEP_AUTHFAIL) {
+                run_step(pamh, a, &cfg, user, NULL, &res);
                 return PAM_AUTH_ERR;
         }
 
         show_banner(pamh, &cfg);
         if (ask_code(pamh, &code) != PAM_SUCCESS || !code)
                 return PAM_AUTH_ERR;
-        if (as_root)
-                tg_mfa_authenticate(&cfg, user, code, origin(pamh), now, &res);
-        else
-                run_helper(a->helper, "verify", user, code, &res);
+        run_step(pamh, a, &cfg, user, code, &res);
         explicit_bzero(code, strlen(code));
         free(code);
 
@@ -291,27 +281,15 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         case TG_AUTH_OK:
         case TG_AUTH_OK_RECOVERY:
                 show_last_login(pamh, &res);
-                event(pamh, "mfa.success", LOG_INFO, user,
-                      res.outcome == TG_AUTH_OK_RECOVERY ? "recovery code" : "totp");
                 if (res.outcome == TG_AUTH_OK_RECOVERY)
                         pam_info(pamh, "%s",
                                  _("A recovery code was used. Ask your administrator for new ones if few are left."));
                 return PAM_SUCCESS;
         case TG_AUTH_ROLLOUT:
-                event(pamh, "mfa.rollout-pass", LOG_NOTICE, user, "not enrolled; rollout window");
                 pam_info(pamh, "%s",
                          _("You are not yet enrolled for the second factor. Enroll before the rollout ends."));
                 return PAM_SUCCESS;
-        case TG_AUTH_LOCKED: event(pamh, "mfa.refused-locked", LOG_WARNING, user, "account locked"); break;
-        case TG_AUTH_WRONG_CODE:
-        case TG_AUTH_NOT_ENROLLED:
-                event(pamh, "mfa.failure", LOG_WARNING, user, tg_auth_outcome_to_string(res.outcome));
-                if (res.locked_now)
-                        event(pamh, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
-                break;
-        case TG_AUTH_ERROR:
-                event(pamh, "mfa.failure", LOG_ERR, user, res.err[0] ? res.err : "MFA state unavailable");
-                break;
+        default: break;
         }
         pam_error(pamh, "%s", MSG_FAILED);
         return PAM_AUTH_ERR;

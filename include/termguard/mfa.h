@@ -92,6 +92,7 @@ typedef struct {
         int64_t prev_login_at; /* for "last login ... from ..." */
         char prev_login_from[TG_MFA_FROM_MAX + 1];
         unsigned prev_failed_since;
+        bool recorded; /* its events are already recorded (by the setuid helper) */
         char err[512];
 } tg_auth_result;
 

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <systemd/sd-journal.h>
+
+#include "termguard/escape.h"
+#include "termguard/macro.h"
+#include "termguard/mfa-event.h"
+
+static const struct {
+        const char *type, *id;
+} message_ids[] = {
+        {"mfa.success", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f01"},
+        {"mfa.failure", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f02"},
+        {"mfa.lockout", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03"},
+        {"mfa.refused-locked", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f04"},
+        {"mfa.rollout-pass", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f05"},
+        {"mfa.config-error", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f06"},
+        {"mfa.enroll", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f07"},
+        {"mfa.reset", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f08"},
+        {"mfa.recovery-codes", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f09"},
+        {"mfa.unlock", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0a"},
+        {"mfa.helper-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0b"},
+};
+
+bool tg_mfa_valid_service(const char *service) {
+        size_t n = strspn(service, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+        return n > 0 && n <= 32 && service[n] == '\0';
+}
+
+const char *tg_mfa_event_id(const char *type) {
+        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++)
+                if (strcmp(message_ids[i].type, type) == 0)
+                        return message_ids[i].id;
+        return NULL;
+}
+
+void tg_mfa_event(const tg_mfa_event_ctx *ctx, const char *type, int priority, const char *user, const char *detail) {
+        const char *id = tg_mfa_event_id(type);
+        char u[4 * 64 + 1], svc[4 * 32 + 1], rhost[4 * 64 + 1], tty[4 * 32 + 1], actor[4 * 64 + 1], det[4 * 128 + 1];
+
+        /* Bounded and escaped: PAM items and names come from the application or the network. */
+        tg_escape(user ? user : "", user ? strlen(user) : 0, 64, u, sizeof(u));
+        tg_escape(ctx->service ? ctx->service : "", ctx->service ? strlen(ctx->service) : 0, 32, svc, sizeof(svc));
+        tg_escape(ctx->rhost ? ctx->rhost : "", ctx->rhost ? strlen(ctx->rhost) : 0, 64, rhost, sizeof(rhost));
+        tg_escape(ctx->tty ? ctx->tty : "", ctx->tty ? strlen(ctx->tty) : 0, 32, tty, sizeof(tty));
+        tg_escape(ctx->actor ? ctx->actor : "", ctx->actor ? strlen(ctx->actor) : 0, 64, actor, sizeof(actor));
+        tg_escape(detail ? detail : "", detail ? strlen(detail) : 0, 128, det, sizeof(det));
+
+        int r = sd_journal_send("MESSAGE=%s user=%s service=%s rhost=%s tty=%s%s%s%s%s", type, u, svc, rhost, tty,
+                                actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det, "MESSAGE_ID=%s",
+                                id ? id : "", "PRIORITY=%d", priority, "SYSLOG_FACILITY=%d", LOG_AUTHPRIV >> 3,
+                                "SYSLOG_IDENTIFIER=%s", ctx->identifier, "TERMGUARD_EVENT=%s", type,
+                                "TERMGUARD_USER=%s", u, "TERMGUARD_SERVICE=%s", svc, "TERMGUARD_RHOST=%s", rhost,
+                                "TERMGUARD_TTY=%s", tty, "TERMGUARD_ACTOR=%s", actor, "TERMGUARD_DETAIL=%s", det,
+                                NULL);
+        if (r < 0)
+                /* No journald (a minimal system): syslog, without touching the caller's openlog(). */
+                syslog(LOG_AUTHPRIV | priority, "%s: %s user=%s service=%s rhost=%s tty=%s%s%s%s%s", ctx->identifier,
+                       type, u, svc, rhost, tty, actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det);
+}
+
+void tg_mfa_outcome_events(const tg_mfa_event_ctx *ctx, tg_mfa_step step, const char *user,
+                           const tg_auth_result *res) {
+        switch (res->outcome) {
+        case TG_AUTH_OK:
+        case TG_AUTH_OK_RECOVERY:
+                if (step == TG_MFA_STEP_VERIFY)
+                        tg_mfa_event(ctx, "mfa.success", LOG_INFO, user,
+                                     res->outcome == TG_AUTH_OK_RECOVERY ? "recovery code" : "totp");
+                return;
+        case TG_AUTH_ROLLOUT:
+                tg_mfa_event(ctx, "mfa.rollout-pass", LOG_NOTICE, user, "not enrolled; rollout window");
+                return;
+        case TG_AUTH_LOCKED: tg_mfa_event(ctx, "mfa.refused-locked", LOG_WARNING, user, "account locked"); return;
+        case TG_AUTH_ERROR:
+                tg_mfa_event(ctx, "mfa.failure", LOG_ERR, user, res->err[0] ? res->err : "MFA state unavailable");
+                break;
+        case TG_AUTH_WRONG_CODE:
+        case TG_AUTH_NOT_ENROLLED:
+                tg_mfa_event(ctx, "mfa.failure", LOG_WARNING, user,
+                             step == TG_MFA_STEP_AUTHFAIL ? "password" : tg_auth_outcome_to_string(res->outcome));
+                break;
+        }
+        if (res->locked_now)
+                tg_mfa_event(ctx, "mfa.lockout", LOG_WARNING, user, "attempt limit reached");
+}
