@@ -36,6 +36,9 @@
 #define TG_HELPER_CONFIG_ROOT TG_CONFIG_ROOT
 #endif
 
+static const char usage[] =
+        "usage: termguard-mfa-verify verify|preauth|authfail USER [SERVICE] (installed setuid root)\n";
+
 int main(int argc, char **argv) {
         const char *mode, *user;
         struct passwd *pw;
@@ -49,10 +52,15 @@ int main(int argc, char **argv) {
 
         clearenv();
         umask(077);
+        /* Root through and through from here: the calling user can no longer signal (stop or
+         * kill) us halfway, and our records carry uid 0 as their sender. */
+        if (geteuid() != 0 || setresuid(0, 0, 0) < 0) {
+                fputs(usage, stderr);
+                return 2;
+        }
         openlog("termguard-mfa-verify", LOG_PID, LOG_AUTHPRIV);
-        if ((argc != 3 && argc != 4) || geteuid() != 0) {
-                fprintf(stderr, "usage: termguard-mfa-verify verify|preauth|authfail USER [SERVICE] "
-                                "(installed setuid root)\n");
+        if (argc != 3 && argc != 4) {
+                fputs(usage, stderr);
                 return 2;
         }
         mode = argv[1];

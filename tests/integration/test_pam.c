@@ -4,12 +4,18 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +24,7 @@
 #include <security/pam_appl.h>
 
 #include "termguard/mfa.h"
+#include "termguard/mfa-event.h"
 
 static char root[256], conf[300], state[300], pamdir[300], mfadir[320];
 static const char *answer; /* what the "user" types at the prompt */
@@ -40,6 +47,95 @@ static int conv(int n, const struct pam_message **msg, struct pam_response **res
         }
         *resp = r;
         return PAM_SUCCESS;
+}
+
+/* The journal, as journald's native socket receives it: the test runs in its own mount
+ * namespace with its own /run/systemd/journal, so the records of the module and of the setuid
+ * helper come here, with the sender's credentials. */
+#define JOURNAL_DIR "/run/systemd/journal"
+static int journal_fd = -1;
+typedef struct {
+        char text[2048];
+        uid_t uid;
+} record;
+static record records[64];
+static int n_records;
+static const char *rhost; /* PAM_RHOST of the next authentications, if set */
+
+static void journal_open(void) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = JOURNAL_DIR "/socket"};
+        int one = 1;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                perror("test_pam: private mount namespace");
+                exit(1);
+        }
+        if (system("mkdir -p " JOURNAL_DIR) != 0 || mount("tmpfs", JOURNAL_DIR, "tmpfs", 0, "mode=0755") < 0) {
+                perror("test_pam: tmpfs on " JOURNAL_DIR);
+                exit(1);
+        }
+        journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (journal_fd < 0 || bind(journal_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            setsockopt(journal_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+            chmod(sa.sun_path, 0666) < 0) {
+                perror("test_pam: journal socket");
+                exit(1);
+        }
+}
+
+/* Reads every record sent since the last call. */
+static void journal_read(void) {
+        n_records = 0;
+        for (;;) {
+                static record overflow;
+                record *r = n_records < (int) (sizeof(records) / sizeof(records[0])) ? &records[n_records] : &overflow;
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(struct ucred))];
+                } control;
+                /* text starts with a newline, so that every field is "\nKEY=value\n" */
+                struct iovec iov = {.iov_base = r->text + 1, .iov_len = sizeof(r->text) - 2};
+                struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+                ssize_t n = recvmsg(journal_fd, &m, 0);
+                if (n < 0)
+                        break;
+                r->text[0] = '\n';
+                r->text[n + 1] = '\0';
+                r->uid = (uid_t) -1;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+                                r->uid = ((struct ucred *) (void *) CMSG_DATA(c))->uid;
+                n_records += r != &overflow;
+        }
+}
+
+/* How many records since the last journal_read() have all the given "FIELD=value" lines. */
+static int count_records(const char *field, ...) {
+        int count = 0;
+        for (int i = 0; i < n_records; i++) {
+                va_list ap;
+                bool all = true;
+                va_start(ap, field);
+                for (const char *f = field; f; f = va_arg(ap, const char *)) {
+                        char line[512];
+                        snprintf(line, sizeof(line), "\n%s\n", f);
+                        all = all && strstr(records[i].text, line);
+                }
+                va_end(ap);
+                count += all;
+        }
+        return count;
+}
+
+/* The one record of type for user; returns its index. */
+static int the_record(const char *type, const char *user) {
+        char t[64], u[96];
+        snprintf(t, sizeof(t), "TERMGUARD_EVENT=%s", type);
+        snprintf(u, sizeof(u), "TERMGUARD_USER=%s", user);
+        assert_int_equal(count_records(t, u, NULL), 1);
+        for (int i = 0; i < n_records; i++)
+                if (strstr(records[i].text, t) && strstr(records[i].text, u))
+                        return i;
+        return -1;
 }
 
 static void write_file(const char *path, const char *text) {
@@ -81,8 +177,10 @@ static int setup(void **s) {
         assert_true(dfd >= 0);
         close(dfd);
         answer = NULL;
+        rhost = NULL;
         prompts = 0;
         shown[0] = '\0';
+        journal_read(); /* forget what earlier tests recorded */
         return 0;
 }
 
@@ -102,6 +200,8 @@ static int authenticate(const char *user) {
         shown[0] = '\0';
         assert_int_equal(pam_start_confdir("tgtest", user, &c, pamdir, &h), PAM_SUCCESS);
         pam_set_item(h, PAM_TTY, "pts/3");
+        if (rhost)
+                pam_set_item(h, PAM_RHOST, rhost);
         r = pam_authenticate(h, 0);
         pam_end(h, r);
         return r;
@@ -287,6 +387,61 @@ static void banner_is_shown(void **s) {
         assert_non_null(strstr(shown, "Authorized staff only."));
 }
 
+/* Each outcome is one record with a stable MESSAGE_ID, in authpriv, naming service and tty. */
+static void events_record_each_outcome(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        journal_read();
+        assert_int_equal(n_records, 1);
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.success", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f01",
+                                       "TERMGUARD_USER=tanaka", "TERMGUARD_SERVICE=tgtest", "TERMGUARD_TTY=pts/3",
+                                       "TERMGUARD_DETAIL=totp", "PRIORITY=6", "SYSLOG_FACILITY=10",
+                                       "SYSLOG_IDENTIFIER=pam_termguard", NULL),
+                         1);
+
+        answer = strcmp(code_for(&u, 0), "000000") == 0 ? "000001" : "000000";
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        journal_read();
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.failure", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f02",
+                                       "TERMGUARD_DETAIL=wrong-or-reused-code", "PRIORITY=4", NULL),
+                         3);
+        the_record("mfa.lockout", "tanaka");
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.lockout", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03", NULL),
+                         1);
+        assert_int_equal(n_records, 4);
+
+        answer = code_for(&u, 1);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        journal_read();
+        the_record("mfa.refused-locked", "tanaka");
+        assert_int_equal(count_records("MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f04", NULL), 1);
+
+        write_config("Bogus=1\n");
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        journal_read();
+        int i = the_record("mfa.config-error", "tanaka");
+        assert_non_null(strstr(records[i].text, "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f06\n"));
+        assert_non_null(strstr(records[i].text, "termguard.conf:"));
+        assert_non_null(strstr(records[i].text, "Bogus"));
+}
+
+/* Items from the application or the network cannot forge fields or terminal controls. */
+static void events_escape_hostile_items(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        (void) s;
+        rhost = "10.0.0.1\nMESSAGE_ID=00000000000000000000000000000000\x1b[2J";
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        journal_read();
+        int i = the_record("mfa.success", "tanaka");
+        assert_int_equal(count_records("MESSAGE_ID=00000000000000000000000000000000", NULL), 0);
+        assert_null(strchr(records[i].text, '\x1b'));
+        assert_non_null(strstr(records[i].text, "\nTERMGUARD_RHOST=10.0.0.1\\"));
+}
+
 /* A screen locker runs PAM as the user, who cannot read the state: the setuid helper verifies
  * for the caller's own account. The test installs a setuid copy built with a fixed test
  * configuration root. */
@@ -372,16 +527,29 @@ static void screen_locker_verifies_through_helper(void **s) {
         tg_mfa_user d = enroll("daemon"), b = enroll("bin");
         install_helper();
         answer = code_for(&d, 0);
-        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);  /* daemon is uid 1 */
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS); /* daemon is uid 1 */
+        /* recorded once, by the helper as root: the user's own process cannot suppress it */
+        journal_read();
+        assert_int_equal(n_records, 1);
+        int i = the_record("mfa.success", "daemon");
+        assert_int_equal(records[i].uid, 0);
+        assert_int_equal(count_records("SYSLOG_IDENTIFIER=termguard-mfa-verify", "TERMGUARD_SERVICE=tgtest",
+                                       "TERMGUARD_ACTOR=uid:1", NULL),
+                         1);
         assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR); /* replay */
         /* daemon cannot verify, probe or lock out bin through the helper */
         answer = code_for(&b, 0);
+        journal_read();
         assert_int_equal(authenticate_as(1, "bin"), PAM_AUTH_ERR);
         assert_int_equal(load("bin").failures, 0);
+        journal_read();
+        i = the_record("mfa.helper-refused", "bin");
+        assert_int_equal(records[i].uid, 0);
+        assert_non_null(strstr(records[i].text, "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0b\n"));
         assert_int_equal(authenticate("bin"), PAM_SUCCESS); /* bin's code was not consumed */
         /* the helper's failures count toward the same limit */
         answer = "99999x";
-        for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 3; k++)
                 assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
         assert_true(tg_mfa_locked(&(tg_mfa_user){.locked_until = load("daemon").locked_until}, time(NULL)));
         answer = code_for(&d, 1);
@@ -396,7 +564,13 @@ static void screen_locker_without_helper_fails_closed(void **s) {
         tg_mfa_user d = enroll("daemon");
         install_helper_as("/nonexistent/helper");
         answer = code_for(&d, 0);
+        journal_read();
         assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        /* nothing recorded it as root: the module records the failure itself */
+        journal_read();
+        int i = the_record("mfa.failure", "daemon");
+        assert_int_equal(records[i].uid, 1);
+        assert_non_null(strstr(records[i].text, "TERMGUARD_DETAIL=helper /nonexistent/helper failed\n"));
         remove_helper();
         /* and an unprivileged copy of the helper (not setuid) cannot read the state either */
         install_helper();
@@ -412,6 +586,7 @@ int main(void) {
                 fprintf(stderr, "test_pam: skipped, needs root (root-owned state)\n");
                 return 77;
         }
+        journal_open();
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(valid_code_passes_once_and_shows_last_login, setup, teardown),
                 cmocka_unit_test_setup_teardown(wrong_code_fails_and_counts, setup, teardown),
@@ -423,6 +598,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(hostile_config_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(recovery_code_works_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(banner_is_shown, setup, teardown),
+                cmocka_unit_test_setup_teardown(events_record_each_outcome, setup, teardown),
+                cmocka_unit_test_setup_teardown(events_escape_hostile_items, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_verifies_through_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
         };
