@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -28,12 +29,37 @@ class CtlMfaTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp)
 
-    def ctl(self, *args, input=None, user=None):
+    def ctl(self, *args, input=None, user=None, journal=None, env=None):
         cmd = [CTL, "--config", self.conf] + list(args)
         if user:
             cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+        if journal:
+            # journald's socket, as this test's own: a private mount namespace for the command
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   'mkdir -p /run/systemd/journal && mount --bind "$0" /run/systemd/journal && exec "$@"',
+                   journal] + cmd
         return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=30,
-                              env=dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE=""))
+                              env=dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE="", **(env or {})))
+
+    def journal(self):
+        """A socket where journald's would be; returns (directory, socket)."""
+        d = os.path.join(self.tmp, "journal")
+        os.makedirs(d)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(os.path.join(d, "socket"))
+        sock.setblocking(False)
+        self.addCleanup(sock.close)
+        return d, sock
+
+    @staticmethod
+    def records(sock):
+        out = []
+        while True:
+            try:
+                data = sock.recv(65536)
+            except BlockingIOError:
+                return out
+            out.append(dict(line.split("=", 1) for line in data.decode().split("\n") if "=" in line))
 
     def status(self):
         r = self.ctl("--json", "mfa", "status", USER)
@@ -114,6 +140,46 @@ class CtlMfaTest(unittest.TestCase):
         st = self.status()
         self.assertFalse(st["locked"])
         self.assertEqual(st["failures"], 0)
+
+    def test_admin_actions_are_events(self):
+        """enroll, recovery-codes, unlock and reset: one record each, with a stable MESSAGE_ID and
+        who acted (uid and the sudo user)."""
+        d, sock = self.journal()
+        self.assertEqual(self.enroll()[0], 0)  # not through the capture: checked via the others
+        for action, mid in (("recovery-codes", "09"), ("unlock", "0a"), ("reset", "08")):
+            r = self.ctl("mfa", action, USER, journal=d, env={"SUDO_USER": "admin1"})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            recs = self.records(sock)
+            self.assertEqual(len(recs), 1, recs)
+            rec = recs[0]
+            self.assertEqual(rec["TERMGUARD_EVENT"], "mfa." + action)
+            self.assertEqual(rec["MESSAGE_ID"], "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f" + mid)
+            self.assertEqual(rec["TERMGUARD_USER"], USER)
+            self.assertEqual(rec["TERMGUARD_ACTOR"], "uid:0 sudo_user=admin1")
+            self.assertEqual(rec["SYSLOG_IDENTIFIER"], "termguardctl")
+            self.assertEqual(rec["SYSLOG_FACILITY"], "10")
+        # enrollment, and a refused command records nothing
+        p = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                              'mkdir -p /run/systemd/journal && mount --bind "$0" /run/systemd/journal && exec "$@"',
+                              d, CTL, "--config", self.conf, "mfa", "enroll", USER],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out = ""
+        while "confirm: " not in out:
+            ch = p.stdout.read(1)
+            if not ch:
+                break
+            out += ch
+        key = re.search(r"Key: ([A-Z2-7]+)", out).group(1)
+        code = subprocess.run(["oathtool", "--totp", "-b", key], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        p.communicate(code + "\n", timeout=30)
+        self.assertEqual(p.returncode, 0)
+        recs = self.records(sock)
+        self.assertEqual([(r["TERMGUARD_EVENT"], r["MESSAGE_ID"]) for r in recs],
+                         [("mfa.enroll", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f07")])
+        r = self.ctl("mfa", "unlock", USER, user=65534, journal=d)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(self.records(sock), [])
 
     def test_refusals(self):
         r = self.ctl("mfa", "status", USER, user=65534)
