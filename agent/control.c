@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "termguard/account.h"
 #include "termguard/escape.h"
 #include "termguard/macro.h"
 
@@ -95,19 +96,16 @@ static void actor_name(const Connection *c, char *buf, size_t size) {
 }
 
 static bool is_admin(const Connection *c) {
-        struct group gr, *res = NULL;
-        char buf[4096];
+        gid_t admin;
 
         if (c->cred.uid == 0)
                 return true;
-        if (!c->m->cfg.admin_group[0])
+        if (!c->m->cfg.admin_group[0] || tg_group_gid(c->m->cfg.admin_group, &admin) <= 0)
                 return false;
-        if (getgrnam_r(c->m->cfg.admin_group, &gr, buf, sizeof(buf), &res) != 0 || !res)
-                return false;
-        if (c->cred.gid == res->gr_gid)
+        if (c->cred.gid == admin)
                 return true;
         for (int i = 0; i < c->n_groups; i++)
-                if (c->groups[i] == res->gr_gid)
+                if (c->groups[i] == admin)
                         return true;
         return false;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,7 +33,9 @@ typedef struct {
 static int state_open(const tg_config *cfg, const char *user, locked_state *s, tg_auth_result *ret) {
         int r;
         *s = (locked_state){.dfd = -1, .lockfd = -1};
-        s->dfd = tg_mfa_open_dir(cfg->state_dir, false, ret->err, sizeof(ret->err));
+        /* Created when missing (before the first enrollment, a rollout must work); the state
+         * directory above it must exist and be root's. */
+        s->dfd = tg_mfa_open_dir(cfg->state_dir, true, ret->err, sizeof(ret->err));
         if (s->dfd < 0)
                 return s->dfd;
         s->lockfd = tg_mfa_lock_user(s->dfd, user);
@@ -52,6 +55,16 @@ static int state_open(const tg_config *cfg, const char *user, locked_state *s, t
         return 0;
 }
 
+/* Whether the system knows the account. Names it does not know get no state file: any name
+ * can be tried from the network, and each must not leave files behind. A lookup that fails
+ * counts as known, so that the attempt is counted rather than forgotten. */
+static bool known_account(const char *user) {
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        int r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+        return r != 0 || res;
+}
+
 static void state_close(locked_state *s) {
         OPENSSL_cleanse(&s->u, sizeof(s->u));
         if (s->lockfd >= 0)
@@ -69,11 +82,15 @@ static int state_save(locked_state *s, tg_auth_result *ret) {
 
 void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, int64_t now,
                          tg_auth_result *ret) {
-        locked_state s;
+        locked_state s = {.dfd = -1, .lockfd = -1};
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
 
         if (!tg_mfa_valid_user(user)) {
                 snprintf(ret->err, sizeof(ret->err), "user name not usable");
+                return;
+        }
+        if (!known_account(user)) {
+                ret->outcome = TG_AUTH_NOT_ENROLLED; /* the same refusal as for a known name */
                 return;
         }
         if (state_open(cfg, user, &s, ret) < 0)
@@ -110,8 +127,12 @@ out:
 }
 
 void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret) {
-        locked_state s;
+        locked_state s = {.dfd = -1, .lockfd = -1};
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
+        if (tg_mfa_valid_user(user) && !known_account(user)) {
+                ret->outcome = TG_AUTH_WRONG_CODE;
+                return;
+        }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
                 goto out;
         ret->locked_now = tg_mfa_record_failure(&s.u, now, cfg->mfa_max_failures, cfg->mfa_lockout);
@@ -121,8 +142,12 @@ out:
 }
 
 void tg_mfa_check_lock(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret) {
-        locked_state s;
+        locked_state s = {.dfd = -1, .lockfd = -1};
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
+        if (tg_mfa_valid_user(user) && !known_account(user)) {
+                ret->outcome = TG_AUTH_OK;
+                return;
+        }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
                 goto out;
         ret->outcome = tg_mfa_locked(&s.u, now) ? TG_AUTH_LOCKED : TG_AUTH_OK;

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "termguard/account.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
@@ -49,25 +50,43 @@ static int check_owner_mode(const struct stat *st, mode_t type, mode_t mode) {
 }
 
 int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size) {
-        _cleanup_free_ char *p = NULL;
+        _cleanup_close_ int parent = -1;
         struct stat st;
         int fd;
 
-        if (asprintf(&p, "%s/mfa", state_dir) < 0)
-                return -ENOMEM;
-        if (create && mkdir(p, 0700) < 0 && errno != EEXIST) {
+        /* The state directory itself must be root's alone: nothing below a directory another
+         * user can write is opened as root. */
+        parent = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent < 0) {
                 int r = -errno;
-                snprintf(err, err_size, "%s: cannot create: %s", p, strerror(errno));
+                snprintf(err, err_size, "%s: %s", state_dir, strerror(errno));
                 return r;
         }
-        fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fstat(parent, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+                snprintf(err, err_size, "%s: must be owned by root and writable by root only", state_dir);
+                return -EPERM;
+        }
+        if (create && mkdirat(parent, "mfa", 0700) == 0) {
+                /* root:root 0700 whatever the caller's group (the setuid helper) and umask; if
+                 * this fails, the check below refuses the directory. */
+                fd = openat(parent, "mfa", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0))
+                        snprintf(err, err_size, "%s/mfa: %s", state_dir, strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+        } else if (create && errno != EEXIST) {
+                int r = -errno;
+                snprintf(err, err_size, "%s/mfa: cannot create: %s", state_dir, strerror(errno));
+                return r;
+        }
+        fd = openat(parent, "mfa", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 int r = -errno;
-                snprintf(err, err_size, "%s: %s", p, strerror(errno));
+                snprintf(err, err_size, "%s/mfa: %s", state_dir, strerror(errno));
                 return r;
         }
         if (fstat(fd, &st) < 0 || check_owner_mode(&st, S_IFDIR, 0700) < 0) {
-                snprintf(err, err_size, "%s: must be a directory owned by root:root with mode 0700", p);
+                snprintf(err, err_size, "%s/mfa: must be a directory owned by root:root with mode 0700", state_dir);
                 close(fd);
                 return -EPERM;
         }
@@ -442,11 +461,26 @@ bool tg_mfa_required(const tg_config *c, const char *user) {
                 return false;
         if (getgrouplist(user, pw.pw_gid, groups, &n) < 0)
                 return true; /* more groups than we can check: do not guess "not required" */
-        for (int i = 0; i < n; i++) {
-                struct group gr, *g = NULL;
-                char gbuf[4096];
-                if (getgrgid_r(groups[i], &gr, gbuf, sizeof(gbuf), &g) == 0 && g && in_list(c->mfa_groups, g->gr_name))
+        /* Each policy group by name to its gid: a lookup that fails (a directory service
+         * down, a group too large to read) means "cannot tell", which is "required". */
+        for (const char *p = c->mfa_groups; *p;) {
+                char name[256];
+                gid_t gid;
+                p += strspn(p, " ");
+                size_t k = strcspn(p, " ");
+                if (k == 0)
+                        break;
+                if (k >= sizeof(name))
                         return true;
+                memcpy(name, p, k);
+                name[k] = '\0';
+                p += k;
+                int r = tg_group_gid(name, &gid);
+                if (r < 0)
+                        return true;
+                for (int i = 0; r > 0 && i < n; i++)
+                        if (groups[i] == gid)
+                                return true;
         }
         return false;
 }

@@ -45,7 +45,6 @@ typedef struct {
         tg_mfa_step mode;
         const char *config_root;
         const char *helper;
-        bool debug;
 } module_args;
 
 static int parse_args(pam_handle_t *pamh, int argc, const char **argv, module_args *a) {
@@ -55,8 +54,6 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, module_ar
                         a->mode = TG_MFA_STEP_PREAUTH;
                 else if (strcmp(argv[i], "authfail") == 0)
                         a->mode = TG_MFA_STEP_AUTHFAIL;
-                else if (strcmp(argv[i], "debug") == 0)
-                        a->debug = true;
                 else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
                         a->config_root = argv[i] + 7;
                 else if (strncmp(argv[i], "helper=", 7) == 0 && argv[i][7] == '/')
@@ -249,14 +246,16 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return PAM_AUTH_ERR;
         }
+        /* Not covered by the policy: the rest of the stack decides. After a failed password
+         * (authfail) that is always a refusal; an ignore under [default=die] is not one. */
+        if (!tg_mfa_required(&cfg, user))
+                return a->mode == TG_MFA_STEP_AUTHFAIL ? PAM_AUTH_ERR : PAM_IGNORE;
         if (!tg_mfa_valid_user(user)) {
                 if (a->mode == TG_MFA_STEP_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
                         free(code);
                 tg_mfa_event(&ctx, "mfa.failure", LOG_WARNING, "(invalid name)", "user name not usable");
                 return PAM_AUTH_ERR;
         }
-        if (!tg_mfa_required(&cfg, user))
-                return PAM_IGNORE;
 
         if (a->mode == TG_MFA_STEP_PREAUTH) {
                 run_step(pamh, a, &cfg, user, NULL, &res);

@@ -2,6 +2,7 @@
 /* The built pam_termguard.so through the real libpam (pam_start_confdir), root path. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -306,6 +307,39 @@ static void not_enrolled_is_refused(void **s) {
         /* the failures of a user who is not enrolled count too, and stay readable */
         assert_int_equal(authenticate("suzuki"), PAM_AUTH_ERR);
         assert_int_equal(load("suzuki").failures, 2);
+        /* names the system does not know leave no files behind (names come from the network) */
+        char p[400];
+        const char *const unknown[] = {"ghost.json", "ghost.lock", "no-such-user-xyz.json", "no-such-user-xyz.lock"};
+        for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+                snprintf(p, sizeof(p), "%s/%s", mfadir, unknown[i]);
+                assert_int_equal(access(p, F_OK), -1);
+        }
+}
+
+/* The line after pam_unix, "[default=die] pam_termguard.so authfail": counts the failed
+ * password for covered users, refuses for everyone (never an ignore under die). */
+static void authfail_counts_and_always_refuses(void **s) {
+        char p[400], text[600];
+        struct pam_conv c = {.conv = conv};
+        const char *const users[] = {"tanaka", "daemon", "ghost", "bad\\name"};
+        (void) s;
+        enroll("tanaka");
+        snprintf(p, sizeof(p), "%s/tgfail", pamdir);
+        snprintf(text, sizeof(text), "auth [default=die] %s authfail config=%s\nauth required pam_permit.so\n",
+                 TG_PAM_MODULE, conf);
+        write_file(p, text);
+        for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+                pam_handle_t *h = NULL;
+                assert_int_equal(pam_start_confdir("tgfail", users[i], &c, pamdir, &h), PAM_SUCCESS);
+                prompts = 0;
+                int r = pam_authenticate(h, 0);
+                pam_end(h, r);
+                assert_int_equal(r, PAM_AUTH_ERR);
+                assert_int_equal(prompts, 0);
+        }
+        assert_int_equal(load("tanaka").failures, 1);
+        snprintf(p, sizeof(p), "%s/ghost.json", mfadir);
+        assert_int_equal(access(p, F_OK), -1);
 }
 
 static void user_not_covered_by_policy_is_ignored(void **s) {
@@ -322,7 +356,14 @@ static void rollout_window(void **s) {
         (void) s;
         answer = "123456";
         write_config("RolloutUntil=2099-01-01T00:00:00Z\n");
+        /* before the first enrollment there is no mfa directory yet: the rollout works all the same */
+        char cmd[400];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mfadir);
+        assert_int_equal(system(cmd), 0);
         assert_int_equal(authenticate("suzuki"), PAM_SUCCESS);
+        struct stat st;
+        assert_int_equal(stat(mfadir, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
         assert_non_null(strstr(shown, "not yet enrolled"));
         write_config("RolloutUntil=2020-01-01T00:00:00Z\n");
         assert_int_equal(authenticate("suzuki"), PAM_AUTH_ERR);
@@ -349,6 +390,13 @@ static void unsafe_or_missing_state_fails_closed(void **s) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mfadir);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        /* a state directory others can write is refused, enrolled state or not */
+        u = enroll("tanaka");
+        answer = code_for(&u, 0);
+        assert_int_equal(chmod(state, 0777), 0);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+        assert_int_equal(chmod(state, 0700), 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
 }
 
 static void hostile_config_fails_closed(void **s) {
@@ -587,12 +635,26 @@ int main(void) {
                 return 77;
         }
         journal_open();
+        /* tanaka and suzuki are accounts the system knows (state is kept only for those);
+         * ghost is listed in the policy but unknown. */
+        bool made[2] = {false, false};
+        const char *const accounts[2] = {"tanaka", "suzuki"};
+        for (int i = 0; i < 2; i++)
+                if (!getpwnam(accounts[i])) {
+                        char cmd[200];
+                        snprintf(cmd, sizeof(cmd), "useradd --system --no-create-home --shell /usr/sbin/nologin %s",
+                                 accounts[i]);
+                        if (system(cmd) != 0)
+                                return 1;
+                        made[i] = true;
+                }
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(valid_code_passes_once_and_shows_last_login, setup, teardown),
                 cmocka_unit_test_setup_teardown(wrong_code_fails_and_counts, setup, teardown),
                 cmocka_unit_test_setup_teardown(lockout_survives_restart_and_unlock, setup, teardown),
                 cmocka_unit_test_setup_teardown(not_enrolled_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(user_not_covered_by_policy_is_ignored, setup, teardown),
+                cmocka_unit_test_setup_teardown(authfail_counts_and_always_refuses, setup, teardown),
                 cmocka_unit_test_setup_teardown(rollout_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_or_missing_state_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(hostile_config_fails_closed, setup, teardown),
@@ -603,5 +665,13 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(screen_locker_verifies_through_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
         };
-        return cmocka_run_group_tests(tests, NULL, NULL);
+        int failed = cmocka_run_group_tests(tests, NULL, NULL);
+        for (int i = 0; i < 2; i++)
+                if (made[i]) {
+                        char cmd[100];
+                        snprintf(cmd, sizeof(cmd), "userdel %s", accounts[i]);
+                        if (system(cmd) != 0)
+                                failed = 1;
+                }
+        return failed;
 }
