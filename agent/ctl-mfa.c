@@ -129,6 +129,13 @@ static int save_user(session *s) {
         return r < 0 ? EXIT_DAEMON_ERROR : 0;
 }
 
+static void print_recovery_codes(const char *user, char codes[TG_MFA_RECOVERY_CODES][12]) {
+        printf(_("New recovery codes for %s (each works once; earlier codes no longer work):\n"), user);
+        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
+                printf("  %s\n", codes[i]);
+        printf("%s\n", _("Give them to the user on paper, to be kept apart from the phone."));
+}
+
 static int mfa_enroll(const char *config_root, const char *user) {
         session s;
         char secret[64], uri[512], line[64];
@@ -165,11 +172,16 @@ static int mfa_enroll(const char *config_root, const char *user) {
                         break;
                 line[strcspn(line, "\r\n")] = '\0';
                 if (tg_mfa_check(&s.u, line, (int64_t) time(NULL)) == TG_MFA_OK_TOTP) {
-                        rc = save_user(&s);
+                        /* Recovery codes come with the enrollment: a lost phone must not
+                         * mean a locked-out user. */
+                        char codes[TG_MFA_RECOVERY_CODES][12];
+                        rc = tg_mfa_new_recovery_codes(&s.u, codes) < 0 ? EXIT_DAEMON_ERROR : save_user(&s);
                         if (rc == 0) {
                                 audit("enroll", user);
                                 printf(_("%s is enrolled.\n"), user);
+                                print_recovery_codes(user, codes);
                         }
+                        OPENSSL_cleanse(codes, sizeof(codes));
                         OPENSSL_cleanse(uri, sizeof(uri));
                         goto out;
                 }
@@ -269,9 +281,7 @@ static int mfa_recovery_codes(const char *config_root, const char *user) {
                 goto out;
         }
         audit("recovery-codes", user);
-        printf(_("New recovery codes for %s (each works once; earlier codes no longer work):\n"), user);
-        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
-                printf("  %s\n", codes[i]);
+        print_recovery_codes(user, codes);
         OPENSSL_cleanse(codes, sizeof(codes));
 out:
         close_user(&s);

@@ -93,6 +93,9 @@ class CtlMfaTest(unittest.TestCase):
         self.assertEqual(uri, "otpauth://totp/termguard:%s?secret=%s&issuer=termguard&algorithm=SHA1"
                          "&digits=6&period=30" % (USER, key))
         self.assertEqual(len(key), 32, "160-bit secret")
+        codes = re.findall(r"^  ([A-Z2-9]{5}-[A-Z2-9]{5})$", out, re.M)
+        self.assertEqual(len(set(codes)), 10, "recovery codes come with the enrollment")
+        self.assertEqual(self.status()["recovery_codes_left"], 10)
         self.assertIn("\u2588", out, "a QR code was drawn")
         st = self.status()
         self.assertTrue(st["enrolled"])
