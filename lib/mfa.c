@@ -397,41 +397,64 @@ int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][
         return 0;
 }
 
-tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now) {
+static bool totp_enrolled(const tg_mfa_user *u) {
+        return u->secret_len > 0;
+}
+
+static bool totp_check(tg_mfa_user *u, const char *code, int64_t now) {
         uint64_t step;
+        if (tg_totp_verify(&u->params, u->secret, u->secret_len, now, code, u->last_step, &step) < 0)
+                return false;
+        u->last_step = step;
+        return true;
+}
+
+static bool recovery_enrolled(const tg_mfa_user *u) {
+        return u->recovery_salt[0] != '\0';
+}
+
+/* Case-insensitive, dash and spaces optional, kept as XXXXX-XXXXX; each works once. */
+static bool recovery_check(tg_mfa_user *u, const char *code, int64_t now) {
         char h[65], tmp[12];
         size_t k = 0, m = 0;
         int match = -1;
-
-        if (!u->enrolled || !code)
-                return TG_MFA_FAIL;
-        if (tg_totp_verify(&u->params, u->secret, u->secret_len, now, code, u->last_step, &step) == 0) {
-                u->last_step = step;
-                return TG_MFA_OK_TOTP;
-        }
-        /* Recovery code: case-insensitive, dash and spaces optional, kept as XXXXX-XXXXX. */
+        (void) now;
         for (const char *c = code; *c; c++) {
                 char ch = *c;
                 if (ch == '-' || ch == ' ')
                         continue;
                 if (k >= 10)
-                        return TG_MFA_FAIL;
+                        return false;
                 tmp[m++] = (char) (ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
                 if (++k == 5)
                         tmp[m++] = '-';
         }
-        if (k != 10 || !u->recovery_salt[0])
-                return TG_MFA_FAIL;
+        if (k != 10)
+                return false;
         tmp[m] = '\0';
         recovery_hash(u->recovery_salt, tmp, h);
+        OPENSSL_cleanse(tmp, sizeof(tmp));
         for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
                 if (u->recovery[i][0] && CRYPTO_memcmp(u->recovery[i], h, 64) == 0 && match < 0)
                         match = i;
-        OPENSSL_cleanse(tmp, sizeof(tmp));
         if (match < 0)
+                return false;
+        u->recovery[match][0] = '\0';
+        return true;
+}
+
+const tg_mfa_factor tg_mfa_factors[TG_MFA_FAIL] = {
+        [TG_MFA_OK_TOTP] = {"totp", totp_enrolled, totp_check},
+        [TG_MFA_OK_RECOVERY] = {"recovery-code", recovery_enrolled, recovery_check},
+};
+
+tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now) {
+        if (!u->enrolled || !code)
                 return TG_MFA_FAIL;
-        u->recovery[match][0] = '\0'; /* single use */
-        return TG_MFA_OK_RECOVERY;
+        for (int f = 0; f < TG_MFA_FAIL; f++)
+                if (tg_mfa_factors[f].enrolled(u) && tg_mfa_factors[f].check(u, code, now))
+                        return (tg_mfa_result) f;
+        return TG_MFA_FAIL;
 }
 
 static bool in_list(const char *list, const char *name) {

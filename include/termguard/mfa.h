@@ -56,7 +56,17 @@ int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now);
 /* New recovery codes ("XXXXX-XXXXX"); only hashes are kept in u, codes returned once. */
 int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][12]);
 
+/* The factors a user answers at the code prompt, tried in this order; a result names the
+ * factor that verified. A new factor (a FIDO2 key) is one more entry: whether the user has it,
+ * and the check of one answer, which on success records what makes it single-use (the TOTP
+ * step, the used recovery code) in u, under the caller's lock, before the caller saves. */
 typedef enum { TG_MFA_OK_TOTP, TG_MFA_OK_RECOVERY, TG_MFA_FAIL } tg_mfa_result;
+typedef struct {
+        const char *name;
+        bool (*enrolled)(const tg_mfa_user *u);
+        bool (*check)(tg_mfa_user *u, const char *answer, int64_t now);
+} tg_mfa_factor;
+extern const tg_mfa_factor tg_mfa_factors[TG_MFA_FAIL];
 /* Checks code (TOTP or recovery code) and updates u (replay step, used recovery code). Does
  * not touch the attempt counters: see tg_mfa_record_*. */
 tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now);
