@@ -5,8 +5,10 @@
  * bench/pam.sh; see bench/README.md.
  *
  *   pam-bench --termguard PAM_TERMGUARD_SO --oath PAM_OATH_SO [-n N] [--seconds S] [--dir DIR]
+ *             [--user NAME]
  *
- * Three PAM stacks in a private confdir (pam_start_confdir), all for the same user:
+ * Three PAM stacks in a private confdir (pam_start_confdir), all for the same user (an
+ * existing account, root by default: pam_termguard refuses names the system does not know):
  *   baseline    auth required pam_permit.so
  *   termguard   auth required pam_termguard.so config=...   + pam_permit.so
  *   oath        auth required pam_oath.so usersfile=... window=1 digits=6   + pam_permit.so
@@ -33,6 +35,7 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,7 +55,6 @@
 #include "termguard/mfa.h"
 #include "termguard/totp.h"
 
-#define USER "tgbench"
 #define PERIOD 30
 #define DIGITS 6
 #define SECRET_BYTES 20
@@ -88,6 +90,7 @@ typedef struct {
         unsigned failures;
 } series;
 
+static const char *user = "root";
 static char root[256], confdir[300], statedir[300], pamdir[300], usersfile[320];
 static int mfa_dfd = -1;
 static pid_t main_pid;
@@ -182,7 +185,7 @@ static int prepare(int stack, attempt *a, char *err, size_t err_size) {
                 return 0;
         if (stack == ST_TG) {
                 tg_mfa_user u = {0};
-                r = tg_mfa_enroll(&u, USER, now);
+                r = tg_mfa_enroll(&u, user, now);
                 if (r == 0 && (u.params.algorithm != TG_OTP_SHA1 || u.params.digits != DIGITS ||
                                u.params.period != PERIOD || u.params.window != 1 || u.secret_len != SECRET_BYTES))
                         r = -EPROTO; /* the enrollment defaults changed: the comparison would be unfair */
@@ -197,13 +200,13 @@ static int prepare(int stack, attempt *a, char *err, size_t err_size) {
                         snprintf(err, err_size, "termguard state: %s", strerror(-r));
                 return r;
         }
-        char line[64 + 2 * SECRET_BYTES + 1], hex[2 * SECRET_BYTES + 1];
+        char line[TG_MFA_USER_MAX + 32 + 2 * SECRET_BYTES + 1], hex[2 * SECRET_BYTES + 1];
         if (getrandom(a->key, sizeof(a->key), 0) != (ssize_t) sizeof(a->key)) {
                 snprintf(err, err_size, "getrandom failed");
                 return -EIO;
         }
         oath_bin2hex((const char *) a->key, sizeof(a->key), hex);
-        snprintf(line, sizeof(line), "HOTP/T%u %s - %s\n", PERIOD, USER, hex);
+        snprintf(line, sizeof(line), "HOTP/T%u %s - %s\n", PERIOD, user, hex);
         r = write_text(usersfile, 0600, line);
         if (r == 0)
                 r = code_at(a->key, a->step, a->code);
@@ -227,7 +230,7 @@ static void check(int stack, const attempt *a, record *rec) {
         }
         if (stack == ST_TG) {
                 tg_mfa_user u;
-                int r = tg_mfa_load(mfa_dfd, USER, &u, err, sizeof(err));
+                int r = tg_mfa_load(mfa_dfd, user, &u, err, sizeof(err));
                 if (r < 0) {
                         snprintf(rec->why, sizeof(rec->why), "state unreadable after the run: %s", err);
                         return;
@@ -237,8 +240,8 @@ static void check(int stack, const attempt *a, record *rec) {
                 uint64_t last = u.last_step;
                 explicit_bzero(&u, sizeof(u));
                 if (!recorded) {
-                        snprintf(rec->why, sizeof(rec->why), "state not updated (last_step %" PRIu64 ", step %" PRIu64 ")",
-                                 last, a->step);
+                        snprintf(rec->why, sizeof(rec->why),
+                                 "state not updated (last_step %" PRIu64 ", step %" PRIu64 ")", last, a->step);
                         return;
                 }
         } else if (stack == ST_OATH) {
@@ -255,7 +258,7 @@ static void check(int stack, const attempt *a, record *rec) {
                 buf[n] = '\0';
                 for (char *t = strtok_r(buf, " \t\n", &save); t && nf < 8; t = strtok_r(NULL, " \t\n", &save))
                         f[nf++] = t;
-                bool recorded = nf >= 6 && strcmp(f[1], USER) == 0 && strcmp(f[5], a->code) == 0;
+                bool recorded = nf >= 6 && strcmp(f[1], user) == 0 && strcmp(f[5], a->code) == 0;
                 explicit_bzero(buf, sizeof(buf));
                 if (!recorded) {
                         snprintf(rec->why, sizeof(rec->why), "usersfile does not record the code");
@@ -276,7 +279,7 @@ static void authenticate(int stack, const char *code, record *rec) {
         prompts = 0;
         last_msg[0] = '\0';
         t0 = now_ns();
-        r = pam_start_confdir(service[stack], USER, &c, pamdir, &h);
+        r = pam_start_confdir(service[stack], user, &c, pamdir, &h);
         if (r == PAM_SUCCESS) {
                 r = pam_set_item(h, PAM_TTY, "pts/0");
                 if (r == PAM_SUCCESS)
@@ -422,15 +425,20 @@ static int measure_same(int stack, size_t n, size_t warmup, series *s) {
                 return -1;
         fflush(NULL);
         pid = fork();
-        if (pid < 0)
+        if (pid < 0) {
+                close(fds[0]);
+                close(fds[1]);
                 return -1;
+        }
         if (pid == 0) {
                 close(fds[0]);
                 for (size_t i = 0; i < warmup + n; i++) {
                         record rec = {0};
                         attempt a;
-                        if (prepare(stack, &a, rec.why, sizeof(rec.why)) < 0)
+                        if (prepare(stack, &a, rec.why, sizeof(rec.why)) < 0) {
+                                fprintf(stderr, "pam-bench: %s\n", rec.why);
                                 _exit(1);
+                        }
                         authenticate(stack, a.code, &rec);
                         check(stack, &a, &rec);
                         if (write_full(fds[1], &rec, sizeof(rec)) < 0)
@@ -590,9 +598,8 @@ static const char *fs_name(const char *path) {
         static const struct {
                 unsigned long magic;
                 const char *name;
-        } fs[] = {{0xEF53, "ext4"},        {0x01021994, "tmpfs"}, {0x58465342, "xfs"},
-                  {0x9123683E, "btrfs"},   {0x794C7630, "overlayfs"}, {0x2FC12FC1, "zfs"},
-                  {0xF2F52010, "f2fs"}};
+        } fs[] = {{0xEF53, "ext4"},          {0x01021994, "tmpfs"}, {0x58465342, "xfs"}, {0x9123683E, "btrfs"},
+                  {0x794C7630, "overlayfs"}, {0x2FC12FC1, "zfs"},   {0xF2F52010, "f2fs"}};
         struct statfs sf;
         if (statfs(path, &sf) < 0)
                 return "?";
@@ -605,8 +612,8 @@ static const char *fs_name(const char *path) {
 /* Libraries of the modules that should not be in this process before a module loads them.
  * Returns how many are (a warning, not an error). */
 static int check_clean_process(void) {
-        static const char *const libs[] = {"libcrypto.so", "libjson-c.so", "liboath.so", "libsystemd.so",
-                                           "libgcrypt.so", "libinih.so"};
+        static const char *const libs[] = {"libcrypto.so",  "libjson-c.so", "liboath.so",
+                                           "libsystemd.so", "libgcrypt.so", "libinih.so"};
         bool seen[sizeof(libs) / sizeof(libs[0])] = {false};
         char line[1024];
         int found = 0;
@@ -650,9 +657,9 @@ static int setup(const char *dir, const char *tg_module, const char *oath_module
                 fprintf(stderr, "pam-bench: mkdir below %s: %s\n", root, strerror(errno));
                 return -1;
         }
-        /* The user is listed, so termguard asks without consulting the passwd database. */
+        /* The user is listed: termguard requires the second factor whatever his groups. */
         snprintf(path, sizeof(path), "%s/termguard.conf", confdir);
-        snprintf(text, sizeof(text), "[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=%s\n", statedir, USER);
+        snprintf(text, sizeof(text), "[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=%s\n", statedir, user);
         if ((r = write_text(path, 0644, text)) < 0)
                 goto fail;
         snprintf(path, sizeof(path), "%s/%s", pamdir, service[ST_BASE]);
@@ -705,7 +712,7 @@ static void print_cell(const series *s, const series *base, bool is_base) {
 
 static void usage(void) {
         fprintf(stderr, "usage: pam-bench --termguard PAM_TERMGUARD_SO --oath PAM_OATH_SO [-n N] [--seconds S] "
-                        "[--dir DIR]\n");
+                        "[--dir DIR] [--user NAME]\n");
         exit(2);
 }
 
@@ -714,6 +721,7 @@ int main(int argc, char **argv) {
                                              {"oath", required_argument, NULL, 'o'},
                                              {"seconds", required_argument, NULL, 's'},
                                              {"dir", required_argument, NULL, 'd'},
+                                             {"user", required_argument, NULL, 'u'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
         const char *tg_module = NULL, *oath_module = NULL, *dir = "/var/tmp";
@@ -729,6 +737,7 @@ int main(int argc, char **argv) {
                 case 't': tg_module = optarg; break;
                 case 'o': oath_module = optarg; break;
                 case 'd': dir = optarg; break;
+                case 'u': user = optarg; break;
                 case 'n':
                         errno = 0;
                         n = strtoul(optarg, &end, 10);
@@ -748,6 +757,10 @@ int main(int argc, char **argv) {
         if (access(tg_module, R_OK) < 0 || access(oath_module, R_OK) < 0) {
                 fprintf(stderr, "pam-bench: %s: %s\n", access(tg_module, R_OK) < 0 ? tg_module : oath_module,
                         strerror(errno));
+                return 2;
+        }
+        if (!tg_mfa_valid_user(user) || !getpwnam(user)) {
+                fprintf(stderr, "pam-bench: --user %s: not an account of this system\n", user);
                 return 2;
         }
         if (geteuid() != 0) {
@@ -775,9 +788,8 @@ int main(int argc, char **argv) {
 
         printf("PAM authentication, pam_start_confdir..pam_authenticate..pam_end, microseconds\n"
                "(%zu authentications per stack and mode; user %s; state and usersfile in %s (%s))\n\n",
-               n, USER, root, fs_name(root));
-        printf("%-28s %-26s   %-26s   %s\n", "", "fresh process (1 auth)", "same process (repeated)",
-               "peak RSS KiB");
+               n, user, root, fs_name(root));
+        printf("%-28s %-26s   %-26s   %s\n", "", "fresh process (1 auth)", "same process (repeated)", "peak RSS KiB");
         printf("%-28s %8s %8s %8s   %8s %8s %8s   %s\n", "stack", "median", "p95", "added", "median", "p95", "added",
                "(fresh, +base)");
         for (int st = 0; st < ST_N; st++) {
@@ -785,10 +797,13 @@ int main(int argc, char **argv) {
                 print_cell(&fresh[st], &fresh[ST_BASE], st == ST_BASE);
                 printf("  ");
                 print_cell(&same[st], &same[ST_BASE], st == ST_BASE);
-                if (st == ST_BASE)
+                if (!fresh[st].n)
+                        printf("   n/a\n");
+                else if (st == ST_BASE || !fresh[ST_BASE].n)
                         printf("   %ld\n", fresh[st].maxrss_kib);
                 else
-                        printf("   %ld (%+ld)\n", fresh[st].maxrss_kib, fresh[st].maxrss_kib - fresh[ST_BASE].maxrss_kib);
+                        printf("   %ld (%+ld)\n", fresh[st].maxrss_kib,
+                               fresh[st].maxrss_kib - fresh[ST_BASE].maxrss_kib);
         }
         printf("\nadded = median of the stack - median of the baseline in the same mode\n");
         for (int st = 0; st < ST_N; st++)
@@ -803,7 +818,8 @@ int main(int argc, char **argv) {
                 free(same[st].ns);
         }
         if (failures) {
-                fprintf(stderr, "pam-bench: FAILED: %u authentications did not succeed; the figures above leave them out\n",
+                fprintf(stderr,
+                        "pam-bench: FAILED: %u authentications did not succeed; the figures above leave them out\n",
                         failures);
                 ret = 1;
         }

@@ -1,14 +1,17 @@
 #!/bin/bash
-# bench/pam.sh [BUILD_DIR] [-n AUTHS] [--seconds S] [--dir DIR]
+# bench/pam.sh [BUILD_DIR] [-n AUTHS] [--seconds S] [--dir DIR] [--user NAME]
 #
 # Benchmarks the PAM module pam_termguard against pam_oath (Debian's libpam-oath) on this
 # host and prints a table: time per authentication (pam_start..pam_authenticate..pam_end;
 # median, p95, added over a pam_permit-only baseline) in a fresh process and repeated in
 # one process, peak RSS, and TOTP verifications per second of both libraries.
-# Without BUILD_DIR, termguard is configured and built (Release) in build-bench/.
-# Missing Debian packages are installed with apt-get. Needs root: the MFA state must be
-# root-owned. Exit status: 0 ran and every authentication succeeded, 1 could not run or
-# authentications failed, 2 bad arguments / not root. See bench/README.md.
+# Without BUILD_DIR, termguard is configured and built (Release) in build-bench/; a given
+# BUILD_DIR is brought up to date (module and its libraries) before measuring.
+# The user (default root) must be an account of this system; configuration, state and PAM
+# services are private to the run. Missing Debian packages are installed with apt-get.
+# Needs root: the MFA state must be root-owned. Exit status: 0 ran and every authentication
+# succeeded, 1 could not run or authentications failed, 2 bad arguments / not root.
+# See bench/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,12 +22,13 @@ usage() {
     exit 2
 }
 
-build='' auths=200 seconds=1.5 dir=/var/tmp
+build='' auths=200 seconds=1.5 dir=/var/tmp user=root
 while [ $# -gt 0 ]; do
     case $1 in
     -n) auths=${2:?}; shift 2 ;;
     --seconds) seconds=${2:?}; shift 2 ;;
     --dir) dir=${2:?}; shift 2 ;;
+    --user) user=${2:?}; shift 2 ;;
     -h | --help) usage ;;
     -*) echo "pam-bench: unknown option $1" >&2; usage ;;
     *) [ -z "$build" ] || usage; build=$1; shift ;;
@@ -33,6 +37,7 @@ done
 case $auths in '' | *[!0-9]*) echo "pam-bench: -n takes a whole number" >&2; exit 2 ;; esac
 [ "$auths" -ge 1 ] || { echo "pam-bench: -n must be >= 1" >&2; exit 2; }
 [ -d "$dir" ] || { echo "pam-bench: --dir $dir is not a directory" >&2; exit 2; }
+getent passwd "$user" >/dev/null || { echo "pam-bench: --user $user is not an account of this system" >&2; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "pam-bench: must run as root (the MFA state must be root-owned)" >&2; exit 2; }
 
 work=$(mktemp -d)
@@ -80,6 +85,12 @@ if [ -z "$build" ]; then
 fi
 [ -f "$build/CMakeCache.txt" ] || { echo "pam-bench: $build is not a CMake build dir" >&2; exit 2; }
 build=$(cd "$build" && pwd)
+# A given build may be older than the sources: measure what the tree builds now.
+if ! cmake --build "$build" -j"$(nproc)" --target pam_termguard termguard_mfa termguard >>"$work/cmake.log" 2>&1; then
+    tail -n 30 "$work/cmake.log" >&2
+    echo "pam-bench: building pam_termguard in $build failed (log above)" >&2
+    exit 1
+fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")
 case $build_type in
 Release | RelWithDebInfo) ;;
@@ -119,7 +130,8 @@ echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, Linux $(uname -r)"
 echo "libpam $(ver libpam0g), libpam-oath $(ver libpam-oath), OpenSSL $(ver libssl3)"
 echo
 set +e
-"$work/pam-bench" --termguard "$module" --oath "$oath_module" -n "$auths" --seconds "$seconds" --dir "$dir"
+"$work/pam-bench" --termguard "$module" --oath "$oath_module" -n "$auths" --seconds "$seconds" --dir "$dir" \
+    --user "$user"
 rc=$?
 set -e
 [ "$rc" -eq 0 ] || echo "pam-bench: the run FAILED (exit $rc); see the messages above" >&2
