@@ -6,16 +6,6 @@
 
 #include "termguard/policy.h"
 
-void tg_usb_policy_default(tg_usb_policy *p) {
-        memset(p, 0, sizeof(*p));
-        p->allow_class[LIBUSB_CLASS_HID] = true;
-        p->allow_class[LIBUSB_CLASS_HUB] = true;
-        p->allow_class[LIBUSB_CLASS_AUDIO] = true;
-        p->allow_class[LIBUSB_CLASS_VIDEO] = true;
-        /* IC card readers are how staff authenticate and lock on card removal. */
-        p->allow_class[LIBUSB_CLASS_SMART_CARD] = true;
-}
-
 static tg_iface_verdict *verdict_for(tg_decision *d, uint8_t config_value, uint8_t number) {
         for (size_t i = 0; i < d->n_ifaces; i++)
                 if (d->ifaces[i].config_value == config_value && d->ifaces[i].number == number)
