@@ -5,33 +5,52 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "termguard/totp.h"
 
-static const EVP_MD *md_for(tg_otp_algorithm alg) {
+static const char *digest_name(tg_otp_algorithm alg) {
         switch (alg) {
-        case TG_OTP_SHA1: return EVP_sha1();
-        case TG_OTP_SHA256: return EVP_sha256();
-        case TG_OTP_SHA512: return EVP_sha512();
+        case TG_OTP_SHA1: return "SHA1";
+        case TG_OTP_SHA256: return "SHA256";
+        case TG_OTP_SHA512: return "SHA512";
         }
         return NULL;
 }
 
-int tg_hotp(tg_otp_algorithm alg, const uint8_t *key, size_t key_len, uint64_t counter, unsigned digits,
-            uint32_t *ret) {
+/* A keyed HMAC context: fetched and keyed once per verification, then reused for each step
+ * of the window (OpenSSL 3 fetches the algorithm anew on every one-shot HMAC() call). */
+static EVP_MAC_CTX *hmac_new(tg_otp_algorithm alg, const uint8_t *key, size_t key_len) {
+        const char *name = digest_name(alg);
+        EVP_MAC *mac;
+        EVP_MAC_CTX *ctx = NULL;
+        if (!name || !key || key_len == 0 || key_len > TG_OTP_KEY_MAX)
+                return NULL;
+        mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+        if (mac)
+                ctx = EVP_MAC_CTX_new(mac);
+        EVP_MAC_free(mac); /* the context keeps its own reference */
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *) name, 0), OSSL_PARAM_END};
+        if (ctx && !EVP_MAC_init(ctx, key, key_len, params)) {
+                EVP_MAC_CTX_free(ctx);
+                ctx = NULL;
+        }
+        return ctx;
+}
+
+static int hotp_with(EVP_MAC_CTX *ctx, uint64_t counter, unsigned digits, uint32_t *ret) {
         static const uint32_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
         unsigned char msg[8], md[EVP_MAX_MD_SIZE];
-        unsigned int md_len = 0;
-        const EVP_MD *evp = md_for(alg);
+        size_t md_len = 0;
 
-        if (!evp || !key || key_len == 0 || key_len > TG_OTP_KEY_MAX || digits < 6 || digits > 8 || !ret)
-                return -EINVAL;
         for (int i = 7; i >= 0; i--) {
                 msg[i] = (unsigned char) (counter & 0xff);
                 counter >>= 8;
         }
-        if (!HMAC(evp, key, (int) key_len, msg, sizeof(msg), md, &md_len) || md_len < 20)
+        /* init without a key: the same key again, a fresh message */
+        if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, msg, sizeof(msg)) ||
+            !EVP_MAC_final(ctx, md, &md_len, sizeof(md)) || md_len < 20)
                 return -EIO;
         /* Dynamic truncation (RFC 4226 5.3). */
         unsigned off = md[md_len - 1] & 0x0f;
@@ -40,6 +59,20 @@ int tg_hotp(tg_otp_algorithm alg, const uint8_t *key, size_t key_len, uint64_t c
         OPENSSL_cleanse(md, sizeof(md));
         *ret = bin % pow10[digits];
         return 0;
+}
+
+int tg_hotp(tg_otp_algorithm alg, const uint8_t *key, size_t key_len, uint64_t counter, unsigned digits,
+            uint32_t *ret) {
+        EVP_MAC_CTX *ctx;
+        int r;
+        if (digits < 6 || digits > 8 || !ret)
+                return -EINVAL;
+        ctx = hmac_new(alg, key, key_len);
+        if (!ctx)
+                return -EINVAL;
+        r = hotp_with(ctx, counter, digits, ret);
+        EVP_MAC_CTX_free(ctx);
+        return r;
 }
 
 int tg_totp_verify(const tg_totp_params *p, const uint8_t *key, size_t key_len, int64_t now, const char *code,
@@ -59,14 +92,19 @@ int tg_totp_verify(const tg_totp_params *p, const uint8_t *key, size_t key_len, 
                         return -EACCES;
         memcpy(got, code, len + 1);
 
+        EVP_MAC_CTX *ctx = hmac_new(p->algorithm, key, key_len);
+        if (!ctx)
+                return -EINVAL;
         step = (uint64_t) now / p->period;
         for (int64_t d = -(int64_t) p->window; d <= (int64_t) p->window; d++) {
                 uint32_t v;
                 if (d < 0 && (uint64_t) (-d) > step)
                         continue;
                 uint64_t s = step + (uint64_t) d;
-                if (tg_hotp(p->algorithm, key, key_len, s, p->digits, &v) < 0)
+                if (hotp_with(ctx, s, p->digits, &v) < 0) {
+                        EVP_MAC_CTX_free(ctx);
                         return -EINVAL;
+                }
                 /* snprintf of a fixed-width number: same length for every candidate. */
                 (void) snprintf(want, sizeof(want), "%0*u", (int) p->digits, v);
                 int eq = CRYPTO_memcmp(want, got, p->digits) == 0;
@@ -77,6 +115,7 @@ int tg_totp_verify(const tg_totp_params *p, const uint8_t *key, size_t key_len, 
                         matched = s;
                 }
         }
+        EVP_MAC_CTX_free(ctx);
         OPENSSL_cleanse(want, sizeof(want));
         OPENSSL_cleanse(got, sizeof(got));
         if (!found)
