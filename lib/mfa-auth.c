@@ -108,10 +108,22 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
                 ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_NOT_ENROLLED;
                 goto out;
         }
+        /* The attempt counts as a failure, and is saved as one, before the code is looked at:
+         * an attempt whose failure cannot be recorded (a file size limit, a full disk, a kill
+         * at the right moment) must not tell a right code from a wrong one. A right code
+         * then replaces this record with the success. */
+        tg_mfa_user counted = s.u;
+        bool locks = tg_mfa_record_failure(&counted, now, cfg->mfa_max_failures, cfg->mfa_lockout);
+        int r = tg_mfa_save(s.dfd, &counted);
+        OPENSSL_cleanse(&counted, sizeof(counted));
+        if (r < 0) {
+                snprintf(ret->err, sizeof(ret->err), "cannot save the MFA state: %s", strerror(-r));
+                goto out;
+        }
         tg_mfa_result res = tg_mfa_check(&s.u, code, now);
         if (res == TG_MFA_FAIL) {
-                ret->locked_now = tg_mfa_record_failure(&s.u, now, cfg->mfa_max_failures, cfg->mfa_lockout);
-                ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_WRONG_CODE;
+                ret->locked_now = locks;
+                ret->outcome = TG_AUTH_WRONG_CODE;
                 goto out;
         }
         ret->prev_login_at = s.u.last_login_at;

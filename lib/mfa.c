@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -262,6 +263,14 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
         return 0;
 }
 
+/* Adds v under k; false (and v released) if v failed to allocate or could not be added. */
+static bool put(json_object *o, const char *k, json_object *v) {
+        if (v && json_object_object_add(o, k, v) == 0)
+                return true;
+        json_object_put(v);
+        return false;
+}
+
 int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
         char name[TG_MFA_USER_MAX + 8], tmp[TG_MFA_USER_MAX + 16], hex[2 * TG_OTP_KEY_MAX + 1] = "";
         json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -276,26 +285,35 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
         }
         if (u->enrolled)
                 hex_encode(u->secret, u->secret_len, hex);
-        json_object_object_add(o, "version", json_object_new_int(1));
-        json_object_object_add(o, "user", json_object_new_string(u->user));
-        json_object_object_add(o, "secret", json_object_new_string(hex));
-        json_object_object_add(o, "algorithm", json_object_new_string(alg_name(u->params.algorithm)));
-        json_object_object_add(o, "digits", json_object_new_int((int) u->params.digits));
-        json_object_object_add(o, "period", json_object_new_int((int) u->params.period));
-        json_object_object_add(o, "window", json_object_new_int((int) u->params.window));
-        json_object_object_add(o, "last_step", json_object_new_int64((int64_t) u->last_step));
-        json_object_object_add(o, "enrolled_at", json_object_new_int64(u->enrolled_at));
-        json_object_object_add(o, "recovery_salt", json_object_new_string(u->recovery_salt));
-        for (size_t i = 0; i < TG_MFA_RECOVERY_CODES; i++)
-                if (u->recovery[i][0])
-                        json_object_array_add(arr, json_object_new_string(u->recovery[i]));
-        json_object_object_add(o, "recovery", arr);
-        json_object_object_add(o, "failures", json_object_new_int64(u->failures));
-        json_object_object_add(o, "locked_until", json_object_new_int64(u->locked_until));
-        json_object_object_add(o, "last_login_at", json_object_new_int64(u->last_login_at));
-        json_object_object_add(o, "last_login_from", json_object_new_string(u->last_login_from));
-        json_object_object_add(o, "failed_since_login", json_object_new_int64(u->failed_since_login));
-        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+        bool ok = put(o, "version", json_object_new_int(1)) && put(o, "user", json_object_new_string(u->user)) &&
+                  put(o, "secret", json_object_new_string(hex)) &&
+                  put(o, "algorithm", json_object_new_string(alg_name(u->params.algorithm))) &&
+                  put(o, "digits", json_object_new_int((int) u->params.digits)) &&
+                  put(o, "period", json_object_new_int((int) u->params.period)) &&
+                  put(o, "window", json_object_new_int((int) u->params.window)) &&
+                  put(o, "last_step", json_object_new_int64((int64_t) u->last_step)) &&
+                  put(o, "enrolled_at", json_object_new_int64(u->enrolled_at)) &&
+                  put(o, "recovery_salt", json_object_new_string(u->recovery_salt));
+        for (size_t i = 0; ok && i < TG_MFA_RECOVERY_CODES; i++)
+                if (u->recovery[i][0]) {
+                        json_object *c = json_object_new_string(u->recovery[i]);
+                        ok = c && json_object_array_add(arr, c) == 0;
+                        if (!ok)
+                                json_object_put(c);
+                }
+        ok = ok && put(o, "recovery", json_object_get(arr)) && put(o, "failures", json_object_new_int64(u->failures)) &&
+             put(o, "locked_until", json_object_new_int64(u->locked_until)) &&
+             put(o, "last_login_at", json_object_new_int64(u->last_login_at)) &&
+             put(o, "last_login_from", json_object_new_string(u->last_login_from)) &&
+             put(o, "failed_since_login", json_object_new_int64(u->failed_since_login));
+        json_object_put(arr); /* o holds its own reference when added */
+        text = ok ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
+        /* Every field must be there: never a record with a field missing. */
+        if (!text) {
+                OPENSSL_cleanse(hex, sizeof(hex));
+                json_object_put(o);
+                return -ENOMEM;
+        }
 
         snprintf(name, sizeof(name), "%s.json", u->user);
         snprintf(tmp, sizeof(tmp), ".%s.json.tmp", u->user);
@@ -305,6 +323,11 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
                 r = -errno;
         if (r == 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
                 r = -errno;
+        /* A file size limit inherited from the caller (su keeps it) must not decide which
+         * records can be written: lifted while writing, when privileged, and restored. */
+        struct rlimit fsize, unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+        bool lifted = getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
+                      setrlimit(RLIMIT_FSIZE, &unlimited) == 0;
         size_t len = strlen(text), off = 0;
         while (r == 0 && off < len) {
                 ssize_t k = write(fd, text + off, len - off);
@@ -315,6 +338,8 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
                 else
                         off += (size_t) k;
         }
+        if (lifted)
+                (void) setrlimit(RLIMIT_FSIZE, &fsize);
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
@@ -513,6 +538,12 @@ bool tg_mfa_locked(const tg_mfa_user *u, int64_t now) {
 }
 
 bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, int64_t lockout_seconds) {
+        /* A lock that has run out starts a new count: one wrong attempt after it must not
+         * lock the account again at once (which would let anyone keep it locked). */
+        if (u->locked_until != 0 && !tg_mfa_locked(u, now)) {
+                u->failures = 0;
+                u->locked_until = 0;
+        }
         if (u->failures < 1000000)
                 u->failures++;
         if (u->failed_since_login < 1000000)

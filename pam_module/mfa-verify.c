@@ -18,9 +18,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -58,6 +61,19 @@ int main(int argc, char **argv) {
                 fputs(usage, stderr);
                 return 2;
         }
+        /* Nothing the caller set up may shape what we write or leave behind: no core dumps
+         * (the state holds secrets), no file size limit (a failure record must never be
+         * cut off while a success fits), default signal dispositions. */
+        (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0 ||
+            setrlimit(RLIMIT_FSIZE, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY}) < 0)
+                return 2;
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        (void) sigprocmask(SIG_SETMASK, &none, NULL);
         openlog("termguard-mfa-verify", LOG_PID, LOG_AUTHPRIV);
         if (argc != 3 && argc != 4) {
                 fputs(usage, stderr);

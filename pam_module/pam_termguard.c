@@ -33,6 +33,7 @@
 #include <systemd/sd-journal.h>
 
 #include "termguard/config.h"
+#include "termguard/escape.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
@@ -87,13 +88,13 @@ static void show_banner(pam_handle_t *pamh, const tg_config *cfg) {
         pam_info(pamh, "%s", buf);
 }
 
-static const char *origin(pam_handle_t *pamh) {
+/* Where the login comes from, escaped: it is shown at the next login. */
+static void origin(pam_handle_t *pamh, char *ret, size_t size) {
         const void *rhost = NULL, *tty = NULL;
         (void) pam_get_item(pamh, PAM_RHOST, &rhost);
         (void) pam_get_item(pamh, PAM_TTY, &tty);
-        if (rhost && *(const char *) rhost)
-                return rhost;
-        return tty ? tty : "";
+        const char *o = rhost && *(const char *) rhost ? rhost : tty ? tty : "";
+        tg_escape(o, strlen(o), 40, ret, size);
 }
 
 /* Asks for the code even when the outcome is already known (unknown user, locked, not
@@ -106,7 +107,7 @@ static int ask_code(pam_handle_t *pamh, char **ret) {
  * account. Fills ret from its KEY=VALUE output; anything unexpected is an error. */
 static void run_helper(const char *helper, const char *mode, const char *user, const char *service, const char *code,
                        tg_auth_result *ret) {
-        int in[2] = {-1, -1}, out[2] = {-1, -1}, status;
+        int in[2] = {-1, -1}, out[2] = {-1, -1}, status = -1;
         struct sigaction sa = {.sa_handler = SIG_DFL}, old;
         char buf[1024];
         ssize_t n = 0;
@@ -122,7 +123,13 @@ static void run_helper(const char *helper, const char *mode, const char *user, c
         pid = fork();
         if (pid == 0) {
                 char *const env[] = {NULL};
-                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
+                /* The application may have fd 0, 1 or 2 closed, so that a pipe end already
+                 * sits there: move both ends above 2 first (dup2 onto a different fd also
+                 * clears close-on-exec), and give the helper an open stderr. */
+                int i0 = fcntl(in[0], F_DUPFD_CLOEXEC, 3), o1 = fcntl(out[1], F_DUPFD_CLOEXEC, 3);
+                if (i0 < 0 || o1 < 0 || dup2(i0, 0) < 0 || dup2(o1, 1) < 0)
+                        _exit(2);
+                if (fcntl(2, F_GETFD) < 0 && open("/dev/null", O_WRONLY) != 2)
                         _exit(2);
                 execle(helper, helper, mode, user, service && tg_mfa_valid_service(service) ? service : "-",
                        (char *) NULL, env);
@@ -156,7 +163,8 @@ static void run_helper(const char *helper, const char *mode, const char *user, c
                 buf[n] = '\0';
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                         ;
-                for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                char *save = NULL;
+                for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                         if (strncmp(line, "OUTCOME=", 8) == 0) {
                                 for (int o = TG_AUTH_OK; o <= TG_AUTH_ERROR; o++)
                                         if (strcmp(line + 8, tg_auth_outcome_to_string((tg_auth_outcome) o)) == 0)
@@ -173,7 +181,7 @@ static void run_helper(const char *helper, const char *mode, const char *user, c
                                 ret->recorded = true;
                 }
                 /* The exit status must agree with the outcome it printed. */
-                bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
                 if (ok != tg_auth_succeeded(ret->outcome) && strcmp(mode, "verify") == 0) {
                         ret->outcome = TG_AUTH_ERROR;
                         ret->recorded = false;
@@ -223,8 +231,11 @@ static void run_step(pam_handle_t *pamh, const module_args *a, const tg_config *
                 tg_mfa_check_lock(cfg, user, now, res);
         else if (a->mode == TG_MFA_STEP_AUTHFAIL)
                 tg_mfa_record_other_failure(cfg, user, now, res);
-        else
-                tg_mfa_authenticate(cfg, user, code, origin(pamh), now, res);
+        else {
+                char from[TG_MFA_FROM_MAX + 1];
+                origin(pamh, from, sizeof(from));
+                tg_mfa_authenticate(cfg, user, code, from, now, res);
+        }
         if (!res->recorded) {
                 tg_mfa_event_ctx ctx = event_ctx(pamh);
                 tg_mfa_outcome_events(&ctx, a->mode, user, res);
