@@ -13,7 +13,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -62,6 +64,9 @@ typedef struct {
 static record records[64];
 static int n_records;
 static const char *rhost; /* PAM_RHOST of the next authentications, if set */
+/* What the calling application does to itself before PAM runs (an attacker's su or locker). */
+static rlim_t child_fsize = RLIM_INFINITY; /* its RLIMIT_FSIZE, with SIGXFSZ ignored */
+static bool child_closes_stdin;
 
 static void journal_open(void) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = JOURNAL_DIR "/socket"};
@@ -179,6 +184,8 @@ static int setup(void **s) {
         close(dfd);
         answer = NULL;
         rhost = NULL;
+        child_fsize = RLIM_INFINITY;
+        child_closes_stdin = false;
         prompts = 0;
         shown[0] = '\0';
         journal_read(); /* forget what earlier tests recorded */
@@ -551,6 +558,13 @@ static int authenticate_as(uid_t uid, const char *user) {
                 shown[0] = '\0';
                 if (setgid(uid) < 0 || setuid(uid) < 0)
                         _exit(100);
+                if (child_fsize != RLIM_INFINITY) {
+                        signal(SIGXFSZ, SIG_IGN);
+                        if (setrlimit(RLIMIT_FSIZE, &(struct rlimit){child_fsize, child_fsize}) < 0)
+                                _exit(104);
+                }
+                if (child_closes_stdin)
+                        close(0);
                 if (pam_start_confdir("tgtest", user, &c, pamdir, &h) != PAM_SUCCESS)
                         _exit(101);
                 int r = pam_authenticate(h, 0);
@@ -602,6 +616,71 @@ static void screen_locker_verifies_through_helper(void **s) {
         assert_true(tg_mfa_locked(&(tg_mfa_user){.locked_until = load("daemon").locked_until}, time(NULL)));
         answer = code_for(&d, 1);
         assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        remove_helper();
+}
+
+/* Whether this process may raise a hard resource limit (CAP_SYS_RESOURCE; containers often
+ * lack it). */
+static bool can_raise_limits(void) {
+        pid_t pid = fork();
+        int status;
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct rlimit low = {64, 64}, inf = {RLIM_INFINITY, RLIM_INFINITY};
+                _exit(setrlimit(RLIMIT_FSIZE, &low) == 0 && setrlimit(RLIMIT_FSIZE, &inf) == 0 ? 0 : 1);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* A file size limit set by the caller (su and lockers keep the caller's limits) must not let
+ * a failure record fail to save while a success still fits. The state is set up so that the
+ * failure record is 2 bytes longer than the file (9 -> 10 failures) and the success record
+ * 2 bytes shorter, and the limit lies between. Where the limit can be lifted, every wrong
+ * guess is counted; where it cannot, no code is looked at, so a right one is refused as well.
+ * On the root path (su) and through the helper (a locker). */
+static void file_size_limit_cannot_hide_failures(void **s) {
+        (void) s;
+        bool lifted = can_raise_limits();
+        char p[400];
+        struct stat st;
+        write_config("RequireUsers=daemon\nMaxFailures=50\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        snprintf(p, sizeof(p), "%s/daemon.json", mfadir);
+        for (uid_t uid = 0; uid <= 1; uid++) {
+                tg_mfa_user l = load("daemon");
+                l.failures = l.failed_since_login = 9;
+                l.last_login_at = time(NULL);
+                l.last_step = (uint64_t) time(NULL) / 30 - 10; /* same number of digits as the next */
+                snprintf(l.last_login_from, sizeof(l.last_login_from), "%s", uid ? "unlock (uid 1)" : "");
+                save(&l);
+                assert_int_equal(stat(p, &st), 0);
+                child_fsize = (rlim_t) st.st_size + 1;
+                answer = strcmp(code_for(&d, 0), "000000") == 0 ? "000001" : "000000";
+                assert_int_equal(authenticate_as(uid, "daemon"), PAM_AUTH_ERR);
+                assert_int_equal(load("daemon").failures, lifted ? 10 : 9);
+                answer = code_for(&d, (int) uid);
+                assert_int_equal(authenticate_as(uid, "daemon"), lifted ? PAM_SUCCESS : PAM_AUTH_ERR);
+        }
+        child_fsize = RLIM_INFINITY;
+        answer = code_for(&d, 1);
+        if (!lifted) /* without the limit, the code works: nothing was used up */
+                assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);
+        remove_helper();
+}
+
+/* A locker started with stdin closed still hands the code to the helper. */
+static void screen_locker_with_closed_stdin(void **s) {
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        child_closes_stdin = true;
+        answer = code_for(&d, 0);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);
+        assert_int_equal(load("daemon").failures, 0);
+        child_closes_stdin = false;
         remove_helper();
 }
 
@@ -664,6 +743,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(events_escape_hostile_items, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_verifies_through_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(file_size_limit_cannot_hide_failures, setup, teardown),
+                cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         for (int i = 0; i < 2; i++)

@@ -223,6 +223,26 @@ static void lockout(void **s) {
         assert_int_equal(u.last_login_at, now);
 }
 
+/* A lock that has run out starts a new count: one more wrong attempt does not lock again. */
+static void expired_lock_starts_a_new_count(void **s) {
+        tg_mfa_user u = enrolled();
+        const int64_t now = 1800000000;
+        (void) s;
+        for (int i = 0; i < 3; i++)
+                tg_mfa_record_failure(&u, now, 3, 900);
+        assert_true(tg_mfa_locked(&u, now));
+        assert_false(tg_mfa_record_failure(&u, now + 10, 3, 900)); /* while locked: counted, no new lock */
+        assert_int_equal(u.failures, 4);
+        assert_int_equal(u.locked_until, now + 900);
+        assert_false(tg_mfa_record_failure(&u, now + 900, 3, 900));
+        assert_false(tg_mfa_locked(&u, now + 900));
+        assert_int_equal(u.failures, 1);
+        assert_int_equal(u.failed_since_login, 5); /* all of them still shown at the next login */
+        assert_false(tg_mfa_record_failure(&u, now + 901, 3, 900));
+        assert_true(tg_mfa_record_failure(&u, now + 902, 3, 900));
+        assert_true(tg_mfa_locked(&u, now + 902));
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 fprintf(stderr, "test_mfa: skipped, needs root (root-owned state files)\n");
@@ -238,6 +258,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(totp_once_and_recovery_once, setup, teardown),
                 cmocka_unit_test(not_enrolled_never_passes),
                 cmocka_unit_test(lockout),
+                cmocka_unit_test(expired_lock_starts_a_new_count),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
