@@ -21,6 +21,7 @@
 #include <qrencode.h>
 
 #include "ctl.h"
+#include "termguard/account.h"
 #include "termguard/config.h"
 #include "termguard/mfa.h"
 #include "termguard/mfa-event.h"
@@ -306,20 +307,25 @@ out:
 }
 
 int ctl_mfa(const char *config_root, int argc, char **argv, bool json) {
+        char user[256];
         if (argc != 2) {
                 fprintf(stderr, "%s\n", _("usage: termguardctl mfa enroll|status|reset|recovery-codes|unlock USER"));
                 return EXIT_USAGE;
         }
+        /* The account's own name, as the PAM module keys state by it; an unknown name is
+         * refused below. */
+        if (tg_canonical_user(argv[1], user, sizeof(user)) < 0)
+                snprintf(user, sizeof(user), "%s", "");
         if (strcmp(argv[0], "enroll") == 0)
-                return mfa_enroll(config_root, argv[1]);
+                return mfa_enroll(config_root, user);
         if (strcmp(argv[0], "status") == 0)
-                return mfa_status(config_root, argv[1], json);
+                return mfa_status(config_root, user, json);
         if (strcmp(argv[0], "reset") == 0)
-                return mfa_reset(config_root, argv[1]);
+                return mfa_reset(config_root, user);
         if (strcmp(argv[0], "recovery-codes") == 0)
-                return mfa_recovery_codes(config_root, argv[1]);
+                return mfa_recovery_codes(config_root, user);
         if (strcmp(argv[0], "unlock") == 0)
-                return mfa_unlock(config_root, argv[1]);
+                return mfa_unlock(config_root, user);
         fprintf(stderr, "%s\n", _("usage: termguardctl mfa enroll|status|reset|recovery-codes|unlock USER"));
         return EXIT_USAGE;
 }

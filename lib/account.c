@@ -2,6 +2,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "termguard/account.h"
@@ -25,4 +28,17 @@ int tg_group_gid(const char *name, gid_t *ret) {
                 *ret = g->gr_gid;
                 return 1;
         }
+}
+
+int tg_canonical_user(const char *name, char *ret, size_t size) {
+        struct passwd pw, *res = NULL;
+        char buf[16384];
+        int r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+        if (r != 0)
+                return -r;
+        const char *canon = res ? res->pw_name : name;
+        if (strlen(canon) >= size)
+                return -ENAMETOOLONG;
+        snprintf(ret, size, "%s", canon);
+        return res ? 1 : 0;
 }

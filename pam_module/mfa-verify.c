@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
         uid_t caller = getuid();
         tg_config cfg;
         tg_auth_result res;
-        char err[512], code[72] = "", from[32], actor[32];
+        char err[512], code[72] = "", from[32], actor[32], canon[TG_MFA_USER_MAX + 1];
         tg_mfa_event_ctx ctx = {.identifier = "termguard-mfa-verify"};
         tg_mfa_step step;
         int64_t now = (int64_t) time(NULL);
@@ -99,6 +99,11 @@ int main(int argc, char **argv) {
                              "asked about another account");
                 return 2;
         }
+        /* The account's own name, as the module uses it (names may match without case). */
+        if (!tg_mfa_valid_user(pw->pw_name) || strlen(pw->pw_name) >= sizeof(canon))
+                return 2;
+        snprintf(canon, sizeof(canon), "%s", pw->pw_name);
+        user = canon;
         if (tg_config_load(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return 2;

@@ -32,6 +32,7 @@
 #include <security/pam_modules.h>
 #include <systemd/sd-journal.h>
 
+#include "termguard/account.h"
 #include "termguard/config.h"
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
@@ -246,12 +247,19 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         tg_config cfg;
         tg_auth_result res;
         tg_mfa_event_ctx ctx = event_ctx(pamh);
-        const char *user = NULL;
-        char err[512] = "", *code = NULL;
+        const char *given = NULL;
+        char err[512] = "", *code = NULL, user[256];
         int r;
 
-        if (pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user || !*user)
+        if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)
                 return PAM_AUTH_ERR;
+        /* Policy and state by the account's own name, however it was typed. */
+        if (tg_canonical_user(given, user, sizeof(user)) < 0) {
+                if (a->mode == TG_MFA_STEP_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
+                        free(code);
+                tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, "(lookup failed)", "user database lookup failed");
+                return PAM_AUTH_ERR;
+        }
         r = tg_config_load(a->config_root, &cfg, err, sizeof(err));
         if (r < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);

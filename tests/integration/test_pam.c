@@ -79,6 +79,18 @@ static void journal_open(void) {
                 perror("test_pam: tmpfs on " JOURNAL_DIR);
                 exit(1);
         }
+        /* Accounts also through the case-insensitive test NSS module, when it can be loaded
+         * (LD_LIBRARY_PATH from ctest): an nsswitch.conf of our own, for this namespace only. */
+        char nss[] = "/tmp/tg-nsswitch.XXXXXX";
+        int nfd = mkstemp(nss);
+        const char *text = "passwd: files tgci\ngroup: files\nshadow: files\n";
+        if (nfd < 0 || write(nfd, text, strlen(text)) != (ssize_t) strlen(text) || fchmod(nfd, 0644) < 0 ||
+            mount(nss, "/etc/nsswitch.conf", NULL, MS_BIND, NULL) < 0) {
+                perror("test_pam: nsswitch.conf");
+                exit(1);
+        }
+        close(nfd);
+        unlink(nss);
         journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (journal_fd < 0 || bind(journal_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
             setsockopt(journal_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
@@ -483,6 +495,34 @@ static void events_record_each_outcome(void **s) {
         assert_non_null(strstr(records[i].text, "Bogus"));
 }
 
+/* Where the user database matches names without case (SSSD, Winbind), "TANAKA" is tanaka:
+ * the same policy, the same code, the same attempt counter. */
+static void name_spelling_is_the_same_account(void **s) {
+        char p[400];
+        struct passwd *pw = getpwnam("TANAKA");
+        (void) s;
+        assert_non_null(pw); /* the test NSS module is in place */
+        assert_string_equal(pw->pw_name, "tanaka");
+        tg_mfa_user u = enroll("tanaka");
+        answer = strcmp(code_for(&u, 0), "000000") == 0 ? "000001" : "000000";
+        assert_int_equal(authenticate("TANAKA"), PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+        assert_int_equal(load("tanaka").failures, 1);
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("Tanaka"), PAM_SUCCESS);
+        assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR); /* the same code, once only */
+        snprintf(p, sizeof(p), "%s/TANAKA.json", mfadir);
+        assert_int_equal(access(p, F_OK), -1);
+        /* by group too: the group lists tanaka, not TANAKA */
+        assert_int_equal(system("groupadd -f tg-mfa-case && usermod -a -G tg-mfa-case tanaka"), 0);
+        write_config("RequireUsers=\nRequireGroups=tg-mfa-case\n");
+        answer = "000000";
+        int r = authenticate("TANAKA");
+        assert_int_equal(system("groupdel tg-mfa-case"), 0);
+        assert_int_equal(r, PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+}
+
 /* Items from the application or the network cannot forge fields or terminal controls. */
 static void events_escape_hostile_items(void **s) {
         tg_mfa_user u = enroll("tanaka");
@@ -741,6 +781,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(banner_is_shown, setup, teardown),
                 cmocka_unit_test_setup_teardown(events_record_each_outcome, setup, teardown),
                 cmocka_unit_test_setup_teardown(events_escape_hostile_items, setup, teardown),
+                cmocka_unit_test_setup_teardown(name_spelling_is_the_same_account, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_verifies_through_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(file_size_limit_cannot_hide_failures, setup, teardown),
