@@ -229,9 +229,9 @@ static int parse_one(const char *path, tg_config *cfg, bool must_exist, char *er
                 return -EBADF;
         }
         /* Policy written by anyone but root is not policy. */
-        if ((st.st_mode & S_IWOTH) || (st.st_uid != 0 && geteuid() == 0)) {
+        if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0) || (st.st_uid != 0 && geteuid() == 0)) {
                 snprintf(err, err_size,
-                         "%s: refusing a configuration file that is not owned by root or is world-writable", path);
+                         "%s: refusing a configuration file that is not owned by root or that others can write", path);
                 return -EPERM;
         }
         parse_ctx c = {.cfg = cfg, .file = path, .f = f, .err = err, .err_size = err_size};
@@ -251,7 +251,17 @@ static int dropin_filter(const struct dirent *d) {
         return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
 }
 
+static int load(const char *root, bool main_must_exist, tg_config *ret, char *err, size_t err_size);
+
 int tg_config_load(const char *root, tg_config *ret, char *err, size_t err_size) {
+        return load(root, false, ret, err, err_size);
+}
+
+int tg_config_load_required(const char *root, tg_config *ret, char *err, size_t err_size) {
+        return load(root, true, ret, err, err_size);
+}
+
+static int load(const char *root, bool main_must_exist, tg_config *ret, char *err, size_t err_size) {
         _cleanup_free_ char *main_path = NULL, *dropdir = NULL;
         struct dirent **list = NULL;
         tg_config cfg;
@@ -262,7 +272,7 @@ int tg_config_load(const char *root, tg_config *ret, char *err, size_t err_size)
 
         if (asprintf(&main_path, "%s/termguard.conf", root) < 0 || asprintf(&dropdir, "%s/termguard.conf.d", root) < 0)
                 return -ENOMEM;
-        r = parse_one(main_path, &cfg, false, err, err_size);
+        r = parse_one(main_path, &cfg, main_must_exist, err, err_size);
         if (r < 0)
                 return r;
 

@@ -533,6 +533,26 @@ bool tg_mfa_required(const tg_config *c, const char *user) {
         return false;
 }
 
+int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size) {
+        for (const char *p = c->mfa_groups; *p;) {
+                char name[256];
+                gid_t gid;
+                p += strspn(p, " ");
+                size_t k = strcspn(p, " ");
+                if (k == 0)
+                        break;
+                snprintf(name, sizeof(name), "%.*s", (int) (k < sizeof(name) ? k : sizeof(name) - 1), p);
+                p += k;
+                int r = tg_group_gid(name, &gid);
+                if (r <= 0) {
+                        snprintf(err, err_size, "[MFA] RequireGroups: %s: %s", name,
+                                 r == 0 ? "no such group" : strerror(-r));
+                        return r == 0 ? -ENOENT : r;
+                }
+        }
+        return 0;
+}
+
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now) {
         return u->locked_until > now;
 }

@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
                 return 2;
         snprintf(canon, sizeof(canon), "%s", pw->pw_name);
         user = canon;
-        if (tg_config_load(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
+        if (tg_config_load_required(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return 2;
         }

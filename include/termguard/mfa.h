@@ -76,6 +76,10 @@ tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now);
  * known accounts go through the same prompts. */
 #include "termguard/config.h"
 bool tg_mfa_required(const tg_config *c, const char *user);
+/* Whether every group RequireGroups names exists: a misspelt group would otherwise leave its
+ * members without the second factor, silently. Returns 0, or -ENOENT with the name in err
+ * (-errno when the lookup itself failed). */
+int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size);
 
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now);
 /* Returns true when this failure locked the account. */

@@ -425,6 +425,18 @@ static void hostile_config_fails_closed(void **s) {
         answer = code_for(&u, 0);
         assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
         assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR); /* cannot tell who is covered */
+        /* a misspelt group would leave its members without the second factor */
+        write_config("RequireGroups=no-such-group-xyz\n");
+        journal_read();
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        journal_read();
+        int i = the_record("mfa.config-error", "daemon");
+        assert_non_null(strstr(records[i].text, "no-such-group-xyz: no such group"));
+        /* no configuration at all is not "nobody is covered" */
+        char p[400];
+        snprintf(p, sizeof(p), "%s/termguard.conf", conf);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
 }
 
 static void recovery_code_works_once(void **s) {

@@ -136,7 +136,27 @@ static void world_writable_refused(void **state) {
         (void) state;
         write_file("termguard.conf", "[Daemon]\nAdminGroup=x\n", 0666);
         assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), -EPERM);
-        assert_non_null(strstr(err, "world-writable"));
+        assert_non_null(strstr(err, "others can write"));
+        /* group-writable is refused unless the group is root's */
+        char p[600];
+        snprintf(p, sizeof(p), "%s/termguard.conf", root);
+        assert_int_equal(chmod(p, 0664), 0);
+        if (geteuid() == 0) {
+                assert_int_equal(chown(p, 0, 0), 0);
+                assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+                assert_int_equal(chown(p, 0, 100), 0);
+                assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), -EPERM);
+        }
+}
+
+/* For authentication the main file must exist: missing is not "nobody is covered". */
+static void missing_main_file(void **state) {
+        tg_config c;
+        char err[512] = "";
+        (void) state;
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_int_equal(tg_config_load_required(root, &c, err, sizeof(err)), -ENOENT);
+        assert_non_null(strstr(err, "termguard.conf: cannot open"));
 }
 
 static void mfa_policy(void **state) {
@@ -190,6 +210,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(error_in_dropin_names_the_dropin, setup, teardown),
                 cmocka_unit_test_setup_teardown(hostile_value_is_escaped_in_error, setup, teardown),
                 cmocka_unit_test_setup_teardown(world_writable_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(missing_main_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(mfa_policy, setup, teardown),
                 cmocka_unit_test(durations),
         };
