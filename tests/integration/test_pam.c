@@ -464,6 +464,12 @@ static void banner_is_shown(void **s) {
         answer = code_for(&u, 0);
         assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
         assert_non_null(strstr(shown, "Authorized staff only."));
+        /* a FIFO named as the banner does not hang the login: no banner, the code is asked */
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(mkfifo(p, 0644), 0);
+        answer = code_for(&u, 1);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
+        assert_null(strstr(shown, "Authorized staff only."));
 }
 
 /* Each outcome is one record with a stable MESSAGE_ID, in authpriv, naming service and tty. */
