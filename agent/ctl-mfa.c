@@ -149,8 +149,13 @@ static int mfa_enroll(const char *config_root, const char *user) {
                 rc = EXIT_DAEMON_ERROR;
                 goto out;
         }
-        if (tg_mfa_enroll(&s.u, user, (int64_t) time(NULL)) < 0 ||
-            tg_base32_encode(s.u.secret, s.u.secret_len, secret, sizeof(secret)) < 0) {
+        /* The new factor is prepared in memory; the user's state is not held locked while
+         * waiting for the administrator (that user's logins would wait as long). */
+        tg_mfa_user fresh = s.u;
+        close_user(&s);
+        s = (session){.dfd = -1, .lockfd = -1};
+        if (tg_mfa_enroll(&fresh, user, (int64_t) time(NULL)) < 0 ||
+            tg_base32_encode(fresh.secret, fresh.secret_len, secret, sizeof(secret)) < 0) {
                 rc = EXIT_DAEMON_ERROR;
                 goto out;
         }
@@ -161,7 +166,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                 o += (size_t) snprintf(label + o, sizeof(label) - o, *p == '@' ? "%%40" : "%c", *p);
         snprintf(uri, sizeof(uri),
                  "otpauth://totp/termguard:%s?secret=%s&issuer=termguard&algorithm=SHA1&digits=%u&period=%u", label,
-                 secret, s.u.params.digits, s.u.params.period);
+                 secret, fresh.params.digits, fresh.params.period);
         printf(_("Scan this QR code with the authenticator app of %s, or enter the key by hand.\n\n"), user);
         print_qr(uri);
         printf("\n%s\n%s %s\n\n", uri, _("Key:"), secret);
@@ -172,7 +177,27 @@ static int mfa_enroll(const char *config_root, const char *user) {
                 if (!fgets(line, sizeof(line), stdin))
                         break;
                 line[strcspn(line, "\r\n")] = '\0';
-                if (tg_mfa_check(&s.u, line, (int64_t) time(NULL)) == TG_MFA_OK_TOTP) {
+                if (tg_mfa_check(&fresh, line, (int64_t) time(NULL)) == TG_MFA_OK_TOTP) {
+                        /* Under the lock again, onto the state as it is now (counters may
+                         * have moved meanwhile); somebody else may have enrolled the user. */
+                        rc = open_user(config_root, user, true, &s);
+                        if (rc == 0 && s.u.enrolled) {
+                                fprintf(stderr, _("termguardctl: %s is already enrolled; run 'termguardctl mfa reset %s' first.\n"),
+                                        user, user);
+                                rc = EXIT_DAEMON_ERROR;
+                        }
+                        if (rc) {
+                                OPENSSL_cleanse(&fresh, sizeof(fresh));
+                                OPENSSL_cleanse(uri, sizeof(uri));
+                                goto out;
+                        }
+                        memcpy(s.u.secret, fresh.secret, sizeof(s.u.secret));
+                        s.u.secret_len = fresh.secret_len;
+                        s.u.params = fresh.params;
+                        s.u.last_step = fresh.last_step;
+                        s.u.enrolled = true;
+                        s.u.enrolled_at = fresh.enrolled_at;
+                        OPENSSL_cleanse(&fresh, sizeof(fresh));
                         /* Recovery codes come with the enrollment: a lost phone must not
                          * mean a locked-out user. */
                         char codes[TG_MFA_RECOVERY_CODES][12];
@@ -189,6 +214,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                 fprintf(stderr, "%s\n", _("That code does not match. Check the time on the phone and try again."));
         }
         fprintf(stderr, "%s\n", _("termguardctl: enrollment not confirmed; nothing was saved."));
+        OPENSSL_cleanse(&fresh, sizeof(fresh));
         OPENSSL_cleanse(uri, sizeof(uri));
         rc = EXIT_DAEMON_ERROR;
 out:

@@ -112,6 +112,40 @@ class CtlMfaTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertFalse(self.status()["enrolled"])
 
+    def test_enrollment_does_not_hold_the_user_waiting(self):
+        """While the administrator reads the QR code, the user's state is not locked: logins
+        (here: status, which takes the same lock) go on; counters moved meanwhile are kept."""
+        p = subprocess.Popen([CTL, "--config", self.conf, "mfa", "enroll", USER], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out = ""
+        while "confirm: " not in out:
+            ch = p.stdout.read(1)
+            if not ch:
+                break
+            out += ch
+        try:
+            r = self.ctl("--json", "mfa", "status", USER)  # 30 s timeout: raises if it waits
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # a failure recorded meanwhile, as the PAM module would
+            f = os.path.join(self.state, "mfa", USER + ".json")
+            if os.path.exists(f):
+                with open(f) as fh:
+                    d = json.load(fh)
+            else:
+                d = None
+            key = re.search(r"Key: ([A-Z2-7]+)", out).group(1)
+            code = subprocess.run(["oathtool", "--totp", "-b", key], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+            rest, err = p.communicate(code + "\n", timeout=30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+            p.stdout.close()
+            p.stderr.close()
+        self.assertEqual(p.returncode, 0, err)
+        self.assertIsNone(d, "nothing saved before the confirmation")
+        self.assertTrue(self.status()["enrolled"])
+
     def test_wrong_confirmation_saves_nothing(self):
         r = self.ctl("mfa", "enroll", USER, input="000000\n111111\nabc\n")
         self.assertEqual(r.returncode, 1)
