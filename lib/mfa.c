@@ -482,16 +482,23 @@ tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now) {
         return TG_MFA_FAIL;
 }
 
+/* The next name of a space-separated list (at most the list's own size); false at the end. */
+static bool next_name(const char **p, char name[static sizeof(((tg_config *) 0)->mfa_groups)]) {
+        *p += strspn(*p, " ");
+        size_t k = strcspn(*p, " ");
+        if (k == 0)
+                return false;
+        memcpy(name, *p, k);
+        name[k] = '\0';
+        *p += k;
+        return true;
+}
+
 static bool in_list(const char *list, const char *name) {
-        size_t n = strlen(name);
-        for (const char *p = list; *p;) {
-                while (*p == ' ')
-                        p++;
-                size_t k = strcspn(p, " ");
-                if (k == n && k > 0 && strncmp(p, name, n) == 0)
+        char item[sizeof(((tg_config *) 0)->mfa_users)];
+        for (const char *p = list; next_name(&p, item);)
+                if (strcmp(item, name) == 0)
                         return true;
-                p += k;
-        }
         return false;
 }
 
@@ -511,18 +518,9 @@ bool tg_mfa_required(const tg_config *c, const char *user) {
                 return true; /* more groups than we can check: do not guess "not required" */
         /* Each policy group by name to its gid: a lookup that fails (a directory service
          * down, a group too large to read) means "cannot tell", which is "required". */
-        for (const char *p = c->mfa_groups; *p;) {
-                char name[256];
+        char name[sizeof(c->mfa_groups)];
+        for (const char *p = c->mfa_groups; next_name(&p, name);) {
                 gid_t gid;
-                p += strspn(p, " ");
-                size_t k = strcspn(p, " ");
-                if (k == 0)
-                        break;
-                if (k >= sizeof(name))
-                        return true;
-                memcpy(name, p, k);
-                name[k] = '\0';
-                p += k;
                 int r = tg_group_gid(name, &gid);
                 if (r < 0)
                         return true;
@@ -534,15 +532,9 @@ bool tg_mfa_required(const tg_config *c, const char *user) {
 }
 
 int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size) {
-        for (const char *p = c->mfa_groups; *p;) {
-                char name[256];
+        char name[sizeof(c->mfa_groups)];
+        for (const char *p = c->mfa_groups; next_name(&p, name);) {
                 gid_t gid;
-                p += strspn(p, " ");
-                size_t k = strcspn(p, " ");
-                if (k == 0)
-                        break;
-                snprintf(name, sizeof(name), "%.*s", (int) (k < sizeof(name) ? k : sizeof(name) - 1), p);
-                p += k;
                 int r = tg_group_gid(name, &gid);
                 if (r <= 0) {
                         snprintf(err, err_size, "[MFA] RequireGroups: %s: %s", name,

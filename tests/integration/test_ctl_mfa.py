@@ -14,6 +14,10 @@ import unittest
 BUILD = os.environ["TG_BUILD_DIR"]
 CTL = os.path.join(BUILD, "agent", "termguardctl")
 USER = "daemon"  # exists on every Debian system
+# Runs a command with journald's socket replaced by the directory given after it (the test's
+# own socket), in a private mount namespace.
+JOURNAL_WRAP = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                'mkdir -p /run/systemd/journal && mount --bind "$0" /run/systemd/journal && exec "$@"']
 
 
 class CtlMfaTest(unittest.TestCase):
@@ -34,10 +38,7 @@ class CtlMfaTest(unittest.TestCase):
         if user:
             cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
         if journal:
-            # journald's socket, as this test's own: a private mount namespace for the command
-            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                   'mkdir -p /run/systemd/journal && mount --bind "$0" /run/systemd/journal && exec "$@"',
-                   journal] + cmd
+            cmd = JOURNAL_WRAP + [journal] + cmd
         return subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=30,
                               env=dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE="", **(env or {})))
 
@@ -66,9 +67,11 @@ class CtlMfaTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return json.loads(r.stdout)
 
-    def enroll(self):
-        p = subprocess.Popen([CTL, "--config", self.conf, "mfa", "enroll", USER], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def start_enroll(self, wrap=()):
+        """Starts enrollment (under WRAP, a command prefix) and reads up to the code prompt:
+        returns the process, what it printed and the code for the key it showed."""
+        p = subprocess.Popen(list(wrap) + [CTL, "--config", self.conf, "mfa", "enroll", USER],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         out = ""
         while "confirm: " not in out:
             ch = p.stdout.read(1)
@@ -76,10 +79,15 @@ class CtlMfaTest(unittest.TestCase):
                 break
             out += ch
         m = re.search(r"Key: ([A-Z2-7]+)", out)
+        code = subprocess.run(["oathtool", "--totp", "-b", m.group(1)], capture_output=True, text=True,
+                              check=True).stdout.strip() if m else ""
+        return p, out, code
+
+    def enroll(self):
+        p, out, code = self.start_enroll()
+        m = re.search(r"Key: ([A-Z2-7]+)", out)
         self.assertIsNotNone(m, out)
         uri = re.search(r"(otpauth://\S+)", out).group(1)
-        code = subprocess.run(["oathtool", "--totp", "-b", m.group(1)], capture_output=True, text=True,
-                              check=True).stdout.strip()
         rest, err = p.communicate(code + "\n", timeout=30)
         p.stdout.close()
         p.stderr.close()
@@ -114,28 +122,18 @@ class CtlMfaTest(unittest.TestCase):
 
     def test_enrollment_does_not_hold_the_user_waiting(self):
         """While the administrator reads the QR code, the user's state is not locked: logins
-        (here: status, which takes the same lock) go on; counters moved meanwhile are kept."""
-        p = subprocess.Popen([CTL, "--config", self.conf, "mfa", "enroll", USER], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        out = ""
-        while "confirm: " not in out:
-            ch = p.stdout.read(1)
-            if not ch:
-                break
-            out += ch
+        (here: status, which takes the same lock) go on."""
+        p, out, code = self.start_enroll()
         try:
             r = self.ctl("--json", "mfa", "status", USER)  # 30 s timeout: raises if it waits
             self.assertEqual(r.returncode, 0, r.stderr)
-            # a failure recorded meanwhile, as the PAM module would
+            # nothing is saved before the confirmation
             f = os.path.join(self.state, "mfa", USER + ".json")
             if os.path.exists(f):
                 with open(f) as fh:
                     d = json.load(fh)
             else:
                 d = None
-            key = re.search(r"Key: ([A-Z2-7]+)", out).group(1)
-            code = subprocess.run(["oathtool", "--totp", "-b", key], capture_output=True, text=True,
-                                  check=True).stdout.strip()
             rest, err = p.communicate(code + "\n", timeout=30)
         finally:
             if p.poll() is None:
@@ -196,19 +194,7 @@ class CtlMfaTest(unittest.TestCase):
             self.assertEqual(rec["SYSLOG_IDENTIFIER"], "termguardctl")
             self.assertEqual(rec["SYSLOG_FACILITY"], "10")
         # enrollment, and a refused command records nothing
-        p = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                              'mkdir -p /run/systemd/journal && mount --bind "$0" /run/systemd/journal && exec "$@"',
-                              d, CTL, "--config", self.conf, "mfa", "enroll", USER],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        out = ""
-        while "confirm: " not in out:
-            ch = p.stdout.read(1)
-            if not ch:
-                break
-            out += ch
-        key = re.search(r"Key: ([A-Z2-7]+)", out).group(1)
-        code = subprocess.run(["oathtool", "--totp", "-b", key], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        p, out, code = self.start_enroll(JOURNAL_WRAP + [d])
         p.communicate(code + "\n", timeout=30)
         self.assertEqual(p.returncode, 0)
         recs = self.records(sock)
