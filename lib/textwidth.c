@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "termguard/macro.h"
+#include "termguard/textwidth.h"
+
+typedef struct {
+        uint32_t first, last;
+} range;
+
+/* Combining marks and format characters take no column of their own. */
+static const range zero_width[] = {
+        {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x0610, 0x061a}, {0x064b, 0x065f},
+        {0x0e31, 0x0e31}, {0x0e34, 0x0e3a}, {0x0e47, 0x0e4e}, {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff},
+        {0x200b, 0x200f}, {0x202a, 0x202e}, {0x2060, 0x2064}, {0x20d0, 0x20ff}, {0x302a, 0x302d},
+        {0x3099, 0x309a}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}, {0xfeff, 0xfeff}, {0xe0100, 0xe01ef},
+};
+
+/* East Asian Wide and Fullwidth (Unicode's EastAsianWidth W and F), the blocks that matter. */
+static const range wide[] = {
+        {0x1100, 0x115f},   {0x231a, 0x231b},   {0x2329, 0x232a},   {0x23e9, 0x23ec},   {0x25fd, 0x25fe},
+        {0x2614, 0x2615},   {0x2e80, 0x303e},   {0x3041, 0x33ff},   {0x3400, 0x4dbf},   {0x4e00, 0x9fff},
+        {0xa000, 0xa4cf},   {0xa960, 0xa97f},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},   {0xfe10, 0xfe19},
+        {0xfe30, 0xfe6f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x1b000, 0x1b2ff}, {0x1f300, 0x1f64f},
+        {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+
+static bool in(const range *r, size_t n, uint32_t cp) {
+        for (size_t i = 0; i < n; i++)
+                if (cp >= r[i].first && cp <= r[i].last)
+                        return true;
+        return false;
+}
+
+/* Decodes the character at p: its length, or 0 when the byte must be escaped (a control
+ * character, or not valid UTF-8: overlong, surrogate, beyond U+10FFFF, cut short). */
+static size_t next_char(const unsigned char *p, uint32_t *ret) {
+        unsigned char c = p[0];
+        size_t n;
+        uint32_t cp;
+
+        if (c < 0x80) {
+                *ret = c;
+                return c < 0x20 || c == 0x7f ? 0 : 1;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+                n = 2;
+                cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+                n = 3;
+                cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                n = 4;
+                cp = c & 0x07;
+        } else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                /* a NUL ends the string here and is no continuation byte */
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+            (cp >= 0x80 && cp <= 0x9f))
+                return 0;
+        *ret = cp;
+        return n;
+}
+
+static size_t char_width(uint32_t cp) {
+        if (in(zero_width, ELEMENTSOF(zero_width), cp))
+                return 0;
+        return in(wide, ELEMENTSOF(wide), cp) ? 2 : 1;
+}
+
+size_t tg_display_width(const char *s) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t w = 0;
+
+        while (p && *p) {
+                uint32_t cp;
+                size_t n = next_char(p, &cp);
+                if (n == 0) {
+                        w += 4; /* \xNN */
+                        p++;
+                } else {
+                        w += char_width(cp);
+                        p += n;
+                }
+        }
+        return w;
+}
+
+char *tg_display_text(const char *s, char *buf, size_t size) {
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char *) s;
+        size_t o = 0;
+
+        if (size == 0)
+                return buf;
+        while (p && *p) {
+                uint32_t cp;
+                size_t n = next_char(p, &cp);
+                if (n == 0) {
+                        if (o + 4 >= size)
+                                break;
+                        buf[o++] = '\\';
+                        buf[o++] = 'x';
+                        buf[o++] = hex[*p >> 4];
+                        buf[o++] = hex[*p & 0xf];
+                        p++;
+                } else {
+                        if (o + n >= size)
+                                break;
+                        memcpy(buf + o, p, n);
+                        o += n;
+                        p += n;
+                }
+        }
+        buf[o] = '\0';
+        return buf;
+}
