@@ -5,11 +5,12 @@
  * from the kernel's peer credentials, and every change records who made it.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
+#include <assert.h>
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,10 +24,10 @@
 
 #include "daemon.h"
 #include "termguard/account.h"
+#include "termguard/control-proto.h"
 #include "termguard/escape.h"
 #include "termguard/macro.h"
 
-#define REQUEST_MAX (64 * 1024)
 #define CONNECTIONS_MAX 64
 /* Administrators can always get in: other users share fewer slots, a few each. */
 #define CONNECTIONS_NON_ADMIN_MAX 48
@@ -110,64 +111,80 @@ static bool is_admin(const Connection *c) {
         return false;
 }
 
-static json_object *error_reply(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_object *error_reply(const char *code, const char *fmt, ...) {
-        json_object *o = json_object_new_object();
-        char msg[600];
+/* A change to the register in the making: the handlers of mutating commands change a copy and
+ * stage the records that describe the change; the dispatcher saves the copy, then makes every
+ * staged record, then applies the change. A saved change is always recorded, and nothing is
+ * recorded as done that was not saved. */
+#define RECORD_PAIRS_MAX 10
+typedef struct {
+        const char *type, *message;
+        char *kv[2 * RECORD_PAIRS_MAX];
+} Record;
+
+typedef struct {
+        tg_register reg;
+        const char *trigger; /* what the gate is told when the change applies */
+        Record *records;
+        size_t n_records;
+} Change;
+
+static void change_clear(Change *ch) {
+        tg_register_clear(&ch->reg);
+        for (size_t i = 0; i < ch->n_records; i++)
+                for (size_t k = 0; k < ELEMENTSOF(ch->records[i].kv); k++)
+                        free(ch->records[i].kv[k]);
+        free(ch->records);
+        *ch = (Change){0};
+}
+
+/* Stages a record: pairs of key and already-escaped value, terminated by NULL. */
+static int change_record(Change *ch, const char *type, const char *message, ...) __attribute__((sentinel));
+static int change_record(Change *ch, const char *type, const char *message, ...) {
+        Record *p, *rec;
         va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        json_object_object_add(o, "ok", json_object_new_boolean(0));
-        json_object_object_add(o, "code", json_object_new_string(code));
-        json_object_object_add(o, "error", json_object_new_string(msg));
-        return o;
-}
+        size_t k = 0;
+        int r = 0;
 
-static json_object *ok_reply(void) {
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "ok", json_object_new_boolean(1));
-        return o;
-}
-
-static const char *arg_string(json_object *req, const char *key) {
-        json_object *v;
-        if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        /* Embedded NULs would make what is checked differ from what is stored. */
-        if (strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v))
-                return NULL;
-        return json_object_get_string(v);
-}
-
-static int arg_hex16(json_object *req, const char *key, uint16_t *ret) {
-        const char *s = arg_string(req, key);
-        char *end;
-        unsigned long v;
-        if (!s || strlen(s) != 4)
-                return -EINVAL;
-        /* exactly four hex digits: strtoul alone would take "0x51", " fff" or "+fff" */
-        for (size_t i = 0; i < 4; i++)
-                if (!isxdigit((unsigned char) s[i]))
-                        return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 16);
-        if (errno || *end || v > 0xffff)
-                return -EINVAL;
-        *ret = (uint16_t) v;
-        return 0;
-}
-
-static void copy_arg(json_object *req, const char *key, char *buf, size_t size, bool *too_long) {
-        const char *s = arg_string(req, key);
-        buf[0] = '\0';
-        if (!s)
-                return;
-        if (strlen(s) >= size) {
-                *too_long = true;
-                return;
+        p = realloc(ch->records, (ch->n_records + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        ch->records = p;
+        rec = &ch->records[ch->n_records++];
+        *rec = (Record){.type = type, .message = message};
+        va_start(ap, message);
+        for (const char *key = va_arg(ap, const char *); key; key = va_arg(ap, const char *)) {
+                const char *value = va_arg(ap, const char *);
+                assert(k + 2 <= ELEMENTSOF(rec->kv));
+                rec->kv[k] = strdup(key);
+                rec->kv[k + 1] = strdup(value ? value : "");
+                if (!rec->kv[k] || !rec->kv[k + 1])
+                        r = -ENOMEM;
+                k += 2;
         }
-        snprintf(buf, size, "%s", s);
+        va_end(ap);
+        return r;
+}
+
+static void change_emit(const Change *ch) {
+        for (size_t i = 0; i < ch->n_records; i++) {
+                char *const *kv = ch->records[i].kv;
+                /* unused pairs are NULL: the first NULL key ends the list */
+                tg_emit(ch->records[i].type, LOG_NOTICE, ch->records[i].message, kv[0], kv[1], kv[2], kv[3], kv[4],
+                        kv[5], kv[6], kv[7], kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16],
+                        kv[17], kv[18], kv[19], NULL);
+        }
+}
+
+typedef struct {
+        Manager *m;
+        const tg_ctl_request *req;
+        const char *actor;
+        bool admin;
+        Change *change; /* mutating commands only */
+} Call;
+
+static json_object *oom_reply(void) {
+        return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "out of memory");
 }
 
 static json_object *medium_json(const tg_medium *md) {
@@ -176,270 +193,223 @@ static json_object *medium_json(const tg_medium *md) {
         snprintf(vid, sizeof(vid), "%04x", md->vid);
         snprintf(pid, sizeof(pid), "%04x", md->pid);
         tg_format_iso8601(md->added_at, t, sizeof(t));
-        json_object_object_add(o, "label", json_object_new_string(md->label));
-        json_object_object_add(o, "vid", json_object_new_string(vid));
-        json_object_object_add(o, "pid", json_object_new_string(pid));
-        json_object_object_add(o, "serial", json_object_new_string(md->serial));
-        json_object_object_add(o, "department", json_object_new_string(md->department));
-        json_object_object_add(o, "mode", json_object_new_string(tg_mode_to_string(md->mode)));
-        json_object_object_add(o, "added_by", json_object_new_string(md->added_by));
-        json_object_object_add(o, "added_at", json_object_new_string(t));
+        tg_ctl_put_string(o, TG_F_LABEL, md->label);
+        tg_ctl_put_string(o, TG_F_VID, vid);
+        tg_ctl_put_string(o, TG_F_PID, pid);
+        tg_ctl_put_string(o, TG_F_SERIAL, md->serial);
+        tg_ctl_put_string(o, TG_F_DEPARTMENT, md->department);
+        tg_ctl_put_string(o, TG_F_MODE, tg_mode_to_string(md->mode));
+        tg_ctl_put_string(o, TG_F_ADDED_BY, md->added_by);
+        tg_ctl_put_string(o, TG_F_ADDED_AT, t);
         return o;
 }
 
 static json_object *exception_json(const tg_exception *e, int64_t now) {
         json_object *o = json_object_new_object();
         char t[32];
-        json_object_object_add(o, "id", json_object_new_int64((int64_t) e->id));
-        json_object_object_add(o, "label", json_object_new_string(e->label));
+        tg_ctl_put_int(o, TG_F_ID, (int64_t) e->id);
+        tg_ctl_put_string(o, TG_F_LABEL, e->label);
         tg_format_iso8601(e->until, t, sizeof(t));
-        json_object_object_add(o, "until", json_object_new_string(t));
-        json_object_object_add(o, "state",
-                               json_object_new_string(tg_exception_state_to_string(tg_exception_state_at(e, now))));
-        json_object_object_add(o, "approver", json_object_new_string(e->approver));
-        json_object_object_add(o, "reason", json_object_new_string(e->reason));
-        json_object_object_add(o, "ticket", json_object_new_string(e->ticket));
-        json_object_object_add(o, "user", json_object_new_string(e->user));
-        json_object_object_add(o, "granted_by", json_object_new_string(e->granted_by));
+        tg_ctl_put_string(o, TG_F_UNTIL, t);
+        tg_ctl_put_string(o, TG_F_STATE, tg_exception_state_to_string(tg_exception_state_at(e, now)));
+        tg_ctl_put_string(o, TG_F_APPROVER, e->approver);
+        tg_ctl_put_string(o, TG_F_REASON, e->reason);
+        tg_ctl_put_string(o, TG_F_TICKET, e->ticket);
+        tg_ctl_put_string(o, TG_F_USER, e->user);
+        tg_ctl_put_string(o, TG_F_GRANTED_BY, e->granted_by);
         tg_format_iso8601(e->granted_at, t, sizeof(t));
-        json_object_object_add(o, "granted_at", json_object_new_string(t));
+        tg_ctl_put_string(o, TG_F_GRANTED_AT, t);
         if (e->revoked_at) {
                 tg_format_iso8601(e->revoked_at, t, sizeof(t));
-                json_object_object_add(o, "revoked_at", json_object_new_string(t));
-                json_object_object_add(o, "revoked_by", json_object_new_string(e->revoked_by));
+                tg_ctl_put_string(o, TG_F_REVOKED_AT, t);
+                tg_ctl_put_string(o, TG_F_REVOKED_BY, e->revoked_by);
         }
         return o;
 }
 
-/* Makes n the register: saved first (on failure nothing changed, nothing is recorded as done);
- * the caller records the change, then apply() makes it take effect on present devices. */
-static json_object *save(Manager *m, tg_register *n) {
-        int r = manager_save_register(m, n);
-        if (r < 0) {
-                tg_register_clear(n);
-                return error_reply("io", "could not save the register: %s; nothing was changed", strerror(-r));
-        }
-        tg_register_clear(&m->reg);
-        m->reg = *n;
-        return NULL;
+static void copy_arg(const tg_ctl_request *req, tg_ctl_field f, char *buf, size_t size) {
+        /* the protocol bounded it by the register's limit */
+        snprintf(buf, size, "%s", req->has[f] ? req->str[f] : "");
 }
 
-static void apply(Manager *m, const char *trigger) {
-        usb_gate_rejudge_all(m, trigger);
-        usb_gate_schedule_expiry(m);
-}
-
-static json_object *cmd_media_add(Connection *c, json_object *req, const char *actor) {
-        Manager *m = c->m;
+static json_object *cmd_media_add(Call *call) {
+        const tg_ctl_request *req = call->req;
+        Change *ch = call->change;
         tg_medium md = {0};
-        tg_register n;
-        bool too_long = false;
         char err[256], vid[8], pid[8];
-        const char *mode = arg_string(req, "mode");
-        json_object *e;
 
-        if (arg_hex16(req, "vid", &md.vid) < 0)
-                return error_reply("invalid", "vid: expected 4 hex digits, e.g. 0951");
-        if (arg_hex16(req, "pid", &md.pid) < 0)
-                return error_reply("invalid", "pid: expected 4 hex digits, e.g. 1666");
-        copy_arg(req, "label", md.label, sizeof(md.label), &too_long);
-        copy_arg(req, "serial", md.serial, sizeof(md.serial), &too_long);
-        copy_arg(req, "department", md.department, sizeof(md.department), &too_long);
-        if (too_long)
-                return error_reply("invalid", "an argument is longer than the register allows");
-        md.mode = TG_MODE_READ_ONLY; /* the write-ban is the default */
-        if (mode && tg_mode_from_string(mode, &md.mode) < 0)
-                return error_reply("invalid", "mode: expected read-only, read-write or blocked");
-        snprintf(md.added_by, sizeof(md.added_by), "%s", actor);
+        md.vid = (uint16_t) req->num[TG_F_VID];
+        md.pid = (uint16_t) req->num[TG_F_PID];
+        copy_arg(req, TG_F_LABEL, md.label, sizeof(md.label));
+        copy_arg(req, TG_F_SERIAL, md.serial, sizeof(md.serial));
+        copy_arg(req, TG_F_DEPARTMENT, md.department, sizeof(md.department));
+        /* the write-ban is the default */
+        md.mode = req->has[TG_F_MODE] ? (tg_mode) req->num[TG_F_MODE] : TG_MODE_READ_ONLY;
+        snprintf(md.added_by, sizeof(md.added_by), "%s", call->actor);
         md.added_at = tg_now();
-        if (tg_register_copy(&m->reg, &n) < 0)
-                return error_reply("internal", "out of memory");
-        if (tg_register_add_medium(&n, &md, err, sizeof(err)) < 0) {
-                tg_register_clear(&n);
-                return error_reply("invalid", "%s", err);
-        }
-        if ((e = save(m, &n)))
-                return e;
+        if (tg_register_add_medium(&ch->reg, &md, err, sizeof(err)) < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         snprintf(vid, sizeof(vid), "%04x", md.vid);
         snprintf(pid, sizeof(pid), "%04x", md.pid);
-        tg_emit("register.media-added", LOG_NOTICE, "Medium added to the register", "label", md.label, "vid", vid,
-                "pid", pid, "serial", md.serial, "department", md.department, "mode", tg_mode_to_string(md.mode),
-                "actor", actor, NULL);
-        apply(m, "register-change");
-        return ok_reply();
+        if (change_record(ch, "register.media-added", "Medium added to the register", "label", md.label, "vid", vid,
+                          "pid", pid, "serial", md.serial, "department", md.department, "mode",
+                          tg_mode_to_string(md.mode), "actor", call->actor, NULL) < 0)
+                return oom_reply();
+        ch->trigger = "register-change";
+        return tg_ctl_reply_ok();
 }
 
-static json_object *cmd_media_remove(Connection *c, json_object *req, const char *actor) {
-        Manager *m = c->m;
-        const char *label = arg_string(req, "label");
-        tg_register n;
-        json_object *e;
+static json_object *cmd_media_remove(Call *call) {
+        Change *ch = call->change;
+        const char *label = call->req->str[TG_F_LABEL];
+        int64_t now = tg_now();
         char esc[128];
 
-        if (!label || !tg_register_find_label(&m->reg, label)) {
+        if (!tg_register_find_label(&ch->reg, label)) {
                 tg_escape_str(label, esc, sizeof(esc));
-                return error_reply("not-found", "no medium with label \"%s\" in the register", esc);
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no medium with label \"%s\" in the register", esc);
         }
-        if (tg_register_copy(&m->reg, &n) < 0)
-                return error_reply("internal", "out of memory");
-        (void) tg_register_remove_medium(&n, label);
+        (void) tg_register_remove_medium(&ch->reg, label);
+        if (change_record(ch, "register.media-removed", "Medium removed from the register", "label", label, "actor",
+                          call->actor, NULL) < 0)
+                return oom_reply();
         /* Exceptions for a label that no longer exists end with it, each on the record. */
-        uint64_t ended[64];
-        size_t n_ended = 0;
-        for (size_t i = 0; i < n.n_exceptions; i++)
-                if (strcmp(n.exceptions[i].label, label) == 0 &&
-                    tg_exception_state_at(&n.exceptions[i], tg_now()) == TG_EXC_ACTIVE &&
-                    tg_register_revoke_exception(&n, n.exceptions[i].id, actor, tg_now()) == 0 &&
-                    n_ended < ELEMENTSOF(ended))
-                        ended[n_ended++] = n.exceptions[i].id;
-        snprintf(esc, sizeof(esc), "%s", label);
-        if ((e = save(m, &n)))
-                return e;
-        tg_emit("register.media-removed", LOG_NOTICE, "Medium removed from the register", "label", esc, "actor", actor,
-                NULL);
-        for (size_t i = 0; i < n_ended; i++) {
+        for (size_t i = 0; i < ch->reg.n_exceptions; i++) {
+                const tg_exception *e = &ch->reg.exceptions[i];
                 char idbuf[24];
-                snprintf(idbuf, sizeof(idbuf), "%" PRIu64, ended[i]);
-                tg_emit("exception.revoked", LOG_NOTICE, "Write exception revoked with its medium", "exception", idbuf,
-                        "label", esc, "actor", actor, NULL);
+                int r;
+
+                if (strcmp(e->label, label) != 0 || tg_exception_state_at(e, now) != TG_EXC_ACTIVE)
+                        continue;
+                r = tg_register_revoke_exception(&ch->reg, e->id, call->actor, now);
+                if (r < 0)
+                        return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "could not end exception %" PRIu64 ": %s", e->id,
+                                                  strerror(-r));
+                snprintf(idbuf, sizeof(idbuf), "%" PRIu64, e->id);
+                r = change_record(ch, "exception.revoked", "Write exception revoked with its medium", "exception",
+                                  idbuf, "label", label, "actor", call->actor, NULL);
+                if (r < 0)
+                        return oom_reply();
         }
-        apply(m, "register-change");
-        return ok_reply();
+        ch->trigger = "register-change";
+        return tg_ctl_reply_ok();
 }
 
-static json_object *cmd_exception_grant(Connection *c, json_object *req, const char *actor) {
-        Manager *m = c->m;
+static json_object *cmd_exception_grant(Call *call) {
+        const tg_ctl_request *req = call->req;
+        Change *ch = call->change;
         tg_exception ex = {0};
-        tg_register n;
-        bool too_long = false;
         char err[256], idbuf[24], until[32];
         uint64_t id;
-        json_object *e, *o;
+        json_object *o;
 
-        copy_arg(req, "label", ex.label, sizeof(ex.label), &too_long);
-        copy_arg(req, "approver", ex.approver, sizeof(ex.approver), &too_long);
-        copy_arg(req, "reason", ex.reason, sizeof(ex.reason), &too_long);
-        copy_arg(req, "ticket", ex.ticket, sizeof(ex.ticket), &too_long);
-        copy_arg(req, "user", ex.user, sizeof(ex.user), &too_long);
-        if (too_long)
-                return error_reply("invalid", "an argument is longer than the register allows");
-        if (tg_parse_iso8601(arg_string(req, "until"), &ex.until) < 0)
-                return error_reply("invalid", "until: expected an ISO 8601 time with zone, e.g. 2026-12-01T17:00:00Z "
-                                              "or 2026-12-01T17:00:00+09:00");
+        copy_arg(req, TG_F_LABEL, ex.label, sizeof(ex.label));
+        copy_arg(req, TG_F_APPROVER, ex.approver, sizeof(ex.approver));
+        copy_arg(req, TG_F_REASON, ex.reason, sizeof(ex.reason));
+        copy_arg(req, TG_F_TICKET, ex.ticket, sizeof(ex.ticket));
+        copy_arg(req, TG_F_USER, ex.user, sizeof(ex.user));
+        ex.until = req->num[TG_F_UNTIL];
         if (ex.user[0] && !getpwnam(ex.user))
-                return error_reply("invalid", "user: no such user on this terminal");
-        snprintf(ex.granted_by, sizeof(ex.granted_by), "%s", actor);
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "user: no such user on this terminal");
+        snprintf(ex.granted_by, sizeof(ex.granted_by), "%s", call->actor);
         ex.granted_at = tg_now();
-        if (tg_register_copy(&m->reg, &n) < 0)
-                return error_reply("internal", "out of memory");
-        if (tg_register_add_exception(&n, &ex, tg_now(), m->cfg.max_exception_duration, &id, err, sizeof(err)) < 0) {
-                tg_register_clear(&n);
-                return error_reply("invalid", "%s", err);
-        }
-        if ((e = save(m, &n)))
-                return e;
-        /* Recorded once saved, and before it takes effect on the devices. */
+        if (tg_register_add_exception(&ch->reg, &ex, tg_now(), call->m->cfg.max_exception_duration, &id, err,
+                                      sizeof(err)) < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         snprintf(idbuf, sizeof(idbuf), "%" PRIu64, id);
         tg_format_iso8601(ex.until, until, sizeof(until));
-        tg_emit("exception.granted", LOG_NOTICE, "Write exception granted", "exception", idbuf, "label", ex.label,
-                "until", until, "approver", ex.approver, "reason", ex.reason, "ticket", ex.ticket, "user", ex.user,
-                "actor", actor, NULL);
-        apply(m, "exception-granted");
-        o = ok_reply();
-        json_object_object_add(o, "id", json_object_new_int64((int64_t) id));
+        if (change_record(ch, "exception.granted", "Write exception granted", "exception", idbuf, "label", ex.label,
+                          "until", until, "approver", ex.approver, "reason", ex.reason, "ticket", ex.ticket, "user",
+                          ex.user, "actor", call->actor, NULL) < 0)
+                return oom_reply();
+        ch->trigger = "exception-granted";
+        o = tg_ctl_reply_ok();
+        tg_ctl_put_int(o, TG_F_ID, (int64_t) id);
         return o;
 }
 
-static json_object *cmd_exception_revoke(Connection *c, json_object *req, const char *actor) {
-        Manager *m = c->m;
-        json_object *v, *e;
-        tg_register n;
-        int64_t id;
+static json_object *cmd_exception_revoke(Call *call) {
+        Change *ch = call->change;
+        int64_t id = call->req->num[TG_F_ID];
         char idbuf[24];
         int r;
 
-        if (!json_object_object_get_ex(req, "id", &v) || !json_object_is_type(v, json_type_int) ||
-            (id = json_object_get_int64(v)) <= 0)
-                return error_reply("invalid", "id: expected the exception's number (see exception list)");
-        if (tg_register_copy(&m->reg, &n) < 0)
-                return error_reply("internal", "out of memory");
-        r = tg_register_revoke_exception(&n, (uint64_t) id, actor, tg_now());
-        if (r < 0) {
-                tg_register_clear(&n);
-                return error_reply(r == -ENOENT ? "not-found" : "invalid",
-                                   r == -ENOENT ? "no exception %" PRId64 : "exception %" PRId64 " is not active", id);
-        }
+        r = tg_register_revoke_exception(&ch->reg, (uint64_t) id, call->actor, tg_now());
+        if (r == -ENOENT)
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no exception %" PRId64, id);
+        if (r < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "exception %" PRId64 " is not active", id);
         snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-        if ((e = save(m, &n)))
-                return e;
-        tg_emit("exception.revoked", LOG_NOTICE, "Write exception revoked", "exception", idbuf, "actor", actor, NULL);
-        apply(m, "exception-revoked");
-        return ok_reply();
+        if (change_record(ch, "exception.revoked", "Write exception revoked", "exception", idbuf, "actor", call->actor,
+                          NULL) < 0)
+                return oom_reply();
+        ch->trigger = "exception-revoked";
+        return tg_ctl_reply_ok();
 }
 
-static json_object *cmd_media_list(Manager *m) {
-        json_object *o = ok_reply(), *a = json_object_new_array();
+static json_object *cmd_media_list(Call *call) {
+        Manager *m = call->m;
+        json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array();
         for (size_t i = 0; i < m->reg.n_media; i++)
                 json_object_array_add(a, medium_json(&m->reg.media[i]));
-        json_object_object_add(o, "media", a);
+        tg_ctl_put_list(o, TG_F_MEDIA, a);
         return o;
 }
 
-static json_object *cmd_exception_list(Manager *m) {
-        json_object *o = ok_reply(), *a = json_object_new_array();
+static json_object *cmd_exception_list(Call *call) {
+        Manager *m = call->m;
+        json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array();
         int64_t now = tg_now();
         for (size_t i = 0; i < m->reg.n_exceptions; i++)
                 json_object_array_add(a, exception_json(&m->reg.exceptions[i], now));
-        json_object_object_add(o, "exceptions", a);
+        tg_ctl_put_list(o, TG_F_EXCEPTIONS, a);
         return o;
 }
 
-static json_object *cmd_devices(Manager *m, bool admin) {
-        json_object *o = ok_reply(), *a = json_object_new_array();
-        for (tg_device *d = m->devices; d; d = d->next) {
+static json_object *cmd_devices(Call *call) {
+        json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array();
+        for (tg_device *d = call->m->devices; d; d = d->next) {
                 json_object *x = json_object_new_object(), *ifs = json_object_new_array();
                 char vid[8], pid[8];
                 snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
                 snprintf(pid, sizeof(pid), "%04x", d->desc.pid);
-                json_object_object_add(x, "device", json_object_new_string(d->sysname));
-                json_object_object_add(x, "vid", json_object_new_string(vid));
-                json_object_object_add(x, "pid", json_object_new_string(pid));
+                tg_ctl_put_string(x, TG_F_DEVICE, d->sysname);
+                tg_ctl_put_string(x, TG_F_VID, vid);
+                tg_ctl_put_string(x, TG_F_PID, pid);
                 /* Users see why a device was refused, not the serial to clone a registered one. */
-                json_object_object_add(x, "serial", json_object_new_string(admin ? d->serial_esc : ""));
-                json_object_object_add(x, "manufacturer", json_object_new_string(d->manufacturer_esc));
-                json_object_object_add(x, "product", json_object_new_string(d->product_esc));
-                json_object_object_add(x, "descriptor_sha256",
-                                       json_object_new_string(d->descriptors_ok ? d->desc.hash : ""));
-                json_object_object_add(x, "authorized", json_object_new_boolean(d->decision.authorize_device));
-                json_object_object_add(x, "storage",
-                                       json_object_new_string(d->decision.has_storage
-                                                                      ? tg_mode_to_string(d->decision.storage_mode)
-                                                                      : "none"));
-                json_object_object_add(x, "label", json_object_new_string(d->decision.label));
-                json_object_object_add(x, "exception", json_object_new_int64((int64_t) d->decision.exception_id));
-                json_object_object_add(x, "reason", json_object_new_string(d->decision.reason));
+                tg_ctl_put_string(x, TG_F_SERIAL, call->admin ? d->serial_esc : "");
+                tg_ctl_put_string(x, TG_F_MANUFACTURER, d->manufacturer_esc);
+                tg_ctl_put_string(x, TG_F_PRODUCT, d->product_esc);
+                tg_ctl_put_string(x, TG_F_DESCRIPTOR_SHA256, d->descriptors_ok ? d->desc.hash : "");
+                tg_ctl_put_bool(x, TG_F_AUTHORIZED, d->decision.authorize_device);
+                tg_ctl_put_string(x, TG_F_STORAGE,
+                                  d->decision.has_storage ? tg_mode_to_string(d->decision.storage_mode) : "none");
+                tg_ctl_put_string(x, TG_F_LABEL, d->decision.label);
+                tg_ctl_put_int(x, TG_F_EXCEPTION, (int64_t) d->decision.exception_id);
+                tg_ctl_put_string(x, TG_F_REASON, d->decision.reason);
                 for (size_t i = 0; i < d->decision.n_ifaces; i++) {
                         const tg_iface_verdict *v = &d->decision.ifaces[i];
                         json_object *f = json_object_new_object();
                         char cls[4];
                         snprintf(cls, sizeof(cls), "%02x", v->cls);
-                        json_object_object_add(f, "config", json_object_new_int(v->config_value));
-                        json_object_object_add(f, "interface", json_object_new_int(v->number));
-                        json_object_object_add(f, "class", json_object_new_string(cls));
-                        json_object_object_add(f, "class_name", json_object_new_string(tg_usb_class_name(v->cls)));
-                        json_object_object_add(f, "allowed", json_object_new_boolean(v->allow));
-                        json_object_object_add(f, "reason", json_object_new_string(v->reason));
+                        tg_ctl_put_int(f, TG_F_CONFIG, v->config_value);
+                        tg_ctl_put_int(f, TG_F_INTERFACE, v->number);
+                        tg_ctl_put_string(f, TG_F_CLASS, cls);
+                        tg_ctl_put_string(f, TG_F_CLASS_NAME, tg_usb_class_name(v->cls));
+                        tg_ctl_put_bool(f, TG_F_ALLOWED, v->allow);
+                        tg_ctl_put_string(f, TG_F_REASON, v->reason);
                         json_object_array_add(ifs, f);
                 }
-                json_object_object_add(x, "interfaces", ifs);
+                tg_ctl_put_list(x, TG_F_INTERFACES, ifs);
                 json_object_array_add(a, x);
         }
-        json_object_object_add(o, "devices", a);
+        tg_ctl_put_list(o, TG_F_DEVICES, a);
         return o;
 }
 
-static json_object *cmd_status(Manager *m) {
-        json_object *o = ok_reply();
+static json_object *cmd_status(Call *call) {
+        Manager *m = call->m;
+        json_object *o = tg_ctl_reply_ok();
         char t[32];
         size_t active = 0;
         int64_t now = tg_now(), next = tg_register_next_expiry(&m->reg, now);
@@ -447,25 +417,25 @@ static json_object *cmd_status(Manager *m) {
         for (size_t i = 0; i < m->reg.n_exceptions; i++)
                 if (tg_exception_state_at(&m->reg.exceptions[i], now) == TG_EXC_ACTIVE)
                         active++;
-        json_object_object_add(o, "version", json_object_new_string(TG_VERSION));
-        json_object_object_add(o, "pid", json_object_new_int((int) getpid()));
+        tg_ctl_put_string(o, TG_F_VERSION, TG_VERSION);
+        tg_ctl_put_int(o, TG_F_PROCESS_ID, (int64_t) getpid());
         tg_format_iso8601(m->started_at, t, sizeof(t));
-        json_object_object_add(o, "started_at", json_object_new_string(t));
-        json_object_object_add(o, "config_root", json_object_new_string(m->config_root));
-        json_object_object_add(o, "state_directory", json_object_new_string(m->cfg.state_dir));
-        json_object_object_add(o, "admin_group", json_object_new_string(m->cfg.admin_group));
-        json_object_object_add(o, "controllers_locked", json_object_new_int((int) m->n_controllers));
-        json_object_object_add(o, "devices", json_object_new_int((int) m->n_devices));
-        json_object_object_add(o, "media_registered", json_object_new_int((int) m->reg.n_media));
-        json_object_object_add(o, "exceptions_active", json_object_new_int((int) active));
+        tg_ctl_put_string(o, TG_F_STARTED_AT, t);
+        tg_ctl_put_string(o, TG_F_CONFIG_ROOT, m->config_root);
+        tg_ctl_put_string(o, TG_F_STATE_DIRECTORY, m->cfg.state_dir);
+        tg_ctl_put_string(o, TG_F_ADMIN_GROUP, m->cfg.admin_group);
+        tg_ctl_put_int(o, TG_F_CONTROLLERS_LOCKED, (int64_t) m->n_controllers);
+        tg_ctl_put_int(o, TG_F_DEVICE_COUNT, (int64_t) m->n_devices);
+        tg_ctl_put_int(o, TG_F_MEDIA_REGISTERED, (int64_t) m->reg.n_media);
+        tg_ctl_put_int(o, TG_F_EXCEPTIONS_ACTIVE, (int64_t) active);
         if (next) {
                 tg_format_iso8601(next, t, sizeof(t));
-                json_object_object_add(o, "next_expiry", json_object_new_string(t));
+                tg_ctl_put_string(o, TG_F_NEXT_EXPIRY, t);
         }
-        json_object_object_add(o, "udev_running", json_object_new_boolean(m->udev_running));
+        tg_ctl_put_bool(o, TG_F_UDEV_RUNNING, m->udev_running);
         tg_format_iso8601(m->last_reload_at, t, sizeof(t));
-        json_object_object_add(o, "last_reload_at", json_object_new_string(t));
-        json_object_object_add(o, "last_reload_error", json_object_new_string(m->last_reload_error));
+        tg_ctl_put_string(o, TG_F_LAST_RELOAD_AT, t);
+        tg_ctl_put_string(o, TG_F_LAST_RELOAD_ERROR, m->last_reload_error);
         return o;
 }
 
@@ -485,7 +455,7 @@ static void record_denied(Connection *c, const char *cmd, const char *actor) {
         char esc[64], count[16];
 
         (void) sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
-        /* Keyed by user and command: the administrative commands are a fixed set of four. */
+        /* Keyed by user and command: the administrative commands are a small fixed set. */
         for (i = 0; i < ELEMENTSOF(seen); i++)
                 if (seen[i].last && seen[i].uid == c->cred.uid && strcmp(seen[i].cmd, cmd) == 0)
                         break;
@@ -508,61 +478,111 @@ static void record_denied(Connection *c, const char *cmd, const char *actor) {
         seen[i].suppressed = 0;
 }
 
-static json_object *dispatch(Connection *c, const char *buf, size_t len) {
-        json_object *req, *reply;
-        struct json_tokener *tok = json_tokener_new_ex(8);
-        const char *cmd;
-        char actor[TG_NAME_MAX + 1];
+/* Who may call what, and whether it changes the register, is in this table, not in branches. */
+static const struct {
+        json_object *(*handler)(Call *call);
+        bool needs_admin, mutates;
+} handlers[_TG_CTL_COMMAND_MAX] = {
+        [TG_CTL_STATUS] = {cmd_status, false, false},
+        [TG_CTL_DEVICES] = {cmd_devices, false, false},
+        /* Serials would let a user program a clone of a read-write medium; approvers, reasons
+         * and user names are personal data. */
+        [TG_CTL_MEDIA_LIST] = {cmd_media_list, true, false},
+        [TG_CTL_EXCEPTION_LIST] = {cmd_exception_list, true, false},
+        [TG_CTL_MEDIA_ADD] = {cmd_media_add, true, true},
+        [TG_CTL_MEDIA_REMOVE] = {cmd_media_remove, true, true},
+        [TG_CTL_EXCEPTION_GRANT] = {cmd_exception_grant, true, true},
+        [TG_CTL_EXCEPTION_REVOKE] = {cmd_exception_revoke, true, true},
+};
 
-        if (!tok)
-                return error_reply("internal", "out of memory");
-        req = json_tokener_parse_ex(tok, buf, (int) len);
-        if (!req || json_tokener_get_error(tok) != json_tokener_success ||
-            !json_object_is_type(req, json_type_object)) {
-                json_tokener_free(tok);
-                json_object_put(req);
-                return error_reply("invalid", "request is not a JSON object");
-        }
-        json_tokener_free(tok);
-        cmd = arg_string(req, "command");
-        actor_name(c, actor, sizeof(actor));
+static bool reply_ok(json_object *reply) {
+        json_object *ok;
+        return json_object_object_get_ex(reply, "ok", &ok) && json_object_get_boolean(ok);
+}
 
-        if (!cmd)
-                reply = error_reply("invalid", "missing command");
-        else if (strcmp(cmd, "status") == 0)
-                reply = cmd_status(c->m);
-        else if (strcmp(cmd, "devices") == 0)
-                reply = cmd_devices(c->m, c->admin);
-        else if ((strcmp(cmd, "media-list") == 0 || strcmp(cmd, "exception-list") == 0) && !c->admin)
-                /* Serials would let a user program a clone of a read-write medium; approvers,
-                 * reasons and user names are personal data. */
-                reply = error_reply("permission-denied", "only administrators may read the register");
-        else if (strcmp(cmd, "media-list") == 0)
-                reply = cmd_media_list(c->m);
-        else if (strcmp(cmd, "exception-list") == 0)
-                reply = cmd_exception_list(c->m);
-        else if (strcmp(cmd, "media-add") == 0 || strcmp(cmd, "media-remove") == 0 ||
-                 strcmp(cmd, "exception-grant") == 0 || strcmp(cmd, "exception-revoke") == 0) {
-                if (!c->admin) {
-                        record_denied(c, cmd, actor);
-                        reply = error_reply(
-                                "permission-denied",
-                                "only root or members of the admin group may change the register or exceptions");
-                } else if (strcmp(cmd, "media-add") == 0)
-                        reply = cmd_media_add(c, req, actor);
-                else if (strcmp(cmd, "media-remove") == 0)
-                        reply = cmd_media_remove(c, req, actor);
-                else if (strcmp(cmd, "exception-grant") == 0)
-                        reply = cmd_exception_grant(c, req, actor);
-                else
-                        reply = cmd_exception_revoke(c, req, actor);
-        } else {
-                char esc[64];
-                tg_escape_str(cmd, esc, sizeof(esc));
-                reply = error_reply("invalid", "unknown command \"%s\"", esc);
+/* The register transaction, once for every mutating command: copy, change, save, record,
+ * apply. Saved first: on failure nothing changed and nothing is recorded as done. Recorded
+ * once saved, and before it takes effect on the devices. */
+static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) {
+        Manager *m = call->m;
+        Change ch = {0};
+        json_object *reply;
+        int r;
+
+        if (tg_register_copy(&m->reg, &ch.reg) < 0)
+                return oom_reply();
+        call->change = &ch;
+        reply = handler(call);
+        call->change = NULL;
+        if (!reply_ok(reply)) {
+                change_clear(&ch);
+                return reply;
         }
-        json_object_put(req);
+        r = manager_save_register(m, &ch.reg);
+        if (r < 0) {
+                change_clear(&ch);
+                json_object_put(reply);
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "could not save the register: %s; nothing was changed",
+                                          strerror(-r));
+        }
+        tg_register_clear(&m->reg);
+        m->reg = ch.reg;
+        ch.reg = (tg_register){0};
+        change_emit(&ch);
+        usb_gate_rejudge_all(m, ch.trigger);
+        usb_gate_schedule_expiry(m);
+        change_clear(&ch);
         return reply;
+}
+
+static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_command *ret_command) {
+        tg_ctl_request req;
+        json_object *reply;
+        char actor[TG_NAME_MAX + 1], err[512];
+        int r;
+
+        r = tg_ctl_request_decode(buf, len, &req, err, sizeof(err));
+        *ret_command = req.command;
+        if (req.command < 0) {
+                tg_ctl_request_done(&req);
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
+        }
+        actor_name(c, actor, sizeof(actor));
+        /* Privilege before arguments: a refused caller learns nothing from validation. */
+        if (handlers[req.command].needs_admin && !c->admin) {
+                const char *name = tg_ctl_command_to_string(req.command);
+                tg_ctl_request_done(&req);
+                if (!handlers[req.command].mutates)
+                        return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED,
+                                                  "only administrators may read the register");
+                record_denied(c, name, actor);
+                return tg_ctl_reply_error(
+                        TG_CTL_ERR_PERMISSION_DENIED,
+                        "only root or members of the admin group may change the register or exceptions");
+        }
+        if (r < 0) {
+                tg_ctl_request_done(&req);
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
+        }
+        Call call = {.m = c->m, .req = &req, .actor = actor, .admin = c->admin};
+        if (handlers[req.command].mutates)
+                reply = run_change(&call, handlers[req.command].handler);
+        else
+                reply = handlers[req.command].handler(&call);
+        tg_ctl_request_done(&req);
+        return reply;
+}
+
+/* The reply as a line; a reply the protocol does not describe is a bug, answered as one. */
+static char *reply_text(tg_ctl_command command, json_object *reply) {
+        char *text = NULL;
+        if (tg_ctl_reply_encode(command, reply, &text) == -EBADMSG) {
+                json_object *e = tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "malformed reply");
+                tg_log(LOG_ERR, "reply to %s does not match the control protocol", tg_ctl_command_to_string(command));
+                (void) tg_ctl_reply_encode(command, e, &text);
+                json_object_put(e);
+        }
+        return text;
 }
 
 static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
@@ -578,9 +598,10 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                         return 0;
                 }
                 if (n > 0) {
-                        if (c->in_len + (size_t) n > REQUEST_MAX) {
-                                json_object *r = error_reply("invalid", "request larger than %d bytes", REQUEST_MAX);
-                                c->out = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+                        if (c->in_len + (size_t) n > TG_CTL_REQUEST_MAX) {
+                                json_object *r = tg_ctl_reply_error(TG_CTL_ERR_INVALID, "request larger than %d bytes",
+                                                                    TG_CTL_REQUEST_MAX);
+                                c->out = reply_text(_TG_CTL_COMMAND_INVALID, r);
                                 json_object_put(r);
                         } else {
                                 char *p = realloc(c->in, c->in_len + (size_t) n + 1);
@@ -597,9 +618,9 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                         }
                 }
                 if (!c->out) {
-                        json_object *r = dispatch(c, c->in ? c->in : "", c->in_len);
-                        c->out = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
-                                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+                        tg_ctl_command command;
+                        json_object *r = dispatch(c, c->in ? c->in : "", c->in_len, &command);
+                        c->out = reply_text(command, r);
                         json_object_put(r);
                 }
                 if (!c->out) {
@@ -607,7 +628,6 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                         return 0;
                 }
                 c->out_len = strlen(c->out);
-                c->out[c->out_len++] = '\n'; /* replaced the NUL; length tracked separately */
                 sd_event_source_set_io_events(c->io, EPOLLOUT);
                 return 0;
         }

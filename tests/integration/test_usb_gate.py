@@ -1138,6 +1138,28 @@ class UsbGateTest(GateTestCase):
         ev = self.wait_event("exception.revoked", exception="1")
         self.assertEqual(ev["label"], "USB-KEIRI-01")
 
+    # 10e: every exception that ends with its medium is on the record, however many there are
+    # (the daemon once recorded at most 64 of them while saving them all as revoked)
+    def test_10e_every_exception_ended_with_its_medium_is_recorded(self):
+        now = int(time.time())
+        count = 70
+        os.makedirs(self.statedir, exist_ok=True)
+        reg = {"version": 1,
+               "media": [{"label": "USB-KEIRI-01", "vid": 0x0951, "pid": 0x1666, "serial": "KST-0001",
+                          "mode": "read-only"}],
+               "exceptions": [{"id": i, "label": "USB-KEIRI-01", "until": now + 3600, "approver": "k",
+                               "reason": "r", "granted_at": now - 60} for i in range(1, count + 1)]}
+        with open(os.path.join(self.statedir, "register.json"), "w") as f:
+            json.dump(reg, f)
+        os.chmod(os.path.join(self.statedir, "register.json"), 0o600)
+        self.start_daemon()
+        self.assertEqual(self.barrier()["exceptions_active"], count)
+        self.ctl_ok("media", "remove", "USB-KEIRI-01")
+        self.barrier()
+        revoked = self.events("exception.revoked", label="USB-KEIRI-01")
+        self.assertEqual(sorted(int(e["exception"]) for e in revoked), list(range(1, count + 1)))
+        self.assertEqual([e["state"] for e in self.ctl_json("exception", "list")], ["revoked"] * count)
+
     # 11b: setting the clock back must not revive an exception
     def test_11b_clock_set_back_revives_no_exception(self):
         now = int(time.time())
