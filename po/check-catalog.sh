@@ -4,8 +4,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-xgettext --keyword=_ --from-code=UTF-8 --language=C -o "$tmp" \
-        "$top/agent/termguardctl.c" "$top/agent/ctl-mfa.c" "$top/pam_module/pam_termguard.c"
+xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --language=C -o "$tmp" \
+        "$top"/ctl/*.c "$top/pam_module/pam_termguard.c"
 for po in "$top"/po/*.po; do
         msgcmp "$po" "$tmp"
         untranslated=$(msgattrib --untranslated --no-obsolete "$po" | grep -c '^msgid ' || true)

@@ -16,8 +16,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
 
 missing=""
-for b in termguardd termguardctl; do
-        [ -x "$build/agent/$b" ] || missing="$missing $build/agent/$b"
+for b in agent/termguardd ctl/termguardctl; do
+        [ -x "$build/$b" ] || missing="$missing $build/$b"
 done
 command -v umockdev-wrapper >/dev/null 2>&1 || missing="$missing umockdev-wrapper(umockdev)"
 for t in setpriv unshare mount; do

@@ -12,7 +12,7 @@ import time
 import unittest
 
 BUILD = os.environ["TG_BUILD_DIR"]
-CTL = os.path.join(BUILD, "agent", "termguardctl")
+CTL = os.path.join(BUILD, "ctl", "termguardctl")
 USER = "daemon"  # exists on every Debian system
 # Runs a command with journald's socket replaced by the directory given after it (the test's
 # own socket), in a private mount namespace.

@@ -48,6 +48,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 import unittest
 
 import gi
@@ -57,11 +58,11 @@ from gi.repository import UMockdev  # noqa: E402
 
 BUILD_DIR = os.environ.get("TG_BUILD_DIR", "")
 TERMGUARDD = os.path.join(BUILD_DIR, "agent", "termguardd")
-TERMGUARDCTL = os.path.join(BUILD_DIR, "agent", "termguardctl")
+TERMGUARDCTL = os.path.join(BUILD_DIR, "ctl", "termguardctl")
 TIMEOUT = float(os.environ.get("TG_IT_TIMEOUT", "20"))
 NOBODY = 65534
 
-# termguardctl exit codes (agent/termguardctl.c)
+# termguardctl exit codes (ctl/ctl.h)
 EXIT_DENIED = 4
 
 # Bounds from include/termguard/escape.h and agent/daemon.h: device strings are cut at
@@ -1159,6 +1160,33 @@ class UsbGateTest(GateTestCase):
         revoked = self.events("exception.revoked", label="USB-KEIRI-01")
         self.assertEqual(sorted(int(e["exception"]) for e in revoked), list(range(1, count + 1)))
         self.assertEqual([e["state"] for e in self.ctl_json("exception", "list")], ["revoked"] * count)
+
+    # 10f: tables line up by display width: a Japanese label or department (two columns a
+    # character) does not shift the columns after it
+    def test_10f_tables_align_japanese_text(self):
+        self.start_daemon()
+        self.ctl_ok("media", "add", "--vid", "0951", "--pid", "1666", "--serial", "KST-0001", "--label", "総務-01",
+                    "--department", "総務課")
+        self.ctl_ok("media", "add", "--vid", "0781", "--pid", "5581", "--serial", "SD-0002", "--label",
+                    "USB-KEIRI-02", "--department", "経理", "--mode", "read-write")
+
+        def width(text):
+            return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+        lines = self.ctl_ok("media", "list").stdout.decode("utf-8").splitlines()
+        self.assertEqual(len(lines), 3, lines)
+        self.assertTrue(lines[1].startswith("総務-01 "), lines)
+        # each row's cells start at the same display column as the header's
+        for header, cells in (("ID", ("0951:1666", "0781:5581")), ("SERIAL", ("KST-0001", "SD-0002")),
+                              ("MODE", ("read-only", "read-write")), ("DEPARTMENT", ("総務課", "経理"))):
+            at = width(lines[0][:lines[0].index(header)])
+            self.assertEqual(width(lines[1][:lines[1].index(cells[0])]), at, (header, lines))
+            self.assertEqual(width(lines[2][:lines[2].index(cells[1])]), at, (header, lines))
+        self.assertFalse(any(line.endswith(" ") for line in lines), "no trailing blanks")
+        # JSON for scripts ends with a newline
+        out = self.ctl_ok("media", "list", "--json").stdout
+        self.assertTrue(out.endswith(b"\n"))
+        self.assertEqual([m["label"] for m in json.loads(out)], ["総務-01", "USB-KEIRI-02"])
 
     # 11b: setting the clock back must not revive an exception
     def test_11b_clock_set_back_revives_no_exception(self):

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* termguardctl status: the agent's state. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "termguard/macro.h"
+
+int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
+        tg_ctl_reply reply;
+        json_object *r;
+        _cleanup_free_ char *active = NULL, *failed = NULL;
+        int rc = ctl_call(ctx, req, &reply);
+
+        if (rc)
+                return rc;
+        r = reply.json;
+        if (ctx->json) {
+                ctl_print_json(r, _TG_F_MAX);
+                tg_ctl_reply_done(&reply);
+                return 0;
+        }
+        printf(_("termguardd %s (pid %s), running since %s\n"), tg_ctl_get_string(r, TG_F_VERSION),
+               tg_ctl_get_string(r, TG_F_PROCESS_ID), tg_ctl_get_string(r, TG_F_STARTED_AT));
+        if (asprintf(&active, "%s%s%s", tg_ctl_get_string(r, TG_F_EXCEPTIONS_ACTIVE),
+                     *tg_ctl_get_string(r, TG_F_NEXT_EXPIRY) ? _(", next expiry ") : "",
+                     tg_ctl_get_string(r, TG_F_NEXT_EXPIRY)) < 0)
+                active = NULL;
+        ctl_table *t = ctl_table_new(2);
+        ctl_table_add(t, _("  configuration:"), tg_ctl_get_string(r, TG_F_CONFIG_ROOT));
+        ctl_table_add(t, _("  controllers locked:"), tg_ctl_get_string(r, TG_F_CONTROLLERS_LOCKED));
+        ctl_table_add(t, _("  USB devices:"), tg_ctl_get_string(r, TG_F_DEVICE_COUNT));
+        ctl_table_add(t, _("  registered media:"), tg_ctl_get_string(r, TG_F_MEDIA_REGISTERED));
+        ctl_table_add(t, _("  active exceptions:"), active);
+        ctl_table_add(t, _("  udev running:"), tg_ctl_get_bool(r, TG_F_UDEV_RUNNING) ? _("yes") : _("no"));
+        if (*tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) {
+                if (asprintf(&failed, _("%s (previous policy in force)"),
+                             tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) < 0)
+                        failed = NULL;
+                ctl_table_add(t, _("  LAST RELOAD FAILED:"), failed);
+        }
+        ctl_table_print(t, stdout);
+        ctl_table_free(t);
+        tg_ctl_reply_done(&reply);
+        return 0;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Tables for people: columns line up by display width, not bytes, so labels, departments and
+ * names in Japanese do not shift the columns after them. Cells are shown with control
+ * characters and invalid bytes escaped: what reaches the terminal cannot drive it.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "termguard/textwidth.h"
+
+struct ctl_table {
+        size_t n_columns, n_cells;
+        char **cells; /* row by row */
+};
+
+static void add_cells(ctl_table *t, va_list ap) {
+        char **p = realloc(t->cells, (t->n_cells + t->n_columns) * sizeof(*p));
+        if (!p) {
+                fputs("termguardctl: out of memory\n", stderr);
+                exit(EXIT_DAEMON_ERROR);
+        }
+        t->cells = p;
+        for (size_t i = 0; i < t->n_columns; i++) {
+                const char *s = va_arg(ap, const char *);
+                size_t size = (s ? strlen(s) : 0) * 4 + 1; /* every byte may become \xNN */
+                char *cell = malloc(size);
+                if (!cell) {
+                        fputs("termguardctl: out of memory\n", stderr);
+                        exit(EXIT_DAEMON_ERROR);
+                }
+                t->cells[t->n_cells++] = tg_display_text(s ? s : "", cell, size);
+        }
+}
+
+ctl_table *ctl_table_new(size_t n_columns) {
+        ctl_table *t = calloc(1, sizeof(*t));
+        if (!t) {
+                fputs("termguardctl: out of memory\n", stderr);
+                exit(EXIT_DAEMON_ERROR);
+        }
+        t->n_columns = n_columns;
+        return t;
+}
+
+void ctl_table_add(ctl_table *t, ...) {
+        va_list ap;
+        va_start(ap, t);
+        add_cells(t, ap);
+        va_end(ap);
+}
+
+void ctl_table_print(ctl_table *t, FILE *f) {
+        size_t *width = calloc(t->n_columns, sizeof(*width));
+        if (!width)
+                return;
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t w = tg_display_width(t->cells[i]);
+                if (w > width[i % t->n_columns])
+                        width[i % t->n_columns] = w;
+        }
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t col = i % t->n_columns;
+                fputs(t->cells[i], f);
+                if (col + 1 == t->n_columns) {
+                        fputc('\n', f);
+                        continue;
+                }
+                /* one space between columns, after padding to the widest cell */
+                for (size_t w = tg_display_width(t->cells[i]); w <= width[col]; w++)
+                        fputc(' ', f);
+        }
+        free(width);
+}
+
+void ctl_table_free(ctl_table *t) {
+        if (!t)
+                return;
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+}

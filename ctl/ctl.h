@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+#include <libintl.h>
+
+#include "termguard/control-proto.h"
+
+#define _(s) gettext(s)
+#define N_(s) (s)
+
+enum { EXIT_DAEMON_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_DENIED = 4 };
+
+/* What every verb gets: the global options. */
+typedef struct {
+        const char *socket_path;
+        const char *config_root;
+        bool json;
+} ctl_context;
+
+/* ctl-call.c: sends req to termguardd and returns its ok reply in ret; on failure prints why
+ * and returns the exit status. */
+int ctl_call(const ctl_context *ctx, const tg_ctl_request *req, tg_ctl_reply *ret);
+/* Prints o (or its field f, unless f is _TG_F_MAX) as JSON, ending with a newline. */
+void ctl_print_json(json_object *o, tg_ctl_field f);
+
+/* ctl-table.c: a table whose columns line up by display width (Japanese text takes two
+ * columns a character); cells are shown with control characters escaped. */
+typedef struct ctl_table ctl_table;
+ctl_table *ctl_table_new(size_t n_columns);
+/* Adds a row (the headers are the first) of n_columns cells; NULL cells print as "". */
+void ctl_table_add(ctl_table *t, ...);
+void ctl_table_print(ctl_table *t, FILE *f);
+void ctl_table_free(ctl_table *t);
+
+/* The verbs: the request holds the verb's options and arguments, set from the command line. */
+int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_devices(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_media_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_media_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_exception_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_exception_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
+
+/* termguardctl mfa SUBCOMMAND USER */
+int ctl_mfa(const char *config_root, int argc, char **argv, bool json);

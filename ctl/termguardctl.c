@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * termguardctl: the administration CLI. main() takes the global options, finds the verb in
+ * one table and parses the verb's own options with getopt_long; the verbs live in one file
+ * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-mfa.c).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "termguard/macro.h"
+#include "termguard/textwidth.h"
+
+#define OPTIONS_MAX 8
+
+/* --NAME VALUE sets the request argument field. */
+typedef struct {
+        const char *name;
+        tg_ctl_field field;
+        bool required;
+} verb_option;
+
+enum {
+        NEEDS_DAEMON = 1 << 0, /* talks to termguardd */
+        NEEDS_ADMIN = 1 << 1,  /* root or AdminGroup, decided by the daemon */
+        NEEDS_ROOT = 1 << 2,   /* acts on root-owned state itself */
+};
+
+typedef struct {
+        const char *group, *name; /* "media", "add"; a verb of its own has no name */
+        const char *synopsis;     /* its arguments and options, translatable */
+        const char *summary;      /* translatable */
+        int min_args, max_args;   /* positional arguments */
+        tg_ctl_field arg_field;   /* the request argument the first positional argument sets */
+        const char *bad_arg;      /* message when it is refused */
+        unsigned needs;
+        tg_ctl_command command; /* the request sent, or _TG_CTL_COMMAND_INVALID */
+        verb_option options[OPTIONS_MAX];
+        int (*run)(const ctl_context *ctx, tg_ctl_request *req, char **args);
+        const char *mfa_verb; /* mfa verbs: the subcommand handed to ctl_mfa() */
+} verb;
+
+static int run_mfa(const ctl_context *ctx, tg_ctl_request *req, char **args);
+
+#define NO_FIELD _TG_F_MAX
+#define DAEMON_ADMIN (NEEDS_DAEMON | NEEDS_ADMIN)
+#define MFA(verb_, summary_)                                                                                           \
+        {                                                                                                              \
+                .group = "mfa", .name = verb_, .synopsis = N_("USER"), .summary = summary_, .min_args = 1,             \
+                .max_args = 1, .arg_field = NO_FIELD, .needs = NEEDS_ROOT, .command = _TG_CTL_COMMAND_INVALID,         \
+                .run = run_mfa, .mfa_verb = verb_                                                                      \
+        }
+static const verb verbs[] = {
+        {.group = "status",
+         .synopsis = "",
+         .summary = N_("show the agent's state"),
+         .arg_field = NO_FIELD,
+         .needs = NEEDS_DAEMON,
+         .command = TG_CTL_STATUS,
+         .run = ctl_status},
+        {.group = "devices",
+         .synopsis = "",
+         .summary = N_("list USB devices with decision and reason"),
+         .arg_field = NO_FIELD,
+         .needs = NEEDS_DAEMON,
+         .command = TG_CTL_DEVICES,
+         .run = ctl_devices},
+        {.group = "media",
+         .name = "list",
+         .synopsis = "",
+         .summary = N_("show the media register"),
+         .arg_field = NO_FIELD,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_MEDIA_LIST,
+         .run = ctl_media_list},
+        {.group = "media",
+         .name = "add",
+         .synopsis = N_("--vid VID --pid PID --serial SERIAL --label LABEL [--department DEPT] "
+                        "[--mode read-only|read-write|blocked]"),
+         .summary = N_("register a medium (default mode read-only)"),
+         .arg_field = NO_FIELD,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_MEDIA_ADD,
+         .options = {{"vid", TG_F_VID, true},
+                     {"pid", TG_F_PID, true},
+                     {"serial", TG_F_SERIAL, true},
+                     {"label", TG_F_LABEL, true},
+                     {"department", TG_F_DEPARTMENT, false},
+                     {"mode", TG_F_MODE, false}},
+         .run = ctl_media_change},
+        {.group = "media",
+         .name = "remove",
+         .synopsis = N_("LABEL"),
+         .summary = N_("remove a medium; its active exceptions end with it"),
+         .min_args = 1,
+         .max_args = 1,
+         .arg_field = TG_F_LABEL,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_MEDIA_REMOVE,
+         .run = ctl_media_change},
+        {.group = "exception",
+         .name = "list",
+         .synopsis = "",
+         .summary = N_("show write exceptions"),
+         .arg_field = NO_FIELD,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_EXCEPTION_LIST,
+         .run = ctl_exception_list},
+        {.group = "exception",
+         .name = "grant",
+         .synopsis = N_("LABEL --until TIME --approver NAME --reason TEXT [--ticket ID] [--user USER]"),
+         .summary = N_("make a registered medium writable until TIME (ISO 8601, e.g. 2026-12-01T17:00:00+09:00)"),
+         .min_args = 1,
+         .max_args = 1,
+         .arg_field = TG_F_LABEL,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_EXCEPTION_GRANT,
+         .options = {{"until", TG_F_UNTIL, true},
+                     {"approver", TG_F_APPROVER, true},
+                     {"reason", TG_F_REASON, true},
+                     {"ticket", TG_F_TICKET, false},
+                     {"user", TG_F_USER, false}},
+         .run = ctl_exception_change},
+        {.group = "exception",
+         .name = "revoke",
+         .synopsis = N_("ID"),
+         .summary = N_("end an exception now"),
+         .min_args = 1,
+         .max_args = 1,
+         .arg_field = TG_F_ID,
+         .bad_arg = N_("termguardctl: exception revoke expects the exception's number\n"),
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_EXCEPTION_REVOKE,
+         .run = ctl_exception_change},
+        MFA("enroll", N_("set up the second factor (QR code, then a code)")),
+        MFA("status", N_("enrollment, recovery codes left, failures, lock")),
+        MFA("reset", N_("remove the second factor")),
+        MFA("recovery-codes", N_("issue new single-use recovery codes")),
+        MFA("unlock", N_("lift an attempt-limit lock")),
+};
+
+static const verb *current_verb;
+
+static int run_mfa(const ctl_context *ctx, tg_ctl_request *req _unused_, char **args) {
+        char *argv[] = {(char *) current_verb->mfa_verb, args[0], NULL};
+        return ctl_mfa(ctx->config_root, 2, argv, ctx->json);
+}
+
+static void verb_title(const verb *v, char *buf, size_t size) {
+        const char *syn = *v->synopsis ? _(v->synopsis) : "";
+        snprintf(buf, size, "%s%s%s%s%s", v->group, v->name ? " " : "", v->name ? v->name : "", *syn ? " " : "", syn);
+}
+
+static void usage(FILE *f) {
+        fputs(_("Usage: termguardctl [--json] [--socket PATH] [--config DIR] COMMAND ...\n"
+                "\n"
+                "Commands:\n"),
+              f);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                char title[256];
+                size_t w;
+                verb_title(&verbs[i], title, sizeof(title));
+                w = tg_display_width(title);
+                /* summaries line up at column 40; a long synopsis puts its summary below */
+                if (w < 38)
+                        fprintf(f, "  %s%*s%s\n", title, (int) (38 - w), "", _(verbs[i].summary));
+                else
+                        fprintf(f, "  %s\n  %38s%s\n", title, "", _(verbs[i].summary));
+        }
+        fputs(_("\nEvery command takes --json and --help. See termguardctl(1).\n"), f);
+}
+
+static void verb_usage(const verb *v, FILE *f) {
+        char title[256];
+        verb_title(v, title, sizeof(title));
+        fprintf(f, _("Usage: termguardctl %s\n"), title);
+        fprintf(f, "  %s\n", _(v->summary));
+        if (v->needs & NEEDS_ADMIN)
+                fputs(_("  Needs root or membership of the configured admin group.\n"), f);
+        if (v->needs & NEEDS_ROOT)
+                fputs(_("  Needs root; works whether termguardd runs or not.\n"), f);
+}
+
+static int usage_error(const verb *v) {
+        char title[256];
+        verb_title(v, title, sizeof(title));
+        fprintf(stderr, _("Usage: termguardctl %s\n"), title);
+        return EXIT_USAGE;
+}
+
+static const verb *find_verb(int argc, char **argv, int *ret_used) {
+        for (size_t i = 0; argc > 0 && i < ELEMENTSOF(verbs); i++) {
+                const verb *v = &verbs[i];
+                if (strcmp(argv[0], v->group) != 0)
+                        continue;
+                if (!v->name) {
+                        *ret_used = 1;
+                        return v;
+                }
+                if (argc > 1 && strcmp(argv[1], v->name) == 0) {
+                        *ret_used = 2;
+                        return v;
+                }
+        }
+        return NULL;
+}
+
+/* Parses the verb's options into req with getopt_long (options may come before, between and
+ * after the arguments; "--" ends them), then checks what is required and how many arguments
+ * there are. Returns 0 (or -1 after --help) or the exit status of a usage error. */
+static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg_ctl_request *req) {
+        struct option longopts[OPTIONS_MAX + 3] = {};
+        size_t n = 0;
+        int c, idx;
+
+        for (; n < OPTIONS_MAX && v->options[n].name; n++)
+                longopts[n] = (struct option){v->options[n].name, required_argument, NULL, 0};
+        longopts[n] = (struct option){"json", no_argument, NULL, 'j'};
+        longopts[n + 1] = (struct option){"help", no_argument, NULL, 'h'};
+
+        optind = 0; /* a fresh scan for this argument vector (GNU getopt) */
+        opterr = 0; /* our messages, translated */
+        while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) >= 0) {
+                switch (c) {
+                case 0: {
+                        int r = tg_ctl_request_set(req, v->options[idx].field, optarg);
+                        if (r == -EEXIST) {
+                                fprintf(stderr, _("termguardctl: option %s given twice\n"), argv[optind - 1]);
+                                return usage_error(v);
+                        }
+                        if (r < 0)
+                                return usage_error(v);
+                        break;
+                }
+                case 'j': ctx->json = true; break;
+                case 'h': verb_usage(v, stdout); return -1;
+                case ':':
+                        fprintf(stderr, _("termguardctl: option %s needs a value\n"), argv[optind - 1]);
+                        return usage_error(v);
+                default:
+                        fprintf(stderr, _("termguardctl: unknown option %s\n"), argv[optind - 1]);
+                        return usage_error(v);
+                }
+        }
+        for (size_t k = 0; k < n; k++)
+                if (v->options[k].required && !req->has[v->options[k].field]) {
+                        fprintf(stderr, _("termguardctl: --%s is required\n"), v->options[k].name);
+                        return usage_error(v);
+                }
+        int args = argc - optind;
+        if (args < v->min_args || args > v->max_args) {
+                fprintf(stderr, _("termguardctl: wrong number of arguments\n"));
+                return usage_error(v);
+        }
+        if (v->arg_field != NO_FIELD && tg_ctl_request_set(req, v->arg_field, argv[optind]) < 0) {
+                if (v->bad_arg)
+                        fputs(_(v->bad_arg), stderr);
+                return usage_error(v);
+        }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        static const struct option opts[] = {
+                {"json", no_argument, NULL, 'j'},
+                {"socket", required_argument, NULL, 's'},
+                {"config", required_argument, NULL, 'c'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        ctl_context ctx = {.socket_path = "/run/termguard/control.socket", .config_root = TG_CONFIG_ROOT};
+        const char *env = getenv("TERMGUARD_SOCKET");
+        tg_ctl_request req;
+        const verb *v;
+        int c, used, r;
+
+        setlocale(LC_ALL, "");
+        bindtextdomain("termguard", TG_LOCALEDIR);
+        textdomain("termguard");
+        if (env && *env)
+                ctx.socket_path = env;
+        /* "+": global options end at the verb; the verb's own options follow it. */
+        while ((c = getopt_long(argc, argv, "+hs:c:", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'j': ctx.json = true; break;
+                case 's': ctx.socket_path = optarg; break;
+                case 'c': ctx.config_root = optarg; break;
+                case 'h': usage(stdout); return 0;
+                default: return EXIT_USAGE;
+                }
+        }
+        v = find_verb(argc - optind, argv + optind, &used);
+        if (!v) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        current_verb = v;
+        /* The verb's arguments, with the verb's last word standing in for the program name. */
+        int vargc = argc - optind - used + 1;
+        char **vargv = argv + optind + used - 1;
+        tg_ctl_request_init(&req, v->command);
+        r = parse_verb(v, &ctx, vargc, vargv, &req);
+        if (r < 0)
+                return 0;
+        if (r > 0)
+                return r;
+        if ((v->needs & NEEDS_ROOT) && geteuid() != 0) {
+                fprintf(stderr, "%s\n", _("termguardctl: mfa commands must be run as root (for example with sudo)."));
+                return EXIT_DENIED;
+        }
+        return v->run(&ctx, &req, vargv + optind);
+}
