@@ -243,11 +243,12 @@ static int handler(void *user, const char *section, const char *name, const char
         }
 
         if (why) {
-                char esc_name[64], esc_val[64];
+                char esc_section[64], esc_name[64], esc_val[64];
+                tg_escape_str(section, esc_section, sizeof(esc_section));
                 tg_escape_str(name, esc_name, sizeof(esc_name));
                 tg_escape(value, strlen(value), 40, esc_val, sizeof(esc_val));
-                snprintf(c->err, c->err_size, "%s:%u: %s%s%s: %s (value \"%s\")", c->file, c->line,
-                         section[0] ? section : "", section[0] ? "." : "", esc_name, why, esc_val);
+                snprintf(c->err, c->err_size, "%s:%u: %s%s%s: %s (value \"%s\")", c->file, c->line, esc_section,
+                         section[0] ? "." : "", esc_name, why, esc_val);
                 c->failed = true;
                 c->err_line = c->line;
                 return 0;

@@ -232,6 +232,11 @@ static void error_keeps_last_good_config(void **state) {
         assert_memory_equal(&c, &good, sizeof(c));
 }
 
+static void hostile_section_is_escaped_in_error(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[Dae\x1b[2Jmon]\nAdminGroup=x\n", "Dae\\x1b[2Jmon.AdminGroup: unknown key");
+}
+
 static void world_writable_refused(void **state) {
         tg_config c;
         char err[512] = "";
@@ -319,6 +324,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(keys_belong_to_their_section, setup, teardown),
                 cmocka_unit_test_setup_teardown(duplicate_keys_last_wins, setup, teardown),
                 cmocka_unit_test_setup_teardown(error_keeps_last_good_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(hostile_section_is_escaped_in_error, setup, teardown),
                 cmocka_unit_test(durations),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
