@@ -10,8 +10,10 @@ build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libu
        libjson-c-dev libgcrypt20-dev libssl-dev libmount-dev libcmocka-dev gettext systemd udev
        oathtool libpam0g-dev libqrencode-dev)
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
+# clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps
+# more ids than the caller's own (tests/unit/run-as-root.sh).
 test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard
-      dpkg-dev debhelper lintian debootstrap clang-format)
+      dpkg-dev debhelper lintian debootstrap clang-format uidmap)
 
 case $what in
 build) pkgs=("${build[@]}") ;;
