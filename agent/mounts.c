@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -51,13 +52,43 @@ static int libmount_open(libmount_api *a) {
         return 0;
 }
 
-/* Mount points of filesystems on any of devs, nested ones first. Returns how many. */
-static int find_targets(const dev_t *devs, size_t n_devs, char **targets) {
+static bool dev_listed(const dev_t *devs, size_t n_devs, dev_t d) {
+        for (size_t i = 0; i < n_devs; i++)
+                if (devs[i] == d)
+                        return true;
+        return false;
+}
+
+/* Unmounts target; a busy one is detached. Failures are logged here. */
+static int unmount_target(const char *target, const char *why) {
+        char esc[512];
+        const char *how = "unmounted";
+
+        tg_escape(target, strlen(target), 256, esc, sizeof(esc));
+        if (umount2(target, UMOUNT_NOFOLLOW) < 0) {
+                /* Busy: detach it; the device is deauthorized next, so nothing more reaches
+                 * the medium through files still open. */
+                if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
+                        int r = -errno;
+                        tg_log(LOG_ERR, "Failed to unmount %s: %s", esc, strerror(-r));
+                        return r;
+                }
+                how = "detached (busy)";
+        }
+        tg_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc, "how", how, "why",
+                why, NULL);
+        return 0;
+}
+
+/* Unmounts the filesystems on any of devs, nested ones first (the mount table read backwards),
+ * straight from libmount's copy of the table: nothing to copy out, nothing to free. Returns
+ * how many were unmounted. */
+static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
         libmount_api a;
         struct libmnt_table *tb;
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
-        int n = 0, r;
+        int seen = 0, count = 0, r;
 
         r = libmount_open(&a);
         if (r < 0) {
@@ -67,20 +98,23 @@ static int find_targets(const dev_t *devs, size_t n_devs, char **targets) {
         tb = a.new_table_from_file("/proc/self/mountinfo");
         it = a.new_iter(MNT_ITER_BACKWARD);
         if (tb && it)
-                while (a.table_next_fs(tb, it, &fs) == 0 && n < MAX_TARGETS) {
-                        dev_t d = a.fs_get_devno(fs);
-                        for (size_t i = 0; i < n_devs; i++)
-                                if (d == devs[i] && a.fs_get_target(fs))
-                                        targets[n++] = strdup(a.fs_get_target(fs));
+                while (a.table_next_fs(tb, it, &fs) == 0 && seen < MAX_TARGETS) {
+                        const char *target = a.fs_get_target(fs);
+                        if (!target || !dev_listed(devs, n_devs, a.fs_get_devno(fs)))
+                                continue;
+                        seen++;
+                        r = unmount_target(target, why);
+                        if (r >= 0)
+                                count++;
                 }
         else
-                n = -EIO;
+                count = -EIO;
         if (it)
                 a.free_iter(it);
         if (tb)
                 a.unref_table(tb);
         dlclose(a.dl);
-        return n;
+        return count;
 }
 
 int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
@@ -88,9 +122,6 @@ int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
         struct udev_list_entry *e;
         dev_t devs[MAX_BLOCK];
         size_t n_devs = 0;
-        char *targets[MAX_TARGETS];
-        size_t n_targets = 0;
-        int count = 0, r;
 
         if (!en)
                 return -ENOMEM;
@@ -113,31 +144,5 @@ int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
         if (n_devs == 0)
                 return 0;
 
-        r = find_targets(devs, n_devs, targets);
-        if (r < 0)
-                return r;
-        n_targets = (size_t) r;
-
-        for (size_t i = 0; i < n_targets; i++) {
-                char esc[512];
-                const char *how = "unmounted";
-                if (!targets[i])
-                        continue;
-                tg_escape(targets[i], strlen(targets[i]), 256, esc, sizeof(esc));
-                if (umount2(targets[i], UMOUNT_NOFOLLOW) < 0) {
-                        /* Busy: detach it; the device is deauthorized next, so nothing more
-                         * reaches the medium through files still open. */
-                        if (umount2(targets[i], MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
-                                tg_log(LOG_ERR, "Failed to unmount %s: %s", esc, strerror(errno));
-                                free(targets[i]);
-                                continue;
-                        }
-                        how = "detached (busy)";
-                }
-                count++;
-                tg_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc, "how", how,
-                        "why", why, NULL);
-                free(targets[i]);
-        }
-        return count;
+        return unmount_on(devs, n_devs, why);
 }

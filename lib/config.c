@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +63,44 @@ typedef struct {
         bool failed;
 } parse_ctx;
 
-static int parse_path(const char *v, char *buf, size_t size) {
-        if (v[0] != '/' || strlen(v) >= size || strstr(v, "/../") || !tg_valid_text(v, size - 1, 0))
+/* One row per configuration key: where it lives in tg_config, how its value is read, and its
+ * bounds. A new key is one row (and a line in the admin guide). */
+typedef struct config_item config_item;
+typedef int (*config_parser)(const config_item *item, const char *value, void *field);
+
+struct config_item {
+        const char *section;
+        const char *key;
+        config_parser parse;
+        size_t offset;       /* of the field in tg_config */
+        size_t size;         /* of the field: bounds every string */
+        int64_t min, max;    /* of numbers and durations */
+        const char *why;     /* what the key expects, shown when the parser refuses the value */
+        const char *refused; /* shown instead when the value is well-formed but not allowed (-EPERM) */
+};
+
+/* An absolute path without "/../". */
+static int parse_path(const config_item *item, const char *v, void *field) {
+        if (v[0] != '/' || strlen(v) >= item->size || strstr(v, "/../") || !tg_valid_text(v, item->size - 1, 0))
                 return -EINVAL;
-        snprintf(buf, size, "%s", v);
+        snprintf(field, item->size, "%s", v);
+        return 0;
+}
+
+/* The same, or empty for none. */
+static int parse_optional_path(const config_item *item, const char *v, void *field) {
+        if (v[0] == '\0') {
+                memset(field, 0, item->size);
+                return 0;
+        }
+        return parse_path(item, v, field);
+}
+
+/* A group name; empty means nobody but root. */
+static int parse_group(const config_item *item, const char *v, void *field) {
+        if (v[0] && !tg_valid_text(v, item->size - 1, 0))
+                return -EINVAL;
+        snprintf(field, item->size, "%s", v);
         return 0;
 }
 
@@ -77,7 +112,15 @@ static bool valid_name_list(const char *v) {
         return true;
 }
 
-static int parse_classes(const char *v, tg_usb_policy *p) {
+static int parse_name_list(const config_item *item, const char *v, void *field) {
+        if (!valid_name_list(v) || strlen(v) >= item->size)
+                return -EINVAL;
+        snprintf(field, item->size, "%s", v);
+        return 0;
+}
+
+static int parse_classes(const config_item *item _unused_, const char *v, void *field) {
+        tg_usb_policy *p = field;
         _cleanup_free_ char *copy = strdup(v);
         char *save = NULL;
         bool allow[256] = {false};
@@ -98,88 +141,114 @@ static int parse_classes(const char *v, tg_usb_policy *p) {
         return 0;
 }
 
+static int parse_seconds(const config_item *item, const char *v, void *field) {
+        int64_t d;
+        if (tg_parse_duration(v, &d) < 0 || d < item->min || d > item->max)
+                return -ERANGE;
+        *(int64_t *) field = d;
+        return 0;
+}
+
+static int parse_unsigned(const config_item *item, const char *v, void *field) {
+        char *end;
+        unsigned long n;
+
+        if (!*v || v[0] == '-')
+                return -EINVAL;
+        errno = 0;
+        n = strtoul(v, &end, 10);
+        if (errno || *end || n < (unsigned long) item->min || n > (unsigned long) item->max)
+                return -ERANGE;
+        *(unsigned *) field = (unsigned) n;
+        return 0;
+}
+
+/* Profile=standard: the listed users and groups; Profile=mynumber: everyone on this terminal. */
+static int parse_profile(const config_item *item _unused_, const char *v, void *field) {
+        if (strcmp(v, "standard") == 0)
+                *(bool *) field = false;
+        else if (strcmp(v, "mynumber") == 0)
+                *(bool *) field = true;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+/* A point in time with zone; empty means none. */
+static int parse_time(const config_item *item _unused_, const char *v, void *field) {
+        int64_t t = 0;
+        if (v[0] && tg_parse_iso8601(v, &t) < 0)
+                return -EINVAL;
+        *(int64_t *) field = t;
+        return 0;
+}
+
+#define FIELD(f) offsetof(tg_config, f), sizeof(((tg_config *) 0)->f)
+#define DAYS(n) (INT64_C(86400) * (n))
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PATH_WHY "must be an absolute path of at most " STR(TG_PATH_MAX) " characters"
+
+static const config_item config_items[] = {
+        {"Daemon", "StateDirectory", parse_path, FIELD(state_dir), 0, 0, PATH_WHY, NULL},
+        {"Daemon", "RuntimeDirectory", parse_path, FIELD(runtime_dir), 0, 0, PATH_WHY, NULL},
+        {"Daemon", "AdminGroup", parse_group, FIELD(admin_group), 0, 0, "must be a group name", NULL},
+        {"USB", "AllowInterfaceClasses", parse_classes, FIELD(usb), 0, 0,
+         "expects class names (hid, hub, audio, video, smartcard, ...) or hex codes",
+         "mass-storage and still-image pass only through the media register"},
+        {"Exceptions", "MaxDuration", parse_seconds, FIELD(max_exception_duration), 1, DAYS(366),
+         "expects a duration such as 8h or 31d, at most 366d", NULL},
+        {"MFA", "RequireUsers", parse_name_list, FIELD(mfa_users), 0, 0,
+         "expects user or group names separated by spaces (at most 511 characters)", NULL},
+        {"MFA", "RequireGroups", parse_name_list, FIELD(mfa_groups), 0, 0,
+         "expects user or group names separated by spaces (at most 511 characters)", NULL},
+        {"MFA", "Profile", parse_profile, FIELD(mfa_everyone), 0, 0, "expects standard or mynumber", NULL},
+        {"MFA", "RolloutUntil", parse_time, FIELD(mfa_rollout_until), 0, 0,
+         "expects an ISO 8601 time with zone, e.g. 2027-03-31T23:59:59+09:00", NULL},
+        {"MFA", "MaxFailures", parse_unsigned, FIELD(mfa_max_failures), 0, 100,
+         "expects a number from 0 (no limit) to 100", NULL},
+        {"MFA", "LockoutTime", parse_seconds, FIELD(mfa_lockout), 1, DAYS(30),
+         "expects a duration such as 15m or 1h, at most 30d", NULL},
+        {"MFA", "BannerFile", parse_optional_path, FIELD(mfa_banner_file), 0, 0, PATH_WHY, NULL},
+};
+
+static const config_item *config_item_find(const char *section, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(config_items); i++)
+                if (strcmp(config_items[i].section, section) == 0 && strcmp(config_items[i].key, key) == 0)
+                        return &config_items[i];
+        return NULL;
+}
+
+/* A key given twice (in one file or in a later drop-in) takes the last value, as in systemd. */
 static int handler(void *user, const char *section, const char *name, const char *value) {
         parse_ctx *c = user;
+        const config_item *item;
         const char *why = NULL;
-        int r = 0;
+        int r;
 
         if (c->failed)
                 return 1; /* report only the first problem */
 
-#define IS(s, k) (strcmp(section, s) == 0 && strcmp(name, k) == 0)
-        if (IS("Daemon", "StateDirectory")) {
-                if (parse_path(value, c->cfg->state_dir, sizeof(c->cfg->state_dir)) < 0)
-                        why = "must be an absolute path of at most 96 characters";
-        } else if (IS("Daemon", "RuntimeDirectory")) {
-                if (parse_path(value, c->cfg->runtime_dir, sizeof(c->cfg->runtime_dir)) < 0)
-                        why = "must be an absolute path of at most 96 characters";
-        } else if (IS("Daemon", "AdminGroup")) {
-                if (value[0] && !tg_valid_text(value, TG_USER_MAX, 0))
-                        why = "must be a group name";
-                else
-                        snprintf(c->cfg->admin_group, sizeof(c->cfg->admin_group), "%s", value);
-        } else if (IS("USB", "AllowInterfaceClasses")) {
-                r = parse_classes(value, &c->cfg->usb);
-                if (r == -EPERM)
-                        why = "mass-storage and still-image pass only through the media register";
-                else if (r < 0)
-                        why = "expects class names (hid, hub, audio, video, smartcard, ...) or hex codes";
-        } else if (IS("Exceptions", "MaxDuration")) {
-                int64_t d;
-                if (tg_parse_duration(value, &d) < 0 || d <= 0 || d > 366LL * 86400)
-                        why = "expects a duration such as 8h or 31d, at most 366d";
-                else
-                        c->cfg->max_exception_duration = d;
-        } else if (IS("MFA", "RequireUsers") || IS("MFA", "RequireGroups")) {
-                char *dst = strcmp(name, "RequireUsers") == 0 ? c->cfg->mfa_users : c->cfg->mfa_groups;
-                size_t size = sizeof(c->cfg->mfa_users);
-                if (!valid_name_list(value) || strlen(value) >= size)
-                        why = "expects user or group names separated by spaces (at most 511 characters)";
-                else
-                        snprintf(dst, size, "%s", value);
-        } else if (IS("MFA", "Profile")) {
-                if (strcmp(value, "standard") == 0)
-                        c->cfg->mfa_everyone = false;
-                else if (strcmp(value, "mynumber") == 0)
-                        c->cfg->mfa_everyone = true;
-                else
-                        why = "expects standard or mynumber";
-        } else if (IS("MFA", "RolloutUntil")) {
-                int64_t t;
-                if (value[0] == '\0')
-                        c->cfg->mfa_rollout_until = 0;
-                else if (tg_parse_iso8601(value, &t) < 0)
-                        why = "expects an ISO 8601 time with zone, e.g. 2027-03-31T23:59:59+09:00";
-                else
-                        c->cfg->mfa_rollout_until = t;
-        } else if (IS("MFA", "MaxFailures")) {
-                char *end;
-                unsigned long v = strtoul(value, &end, 10);
-                if (!*value || *end || v > 100 || value[0] == '-')
-                        why = "expects a number from 0 (no limit) to 100";
-                else
-                        c->cfg->mfa_max_failures = (unsigned) v;
-        } else if (IS("MFA", "LockoutTime")) {
-                int64_t d;
-                if (tg_parse_duration(value, &d) < 0 || d <= 0 || d > 30LL * 86400)
-                        why = "expects a duration such as 15m or 1h, at most 30d";
-                else
-                        c->cfg->mfa_lockout = d;
-        } else if (IS("MFA", "BannerFile")) {
-                if (value[0] && parse_path(value, c->cfg->mfa_banner_file, sizeof(c->cfg->mfa_banner_file)) < 0)
-                        why = "must be an absolute path of at most 96 characters";
-                else if (!value[0])
-                        c->cfg->mfa_banner_file[0] = '\0';
-        } else
+        item = config_item_find(section, name);
+        if (!item)
                 why = "unknown key";
-#undef IS
+        else {
+                r = item->parse(item, value, (char *) c->cfg + item->offset);
+                if (r == -EPERM && item->refused)
+                        why = item->refused;
+                else if (r == -ENOMEM)
+                        why = "out of memory";
+                else if (r < 0)
+                        why = item->why;
+        }
 
         if (why) {
-                char esc_name[64], esc_val[64];
+                char esc_section[64], esc_name[64], esc_val[64];
+                tg_escape_str(section, esc_section, sizeof(esc_section));
                 tg_escape_str(name, esc_name, sizeof(esc_name));
                 tg_escape(value, strlen(value), 40, esc_val, sizeof(esc_val));
-                snprintf(c->err, c->err_size, "%s:%u: %s%s%s: %s (value \"%s\")", c->file, c->line,
-                         section[0] ? section : "", section[0] ? "." : "", esc_name, why, esc_val);
+                snprintf(c->err, c->err_size, "%s:%u: %s%s%s: %s (value \"%s\")", c->file, c->line, esc_section,
+                         section[0] ? "." : "", esc_name, why, esc_val);
                 c->failed = true;
                 c->err_line = c->line;
                 return 0;
@@ -229,7 +298,8 @@ static int parse_one(const char *path, tg_config *cfg, bool must_exist, char *er
                 return -EBADF;
         }
         /* Policy written by anyone but root is not policy. */
-        if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0) || (st.st_uid != 0 && geteuid() == 0)) {
+        if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0) ||
+            (st.st_uid != 0 && geteuid() == 0)) {
                 snprintf(err, err_size,
                          "%s: refusing a configuration file that is not owned by root or that others can write", path);
                 return -EPERM;

@@ -5,12 +5,15 @@ set -euo pipefail
 what=${1:-test}
 
 # systemd and udev provide the pkg-config files that say where units and rules go.
-build=(cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
+# build-essential: dpkg-buildpackage refuses to build without it (an implicit build dependency).
+build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
        libjson-c-dev libgcrypt20-dev libssl-dev libmount-dev libcmocka-dev gettext systemd udev
        oathtool libpam0g-dev libqrencode-dev)
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
+# clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps
+# more ids than the caller's own (tests/unit/run-as-root.sh).
 test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard
-      dpkg-dev debhelper lintian debootstrap)
+      dpkg-dev debhelper lintian debootstrap clang-format uidmap)
 
 case $what in
 build) pkgs=("${build[@]}") ;;
@@ -24,7 +27,9 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+# Wait for another apt or dpkg run (unattended-upgrades, a second shell) instead of failing.
+lock=(-o DPkg::Lock::Timeout=600)
+apt-get "${lock[@]}" update -q
 # usbguard's package starts its service where systemd runs; forbid service starts.
 policy=/usr/sbin/policy-rc.d
 created_policy=
@@ -33,5 +38,5 @@ if [ ! -e "$policy" ]; then
     chmod +x "$policy"
     created_policy=1
 fi
-apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+apt-get "${lock[@]}" install -y -q --no-install-recommends "${pkgs[@]}"
 [ -z "$created_policy" ] || rm -f "$policy"

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "termguard/config.h"
+#include "termguard/register.h"
 
 static char root[256];
 
@@ -130,6 +131,112 @@ static void hostile_value_is_escaped_in_error(void **state) {
         expect_error("termguard.conf", "[Daemon]\nAdminGroup=a\x1b[2Jb\n", "\\x1b");
 }
 
+static void expect_ok(const char *text, tg_config *ret) {
+        char err[512] = "";
+        write_file("termguard.conf", text, 0644);
+        if (tg_config_load(root, ret, err, sizeof(err)) < 0)
+                fail_msg("\"%s\" refused: %s", text, err);
+}
+
+/* Every bounded key: the bound itself is accepted, one past it is refused with the key named. */
+static void bounds_of_every_bounded_key(void **state) {
+        tg_config c;
+        char line[300];
+        (void) state;
+        expect_ok("[Exceptions]\nMaxDuration=366d\n", &c);
+        assert_int_equal(c.max_exception_duration, 366 * 86400);
+        expect_ok("[Exceptions]\nMaxDuration=1s\n", &c);
+        assert_int_equal(c.max_exception_duration, 1);
+        expect_error("termguard.conf", "[Exceptions]\nMaxDuration=31622401\n", ":2: Exceptions.MaxDuration: expects");
+        expect_error("termguard.conf", "[Exceptions]\nMaxDuration=0\n", ":2: Exceptions.MaxDuration: expects");
+
+        expect_ok("[MFA]\nLockoutTime=30d\n", &c);
+        assert_int_equal(c.mfa_lockout, 30 * 86400);
+        expect_error("termguard.conf", "[MFA]\nLockoutTime=2592001\n", ":2: MFA.LockoutTime: expects");
+        expect_error("termguard.conf", "[MFA]\nLockoutTime=-5m\n", ":2: MFA.LockoutTime: expects");
+
+        expect_ok("[MFA]\nMaxFailures=100\n", &c);
+        assert_int_equal(c.mfa_max_failures, 100);
+        expect_ok("[MFA]\nMaxFailures=0\n", &c);
+        assert_int_equal(c.mfa_max_failures, 0);
+        expect_error("termguard.conf", "[MFA]\nMaxFailures=101\n", ":2: MFA.MaxFailures: expects");
+        expect_error("termguard.conf", "[MFA]\nMaxFailures=18446744073709551617\n", ":2: MFA.MaxFailures");
+        expect_error("termguard.conf", "[MFA]\nMaxFailures=\n", ":2: MFA.MaxFailures");
+        expect_error("termguard.conf", "[MFA]\nMaxFailures=3x\n", ":2: MFA.MaxFailures");
+
+        /* strings are bounded by their field */
+        snprintf(line, sizeof(line), "[Daemon]\nStateDirectory=/%0*d\n", TG_PATH_MAX - 1, 0);
+        expect_ok(line, &c);
+        assert_int_equal(strlen(c.state_dir), TG_PATH_MAX);
+        snprintf(line, sizeof(line), "[Daemon]\nRuntimeDirectory=/%0*d\n", TG_PATH_MAX, 0);
+        expect_error("termguard.conf", line, ":2: Daemon.RuntimeDirectory: must be an absolute path of at most 96");
+        snprintf(line, sizeof(line), "[MFA]\nBannerFile=/%0*d\n", TG_PATH_MAX, 0);
+        expect_error("termguard.conf", line, ":2: MFA.BannerFile");
+        snprintf(line, sizeof(line), "[Daemon]\nAdminGroup=%0*d\n", TG_USER_MAX, 0);
+        expect_ok(line, &c);
+        assert_int_equal(strlen(c.admin_group), TG_USER_MAX);
+        snprintf(line, sizeof(line), "[Daemon]\nAdminGroup=%0*d\n", TG_USER_MAX + 1, 0);
+        expect_error("termguard.conf", line, ":2: Daemon.AdminGroup: must be a group name");
+}
+
+/* Empty values: allowed where they mean "none", refused where a value is needed. */
+static void empty_values(void **state) {
+        tg_config c;
+        (void) state;
+        expect_ok("[Daemon]\nAdminGroup=\n[MFA]\nBannerFile=\nRolloutUntil=\nRequireUsers=\n", &c);
+        assert_string_equal(c.admin_group, "");
+        assert_string_equal(c.mfa_banner_file, "");
+        assert_int_equal(c.mfa_rollout_until, 0);
+        assert_string_equal(c.mfa_users, "");
+        expect_error("termguard.conf", "[Daemon]\nStateDirectory=\n", ":2: Daemon.StateDirectory");
+        expect_error("termguard.conf", "[MFA]\nProfile=\n", ":2: MFA.Profile");
+        expect_error("termguard.conf", "[MFA]\nLockoutTime=\n", ":2: MFA.LockoutTime");
+}
+
+/* Keys are looked up by section and name together, case-sensitively. */
+static void keys_belong_to_their_section(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[MFA]\nAdminGroup=x\n", ":2: MFA.AdminGroup: unknown key");
+        expect_error("termguard.conf", "[Daemon]\nadmingroup=x\n", ":2: Daemon.admingroup: unknown key");
+        expect_error("termguard.conf", "AdminGroup=x\n", ":1: AdminGroup: unknown key");
+        expect_error("termguard.conf", "[Daemon]\nAdminGroup=x\n[Nonsense]\nAdminGroup=y\n",
+                     ":4: Nonsense.AdminGroup: unknown key");
+}
+
+/* A key given twice takes the last value, within one file and across drop-ins; a bad value
+ * is an error even when a later line would set a good one. */
+static void duplicate_keys_last_wins(void **state) {
+        tg_config c;
+        char err[512] = "";
+        (void) state;
+        expect_ok("[MFA]\nMaxFailures=3\nMaxFailures=7\n[Daemon]\nAdminGroup=a\n[MFA]\nMaxFailures=9\n", &c);
+        assert_int_equal(c.mfa_max_failures, 9);
+        assert_string_equal(c.admin_group, "a");
+        write_file("termguard.conf.d/10-a.conf", "[MFA]\nMaxFailures=4\n", 0644);
+        write_file("termguard.conf.d/20-b.conf", "[MFA]\nMaxFailures=5\n", 0644);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_int_equal(c.mfa_max_failures, 5);
+        expect_error("termguard.conf", "[MFA]\nMaxFailures=500\nMaxFailures=5\n", ":2: MFA.MaxFailures");
+}
+
+/* On any error the caller's configuration is untouched: a reload keeps the last good policy. */
+static void error_keeps_last_good_config(void **state) {
+        tg_config good, c;
+        char err[512] = "";
+        (void) state;
+        expect_ok("[Daemon]\nAdminGroup=tgadmin\n[MFA]\nMaxFailures=3\n", &good);
+        c = good;
+        write_file("termguard.conf.d/50-bad.conf", "[MFA]\nMaxFailures=4\nLockoutTime=99d\n", 0644);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "50-bad.conf:3: MFA.LockoutTime"));
+        assert_memory_equal(&c, &good, sizeof(c));
+}
+
+static void hostile_section_is_escaped_in_error(void **state) {
+        (void) state;
+        expect_error("termguard.conf", "[Dae\x1b[2Jmon]\nAdminGroup=x\n", "Dae\\x1b[2Jmon.AdminGroup: unknown key");
+}
+
 static void world_writable_refused(void **state) {
         tg_config c;
         char err[512] = "";
@@ -212,6 +319,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(world_writable_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(missing_main_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(mfa_policy, setup, teardown),
+                cmocka_unit_test_setup_teardown(bounds_of_every_bounded_key, setup, teardown),
+                cmocka_unit_test_setup_teardown(empty_values, setup, teardown),
+                cmocka_unit_test_setup_teardown(keys_belong_to_their_section, setup, teardown),
+                cmocka_unit_test_setup_teardown(duplicate_keys_last_wins, setup, teardown),
+                cmocka_unit_test_setup_teardown(error_keeps_last_good_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(hostile_section_is_escaped_in_error, setup, teardown),
                 cmocka_unit_test(durations),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
