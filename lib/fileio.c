@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "termguard/fileio.h"
@@ -35,4 +44,100 @@ ssize_t tg_read_file(const char *path, void *buf, size_t size) {
         if (!S_ISREG(st.st_mode))
                 return -EINVAL;
         return tg_read_full(fd, buf, size);
+}
+
+static int write_full(int fd, const void *data, size_t len) {
+        size_t off = 0;
+
+        while (off < len) {
+                ssize_t k = write(fd, (const char *) data + off, len - off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                off += (size_t) k;
+        }
+        return 0;
+}
+
+/* Writes with SIGXFSZ held back: over a file size limit, write() then fails with EFBIG instead
+ * of the signal's default action killing the caller. A SIGXFSZ this write raised is taken
+ * back; one that was already pending is left for the caller. */
+static int write_full_no_sigxfsz(int fd, const void *data, size_t len) {
+        sigset_t xfsz, saved, pending;
+        bool was_pending;
+        int r;
+
+        sigemptyset(&xfsz);
+        sigaddset(&xfsz, SIGXFSZ);
+        if (pthread_sigmask(SIG_BLOCK, &xfsz, &saved) != 0)
+                return -EINVAL;
+        was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ) == 1;
+        r = write_full(fd, data, len);
+        if (!was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGXFSZ) == 1)
+                (void) sigtimedwait(&xfsz, NULL, &(struct timespec){0, 0});
+        (void) pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        return r;
+}
+
+static int write_unlimited(int fd, const void *data, size_t len) {
+        struct rlimit fsize, unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+        bool lifted = getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
+                      setrlimit(RLIMIT_FSIZE, &unlimited) == 0;
+        int r = write_full_no_sigxfsz(fd, data, len);
+
+        if (lifted)
+                (void) setrlimit(RLIMIT_FSIZE, &fsize);
+        return r;
+}
+
+/* Makes a rename in the directory that holds name durable. */
+static void sync_parent(int dirfd, const char *name) {
+        char buf[PATH_MAX];
+
+        if (dirfd != AT_FDCWD) {
+                (void) fsync(dirfd);
+                return;
+        }
+        if (snprintf(buf, sizeof(buf), "%s", name) >= (int) sizeof(buf))
+                return;
+        _cleanup_close_ int fd = open(dirname(buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                (void) fsync(fd);
+}
+
+int tg_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, uid_t owner, gid_t group,
+                         mode_t mode) {
+        char tmp[PATH_MAX];
+        const char *base;
+        int r = 0;
+
+        assert_return(name && *name && (data || len == 0), -EINVAL);
+        /* The temporary file is a dot file beside the target, named after it: one writer per
+         * file at a time (callers hold their lock), so a leftover of a crash is replaced. */
+        base = strrchr(name, '/');
+        if (snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp", base ? (int) (base - name + 1) : 0, name,
+                     base ? base + 1 : name) >= (int) sizeof(tmp))
+                return -ENAMETOOLONG;
+        (void) unlinkat(dirfd, tmp, 0);
+        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 07777);
+        if (fd < 0)
+                return -errno;
+        if (fchown(fd, owner, group) < 0 || fchmod(fd, mode & 07777) < 0)
+                r = -errno;
+        if (r == 0)
+                r = write_unlimited(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        /* The new file is in place either way: a directory that cannot be synced makes the
+         * rename less durable after a crash, it does not undo it, so it is not reported as a
+         * failed write (the caller would believe the old content still stands). */
+        sync_parent(dirfd, name);
+        return 0;
 }

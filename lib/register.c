@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -493,10 +492,7 @@ static json_object *str_or_null(const char *s) {
 
 int tg_register_save(const char *path, const tg_register *reg) {
         json_object *root = json_object_new_object(), *media = json_object_new_array(), *exc = json_object_new_array();
-        _cleanup_free_ char *tmp = NULL, *dircopy = NULL;
-        _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
-        const char *text;
-        size_t len, off = 0;
+        _cleanup_free_ char *text = NULL;
         int r = 0;
 
         if (!root || !media || !exc) {
@@ -537,43 +533,13 @@ int tg_register_save(const char *path, const tg_register *reg) {
         }
         json_object_object_add(root, "media", TAKE_PTR(media));
         json_object_object_add(root, "exceptions", TAKE_PTR(exc));
-        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        len = strlen(text);
-
-        if (asprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0) {
-                tmp = NULL;
+        if (asprintf(&text, "%s\n",
+                     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0) {
+                text = NULL;
                 r = -ENOMEM;
                 goto out;
         }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-                r = -errno;
-                goto out;
-        }
-        while (off < len) {
-                ssize_t k = write(fd, text + off, len - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        break;
-                }
-                off += (size_t) k;
-        }
-        if (r == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
-                r = errno ? -errno : -EIO;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
-                goto out;
-        }
-        dircopy = strdup(path);
-        if (dircopy) {
-                dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd >= 0)
-                        (void) fsync(dfd);
-        }
+        r = tg_write_file_atomic(AT_FDCWD, path, text, strlen(text), geteuid(), getegid(), 0600);
 out:
         json_object_put(media);
         json_object_put(exc);

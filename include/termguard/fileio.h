@@ -10,3 +10,16 @@ ssize_t tg_read_full(int fd, void *buf, size_t size);
 
 /* Opens path read-only without following a final symlink and reads up to size bytes. */
 ssize_t tg_read_file(const char *path, void *buf, size_t size);
+
+/* Replaces the file name in the directory dirfd (AT_FDCWD: name is a path, relative to the
+ * working directory) with len bytes of data, atomically: a temporary file beside it (created
+ * exclusively, never through a symlink), owner and group as given, mode, every byte written,
+ * fsync, rename over name, fsync of the directory. Readers see the old file or the new one,
+ * never a part, and after a crash the same holds. On failure the old file is left as it was
+ * and no temporary file remains.
+ * A file size limit the caller inherited must not decide which records fit: where the limit
+ * can be lifted it is, for the write; where it cannot (no CAP_SYS_RESOURCE), the write fails
+ * with -EFBIG and SIGXFSZ neither kills nor stays pending for the caller (a PAM application).
+ * Returns 0 or a negative errno. */
+int tg_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, uid_t owner, gid_t group,
+                         mode_t mode);

@@ -1121,9 +1121,9 @@ class UsbGateTest(GateTestCase):
         self.start_daemon()
         self.register(s, "USB-KEIRI-01")
         until = iso_utc(time.time() + 3600)
-        reg = os.path.join(self.statedir, "register.json")
         # a directory where the daemon writes its temporary file: the save fails (even as root)
-        os.mkdir(reg + ".tmp.%d" % self.daemon.pid)
+        tmp = os.path.join(self.statedir, ".register.json.tmp")
+        os.mkdir(tmp)
         try:
             r = self.ctl("exception", "grant", "USB-KEIRI-01", "--until", until, "--approver", "k", "--reason", "r")
             self.assertEqual(r.returncode, 1)
@@ -1131,7 +1131,7 @@ class UsbGateTest(GateTestCase):
             self.barrier()
             self.assertEqual(self.events("exception.granted"), [], "no record of a grant that was not saved")
         finally:
-            os.rmdir(reg + ".tmp.%d" % self.daemon.pid)
+            os.rmdir(tmp)
         grant = self.ctl_json("exception", "grant", "USB-KEIRI-01", "--until", until, "--approver", "k",
                               "--reason", "r")
         self.assertEqual(grant["id"], 1)
