@@ -190,8 +190,9 @@ static void foreach_interface(Manager *m, const char *syspath, interface_fn fn, 
                 else
                         snprintf(prefix, sizeof(prefix), "%s:", sysname);
                 size_t len = strlen(prefix);
+                /* Interfaces by name alone: matching DEVTYPE would read each one's uevent file,
+                 * which waits for the interface's lock while its driver probe is stalled. */
                 udev_enumerate_add_match_subsystem(en, "usb");
-                udev_enumerate_add_match_property(en, "DEVTYPE", "usb_interface");
                 udev_enumerate_add_match_parent(en, parent);
                 udev_enumerate_scan_devices(en);
                 udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
@@ -314,13 +315,17 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
                 d->descriptors_ok = n > 0 && tg_usb_parse_descriptors(raw, (size_t) n, &d->desc) == 0;
                 free(raw);
         }
-        read_string_attr(syspath, "serial", d->serial, sizeof(d->serial), d->serial_esc, sizeof(d->serial_esc));
-        read_string_attr(syspath, "manufacturer", NULL, 0, d->manufacturer_esc, sizeof(d->manufacturer_esc));
-        read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
-        /* A serial with control characters, invalid UTF-8 or longer than the register allows
-         * (compared cut short, two serials could collide) can never match the register. */
-        if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1) || serial_too_long(syspath))
-                d->serial[0] = '\0';
+        /* The kernel reads these strings under the device's lock (a stalled probe holds it);
+         * one attachment's strings do not change, so a known one is not asked again. */
+        if (fresh) {
+                read_string_attr(syspath, "serial", d->serial, sizeof(d->serial), d->serial_esc, sizeof(d->serial_esc));
+                read_string_attr(syspath, "manufacturer", NULL, 0, d->manufacturer_esc, sizeof(d->manufacturer_esc));
+                read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
+                /* A serial with control characters, invalid UTF-8 or longer than the register
+                 * allows (compared cut short, two serials could collide) never matches it. */
+                if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1) || serial_too_long(syspath))
+                        d->serial[0] = '\0';
+        }
 
         if (fresh) {
                 char vid[8], pid[8];
@@ -413,30 +418,65 @@ static bool is_root_hub(struct udev_device *dev) {
         return strncmp(udev_device_get_sysname(dev), "usb", 3) == 0;
 }
 
+/* A USB interface name: "B-P[.P...]:C.I" ("B-0:C.I" on a root hub). */
+static bool is_interface_name(const char *s, size_t len) {
+        const char *e = s + len;
+        const char *p = s;
+        size_t n;
+        if ((n = strspn(p, "0123456789")) == 0 || p + n >= e || p[n] != '-')
+                return false;
+        p += n + 1;
+        if ((n = strspn(p, "0123456789.")) == 0 || p + n >= e || p[n] != ':')
+                return false;
+        p += n + 1;
+        if ((n = strspn(p, "0123456789")) == 0 || p + n >= e || p[n] != '.')
+                return false;
+        p += n + 1;
+        n = strspn(p, "0123456789");
+        return n > 0 && p + n == e;
+}
+
+/* The USB interface a sysfs path is or lies below, and its device, from the path alone. Asking
+ * libudev for a parent by type reads the parent's uevent file, which the kernel serves under
+ * the device's lock: while a driver probe of the device is stalled, that read would stall the
+ * event loop. */
+static bool usb_ancestors(const char *syspath, char ret_intf[static PATH_MAX], char ret_dev[static PATH_MAX]) {
+        const char *found = NULL, *found_end = NULL;
+        for (const char *c = syspath; *c;) {
+                const char *slash = strchr(c, '/');
+                const char *end = slash ? slash : c + strlen(c);
+                if (is_interface_name(c, (size_t) (end - c)))
+                        found = c, found_end = end;
+                c = slash ? slash + 1 : end;
+        }
+        if (!found || found == syspath || (size_t) (found_end - syspath) >= PATH_MAX)
+                return false;
+        snprintf(ret_intf, PATH_MAX, "%.*s", (int) (found_end - syspath), syspath);
+        snprintf(ret_dev, PATH_MAX, "%.*s", (int) (found - 1 - syspath), syspath);
+        return true;
+}
+
 /* A block device below a device whose storage is not read-write becomes read-only now. */
 static void block_guard(Manager *m, struct udev_device *dev) {
-        struct udev_device *usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
         const char *node = udev_device_get_devnode(dev);
+        char intf[PATH_MAX], usb[PATH_MAX];
         tg_device *d;
         _cleanup_close_ int fd = -EBADF;
         int one = 1;
 
-        if (!usb || !node)
+        if (!node || !usb_ancestors(udev_device_get_syspath(dev), intf, usb))
                 return;
-        d = device_find(m, udev_device_get_syspath(usb));
+        d = device_find(m, usb);
         /* A disk may only come from an interface admitted as mass storage. Drivers bind by more
          * than the declared class (usb-storage's unusual-devices table matches vendor and
          * product alone), so an interface admitted as, say, audio can still grow a disk. */
-        struct udev_device *intf = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_interface");
-        const tg_iface_verdict *v = intf ? interface_verdict(d, udev_device_get_sysname(intf)) : NULL;
+        const char *intf_name = strrchr(intf, '/') + 1;
+        const tg_iface_verdict *v = interface_verdict(d, intf_name);
         if (!v || !v->allow || v->kind != TG_IFACE_STORAGE) {
                 tg_emit("storage.unexpected", LOG_WARNING,
                         "Block device from an interface not admitted as storage; cutting it off", "devnode", node,
-                        "device", udev_device_get_sysname(usb), "interface", intf ? udev_device_get_sysname(intf) : "",
-                        NULL);
-                if (intf)
-                        (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, udev_device_get_syspath(usb),
-                                                 udev_device_get_syspath(intf), "not admitted as storage");
+                        "device", strrchr(usb, '/') + 1, "interface", intf_name, NULL);
+                (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, usb, intf, "not admitted as storage");
                 return;
         }
         if (d->decision.storage_mode == TG_MODE_READ_WRITE)
@@ -447,8 +487,7 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                 tg_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
                         "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */
-                (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, d->syspath, udev_device_get_syspath(intf),
-                                         "could not be made read-only");
+                (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, d->syspath, intf, "could not be made read-only");
                 return;
         }
         tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device", d->sysname,
@@ -492,17 +531,19 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                 if (d)
                         device_process(m, d, "attach");
         } else if (strcmp(devtype, "usb_interface") == 0 && strcmp(action, "add") == 0) {
-                struct udev_device *parent = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+                char intf[PATH_MAX], usb[PATH_MAX];
                 tg_device *d;
-                if (!parent)
+                if (!usb_ancestors(udev_device_get_syspath(dev), intf, usb))
                         return;
-                if (is_root_hub(parent)) {
+                if (strncmp(strrchr(usb, '/') + 1, "usb", 3) == 0) {
                         root_hub_interface(m, NULL, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
                         return;
                 }
-                d = device_find(m, udev_device_get_syspath(parent));
+                d = device_find(m, usb);
                 if (!d) {
-                        d = device_add(m, parent);
+                        struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
+                        d = parent ? device_add(m, parent) : NULL;
+                        udev_device_unref(parent);
                         if (!d)
                                 return;
                         device_judge(m, d, &d->decision);
