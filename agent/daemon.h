@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <libudev.h>
 #include <systemd/sd-event.h>
@@ -35,6 +36,7 @@ typedef struct {
         struct udev *udev;
         struct udev_monitor *monitor;
         sd_event_source *monitor_source, *expiry_source, *control_source;
+        sd_event_source *worker_done_source, *worker_slow_source;
         int control_fd;
         unsigned n_connections;
         struct Connection *connections;
@@ -71,6 +73,29 @@ void usb_gate_stop(Manager *m);
 void usb_gate_rejudge_all(Manager *m, const char *trigger);
 void usb_gate_schedule_expiry(Manager *m);
 int usb_gate_write_decision_file(Manager *m, const tg_device *d);
+
+/* sysfs.c: attribute I/O. Writes may block as long as the kernel works for them (a device's
+ * enumeration, a driver's probe): from the event loop, only reads and instant writes. */
+int tg_sysfs_write(const char *syspath, const char *attr, const char *value);
+/* Reads into buf (at most size-1 bytes, trailing newline removed); the length or -errno. */
+ssize_t tg_sysfs_read(const char *syspath, const char *attr, char *buf, size_t size);
+int tg_sysfs_read_bool(const char *syspath, const char *attr);
+
+/* usb-worker.c: kernel operations a device can stall, run in order per device (key) on worker
+ * threads. Each names the state wanted; a deny cancels allows of its target not yet started. */
+typedef enum {
+        TG_OP_ALLOW_DEVICE,
+        TG_OP_DENY_DEVICE,     /* unmounts below the device first */
+        TG_OP_ALLOW_INTERFACE, /* authorize, then drivers_probe */
+        TG_OP_DENY_INTERFACE,  /* unmounts below the interface first */
+} tg_gate_op;
+int usb_worker_start(Manager *m);
+void usb_worker_stop(Manager *m);
+int usb_worker_submit(Manager *m, tg_gate_op op, const char *key, const char *target, const char *why);
+/* True while a job for target is queued or running. */
+bool usb_worker_pending(const char *target);
+/* Drops the jobs not yet started of a device that is gone. */
+void usb_worker_forget(const char *key);
 
 /* mounts.c: unmounts every filesystem on block devices below syspath. Returns how many were
  * unmounted, or a negative errno. */

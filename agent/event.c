@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,7 +42,11 @@ static const struct {
         {"storage.unexpected", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10013"},
         {"clock.set-back", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10014"},
         {"usb.resync", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10015"},
+        {"usb.operation", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10016"},
 };
+
+/* USB workers (unmounting) record too: one record, one line, never interleaved. */
+static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* stderr is the journal under systemd: then journald gets the structured record only. */
 static bool stderr_is_journal(void) {
@@ -56,6 +61,7 @@ void tg_log(int priority, const char *fmt, ...) {
         static const char *const level[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
         va_list ap;
         va_start(ap, fmt);
+        pthread_mutex_lock(&output_lock);
         if (stderr_is_journal() && journal_available()) {
                 sd_journal_printv(priority, fmt, ap);
         } else {
@@ -63,6 +69,7 @@ void tg_log(int priority, const char *fmt, ...) {
                 vfprintf(stderr, fmt, ap);
                 fputc('\n', stderr);
         }
+        pthread_mutex_unlock(&output_lock);
         va_end(ap);
 }
 
@@ -121,6 +128,7 @@ void tg_emit(const char *type, int priority, const char *message, ...) {
         }
         va_end(ap);
 
+        pthread_mutex_lock(&output_lock);
         if (journal_available()) {
                 for (size_t i = 0; i < n; i++)
                         iov[i] = (struct iovec){.iov_base = fields[i], .iov_len = strlen(fields[i])};
@@ -131,6 +139,7 @@ void tg_emit(const char *type, int priority, const char *message, ...) {
                         json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 fflush(stderr);
         }
+        pthread_mutex_unlock(&output_lock);
         for (size_t i = 0; i < n; i++)
                 free(fields[i]);
         json_object_put(o);

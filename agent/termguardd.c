@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,10 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "termguardd: unexpected argument '%s'\n", argv[optind]);
                 return 2;
         }
+
+        /* USB worker threads would each get a malloc arena of their own: one is enough for a
+         * daemon that must stay small. */
+        (void) mallopt(M_ARENA_MAX, 1);
 
         m.started_at = tg_now();
         r = manager_load(&m, err, sizeof(err));

@@ -23,48 +23,6 @@
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 
-/* ---- sysfs helpers ---- */
-
-static int sysfs_write(const char *syspath, const char *attr, const char *value) {
-        _cleanup_free_ char *p = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        size_t len = strlen(value);
-
-        if (asprintf(&p, "%s/%s", syspath, attr) < 0)
-                return -ENOMEM;
-        fd = open(p, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, value, len) != (ssize_t) len)
-                return errno ? -errno : -EIO;
-        return 0;
-}
-
-/* Reads a sysfs attribute into buf (at most size-1 bytes, trailing newline removed).
- * Returns the length or a negative errno. */
-static ssize_t sysfs_read(const char *syspath, const char *attr, char *buf, size_t size) {
-        _cleanup_free_ char *p = NULL;
-        ssize_t total;
-
-        if (asprintf(&p, "%s/%s", syspath, attr) < 0)
-                return -ENOMEM;
-        total = tg_read_file(p, buf, size - 1);
-        if (total < 0)
-                return total;
-        buf[total] = '\0';
-        if (total > 0 && buf[total - 1] == '\n')
-                buf[--total] = '\0';
-        return total;
-}
-
-static int sysfs_read_bool(const char *syspath, const char *attr) {
-        char buf[8];
-        ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
-        if (n < 0)
-                return (int) n;
-        return buf[0] == '1';
-}
-
 /* ---- device table ---- */
 
 static tg_device *device_find(Manager *m, const char *syspath) {
@@ -200,29 +158,19 @@ static const tg_iface_verdict *interface_verdict(const tg_device *d, const char 
         return tg_decision_iface(&d->decision, (uint8_t) cfg, (uint8_t) num);
 }
 
-/* Authorizes or deauthorizes one interface to match the device's decision. */
+/* Brings one interface to the device's decision. The kernel writes run on the device's worker,
+ * in order; the state read here only spares a job when nothing is queued that could change it. */
 static void apply_interface(Manager *m, tg_device *d, const char *intf_syspath, const char *intf_name) {
         const tg_iface_verdict *v = interface_verdict(d, intf_name);
-        int authorized, r;
         bool allow = v && v->allow;
+        int authorized = tg_sysfs_read_bool(intf_syspath, "authorized");
 
-        authorized = sysfs_read_bool(intf_syspath, "authorized");
-        if (allow && authorized == 0) {
-                r = sysfs_write(intf_syspath, "authorized", "1");
-                if (r < 0) {
-                        tg_log(LOG_ERR, "Failed to authorize interface %s: %s", intf_name, strerror(-r));
-                        return;
-                }
-                /* With interface_authorized_default=0 nothing probes the interface by itself. */
-                r = sysfs_write("/sys/bus/usb", "drivers_probe", intf_name);
-                if (r < 0)
-                        tg_log(LOG_WARNING, "Failed to probe drivers for %s: %s", intf_name, strerror(-r));
-        } else if (!allow && authorized == 1) {
-                (void) tg_unmount_below(m->udev, intf_syspath, "interface no longer permitted");
-                r = sysfs_write(intf_syspath, "authorized", "0");
-                if (r < 0)
-                        tg_log(LOG_ERR, "Failed to deauthorize interface %s: %s", intf_name, strerror(-r));
-        }
+        if (!usb_worker_pending(intf_syspath) && authorized == (allow ? 1 : 0))
+                return;
+        if (authorized < 0 && !allow)
+                return; /* gone */
+        (void) usb_worker_submit(m, allow ? TG_OP_ALLOW_INTERFACE : TG_OP_DENY_INTERFACE, d->syspath, intf_syspath,
+                                 "interface no longer permitted");
 }
 
 typedef void (*interface_fn)(Manager *m, void *userdata, const char *syspath, const char *name);
@@ -242,8 +190,9 @@ static void foreach_interface(Manager *m, const char *syspath, interface_fn fn, 
                 else
                         snprintf(prefix, sizeof(prefix), "%s:", sysname);
                 size_t len = strlen(prefix);
+                /* Interfaces by name alone: matching DEVTYPE would read each one's uevent file,
+                 * which waits for the interface's lock while its driver probe is stalled. */
                 udev_enumerate_add_match_subsystem(en, "usb");
-                udev_enumerate_add_match_property(en, "DEVTYPE", "usb_interface");
                 udev_enumerate_add_match_parent(en, parent);
                 udev_enumerate_scan_devices(en);
                 udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
@@ -268,41 +217,30 @@ static void apply_interfaces(Manager *m, tg_device *d) {
 /* A root hub's own interface is created after the hub's uevent: when the controller was locked
  * in between, the interface starts unauthorized, the hub driver never binds and every port of
  * the controller is dead. Root hub interfaces are hubs; they always pass. */
-static void root_hub_interface(Manager *m _unused_, void *userdata _unused_, const char *syspath, const char *name) {
-        char cls[8];
-        int r;
+static void root_hub_interface(Manager *m, void *userdata _unused_, const char *syspath, const char *name _unused_) {
+        char cls[8], hub[PATH_MAX];
+        const char *slash = strrchr(syspath, '/');
 
-        if (sysfs_read(syspath, "bInterfaceClass", cls, sizeof(cls)) <= 0 || strcmp(cls, "09") != 0)
+        if (tg_sysfs_read(syspath, "bInterfaceClass", cls, sizeof(cls)) <= 0 || strcmp(cls, "09") != 0)
                 return;
-        if (sysfs_read_bool(syspath, "authorized") != 0)
+        if (tg_sysfs_read_bool(syspath, "authorized") != 0 || !slash)
                 return;
-        r = sysfs_write(syspath, "authorized", "1");
-        if (r >= 0)
-                r = sysfs_write("/sys/bus/usb", "drivers_probe", name);
-        if (r < 0)
-                tg_log(LOG_ERR, "Failed to authorize root hub interface %s: %s", name, strerror(-r));
+        snprintf(hub, sizeof(hub), "%.*s", (int) (slash - syspath), syspath);
+        (void) usb_worker_submit(m, TG_OP_ALLOW_INTERFACE, hub, syspath, "root hub");
 }
 
 static void apply_device(Manager *m, tg_device *d) {
-        int authorized = sysfs_read_bool(d->syspath, "authorized");
-        int r;
+        int authorized = tg_sysfs_read_bool(d->syspath, "authorized");
+        bool queued = usb_worker_pending(d->syspath);
 
         if (!d->decision.authorize_device) {
-                if (authorized != 0) {
-                        (void) tg_unmount_below(m->udev, d->syspath, "device no longer permitted");
-                        r = sysfs_write(d->syspath, "authorized", "0");
-                        if (r < 0)
-                                tg_log(LOG_ERR, "Failed to deauthorize %s: %s", d->sysname, strerror(-r));
-                }
+                if (authorized != 0 || queued)
+                        (void) usb_worker_submit(m, TG_OP_DENY_DEVICE, d->syspath, d->syspath,
+                                                 "device no longer permitted");
                 return;
         }
-        if (authorized == 0) {
-                r = sysfs_write(d->syspath, "authorized", "1");
-                if (r < 0) {
-                        tg_log(LOG_ERR, "Failed to authorize %s: %s", d->sysname, strerror(-r));
-                        return;
-                }
-        }
+        if (authorized == 0 || queued)
+                (void) usb_worker_submit(m, TG_OP_ALLOW_DEVICE, d->syspath, d->syspath, "attach");
         /* Interfaces already present (coldplug, re-judging); new ones come as uevents. */
         apply_interfaces(m, d);
 }
@@ -310,7 +248,7 @@ static void apply_device(Manager *m, tg_device *d) {
 static void read_string_attr(const char *syspath, const char *attr, char *raw, size_t raw_size, char *esc,
                              size_t esc_size) {
         char buf[TG_DEVICE_STRING_MAX * 4 + 1];
-        ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
+        ssize_t n = tg_sysfs_read(syspath, attr, buf, sizeof(buf));
         if (n < 0)
                 n = 0, buf[0] = '\0';
         if (raw)
@@ -320,7 +258,7 @@ static void read_string_attr(const char *syspath, const char *attr, char *raw, s
 
 static bool serial_too_long(const char *syspath) {
         char buf[TG_SERIAL_MAX + 2];
-        return sysfs_read(syspath, "serial", buf, sizeof(buf)) > TG_SERIAL_MAX;
+        return tg_sysfs_read(syspath, "serial", buf, sizeof(buf)) > TG_SERIAL_MAX;
 }
 
 /* Decisions of devices unplugged while the daemon was down would mislead anyone reading the
@@ -358,8 +296,9 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
         }
         snprintf(d->syspath, sizeof(d->syspath), "%s", syspath);
         snprintf(d->sysname, sizeof(d->sysname), "%s", sysname);
-        d->busnum = sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
-        unsigned devnum = sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        d->busnum = tg_sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        unsigned devnum =
+                tg_sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
         /* Same port, new device number: another attachment whose removal was missed. It is a
          * new device, never one that inherits the old entry. */
         if (!fresh && devnum != d->devnum)
@@ -376,13 +315,17 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
                 d->descriptors_ok = n > 0 && tg_usb_parse_descriptors(raw, (size_t) n, &d->desc) == 0;
                 free(raw);
         }
-        read_string_attr(syspath, "serial", d->serial, sizeof(d->serial), d->serial_esc, sizeof(d->serial_esc));
-        read_string_attr(syspath, "manufacturer", NULL, 0, d->manufacturer_esc, sizeof(d->manufacturer_esc));
-        read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
-        /* A serial with control characters, invalid UTF-8 or longer than the register allows
-         * (compared cut short, two serials could collide) can never match the register. */
-        if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1) || serial_too_long(syspath))
-                d->serial[0] = '\0';
+        /* The kernel reads these strings under the device's lock (a stalled probe holds it);
+         * one attachment's strings do not change, so a known one is not asked again. */
+        if (fresh) {
+                read_string_attr(syspath, "serial", d->serial, sizeof(d->serial), d->serial_esc, sizeof(d->serial_esc));
+                read_string_attr(syspath, "manufacturer", NULL, 0, d->manufacturer_esc, sizeof(d->manufacturer_esc));
+                read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
+                /* A serial with control characters, invalid UTF-8 or longer than the register
+                 * allows (compared cut short, two serials could collide) never matches it. */
+                if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1) || serial_too_long(syspath))
+                        d->serial[0] = '\0';
+        }
 
         if (fresh) {
                 char vid[8], pid[8];
@@ -410,7 +353,8 @@ static bool has_writable_block(Manager *m, const char *syspath) {
                 udev_enumerate_scan_devices(en);
                 udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
                         char ro[8];
-                        if (sysfs_read(udev_list_entry_get_name(e), "ro", ro, sizeof(ro)) > 0 && strcmp(ro, "0") == 0)
+                        if (tg_sysfs_read(udev_list_entry_get_name(e), "ro", ro, sizeof(ro)) > 0 &&
+                            strcmp(ro, "0") == 0)
                                 found = true;
                 }
         }
@@ -419,7 +363,10 @@ static bool has_writable_block(Manager *m, const char *syspath) {
         return found;
 }
 
-/* Cuts off the storage interfaces currently admitted, after unmounting what is on them. */
+/* Cuts off the storage interfaces currently admitted, after unmounting what is on them. The
+ * unmount stays here, before the new decision is recorded and before a block device of the
+ * medium could be set read-only under a live read-write mount; the deauthorizing writes go to
+ * the device's worker (they wait for the device's lock while one of its probes is stalled). */
 static void storage_cut_off(Manager *m, tg_device *d, const tg_decision *admitted, const char *why) {
         (void) tg_unmount_below(m->udev, d->syspath, why);
         for (size_t i = 0; i < admitted->n_ifaces; i++) {
@@ -429,7 +376,7 @@ static void storage_cut_off(Manager *m, tg_device *d, const tg_decision *admitte
                         continue;
                 snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname, v->config_value, v->number);
                 if (access(intf, F_OK) == 0)
-                        (void) sysfs_write(intf, "authorized", "0");
+                        (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, d->syspath, intf, why);
         }
 }
 
@@ -453,8 +400,8 @@ static void device_process(Manager *m, tg_device *d, const char *trigger) {
 
 static void controller_lock(Manager *m, struct udev_device *dev) {
         const char *syspath = udev_device_get_syspath(dev);
-        int r1 = sysfs_write(syspath, "authorized_default", "0");
-        int r2 = sysfs_write(syspath, "interface_authorized_default", "0");
+        int r1 = tg_sysfs_write(syspath, "authorized_default", "0");
+        int r2 = tg_sysfs_write(syspath, "interface_authorized_default", "0");
         if (r1 < 0)
                 tg_log(LOG_ERR, "Failed to lock controller %s: %s", udev_device_get_sysname(dev), strerror(-r1));
         if (r2 < 0)
@@ -471,31 +418,65 @@ static bool is_root_hub(struct udev_device *dev) {
         return strncmp(udev_device_get_sysname(dev), "usb", 3) == 0;
 }
 
+/* A USB interface name: "B-P[.P...]:C.I" ("B-0:C.I" on a root hub). */
+static bool is_interface_name(const char *s, size_t len) {
+        const char *e = s + len;
+        const char *p = s;
+        size_t n;
+        if ((n = strspn(p, "0123456789")) == 0 || p + n >= e || p[n] != '-')
+                return false;
+        p += n + 1;
+        if ((n = strspn(p, "0123456789.")) == 0 || p + n >= e || p[n] != ':')
+                return false;
+        p += n + 1;
+        if ((n = strspn(p, "0123456789")) == 0 || p + n >= e || p[n] != '.')
+                return false;
+        p += n + 1;
+        n = strspn(p, "0123456789");
+        return n > 0 && p + n == e;
+}
+
+/* The USB interface a sysfs path is or lies below, and its device, from the path alone. Asking
+ * libudev for a parent by type reads the parent's uevent file, which the kernel serves under
+ * the device's lock: while a driver probe of the device is stalled, that read would stall the
+ * event loop. */
+static bool usb_ancestors(const char *syspath, char ret_intf[static PATH_MAX], char ret_dev[static PATH_MAX]) {
+        const char *found = NULL, *found_end = NULL;
+        for (const char *c = syspath; *c;) {
+                const char *slash = strchr(c, '/');
+                const char *end = slash ? slash : c + strlen(c);
+                if (is_interface_name(c, (size_t) (end - c)))
+                        found = c, found_end = end;
+                c = slash ? slash + 1 : end;
+        }
+        if (!found || found == syspath || (size_t) (found_end - syspath) >= PATH_MAX)
+                return false;
+        snprintf(ret_intf, PATH_MAX, "%.*s", (int) (found_end - syspath), syspath);
+        snprintf(ret_dev, PATH_MAX, "%.*s", (int) (found - 1 - syspath), syspath);
+        return true;
+}
+
 /* A block device below a device whose storage is not read-write becomes read-only now. */
 static void block_guard(Manager *m, struct udev_device *dev) {
-        struct udev_device *usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
         const char *node = udev_device_get_devnode(dev);
+        char intf[PATH_MAX], usb[PATH_MAX];
         tg_device *d;
         _cleanup_close_ int fd = -EBADF;
         int one = 1;
 
-        if (!usb || !node)
+        if (!node || !usb_ancestors(udev_device_get_syspath(dev), intf, usb))
                 return;
-        d = device_find(m, udev_device_get_syspath(usb));
+        d = device_find(m, usb);
         /* A disk may only come from an interface admitted as mass storage. Drivers bind by more
          * than the declared class (usb-storage's unusual-devices table matches vendor and
          * product alone), so an interface admitted as, say, audio can still grow a disk. */
-        struct udev_device *intf = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_interface");
-        const tg_iface_verdict *v = intf ? interface_verdict(d, udev_device_get_sysname(intf)) : NULL;
+        const char *intf_name = strrchr(intf, '/') + 1;
+        const tg_iface_verdict *v = interface_verdict(d, intf_name);
         if (!v || !v->allow || v->kind != TG_IFACE_STORAGE) {
                 tg_emit("storage.unexpected", LOG_WARNING,
                         "Block device from an interface not admitted as storage; cutting it off", "devnode", node,
-                        "device", udev_device_get_sysname(usb), "interface", intf ? udev_device_get_sysname(intf) : "",
-                        NULL);
-                if (intf) {
-                        (void) tg_unmount_below(m->udev, udev_device_get_syspath(intf), "not admitted as storage");
-                        (void) sysfs_write(udev_device_get_syspath(intf), "authorized", "0");
-                }
+                        "device", strrchr(usb, '/') + 1, "interface", intf_name, NULL);
+                (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, usb, intf, "not admitted as storage");
                 return;
         }
         if (d->decision.storage_mode == TG_MODE_READ_WRITE)
@@ -506,7 +487,7 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                 tg_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
                         "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */
-                (void) sysfs_write(udev_device_get_syspath(intf), "authorized", "0");
+                (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, d->syspath, intf, "could not be made read-only");
                 return;
         }
         tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device", d->sysname,
@@ -535,6 +516,7 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                                 "label", d && d->decision.label[0] ? d->decision.label : NULL, "serial",
                                 d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
                         decision_file_remove(m, udev_device_get_sysname(dev));
+                        usb_worker_forget(udev_device_get_syspath(dev));
                         if (d)
                                 device_forget(m, d);
                         return;
@@ -549,17 +531,19 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                 if (d)
                         device_process(m, d, "attach");
         } else if (strcmp(devtype, "usb_interface") == 0 && strcmp(action, "add") == 0) {
-                struct udev_device *parent = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+                char intf[PATH_MAX], usb[PATH_MAX];
                 tg_device *d;
-                if (!parent)
+                if (!usb_ancestors(udev_device_get_syspath(dev), intf, usb))
                         return;
-                if (is_root_hub(parent)) {
+                if (strncmp(strrchr(usb, '/') + 1, "usb", 3) == 0) {
                         root_hub_interface(m, NULL, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
                         return;
                 }
-                d = device_find(m, udev_device_get_syspath(parent));
+                d = device_find(m, usb);
                 if (!d) {
-                        d = device_add(m, parent);
+                        struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
+                        d = parent ? device_add(m, parent) : NULL;
+                        udev_device_unref(parent);
                         if (!d)
                                 return;
                         device_judge(m, d, &d->decision);
@@ -583,6 +567,7 @@ static void resync(Manager *m) {
                                 "label", d->decision.label[0] ? d->decision.label : NULL, "serial", d->serial_esc,
                                 NULL);
                         decision_file_remove(m, d->sysname);
+                        usb_worker_forget(d->syspath);
                         device_forget(m, d);
                 }
         }
@@ -660,19 +645,8 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                 bool mode_changed = n.storage_mode != d->decision.storage_mode;
                 /* Storage leaves the system before its mode changes: unmount, then cut the
                  * interface off, so nothing mounted read-write survives into read-only. */
-                if (mode_changed || !n.authorize_device) {
-                        (void) tg_unmount_below(m->udev, d->syspath, trigger);
-                        for (size_t i = 0; i < d->decision.n_ifaces; i++) {
-                                const tg_iface_verdict *v = &d->decision.ifaces[i];
-                                char intf[PATH_MAX + 80];
-                                if (v->kind == TG_IFACE_OTHER || !v->allow)
-                                        continue;
-                                snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname, v->config_value,
-                                         v->number);
-                                if (access(intf, F_OK) == 0)
-                                        (void) sysfs_write(intf, "authorized", "0");
-                        }
-                }
+                if (mode_changed || !n.authorize_device)
+                        storage_cut_off(m, d, &d->decision, trigger);
                 d->decision = n;
                 emit_decision(d, trigger);
                 if (usb_gate_write_decision_file(m, d) < 0)
@@ -739,6 +713,9 @@ int usb_gate_start(Manager *m) {
         if (!m->udev)
                 return -ENOMEM;
         m->udev_running = access("/run/udev/control", F_OK) == 0;
+        r = usb_worker_start(m);
+        if (r < 0)
+                return r;
         snprintf(devdir, sizeof(devdir), "%s/devices", m->cfg.runtime_dir);
         if (mkdir(devdir, 0755) < 0 && errno != EEXIST)
                 return -errno;
@@ -769,6 +746,7 @@ int usb_gate_start(Manager *m) {
 
 void usb_gate_stop(Manager *m) {
         /* Controllers stay deny-by-default: after we are gone, new storage stays out. */
+        usb_worker_stop(m);
         m->monitor_source = sd_event_source_unref(m->monitor_source);
         m->expiry_source = sd_event_source_unref(m->expiry_source);
         udev_monitor_unref(m->monitor);

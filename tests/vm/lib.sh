@@ -233,3 +233,34 @@ any_sd_disk() {
     done
     return 1
 }
+
+# gadget_create_ffs NAME VID PID SERIAL [hid]
+# Gadget whose first interface is a FunctionFS function "ffs.NAME" (a test program plays that
+# interface through /dev/ffs-NAME, mounted here); with "hid" a boot keyboard follows as the
+# second interface. Start the program and let it write its descriptors before gadget_bind.
+gadget_create_ffs() {
+    _tg_g=$TG_CONFIGFS/$1
+    mkdir "$_tg_g" || return 1
+    echo "$2" >"$_tg_g/idVendor" || return 1
+    echo "$3" >"$_tg_g/idProduct" || return 1
+    echo 0x0200 >"$_tg_g/bcdUSB"
+    mkdir "$_tg_g/strings/0x409" || return 1
+    printf '%s' "$4" >"$_tg_g/strings/0x409/serialnumber" || return 1
+    printf 'termguard-test' >"$_tg_g/strings/0x409/manufacturer"
+    printf 'Hostile Device' >"$_tg_g/strings/0x409/product"
+    mkdir "$_tg_g/configs/c.1" || return 1
+    echo 100 >"$_tg_g/configs/c.1/MaxPower"
+    mkdir "$_tg_g/functions/ffs.$1" || return 1
+    mkdir -p "/dev/ffs-$1"
+    mount -t functionfs "$1" "/dev/ffs-$1" || return 1
+    ln -s "$_tg_g/functions/ffs.$1" "$_tg_g/configs/c.1/" || return 1
+    if [ "${5:-}" = hid ]; then
+        mkdir "$_tg_g/functions/hid.0" || return 1
+        echo 1 >"$_tg_g/functions/hid.0/protocol" || return 1
+        echo 1 >"$_tg_g/functions/hid.0/subclass" || return 1
+        echo 8 >"$_tg_g/functions/hid.0/report_length" || return 1
+        # shellcheck disable=SC2059 # the format IS the octal-escaped data
+        printf "$TG_KBD_REPORT_DESC" >"$_tg_g/functions/hid.0/report_desc" || return 1
+        ln -s "$_tg_g/functions/hid.0" "$_tg_g/configs/c.1/" || return 1
+    fi
+}
