@@ -104,9 +104,7 @@ int main(int argc, char **argv) {
                 case 'n': count = strtol(optarg, NULL, 10); break;
                 case 't': timeout_s = strtol(optarg, NULL, 10); break;
                 case 'r': ready = optarg; break;
-                default:
-                        fprintf(stderr, "usage: %s [-n COUNT] [-t TIMEOUT_S] [-r READY_FILE]\n", argv[0]);
-                        return 2;
+                default: fprintf(stderr, "usage: %s [-n COUNT] [-t TIMEOUT_S] [-r READY_FILE]\n", argv[0]); return 2;
                 }
         }
         setvbuf(stdout, NULL, _IOLBF, 0);

@@ -534,7 +534,8 @@ int tg_register_save(const char *path, const tg_register *reg) {
         json_object_object_add(root, "media", TAKE_PTR(media));
         json_object_object_add(root, "exceptions", TAKE_PTR(exc));
         if (asprintf(&text, "%s\n",
-                     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0) {
+                     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) <
+            0) {
                 text = NULL;
                 r = -ENOMEM;
                 goto out;

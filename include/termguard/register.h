@@ -52,7 +52,7 @@ typedef struct {
         size_t n_exceptions;
         uint64_t next_exception_id;
         int64_t expiries_recorded_until; /* exception.expired records exist up to this time */
-        int64_t clock_high_water;         /* the latest time termguard has seen */
+        int64_t clock_high_water;        /* the latest time termguard has seen */
 } tg_register;
 
 /* How far the clock may go back (adjustments, drift) before exceptions stop applying. */
