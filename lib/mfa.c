@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -545,11 +546,18 @@ int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size) {
         return 0;
 }
 
+int64_t tg_mfa_clock_system(void) {
+        return (int64_t) time(NULL);
+}
+
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now) {
         return u->locked_until > now;
 }
 
-bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, int64_t lockout_seconds) {
+bool tg_mfa_record_failure(tg_mfa_user *u, tg_mfa_clock clock, unsigned max_failures, int64_t lockout_seconds) {
+        /* Read here, as the failure is recorded, whatever time the caller used for its own
+         * checks: a lock must never be written already over. */
+        int64_t now = clock();
         /* A lock that has run out starts a new count: one wrong attempt after it must not
          * lock the account again at once (which would let anyone keep it locked). */
         if (u->locked_until != 0 && !tg_mfa_locked(u, now)) {
@@ -561,7 +569,9 @@ bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, i
         if (u->failed_since_login < 1000000)
                 u->failed_since_login++;
         if (max_failures > 0 && u->failures >= max_failures && !tg_mfa_locked(u, now)) {
-                u->locked_until = now + lockout_seconds;
+                /* At least a second, whatever the caller passed (the configuration allows no
+                 * less): a lock ending at the time it is written would be none. */
+                u->locked_until = now + (lockout_seconds > 0 ? lockout_seconds : 1);
                 return true;
         }
         return false;

@@ -26,7 +26,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -51,7 +50,6 @@ int main(int argc, char **argv) {
         char err[512], code[72] = "", from[32], actor[32], canon[TG_MFA_USER_MAX + 1];
         tg_mfa_event_ctx ctx = {.identifier = "termguard-mfa-verify"};
         tg_mfa_step step;
-        int64_t now = (int64_t) time(NULL);
 
         clearenv();
         umask(077);
@@ -114,12 +112,12 @@ int main(int argc, char **argv) {
                 if (!fgets(code, sizeof(code), stdin))
                         code[0] = '\0';
                 code[strcspn(code, "\r\n")] = '\0';
-                tg_mfa_authenticate(&cfg, user, code, from, now, &res);
+                tg_mfa_authenticate(&cfg, user, code, from, tg_mfa_clock_system, &res);
                 OPENSSL_cleanse(code, sizeof(code));
         } else if (step == TG_MFA_STEP_PREAUTH)
-                tg_mfa_check_lock(&cfg, user, now, &res);
+                tg_mfa_check_lock(&cfg, user, tg_mfa_clock_system, &res);
         else
-                tg_mfa_record_other_failure(&cfg, user, now, &res);
+                tg_mfa_record_other_failure(&cfg, user, tg_mfa_clock_system, &res);
 
         tg_mfa_outcome_events(&ctx, step, user, &res);
         printf("OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%lld\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\nRECORDED=1\n",

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,8 +94,7 @@ static void journal_open(void) {
         unlink(nss);
         journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (journal_fd < 0 || bind(journal_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-            setsockopt(journal_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-            chmod(sa.sun_path, 0666) < 0) {
+            setsockopt(journal_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 || chmod(sa.sun_path, 0666) < 0) {
                 perror("test_pam: journal socket");
                 exit(1);
         }
@@ -112,7 +112,8 @@ static void journal_read(void) {
                 } control;
                 /* text starts with a newline, so that every field is "\nKEY=value\n" */
                 struct iovec iov = {.iov_base = r->text + 1, .iov_len = sizeof(r->text) - 2};
-                struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+                struct msghdr m = {
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
                 ssize_t n = recvmsg(journal_fd, &m, 0);
                 if (n < 0)
                         break;
@@ -494,8 +495,8 @@ static void events_record_each_outcome(void **s) {
                                        "TERMGUARD_DETAIL=wrong-or-reused-code", "PRIORITY=4", NULL),
                          3);
         the_record("mfa.lockout", "tanaka");
-        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.lockout", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03", NULL),
-                         1);
+        assert_int_equal(
+                count_records("TERMGUARD_EVENT=mfa.lockout", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03", NULL), 1);
         assert_int_equal(n_records, 4);
 
         answer = code_for(&u, 1);
@@ -639,6 +640,105 @@ static int authenticate_as(uid_t uid, const char *user) {
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
         return WEXITSTATUS(status);
+}
+
+/* A helper started directly by uid, the way a locker starts it, its standard input a pipe kept
+ * open: it waits for its code. nofile, if not 0, is its RLIMIT_NOFILE; own_pgrp puts it in a
+ * process group of its own (as a shell does with a job). */
+typedef struct {
+        pid_t pid;
+        int in;
+} helper_proc;
+
+static helper_proc start_helper(uid_t uid, const char *mode, const char *user, rlim_t nofile, bool own_pgrp) {
+        char path[128];
+        int fds[2];
+        helper_proc h;
+        snprintf(path, sizeof(path), "%s/termguard-mfa-verify", helper_dir);
+        assert_int_equal(pipe(fds), 0);
+        h.pid = fork();
+        assert_true(h.pid >= 0);
+        if (h.pid == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                if (null < 0 || dup2(fds[0], 0) < 0 || dup2(null, 1) < 0)
+                        _exit(100);
+                close(fds[0]);
+                close(fds[1]);
+                close(null);
+                if (own_pgrp && setpgid(0, 0) < 0)
+                        _exit(101);
+                if (setgid(uid) < 0 || setuid(uid) < 0)
+                        _exit(102);
+                if (nofile && setrlimit(RLIMIT_NOFILE, &(struct rlimit){nofile, nofile}) < 0)
+                        _exit(103);
+                execl(path, path, mode, user, "tgtest", (char *) NULL);
+                _exit(104);
+        }
+        close(fds[0]);
+        h.in = fds[1];
+        return h;
+}
+
+/* Waits until the helper sits in read(2) on its standard input, waiting for the code. */
+static void wait_until_reading_stdin(const helper_proc *h) {
+        char p[64], buf[256];
+        snprintf(p, sizeof(p), "/proc/%d/syscall", (int) h->pid);
+        for (;;) {
+                long nr = -1;
+                unsigned long fd = 1;
+                FILE *f = fopen(p, "r");
+                assert_non_null(f); /* gone: the helper ended without waiting */
+                if (fgets(buf, sizeof(buf), f) && sscanf(buf, "%ld %lx", &nr, &fd) == 2 && nr == SYS_read && fd == 0) {
+                        fclose(f);
+                        return;
+                }
+                fclose(f);
+                assert_int_equal(waitpid(h->pid, NULL, WNOHANG), 0);
+                nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        }
+}
+
+/* Hands the helper its code and returns its exit status; -1 if it stopped or was killed
+ * (a stopped helper is killed: it would hold up the next test). */
+static int finish_helper(helper_proc *h, const char *code) {
+        int status;
+        ssize_t n = write(h->in, code, strlen(code));
+        assert_int_equal(n, (ssize_t) strlen(code));
+        assert_int_equal(write(h->in, "\n", 1), 1);
+        close(h->in);
+        assert_int_equal(waitpid(h->pid, &status, WUNTRACED), h->pid);
+        if (WIFSTOPPED(status)) {
+                kill(h->pid, SIGKILL);
+                kill(h->pid, SIGCONT);
+                waitpid(h->pid, NULL, 0);
+                return -1;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A helper left waiting for its code (by the user's own malware, with the password it logged)
+ * and fed a wrong one after the lockout time has passed: the failure that reaches the limit
+ * locks from the time the code came, not from the time the helper started. A lock already
+ * over when written would let the count start again, so the account would never lock. */
+static void waiting_helper_counts_from_when_the_code_came(void **s) {
+        (void) s;
+        write_config("RequireUsers=daemon\nLockoutTime=2\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        helper_proc h = start_helper(1, "verify", "daemon", 0, false);
+        wait_until_reading_stdin(&h);
+        time_t waiting = time(NULL); /* the helper started no later than this */
+        while (time(NULL) <= waiting + 2)
+                nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+        answer = strcmp(code_for(&d, 0), "000000") == 0 ? "000001" : "000000";
+        for (int k = 0; k < 2; k++)
+                assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        time_t fed = time(NULL);
+        assert_int_equal(finish_helper(&h, answer), 1);
+        tg_mfa_user l = load("daemon");
+        assert_int_equal(l.failures, 3);
+        assert_true(l.locked_until > fed);
+        remove_helper();
 }
 
 static void screen_locker_verifies_through_helper(void **s) {
@@ -804,6 +904,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(file_size_limit_cannot_hide_failures, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
+                cmocka_unit_test_setup_teardown(waiting_helper_counts_from_when_the_code_came, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         for (int i = 0; i < 2; i++)
