@@ -69,13 +69,17 @@ int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_si
                 return -EPERM;
         }
         if (create && mkdirat(parent, "mfa", 0700) == 0) {
-                /* root:root 0700 whatever the caller's group (the setuid helper) and umask; if
-                 * this fails, the check below refuses the directory. */
-                fd = openat(parent, "mfa", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0))
-                        snprintf(err, err_size, "%s/mfa: %s", state_dir, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
+                /* root:root 0700 whatever the caller's group (su keeps the user's) and umask,
+                 * set by name: a new file descriptor may be refused (RLIMIT_NOFILE is the
+                 * caller's), and the directory must not stay behind with the caller's group.
+                 * Nobody else can replace the name: the parent is root's alone. If this fails,
+                 * the directory goes again. */
+                if (fchownat(parent, "mfa", 0, 0, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(parent, "mfa", 0700, 0) < 0) {
+                        int r = -errno;
+                        snprintf(err, err_size, "%s/mfa: cannot set owner and mode: %s", state_dir, strerror(errno));
+                        (void) unlinkat(parent, "mfa", AT_REMOVEDIR);
+                        return r;
+                }
         } else if (create && errno != EEXIST) {
                 int r = -errno;
                 snprintf(err, err_size, "%s/mfa: cannot create: %s", state_dir, strerror(errno));
@@ -97,20 +101,27 @@ int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_si
 
 int tg_mfa_lock_user(int dirfd, const char *user) {
         char name[TG_MFA_USER_MAX + 8];
-        int fd;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         if (!tg_mfa_valid_user(user))
                 return -EINVAL;
         snprintf(name, sizeof(name), "%s.lock", user);
         fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
+        /* root:root 0600 like every file here, whatever the caller's group (su keeps the
+         * user's) and umask. The file holds nothing, so one left with the caller's group by an
+         * earlier version is set right rather than refused. */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EPERM;
+        if (check_owner_mode(&st, S_IFREG, 0600) < 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
+                return -errno;
         while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR) {
-                        int r = -errno;
-                        close(fd);
-                        return r;
-                }
-        return fd;
+                if (errno != EINTR)
+                        return -errno;
+        return TAKE_FD(fd);
 }
 
 static const char *alg_name(tg_otp_algorithm a) {

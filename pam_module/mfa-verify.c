@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,8 +55,10 @@ int main(int argc, char **argv) {
         clearenv();
         umask(077);
         /* Root through and through from here: the calling user can no longer signal (stop or
-         * kill) us halfway, and our records carry uid 0 as their sender. */
-        if (geteuid() != 0 || setresuid(0, 0, 0) < 0) {
+         * kill) us halfway, and our records carry uid 0 as their sender. The caller's group
+         * ids go too (before the user id, which they need): whatever we create is root:root,
+         * even where we cannot fix an owner afterwards. */
+        if (geteuid() != 0 || setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
                 fputs(usage, stderr);
                 return 2;
         }

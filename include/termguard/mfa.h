@@ -37,11 +37,12 @@ typedef struct {
 /* A user name usable as a file name: [A-Za-z0-9_.@-], not starting with '.' or '-'. */
 bool tg_mfa_valid_user(const char *user);
 
-/* Opens STATE/mfa (creating it 0700 if create is set) after checking owner and mode.
+/* Opens STATE/mfa (creating it root:root 0700 if create is set) after checking owner and mode.
  * Returns a directory fd or -EPERM (unsafe owner/mode), -ENOENT, ... */
 int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size);
 
-/* Takes an exclusive lock for read-modify-write of one user's state. Returns the lock fd. */
+/* Takes an exclusive lock for read-modify-write of one user's state (USER.lock, root:root 0600).
+ * Returns the lock fd. */
 int tg_mfa_lock_user(int dirfd, const char *user);
 
 /* Loads a user's state. -ENOENT: no state (neither enrolled nor any failure recorded);

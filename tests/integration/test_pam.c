@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The built pam_termguard.so through the real libpam (pam_start_confdir), root path. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -662,12 +664,11 @@ static helper_proc start_helper(uid_t uid, const char *mode, const char *user, r
                 int null = open("/dev/null", O_WRONLY);
                 if (null < 0 || dup2(fds[0], 0) < 0 || dup2(null, 1) < 0)
                         _exit(100);
-                close(fds[0]);
-                close(fds[1]);
-                close(null);
+                /* nothing else of ours: with RLIMIT_NOFILE 4, fd 3 is the only one it gets */
+                close_range(3, ~0U, 0);
                 if (own_pgrp && setpgid(0, 0) < 0)
                         _exit(101);
-                if (setgid(uid) < 0 || setuid(uid) < 0)
+                if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
                         _exit(102);
                 if (nofile && setrlimit(RLIMIT_NOFILE, &(struct rlimit){nofile, nofile}) < 0)
                         _exit(103);
@@ -738,6 +739,72 @@ static void waiting_helper_counts_from_when_the_code_came(void **s) {
         tg_mfa_user l = load("daemon");
         assert_int_equal(l.failures, 3);
         assert_true(l.locked_until > fed);
+        remove_helper();
+}
+
+/* mfa/ is absent, or root:root 0700 holding only root:root 0600 regular files. */
+static void assert_state_root_only(void) {
+        struct stat st;
+        struct dirent *e;
+        if (lstat(mfadir, &st) < 0) {
+                assert_int_equal(errno, ENOENT);
+                return;
+        }
+        assert_true(S_ISDIR(st.st_mode));
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(st.st_gid, 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        DIR *d = opendir(mfadir);
+        assert_non_null(d);
+        while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                assert_int_equal(fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
+                assert_true(S_ISREG(st.st_mode));
+                assert_int_equal(st.st_uid, 0);
+                assert_int_equal(st.st_gid, 0);
+                assert_int_equal(st.st_mode & 07777, 0600);
+        }
+        closedir(d);
+}
+
+/* Before mfa/ exists, a user runs the helper with a group of their own and with few file
+ * descriptors left (RLIMIT_NOFILE from 4, so that each open in turn is the one refused):
+ * what it creates is root:root or is not there. Otherwise mfa/ would be refused for every
+ * covered user (with Profile=mynumber, root too) and enrollment would fail. The same for su,
+ * which authenticates as root with the user's group. */
+static void state_created_by_a_user_is_root_owned(void **s) {
+        char cmd[400];
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        install_helper();
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mfadir);
+        for (rlim_t nofile = 4; nofile <= 9; nofile++) {
+                assert_int_equal(system(cmd), 0);
+                helper_proc h = start_helper(1, "verify", "daemon", nofile == 9 ? 0 : nofile, false);
+                int status = finish_helper(&h, "000000");
+                /* refused or failed (a sanitizer build may not even start with 4 descriptors) */
+                assert_int_not_equal(status, 0);
+                assert_state_root_only();
+        }
+        /* su: root, with the group of the user who ran it */
+        assert_int_equal(system(cmd), 0);
+        answer = "000000";
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(setegid(1) == 0 && authenticate("daemon") == PAM_AUTH_ERR ? 0 : 1);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_state_root_only();
+        /* and the user can be enrolled and log in, as root and through the helper */
+        tg_mfa_user d = enroll("daemon");
+        answer = code_for(&d, 0);
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS);
+        answer = code_for(&d, 1);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);
+        assert_state_root_only();
         remove_helper();
 }
 
@@ -905,6 +972,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(file_size_limit_cannot_hide_failures, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiting_helper_counts_from_when_the_code_came, setup, teardown),
+                cmocka_unit_test_setup_teardown(state_created_by_a_user_is_root_owned, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         for (int i = 0; i < 2; i++)
