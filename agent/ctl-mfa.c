@@ -98,6 +98,13 @@ static int open_user(const char *config_root, const char *user, bool create, ses
                 return EXIT_DAEMON_ERROR;
         }
         s->lockfd = tg_mfa_lock_user(s->dfd, user);
+        if (s->lockfd == -EBUSY) {
+                fprintf(stderr,
+                        _("termguardctl: the MFA state of %s is busy: locked by another process for more than %d "
+                          "s; try again.\n"),
+                        user, TG_MFA_LOCK_WAIT_SECONDS);
+                return EXIT_DAEMON_ERROR;
+        }
         if (s->lockfd < 0) {
                 fprintf(stderr, "termguardctl: cannot lock the state of %s: %s\n", user, strerror(-s->lockfd));
                 return EXIT_DAEMON_ERROR;

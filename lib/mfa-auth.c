@@ -39,6 +39,12 @@ static int state_open(const tg_config *cfg, const char *user, locked_state *s, t
         if (s->dfd < 0)
                 return s->dfd;
         s->lockfd = tg_mfa_lock_user(s->dfd, user);
+        if (s->lockfd == -EBUSY) {
+                snprintf(ret->err, sizeof(ret->err),
+                         "MFA state of %s busy: locked by another process for more than %d s", user,
+                         TG_MFA_LOCK_WAIT_SECONDS);
+                return s->lockfd;
+        }
         if (s->lockfd < 0) {
                 snprintf(ret->err, sizeof(ret->err), "cannot lock the state of %s: %s", user, strerror(-s->lockfd));
                 return s->lockfd;

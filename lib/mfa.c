@@ -118,10 +118,24 @@ int tg_mfa_lock_user(int dirfd, const char *user) {
                 return -EPERM;
         if (check_owner_mode(&st, S_IFREG, 0600) < 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
                 return -errno;
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR)
+        /* Asked again and again rather than waited for: a blocking flock could be cut short
+         * only by a signal, and a PAM module must not take signals of the application it runs
+         * in. Short pauses at first (the usual holder is done within milliseconds). */
+        struct timespec start, t;
+        if (clock_gettime(CLOCK_MONOTONIC, &start) < 0)
+                return -errno;
+        for (long pause_ms = 1;; pause_ms = pause_ms < 100 ? pause_ms * 2 : 100) {
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        return TAKE_FD(fd);
+                if (errno != EWOULDBLOCK && errno != EINTR)
                         return -errno;
-        return TAKE_FD(fd);
+                if (clock_gettime(CLOCK_MONOTONIC, &t) < 0)
+                        return -errno;
+                if (t.tv_sec - start.tv_sec > TG_MFA_LOCK_WAIT_SECONDS ||
+                    (t.tv_sec - start.tv_sec == TG_MFA_LOCK_WAIT_SECONDS && t.tv_nsec >= start.tv_nsec))
+                        return -EBUSY;
+                (void) nanosleep(&(struct timespec){.tv_nsec = pause_ms * 1000 * 1000}, NULL);
+        }
 }
 
 static const char *alg_name(tg_otp_algorithm a) {

@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
         }
         /* Nothing the caller set up may shape what we write or leave behind: no core dumps
          * (the state holds secrets), no file size limit (a failure record must never be
-         * cut off while a success fits), default signal dispositions. */
+         * cut off while a success fits), default signal dispositions (but see below). */
         (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0 ||
             setrlimit(RLIMIT_FSIZE, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY}) < 0)
@@ -72,6 +72,13 @@ int main(int argc, char **argv) {
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void) signal(sig, SIG_DFL);
+        /* Except the stop signals of the caller's terminal (^Z, a background job touching the
+         * terminal): stopped, we would hold the user's lock and every login of the account
+         * would wait. The user cannot send SIGSTOP to us (all our user ids are root), and
+         * what the terminal may still send (^C, hang-up) ends us, which frees the lock. */
+        (void) signal(SIGTSTP, SIG_IGN);
+        (void) signal(SIGTTIN, SIG_IGN);
+        (void) signal(SIGTTOU, SIG_IGN);
         sigset_t none;
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);

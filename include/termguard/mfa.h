@@ -41,8 +41,14 @@ bool tg_mfa_valid_user(const char *user);
  * Returns a directory fd or -EPERM (unsafe owner/mode), -ENOENT, ... */
 int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size);
 
-/* Takes an exclusive lock for read-modify-write of one user's state (USER.lock, root:root 0600).
- * Returns the lock fd. */
+/* How long tg_mfa_lock_user waits for another holder of a user's lock. An attempt holds it for
+ * the load, check and save of a few hundred bytes only (codes are read before), so this is
+ * plenty; a holder that keeps it longer is stuck or stopped, and logins must not wait on it. */
+#define TG_MFA_LOCK_WAIT_SECONDS 5
+
+/* Takes an exclusive lock for read-modify-write of one user's state (USER.lock, root:root 0600),
+ * waiting at most TG_MFA_LOCK_WAIT_SECONDS. Returns the lock fd, or -EBUSY when another
+ * process held it all that time. */
 int tg_mfa_lock_user(int dirfd, const char *user);
 
 /* Loads a user's state. -ENOENT: no state (neither enrolled nor any failure recorded);

@@ -808,6 +808,59 @@ static void state_created_by_a_user_is_root_owned(void **s) {
         remove_helper();
 }
 
+/* ^Z on the caller's terminal (SIGTSTP to its foreground process group; SIGTTIN and SIGTTOU to
+ * a background job) does not stop the helper, which could be holding the user's lock: it goes
+ * on and verifies the code. SIGSTOP from the user is refused outright. */
+static void terminal_stop_signals_do_not_stop_the_helper(void **s) {
+        const int stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+        int status;
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        helper_proc h = start_helper(1, "verify", "daemon", 0, true);
+        wait_until_reading_stdin(&h);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(setuid(1) == 0 && kill(h.pid, SIGSTOP) < 0 && errno == EPERM ? 0 : 1);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+                assert_int_equal(kill(-h.pid, stops[i]), 0); /* its process group, as the terminal does */
+        assert_int_equal(finish_helper(&h, code_for(&d, 0)), 0);
+        assert_int_equal(load("daemon").failures, 0);
+        remove_helper();
+}
+
+/* The user's lock held elsewhere (a process stopped or stuck while holding it): after
+ * TG_MFA_LOCK_WAIT_SECONDS the attempt is refused as an error, on the root path and through
+ * the helper, instead of waiting with it. The code is not used up. (A wait without end would
+ * show as the test's timeout.) */
+static void busy_state_is_refused_not_waited_for(void **s) {
+        char err[256];
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        int dfd = tg_mfa_open_dir(state, false, err, sizeof(err));
+        assert_true(dfd >= 0);
+        int held = tg_mfa_lock_user(dfd, "daemon");
+        assert_true(held >= 0);
+        answer = code_for(&d, 0);
+        journal_read();
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        journal_read();
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.failure", "TERMGUARD_USER=daemon", NULL), 2);
+        for (int i = 0; i < n_records; i++)
+                assert_non_null(strstr(records[i].text, "\nTERMGUARD_DETAIL=MFA state of daemon busy: "));
+        close(held);
+        close(dfd);
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS);
+        remove_helper();
+}
+
 static void screen_locker_verifies_through_helper(void **s) {
         (void) s;
         write_config("RequireUsers=daemon bin\n");
@@ -973,6 +1026,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiting_helper_counts_from_when_the_code_came, setup, teardown),
                 cmocka_unit_test_setup_teardown(state_created_by_a_user_is_root_owned, setup, teardown),
+                cmocka_unit_test_setup_teardown(terminal_stop_signals_do_not_stop_the_helper, setup, teardown),
+                cmocka_unit_test_setup_teardown(busy_state_is_refused_not_waited_for, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         for (int i = 0; i < 2; i++)

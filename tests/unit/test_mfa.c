@@ -364,6 +364,20 @@ static void other_failures_and_preauth_read_the_clock_under_the_lock(void **s) {
         assert_int_equal(res.outcome, TG_AUTH_OK);
 }
 
+/* A lock another process keeps for longer than TG_MFA_LOCK_WAIT_SECONDS (one stopped or stuck
+ * while holding it) is reported busy instead of being waited for without end: every login of
+ * the account would wait with it. (Two opens are two holders, even in one process.) */
+static void a_lock_held_elsewhere_is_busy_after_the_wait(void **s) {
+        (void) s;
+        int held = tg_mfa_lock_user(dfd, "tanaka");
+        assert_true(held >= 0);
+        assert_int_equal(tg_mfa_lock_user(dfd, "tanaka"), -EBUSY);
+        close(held);
+        int fd = tg_mfa_lock_user(dfd, "tanaka");
+        assert_true(fd >= 0);
+        close(fd);
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 fprintf(stderr, "test_mfa: skipped, needs root (root-owned state files)\n");
@@ -384,6 +398,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(a_code_is_checked_at_the_time_the_lock_is_held, setup, teardown),
                 cmocka_unit_test_setup_teardown(other_failures_and_preauth_read_the_clock_under_the_lock, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(a_lock_held_elsewhere_is_busy_after_the_wait, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
