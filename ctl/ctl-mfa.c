@@ -98,6 +98,13 @@ static int open_user(const char *config_root, const char *user, bool create, ses
                 return EXIT_DAEMON_ERROR;
         }
         s->lockfd = tg_mfa_lock_user(s->dfd, user);
+        if (s->lockfd == -EBUSY) {
+                fprintf(stderr,
+                        _("termguardctl: the MFA state of %s is busy: locked by another process for more than %d "
+                          "s; try again.\n"),
+                        user, TG_MFA_LOCK_WAIT_SECONDS);
+                return EXIT_DAEMON_ERROR;
+        }
         if (s->lockfd < 0) {
                 fprintf(stderr, "termguardctl: cannot lock the state of %s: %s\n", user, strerror(-s->lockfd));
                 return EXIT_DAEMON_ERROR;
@@ -182,7 +189,9 @@ static int mfa_enroll(const char *config_root, const char *user) {
                          * have moved meanwhile); somebody else may have enrolled the user. */
                         rc = open_user(config_root, user, true, &s);
                         if (rc == 0 && s.u.enrolled) {
-                                fprintf(stderr, _("termguardctl: %s is already enrolled; run 'termguardctl mfa reset %s' first.\n"),
+                                fprintf(stderr,
+                                        _("termguardctl: %s is already enrolled; run 'termguardctl mfa reset %s' "
+                                          "first.\n"),
                                         user, user);
                                 rc = EXIT_DAEMON_ERROR;
                         }
@@ -224,12 +233,13 @@ out:
 
 static int mfa_status(const char *config_root, const char *user, bool json) {
         session s;
-        int64_t now = (int64_t) time(NULL);
         int left = 0;
         char t1[32] = "", t2[32] = "";
         int rc = open_user(config_root, user, false, &s);
         if (rc)
                 goto out;
+        /* Read under the lock, after any wait for it: a lock can end meanwhile. */
+        int64_t now = (int64_t) time(NULL);
         for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
                 left += s.u.recovery[i][0] != '\0';
         tg_format_iso8601(s.u.enrolled_at, t1, sizeof(t1));

@@ -39,6 +39,12 @@ static int state_open(const tg_config *cfg, const char *user, locked_state *s, t
         if (s->dfd < 0)
                 return s->dfd;
         s->lockfd = tg_mfa_lock_user(s->dfd, user);
+        if (s->lockfd == -EBUSY) {
+                snprintf(ret->err, sizeof(ret->err),
+                         "MFA state of %s busy: locked by another process for more than %d s", user,
+                         TG_MFA_LOCK_WAIT_SECONDS);
+                return s->lockfd;
+        }
         if (s->lockfd < 0) {
                 snprintf(ret->err, sizeof(ret->err), "cannot lock the state of %s: %s", user, strerror(-s->lockfd));
                 return s->lockfd;
@@ -80,9 +86,10 @@ static int state_save(locked_state *s, tg_auth_result *ret) {
         return r;
 }
 
-void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, int64_t now,
+void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, tg_mfa_clock clock,
                          tg_auth_result *ret) {
         locked_state s = {.dfd = -1, .lockfd = -1};
+        int64_t now;
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
 
         if (!tg_mfa_valid_user(user)) {
@@ -95,6 +102,9 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
         }
         if (state_open(cfg, user, &s, ret) < 0)
                 goto out;
+        /* The time of this attempt is the time it holds the lock, after its code arrived and
+         * after any wait for other attempts: see tg_mfa_clock. */
+        now = clock();
         if (tg_mfa_locked(&s.u, now)) {
                 ret->outcome = TG_AUTH_LOCKED;
                 goto out;
@@ -104,7 +114,7 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
                         ret->outcome = TG_AUTH_ROLLOUT;
                         goto out;
                 }
-                ret->locked_now = tg_mfa_record_failure(&s.u, now, cfg->mfa_max_failures, cfg->mfa_lockout);
+                ret->locked_now = tg_mfa_record_failure(&s.u, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
                 ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_NOT_ENROLLED;
                 goto out;
         }
@@ -113,7 +123,7 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
          * at the right moment) must not tell a right code from a wrong one. A right code
          * then replaces this record with the success. */
         tg_mfa_user counted = s.u;
-        bool locks = tg_mfa_record_failure(&counted, now, cfg->mfa_max_failures, cfg->mfa_lockout);
+        bool locks = tg_mfa_record_failure(&counted, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
         int r = tg_mfa_save(s.dfd, &counted);
         OPENSSL_cleanse(&counted, sizeof(counted));
         if (r < 0) {
@@ -138,7 +148,7 @@ out:
         state_close(&s);
 }
 
-void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret) {
+void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret) {
         locked_state s = {.dfd = -1, .lockfd = -1};
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
         if (tg_mfa_valid_user(user) && !known_account(user)) {
@@ -147,13 +157,13 @@ void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, int64_t
         }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
                 goto out;
-        ret->locked_now = tg_mfa_record_failure(&s.u, now, cfg->mfa_max_failures, cfg->mfa_lockout);
+        ret->locked_now = tg_mfa_record_failure(&s.u, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
         ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_WRONG_CODE;
 out:
         state_close(&s);
 }
 
-void tg_mfa_check_lock(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret) {
+void tg_mfa_check_lock(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret) {
         locked_state s = {.dfd = -1, .lockfd = -1};
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
         if (tg_mfa_valid_user(user) && !known_account(user)) {
@@ -162,7 +172,7 @@ void tg_mfa_check_lock(const tg_config *cfg, const char *user, int64_t now, tg_a
         }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
                 goto out;
-        ret->outcome = tg_mfa_locked(&s.u, now) ? TG_AUTH_LOCKED : TG_AUTH_OK;
+        ret->outcome = tg_mfa_locked(&s.u, clock()) ? TG_AUTH_LOCKED : TG_AUTH_OK;
 out:
         state_close(&s);
 }

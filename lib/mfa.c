@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -68,13 +69,17 @@ int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_si
                 return -EPERM;
         }
         if (create && mkdirat(parent, "mfa", 0700) == 0) {
-                /* root:root 0700 whatever the caller's group (the setuid helper) and umask; if
-                 * this fails, the check below refuses the directory. */
-                fd = openat(parent, "mfa", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0700) < 0))
-                        snprintf(err, err_size, "%s/mfa: %s", state_dir, strerror(errno));
-                if (fd >= 0)
-                        close(fd);
+                /* root:root 0700 whatever the caller's group (su keeps the user's) and umask,
+                 * set by name: a new file descriptor may be refused (RLIMIT_NOFILE is the
+                 * caller's), and the directory must not stay behind with the caller's group.
+                 * Nobody else can replace the name: the parent is root's alone. If this fails,
+                 * the directory goes again. */
+                if (fchownat(parent, "mfa", 0, 0, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(parent, "mfa", 0700, 0) < 0) {
+                        int r = -errno;
+                        snprintf(err, err_size, "%s/mfa: cannot set owner and mode: %s", state_dir, strerror(errno));
+                        (void) unlinkat(parent, "mfa", AT_REMOVEDIR);
+                        return r;
+                }
         } else if (create && errno != EEXIST) {
                 int r = -errno;
                 snprintf(err, err_size, "%s/mfa: cannot create: %s", state_dir, strerror(errno));
@@ -96,20 +101,41 @@ int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_si
 
 int tg_mfa_lock_user(int dirfd, const char *user) {
         char name[TG_MFA_USER_MAX + 8];
-        int fd;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
         if (!tg_mfa_valid_user(user))
                 return -EINVAL;
         snprintf(name, sizeof(name), "%s.lock", user);
         fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR) {
-                        int r = -errno;
-                        close(fd);
-                        return r;
-                }
-        return fd;
+        /* root:root 0600 like every file here, whatever the caller's group (su keeps the
+         * user's) and umask. The file holds nothing, so one left with the caller's group by an
+         * earlier version is set right rather than refused. */
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EPERM;
+        if (check_owner_mode(&st, S_IFREG, 0600) < 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
+                return -errno;
+        /* Asked again and again rather than waited for: a blocking flock could be cut short
+         * only by a signal, and a PAM module must not take signals of the application it runs
+         * in. Short pauses at first (the usual holder is done within milliseconds). */
+        struct timespec start, t;
+        if (clock_gettime(CLOCK_MONOTONIC, &start) < 0)
+                return -errno;
+        for (long pause_ms = 1;; pause_ms = pause_ms < 100 ? pause_ms * 2 : 100) {
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        return TAKE_FD(fd);
+                if (errno != EWOULDBLOCK && errno != EINTR)
+                        return -errno;
+                if (clock_gettime(CLOCK_MONOTONIC, &t) < 0)
+                        return -errno;
+                if (t.tv_sec - start.tv_sec > TG_MFA_LOCK_WAIT_SECONDS ||
+                    (t.tv_sec - start.tv_sec == TG_MFA_LOCK_WAIT_SECONDS && t.tv_nsec >= start.tv_nsec))
+                        return -EBUSY;
+                (void) nanosleep(&(struct timespec){.tv_nsec = pause_ms * 1000 * 1000}, NULL);
+        }
 }
 
 static const char *alg_name(tg_otp_algorithm a) {
@@ -545,11 +571,18 @@ int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size) {
         return 0;
 }
 
+int64_t tg_mfa_clock_system(void) {
+        return (int64_t) time(NULL);
+}
+
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now) {
         return u->locked_until > now;
 }
 
-bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, int64_t lockout_seconds) {
+bool tg_mfa_record_failure(tg_mfa_user *u, tg_mfa_clock clock, unsigned max_failures, int64_t lockout_seconds) {
+        /* Read here, as the failure is recorded, whatever time the caller used for its own
+         * checks: a lock must never be written already over. */
+        int64_t now = clock();
         /* A lock that has run out starts a new count: one wrong attempt after it must not
          * lock the account again at once (which would let anyone keep it locked). */
         if (u->locked_until != 0 && !tg_mfa_locked(u, now)) {
@@ -561,7 +594,9 @@ bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, i
         if (u->failed_since_login < 1000000)
                 u->failed_since_login++;
         if (max_failures > 0 && u->failures >= max_failures && !tg_mfa_locked(u, now)) {
-                u->locked_until = now + lockout_seconds;
+                /* At least a second, whatever the caller passed (the configuration allows no
+                 * less): a lock ending at the time it is written would be none. */
+                u->locked_until = now + (lockout_seconds > 0 ? lockout_seconds : 1);
                 return true;
         }
         return false;

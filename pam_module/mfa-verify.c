@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,7 +27,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -51,19 +51,20 @@ int main(int argc, char **argv) {
         char err[512], code[72] = "", from[32], actor[32], canon[TG_MFA_USER_MAX + 1];
         tg_mfa_event_ctx ctx = {.identifier = "termguard-mfa-verify"};
         tg_mfa_step step;
-        int64_t now = (int64_t) time(NULL);
 
         clearenv();
         umask(077);
         /* Root through and through from here: the calling user can no longer signal (stop or
-         * kill) us halfway, and our records carry uid 0 as their sender. */
-        if (geteuid() != 0 || setresuid(0, 0, 0) < 0) {
+         * kill) us halfway, and our records carry uid 0 as their sender. The caller's group
+         * ids go too (before the user id, which they need): whatever we create is root:root,
+         * even where we cannot fix an owner afterwards. */
+        if (geteuid() != 0 || setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
                 fputs(usage, stderr);
                 return 2;
         }
         /* Nothing the caller set up may shape what we write or leave behind: no core dumps
          * (the state holds secrets), no file size limit (a failure record must never be
-         * cut off while a success fits), default signal dispositions. */
+         * cut off while a success fits), default signal dispositions (but see below). */
         (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0}) < 0 ||
             setrlimit(RLIMIT_FSIZE, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY}) < 0)
@@ -71,6 +72,13 @@ int main(int argc, char **argv) {
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void) signal(sig, SIG_DFL);
+        /* Except the stop signals of the caller's terminal (^Z, a background job touching the
+         * terminal): stopped, we would hold the user's lock and every login of the account
+         * would wait. The user cannot send SIGSTOP to us (all our user ids are root), and
+         * what the terminal may still send (^C, hang-up) ends us, which frees the lock. */
+        (void) signal(SIGTSTP, SIG_IGN);
+        (void) signal(SIGTTIN, SIG_IGN);
+        (void) signal(SIGTTOU, SIG_IGN);
         sigset_t none;
         sigemptyset(&none);
         (void) sigprocmask(SIG_SETMASK, &none, NULL);
@@ -114,12 +122,12 @@ int main(int argc, char **argv) {
                 if (!fgets(code, sizeof(code), stdin))
                         code[0] = '\0';
                 code[strcspn(code, "\r\n")] = '\0';
-                tg_mfa_authenticate(&cfg, user, code, from, now, &res);
+                tg_mfa_authenticate(&cfg, user, code, from, tg_mfa_clock_system, &res);
                 OPENSSL_cleanse(code, sizeof(code));
         } else if (step == TG_MFA_STEP_PREAUTH)
-                tg_mfa_check_lock(&cfg, user, now, &res);
+                tg_mfa_check_lock(&cfg, user, tg_mfa_clock_system, &res);
         else
-                tg_mfa_record_other_failure(&cfg, user, now, &res);
+                tg_mfa_record_other_failure(&cfg, user, tg_mfa_clock_system, &res);
 
         tg_mfa_outcome_events(&ctx, step, user, &res);
         printf("OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%lld\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\nRECORDED=1\n",

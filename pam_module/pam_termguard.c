@@ -218,24 +218,23 @@ static void show_last_login(pam_handle_t *pamh, const tg_auth_result *r) {
 }
 
 /* One step through the root path or, when PAM runs as the user, through the helper. */
-static void run_step(pam_handle_t *pamh, const module_args *a, const tg_config *cfg, const char *user,
-                     const char *code, tg_auth_result *res) {
-        static const char *const helper_mode[] = {
-                [TG_MFA_STEP_VERIFY] = "verify", [TG_MFA_STEP_PREAUTH] = "preauth", [TG_MFA_STEP_AUTHFAIL] = "authfail"};
-        int64_t now = (int64_t) time(NULL);
+static void run_step(pam_handle_t *pamh, const module_args *a, const tg_config *cfg, const char *user, const char *code,
+                     tg_auth_result *res) {
+        static const char *const helper_mode[] = {[TG_MFA_STEP_VERIFY] = "verify",
+                                                  [TG_MFA_STEP_PREAUTH] = "preauth",
+                                                  [TG_MFA_STEP_AUTHFAIL] = "authfail"};
         if (geteuid() != 0) {
                 const void *service = NULL;
                 (void) pam_get_item(pamh, PAM_SERVICE, &service);
                 run_helper(a->helper, helper_mode[a->mode], user, service, code, res);
-        }
-        else if (a->mode == TG_MFA_STEP_PREAUTH)
-                tg_mfa_check_lock(cfg, user, now, res);
+        } else if (a->mode == TG_MFA_STEP_PREAUTH)
+                tg_mfa_check_lock(cfg, user, tg_mfa_clock_system, res);
         else if (a->mode == TG_MFA_STEP_AUTHFAIL)
-                tg_mfa_record_other_failure(cfg, user, now, res);
+                tg_mfa_record_other_failure(cfg, user, tg_mfa_clock_system, res);
         else {
                 char from[TG_MFA_FROM_MAX + 1];
                 origin(pamh, from, sizeof(from));
-                tg_mfa_authenticate(cfg, user, code, from, now, res);
+                tg_mfa_authenticate(cfg, user, code, from, tg_mfa_clock_system, res);
         }
         if (!res->recorded) {
                 tg_mfa_event_ctx ctx = event_ctx(pamh);

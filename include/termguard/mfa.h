@@ -37,11 +37,18 @@ typedef struct {
 /* A user name usable as a file name: [A-Za-z0-9_.@-], not starting with '.' or '-'. */
 bool tg_mfa_valid_user(const char *user);
 
-/* Opens STATE/mfa (creating it 0700 if create is set) after checking owner and mode.
+/* Opens STATE/mfa (creating it root:root 0700 if create is set) after checking owner and mode.
  * Returns a directory fd or -EPERM (unsafe owner/mode), -ENOENT, ... */
 int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size);
 
-/* Takes an exclusive lock for read-modify-write of one user's state. Returns the lock fd. */
+/* How long tg_mfa_lock_user waits for another holder of a user's lock. An attempt holds it for
+ * the load, check and save of a few hundred bytes only (codes are read before), so this is
+ * plenty; a holder that keeps it longer is stuck or stopped, and logins must not wait on it. */
+#define TG_MFA_LOCK_WAIT_SECONDS 5
+
+/* Takes an exclusive lock for read-modify-write of one user's state (USER.lock, root:root 0600),
+ * waiting at most TG_MFA_LOCK_WAIT_SECONDS. Returns the lock fd, or -EBUSY when another
+ * process held it all that time. */
 int tg_mfa_lock_user(int dirfd, const char *user);
 
 /* Loads a user's state. -ENOENT: no state (neither enrolled nor any failure recorded);
@@ -81,15 +88,24 @@ bool tg_mfa_required(const tg_config *c, const char *user);
  * (-errno when the lookup itself failed). */
 int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size);
 
+/* The time of an attempt (seconds since the epoch) is passed as a clock to read, not as a value:
+ * an attempt reads it once it holds the user's lock. A time read earlier (when a helper
+ * started, long before its code arrived) can be of any age by then: a lock counted from it may
+ * already be over when it is written, and an old code would still match. Tests pass their own
+ * clock. */
+typedef int64_t (*tg_mfa_clock)(void);
+int64_t tg_mfa_clock_system(void); /* time(2) */
+
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now);
-/* Returns true when this failure locked the account. */
-bool tg_mfa_record_failure(tg_mfa_user *u, int64_t now, unsigned max_failures, int64_t lockout_seconds);
+/* Counts a failure at the time clock shows as it is recorded. Returns true when this failure
+ * locked the account; such a lock ends after that time, never at or before it. */
+bool tg_mfa_record_failure(tg_mfa_user *u, tg_mfa_clock clock, unsigned max_failures, int64_t lockout_seconds);
 void tg_mfa_record_success(tg_mfa_user *u, int64_t now, const char *from);
 void tg_mfa_unlock(tg_mfa_user *u);
 
-/* The whole second-factor check for one attempt, under the user's lock: load the state, refuse
- * while locked, verify the code (TOTP or recovery), record the outcome (replay step, counters,
- * last login), save. A success that cannot be saved is an error. */
+/* The whole second-factor check for one attempt, under the user's lock: load the state, read
+ * the clock, refuse while locked, verify the code (TOTP or recovery), record the outcome (replay
+ * step, counters, last login), save. A success that cannot be saved is an error. */
 typedef enum {
         TG_AUTH_OK,
         TG_AUTH_OK_RECOVERY,
@@ -115,9 +131,9 @@ static inline bool tg_auth_succeeded(tg_auth_outcome o) {
 }
 const char *tg_auth_outcome_to_string(tg_auth_outcome o);
 
-void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, int64_t now,
+void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, tg_mfa_clock clock,
                          tg_auth_result *ret);
 /* A failure of another factor (the password): counts toward the attempt limit. */
-void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret);
+void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret);
 /* Whether the user is locked now (TG_AUTH_LOCKED), free (TG_AUTH_OK) or unknown (TG_AUTH_ERROR). */
-void tg_mfa_check_lock(const tg_config *cfg, const char *user, int64_t now, tg_auth_result *ret);
+void tg_mfa_check_lock(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret);

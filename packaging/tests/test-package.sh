@@ -307,6 +307,7 @@ check "/lib/systemd/system/termguardd.service 0644 root" stat_is /lib/systemd/sy
 check "$CONF 0644 root" stat_is "$CONF" "644 root:root regular file"
 check "/etc/termguard/termguard.conf.d/ 0755 root" stat_is /etc/termguard/termguard.conf.d "755 root:root directory"
 check "$STATE created 0700 root" stat_is "$STATE" "700 root:root directory"
+check "$STATE/mfa created 0700 root:root (not left to the first login)" stat_is "$STATE/mfa" "700 root:root directory"
 check "termguard.conf is a conffile" \
 	bash -c "chroot '$root' dpkg-query -W -f='\${Conffiles}\n' $pkg | grep -q '^ $CONF [0-9a-f]\{32\}\$'"
 check "termguard.conf is the only conffile" \
@@ -344,6 +345,8 @@ reg_hash=$(hash_of "$REG")
 # ---------------------------------------------------------------------------------------
 log "2. reinstall the same version with dpkg -i (prerm upgrade, postinst configure $version), udev running"
 chmod 0755 "$root$STATE"
+# mfa/ as an earlier version could leave it: created by a login with the user's group.
+chown 0:100 "$root$STATE/mfa"
 set_udev_running yes
 check "dpkg -i (same version) succeeds" run reinstall dpkg -i "$deb_in"
 check "status is 'install ok installed'" status_is "install ok installed"
@@ -352,6 +355,7 @@ check "no .dpkg-dist for an unchanged conffile" absent "$CONF.dpkg-dist"
 check "drop-in kept" exists "$DROPIN"
 check "register kept unchanged" bash -c "[ '$(hash_of "$REG")' = '$reg_hash' ]"
 check "$STATE reset to 0700 root" stat_is "$STATE" "700 root:root directory"
+check "$STATE/mfa reset to 0700 root:root" stat_is "$STATE/mfa" "700 root:root directory"
 check "udev running: postinst reloaded the rules (udevadm control --reload)" bash -c "[ \"\$(grep -c 'control --reload' '$root/var/log/fake-udevadm.log')\" = 1 ]"
 check "postinst never runs udevadm trigger" bash -c "! grep -q trigger '$root/var/log/fake-udevadm.log'"
 check "no first-install notice on reinstall" bash -c "! grep -q 'not in the media register is blocked' '$work/reinstall.log'"
@@ -413,6 +417,7 @@ check "fresh default termguard.conf installed" \
 	bash -c "[ '$(hash_of "$CONF")' = '$(conf_of "$deb")' ]"
 check "register from before the purge kept" bash -c "[ '$(hash_of "$REG")' = '$reg_hash' ]"
 check "$STATE 0700 root" stat_is "$STATE" "700 root:root directory"
+check "$STATE/mfa 0700 root:root" stat_is "$STATE/mfa" "700 root:root directory"
 check "dpkg database consistent (dpkg --audit)" bash -c "[ -z \"\$(chroot '$root' dpkg --audit)\" ]"
 
 # ---------------------------------------------------------------------------------------

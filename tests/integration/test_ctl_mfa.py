@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """termguardctl mfa: enrollment with a real authenticator computation (oathtool), status,
 recovery codes, unlock, reset, and refusals."""
+import fcntl
 import json
 import os
 import re
@@ -142,6 +143,20 @@ class CtlMfaTest(unittest.TestCase):
             p.stderr.close()
         self.assertEqual(p.returncode, 0, err)
         self.assertIsNone(d, "nothing saved before the confirmation")
+        self.assertTrue(self.status()["enrolled"])
+
+    def test_busy_state_is_an_error_not_a_wait(self):
+        """A process that keeps the user's lock (stopped or stuck while holding it) makes the
+        commands fail with 'busy' after a bounded wait instead of waiting with it."""
+        self.assertEqual(self.enroll()[0], 0)
+        with open(os.path.join(self.state, "mfa", USER + ".lock"), "r+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            r = self.ctl("mfa", "status", USER)  # 30 s timeout: raises if it waits
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("busy", r.stderr)
+            r = self.ctl("mfa", "unlock", USER)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("busy", r.stderr)
         self.assertTrue(self.status()["enrolled"])
 
     def test_wrong_confirmation_saves_nothing(self):

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The built pam_termguard.so through the real libpam (pam_start_confdir), root path. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -93,8 +96,7 @@ static void journal_open(void) {
         unlink(nss);
         journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (journal_fd < 0 || bind(journal_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-            setsockopt(journal_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
-            chmod(sa.sun_path, 0666) < 0) {
+            setsockopt(journal_fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 || chmod(sa.sun_path, 0666) < 0) {
                 perror("test_pam: journal socket");
                 exit(1);
         }
@@ -112,7 +114,8 @@ static void journal_read(void) {
                 } control;
                 /* text starts with a newline, so that every field is "\nKEY=value\n" */
                 struct iovec iov = {.iov_base = r->text + 1, .iov_len = sizeof(r->text) - 2};
-                struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+                struct msghdr m = {
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
                 ssize_t n = recvmsg(journal_fd, &m, 0);
                 if (n < 0)
                         break;
@@ -494,8 +497,8 @@ static void events_record_each_outcome(void **s) {
                                        "TERMGUARD_DETAIL=wrong-or-reused-code", "PRIORITY=4", NULL),
                          3);
         the_record("mfa.lockout", "tanaka");
-        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.lockout", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03", NULL),
-                         1);
+        assert_int_equal(
+                count_records("TERMGUARD_EVENT=mfa.lockout", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03", NULL), 1);
         assert_int_equal(n_records, 4);
 
         answer = code_for(&u, 1);
@@ -639,6 +642,223 @@ static int authenticate_as(uid_t uid, const char *user) {
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
         return WEXITSTATUS(status);
+}
+
+/* A helper started directly by uid, the way a locker starts it, its standard input a pipe kept
+ * open: it waits for its code. nofile, if not 0, is its RLIMIT_NOFILE; own_pgrp puts it in a
+ * process group of its own (as a shell does with a job). */
+typedef struct {
+        pid_t pid;
+        int in;
+} helper_proc;
+
+static helper_proc start_helper(uid_t uid, const char *mode, const char *user, rlim_t nofile, bool own_pgrp) {
+        char path[128];
+        int fds[2];
+        helper_proc h;
+        snprintf(path, sizeof(path), "%s/termguard-mfa-verify", helper_dir);
+        assert_int_equal(pipe(fds), 0);
+        h.pid = fork();
+        assert_true(h.pid >= 0);
+        if (h.pid == 0) {
+                int null = open("/dev/null", O_WRONLY);
+                if (null < 0 || dup2(fds[0], 0) < 0 || dup2(null, 1) < 0)
+                        _exit(100);
+                /* nothing else of ours: with RLIMIT_NOFILE 4, fd 3 is the only one it gets */
+                close_range(3, ~0U, 0);
+                if (own_pgrp && setpgid(0, 0) < 0)
+                        _exit(101);
+                if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
+                        _exit(102);
+                if (nofile && setrlimit(RLIMIT_NOFILE, &(struct rlimit){nofile, nofile}) < 0)
+                        _exit(103);
+                execl(path, path, mode, user, "tgtest", (char *) NULL);
+                _exit(104);
+        }
+        close(fds[0]);
+        h.in = fds[1];
+        return h;
+}
+
+/* Waits until the helper sits in read(2) on its standard input, waiting for the code. */
+static void wait_until_reading_stdin(const helper_proc *h) {
+        char p[64], buf[256];
+        snprintf(p, sizeof(p), "/proc/%d/syscall", (int) h->pid);
+        for (;;) {
+                long nr = -1;
+                unsigned long fd = 1;
+                FILE *f = fopen(p, "r");
+                assert_non_null(f); /* gone: the helper ended without waiting */
+                if (fgets(buf, sizeof(buf), f) && sscanf(buf, "%ld %lx", &nr, &fd) == 2 && nr == SYS_read && fd == 0) {
+                        fclose(f);
+                        return;
+                }
+                fclose(f);
+                assert_int_equal(waitpid(h->pid, NULL, WNOHANG), 0);
+                nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        }
+}
+
+/* Hands the helper its code and returns its exit status; -1 if it stopped or was killed
+ * (a stopped helper is killed: it would hold up the next test). */
+static int finish_helper(helper_proc *h, const char *code) {
+        int status;
+        ssize_t n = write(h->in, code, strlen(code));
+        assert_int_equal(n, (ssize_t) strlen(code));
+        assert_int_equal(write(h->in, "\n", 1), 1);
+        close(h->in);
+        assert_int_equal(waitpid(h->pid, &status, WUNTRACED), h->pid);
+        if (WIFSTOPPED(status)) {
+                kill(h->pid, SIGKILL);
+                kill(h->pid, SIGCONT);
+                waitpid(h->pid, NULL, 0);
+                return -1;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A helper left waiting for its code (by the user's own malware, with the password it logged)
+ * and fed a wrong one after the lockout time has passed: the failure that reaches the limit
+ * locks from the time the code came, not from the time the helper started. A lock already
+ * over when written would let the count start again, so the account would never lock. */
+static void waiting_helper_counts_from_when_the_code_came(void **s) {
+        (void) s;
+        write_config("RequireUsers=daemon\nLockoutTime=2\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        helper_proc h = start_helper(1, "verify", "daemon", 0, false);
+        wait_until_reading_stdin(&h);
+        time_t waiting = time(NULL); /* the helper started no later than this */
+        while (time(NULL) <= waiting + 2)
+                nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+        answer = strcmp(code_for(&d, 0), "000000") == 0 ? "000001" : "000000";
+        for (int k = 0; k < 2; k++)
+                assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        time_t fed = time(NULL);
+        assert_int_equal(finish_helper(&h, answer), 1);
+        tg_mfa_user l = load("daemon");
+        assert_int_equal(l.failures, 3);
+        assert_true(l.locked_until > fed);
+        remove_helper();
+}
+
+/* mfa/ is absent, or root:root 0700 holding only root:root 0600 regular files. */
+static void assert_state_root_only(void) {
+        struct stat st;
+        struct dirent *e;
+        if (lstat(mfadir, &st) < 0) {
+                assert_int_equal(errno, ENOENT);
+                return;
+        }
+        assert_true(S_ISDIR(st.st_mode));
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(st.st_gid, 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        DIR *d = opendir(mfadir);
+        assert_non_null(d);
+        while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                        continue;
+                assert_int_equal(fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW), 0);
+                assert_true(S_ISREG(st.st_mode));
+                assert_int_equal(st.st_uid, 0);
+                assert_int_equal(st.st_gid, 0);
+                assert_int_equal(st.st_mode & 07777, 0600);
+        }
+        closedir(d);
+}
+
+/* Before mfa/ exists, a user runs the helper with a group of their own and with few file
+ * descriptors left (RLIMIT_NOFILE from 4, so that each open in turn is the one refused):
+ * what it creates is root:root or is not there. Otherwise mfa/ would be refused for every
+ * covered user (with Profile=mynumber, root too) and enrollment would fail. The same for su,
+ * which authenticates as root with the user's group. */
+static void state_created_by_a_user_is_root_owned(void **s) {
+        char cmd[400];
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        install_helper();
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mfadir);
+        for (rlim_t nofile = 4; nofile <= 9; nofile++) {
+                assert_int_equal(system(cmd), 0);
+                helper_proc h = start_helper(1, "verify", "daemon", nofile == 9 ? 0 : nofile, false);
+                int status = finish_helper(&h, "000000");
+                /* refused or failed (a sanitizer build may not even start with 4 descriptors) */
+                assert_int_not_equal(status, 0);
+                assert_state_root_only();
+        }
+        /* su: root, with the group of the user who ran it */
+        assert_int_equal(system(cmd), 0);
+        answer = "000000";
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(setegid(1) == 0 && authenticate("daemon") == PAM_AUTH_ERR ? 0 : 1);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        assert_state_root_only();
+        /* and the user can be enrolled and log in, as root and through the helper */
+        tg_mfa_user d = enroll("daemon");
+        answer = code_for(&d, 0);
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS);
+        answer = code_for(&d, 1);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);
+        assert_state_root_only();
+        remove_helper();
+}
+
+/* ^Z on the caller's terminal (SIGTSTP to its foreground process group; SIGTTIN and SIGTTOU to
+ * a background job) does not stop the helper, which could be holding the user's lock: it goes
+ * on and verifies the code. SIGSTOP from the user is refused outright. */
+static void terminal_stop_signals_do_not_stop_the_helper(void **s) {
+        const int stops[] = {SIGTSTP, SIGTTIN, SIGTTOU};
+        int status;
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        helper_proc h = start_helper(1, "verify", "daemon", 0, true);
+        wait_until_reading_stdin(&h);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                _exit(setuid(1) == 0 && kill(h.pid, SIGSTOP) < 0 && errno == EPERM ? 0 : 1);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+                assert_int_equal(kill(-h.pid, stops[i]), 0); /* its process group, as the terminal does */
+        assert_int_equal(finish_helper(&h, code_for(&d, 0)), 0);
+        assert_int_equal(load("daemon").failures, 0);
+        remove_helper();
+}
+
+/* The user's lock held elsewhere (a process stopped or stuck while holding it): after
+ * TG_MFA_LOCK_WAIT_SECONDS the attempt is refused as an error, on the root path and through
+ * the helper, instead of waiting with it. The code is not used up. (A wait without end would
+ * show as the test's timeout.) */
+static void busy_state_is_refused_not_waited_for(void **s) {
+        char err[256];
+        (void) s;
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        int dfd = tg_mfa_open_dir(state, false, err, sizeof(err));
+        assert_true(dfd >= 0);
+        int held = tg_mfa_lock_user(dfd, "daemon");
+        assert_true(held >= 0);
+        answer = code_for(&d, 0);
+        journal_read();
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        journal_read();
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.failure", "TERMGUARD_USER=daemon", NULL), 2);
+        for (int i = 0; i < n_records; i++)
+                assert_non_null(strstr(records[i].text, "\nTERMGUARD_DETAIL=MFA state of daemon busy: "));
+        close(held);
+        close(dfd);
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS);
+        remove_helper();
 }
 
 static void screen_locker_verifies_through_helper(void **s) {
@@ -804,6 +1024,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(file_size_limit_cannot_hide_failures, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
+                cmocka_unit_test_setup_teardown(waiting_helper_counts_from_when_the_code_came, setup, teardown),
+                cmocka_unit_test_setup_teardown(state_created_by_a_user_is_root_owned, setup, teardown),
+                cmocka_unit_test_setup_teardown(terminal_stop_signals_do_not_stop_the_helper, setup, teardown),
+                cmocka_unit_test_setup_teardown(busy_state_is_refused_not_waited_for, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         for (int i = 0; i < 2; i++)

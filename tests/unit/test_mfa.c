@@ -9,15 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "termguard/config.h"
 #include "termguard/mfa.h"
 
 static char state[256], dir[300], file[400];
 static int dfd = -1;
+
+/* A clock the test sets. */
+static int64_t fixed_now;
+static int64_t fixed_clock(void) {
+        return fixed_now;
+}
+static bool fail_at(tg_mfa_user *u, int64_t t, unsigned max_failures, int64_t lockout) {
+        fixed_now = t;
+        return tg_mfa_record_failure(u, fixed_clock, max_failures, lockout);
+}
 
 static int setup(void **s) {
         char err[256];
@@ -84,7 +96,7 @@ static void counters_only_state_round_trips(void **s) {
         char err[256];
         (void) s;
         snprintf(u.user, sizeof(u.user), "tanaka");
-        assert_false(tg_mfa_record_failure(&u, 1800000000, 5, 900));
+        assert_false(fail_at(&u, 1800000000, 5, 900));
         assert_int_equal(tg_mfa_save(dfd, &u), 0);
         assert_int_equal(tg_mfa_load(dfd, "tanaka", &l, err, sizeof(err)), 0);
         assert_false(l.enrolled);
@@ -207,9 +219,9 @@ static void lockout(void **s) {
         tg_mfa_user u = enrolled();
         const int64_t now = 1800000000;
         (void) s;
-        assert_false(tg_mfa_record_failure(&u, now, 3, 900));
-        assert_false(tg_mfa_record_failure(&u, now, 3, 900));
-        assert_true(tg_mfa_record_failure(&u, now, 3, 900));
+        assert_false(fail_at(&u, now, 3, 900));
+        assert_false(fail_at(&u, now, 3, 900));
+        assert_true(fail_at(&u, now, 3, 900));
         assert_true(tg_mfa_locked(&u, now + 899));
         assert_false(tg_mfa_locked(&u, now + 900));
         assert_int_equal(u.failed_since_login, 3);
@@ -229,18 +241,141 @@ static void expired_lock_starts_a_new_count(void **s) {
         const int64_t now = 1800000000;
         (void) s;
         for (int i = 0; i < 3; i++)
-                tg_mfa_record_failure(&u, now, 3, 900);
+                fail_at(&u, now, 3, 900);
         assert_true(tg_mfa_locked(&u, now));
-        assert_false(tg_mfa_record_failure(&u, now + 10, 3, 900)); /* while locked: counted, no new lock */
+        assert_false(fail_at(&u, now + 10, 3, 900)); /* while locked: counted, no new lock */
         assert_int_equal(u.failures, 4);
         assert_int_equal(u.locked_until, now + 900);
-        assert_false(tg_mfa_record_failure(&u, now + 900, 3, 900));
+        assert_false(fail_at(&u, now + 900, 3, 900));
         assert_false(tg_mfa_locked(&u, now + 900));
         assert_int_equal(u.failures, 1);
         assert_int_equal(u.failed_since_login, 5); /* all of them still shown at the next login */
-        assert_false(tg_mfa_record_failure(&u, now + 901, 3, 900));
-        assert_true(tg_mfa_record_failure(&u, now + 902, 3, 900));
+        assert_false(fail_at(&u, now + 901, 3, 900));
+        assert_true(fail_at(&u, now + 902, 3, 900));
         assert_true(tg_mfa_locked(&u, now + 902));
+}
+
+/* The clock of an attempt that waited for the user's lock: it shows wait_start while the attempt
+ * does not hold the lock yet (a helper started, its code not yet typed, other attempts ahead of
+ * it), and wait_start + wait_waited once it holds it. Whether the lock is held is asked of the
+ * kernel through a file description of our own; reads without it are counted. */
+static int64_t wait_start, wait_waited;
+static int unlocked_reads;
+static int64_t clock_after_wait(void) {
+        char p[400];
+        snprintf(p, sizeof(p), "%s/daemon.lock", dir);
+        int fd = open(p, O_RDWR | O_CLOEXEC);
+        bool held = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+        if (fd >= 0)
+                close(fd);
+        unlocked_reads += !held;
+        return held ? wait_start + wait_waited : wait_start;
+}
+
+/* The attempts go through tg_mfa_authenticate & co., which count only accounts the system
+ * knows: daemon exists on every Debian system. */
+static tg_config auth_config(void) {
+        tg_config c;
+        tg_config_default(&c);
+        assert_true(snprintf(c.state_dir, sizeof(c.state_dir), "%s", state) < (int) sizeof(c.state_dir));
+        c.mfa_max_failures = 3;
+        c.mfa_lockout = 900;
+        return c;
+}
+
+static tg_mfa_user enrolled_daemon(unsigned failures, int64_t at) {
+        tg_mfa_user u = {0};
+        assert_int_equal(tg_mfa_enroll(&u, "daemon", at), 0);
+        u.failures = u.failed_since_login = failures;
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        return u;
+}
+
+/* A helper started at T0 and fed a wrong code after the lockout time had passed: the failure
+ * that reaches the limit locks from the time it is recorded, not from T0 (a lock already over
+ * when written would let the count start again: no lock at all). */
+static void a_lock_counts_from_the_time_the_lock_is_held(void **s) {
+        const int64_t t0 = 1800000000;
+        tg_config cfg = auth_config();
+        tg_auth_result res;
+        char err[256], c[9];
+        tg_mfa_user u = enrolled_daemon(2, t0 - 60), l;
+        (void) s;
+        wait_start = t0;
+        wait_waited = 1000; /* longer than the lockout */
+        code_now(&u, t0 + 1000, c);
+        c[5] = c[5] == '0' ? '1' : '0'; /* a wrong code */
+        unlocked_reads = 0;
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", clock_after_wait, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        assert_true(res.locked_now);
+        assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+        assert_int_equal(l.failures, 3);
+        assert_true(tg_mfa_locked(&l, t0 + 1000 + 899));
+        /* so the next attempt, with the right code, is refused */
+        fixed_now = t0 + 1001;
+        code_now(&u, fixed_now, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_LOCKED);
+        assert_int_equal(unlocked_reads, 0);
+}
+
+/* A code is checked at the time the attempt holds the lock: the code of T0, typed into a
+ * helper started at T0, is too old 150 s later. */
+static void a_code_is_checked_at_the_time_the_lock_is_held(void **s) {
+        const int64_t t0 = 1800000000;
+        tg_config cfg = auth_config();
+        tg_auth_result res;
+        char c[9];
+        tg_mfa_user u = enrolled_daemon(0, t0 - 60);
+        (void) s;
+        wait_start = t0;
+        wait_waited = 150;
+        code_now(&u, t0, c);
+        unlocked_reads = 0;
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", clock_after_wait, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        code_now(&u, t0 + 150, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", clock_after_wait, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK);
+        assert_int_equal(unlocked_reads, 0);
+}
+
+/* The other two steps read the clock under the lock too: a counted password failure locks from
+ * then, and preauth sees that lock. */
+static void other_failures_and_preauth_read_the_clock_under_the_lock(void **s) {
+        const int64_t t0 = 1800000000;
+        tg_config cfg = auth_config();
+        tg_auth_result res;
+        (void) s;
+        enrolled_daemon(2, t0 - 60);
+        wait_start = t0;
+        wait_waited = 1000;
+        unlocked_reads = 0;
+        tg_mfa_record_other_failure(&cfg, "daemon", clock_after_wait, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        assert_true(res.locked_now);
+        tg_mfa_check_lock(&cfg, "daemon", clock_after_wait, &res);
+        assert_int_equal(res.outcome, TG_AUTH_LOCKED);
+        assert_int_equal(unlocked_reads, 0);
+        /* and once the lock has run out (as seen under the lock), preauth lets the user try */
+        wait_waited = 1000 + 900;
+        tg_mfa_check_lock(&cfg, "daemon", clock_after_wait, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK);
+}
+
+/* A lock another process keeps for longer than TG_MFA_LOCK_WAIT_SECONDS (one stopped or stuck
+ * while holding it) is reported busy instead of being waited for without end: every login of
+ * the account would wait with it. (Two opens are two holders, even in one process.) */
+static void a_lock_held_elsewhere_is_busy_after_the_wait(void **s) {
+        (void) s;
+        int held = tg_mfa_lock_user(dfd, "tanaka");
+        assert_true(held >= 0);
+        assert_int_equal(tg_mfa_lock_user(dfd, "tanaka"), -EBUSY);
+        close(held);
+        int fd = tg_mfa_lock_user(dfd, "tanaka");
+        assert_true(fd >= 0);
+        close(fd);
 }
 
 int main(void) {
@@ -259,6 +394,11 @@ int main(void) {
                 cmocka_unit_test(not_enrolled_never_passes),
                 cmocka_unit_test(lockout),
                 cmocka_unit_test(expired_lock_starts_a_new_count),
+                cmocka_unit_test_setup_teardown(a_lock_counts_from_the_time_the_lock_is_held, setup, teardown),
+                cmocka_unit_test_setup_teardown(a_code_is_checked_at_the_time_the_lock_is_held, setup, teardown),
+                cmocka_unit_test_setup_teardown(other_failures_and_preauth_read_the_clock_under_the_lock, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_lock_held_elsewhere_is_busy_after_the_wait, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
