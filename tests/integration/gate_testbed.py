@@ -454,17 +454,19 @@ class GateTestCase(unittest.TestCase):
             env.pop(k, None)
         return env
 
-    def start_daemon(self, tmpfs_at=None):
-        """Starts termguardd. tmpfs_at: run it in a private mount namespace with a tmpfs
-        mounted there (a filesystem it may unmount without touching the host's mounts)."""
+    def start_daemon(self, tmpfs_at=()):
+        """Starts termguardd. tmpfs_at: directories; if any, it runs in a private mount
+        namespace with a tmpfs mounted on each (filesystems it may unmount without touching
+        the host's mounts)."""
         self.assertIsNone(self.daemon, "daemon already running")
         n_started = len(self.events("daemon.started"))
         cmd = [TERMGUARDD, "--config", self.confdir]
         if tmpfs_at:
             # mount(8) runs without the preload; termguardd (same PID, via exec) with it.
             cmd = ["unshare", "--mount", "--propagation", "private", "env", "-u", "LD_PRELOAD", "sh", "-c",
-                   'mount -t tmpfs tg-it "$1" && shift && exec env LD_PRELOAD="$0" "$@"',
-                   os.environ["LD_PRELOAD"], tmpfs_at] + cmd
+                   'while [ "$1" != -- ]; do mount -t tmpfs tg-it "$1" || exit; shift; done; shift; '
+                   'exec env LD_PRELOAD="$0" "$@"',
+                   os.environ["LD_PRELOAD"]] + list(tmpfs_at) + ["--"] + cmd
         err = open(self.errlog, "ab")
         self.daemon = subprocess.Popen(cmd, env=self.daemon_env(),
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
@@ -587,6 +589,22 @@ class GateTestCase(unittest.TestCase):
 
     def decision_of(self, dev, **match):
         return self.wait_event("usb.decision", device=dev.name, **match)
+
+    def grant_expiring(self, label, seconds):
+        """Grants an exception on the medium `label` that expires in `seconds` (whole seconds,
+        as the register keeps them); returns its id and expiry time. termguardd refuses an
+        expiry time that has passed when the request reaches it: on a machine that slow, the
+        grant is asked for again for twice as long, so that a test checks the expiry, not the
+        machine's speed."""
+        for _ in range(4):
+            until = int(time.time()) + seconds
+            r = self.ctl("exception", "grant", label, "--until", iso_utc(until), "--approver", "kacho",
+                         "--reason", "one file", "--json")
+            if r.returncode == 0:
+                return str(json.loads(r.stdout)["id"]), until
+            self.assertIn(b"in the past", r.stderr, "termguardctl exception grant failed\n" + self.log_tail())
+            seconds *= 2
+        self.fail("even a %d s exception expired before termguardd got the request" % (seconds // 2))
 
     def register(self, dev, label, mode=None):
         args = ["media", "add", "--vid", "%04x" % dev.vid, "--pid", "%04x" % dev.pid,
