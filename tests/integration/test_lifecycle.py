@@ -59,7 +59,9 @@ class LifecycleTest(unittest.TestCase):
         shutil.rmtree(self.tmp)
 
     def start(self, watchdog_usec=None):
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path)
+        # Testbed.new() sets UMOCKDEV_DIR with setenv(), which os.environ does not see: without
+        # it here the daemon would see, and lock, the real USB controllers of this machine.
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, UMOCKDEV_DIR=self.testbed.get_root_dir())
         env.pop("JOURNAL_STREAM", None)
         if watchdog_usec:
             env["WATCHDOG_USEC"] = str(watchdog_usec)
