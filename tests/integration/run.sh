@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Device-integration tier: the real termguardd and termguardctl against a umockdev testbed.
-#   tests/integration/run.sh BUILD_DIR [unittest arguments, e.g. test_usb_gate.UsbGateTest.test_02...]
+#   tests/integration/run.sh BUILD_DIR [unittest arguments, e.g. test_gate_devices or
+#   test_gate_control.ControlTest.test_vid_must_be_four_hex_digits]
 # Needs root and the Debian packages umockdev, gir1.2-umockdev-1.0, python3-gi, util-linux.
 set -eu
 
@@ -35,7 +36,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if [ $# -eq 0 ]; then
-        set -- test_usb_gate test_lifecycle test_ctl_mfa
+        set -- test_gate_devices test_gate_startup test_gate_config test_gate_register \
+                test_gate_control test_gate_storage test_lifecycle test_ctl_mfa
 fi
 cd "$here"
 TG_BUILD_DIR=$build exec umockdev-wrapper "$python" -m unittest -v "$@"
