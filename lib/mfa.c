@@ -20,6 +20,7 @@
 
 #include "termguard/account.h"
 #include "termguard/fileio.h"
+#include "termguard/hex.h"
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
 
@@ -142,29 +143,6 @@ static const char *alg_name(tg_otp_algorithm a) {
         return a == TG_OTP_SHA256 ? "SHA256" : a == TG_OTP_SHA512 ? "SHA512" : "SHA1";
 }
 
-static int hex_decode(const char *in, uint8_t *out, size_t max, size_t *ret_len) {
-        size_t n = strlen(in);
-        if (n % 2 || n / 2 > max)
-                return -EINVAL;
-        for (size_t i = 0; i < n / 2; i++) {
-                unsigned v;
-                if (sscanf(in + 2 * i, "%2x", &v) != 1)
-                        return -EINVAL;
-                out[i] = (uint8_t) v;
-        }
-        *ret_len = n / 2;
-        return 0;
-}
-
-static void hex_encode(const uint8_t *in, size_t n, char *out) {
-        static const char hex[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = hex[in[i] >> 4];
-                out[2 * i + 1] = hex[in[i] & 15];
-        }
-        out[2 * n] = '\0';
-}
-
 static int jstr(json_object *o, const char *k, char *buf, size_t size) {
         json_object *v;
         buf[0] = '\0';
@@ -230,7 +208,7 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
                 r = -EBADMSG;
         if (r == 0 && hex[0]) {
                 u.enrolled = true;
-                if (hex_decode(hex, u.secret, sizeof(u.secret), &u.secret_len) < 0 || u.secret_len < 16)
+                if (tg_hex_decode(hex, u.secret, sizeof(u.secret), &u.secret_len) < 0 || u.secret_len < 16)
                         r = -EBADMSG;
         }
         if (r == 0 && jstr(o, "algorithm", alg, sizeof(alg)) < 0)
@@ -309,8 +287,11 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
                 json_object_put(arr);
                 return -EINVAL;
         }
-        if (u->enrolled)
-                hex_encode(u->secret, u->secret_len, hex);
+        if (u->enrolled && tg_hex_encode(u->secret, u->secret_len, hex, sizeof(hex)) < 0) {
+                json_object_put(o);
+                json_object_put(arr);
+                return -EINVAL;
+        }
         bool ok = put(o, "version", json_object_new_int(1)) && put(o, "user", json_object_new_string(u->user)) &&
                   put(o, "secret", json_object_new_string(hex)) &&
                   put(o, "algorithm", json_object_new_string(alg_name(u->params.algorithm))) &&
@@ -420,7 +401,7 @@ static void recovery_hash(const char *salt, const char *code, char out[65]) {
         if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, salt, strlen(salt)) &&
             EVP_DigestUpdate(c, ":", 1) && EVP_DigestUpdate(c, code, strlen(code)) && EVP_DigestFinal_ex(c, md, &len) &&
             len == 32)
-                hex_encode(md, 32, out);
+                (void) tg_hex_encode(md, sizeof(md), out, 65);
         EVP_MD_CTX_free(c);
 }
 
@@ -430,7 +411,8 @@ int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][
 
         if (random_bytes(salt, sizeof(salt)) < 0)
                 return -EIO;
-        hex_encode(salt, sizeof(salt), u->recovery_salt);
+        if (tg_hex_encode(salt, sizeof(salt), u->recovery_salt, sizeof(u->recovery_salt)) < 0)
+                return -EIO;
         for (size_t i = 0; i < TG_MFA_RECOVERY_CODES; i++) {
                 if (random_bytes(rnd, sizeof(rnd)) < 0)
                         return -EIO;
