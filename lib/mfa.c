@@ -276,9 +276,8 @@ static bool put(json_object *o, const char *k, json_object *v) {
 }
 
 int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
-        char name[TG_MFA_USER_MAX + 8], tmp[TG_MFA_USER_MAX + 16], hex[2 * TG_OTP_KEY_MAX + 1] = "";
+        char name[TG_MFA_USER_MAX + 8], hex[2 * TG_OTP_KEY_MAX + 1] = "";
         json_object *o = json_object_new_object(), *arr = json_object_new_array();
-        _cleanup_close_ int fd = -EBADF;
         const char *text;
         int r = 0;
 
@@ -323,38 +322,11 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
         }
 
         snprintf(name, sizeof(name), "%s.json", u->user);
-        snprintf(tmp, sizeof(tmp), ".%s.json.tmp", u->user);
-        (void) unlinkat(dirfd, tmp, 0);
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                r = -errno;
-        if (r == 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
-                r = -errno;
         /* A file size limit inherited from the caller (su keeps it) must not decide which
-         * records can be written: lifted while writing, when privileged, and restored. */
-        struct rlimit fsize, unlimited = {RLIM_INFINITY, RLIM_INFINITY};
-        bool lifted = getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
-                      setrlimit(RLIMIT_FSIZE, &unlimited) == 0;
-        size_t len = strlen(text), off = 0;
-        while (r == 0 && off < len) {
-                ssize_t k = write(fd, text + off, len - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        r = -errno;
-                else
-                        off += (size_t) k;
-        }
-        if (lifted)
-                (void) setrlimit(RLIMIT_FSIZE, &fsize);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlinkat(dirfd, tmp, 0);
-        else
-                (void) fsync(dirfd);
+         * records can be written: tg_write_file_atomic lifts it while writing, when privileged,
+         * and otherwise fails with -EFBIG without SIGXFSZ killing the PAM application. */
+        r = tg_write_file_atomic(dirfd, name, text, strlen(text), 0, 0, 0600);
+        explicit_bzero((char *) text, strlen(text)); /* json-c's buffer held the secret */
         OPENSSL_cleanse(hex, sizeof(hex));
         json_object_put(o);
         return r;
