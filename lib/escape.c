@@ -91,6 +91,20 @@ void tg_escape_str(const char *in, char *ret, size_t ret_size) {
         tg_escape(in, in ? strlen(in) : 0, TG_DEVICE_STRING_MAX * 4, ret, ret_size);
 }
 
+bool tg_text_is_escaped(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        if (!s)
+                return len == 0;
+        for (size_t i = 0; i < len;) {
+                size_t seq = utf8_seq_len(p + i, len - i);
+                if (seq == 0 || (seq == 1 && (p[i] < 0x20 || p[i] == 0x7f)))
+                        return false;
+                i += seq;
+        }
+        return true;
+}
+
 int tg_valid_text(const char *s, size_t max_len, int allow_space) {
         const unsigned char *p = (const unsigned char *) s;
         size_t len;

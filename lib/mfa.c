@@ -237,10 +237,10 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
                        jstr(o, "last_login_from", u.last_login_from, sizeof(u.last_login_from)) < 0 ||
                        jstr(o, "recovery_salt", u.recovery_salt, sizeof(u.recovery_salt)) < 0))
                 r = -EBADMSG;
-        if (r == 0 && jint(o, "failures", 0, 1000000, &x) < 0)
+        if (r == 0 && jint(o, "failures", 0, TG_MFA_FAILURES_MAX, &x) < 0)
                 r = -EBADMSG;
         u.failures = (unsigned) x;
-        if (r == 0 && jint(o, "failed_since_login", 0, 1000000, &x) < 0)
+        if (r == 0 && jint(o, "failed_since_login", 0, TG_MFA_FAILURES_MAX, &x) < 0)
                 r = -EBADMSG;
         u.failed_since_login = (unsigned) x;
         if (r == 0 && json_object_object_get_ex(o, "recovery", &arr)) {
@@ -543,9 +543,9 @@ bool tg_mfa_record_failure(tg_mfa_user *u, tg_mfa_clock clock, unsigned max_fail
                 u->failures = 0;
                 u->locked_until = 0;
         }
-        if (u->failures < 1000000)
+        if (u->failures < TG_MFA_FAILURES_MAX)
                 u->failures++;
-        if (u->failed_since_login < 1000000)
+        if (u->failed_since_login < TG_MFA_FAILURES_MAX)
                 u->failed_since_login++;
         if (max_failures > 0 && u->failures >= max_failures && !tg_mfa_locked(u, now)) {
                 /* At least a second, whatever the caller passed (the configuration allows no

@@ -11,8 +11,7 @@
  *
  * SERVICE is the caller's PAM service, for the record only ("-" when unknown). The helper
  * records the events itself, as root, so that a user's own process cannot suppress them.
- * Prints KEY=VALUE lines (OUTCOME, LOCKED_NOW, PREV_LOGIN_AT, PREV_LOGIN_FROM, PREV_FAILED,
- * RECORDED).
+ * Prints its answer as KEY=VALUE lines, written and parsed by lib/mfa-verdict.c.
  * Exit status: 0 success, 1 refused, 2 error or misuse.
  */
 #define _GNU_SOURCE
@@ -34,6 +33,7 @@
 #include "termguard/config.h"
 #include "termguard/mfa.h"
 #include "termguard/mfa-event.h"
+#include "termguard/mfa-verdict.h"
 
 #ifndef TG_HELPER_CONFIG_ROOT
 #define TG_HELPER_CONFIG_ROOT TG_CONFIG_ROOT
@@ -130,9 +130,10 @@ int main(int argc, char **argv) {
                 tg_mfa_record_other_failure(&cfg, user, tg_mfa_clock_system, &res);
 
         tg_mfa_outcome_events(&ctx, step, user, &res);
-        printf("OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%lld\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\nRECORDED=1\n",
-               tg_auth_outcome_to_string(res.outcome), res.locked_now, (long long) res.prev_login_at,
-               res.prev_login_from, res.prev_failed_since);
+        char answer[TG_MFA_VERDICT_MAX + 1];
+        if (tg_mfa_verdict_format(&res, answer, sizeof(answer)) < 0 || fputs(answer, stdout) == EOF ||
+            fflush(stdout) == EOF)
+                return 2;
         if (res.outcome == TG_AUTH_ERROR)
                 return 2;
         if (strcmp(mode, "authfail") == 0)

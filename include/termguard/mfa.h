@@ -14,6 +14,7 @@
 #define TG_MFA_USER_MAX 64
 #define TG_MFA_RECOVERY_CODES 10
 #define TG_MFA_FROM_MAX 64
+#define TG_MFA_FAILURES_MAX 1000000 /* counters stop here */
 
 typedef struct {
         char user[TG_MFA_USER_MAX + 1];
