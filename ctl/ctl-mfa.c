@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <libintl.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,8 +73,14 @@ static int open_user(const char *config_root, const char *user, bool create, ses
                 fprintf(stderr, "%s\n", _("termguardctl: mfa commands must be run as root (for example with sudo)."));
                 return EXIT_DENIED;
         }
-        if (!tg_mfa_valid_user(user) || !getpwnam(user)) {
+        tg_account account;
+        r = tg_mfa_valid_user(user) ? tg_account_by_name(user, &account) : -ENOENT;
+        if (r == -ENOENT) {
                 fprintf(stderr, _("termguardctl: no such user: %s\n"), tg_mfa_valid_user(user) ? user : "?");
+                return EXIT_DAEMON_ERROR;
+        }
+        if (r < 0) {
+                fprintf(stderr, "termguardctl: %s: %s\n", user, strerror(-r));
                 return EXIT_DAEMON_ERROR;
         }
         r = tg_config_load(config_root, &s->cfg, err, sizeof(err));

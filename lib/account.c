@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "termguard/account.h"
 #include "termguard/macro.h"
@@ -30,15 +31,53 @@ int tg_group_gid(const char *name, gid_t *ret) {
         }
 }
 
+#define PASSWD_BUFFER_MAX (1u << 20)
+
+/* One lookup, by name when name is set, else by uid. */
+static int account_lookup(const char *name, uid_t uid, tg_account *ret) {
+        long start = sysconf(_SC_GETPW_R_SIZE_MAX);
+
+        for (size_t size = start > 0 && start <= (long) PASSWD_BUFFER_MAX ? (size_t) start : 1024;; size *= 2) {
+                struct passwd pw, *res = NULL;
+                _cleanup_free_ char *buf = malloc(size);
+                if (!buf)
+                        return -ENOMEM;
+                int r = name ? getpwnam_r(name, &pw, buf, size, &res) : getpwuid_r(uid, &pw, buf, size, &res);
+                if (r == ERANGE && size < PASSWD_BUFFER_MAX)
+                        continue;
+                if (r != 0) /* even ENOENT here is a failed lookup (a source unavailable), not "none" */
+                        return r == ENOENT ? -EIO : -r;
+                if (!res)
+                        return -ENOENT;
+                if (strlen(res->pw_name) > TG_ACCOUNT_NAME_MAX)
+                        return -ENAMETOOLONG;
+                tg_account a = {.uid = res->pw_uid, .gid = res->pw_gid};
+                memcpy(a.name, res->pw_name, strlen(res->pw_name) + 1);
+                *ret = a;
+                return 0;
+        }
+}
+
+int tg_account_by_name(const char *name, tg_account *ret) {
+        assert_return(name && ret, -EINVAL);
+        if (!*name)
+                return -ENOENT;
+        return account_lookup(name, 0, ret);
+}
+
+int tg_account_by_uid(uid_t uid, tg_account *ret) {
+        assert_return(ret, -EINVAL);
+        return account_lookup(NULL, uid, ret);
+}
+
 int tg_canonical_user(const char *name, char *ret, size_t size) {
-        struct passwd pw, *res = NULL;
-        char buf[16384];
-        int r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
-        if (r != 0)
-                return -r;
-        const char *canon = res ? res->pw_name : name;
+        tg_account a;
+        int r = tg_account_by_name(name, &a);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        const char *canon = r == 0 ? a.name : name;
         if (strlen(canon) >= size)
                 return -ENAMETOOLONG;
         snprintf(ret, size, "%s", canon);
-        return res ? 1 : 0;
+        return r == 0 ? 1 : 0;
 }

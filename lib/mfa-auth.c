@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
+#include "termguard/account.h"
 #include "termguard/mfa.h"
 
 const char *tg_auth_outcome_to_string(tg_auth_outcome o) {
@@ -65,10 +65,8 @@ static int state_open(const tg_config *cfg, const char *user, locked_state *s, t
  * can be tried from the network, and each must not leave files behind. A lookup that fails
  * counts as known, so that the attempt is counted rather than forgotten. */
 static bool known_account(const char *user) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        int r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
-        return r != 0 || res;
+        tg_account a;
+        return tg_account_by_name(user, &a) != -ENOENT;
 }
 
 static void state_close(locked_state *s) {

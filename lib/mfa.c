@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,18 +482,17 @@ static bool in_list(const char *list, const char *name) {
 }
 
 bool tg_mfa_required(const tg_config *c, const char *user) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
+        tg_account a;
         gid_t groups[256];
         int n = (int) ELEMENTSOF(groups);
 
         if (c->mfa_everyone || in_list(c->mfa_users, user))
                 return true;
-        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || !res)
+        if (tg_account_by_name(user, &a) < 0)
                 return true;
         if (!c->mfa_groups[0])
                 return false;
-        if (getgrouplist(user, pw.pw_gid, groups, &n) < 0)
+        if (getgrouplist(user, a.gid, groups, &n) < 0)
                 return true; /* more groups than we can check: do not guess "not required" */
         /* Each policy group by name to its gid: a lookup that fails (a directory service
          * down, a group too large to read) means "cannot tell", which is "required". */

@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 
 #include <openssl/crypto.h>
 
+#include "termguard/account.h"
 #include "termguard/config.h"
 #include "termguard/mfa.h"
 #include "termguard/mfa-event.h"
@@ -44,7 +44,8 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
         const char *mode, *user;
-        struct passwd *pw;
+        tg_account account;
+        int r;
         uid_t caller = getuid();
         tg_config cfg;
         tg_auth_result res;
@@ -100,17 +101,21 @@ int main(int argc, char **argv) {
         snprintf(actor, sizeof(actor), "uid:%u", (unsigned) caller);
         ctx.actor = actor;
         ctx.service = argc == 4 && tg_mfa_valid_service(argv[3]) ? argv[3] : NULL;
-        pw = tg_mfa_valid_user(user) ? getpwnam(user) : NULL;
+        r = tg_mfa_valid_user(user) ? tg_account_by_name(user, &account) : -ENOENT;
+        if (r < 0 && r != -ENOENT) {
+                tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, user, "user database lookup failed");
+                return 2;
+        }
         /* Only for oneself: a user cannot probe or lock out somebody else through us. */
-        if (!pw || (caller != 0 && pw->pw_uid != caller)) {
+        if (r < 0 || (caller != 0 && account.uid != caller)) {
                 tg_mfa_event(&ctx, "mfa.helper-refused", LOG_WARNING, tg_mfa_valid_user(user) ? user : "(invalid name)",
                              "asked about another account");
                 return 2;
         }
         /* The account's own name, as the module uses it (names may match without case). */
-        if (!tg_mfa_valid_user(pw->pw_name) || strlen(pw->pw_name) >= sizeof(canon))
+        if (!tg_mfa_valid_user(account.name) || strlen(account.name) >= sizeof(canon))
                 return 2;
-        snprintf(canon, sizeof(canon), "%s", pw->pw_name);
+        memcpy(canon, account.name, strlen(account.name) + 1);
         user = canon;
         if (tg_config_load_required(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
