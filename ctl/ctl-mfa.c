@@ -57,18 +57,12 @@ static void print_qr(const char *text) {
         QRcode_free(q);
 }
 
-typedef struct {
-        tg_config cfg;
-        int dfd, lockfd;
-        tg_mfa_user u;
-        bool exists;
-} session;
-
-static int open_user(const char *config_root, const char *user, bool create, session *s) {
+/* The user's state for one command: configuration, and the state held under the user's lock
+ * (tg_mfa_session). Returns 0 or an exit status, with the reason on stderr. */
+static int open_user(const char *config_root, const char *user, bool create, tg_config *cfg, tg_mfa_session *s) {
         char err[512];
         int r;
 
-        *s = (session){.dfd = -1, .lockfd = -1};
         if (geteuid() != 0) {
                 fprintf(stderr, "%s\n", _("termguardctl: mfa commands must be run as root (for example with sudo)."));
                 return EXIT_DENIED;
@@ -83,60 +77,38 @@ static int open_user(const char *config_root, const char *user, bool create, ses
                 fprintf(stderr, "termguardctl: %s: %s\n", user, strerror(-r));
                 return EXIT_DAEMON_ERROR;
         }
-        r = tg_config_load(config_root, &s->cfg, err, sizeof(err));
+        r = tg_config_load(config_root, cfg, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "termguardctl: %s\n", err);
                 return EXIT_DAEMON_ERROR;
         }
-        if (create && mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST) {
-                fprintf(stderr, "termguardctl: %s: %s\n", s->cfg.state_dir, strerror(errno));
+        if (create && mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+                fprintf(stderr, "termguardctl: %s: %s\n", cfg->state_dir, strerror(errno));
                 return EXIT_DAEMON_ERROR;
         }
-        s->dfd = tg_mfa_open_dir(s->cfg.state_dir, create, err, sizeof(err));
-        if (s->dfd == -ENOENT && !create) {
+        r = tg_mfa_session_open(cfg->state_dir, user, create, s, err, sizeof(err));
+        if (r == -ENOENT && !create) {
                 /* Nobody was ever enrolled here; an unsafe directory is still an error. */
+                *s = TG_MFA_SESSION_NULL;
                 snprintf(s->u.user, sizeof(s->u.user), "%s", user);
                 return 0;
         }
-        if (s->dfd < 0) {
-                fprintf(stderr, "termguardctl: %s\n", err);
-                return EXIT_DAEMON_ERROR;
-        }
-        s->lockfd = tg_mfa_lock_user(s->dfd, user);
-        if (s->lockfd == -EBUSY) {
+        if (r == -EBUSY) {
                 fprintf(stderr,
                         _("termguardctl: the MFA state of %s is busy: locked by another process for more than %d "
                           "s; try again.\n"),
                         user, TG_MFA_LOCK_WAIT_SECONDS);
                 return EXIT_DAEMON_ERROR;
         }
-        if (s->lockfd < 0) {
-                fprintf(stderr, "termguardctl: cannot lock the state of %s: %s\n", user, strerror(-s->lockfd));
-                return EXIT_DAEMON_ERROR;
-        }
-        r = tg_mfa_load(s->dfd, user, &s->u, err, sizeof(err));
-        if (r == -ENOENT) {
-                snprintf(s->u.user, sizeof(s->u.user), "%s", user);
-                return 0;
-        }
         if (r < 0) {
                 fprintf(stderr, "termguardctl: %s\n", err);
                 return EXIT_DAEMON_ERROR;
         }
-        s->exists = true;
         return 0;
 }
 
-static void close_user(session *s) {
-        OPENSSL_cleanse(&s->u, sizeof(s->u));
-        if (s->lockfd >= 0)
-                close(s->lockfd);
-        if (s->dfd >= 0)
-                close(s->dfd);
-}
-
-static int save_user(session *s) {
-        int r = tg_mfa_save(s->dfd, &s->u);
+static int save_user(tg_mfa_session *s) {
+        int r = tg_mfa_session_save(s);
         if (r < 0)
                 fprintf(stderr, "termguardctl: cannot save: %s\n", strerror(-r));
         return r < 0 ? EXIT_DAEMON_ERROR : 0;
@@ -150,9 +122,10 @@ static void print_recovery_codes(const char *user, char codes[TG_MFA_RECOVERY_CO
 }
 
 static int mfa_enroll(const char *config_root, const char *user) {
-        session s;
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
         char secret[64], uri[512], line[64];
-        int rc = open_user(config_root, user, true, &s);
+        int rc = open_user(config_root, user, true, &cfg, &s);
         if (rc)
                 goto out;
         if (s.u.enrolled) {
@@ -164,8 +137,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
         /* The new factor is prepared in memory; the user's state is not held locked while
          * waiting for the administrator (that user's logins would wait as long). */
         tg_mfa_user fresh = s.u;
-        close_user(&s);
-        s = (session){.dfd = -1, .lockfd = -1};
+        tg_mfa_session_close(&s);
         if (tg_mfa_enroll(&fresh, user, (int64_t) time(NULL)) < 0 ||
             tg_base32_encode(fresh.secret, fresh.secret_len, secret, sizeof(secret)) < 0) {
                 rc = EXIT_DAEMON_ERROR;
@@ -192,7 +164,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                 if (tg_mfa_check(&fresh, line, (int64_t) time(NULL)) == TG_MFA_OK_TOTP) {
                         /* Under the lock again, onto the state as it is now (counters may
                          * have moved meanwhile); somebody else may have enrolled the user. */
-                        rc = open_user(config_root, user, true, &s);
+                        rc = open_user(config_root, user, true, &cfg, &s);
                         if (rc == 0 && s.u.enrolled) {
                                 fprintf(stderr,
                                         _("termguardctl: %s is already enrolled; run 'termguardctl mfa reset %s' "
@@ -232,15 +204,15 @@ static int mfa_enroll(const char *config_root, const char *user) {
         OPENSSL_cleanse(uri, sizeof(uri));
         rc = EXIT_DAEMON_ERROR;
 out:
-        close_user(&s);
         return rc;
 }
 
 static int mfa_status(const char *config_root, const char *user, bool json) {
-        session s;
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
         int left = 0;
         char t1[32] = "", t2[32] = "";
-        int rc = open_user(config_root, user, false, &s);
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         /* Read under the lock, after any wait for it: a lock can end meanwhile. */
@@ -249,7 +221,7 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 left += s.u.recovery[i][0] != '\0';
         tg_format_iso8601(s.u.enrolled_at, t1, sizeof(t1));
         tg_format_iso8601(s.u.locked_until, t2, sizeof(t2));
-        bool required = tg_mfa_required(&s.cfg, user);
+        bool required = tg_mfa_required(&cfg, user);
         bool locked = tg_mfa_locked(&s.u, now);
         if (json) {
                 json_object *o = json_object_new_object();
@@ -274,13 +246,13 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 printf("\n");
         }
 out:
-        close_user(&s);
         return rc;
 }
 
 static int mfa_reset(const char *config_root, const char *user) {
-        session s;
-        int rc = open_user(config_root, user, false, &s);
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         if (!s.exists || !s.u.enrolled) {
@@ -303,14 +275,14 @@ static int mfa_reset(const char *config_root, const char *user) {
                 printf(_("The second factor of %s was removed; enroll again.\n"), user);
         }
 out:
-        close_user(&s);
         return rc;
 }
 
 static int mfa_recovery_codes(const char *config_root, const char *user) {
-        session s;
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
         char codes[TG_MFA_RECOVERY_CODES][12];
-        int rc = open_user(config_root, user, false, &s);
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         if (!s.u.enrolled) {
@@ -326,13 +298,13 @@ static int mfa_recovery_codes(const char *config_root, const char *user) {
         print_recovery_codes(user, codes);
         OPENSSL_cleanse(codes, sizeof(codes));
 out:
-        close_user(&s);
         return rc;
 }
 
 static int mfa_unlock(const char *config_root, const char *user) {
-        session s;
-        int rc = open_user(config_root, user, false, &s);
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         tg_mfa_unlock(&s.u);
@@ -343,7 +315,6 @@ static int mfa_unlock(const char *config_root, const char *user) {
                 printf(_("%s is unlocked.\n"), user);
         }
 out:
-        close_user(&s);
         return rc;
 }
 
