@@ -29,10 +29,12 @@
 
 /* Administrator actions are events, with who did them. */
 static void audit(const char *action, const char *user) {
-        const char *by = getenv("SUDO_USER");
         char type[32], actor[128];
+        uid_t login = (uid_t) -1;
         snprintf(type, sizeof(type), "mfa.%s", action);
-        snprintf(actor, sizeof(actor), "uid:%u%s%s", (unsigned) getuid(), by ? " sudo_user=" : "", by ? by : "");
+        /* The login uid, not SUDO_USER: anyone can set an environment variable. */
+        (void) tg_loginuid_read(0, &login);
+        tg_actor_describe(getuid(), login, actor, sizeof(actor));
         tg_mfa_event(&(tg_mfa_event_ctx){.identifier = "termguardctl", .actor = actor}, type, LOG_NOTICE, user, NULL);
 }
 

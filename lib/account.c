@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "termguard/account.h"
+#include "termguard/fileio.h"
 #include "termguard/macro.h"
 
 #define GROUP_BUFFER_MAX (16u << 20)
@@ -80,4 +82,52 @@ int tg_canonical_user(const char *name, char *ret, size_t size) {
                 return -ENAMETOOLONG;
         snprintf(ret, size, "%s", canon);
         return r == 0 ? 1 : 0;
+}
+
+int tg_loginuid_read(pid_t pid, uid_t *ret) {
+        char path[64], text[16];
+        uint64_t v = 0;
+        ssize_t n;
+
+        assert_return(pid >= 0 && ret, -EINVAL);
+        if (pid == 0)
+                snprintf(path, sizeof(path), "/proc/self/loginuid");
+        else
+                snprintf(path, sizeof(path), "/proc/%d/loginuid", (int) pid);
+        n = tg_read_file(path, text, sizeof(text) - 1);
+        if (n < 0)
+                return (int) n;
+        if (n > 0 && text[n - 1] == '\n')
+                n--;
+        if (n == 0 || n > 10)
+                return -EBADMSG;
+        for (ssize_t i = 0; i < n; i++) {
+                if (text[i] < '0' || text[i] > '9')
+                        return -EBADMSG;
+                v = v * 10 + (uint64_t) (text[i] - '0');
+        }
+        if (v > UINT32_MAX)
+                return -EBADMSG;
+        if (v == UINT32_MAX) /* the kernel's "unset" */
+                return -ENODATA;
+        *ret = (uid_t) v;
+        return 0;
+}
+
+void tg_actor_describe(uid_t uid, uid_t loginuid, char *buf, size_t size) {
+        tg_account a;
+        int o;
+
+        if (!buf || size == 0)
+                return;
+        if (tg_account_by_uid(uid, &a) == 0)
+                o = snprintf(buf, size, "%s", a.name);
+        else
+                o = snprintf(buf, size, "uid:%u", (unsigned) uid);
+        if (uid != 0 || loginuid == (uid_t) -1 || loginuid == 0 || o < 0 || (size_t) o >= size)
+                return;
+        if (tg_account_by_uid(loginuid, &a) == 0)
+                snprintf(buf + o, size - (size_t) o, " (login %s)", a.name);
+        else
+                snprintf(buf + o, size - (size_t) o, " (login uid %u)", (unsigned) loginuid);
 }

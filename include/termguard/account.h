@@ -25,6 +25,18 @@ typedef struct {
 int tg_account_by_name(const char *name, tg_account *ret);
 int tg_account_by_uid(uid_t uid, tg_account *ret);
 
+/* The audit login uid of process pid (0: the caller), from /proc/PID/loginuid: the user who
+ * logged in, which su and sudo keep and the process cannot change. Returns 0, -ENODATA when
+ * none is set (a process not started from a login), -errno when it cannot be read. ret is
+ * untouched on failure. */
+int tg_loginuid_read(pid_t pid, uid_t *ret);
+
+/* Who acted, for records: the account name of uid ("uid:N" when the name cannot be looked
+ * up); for root, also the login user when loginuid is set (not (uid_t) -1 and not 0), as
+ * "root (login tanaka)" or "root (login uid N)", so that "sudo termguardctl" is attributed to
+ * the person. Always writes a NUL-terminated string (cut to size). */
+void tg_actor_describe(uid_t uid, uid_t loginuid, char *buf, size_t size);
+
 /* The name the system knows an account by. Directory services may match names without regard
  * to case ("TANAKA" finds tanaka): policy and state must use the one name the account has.
  * Copies the account's own name into ret and returns 1; an unknown name is copied as given

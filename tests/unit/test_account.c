@@ -44,11 +44,45 @@ static void canonical_user(void **state) {
         assert_int_equal(tg_canonical_user("root", buf, 4), -ENAMETOOLONG);
 }
 
+static void actor_names_root_and_the_login(void **state) {
+        char buf[64];
+        tg_account daemon;
+        (void) state;
+        tg_actor_describe(0, (uid_t) -1, buf, sizeof(buf));
+        assert_string_equal(buf, "root");
+        tg_actor_describe(0, 0, buf, sizeof(buf));
+        assert_string_equal(buf, "root");
+        tg_actor_describe(0, 4000000000u, buf, sizeof(buf));
+        assert_string_equal(buf, "root (login uid 4000000000)");
+        tg_actor_describe(4000000000u, 0, buf, sizeof(buf));
+        assert_string_equal(buf, "uid:4000000000");
+        if (tg_account_by_name("daemon", &daemon) == 0) {
+                tg_actor_describe(0, daemon.uid, buf, sizeof(buf));
+                assert_string_equal(buf, "root (login daemon)");
+                /* the login matters for root only (sudo); a user acts as themselves */
+                tg_actor_describe(daemon.uid, 0, buf, sizeof(buf));
+                assert_string_equal(buf, "daemon");
+        }
+        tg_actor_describe(0, 4000000000u, buf, 8);
+        assert_string_equal(buf, "root (l");
+}
+
+static void loginuid_of_a_process(void **state) {
+        uid_t u = 12345;
+        (void) state;
+        int r = tg_loginuid_read(0, &u);
+        assert_true(r == 0 || r == -ENODATA);
+        if (r == -ENODATA)
+                assert_int_equal(u, 12345);
+        assert_int_equal(tg_loginuid_read(999999999, &u), -ENOENT);
+        assert_int_equal(tg_loginuid_read(-1, &u), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(root_by_name_and_by_uid),
-                cmocka_unit_test(unknown_is_enoent_and_leaves_ret),
-                cmocka_unit_test(canonical_user),
+                cmocka_unit_test(root_by_name_and_by_uid), cmocka_unit_test(unknown_is_enoent_and_leaves_ret),
+                cmocka_unit_test(canonical_user),          cmocka_unit_test(actor_names_root_and_the_login),
+                cmocka_unit_test(loginuid_of_a_process),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
