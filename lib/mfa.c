@@ -20,6 +20,7 @@
 #include "termguard/account.h"
 #include "termguard/fileio.h"
 #include "termguard/hex.h"
+#include "termguard/json-util.h"
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
 
@@ -142,35 +143,33 @@ static const char *alg_name(tg_otp_algorithm a) {
         return a == TG_OTP_SHA256 ? "SHA256" : a == TG_OTP_SHA512 ? "SHA512" : "SHA1";
 }
 
-static int jstr(json_object *o, const char *k, char *buf, size_t size) {
-        json_object *v;
-        buf[0] = '\0';
-        if (!json_object_object_get_ex(o, k, &v) || json_object_is_type(v, json_type_null))
-                return 0;
-        if (!json_object_is_type(v, json_type_string) || (size_t) json_object_get_string_len(v) >= size ||
-            strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v))
-                return -EBADMSG;
-        memcpy(buf, json_object_get_string(v), (size_t) json_object_get_string_len(v) + 1);
-        return 0;
+/* The parsed state holds the secret in json-c's own buffers: wiped before they are freed. */
+static void state_json_freep(json_object **o) {
+        tg_json_wipe_string(*o, "secret");
+        json_object_put(*o);
 }
 
-static int jint(json_object *o, const char *k, int64_t min, int64_t max, int64_t *ret) {
-        json_object *v;
-        *ret = 0;
-        if (!json_object_object_get_ex(o, k, &v))
-                return 0;
-        if (!json_object_is_type(v, json_type_int))
-                return -EBADMSG;
-        *ret = json_object_get_int64(v);
-        return *ret < min || *ret > max ? -EBADMSG : 0;
+static void wipe_state_text(char (*buf)[STATE_FILE_MAX + 1]) {
+        OPENSSL_cleanse(*buf, sizeof(*buf));
+}
+
+static void wipe_hex_secret(char (*hex)[2 * TG_OTP_KEY_MAX + 1]) {
+        OPENSSL_cleanse(*hex, sizeof(*hex));
+}
+
+static void wipe_user(tg_mfa_user *u) {
+        OPENSSL_cleanse(u, sizeof(*u));
 }
 
 int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t err_size) {
         _cleanup_close_ int fd = -EBADF;
-        char name[TG_MFA_USER_MAX + 8], buf[STATE_FILE_MAX + 1], hex[2 * TG_OTP_KEY_MAX + 1], alg[8] = "";
-        tg_mfa_user u = {0};
+        _cleanup_(wipe_state_text) char buf[STATE_FILE_MAX + 1];
+        _cleanup_(wipe_hex_secret) char hex[2 * TG_OTP_KEY_MAX + 1];
+        _cleanup_(wipe_user) tg_mfa_user u = {0};
+        _cleanup_(state_json_freep) json_object *o = NULL;
+        char name[TG_MFA_USER_MAX + 8], alg[8] = "";
         struct stat st;
-        json_object *o, *arr;
+        json_object *arr;
         int64_t x = 0;
         ssize_t n;
         int r = 0;
@@ -197,20 +196,20 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
         buf[n] = '\0';
         o = json_tokener_parse(buf);
         if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
                 snprintf(err, err_size, "%s: not valid JSON", name);
                 return -EBADMSG;
         }
-        if (jstr(o, "user", u.user, sizeof(u.user)) < 0 || strcmp(u.user, user) != 0)
+        if (tg_json_get_string(o, "user", TG_JSON_OPTIONAL, u.user, sizeof(u.user), NULL, 0) < 0 ||
+            strcmp(u.user, user) != 0)
                 r = -EBADMSG;
-        if (r == 0 && jstr(o, "secret", hex, sizeof(hex)) < 0)
+        if (r == 0 && tg_json_get_string(o, "secret", TG_JSON_OPTIONAL, hex, sizeof(hex), NULL, 0) < 0)
                 r = -EBADMSG;
         if (r == 0 && hex[0]) {
                 u.enrolled = true;
                 if (tg_hex_decode(hex, u.secret, sizeof(u.secret), &u.secret_len) < 0 || u.secret_len < 16)
                         r = -EBADMSG;
         }
-        if (r == 0 && jstr(o, "algorithm", alg, sizeof(alg)) < 0)
+        if (r == 0 && tg_json_get_string(o, "algorithm", TG_JSON_OPTIONAL, alg, sizeof(alg), NULL, 0) < 0)
                 r = -EBADMSG;
         u.params.algorithm = strcmp(alg, "SHA256") == 0   ? TG_OTP_SHA256
                              : strcmp(alg, "SHA512") == 0 ? TG_OTP_SHA512
@@ -218,28 +217,34 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
         if (r == 0 && u.enrolled && strcmp(alg, alg_name(u.params.algorithm)) != 0)
                 r = -EBADMSG;
         /* Without a factor (counters only) the parameters are 0. */
-        if (r == 0 && (jint(o, "digits", 0, 8, &x) < 0 || (u.enrolled ? x < 6 : x != 0)))
+        if (r == 0 &&
+            (tg_json_get_int64(o, "digits", TG_JSON_OPTIONAL, 0, 8, &x, NULL, 0) < 0 || (u.enrolled ? x < 6 : x != 0)))
                 r = -EBADMSG;
         u.params.digits = (unsigned) x;
-        if (r == 0 && (jint(o, "period", 0, 120, &x) < 0 || (u.enrolled ? x < 10 : x != 0)))
+        if (r == 0 && (tg_json_get_int64(o, "period", TG_JSON_OPTIONAL, 0, 120, &x, NULL, 0) < 0 ||
+                       (u.enrolled ? x < 10 : x != 0)))
                 r = -EBADMSG;
         u.params.period = (unsigned) x;
-        if (r == 0 && jint(o, "window", 0, 3, &x) < 0)
+        if (r == 0 && tg_json_get_int64(o, "window", TG_JSON_OPTIONAL, 0, 3, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.params.window = (unsigned) x;
-        if (r == 0 && jint(o, "last_step", 0, INT64_MAX, &x) < 0)
+        if (r == 0 && tg_json_get_int64(o, "last_step", TG_JSON_OPTIONAL, 0, INT64_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.last_step = (uint64_t) x;
-        if (r == 0 && (jint(o, "enrolled_at", 0, INT64_MAX, &u.enrolled_at) < 0 ||
-                       jint(o, "locked_until", 0, INT64_MAX, &u.locked_until) < 0 ||
-                       jint(o, "last_login_at", 0, INT64_MAX, &u.last_login_at) < 0 ||
-                       jstr(o, "last_login_from", u.last_login_from, sizeof(u.last_login_from)) < 0 ||
-                       jstr(o, "recovery_salt", u.recovery_salt, sizeof(u.recovery_salt)) < 0))
+        if (r == 0 &&
+            (tg_json_get_int64(o, "enrolled_at", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.enrolled_at, NULL, 0) < 0 ||
+             tg_json_get_int64(o, "locked_until", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.locked_until, NULL, 0) < 0 ||
+             tg_json_get_int64(o, "last_login_at", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.last_login_at, NULL, 0) < 0 ||
+             tg_json_get_string(o, "last_login_from", TG_JSON_OPTIONAL, u.last_login_from, sizeof(u.last_login_from),
+                                NULL, 0) < 0 ||
+             tg_json_get_string(o, "recovery_salt", TG_JSON_OPTIONAL, u.recovery_salt, sizeof(u.recovery_salt), NULL,
+                                0) < 0))
                 r = -EBADMSG;
-        if (r == 0 && jint(o, "failures", 0, TG_MFA_FAILURES_MAX, &x) < 0)
+        if (r == 0 && tg_json_get_int64(o, "failures", TG_JSON_OPTIONAL, 0, TG_MFA_FAILURES_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.failures = (unsigned) x;
-        if (r == 0 && jint(o, "failed_since_login", 0, TG_MFA_FAILURES_MAX, &x) < 0)
+        if (r == 0 &&
+            tg_json_get_int64(o, "failed_since_login", TG_JSON_OPTIONAL, 0, TG_MFA_FAILURES_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.failed_since_login = (unsigned) x;
         if (r == 0 && json_object_object_get_ex(o, "recovery", &arr)) {
@@ -253,16 +258,11 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
                                 snprintf(u.recovery[i], sizeof(u.recovery[i]), "%s", json_object_get_string(e));
                 }
         }
-        json_object_put(o);
-        OPENSSL_cleanse(buf, sizeof(buf));
-        OPENSSL_cleanse(hex, sizeof(hex));
         if (r < 0) {
                 snprintf(err, err_size, "%s: malformed state", name);
-                OPENSSL_cleanse(&u, sizeof(u));
                 return r;
         }
         *ret = u;
-        OPENSSL_cleanse(&u, sizeof(u));
         return 0;
 }
 
@@ -275,21 +275,17 @@ static bool put(json_object *o, const char *k, json_object *v) {
 }
 
 int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
-        char name[TG_MFA_USER_MAX + 8], hex[2 * TG_OTP_KEY_MAX + 1] = "";
-        json_object *o = json_object_new_object(), *arr = json_object_new_array();
+        _cleanup_(wipe_hex_secret) char hex[2 * TG_OTP_KEY_MAX + 1] = "";
+        _cleanup_(state_json_freep) json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *arr = json_object_new_array();
+        char name[TG_MFA_USER_MAX + 8];
         const char *text;
-        int r = 0;
+        int r;
 
-        if (!o || !arr || !tg_mfa_valid_user(u->user)) {
-                json_object_put(o);
-                json_object_put(arr);
+        if (!o || !arr || !tg_mfa_valid_user(u->user))
                 return -EINVAL;
-        }
-        if (u->enrolled && tg_hex_encode(u->secret, u->secret_len, hex, sizeof(hex)) < 0) {
-                json_object_put(o);
-                json_object_put(arr);
+        if (u->enrolled && tg_hex_encode(u->secret, u->secret_len, hex, sizeof(hex)) < 0)
                 return -EINVAL;
-        }
         bool ok = put(o, "version", json_object_new_int(1)) && put(o, "user", json_object_new_string(u->user)) &&
                   put(o, "secret", json_object_new_string(hex)) &&
                   put(o, "algorithm", json_object_new_string(alg_name(u->params.algorithm))) &&
@@ -311,14 +307,10 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
              put(o, "last_login_at", json_object_new_int64(u->last_login_at)) &&
              put(o, "last_login_from", json_object_new_string(u->last_login_from)) &&
              put(o, "failed_since_login", json_object_new_int64(u->failed_since_login));
-        json_object_put(arr); /* o holds its own reference when added */
         text = ok ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
         /* Every field must be there: never a record with a field missing. */
-        if (!text) {
-                OPENSSL_cleanse(hex, sizeof(hex));
-                json_object_put(o);
+        if (!text)
                 return -ENOMEM;
-        }
 
         snprintf(name, sizeof(name), "%s.json", u->user);
         /* A file size limit inherited from the caller (su keeps it) must not decide which
@@ -326,8 +318,6 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
          * and otherwise fails with -EFBIG without SIGXFSZ killing the PAM application. */
         r = tg_write_file_atomic(dirfd, name, text, strlen(text), 0, 0, 0600);
         explicit_bzero((char *) text, strlen(text)); /* json-c's buffer held the secret */
-        OPENSSL_cleanse(hex, sizeof(hex));
-        json_object_put(o);
         return r;
 }
 
