@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "termguard/account.h"
 #include "termguard/config.h"
+#include "termguard/json-util.h"
 #include "termguard/mfa.h"
 #include "termguard/mfa-event.h"
 
@@ -126,7 +127,8 @@ static void print_recovery_codes(const char *user, char codes[TG_MFA_RECOVERY_CO
 static int mfa_enroll(const char *config_root, const char *user) {
         _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
         tg_config cfg;
-        char secret[64], uri[512], line[64];
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user fresh = {0};
+        char secret[64] = "", uri[512] = "", line[64] = "";
         int rc = open_user(config_root, user, true, &cfg, &s);
         if (rc)
                 goto out;
@@ -138,7 +140,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
         }
         /* The new factor is prepared in memory; the user's state is not held locked while
          * waiting for the administrator (that user's logins would wait as long). */
-        tg_mfa_user fresh = s.u;
+        fresh = s.u;
         tg_mfa_session_close(&s);
         if (tg_mfa_enroll(&fresh, user, (int64_t) time(NULL)) < 0 ||
             tg_base32_encode(fresh.secret, fresh.secret_len, secret, sizeof(secret)) < 0) {
@@ -175,8 +177,6 @@ static int mfa_enroll(const char *config_root, const char *user) {
                                 rc = EXIT_DAEMON_ERROR;
                         }
                         if (rc) {
-                                OPENSSL_cleanse(&fresh, sizeof(fresh));
-                                OPENSSL_cleanse(uri, sizeof(uri));
                                 goto out;
                         }
                         memcpy(s.u.secret, fresh.secret, sizeof(s.u.secret));
@@ -185,7 +185,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                         s.u.last_step = fresh.last_step;
                         s.u.enrolled = true;
                         s.u.enrolled_at = fresh.enrolled_at;
-                        OPENSSL_cleanse(&fresh, sizeof(fresh));
+                        tg_mfa_user_wipe(&fresh);
                         /* Recovery codes come with the enrollment: a lost phone must not
                          * mean a locked-out user. */
                         char codes[TG_MFA_RECOVERY_CODES][12];
@@ -196,16 +196,17 @@ static int mfa_enroll(const char *config_root, const char *user) {
                                 print_recovery_codes(user, codes);
                         }
                         OPENSSL_cleanse(codes, sizeof(codes));
-                        OPENSSL_cleanse(uri, sizeof(uri));
                         goto out;
                 }
                 fprintf(stderr, "%s\n", _("That code does not match. Check the time on the phone and try again."));
         }
         fprintf(stderr, "%s\n", _("termguardctl: enrollment not confirmed; nothing was saved."));
-        OPENSSL_cleanse(&fresh, sizeof(fresh));
-        OPENSSL_cleanse(uri, sizeof(uri));
         rc = EXIT_DAEMON_ERROR;
 out:
+        /* The key, the URI that holds it and the codes typed: none stays behind. */
+        OPENSSL_cleanse(secret, sizeof(secret));
+        OPENSSL_cleanse(uri, sizeof(uri));
+        OPENSSL_cleanse(line, sizeof(line));
         return rc;
 }
 
@@ -226,7 +227,7 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
         bool required = tg_mfa_required(&cfg, user);
         bool locked = tg_mfa_locked(&s.u, now);
         if (json) {
-                json_object *o = json_object_new_object();
+                _cleanup_json_ json_object *o = json_object_new_object();
                 json_object_object_add(o, "user", json_object_new_string(user));
                 json_object_object_add(o, "required", json_object_new_boolean(required));
                 json_object_object_add(o, "enrolled", json_object_new_boolean(s.u.enrolled));
@@ -236,7 +237,6 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 json_object_object_add(o, "locked", json_object_new_boolean(locked));
                 json_object_object_add(o, "locked_until", locked ? json_object_new_string(t2) : NULL);
                 printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-                json_object_put(o);
         } else {
                 printf(_("%s: MFA %s; %s"), user, required ? _("required") : _("not required"),
                        s.u.enrolled ? _("enrolled") : _("NOT enrolled"));
@@ -298,8 +298,8 @@ static int mfa_recovery_codes(const char *config_root, const char *user) {
         }
         audit("recovery-codes", user);
         print_recovery_codes(user, codes);
-        OPENSSL_cleanse(codes, sizeof(codes));
 out:
+        OPENSSL_cleanse(codes, sizeof(codes));
         return rc;
 }
 

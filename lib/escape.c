@@ -105,26 +105,26 @@ bool tg_text_is_escaped(const char *s, size_t len) {
         return true;
 }
 
-int tg_valid_text(const char *s, size_t max_len, int allow_space) {
+bool tg_valid_text(const char *s, size_t max_len, bool allow_space) {
         const unsigned char *p = (const unsigned char *) s;
         size_t len;
 
         if (!s || !*s)
-                return 0;
+                return false;
         len = strlen(s);
         if (len > max_len)
-                return 0;
+                return false;
         for (size_t i = 0; i < len;) {
                 size_t seq = utf8_seq_len(p + i, len - i);
                 if (seq == 0)
-                        return 0;
+                        return false;
                 if (seq == 1) {
                         if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\' || p[i] == '"')
-                                return 0;
+                                return false;
                         if (p[i] == ' ' && !allow_space)
-                                return 0;
+                                return false;
                 }
                 i += seq;
         }
-        return 1;
+        return true;
 }

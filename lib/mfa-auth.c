@@ -5,9 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "termguard/account.h"
+#include "termguard/macro.h"
 #include "termguard/mfa.h"
 
 const char *tg_auth_outcome_to_string(tg_auth_outcome o) {
@@ -80,10 +79,9 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
          * an attempt whose failure cannot be recorded (a file size limit, a full disk, a kill
          * at the right moment) must not tell a right code from a wrong one. A right code
          * then replaces this record with the success. */
-        tg_mfa_user counted = s.u;
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user counted = s.u;
         bool locks = tg_mfa_record_failure(&counted, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
         int r = tg_mfa_save(s.dirfd, &counted);
-        OPENSSL_cleanse(&counted, sizeof(counted));
         if (r < 0) {
                 snprintf(ret->err, sizeof(ret->err), "cannot save the MFA state: %s", strerror(-r));
                 return;

@@ -4,8 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
 
@@ -40,7 +38,7 @@ int tg_mfa_session_open(const char *state_dir, const char *user, bool create, tg
                 snprintf(s.u.user, sizeof(s.u.user), "%s", user);
         *ret = s;
         /* The state now lives in ret alone: nothing of it stays behind in this frame. */
-        OPENSSL_cleanse(&s.u, sizeof(s.u));
+        tg_mfa_user_wipe(&s.u);
         s.dirfd = s.lockfd = -EBADF;
         return 0;
 }
@@ -51,7 +49,7 @@ int tg_mfa_session_save(tg_mfa_session *s) {
 }
 
 void tg_mfa_session_close(tg_mfa_session *s) {
-        OPENSSL_cleanse(&s->u, sizeof(s->u));
+        tg_mfa_user_wipe(&s->u);
         tg_closep(&s->lockfd);
         tg_closep(&s->dirfd);
         *s = TG_MFA_SESSION_NULL;

@@ -26,6 +26,10 @@
 
 #define STATE_FILE_MAX (64 * 1024)
 
+void tg_mfa_user_wipe(tg_mfa_user *u) {
+        OPENSSL_cleanse(u, sizeof(*u));
+}
+
 bool tg_mfa_valid_user(const char *user) {
         size_t n;
         if (!user || !*user || user[0] == '.' || user[0] == '-')
@@ -157,15 +161,11 @@ static void wipe_hex_secret(char (*hex)[2 * TG_OTP_KEY_MAX + 1]) {
         OPENSSL_cleanse(*hex, sizeof(*hex));
 }
 
-static void wipe_user(tg_mfa_user *u) {
-        OPENSSL_cleanse(u, sizeof(*u));
-}
-
 int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t err_size) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_(wipe_state_text) char buf[STATE_FILE_MAX + 1];
         _cleanup_(wipe_hex_secret) char hex[2 * TG_OTP_KEY_MAX + 1];
-        _cleanup_(wipe_user) tg_mfa_user u = {0};
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user u = {0};
         _cleanup_(state_json_freep) json_object *o = NULL;
         char name[TG_MFA_USER_MAX + 8], alg[8] = "";
         struct stat st;
@@ -337,7 +337,7 @@ static int random_bytes(void *buf, size_t n) {
 int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now) {
         if (!tg_mfa_valid_user(user))
                 return -EINVAL;
-        tg_mfa_user n = *u; /* keep counters and login history */
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user n = *u; /* keep counters and login history */
         snprintf(n.user, sizeof(n.user), "%s", user);
         if (random_bytes(n.secret, TG_OTP_SECRET_BYTES) < 0)
                 return -EIO;
@@ -348,22 +348,23 @@ int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now) {
         n.last_step = 0;
         memset(n.recovery, 0, sizeof(n.recovery));
         *u = n;
-        OPENSSL_cleanse(&n, sizeof(n));
         return 0;
 }
 
-static void recovery_hash(const char *salt, const char *code, char out[65]) {
+/* Returns 0 with the hex SHA-256 of salt:code in out, or -EIO (out untouched). */
+static int recovery_hash(const char *salt, const char *code, char out[static 65]) {
         unsigned char md[32];
         unsigned int len = 0;
+        int r = -EIO;
         EVP_MD_CTX *c = EVP_MD_CTX_new();
-        out[0] = '\0';
         if (!c)
-                return;
+                return -ENOMEM;
         if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, salt, strlen(salt)) &&
             EVP_DigestUpdate(c, ":", 1) && EVP_DigestUpdate(c, code, strlen(code)) && EVP_DigestFinal_ex(c, md, &len) &&
             len == 32)
-                (void) tg_hex_encode(md, sizeof(md), out, 65);
+                r = tg_hex_encode(md, sizeof(md), out, 65);
         EVP_MD_CTX_free(c);
+        return r;
 }
 
 int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][12]) {
@@ -383,8 +384,7 @@ int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][
                                 codes[i][o++] = '-';
                 }
                 codes[i][11] = '\0';
-                recovery_hash(u->recovery_salt, codes[i], u->recovery[i]);
-                if (!u->recovery[i][0])
+                if (recovery_hash(u->recovery_salt, codes[i], u->recovery[i]) < 0)
                         return -EIO;
         }
         OPENSSL_cleanse(rnd, sizeof(rnd));
@@ -426,8 +426,11 @@ static bool recovery_check(tg_mfa_user *u, const char *code, int64_t now) {
         if (k != 10)
                 return false;
         tmp[m] = '\0';
-        recovery_hash(u->recovery_salt, tmp, h);
+        /* A hash that failed is no answer: never compare what h happens to hold. */
+        int r = recovery_hash(u->recovery_salt, tmp, h);
         OPENSSL_cleanse(tmp, sizeof(tmp));
+        if (r < 0)
+                return false;
         for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
                 if (u->recovery[i][0] && CRYPTO_memcmp(u->recovery[i], h, 64) == 0 && match < 0)
                         match = i;

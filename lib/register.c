@@ -123,16 +123,16 @@ const tg_medium *tg_register_match(const tg_register *reg, uint16_t vid, uint16_
 }
 
 static int validate_medium(const tg_register *reg, const tg_medium *m, char *err, size_t err_size) {
-        if (!tg_valid_text(m->label, TG_LABEL_MAX, 0))
+        if (!tg_valid_text(m->label, TG_LABEL_MAX, false))
                 return fail(err, err_size,
                             "%s: a label is 1-64 characters without spaces, quotes, backslashes or control characters",
                             "label");
-        if (!tg_valid_text(m->serial, TG_SERIAL_MAX, 1))
+        if (!tg_valid_text(m->serial, TG_SERIAL_MAX, true))
                 return fail(err, err_size,
                             "%s: a serial number is required (1-126 printable characters); a device without one cannot "
                             "be registered",
                             "serial");
-        if (m->department[0] && !tg_valid_text(m->department, TG_NAME_MAX, 1))
+        if (m->department[0] && !tg_valid_text(m->department, TG_NAME_MAX, true))
                 return fail(err, err_size, "%s: at most 128 printable characters", "department");
         if (m->vid == 0)
                 return fail(err, err_size, "%s: vendor id 0000 is not a valid USB vendor", "vid");
@@ -174,15 +174,15 @@ int tg_register_remove_medium(tg_register *reg, const char *label) {
 }
 
 static int validate_exception(const tg_exception *e, char *err, size_t err_size) {
-        if (!tg_valid_text(e->label, TG_LABEL_MAX, 0))
+        if (!tg_valid_text(e->label, TG_LABEL_MAX, false))
                 return fail(err, err_size, "%s: invalid label", "label");
-        if (!tg_valid_text(e->approver, TG_NAME_MAX, 1))
+        if (!tg_valid_text(e->approver, TG_NAME_MAX, true))
                 return fail(err, err_size, "%s: the approver is required (1-128 printable characters)", "approver");
-        if (!tg_valid_text(e->reason, TG_REASON_MAX, 1))
+        if (!tg_valid_text(e->reason, TG_REASON_MAX, true))
                 return fail(err, err_size, "%s: the reason is required (1-512 printable characters)", "reason");
-        if (e->ticket[0] && !tg_valid_text(e->ticket, TG_NAME_MAX, 1))
+        if (e->ticket[0] && !tg_valid_text(e->ticket, TG_NAME_MAX, true))
                 return fail(err, err_size, "%s: at most 128 printable characters", "ticket");
-        if (e->user[0] && !tg_valid_text(e->user, TG_USER_MAX, 0))
+        if (e->user[0] && !tg_valid_text(e->user, TG_USER_MAX, false))
                 return fail(err, err_size, "%s: not a valid user name", "user");
         return 0;
 }

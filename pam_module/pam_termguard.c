@@ -234,15 +234,16 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         tg_auth_result res;
         tg_mfa_event_ctx ctx = event_ctx(pamh);
         const char *given = NULL;
-        char err[512] = "", *code = NULL, user[256];
+        _cleanup_erase_free_ char *code = NULL;
+        char err[512] = "", user[256];
         int r;
 
         if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)
                 return PAM_AUTH_ERR;
         /* Policy and state by the account's own name, however it was typed. */
         if (tg_canonical_user(given, user, sizeof(user)) < 0) {
-                if (a->mode == TG_MFA_STEP_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
-                        free(code);
+                if (a->mode == TG_MFA_STEP_VERIFY)
+                        (void) ask_code(pamh, &code); /* answered, and wiped unread */
                 tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, "(lookup failed)", "user database lookup failed");
                 return PAM_AUTH_ERR;
         }
@@ -258,8 +259,8 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         if (!tg_mfa_required(&cfg, user))
                 return a->mode == TG_MFA_STEP_AUTHFAIL ? PAM_AUTH_ERR : PAM_IGNORE;
         if (!tg_mfa_valid_user(user)) {
-                if (a->mode == TG_MFA_STEP_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
-                        free(code);
+                if (a->mode == TG_MFA_STEP_VERIFY)
+                        (void) ask_code(pamh, &code); /* answered, and wiped unread */
                 tg_mfa_event(&ctx, "mfa.failure", LOG_WARNING, "(invalid name)", "user name not usable");
                 return PAM_AUTH_ERR;
         }
@@ -280,8 +281,6 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         if (ask_code(pamh, &code) != PAM_SUCCESS || !code)
                 return PAM_AUTH_ERR;
         run_step(pamh, a, &cfg, user, code, &res);
-        explicit_bzero(code, strlen(code));
-        free(code);
 
         switch (res.outcome) {
         case TG_AUTH_OK:

@@ -21,4 +21,4 @@ bool tg_text_is_escaped(const char *s, size_t len);
 
 /* True when s is a non-empty printable ASCII identifier usable as a label or name in the
  * register: letters, digits and "-_.:@/" plus UTF-8 multibyte text without controls. */
-int tg_valid_text(const char *s, size_t max_len, int allow_space);
+bool tg_valid_text(const char *s, size_t max_len, bool allow_space);

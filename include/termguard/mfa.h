@@ -36,6 +36,9 @@ typedef struct {
         unsigned failed_since_login;
 } tg_mfa_user;
 
+/* Overwrites u (the secret with it); usable as a cleanup: _cleanup_(tg_mfa_user_wipe). */
+void tg_mfa_user_wipe(tg_mfa_user *u);
+
 /* A user name usable as a file name: [A-Za-z0-9_.@-], not starting with '.' or '-'. */
 bool tg_mfa_valid_user(const char *user);
 
