@@ -14,8 +14,8 @@ static int bad(char *err, size_t err_size, const char *fmt, const char *key) {
 
 /* Finds the field: 1 present (*ret NULL for a JSON null, unless null counts as missing), 0
  * missing (an error when required). */
-static int field(json_object *o, const char *key, tg_json_need need, bool null_is_missing, json_object **ret,
-                 char *err, size_t err_size) {
+static int field(json_object *o, const char *key, tg_json_need need, bool null_is_missing, json_object **ret, char *err,
+                 size_t err_size) {
         json_object *v = NULL;
         if (!json_object_is_type(o, json_type_object))
                 return bad(err, err_size, "not an object where \"%s\" was expected", key);
