@@ -341,8 +341,9 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         tg_register reg = {.next_exception_id = 1};
-        json_object *root = NULL, *arr;
-        struct json_tokener *tok = NULL;
+        _cleanup_json_tokener_ struct json_tokener *tok = NULL;
+        _cleanup_json_ json_object *root = NULL;
+        json_object *arr;
         struct stat st;
         size_t n = 0;
         int r = 0;
@@ -451,11 +452,9 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
                 }
         }
         *ret = reg;
-        reg = (tg_register){0};
+        return 0;
 out:
         tg_register_clear(&reg);
-        json_object_put(root);
-        json_tokener_free(tok);
         return r;
 }
 
@@ -464,14 +463,14 @@ static json_object *str_or_null(const char *s) {
 }
 
 int tg_register_save(const char *path, const tg_register *reg) {
-        json_object *root = json_object_new_object(), *media = json_object_new_array(), *exc = json_object_new_array();
+        _cleanup_json_ json_object *root = json_object_new_object(), *media = json_object_new_array(),
+                                   *exc = json_object_new_array();
         _cleanup_free_ char *text = NULL;
-        int r = 0;
+        const char *s;
+        size_t len;
 
-        if (!root || !media || !exc) {
-                r = -ENOMEM;
-                goto out;
-        }
+        if (!root || !media || !exc)
+                return -ENOMEM;
         json_object_object_add(root, "version", json_object_new_int(1));
         json_object_object_add(root, "expiries_recorded_until", json_object_new_int64(reg->expiries_recorded_until));
         json_object_object_add(root, "clock_high_water", json_object_new_int64(reg->clock_high_water));
@@ -506,17 +505,14 @@ int tg_register_save(const char *path, const tg_register *reg) {
         }
         json_object_object_add(root, "media", TAKE_PTR(media));
         json_object_object_add(root, "exceptions", TAKE_PTR(exc));
-        if (asprintf(&text, "%s\n",
-                     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) <
-            0) {
-                text = NULL;
-                r = -ENOMEM;
-                goto out;
-        }
-        r = tg_write_file_atomic(AT_FDCWD, path, text, strlen(text), geteuid(), getegid(), 0600);
-out:
-        json_object_put(media);
-        json_object_put(exc);
-        json_object_put(root);
-        return r;
+        s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        len = strlen(s);
+        text = malloc(len + 2);
+        if (!text)
+                return -ENOMEM;
+        memcpy(text, s, len);
+        memcpy(text + len, "\n", 2);
+        return tg_write_file_atomic(AT_FDCWD, path, text, len + 1, geteuid(), getegid(), 0600);
 }
