@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <libintl.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "ctl.h"
 #include "termguard/account.h"
 #include "termguard/config.h"
+#include "termguard/json-util.h"
 #include "termguard/mfa.h"
 #include "termguard/mfa-event.h"
 
@@ -30,10 +30,12 @@
 
 /* Administrator actions are events, with who did them. */
 static void audit(const char *action, const char *user) {
-        const char *by = getenv("SUDO_USER");
         char type[32], actor[128];
+        uid_t login = (uid_t) -1;
         snprintf(type, sizeof(type), "mfa.%s", action);
-        snprintf(actor, sizeof(actor), "uid:%u%s%s", (unsigned) getuid(), by ? " sudo_user=" : "", by ? by : "");
+        /* The login uid, not SUDO_USER: anyone can set an environment variable. */
+        (void) tg_loginuid_read(0, &login);
+        tg_actor_describe(getuid(), login, actor, sizeof(actor));
         tg_mfa_event(&(tg_mfa_event_ctx){.identifier = "termguardctl", .actor = actor}, type, LOG_NOTICE, user, NULL);
 }
 
@@ -58,80 +60,58 @@ static void print_qr(const char *text) {
         QRcode_free(q);
 }
 
-typedef struct {
-        tg_config cfg;
-        int dfd, lockfd;
-        tg_mfa_user u;
-        bool exists;
-} session;
-
-static int open_user(const char *config_root, const char *user, bool create, session *s) {
+/* The user's state for one command: configuration, and the state held under the user's lock
+ * (tg_mfa_session). Returns 0 or an exit status, with the reason on stderr. */
+static int open_user(const char *config_root, const char *user, bool create, tg_config *cfg, tg_mfa_session *s) {
         char err[512];
         int r;
 
-        *s = (session){.dfd = -1, .lockfd = -1};
         if (geteuid() != 0) {
                 fprintf(stderr, "%s\n", _("termguardctl: mfa commands must be run as root (for example with sudo)."));
                 return EXIT_DENIED;
         }
-        if (!tg_mfa_valid_user(user) || !getpwnam(user)) {
+        tg_account account;
+        r = tg_mfa_valid_user(user) ? tg_account_by_name(user, &account) : -ENOENT;
+        if (r == -ENOENT) {
                 fprintf(stderr, _("termguardctl: no such user: %s\n"), tg_mfa_valid_user(user) ? user : "?");
                 return EXIT_DAEMON_ERROR;
         }
-        r = tg_config_load(config_root, &s->cfg, err, sizeof(err));
+        if (r < 0) {
+                fprintf(stderr, "termguardctl: %s: %s\n", user, strerror(-r));
+                return EXIT_DAEMON_ERROR;
+        }
+        r = tg_config_load(config_root, cfg, err, sizeof(err));
         if (r < 0) {
                 fprintf(stderr, "termguardctl: %s\n", err);
                 return EXIT_DAEMON_ERROR;
         }
-        if (create && mkdir(s->cfg.state_dir, 0700) < 0 && errno != EEXIST) {
-                fprintf(stderr, "termguardctl: %s: %s\n", s->cfg.state_dir, strerror(errno));
+        if (create && mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
+                fprintf(stderr, "termguardctl: %s: %s\n", cfg->state_dir, strerror(errno));
                 return EXIT_DAEMON_ERROR;
         }
-        s->dfd = tg_mfa_open_dir(s->cfg.state_dir, create, err, sizeof(err));
-        if (s->dfd == -ENOENT && !create) {
+        r = tg_mfa_session_open(cfg->state_dir, user, create, s, err, sizeof(err));
+        if (r == -ENOENT && !create) {
                 /* Nobody was ever enrolled here; an unsafe directory is still an error. */
+                *s = TG_MFA_SESSION_NULL;
                 snprintf(s->u.user, sizeof(s->u.user), "%s", user);
                 return 0;
         }
-        if (s->dfd < 0) {
-                fprintf(stderr, "termguardctl: %s\n", err);
-                return EXIT_DAEMON_ERROR;
-        }
-        s->lockfd = tg_mfa_lock_user(s->dfd, user);
-        if (s->lockfd == -EBUSY) {
+        if (r == -EBUSY) {
                 fprintf(stderr,
                         _("termguardctl: the MFA state of %s is busy: locked by another process for more than %d "
                           "s; try again.\n"),
                         user, TG_MFA_LOCK_WAIT_SECONDS);
                 return EXIT_DAEMON_ERROR;
         }
-        if (s->lockfd < 0) {
-                fprintf(stderr, "termguardctl: cannot lock the state of %s: %s\n", user, strerror(-s->lockfd));
-                return EXIT_DAEMON_ERROR;
-        }
-        r = tg_mfa_load(s->dfd, user, &s->u, err, sizeof(err));
-        if (r == -ENOENT) {
-                snprintf(s->u.user, sizeof(s->u.user), "%s", user);
-                return 0;
-        }
         if (r < 0) {
                 fprintf(stderr, "termguardctl: %s\n", err);
                 return EXIT_DAEMON_ERROR;
         }
-        s->exists = true;
         return 0;
 }
 
-static void close_user(session *s) {
-        OPENSSL_cleanse(&s->u, sizeof(s->u));
-        if (s->lockfd >= 0)
-                close(s->lockfd);
-        if (s->dfd >= 0)
-                close(s->dfd);
-}
-
-static int save_user(session *s) {
-        int r = tg_mfa_save(s->dfd, &s->u);
+static int save_user(tg_mfa_session *s) {
+        int r = tg_mfa_session_save(s);
         if (r < 0)
                 fprintf(stderr, "termguardctl: cannot save: %s\n", strerror(-r));
         return r < 0 ? EXIT_DAEMON_ERROR : 0;
@@ -145,9 +125,11 @@ static void print_recovery_codes(const char *user, char codes[TG_MFA_RECOVERY_CO
 }
 
 static int mfa_enroll(const char *config_root, const char *user) {
-        session s;
-        char secret[64], uri[512], line[64];
-        int rc = open_user(config_root, user, true, &s);
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user fresh = {0};
+        char secret[64] = "", uri[512] = "", line[64] = "";
+        int rc = open_user(config_root, user, true, &cfg, &s);
         if (rc)
                 goto out;
         if (s.u.enrolled) {
@@ -158,9 +140,8 @@ static int mfa_enroll(const char *config_root, const char *user) {
         }
         /* The new factor is prepared in memory; the user's state is not held locked while
          * waiting for the administrator (that user's logins would wait as long). */
-        tg_mfa_user fresh = s.u;
-        close_user(&s);
-        s = (session){.dfd = -1, .lockfd = -1};
+        fresh = s.u;
+        tg_mfa_session_close(&s);
         if (tg_mfa_enroll(&fresh, user, (int64_t) time(NULL)) < 0 ||
             tg_base32_encode(fresh.secret, fresh.secret_len, secret, sizeof(secret)) < 0) {
                 rc = EXIT_DAEMON_ERROR;
@@ -187,7 +168,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                 if (tg_mfa_check(&fresh, line, (int64_t) time(NULL)) == TG_MFA_OK_TOTP) {
                         /* Under the lock again, onto the state as it is now (counters may
                          * have moved meanwhile); somebody else may have enrolled the user. */
-                        rc = open_user(config_root, user, true, &s);
+                        rc = open_user(config_root, user, true, &cfg, &s);
                         if (rc == 0 && s.u.enrolled) {
                                 fprintf(stderr,
                                         _("termguardctl: %s is already enrolled; run 'termguardctl mfa reset %s' "
@@ -196,8 +177,6 @@ static int mfa_enroll(const char *config_root, const char *user) {
                                 rc = EXIT_DAEMON_ERROR;
                         }
                         if (rc) {
-                                OPENSSL_cleanse(&fresh, sizeof(fresh));
-                                OPENSSL_cleanse(uri, sizeof(uri));
                                 goto out;
                         }
                         memcpy(s.u.secret, fresh.secret, sizeof(s.u.secret));
@@ -206,7 +185,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                         s.u.last_step = fresh.last_step;
                         s.u.enrolled = true;
                         s.u.enrolled_at = fresh.enrolled_at;
-                        OPENSSL_cleanse(&fresh, sizeof(fresh));
+                        tg_mfa_user_wipe(&fresh);
                         /* Recovery codes come with the enrollment: a lost phone must not
                          * mean a locked-out user. */
                         char codes[TG_MFA_RECOVERY_CODES][12];
@@ -217,25 +196,26 @@ static int mfa_enroll(const char *config_root, const char *user) {
                                 print_recovery_codes(user, codes);
                         }
                         OPENSSL_cleanse(codes, sizeof(codes));
-                        OPENSSL_cleanse(uri, sizeof(uri));
                         goto out;
                 }
                 fprintf(stderr, "%s\n", _("That code does not match. Check the time on the phone and try again."));
         }
         fprintf(stderr, "%s\n", _("termguardctl: enrollment not confirmed; nothing was saved."));
-        OPENSSL_cleanse(&fresh, sizeof(fresh));
-        OPENSSL_cleanse(uri, sizeof(uri));
         rc = EXIT_DAEMON_ERROR;
 out:
-        close_user(&s);
+        /* The key, the URI that holds it and the codes typed: none stays behind. */
+        OPENSSL_cleanse(secret, sizeof(secret));
+        OPENSSL_cleanse(uri, sizeof(uri));
+        OPENSSL_cleanse(line, sizeof(line));
         return rc;
 }
 
 static int mfa_status(const char *config_root, const char *user, bool json) {
-        session s;
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
         int left = 0;
         char t1[32] = "", t2[32] = "";
-        int rc = open_user(config_root, user, false, &s);
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         /* Read under the lock, after any wait for it: a lock can end meanwhile. */
@@ -244,10 +224,10 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 left += s.u.recovery[i][0] != '\0';
         tg_format_iso8601(s.u.enrolled_at, t1, sizeof(t1));
         tg_format_iso8601(s.u.locked_until, t2, sizeof(t2));
-        bool required = tg_mfa_required(&s.cfg, user);
+        bool required = tg_mfa_required(&cfg, user);
         bool locked = tg_mfa_locked(&s.u, now);
         if (json) {
-                json_object *o = json_object_new_object();
+                _cleanup_json_ json_object *o = json_object_new_object();
                 json_object_object_add(o, "user", json_object_new_string(user));
                 json_object_object_add(o, "required", json_object_new_boolean(required));
                 json_object_object_add(o, "enrolled", json_object_new_boolean(s.u.enrolled));
@@ -257,7 +237,6 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 json_object_object_add(o, "locked", json_object_new_boolean(locked));
                 json_object_object_add(o, "locked_until", locked ? json_object_new_string(t2) : NULL);
                 printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-                json_object_put(o);
         } else {
                 printf(_("%s: MFA %s; %s"), user, required ? _("required") : _("not required"),
                        s.u.enrolled ? _("enrolled") : _("NOT enrolled"));
@@ -269,13 +248,13 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 printf("\n");
         }
 out:
-        close_user(&s);
         return rc;
 }
 
 static int mfa_reset(const char *config_root, const char *user) {
-        session s;
-        int rc = open_user(config_root, user, false, &s);
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         if (!s.exists || !s.u.enrolled) {
@@ -298,14 +277,14 @@ static int mfa_reset(const char *config_root, const char *user) {
                 printf(_("The second factor of %s was removed; enroll again.\n"), user);
         }
 out:
-        close_user(&s);
         return rc;
 }
 
 static int mfa_recovery_codes(const char *config_root, const char *user) {
-        session s;
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
         char codes[TG_MFA_RECOVERY_CODES][12];
-        int rc = open_user(config_root, user, false, &s);
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         if (!s.u.enrolled) {
@@ -319,15 +298,15 @@ static int mfa_recovery_codes(const char *config_root, const char *user) {
         }
         audit("recovery-codes", user);
         print_recovery_codes(user, codes);
-        OPENSSL_cleanse(codes, sizeof(codes));
 out:
-        close_user(&s);
+        OPENSSL_cleanse(codes, sizeof(codes));
         return rc;
 }
 
 static int mfa_unlock(const char *config_root, const char *user) {
-        session s;
-        int rc = open_user(config_root, user, false, &s);
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        tg_config cfg;
+        int rc = open_user(config_root, user, false, &cfg, &s);
         if (rc)
                 goto out;
         tg_mfa_unlock(&s.u);
@@ -338,7 +317,6 @@ static int mfa_unlock(const char *config_root, const char *user) {
                 printf(_("%s is unlocked.\n"), user);
         }
 out:
-        close_user(&s);
         return rc;
 }
 

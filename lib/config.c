@@ -81,7 +81,7 @@ struct config_item {
 
 /* An absolute path without "/../". */
 static int parse_path(const config_item *item, const char *v, void *field) {
-        if (v[0] != '/' || strlen(v) >= item->size || strstr(v, "/../") || !tg_valid_text(v, item->size - 1, 0))
+        if (v[0] != '/' || strlen(v) >= item->size || strstr(v, "/../") || !tg_valid_text(v, item->size - 1, false))
                 return -EINVAL;
         snprintf(field, item->size, "%s", v);
         return 0;
@@ -98,7 +98,7 @@ static int parse_optional_path(const config_item *item, const char *v, void *fie
 
 /* A group name; empty means nobody but root. */
 static int parse_group(const config_item *item, const char *v, void *field) {
-        if (v[0] && !tg_valid_text(v, item->size - 1, 0))
+        if (v[0] && !tg_valid_text(v, item->size - 1, false))
                 return -EINVAL;
         snprintf(field, item->size, "%s", v);
         return 0;

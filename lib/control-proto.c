@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "termguard/control-proto.h"
+#include "termguard/json-util.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
 
@@ -347,8 +348,9 @@ static int check_argument(const field_info *fi, json_object *v, tg_ctl_request *
 }
 
 int tg_ctl_request_decode(const char *buf, size_t len, tg_ctl_request *ret, char *err, size_t err_size) {
-        struct json_tokener *tok;
+        _cleanup_json_tokener_ struct json_tokener *tok = NULL;
         json_object *o, *v;
+        const char *command;
         char q[80];
 
         assert_return(ret && (buf || len == 0), -EINVAL);
@@ -367,17 +369,16 @@ int tg_ctl_request_decode(const char *buf, size_t len, tg_ctl_request *ret, char
                                 o = NULL;
                                 break;
                         }
-        json_tokener_free(tok);
         if (!o || !json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
                 return fail(err, err_size, "request is not a JSON object");
         }
         ret->json = o;
-        if (!json_object_object_get_ex(o, "command", &v) || !json_object_is_type(v, json_type_string))
+        if (tg_json_get_string_ref(o, "command", TG_JSON_REQUIRED, TG_CTL_REQUEST_MAX, &command, NULL, 0) < 0)
                 return fail(err, err_size, "missing command");
-        ret->command = tg_ctl_command_from_string(json_object_get_string(v));
+        ret->command = tg_ctl_command_from_string(command);
         if (ret->command < 0) {
-                quote(json_object_get_string(v), q, sizeof(q));
+                quote(command, q, sizeof(q));
                 return fail(err, err_size, "unknown command \"%s\"", q);
         }
         json_object_object_foreach(o, key, val) {
@@ -511,8 +512,9 @@ int tg_ctl_reply_encode(tg_ctl_command c, json_object *reply, char **ret) {
 }
 
 int tg_ctl_reply_decode(tg_ctl_command c, const char *buf, size_t len, tg_ctl_reply *ret) {
-        struct json_tokener *tok;
-        json_object *o, *v;
+        _cleanup_json_tokener_ struct json_tokener *tok = NULL;
+        _cleanup_json_ json_object *o = NULL;
+        bool ok;
 
         assert_return(ret && valid_command(c) && (buf || len == 0), -EINVAL);
         *ret = (tg_ctl_reply){0};
@@ -522,37 +524,24 @@ int tg_ctl_reply_decode(tg_ctl_command c, const char *buf, size_t len, tg_ctl_re
         if (!tok)
                 return -ENOMEM;
         o = json_tokener_parse_ex(tok, buf ? buf : "", (int) len);
-        if (o && json_tokener_get_error(tok) != json_tokener_success) {
-                json_object_put(o);
-                o = NULL;
-        }
-        json_tokener_free(tok);
-        if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "ok", &v) ||
-            !json_object_is_type(v, json_type_boolean)) {
-                json_object_put(o);
+        if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+            tg_json_get_bool(o, "ok", TG_JSON_REQUIRED, &ok, NULL, 0) < 0)
                 return -EBADMSG;
-        }
-        ret->json = o;
-        ret->ok = json_object_get_boolean(v);
-        if (!ret->ok) {
-                json_object *code, *error;
-                if (!json_object_object_get_ex(o, "code", &code) || !json_object_is_type(code, json_type_string) ||
-                    !json_object_object_get_ex(o, "error", &error) || !json_object_is_type(error, json_type_string)) {
-                        tg_ctl_reply_done(ret);
+        if (!ok) {
+                const char *code, *error;
+                if (tg_json_get_string_ref(o, "code", TG_JSON_REQUIRED, TG_CTL_REPLY_MAX, &code, NULL, 0) < 0 ||
+                    tg_json_get_string_ref(o, "error", TG_JSON_REQUIRED, TG_CTL_REPLY_MAX, &error, NULL, 0) < 0)
                         return -EBADMSG;
-                }
                 /* An error this client does not know is still an error. */
                 ret->code = TG_CTL_ERR_INTERNAL;
                 for (size_t i = 0; i < ELEMENTSOF(error_codes); i++)
-                        if (strcmp(error_codes[i], json_object_get_string(code)) == 0)
+                        if (strcmp(error_codes[i], code) == 0)
                                 ret->code = (tg_ctl_error) i;
-                ret->error = json_object_get_string(error);
-                return 0;
-        }
-        if (tg_ctl_reply_check(c, o, NULL, 0) < 0) {
-                tg_ctl_reply_done(ret);
+                ret->error = error;
+        } else if (tg_ctl_reply_check(c, o, NULL, 0) < 0)
                 return -EBADMSG;
-        }
+        ret->ok = ok;
+        ret->json = TAKE_PTR(o);
         return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "termguard/escape.h"
+#include "termguard/hex.h"
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not valid UTF-8. Rejects
  * overlong forms, surrogates and code points above U+10FFFF. */
@@ -40,7 +41,6 @@ static size_t utf8_seq_len(const unsigned char *p, size_t left) {
 }
 
 void tg_escape(const char *in, size_t in_len, size_t max_chars, char *ret, size_t ret_size) {
-        static const char hex[] = "0123456789abcdef";
         static const char ellipsis[] = "\xe2\x80\xa6"; /* … */
         const unsigned char *p = (const unsigned char *) in;
         size_t o = 0, i = 0;
@@ -53,29 +53,21 @@ void tg_escape(const char *in, size_t in_len, size_t max_chars, char *ret, size_
         size_t room = ret_size > sizeof(ellipsis) ? ret_size - sizeof(ellipsis) : 0;
 
         while (i < in_len && p[i] != '\0') {
-                char buf[4];
+                char buf[5];
                 size_t n = 0, adv;
                 size_t seq = utf8_seq_len(p + i, in_len - i);
 
                 if (i >= max_chars)
                         break;
-                if (seq == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
+                if (seq == 0 || (seq == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
                         buf[0] = '\\';
                         buf[1] = 'x';
-                        buf[2] = hex[p[i] >> 4];
-                        buf[3] = hex[p[i] & 0xf];
+                        (void) tg_hex_encode(p + i, 1, buf + 2, sizeof(buf) - 2);
                         n = 4;
                         adv = 1;
                 } else if (seq == 1 && p[i] == '\\') {
                         buf[0] = buf[1] = '\\';
                         n = 2;
-                        adv = 1;
-                } else if (seq == 0) {
-                        buf[0] = '\\';
-                        buf[1] = 'x';
-                        buf[2] = hex[p[i] >> 4];
-                        buf[3] = hex[p[i] & 0xf];
-                        n = 4;
                         adv = 1;
                 } else {
                         memcpy(buf, p + i, seq);
@@ -99,26 +91,40 @@ void tg_escape_str(const char *in, char *ret, size_t ret_size) {
         tg_escape(in, in ? strlen(in) : 0, TG_DEVICE_STRING_MAX * 4, ret, ret_size);
 }
 
-int tg_valid_text(const char *s, size_t max_len, int allow_space) {
+bool tg_text_is_escaped(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *) s;
+
+        if (!s)
+                return len == 0;
+        for (size_t i = 0; i < len;) {
+                size_t seq = utf8_seq_len(p + i, len - i);
+                if (seq == 0 || (seq == 1 && (p[i] < 0x20 || p[i] == 0x7f)))
+                        return false;
+                i += seq;
+        }
+        return true;
+}
+
+bool tg_valid_text(const char *s, size_t max_len, bool allow_space) {
         const unsigned char *p = (const unsigned char *) s;
         size_t len;
 
         if (!s || !*s)
-                return 0;
+                return false;
         len = strlen(s);
         if (len > max_len)
-                return 0;
+                return false;
         for (size_t i = 0; i < len;) {
                 size_t seq = utf8_seq_len(p + i, len - i);
                 if (seq == 0)
-                        return 0;
+                        return false;
                 if (seq == 1) {
                         if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\' || p[i] == '"')
-                                return 0;
+                                return false;
                         if (p[i] == ' ' && !allow_space)
-                                return 0;
+                                return false;
                 }
                 i += seq;
         }
-        return 1;
+        return true;
 }

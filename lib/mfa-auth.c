@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
+#include "termguard/account.h"
+#include "termguard/macro.h"
 #include "termguard/mfa.h"
 
 const char *tg_auth_outcome_to_string(tg_auth_outcome o) {
@@ -23,64 +22,22 @@ const char *tg_auth_outcome_to_string(tg_auth_outcome o) {
         return "error";
 }
 
-typedef struct {
-        int dfd, lockfd;
-        tg_mfa_user u;
-        bool exists;
-} locked_state;
-
-/* Opens and locks the user's state. On error fills ret and returns < 0. */
-static int state_open(const tg_config *cfg, const char *user, locked_state *s, tg_auth_result *ret) {
-        int r;
-        *s = (locked_state){.dfd = -1, .lockfd = -1};
-        /* Created when missing (before the first enrollment, a rollout must work); the state
-         * directory above it must exist and be root's. */
-        s->dfd = tg_mfa_open_dir(cfg->state_dir, true, ret->err, sizeof(ret->err));
-        if (s->dfd < 0)
-                return s->dfd;
-        s->lockfd = tg_mfa_lock_user(s->dfd, user);
-        if (s->lockfd == -EBUSY) {
-                snprintf(ret->err, sizeof(ret->err),
-                         "MFA state of %s busy: locked by another process for more than %d s", user,
-                         TG_MFA_LOCK_WAIT_SECONDS);
-                return s->lockfd;
-        }
-        if (s->lockfd < 0) {
-                snprintf(ret->err, sizeof(ret->err), "cannot lock the state of %s: %s", user, strerror(-s->lockfd));
-                return s->lockfd;
-        }
-        r = tg_mfa_load(s->dfd, user, &s->u, ret->err, sizeof(ret->err));
-        if (r == -ENOENT) {
-                snprintf(s->u.user, sizeof(s->u.user), "%s", user);
-                ret->err[0] = '\0';
-                return 0;
-        }
-        if (r < 0)
-                return r;
-        s->exists = true;
-        return 0;
+/* Opens and locks the user's state, the directory created when missing (before the first
+ * enrollment, a rollout must work; the state directory above it must exist and be root's). */
+static int state_open(const tg_config *cfg, const char *user, tg_mfa_session *s, tg_auth_result *ret) {
+        return tg_mfa_session_open(cfg->state_dir, user, true, s, ret->err, sizeof(ret->err));
 }
 
 /* Whether the system knows the account. Names it does not know get no state file: any name
  * can be tried from the network, and each must not leave files behind. A lookup that fails
  * counts as known, so that the attempt is counted rather than forgotten. */
 static bool known_account(const char *user) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        int r = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
-        return r != 0 || res;
+        tg_account a;
+        return tg_account_by_name(user, &a) != -ENOENT;
 }
 
-static void state_close(locked_state *s) {
-        OPENSSL_cleanse(&s->u, sizeof(s->u));
-        if (s->lockfd >= 0)
-                close(s->lockfd);
-        if (s->dfd >= 0)
-                close(s->dfd);
-}
-
-static int state_save(locked_state *s, tg_auth_result *ret) {
-        int r = tg_mfa_save(s->dfd, &s->u);
+static int state_save(tg_mfa_session *s, tg_auth_result *ret) {
+        int r = tg_mfa_session_save(s);
         if (r < 0)
                 snprintf(ret->err, sizeof(ret->err), "cannot save the MFA state: %s", strerror(-r));
         return r;
@@ -88,7 +45,7 @@ static int state_save(locked_state *s, tg_auth_result *ret) {
 
 void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *code, const char *from, tg_mfa_clock clock,
                          tg_auth_result *ret) {
-        locked_state s = {.dfd = -1, .lockfd = -1};
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
         int64_t now;
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
 
@@ -101,40 +58,39 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
                 return;
         }
         if (state_open(cfg, user, &s, ret) < 0)
-                goto out;
+                return;
         /* The time of this attempt is the time it holds the lock, after its code arrived and
          * after any wait for other attempts: see tg_mfa_clock. */
         now = clock();
         if (tg_mfa_locked(&s.u, now)) {
                 ret->outcome = TG_AUTH_LOCKED;
-                goto out;
+                return;
         }
         if (!s.u.enrolled) {
                 if (cfg->mfa_rollout_until > now) {
                         ret->outcome = TG_AUTH_ROLLOUT;
-                        goto out;
+                        return;
                 }
                 ret->locked_now = tg_mfa_record_failure(&s.u, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
                 ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_NOT_ENROLLED;
-                goto out;
+                return;
         }
         /* The attempt counts as a failure, and is saved as one, before the code is looked at:
          * an attempt whose failure cannot be recorded (a file size limit, a full disk, a kill
          * at the right moment) must not tell a right code from a wrong one. A right code
          * then replaces this record with the success. */
-        tg_mfa_user counted = s.u;
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user counted = s.u;
         bool locks = tg_mfa_record_failure(&counted, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
-        int r = tg_mfa_save(s.dfd, &counted);
-        OPENSSL_cleanse(&counted, sizeof(counted));
+        int r = tg_mfa_save(s.dirfd, &counted);
         if (r < 0) {
                 snprintf(ret->err, sizeof(ret->err), "cannot save the MFA state: %s", strerror(-r));
-                goto out;
+                return;
         }
         tg_mfa_result res = tg_mfa_check(&s.u, code, now);
         if (res == TG_MFA_FAIL) {
                 ret->locked_now = locks;
                 ret->outcome = TG_AUTH_WRONG_CODE;
-                goto out;
+                return;
         }
         ret->prev_login_at = s.u.last_login_at;
         snprintf(ret->prev_login_from, sizeof(ret->prev_login_from), "%s", s.u.last_login_from);
@@ -144,35 +100,29 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
         ret->outcome = state_save(&s, ret) < 0     ? TG_AUTH_ERROR
                        : res == TG_MFA_OK_RECOVERY ? TG_AUTH_OK_RECOVERY
                                                    : TG_AUTH_OK;
-out:
-        state_close(&s);
 }
 
 void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret) {
-        locked_state s = {.dfd = -1, .lockfd = -1};
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
         if (tg_mfa_valid_user(user) && !known_account(user)) {
                 ret->outcome = TG_AUTH_WRONG_CODE;
                 return;
         }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
-                goto out;
+                return;
         ret->locked_now = tg_mfa_record_failure(&s.u, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
         ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_WRONG_CODE;
-out:
-        state_close(&s);
 }
 
 void tg_mfa_check_lock(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret) {
-        locked_state s = {.dfd = -1, .lockfd = -1};
+        _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
         if (tg_mfa_valid_user(user) && !known_account(user)) {
                 ret->outcome = TG_AUTH_OK;
                 return;
         }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
-                goto out;
+                return;
         ret->outcome = tg_mfa_locked(&s.u, clock()) ? TG_AUTH_LOCKED : TG_AUTH_OK;
-out:
-        state_close(&s);
 }

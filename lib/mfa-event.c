@@ -51,20 +51,18 @@ void tg_mfa_event(const tg_mfa_event_ctx *ctx, const char *type, int priority, c
         tg_escape(detail ? detail : "", detail ? strlen(detail) : 0, 128, det, sizeof(det));
 
         int r = sd_journal_send("MESSAGE=%s user=%s service=%s rhost=%s tty=%s%s%s%s%s", type, u, svc, rhost, tty,
-                                actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det, "MESSAGE_ID=%s",
-                                id ? id : "", "PRIORITY=%d", priority, "SYSLOG_FACILITY=%d", LOG_AUTHPRIV >> 3,
+                                actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det, "MESSAGE_ID=%s", id ? id : "",
+                                "PRIORITY=%d", priority, "SYSLOG_FACILITY=%d", LOG_AUTHPRIV >> 3,
                                 "SYSLOG_IDENTIFIER=%s", ctx->identifier, "TERMGUARD_EVENT=%s", type,
                                 "TERMGUARD_USER=%s", u, "TERMGUARD_SERVICE=%s", svc, "TERMGUARD_RHOST=%s", rhost,
-                                "TERMGUARD_TTY=%s", tty, "TERMGUARD_ACTOR=%s", actor, "TERMGUARD_DETAIL=%s", det,
-                                NULL);
+                                "TERMGUARD_TTY=%s", tty, "TERMGUARD_ACTOR=%s", actor, "TERMGUARD_DETAIL=%s", det, NULL);
         if (r < 0)
                 /* No journald (a minimal system): syslog, without touching the caller's openlog(). */
                 syslog(LOG_AUTHPRIV | priority, "%s: %s user=%s service=%s rhost=%s tty=%s%s%s%s%s", ctx->identifier,
                        type, u, svc, rhost, tty, actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det);
 }
 
-void tg_mfa_outcome_events(const tg_mfa_event_ctx *ctx, tg_mfa_step step, const char *user,
-                           const tg_auth_result *res) {
+void tg_mfa_outcome_events(const tg_mfa_event_ctx *ctx, tg_mfa_step step, const char *user, const tg_auth_result *res) {
         switch (res->outcome) {
         case TG_AUTH_OK:
         case TG_AUTH_OK_RECOVERY:

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +19,16 @@
 
 #include "termguard/account.h"
 #include "termguard/fileio.h"
+#include "termguard/hex.h"
+#include "termguard/json-util.h"
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
 
 #define STATE_FILE_MAX (64 * 1024)
+
+void tg_mfa_user_wipe(tg_mfa_user *u) {
+        OPENSSL_cleanse(u, sizeof(*u));
+}
 
 bool tg_mfa_valid_user(const char *user) {
         size_t n;
@@ -142,58 +147,29 @@ static const char *alg_name(tg_otp_algorithm a) {
         return a == TG_OTP_SHA256 ? "SHA256" : a == TG_OTP_SHA512 ? "SHA512" : "SHA1";
 }
 
-static int hex_decode(const char *in, uint8_t *out, size_t max, size_t *ret_len) {
-        size_t n = strlen(in);
-        if (n % 2 || n / 2 > max)
-                return -EINVAL;
-        for (size_t i = 0; i < n / 2; i++) {
-                unsigned v;
-                if (sscanf(in + 2 * i, "%2x", &v) != 1)
-                        return -EINVAL;
-                out[i] = (uint8_t) v;
-        }
-        *ret_len = n / 2;
-        return 0;
+/* The parsed state holds the secret in json-c's own buffers: wiped before they are freed. */
+static void state_json_freep(json_object **o) {
+        tg_json_wipe_string(*o, "secret");
+        json_object_put(*o);
 }
 
-static void hex_encode(const uint8_t *in, size_t n, char *out) {
-        static const char hex[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i] = hex[in[i] >> 4];
-                out[2 * i + 1] = hex[in[i] & 15];
-        }
-        out[2 * n] = '\0';
+static void wipe_state_text(char (*buf)[STATE_FILE_MAX + 1]) {
+        OPENSSL_cleanse(*buf, sizeof(*buf));
 }
 
-static int jstr(json_object *o, const char *k, char *buf, size_t size) {
-        json_object *v;
-        buf[0] = '\0';
-        if (!json_object_object_get_ex(o, k, &v) || json_object_is_type(v, json_type_null))
-                return 0;
-        if (!json_object_is_type(v, json_type_string) || (size_t) json_object_get_string_len(v) >= size ||
-            strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v))
-                return -EBADMSG;
-        memcpy(buf, json_object_get_string(v), (size_t) json_object_get_string_len(v) + 1);
-        return 0;
-}
-
-static int jint(json_object *o, const char *k, int64_t min, int64_t max, int64_t *ret) {
-        json_object *v;
-        *ret = 0;
-        if (!json_object_object_get_ex(o, k, &v))
-                return 0;
-        if (!json_object_is_type(v, json_type_int))
-                return -EBADMSG;
-        *ret = json_object_get_int64(v);
-        return *ret < min || *ret > max ? -EBADMSG : 0;
+static void wipe_hex_secret(char (*hex)[2 * TG_OTP_KEY_MAX + 1]) {
+        OPENSSL_cleanse(*hex, sizeof(*hex));
 }
 
 int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t err_size) {
         _cleanup_close_ int fd = -EBADF;
-        char name[TG_MFA_USER_MAX + 8], buf[STATE_FILE_MAX + 1], hex[2 * TG_OTP_KEY_MAX + 1], alg[8] = "";
-        tg_mfa_user u = {0};
+        _cleanup_(wipe_state_text) char buf[STATE_FILE_MAX + 1];
+        _cleanup_(wipe_hex_secret) char hex[2 * TG_OTP_KEY_MAX + 1];
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user u = {0};
+        _cleanup_(state_json_freep) json_object *o = NULL;
+        char name[TG_MFA_USER_MAX + 8], alg[8] = "";
         struct stat st;
-        json_object *o, *arr;
+        json_object *arr;
         int64_t x = 0;
         ssize_t n;
         int r = 0;
@@ -220,20 +196,20 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
         buf[n] = '\0';
         o = json_tokener_parse(buf);
         if (!o || !json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
                 snprintf(err, err_size, "%s: not valid JSON", name);
                 return -EBADMSG;
         }
-        if (jstr(o, "user", u.user, sizeof(u.user)) < 0 || strcmp(u.user, user) != 0)
+        if (tg_json_get_string(o, "user", TG_JSON_OPTIONAL, u.user, sizeof(u.user), NULL, 0) < 0 ||
+            strcmp(u.user, user) != 0)
                 r = -EBADMSG;
-        if (r == 0 && jstr(o, "secret", hex, sizeof(hex)) < 0)
+        if (r == 0 && tg_json_get_string(o, "secret", TG_JSON_OPTIONAL, hex, sizeof(hex), NULL, 0) < 0)
                 r = -EBADMSG;
         if (r == 0 && hex[0]) {
                 u.enrolled = true;
-                if (hex_decode(hex, u.secret, sizeof(u.secret), &u.secret_len) < 0 || u.secret_len < 16)
+                if (tg_hex_decode(hex, u.secret, sizeof(u.secret), &u.secret_len) < 0 || u.secret_len < 16)
                         r = -EBADMSG;
         }
-        if (r == 0 && jstr(o, "algorithm", alg, sizeof(alg)) < 0)
+        if (r == 0 && tg_json_get_string(o, "algorithm", TG_JSON_OPTIONAL, alg, sizeof(alg), NULL, 0) < 0)
                 r = -EBADMSG;
         u.params.algorithm = strcmp(alg, "SHA256") == 0   ? TG_OTP_SHA256
                              : strcmp(alg, "SHA512") == 0 ? TG_OTP_SHA512
@@ -241,28 +217,34 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
         if (r == 0 && u.enrolled && strcmp(alg, alg_name(u.params.algorithm)) != 0)
                 r = -EBADMSG;
         /* Without a factor (counters only) the parameters are 0. */
-        if (r == 0 && (jint(o, "digits", 0, 8, &x) < 0 || (u.enrolled ? x < 6 : x != 0)))
+        if (r == 0 &&
+            (tg_json_get_int64(o, "digits", TG_JSON_OPTIONAL, 0, 8, &x, NULL, 0) < 0 || (u.enrolled ? x < 6 : x != 0)))
                 r = -EBADMSG;
         u.params.digits = (unsigned) x;
-        if (r == 0 && (jint(o, "period", 0, 120, &x) < 0 || (u.enrolled ? x < 10 : x != 0)))
+        if (r == 0 && (tg_json_get_int64(o, "period", TG_JSON_OPTIONAL, 0, 120, &x, NULL, 0) < 0 ||
+                       (u.enrolled ? x < 10 : x != 0)))
                 r = -EBADMSG;
         u.params.period = (unsigned) x;
-        if (r == 0 && jint(o, "window", 0, 3, &x) < 0)
+        if (r == 0 && tg_json_get_int64(o, "window", TG_JSON_OPTIONAL, 0, 3, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.params.window = (unsigned) x;
-        if (r == 0 && jint(o, "last_step", 0, INT64_MAX, &x) < 0)
+        if (r == 0 && tg_json_get_int64(o, "last_step", TG_JSON_OPTIONAL, 0, INT64_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.last_step = (uint64_t) x;
-        if (r == 0 && (jint(o, "enrolled_at", 0, INT64_MAX, &u.enrolled_at) < 0 ||
-                       jint(o, "locked_until", 0, INT64_MAX, &u.locked_until) < 0 ||
-                       jint(o, "last_login_at", 0, INT64_MAX, &u.last_login_at) < 0 ||
-                       jstr(o, "last_login_from", u.last_login_from, sizeof(u.last_login_from)) < 0 ||
-                       jstr(o, "recovery_salt", u.recovery_salt, sizeof(u.recovery_salt)) < 0))
+        if (r == 0 &&
+            (tg_json_get_int64(o, "enrolled_at", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.enrolled_at, NULL, 0) < 0 ||
+             tg_json_get_int64(o, "locked_until", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.locked_until, NULL, 0) < 0 ||
+             tg_json_get_int64(o, "last_login_at", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.last_login_at, NULL, 0) < 0 ||
+             tg_json_get_string(o, "last_login_from", TG_JSON_OPTIONAL, u.last_login_from, sizeof(u.last_login_from),
+                                NULL, 0) < 0 ||
+             tg_json_get_string(o, "recovery_salt", TG_JSON_OPTIONAL, u.recovery_salt, sizeof(u.recovery_salt), NULL,
+                                0) < 0))
                 r = -EBADMSG;
-        if (r == 0 && jint(o, "failures", 0, 1000000, &x) < 0)
+        if (r == 0 && tg_json_get_int64(o, "failures", TG_JSON_OPTIONAL, 0, TG_MFA_FAILURES_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.failures = (unsigned) x;
-        if (r == 0 && jint(o, "failed_since_login", 0, 1000000, &x) < 0)
+        if (r == 0 &&
+            tg_json_get_int64(o, "failed_since_login", TG_JSON_OPTIONAL, 0, TG_MFA_FAILURES_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.failed_since_login = (unsigned) x;
         if (r == 0 && json_object_object_get_ex(o, "recovery", &arr)) {
@@ -276,16 +258,11 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
                                 snprintf(u.recovery[i], sizeof(u.recovery[i]), "%s", json_object_get_string(e));
                 }
         }
-        json_object_put(o);
-        OPENSSL_cleanse(buf, sizeof(buf));
-        OPENSSL_cleanse(hex, sizeof(hex));
         if (r < 0) {
                 snprintf(err, err_size, "%s: malformed state", name);
-                OPENSSL_cleanse(&u, sizeof(u));
                 return r;
         }
         *ret = u;
-        OPENSSL_cleanse(&u, sizeof(u));
         return 0;
 }
 
@@ -298,19 +275,17 @@ static bool put(json_object *o, const char *k, json_object *v) {
 }
 
 int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
-        char name[TG_MFA_USER_MAX + 8], tmp[TG_MFA_USER_MAX + 16], hex[2 * TG_OTP_KEY_MAX + 1] = "";
-        json_object *o = json_object_new_object(), *arr = json_object_new_array();
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(wipe_hex_secret) char hex[2 * TG_OTP_KEY_MAX + 1] = "";
+        _cleanup_(state_json_freep) json_object *o = json_object_new_object();
+        _cleanup_json_ json_object *arr = json_object_new_array();
+        char name[TG_MFA_USER_MAX + 8];
         const char *text;
-        int r = 0;
+        int r;
 
-        if (!o || !arr || !tg_mfa_valid_user(u->user)) {
-                json_object_put(o);
-                json_object_put(arr);
+        if (!o || !arr || !tg_mfa_valid_user(u->user))
                 return -EINVAL;
-        }
-        if (u->enrolled)
-                hex_encode(u->secret, u->secret_len, hex);
+        if (u->enrolled && tg_hex_encode(u->secret, u->secret_len, hex, sizeof(hex)) < 0)
+                return -EINVAL;
         bool ok = put(o, "version", json_object_new_int(1)) && put(o, "user", json_object_new_string(u->user)) &&
                   put(o, "secret", json_object_new_string(hex)) &&
                   put(o, "algorithm", json_object_new_string(alg_name(u->params.algorithm))) &&
@@ -332,50 +307,17 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
              put(o, "last_login_at", json_object_new_int64(u->last_login_at)) &&
              put(o, "last_login_from", json_object_new_string(u->last_login_from)) &&
              put(o, "failed_since_login", json_object_new_int64(u->failed_since_login));
-        json_object_put(arr); /* o holds its own reference when added */
         text = ok ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
         /* Every field must be there: never a record with a field missing. */
-        if (!text) {
-                OPENSSL_cleanse(hex, sizeof(hex));
-                json_object_put(o);
+        if (!text)
                 return -ENOMEM;
-        }
 
         snprintf(name, sizeof(name), "%s.json", u->user);
-        snprintf(tmp, sizeof(tmp), ".%s.json.tmp", u->user);
-        (void) unlinkat(dirfd, tmp, 0);
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                r = -errno;
-        if (r == 0 && (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0))
-                r = -errno;
         /* A file size limit inherited from the caller (su keeps it) must not decide which
-         * records can be written: lifted while writing, when privileged, and restored. */
-        struct rlimit fsize, unlimited = {RLIM_INFINITY, RLIM_INFINITY};
-        bool lifted = getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
-                      setrlimit(RLIMIT_FSIZE, &unlimited) == 0;
-        size_t len = strlen(text), off = 0;
-        while (r == 0 && off < len) {
-                ssize_t k = write(fd, text + off, len - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        r = -errno;
-                else
-                        off += (size_t) k;
-        }
-        if (lifted)
-                (void) setrlimit(RLIMIT_FSIZE, &fsize);
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlinkat(dirfd, tmp, 0);
-        else
-                (void) fsync(dirfd);
-        OPENSSL_cleanse(hex, sizeof(hex));
-        json_object_put(o);
+         * records can be written: tg_write_file_atomic lifts it while writing, when privileged,
+         * and otherwise fails with -EFBIG without SIGXFSZ killing the PAM application. */
+        r = tg_write_file_atomic(dirfd, name, text, strlen(text), 0, 0, 0600);
+        explicit_bzero((char *) text, strlen(text)); /* json-c's buffer held the secret */
         return r;
 }
 
@@ -395,7 +337,7 @@ static int random_bytes(void *buf, size_t n) {
 int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now) {
         if (!tg_mfa_valid_user(user))
                 return -EINVAL;
-        tg_mfa_user n = *u; /* keep counters and login history */
+        _cleanup_(tg_mfa_user_wipe) tg_mfa_user n = *u; /* keep counters and login history */
         snprintf(n.user, sizeof(n.user), "%s", user);
         if (random_bytes(n.secret, TG_OTP_SECRET_BYTES) < 0)
                 return -EIO;
@@ -406,22 +348,23 @@ int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now) {
         n.last_step = 0;
         memset(n.recovery, 0, sizeof(n.recovery));
         *u = n;
-        OPENSSL_cleanse(&n, sizeof(n));
         return 0;
 }
 
-static void recovery_hash(const char *salt, const char *code, char out[65]) {
+/* Returns 0 with the hex SHA-256 of salt:code in out, or -EIO (out untouched). */
+static int recovery_hash(const char *salt, const char *code, char out[static 65]) {
         unsigned char md[32];
         unsigned int len = 0;
+        int r = -EIO;
         EVP_MD_CTX *c = EVP_MD_CTX_new();
-        out[0] = '\0';
         if (!c)
-                return;
+                return -ENOMEM;
         if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, salt, strlen(salt)) &&
             EVP_DigestUpdate(c, ":", 1) && EVP_DigestUpdate(c, code, strlen(code)) && EVP_DigestFinal_ex(c, md, &len) &&
             len == 32)
-                hex_encode(md, 32, out);
+                r = tg_hex_encode(md, sizeof(md), out, 65);
         EVP_MD_CTX_free(c);
+        return r;
 }
 
 int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][12]) {
@@ -430,7 +373,8 @@ int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][
 
         if (random_bytes(salt, sizeof(salt)) < 0)
                 return -EIO;
-        hex_encode(salt, sizeof(salt), u->recovery_salt);
+        if (tg_hex_encode(salt, sizeof(salt), u->recovery_salt, sizeof(u->recovery_salt)) < 0)
+                return -EIO;
         for (size_t i = 0; i < TG_MFA_RECOVERY_CODES; i++) {
                 if (random_bytes(rnd, sizeof(rnd)) < 0)
                         return -EIO;
@@ -440,8 +384,7 @@ int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][
                                 codes[i][o++] = '-';
                 }
                 codes[i][11] = '\0';
-                recovery_hash(u->recovery_salt, codes[i], u->recovery[i]);
-                if (!u->recovery[i][0])
+                if (recovery_hash(u->recovery_salt, codes[i], u->recovery[i]) < 0)
                         return -EIO;
         }
         OPENSSL_cleanse(rnd, sizeof(rnd));
@@ -483,8 +426,11 @@ static bool recovery_check(tg_mfa_user *u, const char *code, int64_t now) {
         if (k != 10)
                 return false;
         tmp[m] = '\0';
-        recovery_hash(u->recovery_salt, tmp, h);
+        /* A hash that failed is no answer: never compare what h happens to hold. */
+        int r = recovery_hash(u->recovery_salt, tmp, h);
         OPENSSL_cleanse(tmp, sizeof(tmp));
+        if (r < 0)
+                return false;
         for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
                 if (u->recovery[i][0] && CRYPTO_memcmp(u->recovery[i], h, 64) == 0 && match < 0)
                         match = i;
@@ -529,18 +475,17 @@ static bool in_list(const char *list, const char *name) {
 }
 
 bool tg_mfa_required(const tg_config *c, const char *user) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
+        tg_account a;
         gid_t groups[256];
         int n = (int) ELEMENTSOF(groups);
 
         if (c->mfa_everyone || in_list(c->mfa_users, user))
                 return true;
-        if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || !res)
+        if (tg_account_by_name(user, &a) < 0)
                 return true;
         if (!c->mfa_groups[0])
                 return false;
-        if (getgrouplist(user, pw.pw_gid, groups, &n) < 0)
+        if (getgrouplist(user, a.gid, groups, &n) < 0)
                 return true; /* more groups than we can check: do not guess "not required" */
         /* Each policy group by name to its gid: a lookup that fails (a directory service
          * down, a group too large to read) means "cannot tell", which is "required". */
@@ -589,9 +534,9 @@ bool tg_mfa_record_failure(tg_mfa_user *u, tg_mfa_clock clock, unsigned max_fail
                 u->failures = 0;
                 u->locked_until = 0;
         }
-        if (u->failures < 1000000)
+        if (u->failures < TG_MFA_FAILURES_MAX)
                 u->failures++;
-        if (u->failed_since_login < 1000000)
+        if (u->failed_since_login < TG_MFA_FAILURES_MAX)
                 u->failed_since_login++;
         if (max_failures > 0 && u->failures >= max_failures && !tg_mfa_locked(u, now)) {
                 /* At least a second, whatever the caller passed (the configuration allows no

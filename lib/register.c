@@ -12,6 +12,7 @@
 
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
+#include "termguard/json-util.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
 
@@ -122,16 +123,16 @@ const tg_medium *tg_register_match(const tg_register *reg, uint16_t vid, uint16_
 }
 
 static int validate_medium(const tg_register *reg, const tg_medium *m, char *err, size_t err_size) {
-        if (!tg_valid_text(m->label, TG_LABEL_MAX, 0))
+        if (!tg_valid_text(m->label, TG_LABEL_MAX, false))
                 return fail(err, err_size,
                             "%s: a label is 1-64 characters without spaces, quotes, backslashes or control characters",
                             "label");
-        if (!tg_valid_text(m->serial, TG_SERIAL_MAX, 1))
+        if (!tg_valid_text(m->serial, TG_SERIAL_MAX, true))
                 return fail(err, err_size,
                             "%s: a serial number is required (1-126 printable characters); a device without one cannot "
                             "be registered",
                             "serial");
-        if (m->department[0] && !tg_valid_text(m->department, TG_NAME_MAX, 1))
+        if (m->department[0] && !tg_valid_text(m->department, TG_NAME_MAX, true))
                 return fail(err, err_size, "%s: at most 128 printable characters", "department");
         if (m->vid == 0)
                 return fail(err, err_size, "%s: vendor id 0000 is not a valid USB vendor", "vid");
@@ -173,15 +174,15 @@ int tg_register_remove_medium(tg_register *reg, const char *label) {
 }
 
 static int validate_exception(const tg_exception *e, char *err, size_t err_size) {
-        if (!tg_valid_text(e->label, TG_LABEL_MAX, 0))
+        if (!tg_valid_text(e->label, TG_LABEL_MAX, false))
                 return fail(err, err_size, "%s: invalid label", "label");
-        if (!tg_valid_text(e->approver, TG_NAME_MAX, 1))
+        if (!tg_valid_text(e->approver, TG_NAME_MAX, true))
                 return fail(err, err_size, "%s: the approver is required (1-128 printable characters)", "approver");
-        if (!tg_valid_text(e->reason, TG_REASON_MAX, 1))
+        if (!tg_valid_text(e->reason, TG_REASON_MAX, true))
                 return fail(err, err_size, "%s: the reason is required (1-512 printable characters)", "reason");
-        if (e->ticket[0] && !tg_valid_text(e->ticket, TG_NAME_MAX, 1))
+        if (e->ticket[0] && !tg_valid_text(e->ticket, TG_NAME_MAX, true))
                 return fail(err, err_size, "%s: at most 128 printable characters", "ticket");
-        if (e->user[0] && !tg_valid_text(e->user, TG_USER_MAX, 0))
+        if (e->user[0] && !tg_valid_text(e->user, TG_USER_MAX, false))
                 return fail(err, err_size, "%s: not a valid user name", "user");
         return 0;
 }
@@ -283,43 +284,6 @@ int64_t tg_register_next_expiry(const tg_register *reg, int64_t now) {
 
 /* ---- JSON persistence ---- */
 
-static int get_string(json_object *o, const char *key, bool required, char *buf, size_t size, char *err,
-                      size_t err_size) {
-        json_object *v;
-        if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null)) {
-                if (required)
-                        return fail(err, err_size, "missing field \"%s\"", key);
-                buf[0] = '\0';
-                return 0;
-        }
-        if (!json_object_is_type(v, json_type_string))
-                return fail(err, err_size, "field \"%s\" is not a string", key);
-        if ((size_t) json_object_get_string_len(v) >= size)
-                return fail(err, err_size, "field \"%s\" is too long", key);
-        memcpy(buf, json_object_get_string(v), (size_t) json_object_get_string_len(v) + 1);
-        if (strlen(buf) != (size_t) json_object_get_string_len(v))
-                return fail(err, err_size, "field \"%s\" contains a NUL byte", key);
-        return 0;
-}
-
-static int get_int(json_object *o, const char *key, bool required, int64_t min, int64_t max, int64_t *ret, char *err,
-                   size_t err_size) {
-        json_object *v;
-        if (!json_object_object_get_ex(o, key, &v)) {
-                if (required)
-                        return fail(err, err_size, "missing field \"%s\"", key);
-                *ret = 0;
-                return 0;
-        }
-        if (!json_object_is_type(v, json_type_int))
-                return fail(err, err_size, "field \"%s\" is not an integer", key);
-        int64_t x = json_object_get_int64(v);
-        if (x < min || x > max)
-                return fail(err, err_size, "field \"%s\" is out of range", key);
-        *ret = x;
-        return 0;
-}
-
 static int medium_from_json(json_object *o, tg_medium *m, char *err, size_t err_size) {
         char mode[16];
         int64_t vid, pid;
@@ -327,14 +291,17 @@ static int medium_from_json(json_object *o, tg_medium *m, char *err, size_t err_
 
         if (!json_object_is_type(o, json_type_object))
                 return fail(err, err_size, "%s entry is not an object", "media");
-        if ((r = get_string(o, "label", true, m->label, sizeof(m->label), err, err_size)) < 0 ||
-            (r = get_int(o, "vid", true, 0, 0xffff, &vid, err, err_size)) < 0 ||
-            (r = get_int(o, "pid", true, 0, 0xffff, &pid, err, err_size)) < 0 ||
-            (r = get_string(o, "serial", true, m->serial, sizeof(m->serial), err, err_size)) < 0 ||
-            (r = get_string(o, "department", false, m->department, sizeof(m->department), err, err_size)) < 0 ||
-            (r = get_string(o, "mode", true, mode, sizeof(mode), err, err_size)) < 0 ||
-            (r = get_string(o, "added_by", false, m->added_by, sizeof(m->added_by), err, err_size)) < 0 ||
-            (r = get_int(o, "added_at", false, 0, 253402300799LL, &m->added_at, err, err_size)) < 0)
+        if ((r = tg_json_get_string(o, "label", TG_JSON_REQUIRED, m->label, sizeof(m->label), err, err_size)) < 0 ||
+            (r = tg_json_get_int64(o, "vid", TG_JSON_REQUIRED, 0, 0xffff, &vid, err, err_size)) < 0 ||
+            (r = tg_json_get_int64(o, "pid", TG_JSON_REQUIRED, 0, 0xffff, &pid, err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "serial", TG_JSON_REQUIRED, m->serial, sizeof(m->serial), err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "department", TG_JSON_OPTIONAL, m->department, sizeof(m->department), err,
+                                    err_size)) < 0 ||
+            (r = tg_json_get_string(o, "mode", TG_JSON_REQUIRED, mode, sizeof(mode), err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "added_by", TG_JSON_OPTIONAL, m->added_by, sizeof(m->added_by), err, err_size)) <
+                    0 ||
+            (r = tg_json_get_int64(o, "added_at", TG_JSON_OPTIONAL, 0, 253402300799LL, &m->added_at, err, err_size)) <
+                    0)
                 return r;
         m->vid = (uint16_t) vid;
         m->pid = (uint16_t) pid;
@@ -349,17 +316,22 @@ static int exception_from_json(json_object *o, tg_exception *e, char *err, size_
 
         if (!json_object_is_type(o, json_type_object))
                 return fail(err, err_size, "%s entry is not an object", "exceptions");
-        if ((r = get_int(o, "id", true, 1, ID_MAX, &id, err, err_size)) < 0 ||
-            (r = get_string(o, "label", true, e->label, sizeof(e->label), err, err_size)) < 0 ||
-            (r = get_int(o, "until", true, 0, TIME_MAX, &e->until, err, err_size)) < 0 ||
-            (r = get_string(o, "approver", true, e->approver, sizeof(e->approver), err, err_size)) < 0 ||
-            (r = get_string(o, "reason", true, e->reason, sizeof(e->reason), err, err_size)) < 0 ||
-            (r = get_string(o, "ticket", false, e->ticket, sizeof(e->ticket), err, err_size)) < 0 ||
-            (r = get_string(o, "user", false, e->user, sizeof(e->user), err, err_size)) < 0 ||
-            (r = get_string(o, "granted_by", false, e->granted_by, sizeof(e->granted_by), err, err_size)) < 0 ||
-            (r = get_int(o, "granted_at", false, 0, TIME_MAX, &e->granted_at, err, err_size)) < 0 ||
-            (r = get_int(o, "revoked_at", false, 0, TIME_MAX, &e->revoked_at, err, err_size)) < 0 ||
-            (r = get_string(o, "revoked_by", false, e->revoked_by, sizeof(e->revoked_by), err, err_size)) < 0)
+        if ((r = tg_json_get_int64(o, "id", TG_JSON_REQUIRED, 1, ID_MAX, &id, err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "label", TG_JSON_REQUIRED, e->label, sizeof(e->label), err, err_size)) < 0 ||
+            (r = tg_json_get_int64(o, "until", TG_JSON_REQUIRED, 0, TIME_MAX, &e->until, err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "approver", TG_JSON_REQUIRED, e->approver, sizeof(e->approver), err, err_size)) <
+                    0 ||
+            (r = tg_json_get_string(o, "reason", TG_JSON_REQUIRED, e->reason, sizeof(e->reason), err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "ticket", TG_JSON_OPTIONAL, e->ticket, sizeof(e->ticket), err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "user", TG_JSON_OPTIONAL, e->user, sizeof(e->user), err, err_size)) < 0 ||
+            (r = tg_json_get_string(o, "granted_by", TG_JSON_OPTIONAL, e->granted_by, sizeof(e->granted_by), err,
+                                    err_size)) < 0 ||
+            (r = tg_json_get_int64(o, "granted_at", TG_JSON_OPTIONAL, 0, TIME_MAX, &e->granted_at, err, err_size)) <
+                    0 ||
+            (r = tg_json_get_int64(o, "revoked_at", TG_JSON_OPTIONAL, 0, TIME_MAX, &e->revoked_at, err, err_size)) <
+                    0 ||
+            (r = tg_json_get_string(o, "revoked_by", TG_JSON_OPTIONAL, e->revoked_by, sizeof(e->revoked_by), err,
+                                    err_size)) < 0)
                 return r;
         e->id = (uint64_t) id;
         return 0;
@@ -369,8 +341,9 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
         tg_register reg = {.next_exception_id = 1};
-        json_object *root = NULL, *arr;
-        struct json_tokener *tok = NULL;
+        _cleanup_json_tokener_ struct json_tokener *tok = NULL;
+        _cleanup_json_ json_object *root = NULL;
+        json_object *arr;
         struct stat st;
         size_t n = 0;
         int r = 0;
@@ -412,9 +385,10 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
                 goto out;
         }
 
-        if (get_int(root, "expiries_recorded_until", false, 0, TIME_MAX, &reg.expiries_recorded_until, err, err_size) <
-                    0 ||
-            get_int(root, "clock_high_water", false, 0, TIME_MAX, &reg.clock_high_water, err, err_size) < 0) {
+        if (tg_json_get_int64(root, "expiries_recorded_until", TG_JSON_OPTIONAL, 0, TIME_MAX,
+                              &reg.expiries_recorded_until, err, err_size) < 0 ||
+            tg_json_get_int64(root, "clock_high_water", TG_JSON_OPTIONAL, 0, TIME_MAX, &reg.clock_high_water, err,
+                              err_size) < 0) {
                 r = -EBADMSG;
                 goto out;
         }
@@ -478,11 +452,9 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
                 }
         }
         *ret = reg;
-        reg = (tg_register){0};
+        return 0;
 out:
         tg_register_clear(&reg);
-        json_object_put(root);
-        json_tokener_free(tok);
         return r;
 }
 
@@ -491,16 +463,14 @@ static json_object *str_or_null(const char *s) {
 }
 
 int tg_register_save(const char *path, const tg_register *reg) {
-        json_object *root = json_object_new_object(), *media = json_object_new_array(), *exc = json_object_new_array();
-        const char *json;
-        char *text = NULL;
+        _cleanup_json_ json_object *root = json_object_new_object(), *media = json_object_new_array(),
+                                   *exc = json_object_new_array();
+        _cleanup_free_ char *text = NULL;
+        const char *s;
         size_t len;
-        int r = 0;
 
-        if (!root || !media || !exc) {
-                r = -ENOMEM;
-                goto out;
-        }
+        if (!root || !media || !exc)
+                return -ENOMEM;
         json_object_object_add(root, "version", json_object_new_int(1));
         json_object_object_add(root, "expiries_recorded_until", json_object_new_int64(reg->expiries_recorded_until));
         json_object_object_add(root, "clock_high_water", json_object_new_int64(reg->clock_high_water));
@@ -535,20 +505,14 @@ int tg_register_save(const char *path, const tg_register *reg) {
         }
         json_object_object_add(root, "media", TAKE_PTR(media));
         json_object_object_add(root, "exceptions", TAKE_PTR(exc));
-        json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        len = json ? strlen(json) : 0;
-        text = json ? malloc(len + 1) : NULL;
-        if (!text) {
-                r = -ENOMEM;
-                goto out;
-        }
-        memcpy(text, json, len);
-        text[len++] = '\n';
-        r = tg_write_file_atomic(AT_FDCWD, path, text, len, geteuid(), getegid(), 0600);
-out:
-        free(text);
-        json_object_put(media);
-        json_object_put(exc);
-        json_object_put(root);
-        return r;
+        s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        len = strlen(s);
+        text = malloc(len + 2);
+        if (!text)
+                return -ENOMEM;
+        memcpy(text, s, len);
+        memcpy(text + len, "\n", 2);
+        return tg_write_file_atomic(AT_FDCWD, path, text, len + 1, geteuid(), getegid(), 0600);
 }

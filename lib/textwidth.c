@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "termguard/macro.h"
+#include "termguard/hex.h"
 #include "termguard/textwidth.h"
 
 typedef struct {
@@ -94,7 +95,6 @@ size_t tg_display_width(const char *s) {
 }
 
 char *tg_display_text(const char *s, char *buf, size_t size) {
-        static const char hex[] = "0123456789abcdef";
         const unsigned char *p = (const unsigned char *) s;
         size_t o = 0;
 
@@ -108,8 +108,8 @@ char *tg_display_text(const char *s, char *buf, size_t size) {
                                 break;
                         buf[o++] = '\\';
                         buf[o++] = 'x';
-                        buf[o++] = hex[*p >> 4];
-                        buf[o++] = hex[*p & 0xf];
+                        (void) tg_hex_encode(p, 1, buf + o, size - o);
+                        o += 2;
                         p++;
                 } else {
                         if (o + n >= size)

@@ -18,6 +18,7 @@
 #include <gcrypt.h>
 #include <libusb-1.0/libusb.h>
 
+#include "termguard/hex.h"
 #include "termguard/usbdesc.h"
 
 static uint16_t le16(const uint8_t *p) {
@@ -25,7 +26,6 @@ static uint16_t le16(const uint8_t *p) {
 }
 
 static int sha256_hex(const uint8_t *buf, size_t len, char ret[65]) {
-        static const char hex[] = "0123456789abcdef";
         unsigned char md[32];
 
         if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
@@ -37,12 +37,7 @@ static int sha256_hex(const uint8_t *buf, size_t len, char ret[65]) {
         if (gcry_md_get_algo_dlen(GCRY_MD_SHA256) != sizeof(md))
                 return -EIO;
         gcry_md_hash_buffer(GCRY_MD_SHA256, md, buf, len);
-        for (unsigned i = 0; i < sizeof(md); i++) {
-                ret[2 * i] = hex[md[i] >> 4];
-                ret[2 * i + 1] = hex[md[i] & 0xf];
-        }
-        ret[64] = '\0';
-        return 0;
+        return tg_hex_encode(md, sizeof(md), ret, 65);
 }
 
 int tg_usb_parse_descriptors(const uint8_t *buf, size_t len, tg_usb_descriptors *ret) {

@@ -11,14 +11,12 @@
  *
  * SERVICE is the caller's PAM service, for the record only ("-" when unknown). The helper
  * records the events itself, as root, so that a user's own process cannot suppress them.
- * Prints KEY=VALUE lines (OUTCOME, LOCKED_NOW, PREV_LOGIN_AT, PREV_LOGIN_FROM, PREV_FAILED,
- * RECORDED).
+ * Prints its answer as KEY=VALUE lines, written and parsed by lib/mfa-verdict.c.
  * Exit status: 0 success, 1 refused, 2 error or misuse.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +29,11 @@
 
 #include <openssl/crypto.h>
 
+#include "termguard/account.h"
 #include "termguard/config.h"
 #include "termguard/mfa.h"
 #include "termguard/mfa-event.h"
+#include "termguard/mfa-verdict.h"
 
 #ifndef TG_HELPER_CONFIG_ROOT
 #define TG_HELPER_CONFIG_ROOT TG_CONFIG_ROOT
@@ -44,7 +44,8 @@ static const char usage[] =
 
 int main(int argc, char **argv) {
         const char *mode, *user;
-        struct passwd *pw;
+        tg_account account;
+        int r;
         uid_t caller = getuid();
         tg_config cfg;
         tg_auth_result res;
@@ -100,17 +101,21 @@ int main(int argc, char **argv) {
         snprintf(actor, sizeof(actor), "uid:%u", (unsigned) caller);
         ctx.actor = actor;
         ctx.service = argc == 4 && tg_mfa_valid_service(argv[3]) ? argv[3] : NULL;
-        pw = tg_mfa_valid_user(user) ? getpwnam(user) : NULL;
+        r = tg_mfa_valid_user(user) ? tg_account_by_name(user, &account) : -ENOENT;
+        if (r < 0 && r != -ENOENT) {
+                tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, user, "user database lookup failed");
+                return 2;
+        }
         /* Only for oneself: a user cannot probe or lock out somebody else through us. */
-        if (!pw || (caller != 0 && pw->pw_uid != caller)) {
+        if (r < 0 || (caller != 0 && account.uid != caller)) {
                 tg_mfa_event(&ctx, "mfa.helper-refused", LOG_WARNING, tg_mfa_valid_user(user) ? user : "(invalid name)",
                              "asked about another account");
                 return 2;
         }
         /* The account's own name, as the module uses it (names may match without case). */
-        if (!tg_mfa_valid_user(pw->pw_name) || strlen(pw->pw_name) >= sizeof(canon))
+        if (!tg_mfa_valid_user(account.name) || strlen(account.name) >= sizeof(canon))
                 return 2;
-        snprintf(canon, sizeof(canon), "%s", pw->pw_name);
+        memcpy(canon, account.name, strlen(account.name) + 1);
         user = canon;
         if (tg_config_load_required(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
@@ -130,9 +135,10 @@ int main(int argc, char **argv) {
                 tg_mfa_record_other_failure(&cfg, user, tg_mfa_clock_system, &res);
 
         tg_mfa_outcome_events(&ctx, step, user, &res);
-        printf("OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%lld\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\nRECORDED=1\n",
-               tg_auth_outcome_to_string(res.outcome), res.locked_now, (long long) res.prev_login_at,
-               res.prev_login_from, res.prev_failed_since);
+        char answer[TG_MFA_VERDICT_MAX + 1];
+        if (tg_mfa_verdict_format(&res, answer, sizeof(answer)) < 0 || fputs(answer, stdout) == EOF ||
+            fflush(stdout) == EOF)
+                return 2;
         if (res.outcome == TG_AUTH_ERROR)
                 return 2;
         if (strcmp(mode, "authfail") == 0)

@@ -39,6 +39,7 @@
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
 #include "termguard/mfa-event.h"
+#include "termguard/mfa-verdict.h"
 
 #define _(s) dgettext("termguard", s)
 #define MSG_FAILED _("Authentication failed.")
@@ -105,12 +106,12 @@ static int ask_code(pam_handle_t *pamh, char **ret) {
 }
 
 /* Not root (a screen locker): the setuid helper does the same work for the caller's own
- * account. Fills ret from its KEY=VALUE output; anything unexpected is an error. */
+ * account. Fills ret from its answer (lib/mfa-verdict.c); anything unexpected is an error. */
 static void run_helper(const char *helper, const char *mode, const char *user, const char *service, const char *code,
                        tg_auth_result *ret) {
         int in[2] = {-1, -1}, out[2] = {-1, -1}, status = -1;
         struct sigaction sa = {.sa_handler = SIG_DFL}, old;
-        char buf[1024];
+        char buf[TG_MFA_VERDICT_MAX + 2];
         ssize_t n = 0;
         pid_t pid;
 
@@ -164,23 +165,9 @@ static void run_helper(const char *helper, const char *mode, const char *user, c
                 buf[n] = '\0';
                 while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                         ;
-                char *save = NULL;
-                for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                        if (strncmp(line, "OUTCOME=", 8) == 0) {
-                                for (int o = TG_AUTH_OK; o <= TG_AUTH_ERROR; o++)
-                                        if (strcmp(line + 8, tg_auth_outcome_to_string((tg_auth_outcome) o)) == 0)
-                                                ret->outcome = (tg_auth_outcome) o;
-                        } else if (strncmp(line, "LOCKED_NOW=", 11) == 0)
-                                ret->locked_now = line[11] == '1';
-                        else if (strncmp(line, "PREV_LOGIN_AT=", 14) == 0)
-                                ret->prev_login_at = strtoll(line + 14, NULL, 10);
-                        else if (strncmp(line, "PREV_LOGIN_FROM=", 16) == 0)
-                                snprintf(ret->prev_login_from, sizeof(ret->prev_login_from), "%s", line + 16);
-                        else if (strncmp(line, "PREV_FAILED=", 12) == 0)
-                                ret->prev_failed_since = (unsigned) strtoul(line + 12, NULL, 10);
-                        else if (strcmp(line, "RECORDED=1") == 0)
-                                ret->recorded = true;
-                }
+                /* An answer that is not exactly as lib/mfa-verdict.c writes it is an error. */
+                if (tg_mfa_verdict_parse(buf, (size_t) n, ret) < 0)
+                        ret->outcome = TG_AUTH_ERROR; /* as set above; ret is untouched */
                 /* The exit status must agree with the outcome it printed. */
                 bool ok = status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
                 if (ok != tg_auth_succeeded(ret->outcome) && strcmp(mode, "verify") == 0) {
@@ -247,15 +234,16 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         tg_auth_result res;
         tg_mfa_event_ctx ctx = event_ctx(pamh);
         const char *given = NULL;
-        char err[512] = "", *code = NULL, user[256];
+        _cleanup_erase_free_ char *code = NULL;
+        char err[512] = "", user[256];
         int r;
 
         if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)
                 return PAM_AUTH_ERR;
         /* Policy and state by the account's own name, however it was typed. */
         if (tg_canonical_user(given, user, sizeof(user)) < 0) {
-                if (a->mode == TG_MFA_STEP_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
-                        free(code);
+                if (a->mode == TG_MFA_STEP_VERIFY)
+                        (void) ask_code(pamh, &code); /* answered, and wiped unread */
                 tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, "(lookup failed)", "user database lookup failed");
                 return PAM_AUTH_ERR;
         }
@@ -271,8 +259,8 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         if (!tg_mfa_required(&cfg, user))
                 return a->mode == TG_MFA_STEP_AUTHFAIL ? PAM_AUTH_ERR : PAM_IGNORE;
         if (!tg_mfa_valid_user(user)) {
-                if (a->mode == TG_MFA_STEP_VERIFY && ask_code(pamh, &code) == PAM_SUCCESS)
-                        free(code);
+                if (a->mode == TG_MFA_STEP_VERIFY)
+                        (void) ask_code(pamh, &code); /* answered, and wiped unread */
                 tg_mfa_event(&ctx, "mfa.failure", LOG_WARNING, "(invalid name)", "user name not usable");
                 return PAM_AUTH_ERR;
         }
@@ -293,8 +281,6 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         if (ask_code(pamh, &code) != PAM_SUCCESS || !code)
                 return PAM_AUTH_ERR;
         run_step(pamh, a, &cfg, user, code, &res);
-        explicit_bzero(code, strlen(code));
-        free(code);
 
         switch (res.outcome) {
         case TG_AUTH_OK:

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Cleanup by attribute, in the style of systemd: no free() ladders. */
@@ -27,6 +28,14 @@ static inline void tg_fclosep(FILE **f) {
         if (*f)
                 fclose(*f);
 }
+/* A heap string that held a secret (a code the user typed): wiped, then freed. */
+static inline void tg_erase_and_freep(char **p) {
+        if (*p) {
+                explicit_bzero(*p, strlen(*p));
+                free(*p);
+        }
+}
+#define _cleanup_erase_free_ _cleanup_(tg_erase_and_freep)
 
 #define TAKE_PTR(p)                                                                                                    \
         ({                                                                                                             \

@@ -27,5 +27,4 @@ void tg_mfa_event(const tg_mfa_event_ctx *ctx, const char *type, int priority, c
 
 /* The events of one authentication step's result: success, rollout pass, failure, lockout,
  * refusal while locked, error. Nothing for a preauth that finds the account free. */
-void tg_mfa_outcome_events(const tg_mfa_event_ctx *ctx, tg_mfa_step step, const char *user,
-                           const tg_auth_result *res);
+void tg_mfa_outcome_events(const tg_mfa_event_ctx *ctx, tg_mfa_step step, const char *user, const tg_auth_result *res);

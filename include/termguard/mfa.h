@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #define TG_MFA_USER_MAX 64
 #define TG_MFA_RECOVERY_CODES 10
 #define TG_MFA_FROM_MAX 64
+#define TG_MFA_FAILURES_MAX 1000000 /* counters stop here */
 
 typedef struct {
         char user[TG_MFA_USER_MAX + 1];
@@ -33,6 +35,9 @@ typedef struct {
         char last_login_from[TG_MFA_FROM_MAX + 1];
         unsigned failed_since_login;
 } tg_mfa_user;
+
+/* Overwrites u (the secret with it); usable as a cleanup: _cleanup_(tg_mfa_user_wipe). */
+void tg_mfa_user_wipe(tg_mfa_user *u);
 
 /* A user name usable as a file name: [A-Za-z0-9_.@-], not starting with '.' or '-'. */
 bool tg_mfa_valid_user(const char *user);
@@ -57,6 +62,30 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
 /* Atomic replace (temporary file, fsync, rename), root:root 0600. */
 int tg_mfa_save(int dirfd, const tg_mfa_user *u);
 int tg_mfa_remove(int dirfd, const char *user);
+
+/* One user's state held for a read-modify-write: STATE/mfa open, USER.lock taken, the state
+ * loaded. The PAM module, the setuid helper and termguardctl all go through it. */
+typedef struct {
+        int dirfd;
+        int lockfd;
+        tg_mfa_user u; /* a user without state: empty, with u.user set */
+        bool exists;   /* the user has a state file */
+} tg_mfa_session;
+#define TG_MFA_SESSION_NULL ((tg_mfa_session){.dirfd = -EBADF, .lockfd = -EBADF})
+
+/* Opens STATE/mfa (created when create is set, see tg_mfa_open_dir), takes the user's lock
+ * (tg_mfa_lock_user: -EBUSY after TG_MFA_LOCK_WAIT_SECONDS) and loads the state (none is an
+ * empty state, not an error). Returns 0, or -errno with a message in err: -ENOENT (no state
+ * directory), -EPERM (unsafe owner or mode), -EBUSY, -EBADMSG (corrupt). ret is untouched on
+ * failure. */
+int tg_mfa_session_open(const char *state_dir, const char *user, bool create, tg_mfa_session *ret, char *err,
+                        size_t err_size);
+/* Saves s->u (tg_mfa_save). */
+int tg_mfa_session_save(tg_mfa_session *s);
+/* Wipes the state in memory, releases the lock, closes; s is then TG_MFA_SESSION_NULL. Safe to
+ * call again. */
+void tg_mfa_session_close(tg_mfa_session *s);
+#define _cleanup_mfa_session_ __attribute__((cleanup(tg_mfa_session_close)))
 
 /* Enrollment: new random 160-bit secret (params: SHA-1, 6 digits, 30 s, window 1). */
 int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now);

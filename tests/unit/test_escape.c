@@ -83,8 +83,22 @@ static void valid_text(void **state) {
         assert_false(tg_valid_text("abcdef", 5, 1));
 }
 
+static void escaped_text_is_recognised(void **state) {
+        char out[64];
+        (void) state;
+        tg_escape_str("a\nb\x1b\xff\\ 総務課", out, sizeof(out));
+        assert_true(tg_text_is_escaped(out, strlen(out)));
+        assert_true(tg_text_is_escaped("", 0));
+        assert_false(tg_text_is_escaped("a\nb", 3));
+        assert_false(tg_text_is_escaped("a\x7f", 2));
+        assert_false(tg_text_is_escaped("\xc2\x85", 2)); /* C1 */
+        assert_false(tg_text_is_escaped("\xff", 1));
+        assert_false(tg_text_is_escaped("a\0b", 3));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(escaped_text_is_recognised),
                 cmocka_unit_test(plain_text_is_unchanged),
                 cmocka_unit_test(control_characters_are_escaped),
                 cmocka_unit_test(invalid_utf8_is_escaped),

@@ -378,6 +378,58 @@ static void a_lock_held_elsewhere_is_busy_after_the_wait(void **s) {
         close(fd);
 }
 
+/* One user's state held for a read-modify-write, as the PAM side and termguardctl take it. */
+static void session_loads_saves_and_wipes(void **s) {
+        _cleanup_mfa_session_ tg_mfa_session m = TG_MFA_SESSION_NULL;
+        tg_mfa_user u = enrolled();
+        char err[256] = "";
+        (void) s;
+        /* no state yet: an empty one for the user, not an error */
+        assert_int_equal(tg_mfa_session_open(state, "tanaka", false, &m, err, sizeof(err)), 0);
+        assert_false(m.exists);
+        assert_false(m.u.enrolled);
+        assert_string_equal(m.u.user, "tanaka");
+        m.u = u;
+        assert_int_equal(tg_mfa_session_save(&m), 0);
+        tg_mfa_session_close(&m);
+        assert_int_equal(m.dirfd, -EBADF);
+        assert_int_equal(m.lockfd, -EBADF);
+        tg_mfa_session_close(&m); /* again: harmless */
+        assert_int_equal(tg_mfa_session_open(state, "tanaka", false, &m, err, sizeof(err)), 0);
+        assert_true(m.exists);
+        assert_true(m.u.enrolled);
+        assert_memory_equal(m.u.secret, u.secret, u.secret_len);
+        /* held: a second session of the same user is busy after the wait, and says so */
+        tg_mfa_session other = TG_MFA_SESSION_NULL;
+        other.u.failures = 42;
+        assert_int_equal(tg_mfa_session_open(state, "tanaka", false, &other, err, sizeof(err)), -EBUSY);
+        assert_non_null(strstr(err, "busy"));
+        assert_int_equal(other.dirfd, -EBADF); /* untouched */
+        assert_int_equal(other.u.failures, 42);
+        tg_mfa_session_close(&m);
+        for (size_t i = 0; i < sizeof(m.u.secret); i++)
+                assert_int_equal(m.u.secret[i], 0);
+}
+
+static void session_refuses_missing_or_unsafe_directory(void **s) {
+        tg_mfa_session m = TG_MFA_SESSION_NULL;
+        char err[256] = "", missing[320];
+        (void) s;
+        snprintf(missing, sizeof(missing), "%s/none", state);
+        assert_int_equal(tg_mfa_session_open(missing, "tanaka", true, &m, err, sizeof(err)), -ENOENT);
+        assert_int_equal(tg_mfa_session_open(missing, "tanaka", false, &m, err, sizeof(err)), -ENOENT);
+        assert_int_equal(chmod(dir, 0755), 0);
+        assert_int_equal(tg_mfa_session_open(state, "tanaka", true, &m, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "0700"));
+        assert_int_equal(chmod(dir, 0700), 0);
+        assert_int_equal(chmod(state, 0777), 0);
+        assert_int_equal(tg_mfa_session_open(state, "tanaka", true, &m, err, sizeof(err)), -EPERM);
+        assert_int_equal(chmod(state, 0700), 0);
+        assert_int_equal(tg_mfa_session_open(state, "../tanaka", true, &m, err, sizeof(err)), -EINVAL);
+        assert_int_equal(m.dirfd, -EBADF);
+        assert_int_equal(m.lockfd, -EBADF);
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 fprintf(stderr, "test_mfa: skipped, needs root (root-owned state files)\n");
@@ -399,6 +451,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(other_failures_and_preauth_read_the_clock_under_the_lock, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(a_lock_held_elsewhere_is_busy_after_the_wait, setup, teardown),
+                cmocka_unit_test_setup_teardown(session_loads_saves_and_wipes, setup, teardown),
+                cmocka_unit_test_setup_teardown(session_refuses_missing_or_unsafe_directory, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
