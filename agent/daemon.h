@@ -14,6 +14,7 @@
 #include "termguard/escape.h"
 #include "termguard/policy.h"
 #include "termguard/register.h"
+#include "termguard/timeutil.h"
 #include "termguard/usbdesc.h"
 
 #define TG_DEVICES_MAX 1024
@@ -111,4 +112,3 @@ void control_stop(Manager *m);
 
 /* termguardd.c */
 int manager_save_register(Manager *m, tg_register *reg);
-int64_t tg_now(void);

@@ -17,10 +17,6 @@
 #include "daemon.h"
 #include "termguard/macro.h"
 
-int64_t tg_now(void) {
-        return (int64_t) time(NULL);
-}
-
 int manager_save_register(Manager *m, tg_register *reg) {
         /* Every save carries the latest time seen, so a clock set back after a reboot is
          * recognised (expiries are saved when they are recorded). */

@@ -11,6 +11,7 @@
 #include "termguard/control-proto.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
+#include "termguard/timeutil.h"
 
 typedef enum { T_STRING, T_INT, T_BOOL, T_LIST } field_type;
 

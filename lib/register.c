@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -14,10 +13,9 @@
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
+#include "termguard/timeutil.h"
 
 #define REGISTER_FILE_MAX (16 * 1024 * 1024)
-/* 9999-12-31T23:59:59Z: later times are corruption, and would overflow timers in microseconds. */
-#define TIME_MAX 253402300799LL
 #define ID_MAX (1LL << 53)
 
 static const char *const mode_names[] = {
@@ -61,40 +59,6 @@ int tg_register_copy(const tg_register *src, tg_register *ret) {
                 memcpy(n.exceptions, src->exceptions, src->n_exceptions * sizeof(*src->exceptions));
         *ret = n;
         return 0;
-}
-
-int tg_parse_iso8601(const char *s, int64_t *ret) {
-        struct tm tm = {0};
-        const char *end;
-
-        if (!s)
-                return -EINVAL;
-        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (!end)
-                return -EINVAL;
-        long off;
-        if (strcmp(end, "Z") == 0)
-                off = 0;
-        else if ((end[0] == '+' || end[0] == '-') && strlen(end) == 6 && end[3] == ':') {
-                int hh, mm;
-                char tail;
-                if (sscanf(end + 1, "%2d:%2d%c", &hh, &mm, &tail) != 2 || hh > 23 || mm > 59)
-                        return -EINVAL;
-                off = (hh * 3600L + mm * 60L) * (end[0] == '-' ? -1 : 1);
-        } else
-                return -EINVAL; /* a time without a zone is ambiguous on a fleet */
-        time_t t = timegm(&tm);
-        if (t == (time_t) -1)
-                return -EINVAL;
-        *ret = (int64_t) t - off;
-        return 0;
-}
-
-void tg_format_iso8601(int64_t t, char *buf, size_t size) {
-        struct tm tm;
-        time_t tt = (time_t) t;
-        if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-                snprintf(buf, size, "%" PRId64, t);
 }
 
 /* ---- validation ---- */
@@ -334,7 +298,7 @@ static int medium_from_json(json_object *o, tg_medium *m, char *err, size_t err_
             (r = get_string(o, "department", false, m->department, sizeof(m->department), err, err_size)) < 0 ||
             (r = get_string(o, "mode", true, mode, sizeof(mode), err, err_size)) < 0 ||
             (r = get_string(o, "added_by", false, m->added_by, sizeof(m->added_by), err, err_size)) < 0 ||
-            (r = get_int(o, "added_at", false, 0, 253402300799LL, &m->added_at, err, err_size)) < 0)
+            (r = get_int(o, "added_at", false, 0, TG_TIME_MAX, &m->added_at, err, err_size)) < 0)
                 return r;
         m->vid = (uint16_t) vid;
         m->pid = (uint16_t) pid;
@@ -351,14 +315,14 @@ static int exception_from_json(json_object *o, tg_exception *e, char *err, size_
                 return fail(err, err_size, "%s entry is not an object", "exceptions");
         if ((r = get_int(o, "id", true, 1, ID_MAX, &id, err, err_size)) < 0 ||
             (r = get_string(o, "label", true, e->label, sizeof(e->label), err, err_size)) < 0 ||
-            (r = get_int(o, "until", true, 0, TIME_MAX, &e->until, err, err_size)) < 0 ||
+            (r = get_int(o, "until", true, 0, TG_TIME_MAX, &e->until, err, err_size)) < 0 ||
             (r = get_string(o, "approver", true, e->approver, sizeof(e->approver), err, err_size)) < 0 ||
             (r = get_string(o, "reason", true, e->reason, sizeof(e->reason), err, err_size)) < 0 ||
             (r = get_string(o, "ticket", false, e->ticket, sizeof(e->ticket), err, err_size)) < 0 ||
             (r = get_string(o, "user", false, e->user, sizeof(e->user), err, err_size)) < 0 ||
             (r = get_string(o, "granted_by", false, e->granted_by, sizeof(e->granted_by), err, err_size)) < 0 ||
-            (r = get_int(o, "granted_at", false, 0, TIME_MAX, &e->granted_at, err, err_size)) < 0 ||
-            (r = get_int(o, "revoked_at", false, 0, TIME_MAX, &e->revoked_at, err, err_size)) < 0 ||
+            (r = get_int(o, "granted_at", false, 0, TG_TIME_MAX, &e->granted_at, err, err_size)) < 0 ||
+            (r = get_int(o, "revoked_at", false, 0, TG_TIME_MAX, &e->revoked_at, err, err_size)) < 0 ||
             (r = get_string(o, "revoked_by", false, e->revoked_by, sizeof(e->revoked_by), err, err_size)) < 0)
                 return r;
         e->id = (uint64_t) id;
@@ -412,9 +376,9 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
                 goto out;
         }
 
-        if (get_int(root, "expiries_recorded_until", false, 0, TIME_MAX, &reg.expiries_recorded_until, err, err_size) <
-                    0 ||
-            get_int(root, "clock_high_water", false, 0, TIME_MAX, &reg.clock_high_water, err, err_size) < 0) {
+        if (get_int(root, "expiries_recorded_until", false, 0, TG_TIME_MAX, &reg.expiries_recorded_until, err,
+                    err_size) < 0 ||
+            get_int(root, "clock_high_water", false, 0, TG_TIME_MAX, &reg.clock_high_water, err, err_size) < 0) {
                 r = -EBADMSG;
                 goto out;
         }
