@@ -73,7 +73,6 @@ int usb_gate_start(Manager *m);
 void usb_gate_stop(Manager *m);
 void usb_gate_rejudge_all(Manager *m, const char *trigger);
 void usb_gate_schedule_expiry(Manager *m);
-int usb_gate_write_decision_file(Manager *m, const tg_device *d);
 
 /* sysfs.c: attribute I/O. Writes may block as long as the kernel works for them (a device's
  * enumeration, a driver's probe): from the event loop, only reads and instant writes. */

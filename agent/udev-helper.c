@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <linux/fs.h>
 #include <stdbool.h>
@@ -22,34 +23,23 @@
 
 #include <libudev.h>
 
+#include "termguard/decision-file.h"
 #include "termguard/macro.h"
 
 static const char *runtime_dir = "/run/termguard";
 
-/* True only when the recorded decision for this exact attachment says read-write. */
+/* True only when the recorded decision for this exact attachment says read-write. Any file
+ * that is missing, unreadable or malformed leaves the medium read-only. */
 static bool decision_is_read_write(struct udev_device *usb) {
-        char path[512], line[256];
-        _cleanup_fclose_ FILE *f = NULL;
-        const char *busnum = udev_device_get_sysattr_value(usb, "busnum");
-        const char *devnum = udev_device_get_sysattr_value(usb, "devnum");
-        bool bus_ok = false, dev_ok = false, rw = false;
+        tg_decision_record rec;
+        char dir[PATH_MAX];
 
-        if (!busnum || !devnum)
+        if ((size_t) snprintf(dir, sizeof(dir), "%s/devices", runtime_dir) >= sizeof(dir))
                 return false;
-        snprintf(path, sizeof(path), "%s/devices/%s", runtime_dir, udev_device_get_sysname(usb));
-        f = fopen(path, "re");
-        if (!f)
+        if (tg_decision_file_read(dir, udev_device_get_sysname(usb), &rec) < 0)
                 return false;
-        while (fgets(line, sizeof(line), f)) {
-                line[strcspn(line, "\n")] = '\0';
-                if (strncmp(line, "BUSNUM=", 7) == 0)
-                        bus_ok = strcmp(line + 7, busnum) == 0;
-                else if (strncmp(line, "DEVNUM=", 7) == 0)
-                        dev_ok = strcmp(line + 7, devnum) == 0;
-                else if (strncmp(line, "MODE=", 5) == 0)
-                        rw = strcmp(line + 5, "read-write") == 0;
-        }
-        return bus_ok && dev_ok && rw;
+        return tg_decision_grants_read_write(&rec, udev_device_get_sysattr_value(usb, "busnum"),
+                                             udev_device_get_sysattr_value(usb, "devnum"));
 }
 
 static int set_read_only(const char *node) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "termguard/decision-file.h"
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
@@ -42,44 +43,33 @@ static void device_forget(Manager *m, tg_device *d) {
                 }
 }
 
-static void decision_file_path(Manager *m, const char *sysname, char *buf, size_t size) {
-        snprintf(buf, size, "%s/devices/%s", m->cfg.runtime_dir, sysname);
+static void decision_dir(Manager *m, char buf[static PATH_MAX]) {
+        snprintf(buf, PATH_MAX, "%s/devices", m->cfg.runtime_dir);
 }
 
-int usb_gate_write_decision_file(Manager *m, const tg_device *d) {
-        char path[PATH_MAX], tmp[PATH_MAX + 16];
-        FILE *f;
-        int r = 0;
+/* Records d's decision for the udev helper. On failure no decision file is left: the helper
+ * then makes the medium read-only. */
+static void decision_file_write(Manager *m, const tg_device *d) {
+        tg_decision_record rec = {.busnum = d->busnum, .devnum = d->devnum, .mode = d->decision.storage_mode};
+        char dir[PATH_MAX];
+        int r;
 
-        decision_file_path(m, d->sysname, path, sizeof(path));
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        f = fopen(tmp, "we");
-        if (!f)
-                r = -errno;
-        else {
-                /* BUSNUM/DEVNUM tie the file to this attachment: a later device on the same
-                 * port gets a new DEVNUM, so a stale file can never grant it anything. */
-                fprintf(f, "BUSNUM=%u\nDEVNUM=%u\nMODE=%s\nLABEL=%s\n", d->busnum, d->devnum,
-                        tg_mode_to_string(d->decision.storage_mode), d->decision.label);
-                if (fflush(f) != 0 || ferror(f))
-                        r = -EIO;
-                fclose(f);
-                if (r == 0 && rename(tmp, path) < 0)
-                        r = -errno;
-        }
-        if (r < 0) {
-                /* The previous decision (maybe read-write) must not outlive this one: without
-                 * a file the udev helper makes the medium read-only. */
-                (void) unlink(tmp);
-                (void) unlink(path);
-        }
-        return r;
+        decision_dir(m, dir);
+        snprintf(rec.label, sizeof(rec.label), "%s", d->decision.label);
+        r = tg_decision_file_write(dir, d->sysname, &rec, 0644);
+        if (r < 0)
+                tg_log(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname,
+                       strerror(-r));
 }
 
 static void decision_file_remove(Manager *m, const char *sysname) {
-        char path[PATH_MAX];
-        decision_file_path(m, sysname, path, sizeof(path));
-        (void) unlink(path);
+        char dir[PATH_MAX];
+        int r;
+
+        decision_dir(m, dir);
+        r = tg_decision_file_remove(dir, sysname);
+        if (r < 0)
+                tg_log(LOG_ERR, "Failed to remove the decision file of %s: %s", sysname, strerror(-r));
 }
 
 /* ---- judging ---- */
@@ -381,13 +371,9 @@ static void storage_cut_off(Manager *m, tg_device *d, const tg_decision *admitte
 }
 
 static void device_process(Manager *m, tg_device *d, const char *trigger) {
-        int r;
         device_judge(m, d, &d->decision);
         emit_decision(d, trigger);
-        r = usb_gate_write_decision_file(m, d);
-        if (r < 0)
-                tg_log(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname,
-                       strerror(-r));
+        decision_file_write(m, d);
         /* Found writable at start although the decision is read-only (its exception expired
          * while termguardd was not running): unmount and re-admit it, as a mode change. The
          * read-only flag must never go under a live read-write mount. */
@@ -548,7 +534,7 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                                 return;
                         device_judge(m, d, &d->decision);
                         emit_decision(d, "attach");
-                        (void) usb_gate_write_decision_file(m, d);
+                        decision_file_write(m, d);
                 }
                 apply_interface(m, d, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
         }
@@ -637,8 +623,7 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                         d->decision = n;
                         if (info_changed) {
                                 emit_decision(d, trigger);
-                                if (usb_gate_write_decision_file(m, d) < 0)
-                                        tg_log(LOG_ERR, "Failed to record decision for %s", d->sysname);
+                                decision_file_write(m, d);
                         }
                         continue;
                 }
@@ -649,8 +634,7 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                         storage_cut_off(m, d, &d->decision, trigger);
                 d->decision = n;
                 emit_decision(d, trigger);
-                if (usb_gate_write_decision_file(m, d) < 0)
-                        tg_log(LOG_ERR, "Failed to record decision for %s", d->sysname);
+                decision_file_write(m, d);
                 apply_device(m, d);
         }
 }
