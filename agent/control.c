@@ -22,7 +22,9 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include "control.h"
+#include "event.h"
+#include "manager.h"
 #include "termguard/account.h"
 #include "termguard/control-proto.h"
 #include "termguard/escape.h"
@@ -169,9 +171,9 @@ static void change_emit(const Change *ch) {
         for (size_t i = 0; i < ch->n_records; i++) {
                 char *const *kv = ch->records[i].kv;
                 /* unused pairs are NULL: the first NULL key ends the list */
-                tg_emit(ch->records[i].type, LOG_NOTICE, ch->records[i].message, kv[0], kv[1], kv[2], kv[3], kv[4],
-                        kv[5], kv[6], kv[7], kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16],
-                        kv[17], kv[18], kv[19], NULL);
+                event_emit(ch->records[i].type, LOG_NOTICE, ch->records[i].message, kv[0], kv[1], kv[2], kv[3], kv[4],
+                           kv[5], kv[6], kv[7], kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16],
+                           kv[17], kv[18], kv[19], NULL);
         }
 }
 
@@ -368,7 +370,7 @@ static json_object *cmd_exception_list(Call *call) {
 
 static json_object *cmd_devices(Call *call) {
         json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array();
-        for (tg_device *d = call->m->devices; d; d = d->next) {
+        for (Device *d = call->m->devices; d; d = d->next) {
                 json_object *x = json_object_new_object(), *ifs = json_object_new_array();
                 char vid[8], pid[8];
                 snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
@@ -472,8 +474,8 @@ static void record_denied(Connection *c, const char *cmd, const char *actor) {
         }
         tg_escape_str(cmd, esc, sizeof(esc));
         snprintf(count, sizeof(count), "%u", seen[i].suppressed + 1);
-        tg_emit("admin.denied", LOG_WARNING, "Refused an administrative request from a non-admin", "command", esc,
-                "actor", actor, "refusals", count, NULL);
+        event_emit("admin.denied", LOG_WARNING, "Refused an administrative request from a non-admin", "command", esc,
+                   "actor", actor, "refusals", count, NULL);
         seen[i].last = now;
         seen[i].suppressed = 0;
 }
@@ -529,8 +531,7 @@ static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) 
         m->reg = ch.reg;
         ch.reg = (tg_register){0};
         change_emit(&ch);
-        usb_gate_rejudge_all(m, ch.trigger);
-        usb_gate_schedule_expiry(m);
+        manager_apply(m, ch.trigger);
         change_clear(&ch);
         return reply;
 }
@@ -578,7 +579,7 @@ static char *reply_text(tg_ctl_command command, json_object *reply) {
         char *text = NULL;
         if (tg_ctl_reply_encode(command, reply, &text) == -EBADMSG) {
                 json_object *e = tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "malformed reply");
-                tg_log(LOG_ERR, "reply to %s does not match the control protocol", tg_ctl_command_to_string(command));
+                log_msg(LOG_ERR, "reply to %s does not match the control protocol", tg_ctl_command_to_string(command));
                 (void) tg_ctl_reply_encode(command, e, &text);
                 json_object_put(e);
         }

@@ -2,8 +2,8 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +12,8 @@
 
 #include <json-c/json.h>
 #include <systemd/sd-journal.h>
-#include <systemd/sd-login.h>
 
-#include "daemon.h"
+#include "event.h"
 #include "termguard/macro.h"
 
 /* Stable ids so operators can filter the journal for termguard events. */
@@ -57,7 +56,7 @@ static bool journal_available(void) {
         return access("/run/systemd/journal/socket", W_OK) == 0;
 }
 
-void tg_log(int priority, const char *fmt, ...) {
+void log_msg(int priority, const char *fmt, ...) {
         static const char *const level[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
         va_list ap;
         va_start(ap, fmt);
@@ -73,22 +72,7 @@ void tg_log(int priority, const char *fmt, ...) {
         va_end(ap);
 }
 
-const char *tg_seat_user(void) {
-        static char name[TG_USER_MAX + 1];
-        uid_t uid;
-        struct passwd pw, *res = NULL;
-        char buf[1024];
-
-        if (sd_seat_get_active("seat0", NULL, &uid) < 0)
-                return NULL;
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-                snprintf(name, sizeof(name), "uid:%u", (unsigned) uid);
-        else
-                snprintf(name, sizeof(name), "%s", res->pw_name);
-        return name;
-}
-
-void tg_emit(const char *type, int priority, const char *message, ...) {
+void event_emit(const char *type, int priority, const char *message, ...) {
         json_object *o = json_object_new_object();
         struct iovec iov[40];
         char *fields[40];

@@ -17,7 +17,8 @@
 
 #include <libmount.h>
 
-#include "daemon.h"
+#include "event.h"
+#include "mounts.h"
 #include "termguard/escape.h"
 
 #define MAX_BLOCK 64
@@ -70,13 +71,13 @@ static int unmount_target(const char *target, const char *why) {
                  * the medium through files still open. */
                 if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
                         int r = -errno;
-                        tg_log(LOG_ERR, "Failed to unmount %s: %s", esc, strerror(-r));
+                        log_msg(LOG_ERR, "Failed to unmount %s: %s", esc, strerror(-r));
                         return r;
                 }
                 how = "detached (busy)";
         }
-        tg_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc, "how", how, "why",
-                why, NULL);
+        event_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc, "how", how, "why",
+                   why, NULL);
         return 0;
 }
 
@@ -92,7 +93,7 @@ static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
 
         r = libmount_open(&a);
         if (r < 0) {
-                tg_log(LOG_ERR, "Cannot load libmount.so.1 to find mounts: %s", dlerror());
+                log_msg(LOG_ERR, "Cannot load libmount.so.1 to find mounts: %s", dlerror());
                 return r;
         }
         tb = a.new_table_from_file("/proc/self/mountinfo");
@@ -117,7 +118,7 @@ static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
         return count;
 }
 
-int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
+int mounts_unmount_below(struct udev *udev, const char *syspath, const char *why) {
         struct udev_enumerate *en = udev_enumerate_new(udev);
         struct udev_list_entry *e;
         dev_t devs[MAX_BLOCK];
