@@ -41,16 +41,13 @@
 typedef struct Connection {
         Manager *m;
         struct Connection *next;
-        bool admin;
         int fd;
         sd_event_source *io, *timer;
         char *in;
         size_t in_len;
         char *out;
         size_t out_len, out_off;
-        struct ucred cred;
-        gid_t groups[64];
-        int n_groups;
+        ControlPeer peer;
 } Connection;
 
 static void connection_free(Connection *c) {
@@ -73,18 +70,18 @@ static void connection_free(Connection *c) {
 
 /* "alice" for a user; for root, also the login user the audit subsystem recorded, so
  * "sudo termguardctl" is attributed to the person. */
-static void actor_name(const Connection *c, char *buf, size_t size) {
+static void actor_name(const ControlPeer *p, char *buf, size_t size) {
         struct passwd pw, *res = NULL;
         char pwbuf[1024], path[64], login[16] = "";
         _cleanup_fclose_ FILE *f = NULL;
 
-        if (getpwuid_r(c->cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+        if (getpwuid_r(p->cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
                 snprintf(buf, size, "%s", res->pw_name);
         else
-                snprintf(buf, size, "uid:%u", (unsigned) c->cred.uid);
-        if (c->cred.uid != 0)
+                snprintf(buf, size, "uid:%u", (unsigned) p->cred.uid);
+        if (p->cred.uid != 0)
                 return;
-        snprintf(path, sizeof(path), "/proc/%d/loginuid", (int) c->cred.pid);
+        snprintf(path, sizeof(path), "/proc/%d/loginuid", (int) p->cred.pid);
         f = fopen(path, "re");
         if (f && fgets(login, sizeof(login), f)) {
                 unsigned long luid = strtoul(login, NULL, 10);
@@ -98,17 +95,17 @@ static void actor_name(const Connection *c, char *buf, size_t size) {
         }
 }
 
-static bool is_admin(const Connection *c) {
+static bool is_admin(const Manager *m, const ControlPeer *p) {
         gid_t admin;
 
-        if (c->cred.uid == 0)
+        if (p->cred.uid == 0)
                 return true;
-        if (!c->m->cfg.admin_group[0] || tg_group_gid(c->m->cfg.admin_group, &admin) <= 0)
+        if (!m->cfg.admin_group[0] || tg_group_gid(m->cfg.admin_group, &admin) <= 0)
                 return false;
-        if (c->cred.gid == admin)
+        if (p->cred.gid == admin)
                 return true;
-        for (int i = 0; i < c->n_groups; i++)
-                if (c->groups[i] == admin)
+        for (int i = 0; i < p->n_groups; i++)
+                if (p->groups[i] == admin)
                         return true;
         return false;
 }
@@ -444,7 +441,7 @@ static json_object *cmd_status(Call *call) {
 /* Every refusal is counted, but a user hammering the socket cannot flood the journal (and
  * push other records past its rate limit): one record per user, command and interval,
  * carrying the number of refusals it stands for. */
-static void record_denied(Connection *c, const char *cmd, const char *actor) {
+static void record_denied(Manager *m, uid_t uid, const char *cmd, const char *actor) {
         static struct {
                 uid_t uid;
                 char cmd[24];
@@ -456,14 +453,14 @@ static void record_denied(Connection *c, const char *cmd, const char *actor) {
         size_t i;
         char esc[64], count[16];
 
-        (void) sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         /* Keyed by user and command: the administrative commands are a small fixed set. */
         for (i = 0; i < ELEMENTSOF(seen); i++)
-                if (seen[i].last && seen[i].uid == c->cred.uid && strcmp(seen[i].cmd, cmd) == 0)
+                if (seen[i].last && seen[i].uid == uid && strcmp(seen[i].cmd, cmd) == 0)
                         break;
         if (i == ELEMENTSOF(seen)) {
                 i = next_slot++ % ELEMENTSOF(seen);
-                seen[i].uid = c->cred.uid;
+                seen[i].uid = uid;
                 snprintf(seen[i].cmd, sizeof(seen[i].cmd), "%s", cmd);
                 seen[i].last = 0;
                 seen[i].suppressed = 0;
@@ -536,7 +533,8 @@ static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) 
         return reply;
 }
 
-static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_command *ret_command) {
+json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *buf, size_t len,
+                              tg_ctl_command *ret_command) {
         tg_ctl_request req;
         json_object *reply;
         char actor[TG_NAME_MAX + 1], err[512];
@@ -548,15 +546,15 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_
                 tg_ctl_request_done(&req);
                 return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         }
-        actor_name(c, actor, sizeof(actor));
+        actor_name(peer, actor, sizeof(actor));
         /* Privilege before arguments: a refused caller learns nothing from validation. */
-        if (handlers[req.command].needs_admin && !c->admin) {
+        if (handlers[req.command].needs_admin && !peer->admin) {
                 const char *name = tg_ctl_command_to_string(req.command);
                 tg_ctl_request_done(&req);
                 if (!handlers[req.command].mutates)
                         return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED,
                                                   "only administrators may read the register");
-                record_denied(c, name, actor);
+                record_denied(m, peer->cred.uid, name, actor);
                 return tg_ctl_reply_error(
                         TG_CTL_ERR_PERMISSION_DENIED,
                         "only root or members of the admin group may change the register or exceptions");
@@ -565,7 +563,7 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_
                 tg_ctl_request_done(&req);
                 return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         }
-        Call call = {.m = c->m, .req = &req, .actor = actor, .admin = c->admin};
+        Call call = {.m = m, .req = &req, .actor = actor, .admin = peer->admin};
         if (handlers[req.command].mutates)
                 reply = run_change(&call, handlers[req.command].handler);
         else
@@ -620,7 +618,7 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                 }
                 if (!c->out) {
                         tg_ctl_command command;
-                        json_object *r = dispatch(c, c->in ? c->in : "", c->in_len, &command);
+                        json_object *r = control_dispatch(c->m, &c->peer, c->in ? c->in : "", c->in_len, &command);
                         c->out = reply_text(command, r);
                         json_object_put(r);
                 }
@@ -668,19 +666,19 @@ static int control_accept(sd_event_source *s _unused_, int fd, uint32_t revents 
         c->next = m->connections;
         m->connections = c;
         m->n_connections++;
-        len = sizeof(c->cred);
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+        len = sizeof(c->peer.cred);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer.cred, &len) < 0) {
                 connection_free(c);
                 return 0;
         }
-        len = sizeof(c->groups);
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
-                c->n_groups = (int) (len / sizeof(gid_t));
-        c->admin = is_admin(c);
-        if (!c->admin) {
+        len = sizeof(c->peer.groups);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->peer.groups, &len) == 0)
+                c->peer.n_groups = (int) (len / sizeof(gid_t));
+        c->peer.admin = is_admin(m, &c->peer);
+        if (!c->peer.admin) {
                 unsigned mine = 0;
                 for (Connection *o = m->connections; o; o = o->next)
-                        if (o->cred.uid == c->cred.uid)
+                        if (o->peer.cred.uid == c->peer.cred.uid)
                                 mine++;
                 if (mine > CONNECTIONS_PER_USER_MAX || m->n_connections > CONNECTIONS_NON_ADMIN_MAX) {
                         connection_free(c);
