@@ -22,6 +22,7 @@
 
 #include <json-c/json.h>
 
+#include "cleanup.h"
 #include "control.h"
 #include "event.h"
 #include "manager.h"
@@ -505,7 +506,7 @@ static bool reply_ok(json_object *reply) {
 static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) {
         Manager *m = call->m;
         Change ch = {0};
-        json_object *reply;
+        _cleanup_json_ json_object *reply = NULL;
         int r;
 
         if (tg_register_copy(&m->reg, &ch.reg) < 0)
@@ -515,12 +516,11 @@ static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) 
         call->change = NULL;
         if (!reply_ok(reply)) {
                 change_clear(&ch);
-                return reply;
+                return TAKE_PTR(reply);
         }
         r = manager_save_register(m, &ch.reg);
         if (r < 0) {
                 change_clear(&ch);
-                json_object_put(reply);
                 return tg_ctl_reply_error(TG_CTL_ERR_IO, "could not save the register: %s; nothing was changed",
                                           strerror(-r));
         }
@@ -530,7 +530,7 @@ static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) 
         change_emit(&ch);
         manager_apply(m, ch.trigger);
         change_clear(&ch);
-        return reply;
+        return TAKE_PTR(reply);
 }
 
 json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *buf, size_t len,
@@ -576,10 +576,11 @@ json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *b
 static char *reply_text(tg_ctl_command command, json_object *reply) {
         char *text = NULL;
         if (tg_ctl_reply_encode(command, reply, &text) == -EBADMSG) {
-                json_object *e = tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "malformed reply");
+                _cleanup_json_ json_object *e = tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "malformed reply");
                 log_msg(LOG_ERR, "reply to %s does not match the control protocol", tg_ctl_command_to_string(command));
-                (void) tg_ctl_reply_encode(command, e, &text);
-                json_object_put(e);
+                int r = tg_ctl_reply_encode(command, e, &text);
+                if (r < 0) /* the connection closes without a reply */
+                        log_msg(LOG_ERR, "Failed to encode an error reply: %s", strerror(-r));
         }
         return text;
 }
@@ -598,10 +599,9 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                 }
                 if (n > 0) {
                         if (c->in_len + (size_t) n > TG_CTL_REQUEST_MAX) {
-                                json_object *r = tg_ctl_reply_error(TG_CTL_ERR_INVALID, "request larger than %d bytes",
-                                                                    TG_CTL_REQUEST_MAX);
+                                _cleanup_json_ json_object *r = tg_ctl_reply_error(
+                                        TG_CTL_ERR_INVALID, "request larger than %d bytes", TG_CTL_REQUEST_MAX);
                                 c->out = reply_text(_TG_CTL_COMMAND_INVALID, r);
-                                json_object_put(r);
                         } else {
                                 char *p = realloc(c->in, c->in_len + (size_t) n + 1);
                                 if (!p) {
@@ -618,9 +618,9 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                 }
                 if (!c->out) {
                         tg_ctl_command command;
-                        json_object *r = control_dispatch(c->m, &c->peer, c->in ? c->in : "", c->in_len, &command);
+                        _cleanup_json_ json_object *r =
+                                control_dispatch(c->m, &c->peer, c->in ? c->in : "", c->in_len, &command);
                         c->out = reply_text(command, r);
-                        json_object_put(r);
                 }
                 if (!c->out) {
                         connection_free(c);

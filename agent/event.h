@@ -8,3 +8,8 @@
  * of docs/admin-guide.md. */
 void event_emit(const char *type, int priority, const char *message, ...) __attribute__((sentinel));
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A step that cuts storage off (unmount, deauthorize, or queuing the deauthorization) failed
+ * with -error: logged with its reason and recorded as storage.cut-off-failed. device and
+ * target are sysfs paths or names. */
+void event_cut_off_failed(const char *device, const char *target, const char *step, int error, const char *why);

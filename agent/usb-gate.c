@@ -18,6 +18,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "event.h"
 #include "mounts.h"
 #include "seat.h"
@@ -153,6 +154,20 @@ static const tg_iface_verdict *interface_verdict(const Device *d, const char *in
         return tg_decision_iface(&d->decision, (uint8_t) cfg, (uint8_t) num);
 }
 
+/* Queues a kernel write that admits target; a failure leaves it blocked (logged). */
+static void gate_allow(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
+        int r = usb_worker_submit(m, op, key, target, why);
+        if (r < 0)
+                log_msg(LOG_ERR, "Failed to queue admitting %s: %s; it stays blocked", target, strerror(-r));
+}
+
+/* Queues the write that cuts target off; a failure is logged and recorded. */
+static void gate_deny(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
+        int r = usb_worker_submit(m, op, key, target, why);
+        if (r < 0)
+                event_cut_off_failed(key, target, "queue", r, why);
+}
+
 /* Brings one interface to the device's decision. The kernel writes run on the device's worker,
  * in order; the state read here only spares a job when nothing is queued that could change it. */
 static void apply_interface(Manager *m, Device *d, const char *intf_syspath, const char *intf_name) {
@@ -164,41 +179,42 @@ static void apply_interface(Manager *m, Device *d, const char *intf_syspath, con
                 return;
         if (authorized < 0 && !allow)
                 return; /* gone */
-        (void) usb_worker_submit(m, allow ? GATE_OP_ALLOW_INTERFACE : GATE_OP_DENY_INTERFACE, d->syspath, intf_syspath,
-                                 "interface no longer permitted");
+        if (allow)
+                gate_allow(m, GATE_OP_ALLOW_INTERFACE, d->syspath, intf_syspath, "interface permitted");
+        else
+                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf_syspath, "interface no longer permitted");
 }
 
 typedef void (*interface_fn)(Manager *m, void *userdata, const char *syspath, const char *name);
 
 /* Calls fn for each interface of the USB device at syspath (not for those of devices behind it). */
 static void foreach_interface(Manager *m, const char *syspath, interface_fn fn, void *userdata) {
-        struct udev_enumerate *en = udev_enumerate_new(m->udev);
-        struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
         const char *sysname = parent ? udev_device_get_sysname(parent) : NULL;
         struct udev_list_entry *e;
+        char prefix[80];
+        size_t len;
 
-        if (en && parent && sysname) {
-                char prefix[80];
-                /* Root hub usbN names its interfaces N-0:C.I; other devices X name them X:C.I. */
-                if (strncmp(sysname, "usb", 3) == 0)
-                        snprintf(prefix, sizeof(prefix), "%s-0:", sysname + 3);
-                else
-                        snprintf(prefix, sizeof(prefix), "%s:", sysname);
-                size_t len = strlen(prefix);
-                /* Interfaces by name alone: matching DEVTYPE would read each one's uevent file,
-                 * which waits for the interface's lock while its driver probe is stalled. */
-                udev_enumerate_add_match_subsystem(en, "usb");
-                udev_enumerate_add_match_parent(en, parent);
-                udev_enumerate_scan_devices(en);
-                udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-                        const char *p = udev_list_entry_get_name(e);
-                        const char *name = strrchr(p, '/');
-                        if (name && strncmp(name + 1, prefix, len) == 0)
-                                fn(m, userdata, p, name + 1);
-                }
+        if (!en || !sysname)
+                return;
+        /* Root hub usbN names its interfaces N-0:C.I; other devices X name them X:C.I. */
+        if (strncmp(sysname, "usb", 3) == 0)
+                snprintf(prefix, sizeof(prefix), "%s-0:", sysname + 3);
+        else
+                snprintf(prefix, sizeof(prefix), "%s:", sysname);
+        len = strlen(prefix);
+        /* Interfaces by name alone: matching DEVTYPE would read each one's uevent file, which
+         * waits for the interface's lock while its driver probe is stalled. */
+        udev_enumerate_add_match_subsystem(en, "usb");
+        udev_enumerate_add_match_parent(en, parent);
+        udev_enumerate_scan_devices(en);
+        udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                const char *p = udev_list_entry_get_name(e);
+                const char *name = strrchr(p, '/');
+                if (name && strncmp(name + 1, prefix, len) == 0)
+                        fn(m, userdata, p, name + 1);
         }
-        udev_enumerate_unref(en);
-        udev_device_unref(parent);
 }
 
 static void apply_interface_cb(Manager *m, void *userdata, const char *syspath, const char *name) {
@@ -221,7 +237,7 @@ static void root_hub_interface(Manager *m, void *userdata _unused_, const char *
         if (sysfs_read_bool(syspath, "authorized") != 0 || !slash)
                 return;
         snprintf(hub, sizeof(hub), "%.*s", (int) (slash - syspath), syspath);
-        (void) usb_worker_submit(m, GATE_OP_ALLOW_INTERFACE, hub, syspath, "root hub");
+        gate_allow(m, GATE_OP_ALLOW_INTERFACE, hub, syspath, "root hub");
 }
 
 static void apply_device(Manager *m, Device *d) {
@@ -230,12 +246,11 @@ static void apply_device(Manager *m, Device *d) {
 
         if (!d->decision.authorize_device) {
                 if (authorized != 0 || queued)
-                        (void) usb_worker_submit(m, GATE_OP_DENY_DEVICE, d->syspath, d->syspath,
-                                                 "device no longer permitted");
+                        gate_deny(m, GATE_OP_DENY_DEVICE, d->syspath, d->syspath, "device no longer permitted");
                 return;
         }
         if (authorized == 0 || queued)
-                (void) usb_worker_submit(m, GATE_OP_ALLOW_DEVICE, d->syspath, d->syspath, "attach");
+                gate_allow(m, GATE_OP_ALLOW_DEVICE, d->syspath, d->syspath, "attach");
         /* Interfaces already present (coldplug, re-judging); new ones come as uevents. */
         apply_interfaces(m, d);
 }
@@ -259,14 +274,13 @@ static bool serial_too_long(const char *syspath) {
 /* Decisions of devices unplugged while the daemon was down would mislead anyone reading the
  * directory (they can never grant anything: DEVNUM differs). Coldplug writes the live ones. */
 static void clear_decision_files(const char *devdir) {
-        DIR *dir = opendir(devdir);
+        _cleanup_closedir_ DIR *dir = opendir(devdir);
         struct dirent *e;
         if (!dir)
                 return;
         while ((e = readdir(dir)))
-                if (e->d_name[0] != '.')
-                        (void) unlinkat(dirfd(dir), e->d_name, 0);
-        closedir(dir);
+                if (e->d_name[0] != '.' && unlinkat(dirfd(dir), e->d_name, 0) < 0)
+                        log_msg(LOG_WARNING, "Failed to remove the stale decision file %s: %m", e->d_name);
 }
 
 static Device *device_add(Manager *m, struct udev_device *dev) {
@@ -337,23 +351,21 @@ static Device *device_add(Manager *m, struct udev_device *dev) {
  * then touches the kernel's authorization. */
 /* True if a block device below syspath is writable (its read-only flag is not set). */
 static bool has_writable_block(Manager *m, const char *syspath) {
-        struct udev_enumerate *en = udev_enumerate_new(m->udev);
-        struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
         struct udev_list_entry *e;
-        bool found = false;
-        if (en && parent) {
-                udev_enumerate_add_match_subsystem(en, "block");
-                udev_enumerate_add_match_parent(en, parent);
-                udev_enumerate_scan_devices(en);
-                udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-                        char ro[8];
-                        if (sysfs_read(udev_list_entry_get_name(e), "ro", ro, sizeof(ro)) > 0 && strcmp(ro, "0") == 0)
-                                found = true;
-                }
+
+        if (!en || !parent)
+                return false;
+        udev_enumerate_add_match_subsystem(en, "block");
+        udev_enumerate_add_match_parent(en, parent);
+        udev_enumerate_scan_devices(en);
+        udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                char ro[8];
+                if (sysfs_read(udev_list_entry_get_name(e), "ro", ro, sizeof(ro)) > 0 && strcmp(ro, "0") == 0)
+                        return true;
         }
-        udev_enumerate_unref(en);
-        udev_device_unref(parent);
-        return found;
+        return false;
 }
 
 /* Cuts off the storage interfaces currently admitted, after unmounting what is on them. The
@@ -361,7 +373,9 @@ static bool has_writable_block(Manager *m, const char *syspath) {
  * medium could be set read-only under a live read-write mount; the deauthorizing writes go to
  * the device's worker (they wait for the device's lock while one of its probes is stalled). */
 static void storage_cut_off(Manager *m, Device *d, const tg_decision *admitted, const char *why) {
-        (void) mounts_unmount_below(m->udev, d->syspath, why);
+        int r = mounts_unmount_below(m->udev, d->syspath, why);
+        if (r < 0)
+                event_cut_off_failed(d->syspath, d->syspath, "unmount", r, why);
         for (size_t i = 0; i < admitted->n_ifaces; i++) {
                 const tg_iface_verdict *v = &admitted->ifaces[i];
                 char intf[PATH_MAX + 80];
@@ -369,7 +383,7 @@ static void storage_cut_off(Manager *m, Device *d, const tg_decision *admitted, 
                         continue;
                 snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname, v->config_value, v->number);
                 if (access(intf, F_OK) == 0)
-                        (void) usb_worker_submit(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, why);
+                        gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, why);
         }
 }
 
@@ -465,7 +479,7 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                 event_emit("storage.unexpected", LOG_WARNING,
                            "Block device from an interface not admitted as storage; cutting it off", "devnode", node,
                            "device", strrchr(usb, '/') + 1, "interface", intf_name, NULL);
-                (void) usb_worker_submit(m, GATE_OP_DENY_INTERFACE, usb, intf, "not admitted as storage");
+                gate_deny(m, GATE_OP_DENY_INTERFACE, usb, intf, "not admitted as storage");
                 return;
         }
         if (d->decision.storage_mode == TG_MODE_READ_WRITE)
@@ -476,7 +490,7 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                 event_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
                            "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */
-                (void) usb_worker_submit(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, "could not be made read-only");
+                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, "could not be made read-only");
                 return;
         }
         event_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device",
@@ -531,9 +545,8 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                 }
                 d = device_find(m, usb);
                 if (!d) {
-                        struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
+                        _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
                         d = parent ? device_add(m, parent) : NULL;
-                        udev_device_unref(parent);
                         if (!d)
                                 return;
                         device_judge(m, d, &d->decision);
@@ -567,17 +580,15 @@ static void resync(Manager *m) {
 
 static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         Manager *m = userdata;
-        struct udev_device *dev;
 
         for (;;) {
                 errno = 0;
-                dev = udev_monitor_receive_device(m->monitor);
+                _cleanup_udev_device_ struct udev_device *dev = udev_monitor_receive_device(m->monitor);
                 if (!dev)
                         break;
                 const char *action = udev_device_get_action(dev);
                 if (action)
                         handle_device(m, dev, action);
-                udev_device_unref(dev);
         }
         if (errno == ENOBUFS)
                 resync(m);
@@ -585,7 +596,7 @@ static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_
 }
 
 static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
-        struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = udev_enumerate_new(m->udev);
         struct udev_list_entry *e;
 
         if (!en)
@@ -593,7 +604,8 @@ static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
         udev_enumerate_add_match_subsystem(en, subsystem);
         udev_enumerate_scan_devices(en);
         udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-                struct udev_device *dev = udev_device_new_from_syspath(m->udev, udev_list_entry_get_name(e));
+                _cleanup_udev_device_ struct udev_device *dev =
+                        udev_device_new_from_syspath(m->udev, udev_list_entry_get_name(e));
                 if (!dev)
                         continue;
                 const char *devtype = udev_device_get_devtype(dev);
@@ -608,9 +620,7 @@ static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
                                         device_process(m, d, trigger);
                         }
                 }
-                udev_device_unref(dev);
         }
-        udev_enumerate_unref(en);
 }
 
 /* ---- expiry and re-judging ---- */

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "event.h"
 #include "mounts.h"
 #include "sysfs.h"
@@ -128,8 +129,10 @@ static int job_run(Job *j, struct udev **udev) {
                 if (!*udev)
                         *udev = udev_new();
                 set_step(j, "unmount");
-                if (*udev)
-                        (void) mounts_unmount_below(*udev, j->target, j->why);
+                /* Cut off all the same when unmounting fails: mounts left behind return EIO. */
+                r = *udev ? mounts_unmount_below(*udev, j->target, j->why) : -ENOMEM;
+                if (r < 0)
+                        event_cut_off_failed(j->key, j->target, "unmount", r, j->why);
                 set_step(j, "deauthorize");
                 return sysfs_write(j->target, "authorized", "0");
         }
@@ -171,7 +174,7 @@ static void unlink_job(Job *j) {
 }
 
 static void *worker_main(void *arg _unused_) {
-        struct udev *udev = NULL;
+        _cleanup_udev_ struct udev *udev = NULL;
 
         pthread_mutex_lock(&W.lock);
         for (;;) {
@@ -200,7 +203,6 @@ static void *worker_main(void *arg _unused_) {
         }
         W.n_threads--;
         pthread_mutex_unlock(&W.lock);
-        udev_unref(udev);
         return NULL;
 }
 
@@ -362,6 +364,8 @@ static int done_handler(sd_event_source *s _unused_, int fd, uint32_t revents _u
                 else if (j->reported_slow)
                         emit_operation(j->key, j->target, j->step, "done", LOG_NOTICE,
                                        "Slow USB device operation finished", now - j->submitted, 0);
+                if (j->result < 0 && is_deny(j->op))
+                        event_cut_off_failed(j->key, j->target, j->step, j->result, j->why);
                 free(j);
         }
         return 0;

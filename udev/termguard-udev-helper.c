@@ -26,6 +26,9 @@
 #include "termguard/decision-file.h"
 #include "termguard/macro.h"
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref)
+
 static const char *runtime_dir = "/run/termguard";
 
 /* True only when the recorded decision for this exact attachment says read-write. Any file
@@ -55,8 +58,9 @@ int main(int argc, char **argv) {
                 {"runtime-dir", required_argument, NULL, 'r'},
                 {},
         };
-        struct udev *udev;
-        struct udev_device *dev, *usb;
+        _cleanup_(udev_unrefp) struct udev *udev = NULL;
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        struct udev_device *usb;
         const char *node;
         bool rw;
         int c, r;
@@ -84,7 +88,6 @@ int main(int argc, char **argv) {
         dev = udev_device_new_from_syspath(udev, syspath);
         if (!dev) {
                 fprintf(stderr, "termguard-udev-helper: no such device %s\n", syspath);
-                udev_unref(udev);
                 return 1;
         }
         usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
@@ -93,16 +96,18 @@ int main(int argc, char **argv) {
 
         if (rw) {
                 printf("TERMGUARD_MODE=read-write\n");
-                udev_device_unref(dev);
-                udev_unref(udev);
                 return 0;
         }
         r = node ? set_read_only(node) : -ENODEV;
         /* The whole disk covers its partitions on Linux >= 5.12; older kernels need each. */
         if (r == 0 && strcmp(udev_device_get_devtype(dev) ? udev_device_get_devtype(dev) : "", "partition") == 0) {
                 struct udev_device *disk = udev_device_get_parent_with_subsystem_devtype(dev, "block", "disk");
-                if (disk && udev_device_get_devnode(disk))
-                        (void) set_read_only(udev_device_get_devnode(disk));
+                const char *disk_node = disk ? udev_device_get_devnode(disk) : NULL;
+                int k = disk_node ? set_read_only(disk_node) : 0;
+                /* The partition itself is read-only already: said, not fatal. */
+                if (k < 0)
+                        fprintf(stderr, "termguard-udev-helper: cannot set %s read-only: %s\n", disk_node,
+                                strerror(-k));
         }
         printf("TERMGUARD_MODE=read-only\n");
         printf("UDISKS_MOUNT_OPTIONS_DEFAULTS=ro\n");
@@ -113,7 +118,5 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "termguard-udev-helper: cannot set %s read-only: %s\n", node ? node : syspath,
                         strerror(-r));
         }
-        udev_device_unref(dev);
-        udev_unref(udev);
         return 0;
 }
