@@ -62,7 +62,7 @@ static void decision_file_write(Manager *m, const Device *d) {
 
         decision_dir(m, dir);
         snprintf(rec.label, sizeof(rec.label), "%s", d->decision.label);
-        r = tg_decision_file_write(dir, d->sysname, &rec, 0644);
+        r = tg_decision_file_write(dir, d->sysname, &rec);
         if (r < 0)
                 log_msg(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname,
                         strerror(-r));
@@ -665,8 +665,9 @@ int usb_gate_start(Manager *m) {
         if (r < 0)
                 return r;
         snprintf(devdir, sizeof(devdir), "%s/devices", m->cfg.runtime_dir);
-        if (mkdir(devdir, 0755) < 0 && errno != EEXIST)
-                return -errno;
+        r = tg_decision_dir_prepare(devdir);
+        if (r < 0)
+                return r;
         clear_decision_files(devdir);
 
         /* Kernel uevents directly: decisions do not wait for udev, and no udev is needed. */

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "termguard/decision-file.h"
@@ -127,7 +128,7 @@ static int file_path(const char *dir, const char *sysname, char *buf, size_t siz
         return 0;
 }
 
-int tg_decision_file_write(const char *dir, const char *sysname, const tg_decision_record *rec, mode_t mode) {
+int tg_decision_file_write(const char *dir, const char *sysname, const tg_decision_record *rec) {
         char path[PATH_MAX], text[TG_DECISION_FILE_MAX + 1];
         int n, r;
 
@@ -138,10 +139,25 @@ int tg_decision_file_write(const char *dir, const char *sysname, const tg_decisi
         if (n < 0)
                 r = n;
         else
-                r = tg_write_file_atomic(AT_FDCWD, path, text, (size_t) n, geteuid(), getegid(), mode);
+                r = tg_write_file_atomic(AT_FDCWD, path, text, (size_t) n, geteuid(), getegid(), 0600);
         if (r < 0 && unlink(path) < 0 && errno != ENOENT)
                 return -errno; /* the old decision stands: the caller must know it */
         return r;
+}
+
+int tg_decision_dir_prepare(const char *dir) {
+        struct stat st;
+
+        assert_return(dir, -EINVAL);
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        if (lstat(dir, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) < 0)
+                return -errno;
+        return 0;
 }
 
 int tg_decision_file_read(const char *dir, const char *sysname, tg_decision_record *ret) {

@@ -16,11 +16,13 @@
  * read-write; LABEL is the medium's register label or empty. The reader is strict and the
  * helper fails closed: any file it cannot parse, or that is not for this attachment, means
  * read-only.
+ *
+ * Root's alone (directory 0700, files 0600): which present device is read-write, and its
+ * register label, is nobody else's business; the helper runs as root from udev.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
 #include "termguard/register.h"
 
@@ -44,11 +46,15 @@ int tg_decision_record_format(const tg_decision_record *rec, char *buf, size_t s
  * untouched on failure. */
 int tg_decision_record_parse(const char *text, size_t len, tg_decision_record *ret);
 
+/* Creates the directory of decision files, mode 0700; an existing one (from an older version,
+ * 0755) is made 0700. Returns 0 or a negative errno. */
+int tg_decision_dir_prepare(const char *dir);
+
 /* Writes dir/sysname through tg_write_file_atomic() (fsynced, renamed into place), owned by
- * the caller, with mode. On failure no file is left under that name: the previous decision
+ * the caller, mode 0600. On failure no file is left under that name: the previous decision
  * (maybe read-write) must not outlive the one that could not be written. Returns 0 or a
  * negative errno (-EINVAL for a sysname that is not a plain file name). */
-int tg_decision_file_write(const char *dir, const char *sysname, const tg_decision_record *rec, mode_t mode);
+int tg_decision_file_write(const char *dir, const char *sysname, const tg_decision_record *rec);
 
 /* Reads and parses dir/sysname (never through a symlink). Returns 0, -ENOENT, -EBADMSG or
  * another negative errno; ret is untouched on failure. */

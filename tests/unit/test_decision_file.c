@@ -52,14 +52,14 @@ static void round_trip(void **state) {
 
         assert_int_equal(tg_decision_record_format(&rec, text, sizeof(text)), 54);
         assert_string_equal(text, "BUSNUM=3\nDEVNUM=17\nMODE=read-write\nLABEL=USB-JINJI-03\n");
-        assert_int_equal(tg_decision_file_write(dir, "3-1.2", &rec, 0644), 0);
+        assert_int_equal(tg_decision_file_write(dir, "3-1.2", &rec), 0);
         assert_int_equal(tg_decision_file_read(dir, "3-1.2", &back), 0);
         assert_memory_equal(&rec, &back, sizeof(rec));
         assert_true(tg_decision_grants_read_write(&back, "3", "17"));
 
         /* What the daemon writes for a device without a medium. */
         rec = (tg_decision_record){.busnum = 1, .devnum = 2, .mode = TG_MODE_BLOCKED};
-        assert_int_equal(tg_decision_file_write(dir, "1-1", &rec, 0644), 0);
+        assert_int_equal(tg_decision_file_write(dir, "1-1", &rec), 0);
         assert_int_equal(tg_decision_file_read(dir, "1-1", &back), 0);
         assert_int_equal(back.mode, TG_MODE_BLOCKED);
         assert_string_equal(back.label, "");
@@ -177,7 +177,7 @@ static void files_that_are_not_decisions(void **state) {
         assert_int_equal(tg_decision_file_read(dir, "../real", &rec), -EINVAL);
         assert_int_equal(tg_decision_file_read(dir, "", &rec), -EINVAL);
         assert_int_equal(tg_decision_file_read(dir, ".real.tmp", &rec), -EINVAL);
-        assert_int_equal(tg_decision_file_write(dir, "a/b", &(tg_decision_record){0}, 0644), -EINVAL);
+        assert_int_equal(tg_decision_file_write(dir, "a/b", &(tg_decision_record){0}), -EINVAL);
 }
 
 static void failed_write_leaves_no_decision(void **state) {
@@ -186,9 +186,9 @@ static void failed_write_leaves_no_decision(void **state) {
         tg_decision_record rec;
         (void) state;
 
-        assert_int_equal(tg_decision_file_write(dir, "1-1", &rw, 0644), 0);
+        assert_int_equal(tg_decision_file_write(dir, "1-1", &rw), 0);
         /* The new decision cannot be written: the old read-write one must not stand. */
-        assert_int_equal(tg_decision_file_write(dir, "1-1", &bad, 0644), -EINVAL);
+        assert_int_equal(tg_decision_file_write(dir, "1-1", &bad), -EINVAL);
         assert_int_equal(tg_decision_file_read(dir, "1-1", &rec), -ENOENT);
         bad = (tg_decision_record){.mode = TG_MODE_READ_ONLY, .label = "a\nMODE=read-write"};
         assert_int_equal(tg_decision_record_format(&bad, (char[TG_DECISION_FILE_MAX]){0}, TG_DECISION_FILE_MAX),
@@ -196,6 +196,38 @@ static void failed_write_leaves_no_decision(void **state) {
         bad = (tg_decision_record){.mode = (tg_mode) 7};
         assert_int_equal(tg_decision_record_format(&bad, (char[TG_DECISION_FILE_MAX]){0}, TG_DECISION_FILE_MAX),
                          -EINVAL);
+}
+
+static void root_alone_reads_decisions(void **state) {
+        tg_decision_record rec = {.busnum = 1, .devnum = 2, .mode = TG_MODE_READ_WRITE, .label = "x"};
+        char devices[300], path[320];
+        struct stat st;
+        (void) state;
+
+        snprintf(devices, sizeof(devices), "%s/devices", dir);
+        assert_int_equal(tg_decision_dir_prepare(devices), 0);
+        assert_int_equal(stat(devices, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(tg_decision_file_write(devices, "1-1", &rec), 0);
+        snprintf(path, sizeof(path), "%s/1-1", devices);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0600);
+        assert_int_equal(st.st_uid, geteuid());
+
+        /* A directory an older version made readable for everyone is closed. */
+        assert_int_equal(chmod(devices, 0755), 0);
+        assert_int_equal(tg_decision_dir_prepare(devices), 0);
+        assert_int_equal(stat(devices, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+
+        /* Not a directory (a symlink planted in its place): refused, not followed. */
+        snprintf(path, sizeof(path), "%s/elsewhere", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(devices, sizeof(devices), "%s/devices2", dir);
+        assert_int_equal(symlink(path, devices), 0);
+        assert_int_equal(tg_decision_dir_prepare(devices), -ENOTDIR);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
 }
 
 static void read_write_only_for_this_attachment(void **state) {
@@ -225,6 +257,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(overlong_files_are_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(files_that_are_not_decisions, setup, teardown),
                 cmocka_unit_test_setup_teardown(failed_write_leaves_no_decision, setup, teardown),
+                cmocka_unit_test_setup_teardown(root_alone_reads_decisions, setup, teardown),
                 cmocka_unit_test(read_write_only_for_this_attachment),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
