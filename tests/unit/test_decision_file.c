@@ -160,7 +160,10 @@ static void files_that_are_not_decisions(void **state) {
         (void) state;
 
         /* A symlink is never followed, even to a valid decision. */
-        put("real", "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n", 44);
+        static const char valid[] = "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n";
+        put("real", valid, strlen(valid));
+        assert_int_equal(tg_decision_file_read(dir, "real", &rec), 0);
+        rec.busnum = 7;
         snprintf(target, sizeof(target), "%s/real", dir);
         snprintf(path, sizeof(path), "%s/link", dir);
         assert_int_equal(symlink(target, path), 0);
