@@ -76,7 +76,7 @@ static int request(const char *socket_path, const tg_ctl_request *req, tg_ctl_re
 }
 
 int ctl_call(const ctl_context *ctx, const tg_ctl_request *req, tg_ctl_reply *ret) {
-        tg_ctl_reply reply;
+        tg_ctl_reply reply = {0};
         int r = request(ctx->socket_path, req, &reply);
 
         if (r == -EBADMSG) {
