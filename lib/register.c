@@ -456,7 +456,9 @@ static json_object *str_or_null(const char *s) {
 
 int tg_register_save(const char *path, const tg_register *reg) {
         json_object *root = json_object_new_object(), *media = json_object_new_array(), *exc = json_object_new_array();
-        _cleanup_free_ char *text = NULL;
+        const char *json;
+        char *text = NULL;
+        size_t len;
         int r = 0;
 
         if (!root || !media || !exc) {
@@ -497,15 +499,18 @@ int tg_register_save(const char *path, const tg_register *reg) {
         }
         json_object_object_add(root, "media", TAKE_PTR(media));
         json_object_object_add(root, "exceptions", TAKE_PTR(exc));
-        if (asprintf(&text, "%s\n",
-                     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE)) <
-            0) {
-                text = NULL;
+        json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        len = json ? strlen(json) : 0;
+        text = json ? malloc(len + 1) : NULL;
+        if (!text) {
                 r = -ENOMEM;
                 goto out;
         }
-        r = tg_write_file_atomic(AT_FDCWD, path, text, strlen(text), geteuid(), getegid(), 0600);
+        memcpy(text, json, len);
+        text[len++] = '\n';
+        r = tg_write_file_atomic(AT_FDCWD, path, text, len, geteuid(), getegid(), 0600);
 out:
+        free(text);
         json_object_put(media);
         json_object_put(exc);
         json_object_put(root);
