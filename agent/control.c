@@ -22,7 +22,10 @@
 
 #include <json-c/json.h>
 
-#include "daemon.h"
+#include "cleanup.h"
+#include "control.h"
+#include "event.h"
+#include "manager.h"
 #include "termguard/account.h"
 #include "termguard/control-proto.h"
 #include "termguard/escape.h"
@@ -39,16 +42,13 @@
 typedef struct Connection {
         Manager *m;
         struct Connection *next;
-        bool admin;
         int fd;
         sd_event_source *io, *timer;
         char *in;
         size_t in_len;
         char *out;
         size_t out_len, out_off;
-        struct ucred cred;
-        gid_t groups[64];
-        int n_groups;
+        ControlPeer peer;
 } Connection;
 
 static void connection_free(Connection *c) {
@@ -71,18 +71,18 @@ static void connection_free(Connection *c) {
 
 /* "alice" for a user; for root, also the login user the audit subsystem recorded, so
  * "sudo termguardctl" is attributed to the person. */
-static void actor_name(const Connection *c, char *buf, size_t size) {
+static void actor_name(const ControlPeer *p, char *buf, size_t size) {
         struct passwd pw, *res = NULL;
         char pwbuf[1024], path[64], login[16] = "";
         _cleanup_fclose_ FILE *f = NULL;
 
-        if (getpwuid_r(c->cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
+        if (getpwuid_r(p->cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
                 snprintf(buf, size, "%s", res->pw_name);
         else
-                snprintf(buf, size, "uid:%u", (unsigned) c->cred.uid);
-        if (c->cred.uid != 0)
+                snprintf(buf, size, "uid:%u", (unsigned) p->cred.uid);
+        if (p->cred.uid != 0)
                 return;
-        snprintf(path, sizeof(path), "/proc/%d/loginuid", (int) c->cred.pid);
+        snprintf(path, sizeof(path), "/proc/%d/loginuid", (int) p->cred.pid);
         f = fopen(path, "re");
         if (f && fgets(login, sizeof(login), f)) {
                 unsigned long luid = strtoul(login, NULL, 10);
@@ -96,17 +96,17 @@ static void actor_name(const Connection *c, char *buf, size_t size) {
         }
 }
 
-static bool is_admin(const Connection *c) {
+static bool is_admin(const Manager *m, const ControlPeer *p) {
         gid_t admin;
 
-        if (c->cred.uid == 0)
+        if (p->cred.uid == 0)
                 return true;
-        if (!c->m->cfg.admin_group[0] || tg_group_gid(c->m->cfg.admin_group, &admin) <= 0)
+        if (!m->cfg.admin_group[0] || tg_group_gid(m->cfg.admin_group, &admin) <= 0)
                 return false;
-        if (c->cred.gid == admin)
+        if (p->cred.gid == admin)
                 return true;
-        for (int i = 0; i < c->n_groups; i++)
-                if (c->groups[i] == admin)
+        for (int i = 0; i < p->n_groups; i++)
+                if (p->groups[i] == admin)
                         return true;
         return false;
 }
@@ -137,8 +137,13 @@ static void change_clear(Change *ch) {
         *ch = (Change){0};
 }
 
-/* Stages a record: pairs of key and already-escaped value, terminated by NULL. */
+/* Stages a record: pairs of key and already-escaped value, terminated by NULL. The strings
+ * belong to ch->records (change_clear() frees them); gcc 12's analyzer loses them once they
+ * are stored at a computed index of a realloc()ed array and reports them as leaked. */
 static int change_record(Change *ch, const char *type, const char *message, ...) __attribute__((sentinel));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas" /* clang and gcc without -fanalyzer */
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
 static int change_record(Change *ch, const char *type, const char *message, ...) {
         Record *p, *rec;
         va_list ap;
@@ -152,26 +157,34 @@ static int change_record(Change *ch, const char *type, const char *message, ...)
         rec = &ch->records[ch->n_records++];
         *rec = (Record){.type = type, .message = message};
         va_start(ap, message);
-        for (const char *key = va_arg(ap, const char *); key; key = va_arg(ap, const char *)) {
+        for (const char *key = va_arg(ap, const char *); key && r == 0; key = va_arg(ap, const char *)) {
                 const char *value = va_arg(ap, const char *);
-                assert(k + 2 <= ELEMENTSOF(rec->kv));
-                rec->kv[k] = strdup(key);
-                rec->kv[k + 1] = strdup(value ? value : "");
-                if (!rec->kv[k] || !rec->kv[k + 1])
+                char *dk, *dv;
+
+                if (k + 2 > ELEMENTSOF(rec->kv)) {
+                        r = -E2BIG; /* a bug in a handler: refuse the change rather than cut its record */
+                        break;
+                }
+                dk = strdup(key);
+                dv = strdup(value ? value : "");
+                rec->kv[k] = dk;
+                rec->kv[k + 1] = dv;
+                if (!dk || !dv)
                         r = -ENOMEM;
                 k += 2;
         }
         va_end(ap);
         return r;
 }
+#pragma GCC diagnostic pop
 
 static void change_emit(const Change *ch) {
         for (size_t i = 0; i < ch->n_records; i++) {
                 char *const *kv = ch->records[i].kv;
                 /* unused pairs are NULL: the first NULL key ends the list */
-                tg_emit(ch->records[i].type, LOG_NOTICE, ch->records[i].message, kv[0], kv[1], kv[2], kv[3], kv[4],
-                        kv[5], kv[6], kv[7], kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16],
-                        kv[17], kv[18], kv[19], NULL);
+                event_emit(ch->records[i].type, LOG_NOTICE, ch->records[i].message, kv[0], kv[1], kv[2], kv[3], kv[4],
+                           kv[5], kv[6], kv[7], kv[8], kv[9], kv[10], kv[11], kv[12], kv[13], kv[14], kv[15], kv[16],
+                           kv[17], kv[18], kv[19], NULL);
         }
 }
 
@@ -368,7 +381,7 @@ static json_object *cmd_exception_list(Call *call) {
 
 static json_object *cmd_devices(Call *call) {
         json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array();
-        for (tg_device *d = call->m->devices; d; d = d->next) {
+        for (Device *d = call->m->devices; d; d = d->next) {
                 json_object *x = json_object_new_object(), *ifs = json_object_new_array();
                 char vid[8], pid[8];
                 snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
@@ -442,7 +455,7 @@ static json_object *cmd_status(Call *call) {
 /* Every refusal is counted, but a user hammering the socket cannot flood the journal (and
  * push other records past its rate limit): one record per user, command and interval,
  * carrying the number of refusals it stands for. */
-static void record_denied(Connection *c, const char *cmd, const char *actor) {
+static void record_denied(Manager *m, uid_t uid, const char *cmd, const char *actor) {
         static struct {
                 uid_t uid;
                 char cmd[24];
@@ -454,14 +467,14 @@ static void record_denied(Connection *c, const char *cmd, const char *actor) {
         size_t i;
         char esc[64], count[16];
 
-        (void) sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         /* Keyed by user and command: the administrative commands are a small fixed set. */
         for (i = 0; i < ELEMENTSOF(seen); i++)
-                if (seen[i].last && seen[i].uid == c->cred.uid && strcmp(seen[i].cmd, cmd) == 0)
+                if (seen[i].last && seen[i].uid == uid && strcmp(seen[i].cmd, cmd) == 0)
                         break;
         if (i == ELEMENTSOF(seen)) {
                 i = next_slot++ % ELEMENTSOF(seen);
-                seen[i].uid = c->cred.uid;
+                seen[i].uid = uid;
                 snprintf(seen[i].cmd, sizeof(seen[i].cmd), "%s", cmd);
                 seen[i].last = 0;
                 seen[i].suppressed = 0;
@@ -472,8 +485,8 @@ static void record_denied(Connection *c, const char *cmd, const char *actor) {
         }
         tg_escape_str(cmd, esc, sizeof(esc));
         snprintf(count, sizeof(count), "%u", seen[i].suppressed + 1);
-        tg_emit("admin.denied", LOG_WARNING, "Refused an administrative request from a non-admin", "command", esc,
-                "actor", actor, "refusals", count, NULL);
+        event_emit("admin.denied", LOG_WARNING, "Refused an administrative request from a non-admin", "command", esc,
+                   "actor", actor, "refusals", count, NULL);
         seen[i].last = now;
         seen[i].suppressed = 0;
 }
@@ -506,7 +519,7 @@ static bool reply_ok(json_object *reply) {
 static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) {
         Manager *m = call->m;
         Change ch = {0};
-        json_object *reply;
+        _cleanup_json_ json_object *reply = NULL;
         int r;
 
         if (tg_register_copy(&m->reg, &ch.reg) < 0)
@@ -516,12 +529,11 @@ static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) 
         call->change = NULL;
         if (!reply_ok(reply)) {
                 change_clear(&ch);
-                return reply;
+                return TAKE_PTR(reply);
         }
         r = manager_save_register(m, &ch.reg);
         if (r < 0) {
                 change_clear(&ch);
-                json_object_put(reply);
                 return tg_ctl_reply_error(TG_CTL_ERR_IO, "could not save the register: %s; nothing was changed",
                                           strerror(-r));
         }
@@ -529,13 +541,13 @@ static json_object *run_change(Call *call, json_object *(*handler)(Call *call)) 
         m->reg = ch.reg;
         ch.reg = (tg_register){0};
         change_emit(&ch);
-        usb_gate_rejudge_all(m, ch.trigger);
-        usb_gate_schedule_expiry(m);
+        manager_apply(m, ch.trigger);
         change_clear(&ch);
-        return reply;
+        return TAKE_PTR(reply);
 }
 
-static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_command *ret_command) {
+json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *buf, size_t len,
+                              tg_ctl_command *ret_command) {
         tg_ctl_request req;
         json_object *reply;
         char actor[TG_NAME_MAX + 1], err[512];
@@ -547,15 +559,15 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_
                 tg_ctl_request_done(&req);
                 return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         }
-        actor_name(c, actor, sizeof(actor));
+        actor_name(peer, actor, sizeof(actor));
         /* Privilege before arguments: a refused caller learns nothing from validation. */
-        if (handlers[req.command].needs_admin && !c->admin) {
+        if (handlers[req.command].needs_admin && !peer->admin) {
                 const char *name = tg_ctl_command_to_string(req.command);
                 tg_ctl_request_done(&req);
                 if (!handlers[req.command].mutates)
                         return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED,
                                                   "only administrators may read the register");
-                record_denied(c, name, actor);
+                record_denied(m, peer->cred.uid, name, actor);
                 return tg_ctl_reply_error(
                         TG_CTL_ERR_PERMISSION_DENIED,
                         "only root or members of the admin group may change the register or exceptions");
@@ -564,7 +576,7 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_
                 tg_ctl_request_done(&req);
                 return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         }
-        Call call = {.m = c->m, .req = &req, .actor = actor, .admin = c->admin};
+        Call call = {.m = m, .req = &req, .actor = actor, .admin = peer->admin};
         if (handlers[req.command].mutates)
                 reply = run_change(&call, handlers[req.command].handler);
         else
@@ -577,10 +589,11 @@ static json_object *dispatch(Connection *c, const char *buf, size_t len, tg_ctl_
 static char *reply_text(tg_ctl_command command, json_object *reply) {
         char *text = NULL;
         if (tg_ctl_reply_encode(command, reply, &text) == -EBADMSG) {
-                json_object *e = tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "malformed reply");
-                tg_log(LOG_ERR, "reply to %s does not match the control protocol", tg_ctl_command_to_string(command));
-                (void) tg_ctl_reply_encode(command, e, &text);
-                json_object_put(e);
+                _cleanup_json_ json_object *e = tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "malformed reply");
+                log_msg(LOG_ERR, "reply to %s does not match the control protocol", tg_ctl_command_to_string(command));
+                int r = tg_ctl_reply_encode(command, e, &text);
+                if (r < 0) /* the connection closes without a reply */
+                        log_msg(LOG_ERR, "Failed to encode an error reply: %s", strerror(-r));
         }
         return text;
 }
@@ -599,10 +612,9 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                 }
                 if (n > 0) {
                         if (c->in_len + (size_t) n > TG_CTL_REQUEST_MAX) {
-                                json_object *r = tg_ctl_reply_error(TG_CTL_ERR_INVALID, "request larger than %d bytes",
-                                                                    TG_CTL_REQUEST_MAX);
+                                _cleanup_json_ json_object *r = tg_ctl_reply_error(
+                                        TG_CTL_ERR_INVALID, "request larger than %d bytes", TG_CTL_REQUEST_MAX);
                                 c->out = reply_text(_TG_CTL_COMMAND_INVALID, r);
-                                json_object_put(r);
                         } else {
                                 char *p = realloc(c->in, c->in_len + (size_t) n + 1);
                                 if (!p) {
@@ -619,9 +631,9 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                 }
                 if (!c->out) {
                         tg_ctl_command command;
-                        json_object *r = dispatch(c, c->in ? c->in : "", c->in_len, &command);
+                        _cleanup_json_ json_object *r =
+                                control_dispatch(c->m, &c->peer, c->in ? c->in : "", c->in_len, &command);
                         c->out = reply_text(command, r);
-                        json_object_put(r);
                 }
                 if (!c->out) {
                         connection_free(c);
@@ -667,19 +679,19 @@ static int control_accept(sd_event_source *s _unused_, int fd, uint32_t revents 
         c->next = m->connections;
         m->connections = c;
         m->n_connections++;
-        len = sizeof(c->cred);
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+        len = sizeof(c->peer.cred);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer.cred, &len) < 0) {
                 connection_free(c);
                 return 0;
         }
-        len = sizeof(c->groups);
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->groups, &len) == 0)
-                c->n_groups = (int) (len / sizeof(gid_t));
-        c->admin = is_admin(c);
-        if (!c->admin) {
+        len = sizeof(c->peer.groups);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->peer.groups, &len) == 0)
+                c->peer.n_groups = (int) (len / sizeof(gid_t));
+        c->peer.admin = is_admin(m, &c->peer);
+        if (!c->peer.admin) {
                 unsigned mine = 0;
                 for (Connection *o = m->connections; o; o = o->next)
-                        if (o->cred.uid == c->cred.uid)
+                        if (o->peer.cred.uid == c->peer.cred.uid)
                                 mine++;
                 if (mine > CONNECTIONS_PER_USER_MAX || m->n_connections > CONNECTIONS_NON_ADMIN_MAX) {
                         connection_free(c);

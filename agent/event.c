@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,9 @@
 
 #include <json-c/json.h>
 #include <systemd/sd-journal.h>
-#include <systemd/sd-login.h>
 
-#include "daemon.h"
+#include "cleanup.h"
+#include "event.h"
 #include "termguard/macro.h"
 
 /* Stable ids so operators can filter the journal for termguard events. */
@@ -43,6 +44,7 @@ static const struct {
         {"clock.set-back", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10014"},
         {"usb.resync", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10015"},
         {"usb.operation", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10016"},
+        {"storage.cut-off-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10017"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */
@@ -57,7 +59,7 @@ static bool journal_available(void) {
         return access("/run/systemd/journal/socket", W_OK) == 0;
 }
 
-void tg_log(int priority, const char *fmt, ...) {
+void log_msg(int priority, const char *fmt, ...) {
         static const char *const level[] = {"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug"};
         va_list ap;
         va_start(ap, fmt);
@@ -73,28 +75,28 @@ void tg_log(int priority, const char *fmt, ...) {
         va_end(ap);
 }
 
-const char *tg_seat_user(void) {
-        static char name[TG_USER_MAX + 1];
-        uid_t uid;
-        struct passwd pw, *res = NULL;
-        char buf[1024];
+/* Appends one journal field; fields has room (the caller bounds n). */
+__attribute__((format(printf, 3, 4))) static int add_field(char **fields, size_t *n, const char *fmt, ...) {
+        va_list ap;
+        int r;
 
-        if (sd_seat_get_active("seat0", NULL, &uid) < 0)
-                return NULL;
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-                snprintf(name, sizeof(name), "uid:%u", (unsigned) uid);
-        else
-                snprintf(name, sizeof(name), "%s", res->pw_name);
-        return name;
+        va_start(ap, fmt);
+        r = vasprintf(&fields[*n], fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        (*n)++;
+        return 0;
 }
 
-void tg_emit(const char *type, int priority, const char *message, ...) {
-        json_object *o = json_object_new_object();
+void event_emit(const char *type, int priority, const char *message, ...) {
+        _cleanup_json_ json_object *o = json_object_new_object();
         struct iovec iov[40];
         char *fields[40];
         size_t n = 0;
         const char *id = NULL;
         va_list ap;
+        int r;
 
         for (size_t i = 0; i < ELEMENTSOF(message_ids); i++)
                 if (strcmp(message_ids[i].type, type) == 0)
@@ -102,11 +104,18 @@ void tg_emit(const char *type, int priority, const char *message, ...) {
 
         json_object_object_add(o, "event", json_object_new_string(type));
         json_object_object_add(o, "message", json_object_new_string(message));
-        if (asprintf(&fields[n++], "MESSAGE=%s", message) < 0 || asprintf(&fields[n++], "PRIORITY=%d", priority) < 0 ||
-            asprintf(&fields[n++], "TERMGUARD_EVENT=%s", type) < 0 ||
-            asprintf(&fields[n++], "MESSAGE_ID=%s", id ? id : "7c1b9a8c4f2e4d0fa1a1e3b0b0a1ffff") < 0 ||
-            asprintf(&fields[n++], "SYSLOG_IDENTIFIER=termguardd") < 0) {
-                json_object_put(o);
+        r = add_field(fields, &n, "MESSAGE=%s", message);
+        if (r >= 0)
+                r = add_field(fields, &n, "PRIORITY=%d", priority);
+        if (r >= 0)
+                r = add_field(fields, &n, "TERMGUARD_EVENT=%s", type);
+        if (r >= 0)
+                r = add_field(fields, &n, "MESSAGE_ID=%s", id ? id : "7c1b9a8c4f2e4d0fa1a1e3b0b0a1ffff");
+        if (r >= 0)
+                r = add_field(fields, &n, "SYSLOG_IDENTIFIER=termguardd");
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        free(fields[i]);
                 return;
         }
 
@@ -142,5 +151,17 @@ void tg_emit(const char *type, int priority, const char *message, ...) {
         pthread_mutex_unlock(&output_lock);
         for (size_t i = 0; i < n; i++)
                 free(fields[i]);
-        json_object_put(o);
+}
+
+static const char *name_of(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
+}
+
+void event_cut_off_failed(const char *device, const char *target, const char *step, int error, const char *why) {
+        log_msg(LOG_ERR, "Failed to cut off storage of %s (%s of %s): %s", name_of(device), step, name_of(target),
+                strerror(-error));
+        event_emit("storage.cut-off-failed", LOG_ERR, "A step that cuts removable storage off failed", "device",
+                   name_of(device), "target", name_of(target), "step", step, "error", strerror(-error), "why", why,
+                   NULL);
 }

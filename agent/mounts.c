@@ -17,7 +17,9 @@
 
 #include <libmount.h>
 
-#include "daemon.h"
+#include "cleanup.h"
+#include "event.h"
+#include "mounts.h"
 #include "termguard/escape.h"
 
 #define MAX_BLOCK 64
@@ -70,29 +72,29 @@ static int unmount_target(const char *target, const char *why) {
                  * the medium through files still open. */
                 if (umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0) {
                         int r = -errno;
-                        tg_log(LOG_ERR, "Failed to unmount %s: %s", esc, strerror(-r));
+                        log_msg(LOG_ERR, "Failed to unmount %s: %s", esc, strerror(-r));
                         return r;
                 }
                 how = "detached (busy)";
         }
-        tg_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc, "how", how, "why",
-                why, NULL);
+        event_emit("storage.unmounted", LOG_NOTICE, "Unmounted removable medium", "mountpoint", esc, "how", how, "why",
+                   why, NULL);
         return 0;
 }
 
 /* Unmounts the filesystems on any of devs, nested ones first (the mount table read backwards),
  * straight from libmount's copy of the table: nothing to copy out, nothing to free. Returns
- * how many were unmounted. */
+ * how many were unmounted, or the first error after trying them all. */
 static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
         libmount_api a;
         struct libmnt_table *tb;
         struct libmnt_iter *it;
         struct libmnt_fs *fs;
-        int seen = 0, count = 0, r;
+        int seen = 0, count = 0, failed = 0, r;
 
         r = libmount_open(&a);
         if (r < 0) {
-                tg_log(LOG_ERR, "Cannot load libmount.so.1 to find mounts: %s", dlerror());
+                log_msg(LOG_ERR, "Cannot load libmount.so.1 to find mounts: %s", dlerror());
                 return r;
         }
         tb = a.new_table_from_file("/proc/self/mountinfo");
@@ -106,6 +108,8 @@ static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
                         r = unmount_target(target, why);
                         if (r >= 0)
                                 count++;
+                        else if (failed == 0)
+                                failed = r;
                 }
         else
                 count = -EIO;
@@ -114,35 +118,32 @@ static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
         if (tb)
                 a.unref_table(tb);
         dlclose(a.dl);
-        return count;
+        return failed < 0 && count >= 0 ? failed : count;
 }
 
-int tg_unmount_below(struct udev *udev, const char *syspath, const char *why) {
-        struct udev_enumerate *en = udev_enumerate_new(udev);
+int mounts_unmount_below(struct udev *udev, const char *syspath, const char *why) {
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = NULL;
+        _cleanup_udev_device_ struct udev_device *parent = NULL;
         struct udev_list_entry *e;
         dev_t devs[MAX_BLOCK];
         size_t n_devs = 0;
 
+        en = udev_enumerate_new(udev);
         if (!en)
                 return -ENOMEM;
-        struct udev_device *parent = udev_device_new_from_syspath(udev, syspath);
-        if (!parent) {
-                udev_enumerate_unref(en);
-                return 0;
-        }
+        parent = udev_device_new_from_syspath(udev, syspath);
+        if (!parent)
+                return 0; /* gone: nothing mounted from it remains reachable */
         udev_enumerate_add_match_subsystem(en, "block");
         udev_enumerate_add_match_parent(en, parent);
         udev_enumerate_scan_devices(en);
         udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-                struct udev_device *b = udev_device_new_from_syspath(udev, udev_list_entry_get_name(e));
+                _cleanup_udev_device_ struct udev_device *b =
+                        udev_device_new_from_syspath(udev, udev_list_entry_get_name(e));
                 if (b && n_devs < MAX_BLOCK && major(udev_device_get_devnum(b)) != 0)
                         devs[n_devs++] = udev_device_get_devnum(b);
-                udev_device_unref(b);
         }
-        udev_enumerate_unref(en);
-        udev_device_unref(parent);
         if (n_devs == 0)
                 return 0;
-
         return unmount_on(devs, n_devs, why);
 }

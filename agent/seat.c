@@ -4,39 +4,57 @@
  * while that user holds the seat, so a change of user re-judges every device at once.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 
 #include <systemd/sd-login.h>
 
-#include "daemon.h"
+#include "event.h"
+#include "seat.h"
 #include "termguard/macro.h"
+
+const char *seat_user(void) {
+        static char name[TG_USER_MAX + 1];
+        uid_t uid;
+        struct passwd pw, *res = NULL;
+        char buf[1024];
+
+        if (sd_seat_get_active("seat0", NULL, &uid) < 0)
+                return NULL;
+        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+                snprintf(name, sizeof(name), "uid:%u", (unsigned) uid);
+        else
+                snprintf(name, sizeof(name), "%s", res->pw_name);
+        return name;
+}
 
 static int seat_changed(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         Manager *m = userdata;
-        const char *user = tg_seat_user();
+        const char *user = seat_user();
 
         (void) sd_login_monitor_flush(m->seat_monitor);
         if (strcmp(user ? user : "", m->seat_user) == 0)
                 return 0;
         snprintf(m->seat_user, sizeof(m->seat_user), "%s", user ? user : "");
-        tg_emit("seat.user-changed", LOG_INFO, user ? "User on the seat changed" : "Nobody on the seat", "user",
-                m->seat_user, NULL);
-        usb_gate_rejudge_all(m, "seat-change");
+        event_emit("seat.user-changed", LOG_INFO, user ? "User on the seat changed" : "Nobody on the seat", "user",
+                   m->seat_user, NULL);
+        m->seat_changed(m, "seat-change");
         return 0;
 }
 
-int seat_start(Manager *m) {
-        const char *user = tg_seat_user();
+int seat_start(Manager *m, void (*changed)(Manager *m, const char *trigger)) {
+        const char *user = seat_user();
         int r;
 
+        m->seat_changed = changed;
         snprintf(m->seat_user, sizeof(m->seat_user), "%s", user ? user : "");
         r = sd_login_monitor_new("seat", &m->seat_monitor);
         if (r < 0) {
                 /* No logind state (minimal systems): nobody holds the seat, and per-user
                  * exceptions apply to nobody. */
-                tg_log(LOG_INFO, "Not following seat changes (%s); per-user exceptions apply to nobody", strerror(-r));
+                log_msg(LOG_INFO, "Not following seat changes (%s); per-user exceptions apply to nobody", strerror(-r));
                 return 0;
         }
         r = sd_event_add_io(m->event, &m->seat_source, sd_login_monitor_get_fd(m->seat_monitor),

@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "sysfs.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 
-int tg_sysfs_write(const char *syspath, const char *attr, const char *value) {
+int sysfs_write(const char *syspath, const char *attr, const char *value) {
         _cleanup_free_ char *p = NULL;
         _cleanup_close_ int fd = -EBADF;
         size_t len = strlen(value);
@@ -27,7 +27,7 @@ int tg_sysfs_write(const char *syspath, const char *attr, const char *value) {
         return 0;
 }
 
-ssize_t tg_sysfs_read(const char *syspath, const char *attr, char *buf, size_t size) {
+ssize_t sysfs_read(const char *syspath, const char *attr, char *buf, size_t size) {
         _cleanup_free_ char *p = NULL;
         ssize_t total;
 
@@ -42,9 +42,9 @@ ssize_t tg_sysfs_read(const char *syspath, const char *attr, char *buf, size_t s
         return total;
 }
 
-int tg_sysfs_read_bool(const char *syspath, const char *attr) {
+int sysfs_read_bool(const char *syspath, const char *attr) {
         char buf[8];
-        ssize_t n = tg_sysfs_read(syspath, attr, buf, sizeof(buf));
+        ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
         if (n < 0)
                 return (int) n;
         return buf[0] == '1';

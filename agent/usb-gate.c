@@ -18,22 +18,29 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "cleanup.h"
+#include "event.h"
+#include "mounts.h"
+#include "seat.h"
+#include "sysfs.h"
+#include "usb-gate.h"
+#include "usb-worker.h"
+#include "termguard/decision-file.h"
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 
 /* ---- device table ---- */
 
-static tg_device *device_find(Manager *m, const char *syspath) {
-        for (tg_device *d = m->devices; d; d = d->next)
+static Device *device_find(Manager *m, const char *syspath) {
+        for (Device *d = m->devices; d; d = d->next)
                 if (strcmp(d->syspath, syspath) == 0)
                         return d;
         return NULL;
 }
 
-static void device_forget(Manager *m, tg_device *d) {
-        for (tg_device **p = &m->devices; *p; p = &(*p)->next)
+static void device_forget(Manager *m, Device *d) {
+        for (Device **p = &m->devices; *p; p = &(*p)->next)
                 if (*p == d) {
                         *p = d->next;
                         m->n_devices--;
@@ -42,67 +49,56 @@ static void device_forget(Manager *m, tg_device *d) {
                 }
 }
 
-static void decision_file_path(Manager *m, const char *sysname, char *buf, size_t size) {
-        snprintf(buf, size, "%s/devices/%s", m->cfg.runtime_dir, sysname);
+static void decision_dir(Manager *m, char buf[static PATH_MAX]) {
+        snprintf(buf, PATH_MAX, "%s/devices", m->cfg.runtime_dir);
 }
 
-int usb_gate_write_decision_file(Manager *m, const tg_device *d) {
-        char path[PATH_MAX], tmp[PATH_MAX + 16];
-        FILE *f;
-        int r = 0;
+/* Records d's decision for the udev helper. On failure no decision file is left: the helper
+ * then makes the medium read-only. */
+static void decision_file_write(Manager *m, const Device *d) {
+        tg_decision_record rec = {.busnum = d->busnum, .devnum = d->devnum, .mode = d->decision.storage_mode};
+        char dir[PATH_MAX];
+        int r;
 
-        decision_file_path(m, d->sysname, path, sizeof(path));
-        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-        f = fopen(tmp, "we");
-        if (!f)
-                r = -errno;
-        else {
-                /* BUSNUM/DEVNUM tie the file to this attachment: a later device on the same
-                 * port gets a new DEVNUM, so a stale file can never grant it anything. */
-                fprintf(f, "BUSNUM=%u\nDEVNUM=%u\nMODE=%s\nLABEL=%s\n", d->busnum, d->devnum,
-                        tg_mode_to_string(d->decision.storage_mode), d->decision.label);
-                if (fflush(f) != 0 || ferror(f))
-                        r = -EIO;
-                fclose(f);
-                if (r == 0 && rename(tmp, path) < 0)
-                        r = -errno;
-        }
-        if (r < 0) {
-                /* The previous decision (maybe read-write) must not outlive this one: without
-                 * a file the udev helper makes the medium read-only. */
-                (void) unlink(tmp);
-                (void) unlink(path);
-        }
-        return r;
+        decision_dir(m, dir);
+        snprintf(rec.label, sizeof(rec.label), "%s", d->decision.label);
+        r = tg_decision_file_write(dir, d->sysname, &rec);
+        if (r < 0)
+                log_msg(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname,
+                        strerror(-r));
 }
 
 static void decision_file_remove(Manager *m, const char *sysname) {
-        char path[PATH_MAX];
-        decision_file_path(m, sysname, path, sizeof(path));
-        (void) unlink(path);
+        char dir[PATH_MAX];
+        int r;
+
+        decision_dir(m, dir);
+        r = tg_decision_file_remove(dir, sysname);
+        if (r < 0)
+                log_msg(LOG_ERR, "Failed to remove the decision file of %s: %s", sysname, strerror(-r));
 }
 
 /* ---- judging ---- */
 
 /* Exceptions do not apply while the clock is behind the latest time seen; say so once. */
-static int64_t observe_clock(Manager *m) {
+int64_t usb_gate_observe_clock(Manager *m) {
         int64_t now = tg_now();
         bool back = tg_register_observe_clock(&m->reg, now);
         if (back && !m->clock_back_reported) {
                 char seen[32], cur[32];
                 tg_format_iso8601(m->reg.clock_high_water, seen, sizeof(seen));
                 tg_format_iso8601(now, cur, sizeof(cur));
-                tg_emit("clock.set-back", LOG_WARNING,
-                        "The clock is behind the latest time seen; write exceptions do not apply", "now", cur,
-                        "latest_seen", seen, NULL);
+                event_emit("clock.set-back", LOG_WARNING,
+                           "The clock is behind the latest time seen; write exceptions do not apply", "now", cur,
+                           "latest_seen", seen, NULL);
         }
         m->clock_back_reported = back;
         return now;
 }
 
-static void device_judge(Manager *m, tg_device *d, tg_decision *ret) {
-        int64_t now = observe_clock(m);
-        const char *user = tg_seat_user();
+static void device_judge(Manager *m, Device *d, tg_decision *ret) {
+        int64_t now = usb_gate_observe_clock(m);
+        const char *user = seat_user();
         if (!d->descriptors_ok) {
                 *ret = (tg_decision){0};
                 snprintf(ret->reason, sizeof(ret->reason), "malformed or unreadable descriptors");
@@ -111,10 +107,10 @@ static void device_judge(Manager *m, tg_device *d, tg_decision *ret) {
         tg_usb_decide(&m->cfg.usb, &m->reg, &d->desc, d->serial, user, now, ret);
 }
 
-static void emit_decision(const tg_device *d, const char *trigger) {
+static void emit_decision(const Device *d, const char *trigger) {
         char vid[8], pid[8], ifaces[1024] = "", excid[24] = "";
         size_t o = 0;
-        const char *user = tg_seat_user();
+        const char *user = seat_user();
 
         snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
         snprintf(pid, sizeof(pid), "%04x", d->desc.pid);
@@ -142,15 +138,15 @@ static void emit_decision(const tg_device *d, const char *trigger) {
                 if (!storage_allowed)
                         verdict = "storage-blocked";
         }
-        tg_emit("usb.decision", d->decision.authorize_device ? LOG_INFO : LOG_WARNING, d->decision.reason, "device",
-                d->sysname, "vid", vid, "pid", pid, "serial", d->serial_esc, "manufacturer", d->manufacturer_esc,
-                "product", d->product_esc, "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "decision",
-                verdict, "label", d->decision.label[0] ? d->decision.label : NULL, "exception", excid[0] ? excid : NULL,
-                "interfaces", ifaces, "user", user ? user : "", "trigger", trigger, NULL);
+        event_emit("usb.decision", d->decision.authorize_device ? LOG_INFO : LOG_WARNING, d->decision.reason, "device",
+                   d->sysname, "vid", vid, "pid", pid, "serial", d->serial_esc, "manufacturer", d->manufacturer_esc,
+                   "product", d->product_esc, "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "decision",
+                   verdict, "label", d->decision.label[0] ? d->decision.label : NULL, "exception",
+                   excid[0] ? excid : NULL, "interfaces", ifaces, "user", user ? user : "", "trigger", trigger, NULL);
 }
 
 /* The verdict for an interface named "X:C.N", or NULL when the descriptors never declared it. */
-static const tg_iface_verdict *interface_verdict(const tg_device *d, const char *intf_name) {
+static const tg_iface_verdict *interface_verdict(const Device *d, const char *intf_name) {
         unsigned cfg, num;
         const char *colon = strrchr(intf_name, ':');
         if (!d || !colon || sscanf(colon + 1, "%u.%u", &cfg, &num) != 2 || cfg > 255 || num > 255)
@@ -158,59 +154,74 @@ static const tg_iface_verdict *interface_verdict(const tg_device *d, const char 
         return tg_decision_iface(&d->decision, (uint8_t) cfg, (uint8_t) num);
 }
 
+/* Queues a kernel write that admits target; a failure leaves it blocked (logged). */
+static void gate_allow(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
+        int r = usb_worker_submit(m, op, key, target, why);
+        if (r < 0)
+                log_msg(LOG_ERR, "Failed to queue admitting %s: %s; it stays blocked", target, strerror(-r));
+}
+
+/* Queues the write that cuts target off; a failure is logged and recorded. */
+static void gate_deny(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
+        int r = usb_worker_submit(m, op, key, target, why);
+        if (r < 0)
+                event_cut_off_failed(key, target, "queue", r, why);
+}
+
 /* Brings one interface to the device's decision. The kernel writes run on the device's worker,
  * in order; the state read here only spares a job when nothing is queued that could change it. */
-static void apply_interface(Manager *m, tg_device *d, const char *intf_syspath, const char *intf_name) {
+static void apply_interface(Manager *m, Device *d, const char *intf_syspath, const char *intf_name) {
         const tg_iface_verdict *v = interface_verdict(d, intf_name);
         bool allow = v && v->allow;
-        int authorized = tg_sysfs_read_bool(intf_syspath, "authorized");
+        int authorized = sysfs_read_bool(intf_syspath, "authorized");
 
         if (!usb_worker_pending(intf_syspath) && authorized == (allow ? 1 : 0))
                 return;
         if (authorized < 0 && !allow)
                 return; /* gone */
-        (void) usb_worker_submit(m, allow ? TG_OP_ALLOW_INTERFACE : TG_OP_DENY_INTERFACE, d->syspath, intf_syspath,
-                                 "interface no longer permitted");
+        if (allow)
+                gate_allow(m, GATE_OP_ALLOW_INTERFACE, d->syspath, intf_syspath, "interface permitted");
+        else
+                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf_syspath, "interface no longer permitted");
 }
 
 typedef void (*interface_fn)(Manager *m, void *userdata, const char *syspath, const char *name);
 
 /* Calls fn for each interface of the USB device at syspath (not for those of devices behind it). */
 static void foreach_interface(Manager *m, const char *syspath, interface_fn fn, void *userdata) {
-        struct udev_enumerate *en = udev_enumerate_new(m->udev);
-        struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
         const char *sysname = parent ? udev_device_get_sysname(parent) : NULL;
         struct udev_list_entry *e;
+        char prefix[80];
+        size_t len;
 
-        if (en && parent && sysname) {
-                char prefix[80];
-                /* Root hub usbN names its interfaces N-0:C.I; other devices X name them X:C.I. */
-                if (strncmp(sysname, "usb", 3) == 0)
-                        snprintf(prefix, sizeof(prefix), "%s-0:", sysname + 3);
-                else
-                        snprintf(prefix, sizeof(prefix), "%s:", sysname);
-                size_t len = strlen(prefix);
-                /* Interfaces by name alone: matching DEVTYPE would read each one's uevent file,
-                 * which waits for the interface's lock while its driver probe is stalled. */
-                udev_enumerate_add_match_subsystem(en, "usb");
-                udev_enumerate_add_match_parent(en, parent);
-                udev_enumerate_scan_devices(en);
-                udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-                        const char *p = udev_list_entry_get_name(e);
-                        const char *name = strrchr(p, '/');
-                        if (name && strncmp(name + 1, prefix, len) == 0)
-                                fn(m, userdata, p, name + 1);
-                }
+        if (!en || !sysname)
+                return;
+        /* Root hub usbN names its interfaces N-0:C.I; other devices X name them X:C.I. */
+        if (strncmp(sysname, "usb", 3) == 0)
+                snprintf(prefix, sizeof(prefix), "%s-0:", sysname + 3);
+        else
+                snprintf(prefix, sizeof(prefix), "%s:", sysname);
+        len = strlen(prefix);
+        /* Interfaces by name alone: matching DEVTYPE would read each one's uevent file, which
+         * waits for the interface's lock while its driver probe is stalled. */
+        udev_enumerate_add_match_subsystem(en, "usb");
+        udev_enumerate_add_match_parent(en, parent);
+        udev_enumerate_scan_devices(en);
+        udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                const char *p = udev_list_entry_get_name(e);
+                const char *name = strrchr(p, '/');
+                if (name && strncmp(name + 1, prefix, len) == 0)
+                        fn(m, userdata, p, name + 1);
         }
-        udev_enumerate_unref(en);
-        udev_device_unref(parent);
 }
 
 static void apply_interface_cb(Manager *m, void *userdata, const char *syspath, const char *name) {
         apply_interface(m, userdata, syspath, name);
 }
 
-static void apply_interfaces(Manager *m, tg_device *d) {
+static void apply_interfaces(Manager *m, Device *d) {
         foreach_interface(m, d->syspath, apply_interface_cb, d);
 }
 
@@ -221,26 +232,25 @@ static void root_hub_interface(Manager *m, void *userdata _unused_, const char *
         char cls[8], hub[PATH_MAX];
         const char *slash = strrchr(syspath, '/');
 
-        if (tg_sysfs_read(syspath, "bInterfaceClass", cls, sizeof(cls)) <= 0 || strcmp(cls, "09") != 0)
+        if (sysfs_read(syspath, "bInterfaceClass", cls, sizeof(cls)) <= 0 || strcmp(cls, "09") != 0)
                 return;
-        if (tg_sysfs_read_bool(syspath, "authorized") != 0 || !slash)
+        if (sysfs_read_bool(syspath, "authorized") != 0 || !slash)
                 return;
         snprintf(hub, sizeof(hub), "%.*s", (int) (slash - syspath), syspath);
-        (void) usb_worker_submit(m, TG_OP_ALLOW_INTERFACE, hub, syspath, "root hub");
+        gate_allow(m, GATE_OP_ALLOW_INTERFACE, hub, syspath, "root hub");
 }
 
-static void apply_device(Manager *m, tg_device *d) {
-        int authorized = tg_sysfs_read_bool(d->syspath, "authorized");
+static void apply_device(Manager *m, Device *d) {
+        int authorized = sysfs_read_bool(d->syspath, "authorized");
         bool queued = usb_worker_pending(d->syspath);
 
         if (!d->decision.authorize_device) {
                 if (authorized != 0 || queued)
-                        (void) usb_worker_submit(m, TG_OP_DENY_DEVICE, d->syspath, d->syspath,
-                                                 "device no longer permitted");
+                        gate_deny(m, GATE_OP_DENY_DEVICE, d->syspath, d->syspath, "device no longer permitted");
                 return;
         }
         if (authorized == 0 || queued)
-                (void) usb_worker_submit(m, TG_OP_ALLOW_DEVICE, d->syspath, d->syspath, "attach");
+                gate_allow(m, GATE_OP_ALLOW_DEVICE, d->syspath, d->syspath, "attach");
         /* Interfaces already present (coldplug, re-judging); new ones come as uevents. */
         apply_interfaces(m, d);
 }
@@ -248,7 +258,7 @@ static void apply_device(Manager *m, tg_device *d) {
 static void read_string_attr(const char *syspath, const char *attr, char *raw, size_t raw_size, char *esc,
                              size_t esc_size) {
         char buf[TG_DEVICE_STRING_MAX * 4 + 1];
-        ssize_t n = tg_sysfs_read(syspath, attr, buf, sizeof(buf));
+        ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
         if (n < 0)
                 n = 0, buf[0] = '\0';
         if (raw)
@@ -258,33 +268,32 @@ static void read_string_attr(const char *syspath, const char *attr, char *raw, s
 
 static bool serial_too_long(const char *syspath) {
         char buf[TG_SERIAL_MAX + 2];
-        return tg_sysfs_read(syspath, "serial", buf, sizeof(buf)) > TG_SERIAL_MAX;
+        return sysfs_read(syspath, "serial", buf, sizeof(buf)) > TG_SERIAL_MAX;
 }
 
 /* Decisions of devices unplugged while the daemon was down would mislead anyone reading the
  * directory (they can never grant anything: DEVNUM differs). Coldplug writes the live ones. */
 static void clear_decision_files(const char *devdir) {
-        DIR *dir = opendir(devdir);
+        _cleanup_closedir_ DIR *dir = opendir(devdir);
         struct dirent *e;
         if (!dir)
                 return;
         while ((e = readdir(dir)))
-                if (e->d_name[0] != '.')
-                        (void) unlinkat(dirfd(dir), e->d_name, 0);
-        closedir(dir);
+                if (e->d_name[0] != '.' && unlinkat(dirfd(dir), e->d_name, 0) < 0)
+                        log_msg(LOG_WARNING, "Failed to remove the stale decision file %s: %m", e->d_name);
 }
 
-static tg_device *device_add(Manager *m, struct udev_device *dev) {
+static Device *device_add(Manager *m, struct udev_device *dev) {
         const char *syspath = udev_device_get_syspath(dev);
         const char *sysname = udev_device_get_sysname(dev);
         uint8_t *raw = NULL;
         char num[16];
-        tg_device *d = device_find(m, syspath);
+        Device *d = device_find(m, syspath);
         bool fresh = !d;
 
         if (!d) {
                 if (m->n_devices >= TG_DEVICES_MAX) {
-                        tg_log(LOG_ERR, "Too many USB devices tracked; %s stays unauthorized", sysname);
+                        log_msg(LOG_ERR, "Too many USB devices tracked; %s stays unauthorized", sysname);
                         return NULL;
                 }
                 d = calloc(1, sizeof(*d));
@@ -296,9 +305,8 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
         }
         snprintf(d->syspath, sizeof(d->syspath), "%s", syspath);
         snprintf(d->sysname, sizeof(d->sysname), "%s", sysname);
-        d->busnum = tg_sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
-        unsigned devnum =
-                tg_sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        d->busnum = sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        unsigned devnum = sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
         /* Same port, new device number: another attachment whose removal was missed. It is a
          * new device, never one that inherits the old entry. */
         if (!fresh && devnum != d->devnum)
@@ -331,10 +339,10 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
                 char vid[8], pid[8];
                 snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
                 snprintf(pid, sizeof(pid), "%04x", d->desc.pid);
-                const char *user = tg_seat_user();
-                tg_emit("usb.attach", LOG_INFO, "USB device attached", "device", d->sysname, "vid", vid, "pid", pid,
-                        "serial", d->serial_esc, "manufacturer", d->manufacturer_esc, "product", d->product_esc,
-                        "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "user", user ? user : "", NULL);
+                const char *user = seat_user();
+                event_emit("usb.attach", LOG_INFO, "USB device attached", "device", d->sysname, "vid", vid, "pid", pid,
+                           "serial", d->serial_esc, "manufacturer", d->manufacturer_esc, "product", d->product_esc,
+                           "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "user", user ? user : "", NULL);
         }
         return d;
 }
@@ -343,32 +351,31 @@ static tg_device *device_add(Manager *m, struct udev_device *dev) {
  * then touches the kernel's authorization. */
 /* True if a block device below syspath is writable (its read-only flag is not set). */
 static bool has_writable_block(Manager *m, const char *syspath) {
-        struct udev_enumerate *en = udev_enumerate_new(m->udev);
-        struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, syspath);
         struct udev_list_entry *e;
-        bool found = false;
-        if (en && parent) {
-                udev_enumerate_add_match_subsystem(en, "block");
-                udev_enumerate_add_match_parent(en, parent);
-                udev_enumerate_scan_devices(en);
-                udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-                        char ro[8];
-                        if (tg_sysfs_read(udev_list_entry_get_name(e), "ro", ro, sizeof(ro)) > 0 &&
-                            strcmp(ro, "0") == 0)
-                                found = true;
-                }
+
+        if (!en || !parent)
+                return false;
+        udev_enumerate_add_match_subsystem(en, "block");
+        udev_enumerate_add_match_parent(en, parent);
+        udev_enumerate_scan_devices(en);
+        udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                char ro[8];
+                if (sysfs_read(udev_list_entry_get_name(e), "ro", ro, sizeof(ro)) > 0 && strcmp(ro, "0") == 0)
+                        return true;
         }
-        udev_enumerate_unref(en);
-        udev_device_unref(parent);
-        return found;
+        return false;
 }
 
 /* Cuts off the storage interfaces currently admitted, after unmounting what is on them. The
  * unmount stays here, before the new decision is recorded and before a block device of the
  * medium could be set read-only under a live read-write mount; the deauthorizing writes go to
  * the device's worker (they wait for the device's lock while one of its probes is stalled). */
-static void storage_cut_off(Manager *m, tg_device *d, const tg_decision *admitted, const char *why) {
-        (void) tg_unmount_below(m->udev, d->syspath, why);
+static void storage_cut_off(Manager *m, Device *d, const tg_decision *admitted, const char *why) {
+        int r = mounts_unmount_below(m->udev, d->syspath, why);
+        if (r < 0)
+                event_cut_off_failed(d->syspath, d->syspath, "unmount", r, why);
         for (size_t i = 0; i < admitted->n_ifaces; i++) {
                 const tg_iface_verdict *v = &admitted->ifaces[i];
                 char intf[PATH_MAX + 80];
@@ -376,23 +383,19 @@ static void storage_cut_off(Manager *m, tg_device *d, const tg_decision *admitte
                         continue;
                 snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname, v->config_value, v->number);
                 if (access(intf, F_OK) == 0)
-                        (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, d->syspath, intf, why);
+                        gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, why);
         }
 }
 
-static void device_process(Manager *m, tg_device *d, const char *trigger) {
-        int r;
+static void device_process(Manager *m, Device *d, const char *trigger) {
         device_judge(m, d, &d->decision);
         emit_decision(d, trigger);
-        r = usb_gate_write_decision_file(m, d);
-        if (r < 0)
-                tg_log(LOG_ERR, "Failed to record decision for %s: %s (storage stays read-only)", d->sysname,
-                       strerror(-r));
+        decision_file_write(m, d);
         /* Found writable at start although the decision is read-only (its exception expired
          * while termguardd was not running): unmount and re-admit it, as a mode change. The
          * read-only flag must never go under a live read-write mount. */
         if (d->decision.storage_mode != TG_MODE_READ_WRITE && has_writable_block(m, d->syspath)) {
-                tg_log(LOG_NOTICE, "%s is writable but its decision is not: re-admitting it", d->sysname);
+                log_msg(LOG_NOTICE, "%s is writable but its decision is not: re-admitting it", d->sysname);
                 storage_cut_off(m, d, &d->decision, "mode changed while termguardd was not running");
         }
         apply_device(m, d);
@@ -400,18 +403,18 @@ static void device_process(Manager *m, tg_device *d, const char *trigger) {
 
 static void controller_lock(Manager *m, struct udev_device *dev) {
         const char *syspath = udev_device_get_syspath(dev);
-        int r1 = tg_sysfs_write(syspath, "authorized_default", "0");
-        int r2 = tg_sysfs_write(syspath, "interface_authorized_default", "0");
+        int r1 = sysfs_write(syspath, "authorized_default", "0");
+        int r2 = sysfs_write(syspath, "interface_authorized_default", "0");
         if (r1 < 0)
-                tg_log(LOG_ERR, "Failed to lock controller %s: %s", udev_device_get_sysname(dev), strerror(-r1));
+                log_msg(LOG_ERR, "Failed to lock controller %s: %s", udev_device_get_sysname(dev), strerror(-r1));
         if (r2 < 0)
-                tg_log(LOG_WARNING, "Failed to set interface_authorized_default on %s: %s",
-                       udev_device_get_sysname(dev), strerror(-r2));
+                log_msg(LOG_WARNING, "Failed to set interface_authorized_default on %s: %s",
+                        udev_device_get_sysname(dev), strerror(-r2));
         m->n_controllers++;
         foreach_interface(m, syspath, root_hub_interface, NULL);
-        tg_emit("usb.controller-locked", r1 < 0 ? LOG_ERR : LOG_INFO,
-                r1 < 0 ? "Failed to lock controller" : "Controller set to deny new devices by default", "controller",
-                udev_device_get_sysname(dev), "result", r1 < 0 ? strerror(-r1) : "ok", NULL);
+        event_emit("usb.controller-locked", r1 < 0 ? LOG_ERR : LOG_INFO,
+                   r1 < 0 ? "Failed to lock controller" : "Controller set to deny new devices by default", "controller",
+                   udev_device_get_sysname(dev), "result", r1 < 0 ? strerror(-r1) : "ok", NULL);
 }
 
 static bool is_root_hub(struct udev_device *dev) {
@@ -460,7 +463,7 @@ static bool usb_ancestors(const char *syspath, char ret_intf[static PATH_MAX], c
 static void block_guard(Manager *m, struct udev_device *dev) {
         const char *node = udev_device_get_devnode(dev);
         char intf[PATH_MAX], usb[PATH_MAX];
-        tg_device *d;
+        Device *d;
         _cleanup_close_ int fd = -EBADF;
         int one = 1;
 
@@ -473,10 +476,10 @@ static void block_guard(Manager *m, struct udev_device *dev) {
         const char *intf_name = strrchr(intf, '/') + 1;
         const tg_iface_verdict *v = interface_verdict(d, intf_name);
         if (!v || !v->allow || v->kind != TG_IFACE_STORAGE) {
-                tg_emit("storage.unexpected", LOG_WARNING,
-                        "Block device from an interface not admitted as storage; cutting it off", "devnode", node,
-                        "device", strrchr(usb, '/') + 1, "interface", intf_name, NULL);
-                (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, usb, intf, "not admitted as storage");
+                event_emit("storage.unexpected", LOG_WARNING,
+                           "Block device from an interface not admitted as storage; cutting it off", "devnode", node,
+                           "device", strrchr(usb, '/') + 1, "interface", intf_name, NULL);
+                gate_deny(m, GATE_OP_DENY_INTERFACE, usb, intf, "not admitted as storage");
                 return;
         }
         if (d->decision.storage_mode == TG_MODE_READ_WRITE)
@@ -484,14 +487,14 @@ static void block_guard(Manager *m, struct udev_device *dev) {
         fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0 || ioctl(fd, BLKROSET, &one) < 0) {
                 int r = -errno;
-                tg_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
-                        "devnode", node, "error", strerror(-r), NULL);
+                event_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
+                           "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */
-                (void) usb_worker_submit(m, TG_OP_DENY_INTERFACE, d->syspath, intf, "could not be made read-only");
+                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, "could not be made read-only");
                 return;
         }
-        tg_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device", d->sysname,
-                "label", d->decision.label, NULL);
+        event_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device",
+                   d->sysname, "label", d->decision.label, NULL);
 }
 
 static void handle_device(Manager *m, struct udev_device *dev, const char *action) {
@@ -510,11 +513,12 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
 
         if (strcmp(devtype, "usb_device") == 0) {
                 if (strcmp(action, "remove") == 0) {
-                        tg_device *d = device_find(m, udev_device_get_syspath(dev));
-                        const char *user = tg_seat_user();
-                        tg_emit("usb.detach", LOG_INFO, "USB device detached", "device", udev_device_get_sysname(dev),
-                                "label", d && d->decision.label[0] ? d->decision.label : NULL, "serial",
-                                d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
+                        Device *d = device_find(m, udev_device_get_syspath(dev));
+                        const char *user = seat_user();
+                        event_emit("usb.detach", LOG_INFO, "USB device detached", "device",
+                                   udev_device_get_sysname(dev), "label",
+                                   d && d->decision.label[0] ? d->decision.label : NULL, "serial",
+                                   d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
                         decision_file_remove(m, udev_device_get_sysname(dev));
                         usb_worker_forget(udev_device_get_syspath(dev));
                         if (d)
@@ -527,12 +531,12 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                         controller_lock(m, dev);
                         return;
                 }
-                tg_device *d = device_add(m, dev);
+                Device *d = device_add(m, dev);
                 if (d)
                         device_process(m, d, "attach");
         } else if (strcmp(devtype, "usb_interface") == 0 && strcmp(action, "add") == 0) {
                 char intf[PATH_MAX], usb[PATH_MAX];
-                tg_device *d;
+                Device *d;
                 if (!usb_ancestors(udev_device_get_syspath(dev), intf, usb))
                         return;
                 if (strncmp(strrchr(usb, '/') + 1, "usb", 3) == 0) {
@@ -541,14 +545,13 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                 }
                 d = device_find(m, usb);
                 if (!d) {
-                        struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
+                        _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
                         d = parent ? device_add(m, parent) : NULL;
-                        udev_device_unref(parent);
                         if (!d)
                                 return;
                         device_judge(m, d, &d->decision);
                         emit_decision(d, "attach");
-                        (void) usb_gate_write_decision_file(m, d);
+                        decision_file_write(m, d);
                 }
                 apply_interface(m, d, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
         }
@@ -559,13 +562,13 @@ static void coldplug(Manager *m, const char *subsystem, const char *trigger);
 /* Kernel events were lost (the socket buffer overflowed): judge everything present again and
  * forget what is gone, as at start. */
 static void resync(Manager *m) {
-        tg_emit("usb.resync", LOG_WARNING, "Kernel events were lost; re-reading all USB devices", NULL);
-        for (tg_device *d = m->devices, *next; d; d = next) {
+        event_emit("usb.resync", LOG_WARNING, "Kernel events were lost; re-reading all USB devices", NULL);
+        for (Device *d = m->devices, *next; d; d = next) {
                 next = d->next;
                 if (access(d->syspath, F_OK) < 0) {
-                        tg_emit("usb.detach", LOG_INFO, "USB device detached (noticed on resync)", "device", d->sysname,
-                                "label", d->decision.label[0] ? d->decision.label : NULL, "serial", d->serial_esc,
-                                NULL);
+                        event_emit("usb.detach", LOG_INFO, "USB device detached (noticed on resync)", "device",
+                                   d->sysname, "label", d->decision.label[0] ? d->decision.label : NULL, "serial",
+                                   d->serial_esc, NULL);
                         decision_file_remove(m, d->sysname);
                         usb_worker_forget(d->syspath);
                         device_forget(m, d);
@@ -577,17 +580,15 @@ static void resync(Manager *m) {
 
 static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         Manager *m = userdata;
-        struct udev_device *dev;
 
         for (;;) {
                 errno = 0;
-                dev = udev_monitor_receive_device(m->monitor);
+                _cleanup_udev_device_ struct udev_device *dev = udev_monitor_receive_device(m->monitor);
                 if (!dev)
                         break;
                 const char *action = udev_device_get_action(dev);
                 if (action)
                         handle_device(m, dev, action);
-                udev_device_unref(dev);
         }
         if (errno == ENOBUFS)
                 resync(m);
@@ -595,7 +596,7 @@ static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_
 }
 
 static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
-        struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = udev_enumerate_new(m->udev);
         struct udev_list_entry *e;
 
         if (!en)
@@ -603,7 +604,8 @@ static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
         udev_enumerate_add_match_subsystem(en, subsystem);
         udev_enumerate_scan_devices(en);
         udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
-                struct udev_device *dev = udev_device_new_from_syspath(m->udev, udev_list_entry_get_name(e));
+                _cleanup_udev_device_ struct udev_device *dev =
+                        udev_device_new_from_syspath(m->udev, udev_list_entry_get_name(e));
                 if (!dev)
                         continue;
                 const char *devtype = udev_device_get_devtype(dev);
@@ -613,20 +615,18 @@ static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
                         if (is_root_hub(dev))
                                 controller_lock(m, dev);
                         else {
-                                tg_device *d = device_add(m, dev);
+                                Device *d = device_add(m, dev);
                                 if (d)
                                         device_process(m, d, trigger);
                         }
                 }
-                udev_device_unref(dev);
         }
-        udev_enumerate_unref(en);
 }
 
 /* ---- expiry and re-judging ---- */
 
 void usb_gate_rejudge_all(Manager *m, const char *trigger) {
-        for (tg_device *d = m->devices; d; d = d->next) {
+        for (Device *d = m->devices; d; d = d->next) {
                 tg_decision n;
                 device_judge(m, d, &n);
                 if (tg_decision_equal(&n, &d->decision)) {
@@ -637,8 +637,7 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                         d->decision = n;
                         if (info_changed) {
                                 emit_decision(d, trigger);
-                                if (usb_gate_write_decision_file(m, d) < 0)
-                                        tg_log(LOG_ERR, "Failed to record decision for %s", d->sysname);
+                                decision_file_write(m, d);
                         }
                         continue;
                 }
@@ -649,60 +648,9 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                         storage_cut_off(m, d, &d->decision, trigger);
                 d->decision = n;
                 emit_decision(d, trigger);
-                if (usb_gate_write_decision_file(m, d) < 0)
-                        tg_log(LOG_ERR, "Failed to record decision for %s", d->sysname);
+                decision_file_write(m, d);
                 apply_device(m, d);
         }
-}
-
-/* Records every expiry since the last recorded one (also those that passed while termguardd
- * or the terminal was off), and remembers how far it got across restarts. */
-static void record_expiries(Manager *m, int64_t now) {
-        int64_t since = m->reg.expiries_recorded_until;
-        bool any = false;
-        for (size_t i = 0; i < m->reg.n_exceptions; i++) {
-                const tg_exception *e = &m->reg.exceptions[i];
-                if (!e->revoked_at && e->until > since && e->until <= now) {
-                        char id[24], until[32];
-                        snprintf(id, sizeof(id), "%" PRIu64, e->id);
-                        tg_format_iso8601(e->until, until, sizeof(until));
-                        tg_emit("exception.expired", LOG_NOTICE, "Write exception expired", "exception", id, "label",
-                                e->label, "until", until, "approver", e->approver, NULL);
-                        any = true;
-                }
-        }
-        if (!any || since >= now)
-                return;
-        m->reg.expiries_recorded_until = now;
-        if (manager_save_register(m, &m->reg) < 0)
-                tg_log(LOG_ERR, "Failed to save how far expiries are recorded; they may be recorded again");
-}
-
-static int expiry_handler(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        Manager *m = userdata;
-        record_expiries(m, tg_now());
-        usb_gate_rejudge_all(m, "exception-expired");
-        usb_gate_schedule_expiry(m);
-        return 0;
-}
-
-void usb_gate_schedule_expiry(Manager *m) {
-        int64_t now = tg_now();
-        int64_t next = tg_register_next_expiry(&m->reg, now);
-        if (next == 0) {
-                if (m->expiry_source)
-                        sd_event_source_set_enabled(m->expiry_source, SD_EVENT_OFF);
-                return; /* no timer at all while nothing can expire */
-        }
-        uint64_t usec = (uint64_t) next * 1000000ULL; /* next <= year 9999: no overflow */
-        if (!m->expiry_source) {
-                if (sd_event_add_time(m->event, &m->expiry_source, CLOCK_REALTIME, usec, 0, expiry_handler, m) < 0) {
-                        tg_log(LOG_ERR, "Failed to arm the exception expiry timer");
-                        return;
-                }
-        } else
-                sd_event_source_set_time(m->expiry_source, usec);
-        sd_event_source_set_enabled(m->expiry_source, SD_EVENT_ONESHOT);
 }
 
 int usb_gate_start(Manager *m) {
@@ -717,8 +665,9 @@ int usb_gate_start(Manager *m) {
         if (r < 0)
                 return r;
         snprintf(devdir, sizeof(devdir), "%s/devices", m->cfg.runtime_dir);
-        if (mkdir(devdir, 0755) < 0 && errno != EEXIST)
-                return -errno;
+        r = tg_decision_dir_prepare(devdir);
+        if (r < 0)
+                return r;
         clear_decision_files(devdir);
 
         /* Kernel uevents directly: decisions do not wait for udev, and no udev is needed. */
@@ -735,20 +684,20 @@ int usb_gate_start(Manager *m) {
         if (r < 0)
                 return r;
 
-        /* Monitor first, then enumerate: nothing that appears in between is missed. Devices
-         * already present are judged like new ones. */
-        record_expiries(m, observe_clock(m));
-        coldplug(m, "usb", "startup");
-        coldplug(m, "block", "startup");
-        usb_gate_schedule_expiry(m);
         return 0;
+}
+
+/* After usb_gate_start(): monitor first, then enumerate, so nothing that appears in between is
+ * missed. Devices already present are judged like new ones. */
+void usb_gate_coldplug(Manager *m, const char *trigger) {
+        coldplug(m, "usb", trigger);
+        coldplug(m, "block", trigger);
 }
 
 void usb_gate_stop(Manager *m) {
         /* Controllers stay deny-by-default: after we are gone, new storage stays out. */
         usb_worker_stop(m);
         m->monitor_source = sd_event_source_unref(m->monitor_source);
-        m->expiry_source = sd_event_source_unref(m->expiry_source);
         udev_monitor_unref(m->monitor);
         m->monitor = NULL;
         while (m->devices)

@@ -36,7 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "cleanup.h"
+#include "event.h"
+#include "mounts.h"
+#include "sysfs.h"
+#include "usb-worker.h"
 #include "termguard/macro.h"
 
 #define TG_WORKERS_MAX 16
@@ -49,7 +53,7 @@
 
 typedef struct Job {
         struct Job *next;
-        tg_gate_op op;
+        GateOp op;
         char key[PATH_MAX];    /* the device's syspath: one job per key at a time */
         char target[PATH_MAX]; /* the device or interface the job acts on */
         char why[64];
@@ -70,10 +74,10 @@ static struct {
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1};
 
 static const char *const op_names[] = {
-        [TG_OP_ALLOW_DEVICE] = "authorize",
-        [TG_OP_DENY_DEVICE] = "deauthorize",
-        [TG_OP_ALLOW_INTERFACE] = "authorize",
-        [TG_OP_DENY_INTERFACE] = "deauthorize",
+        [GATE_OP_ALLOW_DEVICE] = "authorize",
+        [GATE_OP_DENY_DEVICE] = "deauthorize",
+        [GATE_OP_ALLOW_INTERFACE] = "authorize",
+        [GATE_OP_DENY_INTERFACE] = "deauthorize",
 };
 
 static uint64_t now_usec(void) {
@@ -82,8 +86,8 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-static bool is_deny(tg_gate_op op) {
-        return op == TG_OP_DENY_DEVICE || op == TG_OP_DENY_INTERFACE;
+static bool is_deny(GateOp op) {
+        return op == GATE_OP_DENY_DEVICE || op == GATE_OP_DENY_INTERFACE;
 }
 
 static const char *basename_of(const char *path) {
@@ -99,25 +103,25 @@ static void set_step(Job *j, const char *step) {
 
 /* Runs one job; called without the lock. Returns 0 or a negative errno. */
 static int job_run(Job *j, struct udev **udev) {
-        int authorized = tg_sysfs_read_bool(j->target, "authorized");
+        int authorized = sysfs_read_bool(j->target, "authorized");
         int r;
 
         switch (j->op) {
-        case TG_OP_ALLOW_DEVICE:
+        case GATE_OP_ALLOW_DEVICE:
                 if (authorized != 0)
                         return 0;
-                return tg_sysfs_write(j->target, "authorized", "1");
-        case TG_OP_ALLOW_INTERFACE:
+                return sysfs_write(j->target, "authorized", "1");
+        case GATE_OP_ALLOW_INTERFACE:
                 if (authorized != 0)
                         return 0;
-                r = tg_sysfs_write(j->target, "authorized", "1");
+                r = sysfs_write(j->target, "authorized", "1");
                 if (r < 0)
                         return r;
                 /* With interface_authorized_default=0 nothing probes the interface by itself. */
                 set_step(j, "probe");
-                return tg_sysfs_write("/sys/bus/usb", "drivers_probe", basename_of(j->target));
-        case TG_OP_DENY_DEVICE:
-        case TG_OP_DENY_INTERFACE:
+                return sysfs_write("/sys/bus/usb", "drivers_probe", basename_of(j->target));
+        case GATE_OP_DENY_DEVICE:
+        case GATE_OP_DENY_INTERFACE:
                 /* Gone already, or never admitted: nothing to cut off. A state that cannot be
                  * read otherwise is cut off all the same. */
                 if (authorized == 0 || authorized == -ENOENT)
@@ -125,10 +129,12 @@ static int job_run(Job *j, struct udev **udev) {
                 if (!*udev)
                         *udev = udev_new();
                 set_step(j, "unmount");
-                if (*udev)
-                        (void) tg_unmount_below(*udev, j->target, j->why);
+                /* Cut off all the same when unmounting fails: mounts left behind return EIO. */
+                r = *udev ? mounts_unmount_below(*udev, j->target, j->why) : -ENOMEM;
+                if (r < 0)
+                        event_cut_off_failed(j->key, j->target, "unmount", r, j->why);
                 set_step(j, "deauthorize");
-                return tg_sysfs_write(j->target, "authorized", "0");
+                return sysfs_write(j->target, "authorized", "0");
         }
         return -EINVAL;
 }
@@ -168,7 +174,7 @@ static void unlink_job(Job *j) {
 }
 
 static void *worker_main(void *arg _unused_) {
-        struct udev *udev = NULL;
+        _cleanup_udev_ struct udev *udev = NULL;
 
         pthread_mutex_lock(&W.lock);
         for (;;) {
@@ -197,7 +203,6 @@ static void *worker_main(void *arg _unused_) {
         }
         W.n_threads--;
         pthread_mutex_unlock(&W.lock);
-        udev_unref(udev);
         return NULL;
 }
 
@@ -223,7 +228,7 @@ static void spawn_if_needed(void) {
         pthread_attr_destroy(&attr);
         if (r != 0) {
                 /* The job waits for the next thread; the device stays as it is (blocked). */
-                tg_log(LOG_ERR, "Failed to start a USB worker thread: %s", strerror(r));
+                log_msg(LOG_ERR, "Failed to start a USB worker thread: %s", strerror(r));
                 return;
         }
         W.n_threads++;
@@ -238,7 +243,7 @@ bool usb_worker_pending(const char *target) {
         return found;
 }
 
-int usb_worker_submit(Manager *m, tg_gate_op op, const char *key, const char *target, const char *why) {
+int usb_worker_submit(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
         Job *last_same = NULL;
 
         assert_return(key && target && strlen(key) < PATH_MAX && strlen(target) < PATH_MAX, -EINVAL);
@@ -254,7 +259,7 @@ int usb_worker_submit(Manager *m, tg_gate_op op, const char *key, const char *ta
                 /* Fail closed: a deny cancels allows not yet started, of the target or, for a
                  * device, of everything below it. */
                 if (is_deny(op) && !j->started && !is_deny(j->op) &&
-                    (same_target || (op == TG_OP_DENY_DEVICE && strcmp(j->key, key) == 0))) {
+                    (same_target || (op == GATE_OP_DENY_DEVICE && strcmp(j->key, key) == 0))) {
                         *p = j->next;
                         W.n_queued--;
                         free(j);
@@ -271,7 +276,7 @@ int usb_worker_submit(Manager *m, tg_gate_op op, const char *key, const char *ta
         }
         if (W.n_queued >= TG_JOBS_MAX && !is_deny(op)) {
                 pthread_mutex_unlock(&W.lock);
-                tg_log(LOG_ERR, "Too many USB operations queued; %s stays as it is", basename_of(target));
+                log_msg(LOG_ERR, "Too many USB operations queued; %s stays as it is", basename_of(target));
                 return -ENOBUFS;
         }
         Job *j = calloc(1, sizeof(*j));
@@ -325,8 +330,9 @@ static void emit_operation(const char *key, const char *target, const char *step
                            const char *message, uint64_t elapsed, int error) {
         char secs[24];
         snprintf(secs, sizeof(secs), "%" PRIu64, elapsed / UINT64_C(1000000));
-        tg_emit("usb.operation", priority, message, "device", basename_of(key), "target", basename_of(target),
-                "operation", step, "state", state, "seconds", secs, "error", error < 0 ? strerror(-error) : NULL, NULL);
+        event_emit("usb.operation", priority, message, "device", basename_of(key), "target", basename_of(target),
+                   "operation", step, "state", state, "seconds", secs, "error", error < 0 ? strerror(-error) : NULL,
+                   NULL);
 }
 
 static int done_handler(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata _unused_) {
@@ -358,6 +364,8 @@ static int done_handler(sd_event_source *s _unused_, int fd, uint32_t revents _u
                 else if (j->reported_slow)
                         emit_operation(j->key, j->target, j->step, "done", LOG_NOTICE,
                                        "Slow USB device operation finished", now - j->submitted, 0);
+                if (j->result < 0 && is_deny(j->op))
+                        event_cut_off_failed(j->key, j->target, j->step, j->result, j->why);
                 free(j);
         }
         return 0;
@@ -446,6 +454,6 @@ void usb_worker_stop(Manager *m) {
         W.efd = -1;
         pthread_mutex_unlock(&W.lock);
         if (blocked > 0)
-                tg_log(LOG_WARNING, "%u USB device operation(s) still in the kernel; exiting without waiting for them",
-                       blocked);
+                log_msg(LOG_WARNING, "%u USB device operation(s) still in the kernel; exiting without waiting for them",
+                        blocked);
 }

@@ -15,6 +15,7 @@
 #include "termguard/config.h"
 #include "termguard/escape.h"
 #include "termguard/macro.h"
+#include "termguard/timeutil.h"
 
 void tg_config_default(tg_config *c) {
         memset(c, 0, sizeof(*c));
@@ -24,33 +25,6 @@ void tg_config_default(tg_config *c) {
         c->max_exception_duration = 31 * 24 * 3600;
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
-}
-
-int tg_parse_duration(const char *s, int64_t *ret) {
-        char *end;
-        long long v;
-        int64_t mult = 1;
-
-        if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-                return -EINVAL;
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        if (*end == '\0' || strcmp(end, "s") == 0)
-                mult = 1;
-        else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-                mult = 60;
-        else if (strcmp(end, "h") == 0)
-                mult = 3600;
-        else if (strcmp(end, "d") == 0)
-                mult = 86400;
-        else
-                return -EINVAL;
-        if (v > INT64_MAX / mult / 2)
-                return -ERANGE;
-        *ret = (int64_t) v * mult;
-        return 0;
 }
 
 typedef struct {

@@ -12,6 +12,7 @@
 #include "termguard/json-util.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
+#include "termguard/timeutil.h"
 
 typedef enum { T_STRING, T_INT, T_BOOL, T_LIST } field_type;
 

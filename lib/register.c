@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -15,10 +14,9 @@
 #include "termguard/json-util.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
+#include "termguard/timeutil.h"
 
 #define REGISTER_FILE_MAX (16 * 1024 * 1024)
-/* 9999-12-31T23:59:59Z: later times are corruption, and would overflow timers in microseconds. */
-#define TIME_MAX 253402300799LL
 #define ID_MAX (1LL << 53)
 
 static const char *const mode_names[] = {
@@ -62,40 +60,6 @@ int tg_register_copy(const tg_register *src, tg_register *ret) {
                 memcpy(n.exceptions, src->exceptions, src->n_exceptions * sizeof(*src->exceptions));
         *ret = n;
         return 0;
-}
-
-int tg_parse_iso8601(const char *s, int64_t *ret) {
-        struct tm tm = {0};
-        const char *end;
-
-        if (!s)
-                return -EINVAL;
-        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-        if (!end)
-                return -EINVAL;
-        long off;
-        if (strcmp(end, "Z") == 0)
-                off = 0;
-        else if ((end[0] == '+' || end[0] == '-') && strlen(end) == 6 && end[3] == ':') {
-                int hh, mm;
-                char tail;
-                if (sscanf(end + 1, "%2d:%2d%c", &hh, &mm, &tail) != 2 || hh > 23 || mm > 59)
-                        return -EINVAL;
-                off = (hh * 3600L + mm * 60L) * (end[0] == '-' ? -1 : 1);
-        } else
-                return -EINVAL; /* a time without a zone is ambiguous on a fleet */
-        time_t t = timegm(&tm);
-        if (t == (time_t) -1)
-                return -EINVAL;
-        *ret = (int64_t) t - off;
-        return 0;
-}
-
-void tg_format_iso8601(int64_t t, char *buf, size_t size) {
-        struct tm tm;
-        time_t tt = (time_t) t;
-        if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-                snprintf(buf, size, "%" PRId64, t);
 }
 
 /* ---- validation ---- */
@@ -300,8 +264,7 @@ static int medium_from_json(json_object *o, tg_medium *m, char *err, size_t err_
             (r = tg_json_get_string(o, "mode", TG_JSON_REQUIRED, mode, sizeof(mode), err, err_size)) < 0 ||
             (r = tg_json_get_string(o, "added_by", TG_JSON_OPTIONAL, m->added_by, sizeof(m->added_by), err, err_size)) <
                     0 ||
-            (r = tg_json_get_int64(o, "added_at", TG_JSON_OPTIONAL, 0, 253402300799LL, &m->added_at, err, err_size)) <
-                    0)
+            (r = tg_json_get_int64(o, "added_at", TG_JSON_OPTIONAL, 0, TG_TIME_MAX, &m->added_at, err, err_size)) < 0)
                 return r;
         m->vid = (uint16_t) vid;
         m->pid = (uint16_t) pid;
@@ -318,7 +281,7 @@ static int exception_from_json(json_object *o, tg_exception *e, char *err, size_
                 return fail(err, err_size, "%s entry is not an object", "exceptions");
         if ((r = tg_json_get_int64(o, "id", TG_JSON_REQUIRED, 1, ID_MAX, &id, err, err_size)) < 0 ||
             (r = tg_json_get_string(o, "label", TG_JSON_REQUIRED, e->label, sizeof(e->label), err, err_size)) < 0 ||
-            (r = tg_json_get_int64(o, "until", TG_JSON_REQUIRED, 0, TIME_MAX, &e->until, err, err_size)) < 0 ||
+            (r = tg_json_get_int64(o, "until", TG_JSON_REQUIRED, 0, TG_TIME_MAX, &e->until, err, err_size)) < 0 ||
             (r = tg_json_get_string(o, "approver", TG_JSON_REQUIRED, e->approver, sizeof(e->approver), err, err_size)) <
                     0 ||
             (r = tg_json_get_string(o, "reason", TG_JSON_REQUIRED, e->reason, sizeof(e->reason), err, err_size)) < 0 ||
@@ -326,9 +289,9 @@ static int exception_from_json(json_object *o, tg_exception *e, char *err, size_
             (r = tg_json_get_string(o, "user", TG_JSON_OPTIONAL, e->user, sizeof(e->user), err, err_size)) < 0 ||
             (r = tg_json_get_string(o, "granted_by", TG_JSON_OPTIONAL, e->granted_by, sizeof(e->granted_by), err,
                                     err_size)) < 0 ||
-            (r = tg_json_get_int64(o, "granted_at", TG_JSON_OPTIONAL, 0, TIME_MAX, &e->granted_at, err, err_size)) <
+            (r = tg_json_get_int64(o, "granted_at", TG_JSON_OPTIONAL, 0, TG_TIME_MAX, &e->granted_at, err, err_size)) <
                     0 ||
-            (r = tg_json_get_int64(o, "revoked_at", TG_JSON_OPTIONAL, 0, TIME_MAX, &e->revoked_at, err, err_size)) <
+            (r = tg_json_get_int64(o, "revoked_at", TG_JSON_OPTIONAL, 0, TG_TIME_MAX, &e->revoked_at, err, err_size)) <
                     0 ||
             (r = tg_json_get_string(o, "revoked_by", TG_JSON_OPTIONAL, e->revoked_by, sizeof(e->revoked_by), err,
                                     err_size)) < 0)
@@ -385,9 +348,9 @@ int tg_register_load(const char *path, tg_register *ret, char *err, size_t err_s
                 goto out;
         }
 
-        if (tg_json_get_int64(root, "expiries_recorded_until", TG_JSON_OPTIONAL, 0, TIME_MAX,
+        if (tg_json_get_int64(root, "expiries_recorded_until", TG_JSON_OPTIONAL, 0, TG_TIME_MAX,
                               &reg.expiries_recorded_until, err, err_size) < 0 ||
-            tg_json_get_int64(root, "clock_high_water", TG_JSON_OPTIONAL, 0, TIME_MAX, &reg.clock_high_water, err,
+            tg_json_get_int64(root, "clock_high_water", TG_JSON_OPTIONAL, 0, TG_TIME_MAX, &reg.clock_high_water, err,
                               err_size) < 0) {
                 r = -EBADMSG;
                 goto out;

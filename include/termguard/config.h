@@ -36,6 +36,3 @@ int tg_config_load(const char *root, tg_config *ret, char *err, size_t err_size)
 /* The same, for authentication: ROOT/termguard.conf must exist (a missing file would silently
  * mean "nobody needs a second factor"). */
 int tg_config_load_required(const char *root, tg_config *ret, char *err, size_t err_size);
-
-/* "30d", "12h", "45m", "90s" or plain seconds. */
-int tg_parse_duration(const char *s, int64_t *ret);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,20 @@ static inline void tg_erase_and_freep(char **p) {
         }
 }
 #define _cleanup_erase_free_ _cleanup_(tg_erase_and_freep)
+
+static inline void tg_closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
+#define _cleanup_closedir_ _cleanup_(tg_closedirp)
+
+/* A cleanup function for a type with a free or unref function that takes NULL or not:
+ * DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref) defines udev_unrefp(). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                                        \
+        static inline void func##p(type *p) {                                                                          \
+                if (*p)                                                                                                \
+                        func(*p);                                                                                      \
+        }
 
 #define TAKE_PTR(p)                                                                                                    \
         ({                                                                                                             \

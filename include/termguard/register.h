@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "termguard/timeutil.h" /* the register's times, as callers print and parse them */
+
 /* The media register (管理一覧表) and the exception register, kept in one file so that a
  * change to either is one atomic write. */
 
@@ -93,8 +95,3 @@ const tg_exception *tg_register_active_exception(const tg_register *reg, const c
                                                  int64_t now);
 /* Earliest expiry among active exceptions after now, or 0 if none. */
 int64_t tg_register_next_expiry(const tg_register *reg, int64_t now);
-
-/* ISO 8601 date-time with a zone ("2026-12-01T17:00:00Z", "…+09:00"). */
-int tg_parse_iso8601(const char *s, int64_t *ret);
-/* Formats as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
-void tg_format_iso8601(int64_t t, char *buf, size_t size);

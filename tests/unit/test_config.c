@@ -290,21 +290,6 @@ static void mfa_policy(void **state) {
         expect_error("termguard.conf", "[MFA]\nLockoutTime=0\n", ":2: MFA.LockoutTime");
 }
 
-static void durations(void **state) {
-        int64_t d;
-        (void) state;
-        assert_int_equal(tg_parse_duration("90", &d), 0);
-        assert_int_equal(d, 90);
-        assert_int_equal(tg_parse_duration("45m", &d), 0);
-        assert_int_equal(d, 2700);
-        assert_int_equal(tg_parse_duration("2d", &d), 0);
-        assert_int_equal(d, 172800);
-        assert_int_equal(tg_parse_duration("-1h", &d), -EINVAL);
-        assert_int_equal(tg_parse_duration("1w", &d), -EINVAL);
-        assert_int_equal(tg_parse_duration("", &d), -EINVAL);
-        assert_true(tg_parse_duration("99999999999999999999d", &d) < 0);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(missing_file_gives_defaults, setup, teardown),
@@ -325,7 +310,6 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(duplicate_keys_last_wins, setup, teardown),
                 cmocka_unit_test_setup_teardown(error_keeps_last_good_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(hostile_section_is_escaped_in_error, setup, teardown),
-                cmocka_unit_test(durations),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

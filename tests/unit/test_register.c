@@ -202,28 +202,6 @@ static void copy_is_deep(void **state) {
         tg_register_clear(&r);
 }
 
-static void iso8601(void **state) {
-        int64_t t;
-        char buf[32];
-        (void) state;
-        assert_int_equal(tg_parse_iso8601("2026-12-01T17:00:00Z", &t), 0);
-        assert_int_equal(t, 1796144400);
-        assert_int_equal(tg_parse_iso8601("2026-12-02T02:00:00+09:00", &t), 0);
-        assert_int_equal(t, 1796144400);
-        assert_int_equal(tg_parse_iso8601("2026-12-01T12:00:00-05:00", &t), 0);
-        assert_int_equal(t, 1796144400);
-        assert_int_equal(tg_parse_iso8601("2040-01-01T00:00:00Z", &t), 0); /* past 2038 */
-        assert_int_equal(t, 2208988800LL);
-        tg_format_iso8601(1796144400, buf, sizeof(buf));
-        assert_string_equal(buf, "2026-12-01T17:00:00Z");
-        assert_int_equal(tg_parse_iso8601("2026-12-01T17:00:00", &t), -EINVAL); /* no zone */
-        assert_int_equal(tg_parse_iso8601("2026-12-01", &t), -EINVAL);
-        assert_int_equal(tg_parse_iso8601("2026-12-01T17:00:00+9", &t), -EINVAL);
-        assert_int_equal(tg_parse_iso8601("2026-12-01T17:00:00Zjunk", &t), -EINVAL);
-        assert_int_equal(tg_parse_iso8601("2026-13-01T17:00:00Z", &t), -EINVAL);
-        assert_int_equal(tg_parse_iso8601(NULL, &t), -EINVAL);
-}
-
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
@@ -232,7 +210,6 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(symlink_is_refused, setup, teardown),
                 cmocka_unit_test(validation),
                 cmocka_unit_test(copy_is_deep),
-                cmocka_unit_test(iso8601),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <linux/fs.h>
 #include <stdbool.h>
@@ -22,34 +23,26 @@
 
 #include <libudev.h>
 
+#include "termguard/decision-file.h"
 #include "termguard/macro.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref)
 
 static const char *runtime_dir = "/run/termguard";
 
-/* True only when the recorded decision for this exact attachment says read-write. */
+/* True only when the recorded decision for this exact attachment says read-write. Any file
+ * that is missing, unreadable or malformed leaves the medium read-only. */
 static bool decision_is_read_write(struct udev_device *usb) {
-        char path[512], line[256];
-        _cleanup_fclose_ FILE *f = NULL;
-        const char *busnum = udev_device_get_sysattr_value(usb, "busnum");
-        const char *devnum = udev_device_get_sysattr_value(usb, "devnum");
-        bool bus_ok = false, dev_ok = false, rw = false;
+        tg_decision_record rec;
+        char dir[PATH_MAX];
 
-        if (!busnum || !devnum)
+        if ((size_t) snprintf(dir, sizeof(dir), "%s/devices", runtime_dir) >= sizeof(dir))
                 return false;
-        snprintf(path, sizeof(path), "%s/devices/%s", runtime_dir, udev_device_get_sysname(usb));
-        f = fopen(path, "re");
-        if (!f)
+        if (tg_decision_file_read(dir, udev_device_get_sysname(usb), &rec) < 0)
                 return false;
-        while (fgets(line, sizeof(line), f)) {
-                line[strcspn(line, "\n")] = '\0';
-                if (strncmp(line, "BUSNUM=", 7) == 0)
-                        bus_ok = strcmp(line + 7, busnum) == 0;
-                else if (strncmp(line, "DEVNUM=", 7) == 0)
-                        dev_ok = strcmp(line + 7, devnum) == 0;
-                else if (strncmp(line, "MODE=", 5) == 0)
-                        rw = strcmp(line + 5, "read-write") == 0;
-        }
-        return bus_ok && dev_ok && rw;
+        return tg_decision_grants_read_write(&rec, udev_device_get_sysattr_value(usb, "busnum"),
+                                             udev_device_get_sysattr_value(usb, "devnum"));
 }
 
 static int set_read_only(const char *node) {
@@ -65,8 +58,9 @@ int main(int argc, char **argv) {
                 {"runtime-dir", required_argument, NULL, 'r'},
                 {},
         };
-        struct udev *udev;
-        struct udev_device *dev, *usb;
+        _cleanup_(udev_unrefp) struct udev *udev = NULL;
+        _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
+        struct udev_device *usb;
         const char *node;
         bool rw;
         int c, r;
@@ -94,7 +88,6 @@ int main(int argc, char **argv) {
         dev = udev_device_new_from_syspath(udev, syspath);
         if (!dev) {
                 fprintf(stderr, "termguard-udev-helper: no such device %s\n", syspath);
-                udev_unref(udev);
                 return 1;
         }
         usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
@@ -103,16 +96,18 @@ int main(int argc, char **argv) {
 
         if (rw) {
                 printf("TERMGUARD_MODE=read-write\n");
-                udev_device_unref(dev);
-                udev_unref(udev);
                 return 0;
         }
         r = node ? set_read_only(node) : -ENODEV;
         /* The whole disk covers its partitions on Linux >= 5.12; older kernels need each. */
         if (r == 0 && strcmp(udev_device_get_devtype(dev) ? udev_device_get_devtype(dev) : "", "partition") == 0) {
                 struct udev_device *disk = udev_device_get_parent_with_subsystem_devtype(dev, "block", "disk");
-                if (disk && udev_device_get_devnode(disk))
-                        (void) set_read_only(udev_device_get_devnode(disk));
+                const char *disk_node = disk ? udev_device_get_devnode(disk) : NULL;
+                int k = disk_node ? set_read_only(disk_node) : 0;
+                /* The partition itself is read-only already: said, not fatal. */
+                if (k < 0)
+                        fprintf(stderr, "termguard-udev-helper: cannot set %s read-only: %s\n", disk_node,
+                                strerror(-k));
         }
         printf("TERMGUARD_MODE=read-only\n");
         printf("UDISKS_MOUNT_OPTIONS_DEFAULTS=ro\n");
@@ -123,7 +118,5 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "termguard-udev-helper: cannot set %s read-only: %s\n", node ? node : syspath,
                         strerror(-r));
         }
-        udev_device_unref(dev);
-        udev_unref(udev);
         return 0;
 }

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+#include "daemon.h"
+
+/* Kernel operations a device can stall, run in order per device (key) on worker threads. Each
+ * names the state wanted; a deny cancels allows of its target not yet started. */
+typedef enum {
+        GATE_OP_ALLOW_DEVICE,
+        GATE_OP_DENY_DEVICE,     /* unmounts below the device first */
+        GATE_OP_ALLOW_INTERFACE, /* authorize, then drivers_probe */
+        GATE_OP_DENY_INTERFACE,  /* unmounts below the interface first */
+} GateOp;
+
+int usb_worker_start(Manager *m);
+void usb_worker_stop(Manager *m);
+int usb_worker_submit(Manager *m, GateOp op, const char *key, const char *target, const char *why);
+/* True while a job for target is queued or running. */
+bool usb_worker_pending(const char *target);
+/* Drops the jobs not yet started of a device that is gone. */
+void usb_worker_forget(const char *key);
