@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,28 +71,11 @@ static void connection_free(Connection *c) {
 /* "alice" for a user; for root, also the login user the audit subsystem recorded, so
  * "sudo termguardctl" is attributed to the person. */
 static void actor_name(const ControlPeer *p, char *buf, size_t size) {
-        struct passwd pw, *res = NULL;
-        char pwbuf[1024], path[64], login[16] = "";
-        _cleanup_fclose_ FILE *f = NULL;
+        uid_t login = (uid_t) -1;
 
-        if (getpwuid_r(p->cred.uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
-                snprintf(buf, size, "%s", res->pw_name);
-        else
-                snprintf(buf, size, "uid:%u", (unsigned) p->cred.uid);
-        if (p->cred.uid != 0)
-                return;
-        snprintf(path, sizeof(path), "/proc/%d/loginuid", (int) p->cred.pid);
-        f = fopen(path, "re");
-        if (f && fgets(login, sizeof(login), f)) {
-                unsigned long luid = strtoul(login, NULL, 10);
-                if (luid != 0 && luid != 4294967295UL) {
-                        size_t o = strlen(buf);
-                        if (getpwuid_r((uid_t) luid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res)
-                                snprintf(buf + o, size - o, " (login %s)", res->pw_name);
-                        else
-                                snprintf(buf + o, size - o, " (login uid %lu)", luid);
-                }
-        }
+        if (p->cred.uid == 0 && tg_loginuid_read(p->cred.pid, &login) < 0)
+                login = (uid_t) -1;
+        tg_actor_describe(p->cred.uid, login, buf, size);
 }
 
 static bool is_admin(const Manager *m, const ControlPeer *p) {
@@ -322,8 +304,16 @@ static json_object *cmd_exception_grant(Call *call) {
         copy_arg(req, TG_F_TICKET, ex.ticket, sizeof(ex.ticket));
         copy_arg(req, TG_F_USER, ex.user, sizeof(ex.user));
         ex.until = req->num[TG_F_UNTIL];
-        if (ex.user[0] && !getpwnam(ex.user))
-                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "user: no such user on this terminal");
+        if (ex.user[0]) {
+                tg_account a;
+                int r = tg_account_by_name(ex.user, &a);
+                /* A lookup that failed is not "no such user": nothing is granted on it. */
+                if (r == -ENOENT)
+                        return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "user: no such user on this terminal");
+                if (r < 0)
+                        return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "user: cannot look up %s: %s", ex.user,
+                                                  strerror(-r));
+        }
         snprintf(ex.granted_by, sizeof(ex.granted_by), "%s", call->actor);
         ex.granted_at = tg_now();
         if (tg_register_add_exception(&ch->reg, &ex, tg_now(), call->m->cfg.max_exception_duration, &id, err,

@@ -4,7 +4,6 @@
  * while that user holds the seat, so a change of user re-judges every device at once.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -13,20 +12,21 @@
 
 #include "event.h"
 #include "seat.h"
+#include "termguard/account.h"
 #include "termguard/macro.h"
 
 const char *seat_user(void) {
         static char name[TG_USER_MAX + 1];
+        tg_account a;
         uid_t uid;
-        struct passwd pw, *res = NULL;
-        char buf[1024];
 
         if (sd_seat_get_active("seat0", NULL, &uid) < 0)
                 return NULL;
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-                snprintf(name, sizeof(name), "uid:%u", (unsigned) uid);
+        /* A name that would not fit is never shown cut: the uid stands for it. */
+        if (tg_account_by_uid(uid, &a) == 0 && strlen(a.name) < sizeof(name))
+                memcpy(name, a.name, strlen(a.name) + 1);
         else
-                snprintf(name, sizeof(name), "%s", res->pw_name);
+                snprintf(name, sizeof(name), "uid:%u", (unsigned) uid);
         return name;
 }
 

@@ -331,7 +331,7 @@ static Device *device_add(Manager *m, struct udev_device *dev) {
                 read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
                 /* A serial with control characters, invalid UTF-8 or longer than the register
                  * allows (compared cut short, two serials could collide) never matches it. */
-                if (!tg_valid_text(d->serial, TG_SERIAL_MAX, 1) || serial_too_long(syspath))
+                if (!tg_valid_text(d->serial, TG_SERIAL_MAX, true) || serial_too_long(syspath))
                         d->serial[0] = '\0';
         }
 
