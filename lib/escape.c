@@ -1,19 +1,53 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "termguard/escape.h"
 #include "termguard/hex.h"
+#include "termguard/macro.h"
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not valid UTF-8. Rejects
- * overlong forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *p, size_t left) {
+/* Invisible characters and those that reorder or break the text around them: a device named
+ * "KINGSTON<U+202E>exe.txt" or a label with a zero-width space would otherwise look like
+ * another. Variation selectors stay: Japanese names use them (異体字, U+E0100..). */
+static const struct {
+        uint32_t first, last;
+} invisible_format[] = {
+        {0x00ad, 0x00ad},   /* soft hyphen */
+        {0x061c, 0x061c},   /* Arabic letter mark */
+        {0x180e, 0x180e},   /* Mongolian vowel separator */
+        {0x200b, 0x200f},   /* zero width space, non-joiner, joiner; left-to-right, right-to-left mark */
+        {0x2028, 0x202e},   /* line and paragraph separator; embeddings, overrides, pop */
+        {0x2060, 0x206f},   /* word joiner, invisible operators, isolates (U+2066..U+2069), deprecated */
+        {0xfeff, 0xfeff},   /* zero width no-break space (byte order mark) */
+        {0xfff9, 0xfffb},   /* interlinear annotation */
+        {0xe0000, 0xe007f}, /* tags */
+};
+
+bool tg_char_is_invisible_format(uint32_t cp) {
+        for (size_t i = 0; i < ELEMENTSOF(invisible_format); i++)
+                if (cp >= invisible_format[i].first && cp <= invisible_format[i].last)
+                        return true;
+        return false;
+}
+
+size_t tg_escape_char(uint32_t cp, char ret[static TG_ESCAPE_CHAR_MAX]) {
+        int n = snprintf(ret, TG_ESCAPE_CHAR_MAX, cp <= 0xffff ? "\\u%04" PRIx32 : "\\U%08" PRIx32, cp);
+        return n > 0 ? (size_t) n : 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4) with its code point in ret_cp, or 0 when it
+ * is not valid UTF-8. Rejects overlong forms, surrogates and code points above U+10FFFF. */
+static size_t utf8_seq_len(const unsigned char *p, size_t left, uint32_t *ret_cp) {
         unsigned char c = p[0];
         size_t n;
         uint32_t cp;
 
-        if (c < 0x80)
+        if (c < 0x80) {
+                *ret_cp = c;
                 return 1;
+        }
         if (c >= 0xc2 && c <= 0xdf) {
                 n = 2;
                 cp = c & 0x1f;
@@ -37,7 +71,14 @@ static size_t utf8_seq_len(const unsigned char *p, size_t left) {
         /* C1 controls (U+0080..U+009F) are escaped like C0 controls. */
         if (cp >= 0x80 && cp <= 0x9f)
                 return 0;
+        *ret_cp = cp;
         return n;
+}
+
+/* Whether the character at p must not be shown as it is: invalid UTF-8, a control character
+ * or an invisible format character. */
+static bool unsafe_char(const unsigned char *p, size_t seq, uint32_t cp) {
+        return seq == 0 || (seq == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || tg_char_is_invisible_format(cp);
 }
 
 void tg_escape(const char *in, size_t in_len, size_t max_chars, char *ret, size_t ret_size) {
@@ -53,13 +94,17 @@ void tg_escape(const char *in, size_t in_len, size_t max_chars, char *ret, size_
         size_t room = ret_size > sizeof(ellipsis) ? ret_size - sizeof(ellipsis) : 0;
 
         while (i < in_len && p[i] != '\0') {
-                char buf[5];
+                char buf[TG_ESCAPE_CHAR_MAX];
                 size_t n = 0, adv;
-                size_t seq = utf8_seq_len(p + i, in_len - i);
+                uint32_t cp = 0;
+                size_t seq = utf8_seq_len(p + i, in_len - i, &cp);
 
                 if (i >= max_chars)
                         break;
-                if (seq == 0 || (seq == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+                if (seq > 1 && tg_char_is_invisible_format(cp)) {
+                        n = tg_escape_char(cp, buf);
+                        adv = seq;
+                } else if (unsafe_char(p + i, seq, cp)) {
                         buf[0] = '\\';
                         buf[1] = 'x';
                         (void) tg_hex_encode(p + i, 1, buf + 2, sizeof(buf) - 2);
@@ -97,8 +142,9 @@ bool tg_text_is_escaped(const char *s, size_t len) {
         if (!s)
                 return len == 0;
         for (size_t i = 0; i < len;) {
-                size_t seq = utf8_seq_len(p + i, len - i);
-                if (seq == 0 || (seq == 1 && (p[i] < 0x20 || p[i] == 0x7f)))
+                uint32_t cp = 0;
+                size_t seq = utf8_seq_len(p + i, len - i, &cp);
+                if (unsafe_char(p + i, seq, cp))
                         return false;
                 i += seq;
         }
@@ -115,8 +161,9 @@ bool tg_valid_text(const char *s, size_t max_len, bool allow_space) {
         if (len > max_len)
                 return false;
         for (size_t i = 0; i < len;) {
-                size_t seq = utf8_seq_len(p + i, len - i);
-                if (seq == 0)
+                uint32_t cp = 0;
+                size_t seq = utf8_seq_len(p + i, len - i, &cp);
+                if (seq == 0 || tg_char_is_invisible_format(cp))
                         return false;
                 if (seq == 1) {
                         if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\' || p[i] == '"')

@@ -3,20 +3,21 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "termguard/macro.h"
+#include "termguard/escape.h"
 #include "termguard/hex.h"
+#include "termguard/macro.h"
 #include "termguard/textwidth.h"
 
 typedef struct {
         uint32_t first, last;
 } range;
 
-/* Combining marks and format characters take no column of their own. */
+/* Combining marks and variation selectors take no column of their own. (Invisible format
+ * characters are shown escaped: tg_char_is_invisible_format.) */
 static const range zero_width[] = {
-        {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x0610, 0x061a}, {0x064b, 0x065f},
-        {0x0e31, 0x0e31}, {0x0e34, 0x0e3a}, {0x0e47, 0x0e4e}, {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff},
-        {0x200b, 0x200f}, {0x202a, 0x202e}, {0x2060, 0x2064}, {0x20d0, 0x20ff}, {0x302a, 0x302d},
-        {0x3099, 0x309a}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}, {0xfeff, 0xfeff}, {0xe0100, 0xe01ef},
+        {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x0610, 0x061a},   {0x064b, 0x065f}, {0x0e31, 0x0e31},
+        {0x0e34, 0x0e3a}, {0x0e47, 0x0e4e}, {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff},   {0x20d0, 0x20ff}, {0x302a, 0x302d},
+        {0x3099, 0x309a}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}, {0xe0100, 0xe01ef},
 };
 
 /* East Asian Wide and Fullwidth (Unicode's EastAsianWidth W and F), the blocks that matter. */
@@ -86,6 +87,10 @@ size_t tg_display_width(const char *s) {
                 if (n == 0) {
                         w += 4; /* \xNN */
                         p++;
+                } else if (tg_char_is_invisible_format(cp)) {
+                        char esc[TG_ESCAPE_CHAR_MAX];
+                        w += tg_escape_char(cp, esc); /* \uXXXX */
+                        p += n;
                 } else {
                         w += char_width(cp);
                         p += n;
@@ -111,6 +116,14 @@ char *tg_display_text(const char *s, char *buf, size_t size) {
                         (void) tg_hex_encode(p, 1, buf + o, size - o);
                         o += 2;
                         p++;
+                } else if (tg_char_is_invisible_format(cp)) {
+                        char esc[TG_ESCAPE_CHAR_MAX];
+                        size_t e = tg_escape_char(cp, esc);
+                        if (o + e >= size)
+                                break;
+                        memcpy(buf + o, esc, e);
+                        o += e;
+                        p += n;
                 } else {
                         if (o + n >= size)
                                 break;

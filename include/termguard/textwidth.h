@@ -8,13 +8,15 @@
  * departments and names (全角 two columns, 半角カナ one). Independent of the locale: services
  * and scripts often run in the C locale, where wcwidth() knows no character beyond ASCII.
  * Text that would break a terminal is shown escaped: a control character (C0, DEL, C1) or a
- * byte that is not valid UTF-8 is printed as \xNN and counts as its four columns.
+ * byte that is not valid UTF-8 is printed as \xNN and counts as its four columns; an
+ * invisible format character (zero-width, bidi control, line separator:
+ * tg_char_is_invisible_format) is printed as tg_escape shows it, \u202e, and counts as six.
  */
 
 /* Columns of s as tg_display_text() prints it. */
 size_t tg_display_width(const char *s);
 
-/* Copies s into buf with control characters and invalid bytes as \xNN; backslashes stay as
- * they are (replies already carry escaped device strings). Cut at a whole character when buf
- * is too small. Returns buf. */
+/* Copies s into buf with control characters and invalid bytes as \xNN, invisible format
+ * characters as \uXXXX; backslashes stay as they are (replies already carry escaped device
+ * strings). Cut at a whole character when buf is too small. Returns buf. */
 char *tg_display_text(const char *s, char *buf, size_t size);

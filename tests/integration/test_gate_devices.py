@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Devices as they come and go: hotplug uevents, what is authorized and probed (single and
 composite devices, alternate settings), removal, re-plugging on a port, and hostile devices
-(control characters and invalid UTF-8 in their strings, malformed descriptors).
+(control characters, invalid UTF-8 and invisible bidi or zero-width characters in their
+strings, malformed descriptors).
 
 Run with run.sh (see gate_testbed.py and README.md in this folder)."""
 
@@ -10,6 +11,11 @@ import unittest
 
 from gate_testbed import (ELLIPSIS, GateTestCase, HID_KEYBOARD, MASS_STORAGE, TG_ESCAPED_MAX,
                           UsbDevice, config_descriptor, device_descriptor, keyboard, stick)
+
+
+# Invisible characters that make one string pass for another (lib/escape.c): zero-width,
+# direction marks and controls, line and paragraph separators, soft hyphen, BOM, tags.
+INVISIBLE = "[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
 
 
 class DeviceTest(GateTestCase):
@@ -161,8 +167,9 @@ class DeviceTest(GateTestCase):
 
     def test_hostile_device_strings_are_escaped_and_bounded(self):
         self.start_daemon()
-        serial = b"\x01\x1b[2J\x7f\xff\xfe\xc3(" + b"A" * 500
-        product = b"Prod\nuct\x1b]0;owned\x07 \\ \"q\" \xc2\x85 \xed\xa0\x80 \xe2\x80"
+        serial = b"\x01\x1b[2J\x7f\xff\xfe\xc3(\xe2\x80\xae" + b"A" * 500
+        # U+202E RIGHT-TO-LEFT OVERRIDE: "KINGSTON\u202eexe.txt" shows as "KINGSTONtxt.exe"
+        product = b"Prod\nuct\x1b]0;owned\x07 \\ \"q\" \xc2\x85 \xed\xa0\x80 KINGSTON\xe2\x80\xaeexe.txt \xe2\x80"
         manufacturer = "テスト工業".encode()  # valid UTF-8 must survive unchanged
         evil = UsbDevice("1-6", 0x0951, 0x1666, serial, [(0,) + MASS_STORAGE], 10,
                          manufacturer=manufacturer, product=product)
@@ -176,6 +183,7 @@ class DeviceTest(GateTestCase):
         for line in self.raw_lines():
             text = line.decode("utf-8")  # raises on raw invalid UTF-8
             self.assertNotRegex(text, r"[\x00-\x1f\x7f]", "raw control byte in daemon output")
+            self.assertNotRegex(text, INVISIBLE, "raw bidi or zero-width character in daemon output")
             if text.startswith("{"):
                 json.loads(text)
 
@@ -188,17 +196,22 @@ class DeviceTest(GateTestCase):
                     v = rec[field]
                     self.assertNotRegex(v, "[\x00-\x1f\x7f-\x9f]", "%s.%s has a control character" % (where, field))
                     self.assertNotIn("\ufffd", v)
+                    self.assertNotRegex(v, INVISIBLE, "%s.%s has a bidi or zero-width character" % (where, field))
                     self.assertLessEqual(len(v.encode()), TG_ESCAPED_MAX, "%s.%s is bounded" % (where, field))
-                self.assertTrue(rec["serial"].startswith("\\x01\\x1b[2J\\x7f\\xff\\xfe\\xc3(AAAA"), rec["serial"])
+                self.assertTrue(rec["serial"].startswith("\\x01\\x1b[2J\\x7f\\xff\\xfe\\xc3(\\u202eAAAA"),
+                                rec["serial"])
                 self.assertTrue(rec["serial"].endswith(ELLIPSIS), "an over-long serial is marked as cut")
                 self.assertEqual(rec["product"],
-                                 "Prod\\x0auct\\x1b]0;owned\\x07 \\\\ \"q\" \\xc2\\x85 \\xed\\xa0\\x80 \\xe2\\x80")
+                                 "Prod\\x0auct\\x1b]0;owned\\x07 \\\\ \"q\" \\xc2\\x85 \\xed\\xa0\\x80 "
+                                 "KINGSTON\\u202eexe.txt \\xe2\\x80")
                 self.assertEqual(rec["manufacturer"], "テスト工業")
 
         # The human-readable listing goes to terminals: no escape sequences may reach them.
         table = self.ctl_ok("devices").stdout
         text = table.decode("utf-8")
         self.assertNotRegex(text, "[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+        self.assertNotRegex(text, INVISIBLE)
+        self.assertIn("\\xc3(\\u202eAAAA", text, "the serial's override is shown escaped")
         self.assertIn("1-6", text)
         self.assertIsNone(self.daemon.poll())
         self.assertEqual(self.barrier()["devices"], 1)

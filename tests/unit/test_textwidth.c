@@ -45,6 +45,38 @@ static void unsafe_bytes(void **state) {
         assert_int_equal(tg_display_width(mixed), tg_display_width(tg_display_text(mixed, buf, sizeof(buf))));
 }
 
+/* Invisible format characters are printed as tg_escape shows them and counted as such: the
+ * first and last of each range, between Japanese text. */
+static void invisible_format_characters(void **state) {
+        static const struct {
+                const char *in, *shown;
+        } cases[] = {
+                {"総務\u00ad課", "総務\\u00ad課"},         {"総務\u061c課", "総務\\u061c課"},
+                {"総務\u180e課", "総務\\u180e課"},         {"総務\u200b課", "総務\\u200b課"},
+                {"総務\u200f課", "総務\\u200f課"},         {"総務\u2028課", "総務\\u2028課"},
+                {"総務\u202e課", "総務\\u202e課"},         {"総務\u2060課", "総務\\u2060課"},
+                {"総務\u2066課", "総務\\u2066課"},         {"総務\u2069課", "総務\\u2069課"},
+                {"総務\u206f課", "総務\\u206f課"},         {"総務\ufeff課", "総務\\ufeff課"},
+                {"総務\ufff9課", "総務\\ufff9課"},         {"総務\ufffb課", "総務\\ufffb課"},
+                {"総務\U000e0001課", "総務\\U000e0001課"}, {"総務\U000e007f課", "総務\\U000e007f課"},
+        };
+        char buf[64];
+        (void) state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                assert_string_equal(tg_display_text(cases[i].in, buf, sizeof(buf)), cases[i].shown);
+                assert_int_equal(tg_display_width(cases[i].in), 6 + strlen(cases[i].shown) - strlen("総務課"));
+                assert_int_equal(tg_display_width(cases[i].in), tg_display_width(buf));
+        }
+        /* A product name that reads "KINGSTONtxt.exe" when shown raw. */
+        assert_string_equal(tg_display_text("KINGSTON\u202eexe.txt", buf, sizeof(buf)), "KINGSTON\\u202eexe.txt");
+        assert_int_equal(tg_display_width("KINGSTON\u202eexe.txt"), 8 + 6 + 7);
+        /* Variation selectors are part of Japanese names and stay zero-width. */
+        assert_int_equal(tg_display_width("葛\U000e0100飾"), 4);
+        /* An escape is not cut in half. */
+        char small[8];
+        assert_string_equal(tg_display_text("ab\u202e", small, sizeof(small)), "ab");
+}
+
 static void cut_at_whole_characters(void **state) {
         char buf[5];
         (void) state;
@@ -57,6 +89,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(ascii_and_japanese),
                 cmocka_unit_test(unsafe_bytes),
+                cmocka_unit_test(invisible_format_characters),
                 cmocka_unit_test(cut_at_whole_characters),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
