@@ -86,18 +86,22 @@ const tg_medium *tg_register_match(const tg_register *reg, uint16_t vid, uint16_
         return NULL;
 }
 
+/* Text that would let one entry pass for another (tg_char_is_invisible_format) is refused. */
+#define INVISIBLE "no invisible characters (zero-width, direction or line controls such as U+200B, U+202E)"
+
 static int validate_medium(const tg_register *reg, const tg_medium *m, char *err, size_t err_size) {
         if (!tg_valid_text(m->label, TG_LABEL_MAX, false))
                 return fail(err, err_size,
-                            "%s: a label is 1-64 characters without spaces, quotes, backslashes or control characters",
+                            "%s: a label is 1-64 characters without spaces, quotes, backslashes or control "
+                            "characters; " INVISIBLE,
                             "label");
         if (!tg_valid_text(m->serial, TG_SERIAL_MAX, true))
                 return fail(err, err_size,
                             "%s: a serial number is required (1-126 printable characters); a device without one cannot "
-                            "be registered",
+                            "be registered; " INVISIBLE,
                             "serial");
         if (m->department[0] && !tg_valid_text(m->department, TG_NAME_MAX, true))
-                return fail(err, err_size, "%s: at most 128 printable characters", "department");
+                return fail(err, err_size, "%s: at most 128 printable characters; " INVISIBLE, "department");
         if (m->vid == 0)
                 return fail(err, err_size, "%s: vendor id 0000 is not a valid USB vendor", "vid");
         if ((unsigned) m->mode > TG_MODE_READ_WRITE)
@@ -141,11 +145,13 @@ static int validate_exception(const tg_exception *e, char *err, size_t err_size)
         if (!tg_valid_text(e->label, TG_LABEL_MAX, false))
                 return fail(err, err_size, "%s: invalid label", "label");
         if (!tg_valid_text(e->approver, TG_NAME_MAX, true))
-                return fail(err, err_size, "%s: the approver is required (1-128 printable characters)", "approver");
+                return fail(err, err_size, "%s: the approver is required (1-128 printable characters); " INVISIBLE,
+                            "approver");
         if (!tg_valid_text(e->reason, TG_REASON_MAX, true))
-                return fail(err, err_size, "%s: the reason is required (1-512 printable characters)", "reason");
+                return fail(err, err_size, "%s: the reason is required (1-512 printable characters); " INVISIBLE,
+                            "reason");
         if (e->ticket[0] && !tg_valid_text(e->ticket, TG_NAME_MAX, true))
-                return fail(err, err_size, "%s: at most 128 printable characters", "ticket");
+                return fail(err, err_size, "%s: at most 128 printable characters; " INVISIBLE, "ticket");
         if (e->user[0] && !tg_valid_text(e->user, TG_USER_MAX, false))
                 return fail(err, err_size, "%s: not a valid user name", "user");
         return 0;

@@ -27,6 +27,25 @@ class ControlTest(GateTestCase):
             self.assertEqual(r.returncode, 1, "vid %r must be refused" % bad)
         self.assertEqual(self.ctl_json("media", "list"), [])
 
+    # A label, department, approver or reason with an invisible character could pass for
+    # another entry ("stick\u200b-1" shows as "stick-1"): the register refuses them.
+    def test_look_alike_text_is_refused(self):
+        self.start_daemon()
+        self.ctl_ok("media", "add", "--vid", "0951", "--pid", "1666", "--serial", "S1", "--label", "stick-1")
+        for args in (("--serial", "S2", "--label", "stick\u200b-1"),
+                     ("--serial", "S2", "--label", "stick-2", "--department", "総務課\u202e"),
+                     ("--serial", "S\u2066", "--label", "stick-2")):
+            r = self.ctl("media", "add", "--vid", "0951", "--pid", "1666", *args)
+            self.assertNotEqual(r.returncode, 0, "%r must be refused" % (args,))
+            self.assertIn("invisible", r.stderr.decode("utf-8"), args)
+        self.assertEqual([m["label"] for m in self.ctl_json("media", "list")], ["stick-1"])
+        until = iso_utc(time.time() + 3600)
+        for approver, reason in (("kacho\u200b", "year-end"), ("kacho", "year-end\u2028closing")):
+            r = self.ctl("exception", "grant", "stick-1", "--until", until, "--approver", approver, "--reason", reason)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("invisible", r.stderr.decode("utf-8"))
+        self.assertEqual(self.ctl_json("exception", "list"), [])
+
     def test_unprivileged_callers_cannot_change_anything(self):
         self.write_config("AdminGroup=staff\n")
         s = stick()

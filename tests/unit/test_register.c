@@ -128,6 +128,13 @@ static void corrupt_files_are_errors_not_empty(void **state) {
                 "{\"id\":1,\"label\":\"a\",\"until\":5,\"approver\":\"x\",\"reason\":\"y\"}]}",
                 "duplicate id");
         expect_load_error("{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":5,\"reason\":\"y\"}]}", "approver");
+        /* a register written by hand or by an older version with a look-alike label */
+        expect_load_error(
+                "{\"media\": [{\"label\":\"a\\u200bb\",\"vid\":1,\"pid\":1,\"serial\":\"s\",\"mode\":\"blocked\"}]}",
+                "invisible");
+        expect_load_error("{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":5,\"approver\":\"x\","
+                          "\"reason\":\"y\u202e\"}]}",
+                          "reason");
         /* times past the year 9999 and ids past 2^53 are corruption (timers would overflow) */
         expect_load_error("{\"exceptions\": [{\"id\":1,\"label\":\"a\",\"until\":18446744073710,"
                           "\"approver\":\"x\",\"reason\":\"y\"}]}",
@@ -156,6 +163,15 @@ static void validation(void **state) {
         assert_non_null(strstr(err, "serial"));
         m = medium("stick\x01", "S");
         assert_int_equal(tg_register_add_medium(&r, &m, err, sizeof(err)), -EINVAL);
+        m = medium("stick\u200b-1", "S"); /* shows as stick-1 */
+        assert_int_equal(tg_register_add_medium(&r, &m, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "invisible"));
+        m = medium("stick-1", "S\u202e");
+        assert_int_equal(tg_register_add_medium(&r, &m, err, sizeof(err)), -EINVAL);
+        m = medium("stick-1", "S");
+        snprintf(m.department, sizeof(m.department), "総務課\u2066");
+        assert_int_equal(tg_register_add_medium(&r, &m, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "department"));
         m = medium("stick-1", "S");
         m.vid = 0;
         assert_int_equal(tg_register_add_medium(&r, &m, err, sizeof(err)), -EINVAL);
