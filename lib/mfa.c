@@ -502,6 +502,36 @@ bool tg_mfa_required(const tg_config *c, const char *user) {
         return false;
 }
 
+int tg_mfa_check_users(const tg_config *c, char *err, size_t err_size) {
+        char name[sizeof(c->mfa_users)];
+        for (const char *p = c->mfa_users; next_name(&p, name);) {
+                tg_account a;
+                int r = tg_account_by_name(name, &a);
+                if (r == -ENOENT) {
+                        snprintf(err, err_size, "[MFA] RequireUsers: %s: no such user", name);
+                        return -ENOENT;
+                }
+                if (r < 0) {
+                        snprintf(err, err_size,
+                                 "[MFA] RequireUsers: %s: the user database lookup failed (%s): cannot tell who is "
+                                 "covered",
+                                 name, strerror(-r));
+                        return r;
+                }
+                /* Policy compares the account's own name: another spelling covers nobody. */
+                if (strcmp(a.name, name) != 0) {
+                        snprintf(err, err_size, "[MFA] RequireUsers: %s: the account is named %s", name, a.name);
+                        return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+int tg_mfa_check_config(const tg_config *c, char *err, size_t err_size) {
+        int r = tg_mfa_check_users(c, err, err_size);
+        return r < 0 ? r : tg_mfa_check_groups(c, err, err_size);
+}
+
 int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size) {
         char name[sizeof(c->mfa_groups)];
         for (const char *p = c->mfa_groups; next_name(&p, name);) {

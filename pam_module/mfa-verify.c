@@ -117,7 +117,8 @@ int main(int argc, char **argv) {
                 return 2;
         memcpy(canon, account.name, strlen(account.name) + 1);
         user = canon;
-        if (tg_config_load_required(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
+        if (tg_config_load_required(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0 ||
+            tg_mfa_check_config(&cfg, err, sizeof(err)) < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return 2;
         }

@@ -170,8 +170,7 @@ static void write_config(const char *mfa_extra) {
         char p[400], text[2048];
         snprintf(p, sizeof(p), "%s/termguard.conf", conf);
         snprintf(text, sizeof(text),
-                 "[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=tanaka suzuki "
-                 "ghost\nMaxFailures=3\nLockoutTime=15m\n%s",
+                 "[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=tanaka suzuki\nMaxFailures=3\nLockoutTime=15m\n%s",
                  state, mfa_extra ? mfa_extra : "");
         write_file(p, text);
 }
@@ -321,7 +320,7 @@ static void not_enrolled_is_refused(void **s) {
         answer = "123456";
         assert_int_equal(authenticate("suzuki"), PAM_AUTH_ERR);
         assert_int_equal(prompts, 1);
-        /* unknown user listed or not: same prompt, same refusal */
+        /* an unknown user: same prompt, same refusal */
         assert_int_equal(authenticate("ghost"), PAM_AUTH_ERR);
         assert_int_equal(prompts, 1);
         assert_int_equal(authenticate("no-such-user-xyz"), PAM_AUTH_ERR);
@@ -435,6 +434,26 @@ static void hostile_config_fails_closed(void **s) {
         journal_read();
         int i = the_record("mfa.config-error", "daemon");
         assert_non_null(strstr(records[i].text, "no-such-group-xyz: no such group"));
+        /* a misspelt user, or the right one in another case, would cover nobody: refused for
+         * everyone, the name in the record; "Tanaka" finds tanaka here (case-insensitive NSS) */
+        const char *const wrong[][2] = {{"tanaka ghost", "ghost: no such user"},
+                                        {"Tanaka", "Tanaka: the account is named tanaka"}};
+        for (size_t k = 0; k < sizeof(wrong) / sizeof(wrong[0]); k++) {
+                char line[200];
+                snprintf(line, sizeof(line), "RequireUsers=%s\n", wrong[k][0]);
+                write_config(line);
+                journal_read();
+                answer = code_for(&u, 0);
+                assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+                assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+                journal_read();
+                i = the_record("mfa.config-error", "tanaka");
+                assert_non_null(strstr(records[i].text, wrong[k][1]));
+                the_record("mfa.config-error", "daemon");
+        }
+        write_config("RequireUsers=tanaka\n");
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
         /* no configuration at all is not "nobody is covered" */
         char p[400];
         snprintf(p, sizeof(p), "%s/termguard.conf", conf);
@@ -808,6 +827,24 @@ static void state_created_by_a_user_is_root_owned(void **s) {
         remove_helper();
 }
 
+/* The helper refuses a RequireUsers name that is no account like the module does: a user who
+ * runs it directly does not get past a configuration the module would refuse. */
+static void helper_refuses_a_require_users_name_that_is_no_account(void **s) {
+        (void) s;
+        write_config("RequireUsers=daemon ghost\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        journal_read();
+        helper_proc h = start_helper(1, "verify", "daemon", 0, false);
+        assert_int_equal(finish_helper(&h, code_for(&d, 0)), 2);
+        journal_read();
+        int i = the_record("mfa.config-error", "daemon");
+        assert_int_equal(records[i].uid, 0);
+        assert_non_null(strstr(records[i].text, "RequireUsers: ghost: no such user"));
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR); /* and the module, as root */
+        remove_helper();
+}
+
 /* ^Z on the caller's terminal (SIGTSTP to its foreground process group; SIGTTIN and SIGTTOU to
  * a background job) does not stop the helper, which could be holding the user's lock: it goes
  * on and verifies the code. SIGSTOP from the user is refused outright. */
@@ -993,7 +1030,7 @@ int main(void) {
         }
         journal_open();
         /* tanaka and suzuki are accounts the system knows (state is kept only for those);
-         * ghost is listed in the policy but unknown. */
+         * ghost is unknown. */
         bool made[2] = {false, false};
         const char *const accounts[2] = {"tanaka", "suzuki"};
         for (int i = 0; i < 2; i++)
@@ -1026,6 +1063,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiting_helper_counts_from_when_the_code_came, setup, teardown),
                 cmocka_unit_test_setup_teardown(state_created_by_a_user_is_root_owned, setup, teardown),
+                cmocka_unit_test_setup_teardown(helper_refuses_a_require_users_name_that_is_no_account, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(terminal_stop_signals_do_not_stop_the_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(busy_state_is_refused_not_waited_for, setup, teardown),
         };

@@ -430,6 +430,30 @@ static void session_refuses_missing_or_unsafe_directory(void **s) {
         assert_int_equal(m.lockfd, -EBADF);
 }
 
+/* A RequireUsers name that is no account, or another spelling of one, would cover nobody: a
+ * configuration error, as an unknown RequireGroups group is. root and daemon exist on every
+ * Debian system. */
+static void require_users_names_accounts_exactly(void **s) {
+        tg_config c;
+        char err[256] = "";
+        (void) s;
+        tg_config_default(&c);
+        snprintf(c.mfa_users, sizeof(c.mfa_users), "root  daemon");
+        assert_int_equal(tg_mfa_check_users(&c, err, sizeof(err)), 0);
+        assert_int_equal(tg_mfa_check_config(&c, err, sizeof(err)), 0);
+        snprintf(c.mfa_users, sizeof(c.mfa_users), "root no-such-user-xyz daemon");
+        assert_int_equal(tg_mfa_check_users(&c, err, sizeof(err)), -ENOENT);
+        assert_string_equal(err, "[MFA] RequireUsers: no-such-user-xyz: no such user");
+        err[0] = '\0';
+        assert_int_equal(tg_mfa_check_config(&c, err, sizeof(err)), -ENOENT);
+        assert_non_null(strstr(err, "no-such-user-xyz"));
+        /* with the users right, the groups are checked too */
+        snprintf(c.mfa_users, sizeof(c.mfa_users), "daemon");
+        snprintf(c.mfa_groups, sizeof(c.mfa_groups), "no-such-group-xyz");
+        assert_int_equal(tg_mfa_check_config(&c, err, sizeof(err)), -ENOENT);
+        assert_non_null(strstr(err, "RequireGroups: no-such-group-xyz"));
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 fprintf(stderr, "test_mfa: skipped, needs root (root-owned state files)\n");
@@ -442,6 +466,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(corrupt_files_are_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_directory_is_refused, setup, teardown),
                 cmocka_unit_test(user_names),
+                cmocka_unit_test(require_users_names_accounts_exactly),
                 cmocka_unit_test_setup_teardown(totp_once_and_recovery_once, setup, teardown),
                 cmocka_unit_test(not_enrolled_never_passes),
                 cmocka_unit_test(lockout),
