@@ -934,6 +934,39 @@ static void screen_locker_verifies_through_helper(void **s) {
         remove_helper();
 }
 
+/* Two names for one uid (useradd -o: tg-mfa-alias is a second name of tanaka's uid). Each name
+ * has its own state, and the helper cannot tell the two callers apart: it acts only for the
+ * name the user database gives for the uid (tanaka), so the second name's state can be neither
+ * verified, probed nor locked by a process of that uid. */
+static void helper_acts_only_for_the_name_of_the_callers_uid(void **s) {
+        (void) s;
+        struct passwd *pw = getpwnam("tanaka");
+        assert_non_null(pw);
+        uid_t uid = pw->pw_uid;
+        pw = getpwnam("tg-mfa-alias");
+        assert_non_null(pw);
+        assert_int_equal(pw->pw_uid, uid);
+        assert_string_equal(getpwuid(uid)->pw_name, "tanaka");
+        write_config("RequireUsers=tanaka tg-mfa-alias\n");
+        tg_mfa_user a = enroll("tg-mfa-alias"), t = enroll("tanaka");
+        install_helper();
+        answer = "99999x";
+        journal_read();
+        for (int k = 0; k < 3; k++)
+                assert_int_equal(authenticate_as(uid, "tg-mfa-alias"), PAM_AUTH_ERR);
+        assert_int_equal(load("tg-mfa-alias").failures, 0);
+        assert_false(tg_mfa_locked(&(tg_mfa_user){.locked_until = load("tg-mfa-alias").locked_until}, time(NULL)));
+        journal_read();
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.helper-refused", "TERMGUARD_USER=tg-mfa-alias", NULL), 3);
+        answer = code_for(&a, 0);
+        assert_int_equal(authenticate_as(uid, "tg-mfa-alias"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate("tg-mfa-alias"), PAM_SUCCESS); /* as root (login, sshd): not used up */
+        /* the uid's own name works through the helper */
+        answer = code_for(&t, 0);
+        assert_int_equal(authenticate_as(uid, "tanaka"), PAM_SUCCESS);
+        remove_helper();
+}
+
 /* Whether this process may raise a hard resource limit (CAP_SYS_RESOURCE; containers often
  * lack it). */
 static bool can_raise_limits(void) {
@@ -1030,14 +1063,18 @@ int main(void) {
         }
         journal_open();
         /* tanaka and suzuki are accounts the system knows (state is kept only for those);
-         * ghost is unknown. */
-        bool made[2] = {false, false};
-        const char *const accounts[2] = {"tanaka", "suzuki"};
-        for (int i = 0; i < 2; i++)
+         * ghost is unknown; tg-mfa-alias is a second name of tanaka's uid, after it. */
+        bool made[3] = {false, false, false};
+        const char *const accounts[3] = {"tanaka", "suzuki", "tg-mfa-alias"};
+        for (int i = 0; i < 3; i++)
                 if (!getpwnam(accounts[i])) {
-                        char cmd[200];
-                        snprintf(cmd, sizeof(cmd), "useradd --system --no-create-home --shell /usr/sbin/nologin %s",
-                                 accounts[i]);
+                        char cmd[300], same_uid[64] = "";
+                        struct passwd *first = i == 2 ? getpwnam("tanaka") : NULL;
+                        if (first)
+                                snprintf(same_uid, sizeof(same_uid), "--non-unique --uid %u ",
+                                         (unsigned) first->pw_uid);
+                        snprintf(cmd, sizeof(cmd), "useradd --system --no-create-home --shell /usr/sbin/nologin %s%s",
+                                 same_uid, accounts[i]);
                         if (system(cmd) != 0)
                                 return 1;
                         made[i] = true;
@@ -1059,6 +1096,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(name_spelling_is_the_same_account, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_verifies_through_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(helper_acts_only_for_the_name_of_the_callers_uid, setup, teardown),
                 cmocka_unit_test_setup_teardown(file_size_limit_cannot_hide_failures, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiting_helper_counts_from_when_the_code_came, setup, teardown),
@@ -1069,7 +1107,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(busy_state_is_refused_not_waited_for, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
-        for (int i = 0; i < 2; i++)
+        for (int i = 2; i >= 0; i--)
                 if (made[i]) {
                         char cmd[100];
                         snprintf(cmd, sizeof(cmd), "userdel %s", accounts[i]);
