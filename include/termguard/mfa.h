@@ -42,8 +42,10 @@ void tg_mfa_user_wipe(tg_mfa_user *u);
 /* A user name usable as a file name: [A-Za-z0-9_.@-], not starting with '.' or '-'. */
 bool tg_mfa_valid_user(const char *user);
 
-/* Opens STATE/mfa (creating it root:root 0700 if create is set) after checking owner and mode.
- * Returns a directory fd or -EPERM (unsafe owner/mode), -ENOENT, ... */
+/* Opens STATE/mfa (creating it root:root 0700 if create is set) after checking owner and mode,
+ * of STATE and of every directory above it up to /: each must be a directory owned by root that
+ * neither group nor others can write, reached without a symbolic link. Returns a directory fd
+ * or -EPERM (unsafe owner/mode, a symbolic link on the way), -ENOENT, ... */
 int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size);
 
 /* How long tg_mfa_lock_user waits for another holder of a user's lock. An attempt holds it for

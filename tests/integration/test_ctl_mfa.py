@@ -24,7 +24,8 @@ JOURNAL_WRAP = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
 
 class CtlMfaTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="tg-ctlmfa-")
+        # not in /tmp: every directory above the MFA state directory must be root's alone
+        self.tmp = tempfile.mkdtemp(prefix="tg-ctlmfa-", dir="/run")
         self.conf = os.path.join(self.tmp, "conf")
         os.makedirs(self.conf)
         os.chmod(self.tmp, 0o755)

@@ -178,7 +178,8 @@ static void write_config(const char *mfa_extra) {
 static int setup(void **s) {
         char p[400], text[1024], err[256];
         (void) s;
-        snprintf(root, sizeof(root), "/tmp/tg-pam-test.XXXXXX");
+        /* not in /tmp: every directory above the state directory must be root's alone */
+        snprintf(root, sizeof(root), "/run/tg-pam-test.XXXXXX");
         assert_non_null(mkdtemp(root));
         snprintf(conf, sizeof(conf), "%s/conf", root);
         snprintf(state, sizeof(state), "%s/state", root);
@@ -827,6 +828,42 @@ static void state_created_by_a_user_is_root_owned(void **s) {
         remove_helper();
 }
 
+/* A directory above the state directory that others can write refuses, as root and through
+ * the helper: whoever can write it could put a state directory of their own in its place. */
+static void state_directory_parent_others_can_write_fails_closed(void **s) {
+        char open_dir[320];
+        (void) s;
+        snprintf(open_dir, sizeof(open_dir), "%s/open", root);
+        assert_int_equal(mkdir(open_dir, 0755), 0);
+        snprintf(state, sizeof(state), "%s/open/state", root);
+        snprintf(mfadir, sizeof(mfadir), "%s/mfa", state);
+        assert_int_equal(mkdir(state, 0700), 0);
+        char err[512];
+        int dfd = tg_mfa_open_dir(state, true, err, sizeof(err));
+        assert_true(dfd >= 0);
+        close(dfd);
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        assert_int_equal(chmod(open_dir, 0777), 0);
+        answer = code_for(&d, 0);
+        journal_read();
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        journal_read();
+        char detail[400];
+        snprintf(detail, sizeof(detail),
+                 "TERMGUARD_DETAIL=%s: must be a directory owned by root and writable by root only", open_dir);
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.failure", "TERMGUARD_USER=daemon", NULL), 2);
+        for (int i = 0; i < n_records; i++)
+                assert_non_null(strstr(records[i].text, detail));
+        assert_int_equal(chmod(open_dir, 0755), 0);
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS); /* the code was not used up */
+        answer = code_for(&d, 1);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);
+        remove_helper();
+}
+
 /* The helper refuses a RequireUsers name that is no account like the module does: a user who
  * runs it directly does not get past a configuration the module would refuse. */
 static void helper_refuses_a_require_users_name_that_is_no_account(void **s) {
@@ -1088,6 +1125,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(authfail_counts_and_always_refuses, setup, teardown),
                 cmocka_unit_test_setup_teardown(rollout_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_or_missing_state_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(state_directory_parent_others_can_write_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(hostile_config_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(recovery_code_works_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(banner_is_shown, setup, teardown),
