@@ -85,6 +85,13 @@ static int open_user(const char *config_root, const char *user, bool create, tg_
                 fprintf(stderr, "termguardctl: %s\n", err);
                 return EXIT_DAEMON_ERROR;
         }
+        /* Still usable for enrolling and unlocking, but the administrator must know that the
+         * PAM module refuses every login until this is fixed. */
+        if (tg_mfa_check_config(cfg, err, sizeof(err)) < 0)
+                fprintf(stderr,
+                        _("termguardctl: warning: %s; every login through pam_termguard is refused until "
+                          "this is fixed.\n"),
+                        err);
         if (create && mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST) {
                 fprintf(stderr, "termguardctl: %s: %s\n", cfg->state_dir, strerror(errno));
                 return EXIT_DAEMON_ERROR;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,23 +57,75 @@ static int check_owner_mode(const struct stat *st, mode_t type, mode_t mode) {
         return 0;
 }
 
+/* Opens path (O_PATH) one component at a time from /, following no symbolic link, each
+ * directory on the way owned by root and writable by nobody else: whoever can write a
+ * directory can rename what lies in it and put a tree of their own in its place, so the state
+ * directory is only as safe as every directory above it. Strict: a sticky /tmp is refused too
+ * (what it protects depends on who owns each entry in it). Holding each
+ * directory open while the next is opened in it, what was checked is what is used. */
+static int open_root_only_path(const char *path, char *err, size_t err_size) {
+        _cleanup_close_ int fd = -EBADF;
+        size_t checked = 1; /* the part of path opened so far: "/" at first */
+        struct stat st;
+
+        if (path[0] != '/') {
+                snprintf(err, err_size, "%s: not an absolute path", path);
+                return -EINVAL;
+        }
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+                snprintf(err, err_size, "/: %s", strerror(-r));
+                return r;
+        }
+        for (;;) {
+                if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+                        snprintf(err, err_size,
+                                 "%.*s: must be a directory owned by root and writable by root only (as must every "
+                                 "directory above the state directory)",
+                                 (int) checked, path);
+                        return -EPERM;
+                }
+                const char *p = path + checked;
+                p += strspn(p, "/");
+                if (!*p)
+                        return TAKE_FD(fd);
+                size_t k = strcspn(p, "/");
+                char name[NAME_MAX + 1];
+                if (k > NAME_MAX) {
+                        snprintf(err, err_size, "%s: %s", path, strerror(ENAMETOOLONG));
+                        return -ENAMETOOLONG;
+                }
+                memcpy(name, p, k);
+                name[k] = '\0';
+                checked = (size_t) (p - path) + k;
+                int next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        int r = -errno;
+                        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                                snprintf(err, err_size,
+                                         "%.*s: is a symbolic link; name the state directory by its real path",
+                                         (int) checked, path);
+                                return -EPERM;
+                        }
+                        snprintf(err, err_size, "%.*s: %s", (int) checked, path, strerror(-r));
+                        return r;
+                }
+                close(fd);
+                fd = next;
+        }
+}
+
 int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size) {
         _cleanup_close_ int parent = -1;
         struct stat st;
         int fd;
 
-        /* The state directory itself must be root's alone: nothing below a directory another
-         * user can write is opened as root. */
-        parent = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (parent < 0) {
-                int r = -errno;
-                snprintf(err, err_size, "%s: %s", state_dir, strerror(errno));
-                return r;
-        }
-        if (fstat(parent, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
-                snprintf(err, err_size, "%s: must be owned by root and writable by root only", state_dir);
-                return -EPERM;
-        }
+        /* The state directory and every directory above it must be root's alone: nothing below
+         * a directory another user can write is opened as root. */
+        parent = open_root_only_path(state_dir, err, err_size);
+        if (parent < 0)
+                return parent;
         if (create && mkdirat(parent, "mfa", 0700) == 0) {
                 /* root:root 0700 whatever the caller's group (su keeps the user's) and umask,
                  * set by name: a new file descriptor may be refused (RLIMIT_NOFILE is the
@@ -500,6 +553,36 @@ bool tg_mfa_required(const tg_config *c, const char *user) {
                                 return true;
         }
         return false;
+}
+
+int tg_mfa_check_users(const tg_config *c, char *err, size_t err_size) {
+        char name[sizeof(c->mfa_users)];
+        for (const char *p = c->mfa_users; next_name(&p, name);) {
+                tg_account a;
+                int r = tg_account_by_name(name, &a);
+                if (r == -ENOENT) {
+                        snprintf(err, err_size, "[MFA] RequireUsers: %s: no such user", name);
+                        return -ENOENT;
+                }
+                if (r < 0) {
+                        snprintf(err, err_size,
+                                 "[MFA] RequireUsers: %s: the user database lookup failed (%s): cannot tell who is "
+                                 "covered",
+                                 name, strerror(-r));
+                        return r;
+                }
+                /* Policy compares the account's own name: another spelling covers nobody. */
+                if (strcmp(a.name, name) != 0) {
+                        snprintf(err, err_size, "[MFA] RequireUsers: %s: the account is named %s", name, a.name);
+                        return -ENOENT;
+                }
+        }
+        return 0;
+}
+
+int tg_mfa_check_config(const tg_config *c, char *err, size_t err_size) {
+        int r = tg_mfa_check_users(c, err, err_size);
+        return r < 0 ? r : tg_mfa_check_groups(c, err, err_size);
 }
 
 int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size) {

@@ -2,7 +2,8 @@
 /*
  * termguard-mfa-verify: setuid-root helper for pam_termguard when PAM runs as the user
  * (screen lockers). Like unix_chkpwd for passwords, it works only for the calling user's own
- * account, reads the code from stdin, uses compiled-in paths and nothing from its
+ * account (the name the user database gives for the caller's uid: other names sharing that uid
+ * are refused), reads the code from stdin, uses compiled-in paths and nothing from its
  * environment, and every failure counts toward the attempt limit.
  *
  *   termguard-mfa-verify verify USER [SERVICE]     code on stdin
@@ -106,8 +107,17 @@ int main(int argc, char **argv) {
                 tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, user, "user database lookup failed");
                 return 2;
         }
-        /* Only for oneself: a user cannot probe or lock out somebody else through us. */
-        if (r < 0 || (caller != 0 && account.uid != caller)) {
+        /* Only for oneself: a user cannot probe or lock out somebody else through us. The uid
+         * alone does not say who that is when several names share it (a second name for an
+         * account): each name has its own state, and the kernel cannot tell them apart. Only
+         * the name the user database gives for the caller's uid is "oneself". */
+        tg_account self;
+        int rs = caller != 0 && r == 0 ? tg_account_by_uid(caller, &self) : 0;
+        if (rs < 0 && rs != -ENOENT) {
+                tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, user, "user database lookup failed");
+                return 2;
+        }
+        if (r < 0 || (caller != 0 && (account.uid != caller || rs < 0 || strcmp(self.name, account.name) != 0))) {
                 tg_mfa_event(&ctx, "mfa.helper-refused", LOG_WARNING, tg_mfa_valid_user(user) ? user : "(invalid name)",
                              "asked about another account");
                 return 2;
@@ -117,7 +127,8 @@ int main(int argc, char **argv) {
                 return 2;
         memcpy(canon, account.name, strlen(account.name) + 1);
         user = canon;
-        if (tg_config_load_required(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0) {
+        if (tg_config_load_required(TG_HELPER_CONFIG_ROOT, &cfg, err, sizeof(err)) < 0 ||
+            tg_mfa_check_config(&cfg, err, sizeof(err)) < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return 2;
         }

@@ -249,7 +249,7 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         }
         r = tg_config_load_required(a->config_root, &cfg, err, sizeof(err));
         if (r >= 0)
-                r = tg_mfa_check_groups(&cfg, err, sizeof(err));
+                r = tg_mfa_check_config(&cfg, err, sizeof(err));
         if (r < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return PAM_AUTH_ERR;

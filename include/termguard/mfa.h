@@ -42,8 +42,10 @@ void tg_mfa_user_wipe(tg_mfa_user *u);
 /* A user name usable as a file name: [A-Za-z0-9_.@-], not starting with '.' or '-'. */
 bool tg_mfa_valid_user(const char *user);
 
-/* Opens STATE/mfa (creating it root:root 0700 if create is set) after checking owner and mode.
- * Returns a directory fd or -EPERM (unsafe owner/mode), -ENOENT, ... */
+/* Opens STATE/mfa (creating it root:root 0700 if create is set) after checking owner and mode,
+ * of STATE and of every directory above it up to /: each must be a directory owned by root that
+ * neither group nor others can write, reached without a symbolic link. Returns a directory fd
+ * or -EPERM (unsafe owner/mode, a symbolic link on the way), -ENOENT, ... */
 int tg_mfa_open_dir(const char *state_dir, bool create, char *err, size_t err_size);
 
 /* How long tg_mfa_lock_user waits for another holder of a user's lock. An attempt holds it for
@@ -116,6 +118,15 @@ bool tg_mfa_required(const tg_config *c, const char *user);
  * members without the second factor, silently. Returns 0, or -ENOENT with the name in err
  * (-errno when the lookup itself failed). */
 int tg_mfa_check_groups(const tg_config *c, char *err, size_t err_size);
+/* Whether every name RequireUsers lists is an account whose own name is exactly that name: a
+ * misspelt name, or another spelling of a name (Tanaka where the account is tanaka, which a
+ * case-insensitive directory still finds), would otherwise cover nobody, silently. Returns 0,
+ * -ENOENT with the name in err, or -errno when the lookup itself failed (a directory service
+ * down: who is covered cannot be told). */
+int tg_mfa_check_users(const tg_config *c, char *err, size_t err_size);
+/* The MFA policy's names as a whole: tg_mfa_check_users, then tg_mfa_check_groups. Every
+ * program that acts on the policy refuses a configuration that fails it. */
+int tg_mfa_check_config(const tg_config *c, char *err, size_t err_size);
 
 /* The time of an attempt (seconds since the epoch) is passed as a clock to read, not as a value:
  * an attempt reads it once it holds the user's lock. A time read earlier (when a helper

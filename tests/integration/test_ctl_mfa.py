@@ -24,7 +24,8 @@ JOURNAL_WRAP = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
 
 class CtlMfaTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="tg-ctlmfa-")
+        # not in /tmp: every directory above the MFA state directory must be root's alone
+        self.tmp = tempfile.mkdtemp(prefix="tg-ctlmfa-", dir="/run")
         self.conf = os.path.join(self.tmp, "conf")
         os.makedirs(self.conf)
         os.chmod(self.tmp, 0o755)
@@ -229,6 +230,19 @@ class CtlMfaTest(unittest.TestCase):
         r = self.ctl("mfa", "unlock", USER, user=65534, journal=d)
         self.assertNotEqual(r.returncode, 0)
         self.assertEqual(self.records(sock), [])
+
+    def test_require_users_that_covers_nobody_is_reported(self):
+        """A RequireUsers name that is no account is reported with every mfa command: the PAM
+        module refuses every login until it is fixed. The command itself still works."""
+        r = self.ctl("mfa", "status", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("warning", r.stderr)
+        with open(os.path.join(self.conf, "termguard.conf"), "w") as f:
+            f.write("[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=%s no-such-user-xyz\n" % (self.state, USER))
+        r = self.ctl("mfa", "status", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("termguardctl: warning: [MFA] RequireUsers: no-such-user-xyz: no such user; every login "
+                      "through pam_termguard is refused until this is fixed.", r.stderr)
 
     def test_refusals(self):
         r = self.ctl("mfa", "status", USER, user=65534)

@@ -170,8 +170,7 @@ static void write_config(const char *mfa_extra) {
         char p[400], text[2048];
         snprintf(p, sizeof(p), "%s/termguard.conf", conf);
         snprintf(text, sizeof(text),
-                 "[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=tanaka suzuki "
-                 "ghost\nMaxFailures=3\nLockoutTime=15m\n%s",
+                 "[Daemon]\nStateDirectory=%s\n[MFA]\nRequireUsers=tanaka suzuki\nMaxFailures=3\nLockoutTime=15m\n%s",
                  state, mfa_extra ? mfa_extra : "");
         write_file(p, text);
 }
@@ -179,7 +178,8 @@ static void write_config(const char *mfa_extra) {
 static int setup(void **s) {
         char p[400], text[1024], err[256];
         (void) s;
-        snprintf(root, sizeof(root), "/tmp/tg-pam-test.XXXXXX");
+        /* not in /tmp: every directory above the state directory must be root's alone */
+        snprintf(root, sizeof(root), "/run/tg-pam-test.XXXXXX");
         assert_non_null(mkdtemp(root));
         snprintf(conf, sizeof(conf), "%s/conf", root);
         snprintf(state, sizeof(state), "%s/state", root);
@@ -321,7 +321,7 @@ static void not_enrolled_is_refused(void **s) {
         answer = "123456";
         assert_int_equal(authenticate("suzuki"), PAM_AUTH_ERR);
         assert_int_equal(prompts, 1);
-        /* unknown user listed or not: same prompt, same refusal */
+        /* an unknown user: same prompt, same refusal */
         assert_int_equal(authenticate("ghost"), PAM_AUTH_ERR);
         assert_int_equal(prompts, 1);
         assert_int_equal(authenticate("no-such-user-xyz"), PAM_AUTH_ERR);
@@ -435,6 +435,26 @@ static void hostile_config_fails_closed(void **s) {
         journal_read();
         int i = the_record("mfa.config-error", "daemon");
         assert_non_null(strstr(records[i].text, "no-such-group-xyz: no such group"));
+        /* a misspelt user, or the right one in another case, would cover nobody: refused for
+         * everyone, the name in the record; "Tanaka" finds tanaka here (case-insensitive NSS) */
+        const char *const wrong[][2] = {{"tanaka ghost", "ghost: no such user"},
+                                        {"Tanaka", "Tanaka: the account is named tanaka"}};
+        for (size_t k = 0; k < sizeof(wrong) / sizeof(wrong[0]); k++) {
+                char line[200];
+                snprintf(line, sizeof(line), "RequireUsers=%s\n", wrong[k][0]);
+                write_config(line);
+                journal_read();
+                answer = code_for(&u, 0);
+                assert_int_equal(authenticate("tanaka"), PAM_AUTH_ERR);
+                assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+                journal_read();
+                i = the_record("mfa.config-error", "tanaka");
+                assert_non_null(strstr(records[i].text, wrong[k][1]));
+                the_record("mfa.config-error", "daemon");
+        }
+        write_config("RequireUsers=tanaka\n");
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate("tanaka"), PAM_SUCCESS);
         /* no configuration at all is not "nobody is covered" */
         char p[400];
         snprintf(p, sizeof(p), "%s/termguard.conf", conf);
@@ -808,6 +828,60 @@ static void state_created_by_a_user_is_root_owned(void **s) {
         remove_helper();
 }
 
+/* A directory above the state directory that others can write refuses, as root and through
+ * the helper: whoever can write it could put a state directory of their own in its place. */
+static void state_directory_parent_others_can_write_fails_closed(void **s) {
+        char open_dir[320];
+        (void) s;
+        snprintf(open_dir, sizeof(open_dir), "%s/open", root);
+        assert_int_equal(mkdir(open_dir, 0755), 0);
+        snprintf(state, sizeof(state), "%s/open/state", root);
+        snprintf(mfadir, sizeof(mfadir), "%s/mfa", state);
+        assert_int_equal(mkdir(state, 0700), 0);
+        char err[512];
+        int dfd = tg_mfa_open_dir(state, true, err, sizeof(err));
+        assert_true(dfd >= 0);
+        close(dfd);
+        write_config("RequireUsers=daemon\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        assert_int_equal(chmod(open_dir, 0777), 0);
+        answer = code_for(&d, 0);
+        journal_read();
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        journal_read();
+        char detail[400];
+        snprintf(detail, sizeof(detail),
+                 "TERMGUARD_DETAIL=%s: must be a directory owned by root and writable by root only", open_dir);
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.failure", "TERMGUARD_USER=daemon", NULL), 2);
+        for (int i = 0; i < n_records; i++)
+                assert_non_null(strstr(records[i].text, detail));
+        assert_int_equal(chmod(open_dir, 0755), 0);
+        assert_int_equal(authenticate("daemon"), PAM_SUCCESS); /* the code was not used up */
+        answer = code_for(&d, 1);
+        assert_int_equal(authenticate_as(1, "daemon"), PAM_SUCCESS);
+        remove_helper();
+}
+
+/* The helper refuses a RequireUsers name that is no account like the module does: a user who
+ * runs it directly does not get past a configuration the module would refuse. */
+static void helper_refuses_a_require_users_name_that_is_no_account(void **s) {
+        (void) s;
+        write_config("RequireUsers=daemon ghost\n");
+        tg_mfa_user d = enroll("daemon");
+        install_helper();
+        journal_read();
+        helper_proc h = start_helper(1, "verify", "daemon", 0, false);
+        assert_int_equal(finish_helper(&h, code_for(&d, 0)), 2);
+        journal_read();
+        int i = the_record("mfa.config-error", "daemon");
+        assert_int_equal(records[i].uid, 0);
+        assert_non_null(strstr(records[i].text, "RequireUsers: ghost: no such user"));
+        assert_int_equal(authenticate("daemon"), PAM_AUTH_ERR); /* and the module, as root */
+        remove_helper();
+}
+
 /* ^Z on the caller's terminal (SIGTSTP to its foreground process group; SIGTTIN and SIGTTOU to
  * a background job) does not stop the helper, which could be holding the user's lock: it goes
  * on and verifies the code. SIGSTOP from the user is refused outright. */
@@ -894,6 +968,39 @@ static void screen_locker_verifies_through_helper(void **s) {
         assert_true(tg_mfa_locked(&(tg_mfa_user){.locked_until = load("daemon").locked_until}, time(NULL)));
         answer = code_for(&d, 1);
         assert_int_equal(authenticate_as(1, "daemon"), PAM_AUTH_ERR);
+        remove_helper();
+}
+
+/* Two names for one uid (useradd -o: tg-mfa-alias is a second name of tanaka's uid). Each name
+ * has its own state, and the helper cannot tell the two callers apart: it acts only for the
+ * name the user database gives for the uid (tanaka), so the second name's state can be neither
+ * verified, probed nor locked by a process of that uid. */
+static void helper_acts_only_for_the_name_of_the_callers_uid(void **s) {
+        (void) s;
+        struct passwd *pw = getpwnam("tanaka");
+        assert_non_null(pw);
+        uid_t uid = pw->pw_uid;
+        pw = getpwnam("tg-mfa-alias");
+        assert_non_null(pw);
+        assert_int_equal(pw->pw_uid, uid);
+        assert_string_equal(getpwuid(uid)->pw_name, "tanaka");
+        write_config("RequireUsers=tanaka tg-mfa-alias\n");
+        tg_mfa_user a = enroll("tg-mfa-alias"), t = enroll("tanaka");
+        install_helper();
+        answer = "99999x";
+        journal_read();
+        for (int k = 0; k < 3; k++)
+                assert_int_equal(authenticate_as(uid, "tg-mfa-alias"), PAM_AUTH_ERR);
+        assert_int_equal(load("tg-mfa-alias").failures, 0);
+        assert_false(tg_mfa_locked(&(tg_mfa_user){.locked_until = load("tg-mfa-alias").locked_until}, time(NULL)));
+        journal_read();
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.helper-refused", "TERMGUARD_USER=tg-mfa-alias", NULL), 3);
+        answer = code_for(&a, 0);
+        assert_int_equal(authenticate_as(uid, "tg-mfa-alias"), PAM_AUTH_ERR);
+        assert_int_equal(authenticate("tg-mfa-alias"), PAM_SUCCESS); /* as root (login, sshd): not used up */
+        /* the uid's own name works through the helper */
+        answer = code_for(&t, 0);
+        assert_int_equal(authenticate_as(uid, "tanaka"), PAM_SUCCESS);
         remove_helper();
 }
 
@@ -993,14 +1100,18 @@ int main(void) {
         }
         journal_open();
         /* tanaka and suzuki are accounts the system knows (state is kept only for those);
-         * ghost is listed in the policy but unknown. */
-        bool made[2] = {false, false};
-        const char *const accounts[2] = {"tanaka", "suzuki"};
-        for (int i = 0; i < 2; i++)
+         * ghost is unknown; tg-mfa-alias is a second name of tanaka's uid, after it. */
+        bool made[3] = {false, false, false};
+        const char *const accounts[3] = {"tanaka", "suzuki", "tg-mfa-alias"};
+        for (int i = 0; i < 3; i++)
                 if (!getpwnam(accounts[i])) {
-                        char cmd[200];
-                        snprintf(cmd, sizeof(cmd), "useradd --system --no-create-home --shell /usr/sbin/nologin %s",
-                                 accounts[i]);
+                        char cmd[300], same_uid[64] = "";
+                        struct passwd *first = i == 2 ? getpwnam("tanaka") : NULL;
+                        if (first)
+                                snprintf(same_uid, sizeof(same_uid), "--non-unique --uid %u ",
+                                         (unsigned) first->pw_uid);
+                        snprintf(cmd, sizeof(cmd), "useradd --system --no-create-home --shell /usr/sbin/nologin %s%s",
+                                 same_uid, accounts[i]);
                         if (system(cmd) != 0)
                                 return 1;
                         made[i] = true;
@@ -1014,6 +1125,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(authfail_counts_and_always_refuses, setup, teardown),
                 cmocka_unit_test_setup_teardown(rollout_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_or_missing_state_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(state_directory_parent_others_can_write_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(hostile_config_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(recovery_code_works_once, setup, teardown),
                 cmocka_unit_test_setup_teardown(banner_is_shown, setup, teardown),
@@ -1022,15 +1134,18 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(name_spelling_is_the_same_account, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_verifies_through_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_without_helper_fails_closed, setup, teardown),
+                cmocka_unit_test_setup_teardown(helper_acts_only_for_the_name_of_the_callers_uid, setup, teardown),
                 cmocka_unit_test_setup_teardown(file_size_limit_cannot_hide_failures, setup, teardown),
                 cmocka_unit_test_setup_teardown(screen_locker_with_closed_stdin, setup, teardown),
                 cmocka_unit_test_setup_teardown(waiting_helper_counts_from_when_the_code_came, setup, teardown),
                 cmocka_unit_test_setup_teardown(state_created_by_a_user_is_root_owned, setup, teardown),
+                cmocka_unit_test_setup_teardown(helper_refuses_a_require_users_name_that_is_no_account, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(terminal_stop_signals_do_not_stop_the_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(busy_state_is_refused_not_waited_for, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
-        for (int i = 0; i < 2; i++)
+        for (int i = 2; i >= 0; i--)
                 if (made[i]) {
                         char cmd[100];
                         snprintf(cmd, sizeof(cmd), "userdel %s", accounts[i]);

@@ -18,6 +18,8 @@
 #include "termguard/config.h"
 #include "termguard/mfa.h"
 
+/* The state directory's parents must be root's alone: not /tmp (sticky, but others write it). */
+#define TEST_BASE "/run"
 static char state[256], dir[300], file[400];
 static int dfd = -1;
 
@@ -34,7 +36,7 @@ static bool fail_at(tg_mfa_user *u, int64_t t, unsigned max_failures, int64_t lo
 static int setup(void **s) {
         char err[256];
         (void) s;
-        snprintf(state, sizeof(state), "/tmp/tg-mfa-test.XXXXXX");
+        snprintf(state, sizeof(state), "%s/tg-mfa-test.XXXXXX", TEST_BASE);
         assert_non_null(mkdtemp(state));
         snprintf(dir, sizeof(dir), "%s/mfa", state);
         snprintf(file, sizeof(file), "%s/tanaka.json", dir);
@@ -430,9 +432,103 @@ static void session_refuses_missing_or_unsafe_directory(void **s) {
         assert_int_equal(m.lockfd, -EBADF);
 }
 
+/* A RequireUsers name that is no account, or another spelling of one, would cover nobody: a
+ * configuration error, as an unknown RequireGroups group is. root and daemon exist on every
+ * Debian system. */
+static void require_users_names_accounts_exactly(void **s) {
+        tg_config c;
+        char err[256] = "";
+        (void) s;
+        tg_config_default(&c);
+        snprintf(c.mfa_users, sizeof(c.mfa_users), "root  daemon");
+        assert_int_equal(tg_mfa_check_users(&c, err, sizeof(err)), 0);
+        assert_int_equal(tg_mfa_check_config(&c, err, sizeof(err)), 0);
+        snprintf(c.mfa_users, sizeof(c.mfa_users), "root no-such-user-xyz daemon");
+        assert_int_equal(tg_mfa_check_users(&c, err, sizeof(err)), -ENOENT);
+        assert_string_equal(err, "[MFA] RequireUsers: no-such-user-xyz: no such user");
+        err[0] = '\0';
+        assert_int_equal(tg_mfa_check_config(&c, err, sizeof(err)), -ENOENT);
+        assert_non_null(strstr(err, "no-such-user-xyz"));
+        /* with the users right, the groups are checked too */
+        snprintf(c.mfa_users, sizeof(c.mfa_users), "daemon");
+        snprintf(c.mfa_groups, sizeof(c.mfa_groups), "no-such-group-xyz");
+        assert_int_equal(tg_mfa_check_config(&c, err, sizeof(err)), -ENOENT);
+        assert_non_null(strstr(err, "RequireGroups: no-such-group-xyz"));
+}
+
+/* Every directory above the state directory is checked, up to /: one that others can write
+ * (a sticky one too) or that is not root's refuses, and so does a symbolic link on the way. */
+static void state_directory_parents_are_checked(void **s) {
+        char open_dir[320], st_dir[340], link_dir[340], via_link[360], err[512] = "";
+        (void) s;
+        snprintf(open_dir, sizeof(open_dir), "%s/open", state);
+        snprintf(st_dir, sizeof(st_dir), "%s/state", open_dir);
+        assert_int_equal(mkdir(open_dir, 0755), 0);
+        assert_int_equal(mkdir(st_dir, 0700), 0);
+        int fd = tg_mfa_open_dir(st_dir, true, err, sizeof(err));
+        assert_true(fd >= 0);
+        close(fd);
+        const mode_t unsafe[] = {0777, 0775, 0757, 01777};
+        for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++) {
+                assert_int_equal(chmod(open_dir, unsafe[i]), 0);
+                err[0] = '\0';
+                assert_int_equal(tg_mfa_open_dir(st_dir, false, err, sizeof(err)), -EPERM);
+                assert_true(strncmp(err, open_dir, strlen(open_dir)) == 0 && err[strlen(open_dir)] == ':');
+                assert_non_null(strstr(err, "writable by root only"));
+        }
+        assert_int_equal(chmod(open_dir, 0755), 0);
+        /* symbolic links: as the state directory, and above it */
+        snprintf(link_dir, sizeof(link_dir), "%s/link", state);
+        assert_int_equal(symlink(st_dir, link_dir), 0);
+        assert_int_equal(tg_mfa_open_dir(link_dir, false, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "symbolic link"));
+        assert_int_equal(unlink(link_dir), 0);
+        assert_int_equal(symlink(open_dir, link_dir), 0);
+        snprintf(via_link, sizeof(via_link), "%s/state", link_dir);
+        assert_int_equal(tg_mfa_open_dir(via_link, false, err, sizeof(err)), -EPERM);
+        assert_true(strncmp(err, link_dir, strlen(link_dir)) == 0);
+        /* not absolute; several slashes are one */
+        assert_int_equal(tg_mfa_open_dir("run/x", false, err, sizeof(err)), -EINVAL);
+        char doubled[360];
+        snprintf(doubled, sizeof(doubled), "/%s//state/", open_dir);
+        fd = tg_mfa_open_dir(doubled, false, err, sizeof(err));
+        assert_true(fd >= 0);
+        close(fd);
+}
+
+/* The same for an owner other than root (needs a second id). */
+static void unsafe_parent_owner_is_refused(void **s) {
+        char open_dir[320], st_dir[340], err[512] = "";
+        (void) s;
+        snprintf(open_dir, sizeof(open_dir), "%s/theirs", state);
+        snprintf(st_dir, sizeof(st_dir), "%s/state", open_dir);
+        assert_int_equal(mkdir(open_dir, 0755), 0);
+        assert_int_equal(mkdir(st_dir, 0700), 0);
+        assert_int_equal(chown(open_dir, 1, 0), 0);
+        assert_int_equal(tg_mfa_open_dir(st_dir, true, err, sizeof(err)), -EPERM);
+        assert_non_null(strstr(err, "owned by root"));
+        assert_int_equal(chown(open_dir, 0, 0), 0);
+        int fd = tg_mfa_open_dir(st_dir, true, err, sizeof(err));
+        assert_true(fd >= 0);
+        close(fd);
+}
+
+/* Whether the directories down to TEST_BASE are root's here: not in a user namespace of an
+ * unprivileged caller (run-as-root.sh), where the host's root shows as the overflow id. */
+static bool base_is_root_only(void) {
+        struct stat st;
+        return stat("/", &st) == 0 && st.st_uid == 0 && !(st.st_mode & 022) && stat(TEST_BASE, &st) == 0 &&
+               st.st_uid == 0 && !(st.st_mode & 022);
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 fprintf(stderr, "test_mfa: skipped, needs root (root-owned state files)\n");
+                return 77;
+        }
+        if (!base_is_root_only()) {
+                fprintf(stderr, "test_mfa: skipped, / or " TEST_BASE " is not root's here (a user namespace): the "
+                                "state directory's parents must be\n");
                 return 77;
         }
         const struct CMUnitTest tests[] = {
@@ -442,6 +538,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(corrupt_files_are_errors, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_directory_is_refused, setup, teardown),
                 cmocka_unit_test(user_names),
+                cmocka_unit_test(require_users_names_accounts_exactly),
                 cmocka_unit_test_setup_teardown(totp_once_and_recovery_once, setup, teardown),
                 cmocka_unit_test(not_enrolled_never_passes),
                 cmocka_unit_test(lockout),
@@ -453,6 +550,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(a_lock_held_elsewhere_is_busy_after_the_wait, setup, teardown),
                 cmocka_unit_test_setup_teardown(session_loads_saves_and_wipes, setup, teardown),
                 cmocka_unit_test_setup_teardown(session_refuses_missing_or_unsafe_directory, setup, teardown),
+                cmocka_unit_test_setup_teardown(state_directory_parents_are_checked, setup, teardown),
+                cmocka_unit_test_setup_teardown(unsafe_parent_owner_is_refused, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
