@@ -10,12 +10,38 @@
 #     there, so the cases matching $TG_TEST_NEEDS_IDS (a cmocka name glob) are left out,
 #     and this says so;
 #   - no user namespaces at all (disabled, or a build sandbox): exit 77, skipped.
+# In the namespace the host's / and /run belong to an unmapped id, and the code under test also
+# insists that every directory above its state is root's: so the command runs in a private root
+# (a tmpfs, root's there) where the host's top-level directories are bound in, except /run,
+# which is a new empty directory of that root.
 set -eu
 if [ "$(id -u)" -eq 0 ]; then
         exec "$@"
 fi
+
+private_root='
+set -eu
+root=$(mktemp -d)
+mount -t tmpfs -o mode=0755 termguard-test-root "$root"
+for d in /*; do
+        name=${d#/}
+        case $name in
+        run) continue ;;
+        *)
+                if [ -L "$d" ]; then
+                        ln -s "$(readlink "$d")" "$root/$name"
+                elif [ -d "$d" ]; then
+                        mkdir "$root/$name" && mount --rbind "$d" "$root/$name"
+                fi
+                ;;
+        esac
+done
+mkdir -m 0755 "$root/run"
+cwd=$(pwd)
+exec chroot "$root" /bin/sh -c "cd \"\$1\" && shift && exec \"\$@\"" sh "$cwd" "$@"
+'
 if unshare --map-root-user --map-auto true 2>/dev/null; then
-        exec unshare --map-root-user --map-auto "$@"
+        exec unshare --map-root-user --map-auto --mount /bin/sh -c "$private_root" sh "$@"
 fi
 if unshare --map-root-user true 2>/dev/null; then
         if [ -n "${TG_TEST_NEEDS_IDS:-}" ]; then
@@ -24,7 +50,7 @@ if unshare --map-root-user true 2>/dev/null; then
                 TG_TEST_SKIP=$TG_TEST_NEEDS_IDS
                 export TG_TEST_SKIP
         fi
-        exec unshare --map-root-user "$@"
+        exec unshare --map-root-user --mount /bin/sh -c "$private_root" sh "$@"
 fi
 echo "run-as-root.sh: not root and no user namespace (unshare -r failed): skipped" >&2
 exit 77
