@@ -40,4 +40,11 @@ if [ $# -eq 0 ]; then
                 test_gate_control test_gate_storage test_lifecycle test_ctl_mfa
 fi
 cd "$here"
-TG_BUILD_DIR=$build exec umockdev-wrapper "$python" -m unittest -v "$@"
+# umockdev carries uevents over a Unix datagram socket, where a receiver may have at most
+# net.unix.max_dgram_qlen datagrams queued (10 by default) and umockdev aborts on the next;
+# the kernel's netlink socket, which libudev sizes to 128 MiB, holds thousands. A burst of
+# plugs while the daemon is busy (a sanitizer build, a loaded machine) would end the whole
+# run. In a network namespace of its own the limit is raised without touching the host's.
+export TG_BUILD_DIR="$build"
+exec unshare --net /bin/sh -c 'echo 4096 >/proc/sys/net/unix/max_dgram_qlen && exec umockdev-wrapper "$@"' sh \
+        "$python" -m unittest -v "$@"
