@@ -603,21 +603,38 @@ static void interface_bound(Manager *m, struct udev_device *dev, const char *usb
         driver_check(m, device_find(m, usb), usb, udev_device_get_syspath(dev), udev_device_get_sysname(dev), driver);
 }
 
-/* A driver left an admitted storage interface (usb-storage unbound, a usbfs claim released):
- * allowed (the medium is only out of reach), and recorded, as it is the first step of a swap.
- * An interface that termguardd is cutting off is not worth a record. */
+/* A driver left an admitted storage interface (usb-storage unbound by sysfs or by libusb's
+ * detach), recorded. usbfs claims and releases send no uevent at all, so on a read-only medium
+ * the unbind is the last sign before a claim that would send SCSI writes past the read-only
+ * flag: the interface is cut off and admitted again, which drops any claim and probes the
+ * storage driver anew. The unbind of termguardd's own cut-off is skipped: a job is still
+ * queued, or the storage driver is back. */
 static void interface_unbound(Manager *m, struct udev_device *dev, const char *usb) {
         const char *syspath = udev_device_get_syspath(dev);
         const char *name = udev_device_get_sysname(dev);
         Device *d = device_find(m, usb);
         const char *user = seat_user();
+        char driver[256] = "", driver_esc[TG_ESCAPED_MAX];
 
         if (!is_admitted_storage(interface_verdict(d, name)) || usb_worker_pending(syspath) ||
             sysfs_read_bool(syspath, "authorized") != 1)
                 return;
-        event_emit("usb.driver-unbound", LOG_NOTICE, "Driver released an admitted storage interface", "device",
-                   d->sysname, "interface", name, "label", d->decision.label[0] ? d->decision.label : NULL, "user",
+        if (sysfs_read_link_name(syspath, "driver", driver, sizeof(driver)) < 0)
+                driver[0] = '\0';
+        if (is_storage_driver(driver))
+                return;
+        bool reset = d->decision.storage_mode != TG_MODE_READ_WRITE;
+        tg_escape(driver, strlen(driver), 64, driver_esc, sizeof(driver_esc));
+        event_emit("usb.driver-unbound", reset ? LOG_WARNING : LOG_NOTICE,
+                   reset ? "Storage driver left a read-only medium; re-admitting the interface"
+                         : "Driver left an admitted storage interface",
+                   "device", d->sysname, "interface", name, "driver", driver_esc, "action",
+                   reset ? "re-admitted" : "none", "label", d->decision.label[0] ? d->decision.label : NULL, "user",
                    user ? user : "", NULL);
+        if (!reset)
+                return;
+        gate_deny(m, GATE_OP_DENY_INTERFACE, usb, syspath, "storage driver left a read-only medium");
+        gate_allow(m, GATE_OP_ALLOW_INTERFACE, usb, syspath, "re-admitted with its storage driver");
 }
 
 static const struct {

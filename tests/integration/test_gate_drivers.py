@@ -2,7 +2,9 @@
 """Driver swaps on admitted interfaces: bind and unbind uevents. A storage driver on an
 interface not admitted as storage, any other driver on the storage interface of a read-only
 medium, and usbfs on a device whose storage is denied are cut off and recorded
-(usb.driver-refused); other drivers (usbhid, usbfs for pcscd and FIDO tools) are left alone.
+(usb.driver-refused); other drivers (usbhid, usbfs for pcscd and FIDO tools) are left alone. A
+driver leaving a read-only medium's storage interface gets it cut off and admitted again
+(usb.driver-unbound): the kernel sends no uevent for a usbfs claim that may follow.
 
 umockdev's uevents carry no DRIVER property: the daemon reads the interface's driver link, which
 bind_driver() sets before sending "bind", as the kernel does before its uevent.
@@ -72,19 +74,25 @@ class DriverTest(GateTestCase):
         self.wait_event("usb.driver-refused", interface="1-3:1.0", driver="uas")
 
     # Detach usb-storage, claim through usbfs, send WRITE(10): the read-only flag of the block
-    # device is gone with the block device.
-    def test_usbfs_on_a_read_only_stick_is_cut_off_after_unbind_and_rebind_pass(self):
+    # device is gone with the block device. usbfs claims send no uevent on current kernels, so
+    # the unbind is what termguardd sees: the interface is cut off and admitted (probed) again.
+    def test_storage_driver_leaving_a_read_only_stick_re_admits_it(self):
         s = self.read_only_stick()
         self.bind_driver(s, 0, "usb-storage")
+        self.wait_for(lambda: self.probes().count("1-1:1.0") == 1, "the first probe")
         self.unbind_driver(s, 0)
         ev = self.wait_event("usb.driver-unbound", interface="1-1:1.0")
-        self.assertEqual(ev["label"], "USB-KEIRI-01")
-        self.bind_driver(s, 0, "usb-storage")  # bound back: fine
+        self.assertEqual((ev["action"], ev["label"]), ("re-admitted", "USB-KEIRI-01"))
+        self.wait_for(lambda: self.probes().count("1-1:1.0") == 2, "the interface probed again")
+        self.wait_attr(s.interface_path(0), "authorized", "1")
+        self.bind_driver(s, 0, "usb-storage")  # the kernel's probe binds it back: fine
         self.barrier()
         self.assertEqual(self.attr(s.interface_path(0), "authorized"), "1")
         self.assertEqual(self.events("usb.driver-refused"), [])
 
-        self.unbind_driver(s, 0)
+    # Where the kernel does announce a usbfs claim (a bind uevent), it is refused at once.
+    def test_usbfs_on_a_read_only_stick_is_cut_off(self):
+        s = self.read_only_stick()
         self.bind_driver(s, 0, "usbfs")
         self.wait_attr(s.interface_path(0), "authorized", "0")
         ev = self.wait_event("usb.driver-refused", interface="1-1:1.0")
@@ -92,12 +100,11 @@ class DriverTest(GateTestCase):
 
     def test_other_driver_on_a_read_only_stick_is_cut_off(self):
         s = self.read_only_stick()
-        self.unbind_driver(s, 0)
         self.bind_driver(s, 0, "usbtest")
         self.wait_attr(s.interface_path(0), "authorized", "0")
         self.wait_event("usb.driver-refused", interface="1-1:1.0", driver="usbtest")
 
-    def test_usbfs_on_a_read_write_stick_passes(self):
+    def test_driver_swaps_on_a_read_write_stick_pass(self):
         s = stick()
         self.plug(s, with_interfaces=False)
         self.start_daemon()
@@ -105,10 +112,14 @@ class DriverTest(GateTestCase):
         self.wait_attr(s.syspath, "authorized", "1")
         self.add_interfaces(s)
         self.wait_attr(s.interface_path(0), "authorized", "1")
+        self.bind_driver(s, 0, "usb-storage")
         self.unbind_driver(s, 0)
+        ev = self.wait_event("usb.driver-unbound", interface="1-1:1.0")
+        self.assertEqual(ev["action"], "none")
         self.bind_driver(s, 0, "usbfs")
         self.barrier()
         self.assertEqual(self.attr(s.interface_path(0), "authorized"), "1")
+        self.assertEqual(self.probes().count("1-1:1.0"), 1)
         self.assertEqual(self.events("usb.driver-refused"), [])
 
     # pcscd (ccid) and FIDO tools claim interfaces through usbfs; keyboards get usbhid.
