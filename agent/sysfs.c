@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,4 +49,23 @@ int sysfs_read_bool(const char *syspath, const char *attr) {
         if (n < 0)
                 return (int) n;
         return buf[0] == '1';
+}
+
+int sysfs_read_link_name(const char *syspath, const char *attr, char *buf, size_t size) {
+        _cleanup_free_ char *p = NULL;
+        char target[PATH_MAX];
+        ssize_t n;
+
+        if (asprintf(&p, "%s/%s", syspath, attr) < 0)
+                return -ENOMEM;
+        n = readlink(p, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        const char *slash = strrchr(target, '/');
+        const char *name = slash ? slash + 1 : target;
+        if (strlen(name) >= size)
+                return -ENAMETOOLONG;
+        strcpy(buf, name);
+        return 0;
 }

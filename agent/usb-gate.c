@@ -217,8 +217,84 @@ static void foreach_interface(Manager *m, const char *syspath, interface_fn fn, 
         }
 }
 
+/* ---- drivers ---- */
+
+/* Drivers that turn an interface into a disk. */
+static const struct {
+        const char *name;
+        bool prefix;
+} storage_drivers[] = {
+        {"usb-storage", false},
+        {"uas", false},
+        {"ums-", true}, /* usb-storage's sub-drivers: ums-realtek, ums-alauda, ... */
+};
+
+static bool is_storage_driver(const char *driver) {
+        for (size_t i = 0; i < ELEMENTSOF(storage_drivers); i++) {
+                const char *n = storage_drivers[i].name;
+                if (storage_drivers[i].prefix ? strncmp(driver, n, strlen(n)) == 0 : strcmp(driver, n) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool is_admitted_storage(const tg_iface_verdict *v) {
+        return v && v->allow && v->kind == TG_IFACE_STORAGE;
+}
+
+static bool has_denied_storage(const Device *d) {
+        for (size_t i = 0; d && i < d->decision.n_ifaces; i++)
+                if (d->decision.ifaces[i].kind != TG_IFACE_OTHER && !d->decision.ifaces[i].allow)
+                        return true;
+        return false;
+}
+
+/* Why driver may not drive the interface (verdict v of device d, either NULL when unknown), or
+ * NULL when it may. The read-only flag lives on the block device, so on a read-only medium
+ * nothing but a storage driver may hold the interface: through usbfs a program sends its own
+ * SCSI WRITEs. usbfs elsewhere is how pcscd and FIDO tools work and passes, except on a device
+ * with denied storage: usbfs reaches the whole device through its control endpoint. */
+static const char *driver_refusal(const Device *d, const tg_iface_verdict *v, const char *driver) {
+        if (is_storage_driver(driver))
+                return is_admitted_storage(v) ? NULL : "storage driver on an interface not admitted as storage";
+        if (is_admitted_storage(v) && d->decision.storage_mode != TG_MODE_READ_WRITE)
+                return "driver other than a storage driver on a read-only medium";
+        if (strcmp(driver, "usbfs") == 0 && has_denied_storage(d))
+                return "raw access (usbfs) to a device whose storage is denied";
+        return NULL;
+}
+
+/* Cuts the interface off (the worker unmounts below it first) when driver may not drive it. */
+static void driver_check(Manager *m, Device *d, const char *usb, const char *intf_syspath, const char *intf_name,
+                         const char *driver) {
+        const tg_iface_verdict *v = interface_verdict(d, intf_name);
+        const char *why = driver_refusal(d, v, driver);
+        char driver_esc[TG_ESCAPED_MAX];
+        const char *user = seat_user();
+
+        if (!why)
+                return;
+        tg_escape(driver, strlen(driver), 64, driver_esc, sizeof(driver_esc));
+        event_emit("usb.driver-refused", LOG_WARNING, "Driver may not drive this interface; cutting it off", "device",
+                   strrchr(usb, '/') + 1, "interface", intf_name, "driver", driver_esc, "reason", why, "label",
+                   d && d->decision.label[0] ? d->decision.label : NULL, "user", user ? user : "", NULL);
+        gate_deny(m, GATE_OP_DENY_INTERFACE, usb, intf_syspath, why);
+}
+
+/* A driver already bound (found at start, on resync or when judging again). An interface with
+ * a job queued is being cut off, or re-admitted and then probed again (a bind uevent follows). */
+static void driver_check_present(Manager *m, Device *d, const char *intf_syspath, const char *intf_name) {
+        char driver[256];
+
+        if (usb_worker_pending(intf_syspath) || sysfs_read_bool(intf_syspath, "authorized") != 1 ||
+            sysfs_read_link_name(intf_syspath, "driver", driver, sizeof(driver)) < 0)
+                return;
+        driver_check(m, d, d->syspath, intf_syspath, intf_name, driver);
+}
+
 static void apply_interface_cb(Manager *m, void *userdata, const char *syspath, const char *name) {
         apply_interface(m, userdata, syspath, name);
+        driver_check_present(m, userdata, syspath, name);
 }
 
 static void apply_interfaces(Manager *m, Device *d) {
@@ -497,6 +573,79 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                    d->sysname, "label", d->decision.label, NULL);
 }
 
+static void interface_added(Manager *m, struct udev_device *dev, const char *usb) {
+        Device *d;
+
+        if (strncmp(strrchr(usb, '/') + 1, "usb", 3) == 0) {
+                root_hub_interface(m, NULL, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
+                return;
+        }
+        d = device_find(m, usb);
+        if (!d) {
+                _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
+                d = parent ? device_add(m, parent) : NULL;
+                if (!d)
+                        return;
+                device_judge(m, d, &d->decision);
+                emit_decision(d, "attach");
+                decision_file_write(m, d);
+        }
+        apply_interface(m, d, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
+}
+
+/* The kernel's bind uevent names the driver (DRIVER=); usbfs claims by pcscd, FIDO tools or
+ * any libusb program appear here as driver "usbfs". */
+static void interface_bound(Manager *m, struct udev_device *dev, const char *usb) {
+        const char *driver = udev_device_get_driver(dev);
+
+        if (!driver || strncmp(strrchr(usb, '/') + 1, "usb", 3) == 0)
+                return; /* root hubs: the hub driver */
+        driver_check(m, device_find(m, usb), usb, udev_device_get_syspath(dev), udev_device_get_sysname(dev), driver);
+}
+
+/* A driver left an admitted storage interface (usb-storage unbound by sysfs or by libusb's
+ * detach), recorded. usbfs claims and releases send no uevent at all, so on a read-only medium
+ * the unbind is the last sign before a claim that would send SCSI writes past the read-only
+ * flag: the interface is cut off and admitted again, which drops any claim and probes the
+ * storage driver anew. The unbind of termguardd's own cut-off is skipped: a job is still
+ * queued, or the storage driver is back. */
+static void interface_unbound(Manager *m, struct udev_device *dev, const char *usb) {
+        const char *syspath = udev_device_get_syspath(dev);
+        const char *name = udev_device_get_sysname(dev);
+        Device *d = device_find(m, usb);
+        const char *user = seat_user();
+        char driver[256] = "", driver_esc[TG_ESCAPED_MAX];
+
+        if (!is_admitted_storage(interface_verdict(d, name)) || usb_worker_pending(syspath) ||
+            sysfs_read_bool(syspath, "authorized") != 1)
+                return;
+        if (sysfs_read_link_name(syspath, "driver", driver, sizeof(driver)) < 0)
+                driver[0] = '\0';
+        if (is_storage_driver(driver))
+                return;
+        bool reset = d->decision.storage_mode != TG_MODE_READ_WRITE;
+        tg_escape(driver, strlen(driver), 64, driver_esc, sizeof(driver_esc));
+        event_emit("usb.driver-unbound", reset ? LOG_WARNING : LOG_NOTICE,
+                   reset ? "Storage driver left a read-only medium; re-admitting the interface"
+                         : "Driver left an admitted storage interface",
+                   "device", d->sysname, "interface", name, "driver", driver_esc, "action",
+                   reset ? "re-admitted" : "none", "label", d->decision.label[0] ? d->decision.label : NULL, "user",
+                   user ? user : "", NULL);
+        if (!reset)
+                return;
+        gate_deny(m, GATE_OP_DENY_INTERFACE, usb, syspath, "storage driver left a read-only medium");
+        gate_allow(m, GATE_OP_ALLOW_INTERFACE, usb, syspath, "re-admitted with its storage driver");
+}
+
+static const struct {
+        const char *action;
+        void (*handle)(Manager *m, struct udev_device *dev, const char *usb);
+} interface_actions[] = {
+        {"add", interface_added},
+        {"bind", interface_bound},
+        {"unbind", interface_unbound},
+};
+
 static void handle_device(Manager *m, struct udev_device *dev, const char *action) {
         const char *subsystem = udev_device_get_subsystem(dev);
         const char *devtype = udev_device_get_devtype(dev);
@@ -534,26 +683,15 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                 Device *d = device_add(m, dev);
                 if (d)
                         device_process(m, d, "attach");
-        } else if (strcmp(devtype, "usb_interface") == 0 && strcmp(action, "add") == 0) {
+        } else if (strcmp(devtype, "usb_interface") == 0) {
                 char intf[PATH_MAX], usb[PATH_MAX];
-                Device *d;
                 if (!usb_ancestors(udev_device_get_syspath(dev), intf, usb))
                         return;
-                if (strncmp(strrchr(usb, '/') + 1, "usb", 3) == 0) {
-                        root_hub_interface(m, NULL, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
-                        return;
-                }
-                d = device_find(m, usb);
-                if (!d) {
-                        _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
-                        d = parent ? device_add(m, parent) : NULL;
-                        if (!d)
+                for (size_t i = 0; i < ELEMENTSOF(interface_actions); i++)
+                        if (strcmp(action, interface_actions[i].action) == 0) {
+                                interface_actions[i].handle(m, dev, usb);
                                 return;
-                        device_judge(m, d, &d->decision);
-                        emit_decision(d, "attach");
-                        decision_file_write(m, d);
-                }
-                apply_interface(m, d, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
+                        }
         }
 }
 

@@ -87,6 +87,7 @@ say "A registered stick comes up read-only"
 run $CTL media add --vid 0951 --pid 1666 --serial REG-0001 --label soumu-01 --department 総務課
 run $CTL media list
 plug reg 0x0951 0x1666 REG-0001
+REG_DEV=$DEV
 check "registered stick gets a block device" wait_for 20 has_disk "$DEV"
 D=$(disk_for "$DEV")
 check "the whole disk is read-only (BLKROSET) before anyone mounts it" wait_for 10 is_ro_disk "$D"
@@ -146,6 +147,27 @@ check "keyboard interface bound to a driver" wait_for 15 iface_has_driver "$DEV/
 check "storage interface not authorized" test "$(sysattr "$DEV/$B:1.0" authorized)" = 0
 check_not "storage interface has no driver" iface_has_driver "$DEV/$B:1.0"
 check "no block device for the composite" no_disk_for "$DEV"
+
+say "Driver swaps: only usb-storage may hold a read-only stick's interface"
+RI=$(basename "$REG_DEV"):1.0
+usb_node() { printf '/dev/bus/usb/%03d/%03d' "$(cat "$1/busnum")" "$(cat "$1/devnum")"; }
+storage_bound() { [ "$(basename "$(readlink "$1/driver")")" = usb-storage ]; }
+check_not "usbhid on the composite's keyboard was not refused" events_have '"event":"usb.driver-refused"'
+run sh -c "echo $RI >/sys/bus/usb/drivers/usb-storage/unbind"
+check "usb-storage leaving the read-only stick is recorded" wait_for 10 events_have "\"event\":\"usb.driver-unbound\",[^}]*\"interface\":\"$RI\",[^}]*\"action\":\"re-admitted\""
+check "termguardd binds usb-storage again" wait_for 20 storage_bound "$REG_DEV/$RI"
+check "the stick has its disk again, read-only" wait_for 20 disk_ro_is "$REG_DEV" 1
+# libusb's detach and claim: the claim sends no uevent; usbfs would hold the interface, SCSI
+# writes one ioctl away.
+N_READMIT=$(grep -c '"event":"usb.driver-unbound"' "$EVENTS")
+/usr/bin/usbfs-claim "$(usb_node "$REG_DEV")" 0 30 >/tmp/claim-reg.log 2>&1 &
+CLAIM=$!
+check "the detach is recorded and the interface re-admitted" wait_for 10 sh -c "[ \$(grep -c '\"event\":\"usb.driver-unbound\"' $EVENTS) -gt $N_READMIT ]"
+check "usb-storage holds the interface again, not usbfs" wait_for 20 storage_bound "$REG_DEV/$RI"
+check "... the disk is read-only" wait_for 20 disk_ro_is "$REG_DEV" 1
+cat /tmp/claim-reg.log
+kill "$CLAIM" 2>/dev/null
+wait "$CLAIM" 2>/dev/null
 
 say "The daemon is killed while a medium is mounted read-write under a short exception"
 EXC_DEV=$(usb_dev_for_udc dummy_udc.2)
