@@ -9,7 +9,7 @@
 #include "termguard/textwidth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        char esc[TG_DEVICE_STRING_MAX * 12 + 8], shown[512];
+        char esc[TG_DEVICE_STRING_MAX * 12 + 8], small[16], shown[512];
         char *s = strndup((const char *) data, size);
         if (!s)
                 return 0;
@@ -17,6 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* As the gate reads a string attribute: raw bytes, NUL included. */
         tg_escape((const char *) data, size, TG_DEVICE_STRING_MAX * 3, esc, sizeof(esc));
         if (!tg_text_is_escaped(esc, strlen(esc)))
+                abort();
+        /* Cut by the bound and by a small buffer: still whole characters and escapes. */
+        tg_escape((const char *) data, size, size / 2, small, 1 + size % sizeof(small));
+        if (!tg_text_is_escaped(small, strlen(small)))
                 abort();
         (void) tg_text_is_escaped((const char *) data, size);
         (void) tg_valid_text(s, TG_DEVICE_STRING_MAX, true);
