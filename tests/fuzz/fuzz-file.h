@@ -12,8 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* A new directory (mode 0700, the caller's) removed at exit with what the target put in it. */
-static char fuzz_dir[] = "/tmp/tg-fuzz-XXXXXX";
+/* A new directory (mode 0700, the caller's) removed at exit with what the target put in it;
+ * on tmpfs where there is one: writers fsync. */
+static char fuzz_dir[] = "/dev/shm/tg-fuzz-XXXXXX";
 static char fuzz_file_path[sizeof(fuzz_dir) + 64];
 
 static void fuzz_dir_remove(void) {
@@ -23,6 +24,9 @@ static void fuzz_dir_remove(void) {
 
 /* Creates the directory; the file the target writes is fuzz_dir/name. */
 static void fuzz_dir_create(const char *name) {
+        struct stat st;
+        if (stat("/dev/shm", &st) < 0 || !S_ISDIR(st.st_mode))
+                memcpy(fuzz_dir, "/tmp/tg-fuzz-XXXXXX", sizeof("/tmp/tg-fuzz-XXXXXX"));
         if (!mkdtemp(fuzz_dir)) {
                 perror("mkdtemp");
                 abort();
