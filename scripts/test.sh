@@ -8,6 +8,7 @@
 # Environment:
 #   TG_VM_TESTS=OFF   leave out the kernel end-to-end tier (QEMU under software emulation
 #                     takes minutes of CPU); everything else still runs.
+#   TG_FUZZ_SECONDS=N how long the fuzz tier runs each libFuzzer target (default 12).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
@@ -65,7 +66,7 @@ analyzer() {
 }
 # Each libFuzzer target of tests/fuzz for a bounded time over its seed corpus; new inputs go to
 # a scratch directory, not into the source tree. A crash, leak or sanitizer report fails it.
-fuzz_seconds=12
+fuzz_seconds=${TG_FUZZ_SECONDS:-12}
 fuzz() {
     local work rc=0 t name
     cmake -S "$top" -B "$top/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_FUZZ=ON \
