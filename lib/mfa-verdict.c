@@ -11,12 +11,17 @@
 #include "termguard/mfa-verdict.h"
 
 int tg_mfa_verdict_format(const tg_auth_result *r, char *ret, size_t size) {
-        char from[TG_MFA_FROM_MAX + 1];
+        /* room for the whole origin escaped: at most four bytes (\xNN) for each byte */
+        char from[4 * TG_MFA_FROM_MAX + 4];
+        size_t len = strnlen(r->prev_login_from, sizeof(r->prev_login_from));
         int n;
 
         assert_return(r && ret, -EINVAL);
-        tg_escape(r->prev_login_from, strnlen(r->prev_login_from, sizeof(r->prev_login_from)), TG_MFA_FROM_MAX, from,
-                  sizeof(from));
+        /* tg_escape keeps room for its "…" in the buffer it is given: escaped into a field-sized
+         * buffer, an origin of the field's length would lose its end although it fits. */
+        tg_escape(r->prev_login_from, len, TG_MFA_FROM_MAX, from, sizeof(from));
+        if (strlen(from) > TG_MFA_FROM_MAX)
+                tg_escape(r->prev_login_from, len, TG_MFA_FROM_MAX, from, TG_MFA_FROM_MAX + 1);
         n = snprintf(ret, size,
                      "OUTCOME=%s\nLOCKED_NOW=%d\nPREV_LOGIN_AT=%" PRId64 "\nPREV_LOGIN_FROM=%s\nPREV_FAILED=%u\n"
                      "RECORDED=1\n",

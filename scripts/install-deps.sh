@@ -11,9 +11,10 @@ build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libu
        oathtool libpam0g-dev libqrencode-dev)
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
 # clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps
-# more ids than the caller's own (tests/unit/run-as-root.sh).
+# more ids than the caller's own (tests/unit/run-as-root.sh). clang and libclang-rt-14-dev
+# (libFuzzer and the sanitizer runtimes, only recommended by clang): the fuzz tier.
 test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard
-      dpkg-dev debhelper lintian debootstrap clang-format uidmap)
+      dpkg-dev debhelper lintian debootstrap clang-format uidmap clang libclang-rt-14-dev)
 
 case $what in
 build) pkgs=("${build[@]}") ;;

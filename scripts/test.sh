@@ -2,11 +2,13 @@
 # test.sh : sets everything up on a fresh Debian 12 machine (as root) and runs all tests:
 # the formatting check, unit (cmocka), device integration (umockdev, real daemon), kernel
 # end-to-end (QEMU VM), the unit and integration tiers again under ASan+UBSan, a build with
-# gcc's static analyzer, and the packaging tier. Prints each tier's time and a summary.
+# gcc's static analyzer, a short libFuzzer run of every parser of hostile input, and the
+# packaging tier. Prints each tier's time and a summary.
 #
 # Environment:
 #   TG_VM_TESTS=OFF   leave out the kernel end-to-end tier (QEMU under software emulation
 #                     takes minutes of CPU); everything else still runs.
+#   TG_FUZZ_SECONDS=N how long the fuzz tier runs each libFuzzer target (default 12).
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc)
@@ -62,6 +64,31 @@ analyzer() {
         -DTG_VM_TESTS=OFF >/dev/null &&
         cmake --build "$top/build-analyzer" -j"$jobs"
 }
+# Each libFuzzer target of tests/fuzz for a bounded time over its seed corpus; new inputs go to
+# a scratch directory, not into the source tree. A crash, leak or sanitizer report fails it.
+fuzz_seconds=${TG_FUZZ_SECONDS:-12}
+fuzz() {
+    local work rc=0 t name
+    cmake -S "$top" -B "$top/build-fuzz" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTG_FUZZ=ON \
+        -DTG_VM_TESTS=OFF >/dev/null &&
+        cmake --build "$top/build-fuzz" -j"$jobs" --target fuzz || return
+    work=$(mktemp -d)
+    for t in "$top"/build-fuzz/tests/fuzz/fuzz_*; do
+        name=${t##*/fuzz_}
+        mkdir "$work/$name"
+        # A finding (crash-*, leak-*, timeout-*) stays in the scratch directory for a look.
+        if ! "$t" -max_total_time="$fuzz_seconds" -max_len=4096 -timeout=10 -artifact_prefix="$work/$name-" \
+            "$work/$name" "$top/tests/fuzz/corpus/$name" >"$work/$name.log" 2>&1; then
+            rc=1
+            tail -n 40 "$work/$name.log"
+            echo "fuzz_$name: FAILED, finding in $work" >&2
+            continue
+        fi
+        echo "fuzz_$name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$work/$name.log")"
+    done
+    [ "$rc" -ne 0 ] || rm -rf "$work"
+    return "$rc"
+}
 packaging() {
     local out rc=0
     out=$(mktemp -d)
@@ -85,6 +112,7 @@ if (cd "$top/build" && ctest -N -LE '^(unit|integration|vm)$' 2>/dev/null | grep
 fi
 tier asan+ubsan asan
 tier analyzer analyzer
+tier fuzz fuzz
 if [ -x "$top/packaging/build-deb.sh" ] && [ -x "$top/packaging/tests/test-package.sh" ]; then
     tier packaging packaging
 else

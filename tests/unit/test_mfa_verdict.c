@@ -60,6 +60,30 @@ static void stored_origin_is_escaped_on_output(void **state) {
         assert_true(strlen(out.prev_login_from) <= TG_MFA_FROM_MAX);
 }
 
+/* An origin that needs no escape and fills its field (a long host name) comes through whole:
+ * only one that escaping makes longer is cut and marked. */
+static void longest_plain_origin_is_not_cut(void **state) {
+        tg_auth_result in = {.outcome = TG_AUTH_OK}, out;
+        char buf[TG_MFA_VERDICT_MAX + 1];
+        (void) state;
+        for (size_t len = TG_MFA_FROM_MAX - 4; len <= TG_MFA_FROM_MAX; len++) {
+                memset(in.prev_login_from, 'h', len);
+                in.prev_login_from[len] = '\0';
+                int n = tg_mfa_verdict_format(&in, buf, sizeof(buf));
+                assert_true(n > 0);
+                assert_int_equal(parse(buf, (size_t) n, &out), 0);
+                assert_string_equal(out.prev_login_from, in.prev_login_from);
+        }
+        /* escaped, one byte over: cut at a whole escape and marked */
+        memset(in.prev_login_from, 'h', TG_MFA_FROM_MAX - 4);
+        memcpy(in.prev_login_from + TG_MFA_FROM_MAX - 4, "a\x1b", 3);
+        int n = tg_mfa_verdict_format(&in, buf, sizeof(buf));
+        assert_true(n > 0);
+        assert_int_equal(parse(buf, (size_t) n, &out), 0);
+        assert_true(strlen(out.prev_login_from) <= TG_MFA_FROM_MAX);
+        assert_non_null(strstr(out.prev_login_from, "\xe2\x80\xa6"));
+}
+
 static void good_answer_parses(void **state) {
         tg_auth_result r;
         (void) state;
@@ -149,6 +173,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(round_trip_every_outcome),
                 cmocka_unit_test(stored_origin_is_escaped_on_output),
+                cmocka_unit_test(longest_plain_origin_is_not_cut),
                 cmocka_unit_test(good_answer_parses),
                 cmocka_unit_test(hostile_answers_are_errors),
                 cmocka_unit_test(embedded_nul_and_overlong_are_errors),
