@@ -123,9 +123,11 @@ static void change_clear(Change *ch) {
  * belong to ch->records (change_clear() frees them); gcc 12's analyzer loses them once they
  * are stored at a computed index of a realloc()ed array and reports them as leaked. */
 static int change_record(Change *ch, const char *type, const char *message, ...) __attribute__((sentinel));
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas" /* clang and gcc without -fanalyzer */
+#pragma GCC diagnostic ignored "-Wpragmas" /* gcc without -fanalyzer */
 #pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
 static int change_record(Change *ch, const char *type, const char *message, ...) {
         Record *p, *rec;
         va_list ap;
@@ -158,7 +160,9 @@ static int change_record(Change *ch, const char *type, const char *message, ...)
         va_end(ap);
         return r;
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 static void change_emit(const Change *ch) {
         for (size_t i = 0; i < ch->n_records; i++) {
