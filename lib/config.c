@@ -25,6 +25,7 @@ void tg_config_default(tg_config *c) {
         c->max_exception_duration = 31 * 24 * 3600;
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
+        snprintf(c->mfa_services, sizeof(c->mfa_services), "%s", TG_MFA_SERVICES_DEFAULT);
 }
 
 typedef struct {
@@ -89,6 +90,21 @@ static bool valid_name_list(const char *v) {
 static int parse_name_list(const config_item *item, const char *v, void *field) {
         if (!valid_name_list(v) || strlen(v) >= item->size)
                 return -EINVAL;
+        snprintf(field, item->size, "%s", v);
+        return 0;
+}
+
+/* PAM service names separated by spaces, each made of A-Z a-z 0-9 . _ - and at most
+ * TG_MFA_SERVICE_MAX long; empty means none. */
+static int parse_service_list(const config_item *item, const char *v, void *field) {
+        if (strlen(v) >= item->size)
+                return -EINVAL;
+        for (const char *p = v + strspn(v, " "); *p; p += strspn(p, " ")) {
+                size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+                if (n == 0 || n > TG_MFA_SERVICE_MAX || (p[n] != ' ' && p[n] != '\0'))
+                        return -EINVAL;
+                p += n;
+        }
         snprintf(field, item->size, "%s", v);
         return 0;
 }
@@ -184,6 +200,10 @@ static const config_item config_items[] = {
         {"MFA", "LockoutTime", parse_seconds, FIELD(mfa_lockout), 1, DAYS(30),
          "expects a duration such as 15m or 1h, at most 30d", NULL},
         {"MFA", "BannerFile", parse_optional_path, FIELD(mfa_banner_file), 0, 0, PATH_WHY, NULL},
+        {"MFA", "MFAServices", parse_service_list, FIELD(mfa_services), 0, 0,
+         "expects PAM service names (A-Z a-z 0-9 . _ -, each at most 32 characters) separated by spaces, at most "
+         "127 characters in all",
+         NULL},
 };
 
 static const config_item *config_item_find(const char *section, const char *key) {

@@ -24,6 +24,7 @@ static const struct {
         {"mfa.recovery-codes", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f09"},
         {"mfa.unlock", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0a"},
         {"mfa.helper-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0b"},
+        {"mfa.account-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0c"},
 };
 
 bool tg_mfa_valid_service(const char *service) {

@@ -555,6 +555,10 @@ bool tg_mfa_required(const tg_config *c, const char *user) {
         return false;
 }
 
+bool tg_mfa_service_covered(const tg_config *c, const char *service) {
+        return service && in_list(c->mfa_services, service);
+}
+
 int tg_mfa_check_users(const tg_config *c, char *err, size_t err_size) {
         char name[sizeof(c->mfa_users)];
         for (const char *p = c->mfa_users; next_name(&p, name);) {

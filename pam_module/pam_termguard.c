@@ -13,6 +13,14 @@
  * PAM runs as the user (screen lockers), the setuid helper termguard-mfa-verify does the
  * check for the caller's own account; the module never sees a secret. Users the
  * policy does not cover get PAM_IGNORE.
+ *
+ *   account  required                 pam_termguard.so            refuse a login without the code
+ *
+ * Some stacks log in without common-auth's auth phase (sshd with a public key alone, GDM's
+ * fingerprint and smart-card stacks, login -f). In the account phase of the services that
+ * MFAServices= names, a covered user must have passed the second factor in this same PAM
+ * transaction: a successful code leaves module data in the handle, which the application
+ * cannot set (libpam refuses pam_set_data and pam_get_data from outside a module).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +51,8 @@
 
 #define _(s) dgettext("termguard", s)
 #define MSG_FAILED _("Authentication failed.")
+/* Module data: the canonical name of the user who passed the second factor in this handle. */
+#define DATA_PASSED "pam_termguard.mfa-passed"
 
 typedef struct {
         tg_mfa_step mode;
@@ -229,6 +239,22 @@ static void run_step(pam_handle_t *pamh, const module_args *a, const tg_config *
         }
 }
 
+static void free_data(pam_handle_t *pamh _unused_, void *data, int error_status _unused_) {
+        free(data);
+}
+
+/* The second factor passed (or, in the rollout window, was not yet needed) for user. No
+ * success without the record: the account phase would refuse what auth let through. */
+static int set_passed(pam_handle_t *pamh, const char *user) {
+        char *copy = strdup(user);
+        if (!copy)
+                return PAM_BUF_ERR;
+        int r = pam_set_data(pamh, DATA_PASSED, copy, free_data);
+        if (r != PAM_SUCCESS)
+                free(copy);
+        return r;
+}
+
 static int authenticate(pam_handle_t *pamh, const module_args *a) {
         tg_config cfg;
         tg_auth_result res;
@@ -238,6 +264,9 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         char err[512] = "", user[256];
         int r;
 
+        /* A new authentication: only its own outcome counts for the account phase. */
+        if (pam_set_data(pamh, DATA_PASSED, NULL, NULL) != PAM_SUCCESS)
+                return PAM_AUTH_ERR;
         if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)
                 return PAM_AUTH_ERR;
         /* Policy and state by the account's own name, however it was typed. */
@@ -289,11 +318,11 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
                 if (res.outcome == TG_AUTH_OK_RECOVERY)
                         pam_info(pamh, "%s",
                                  _("A recovery code was used. Ask your administrator for new ones if few are left."));
-                return PAM_SUCCESS;
+                return set_passed(pamh, user) == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTH_ERR;
         case TG_AUTH_ROLLOUT:
                 pam_info(pamh, "%s",
                          _("You are not yet enrolled for the second factor. Enroll before the rollout ends."));
-                return PAM_SUCCESS;
+                return set_passed(pamh, user) == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTH_ERR;
         default: break;
         }
         pam_error(pamh, "%s", MSG_FAILED);
@@ -307,6 +336,66 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
         if (parse_args(pamh, argc, argv, &a) < 0)
                 return PAM_AUTH_ERR;
         return authenticate(pamh, &a);
+}
+
+/* The account phase refuses with PAM_PERM_DENIED, which sshd, GDM and login treat as a refusal
+ * (they let only PAM_SUCCESS and PAM_NEW_AUTHTOK_REQD through). */
+static int refuse_account(pam_handle_t *pamh, int flags, const tg_mfa_event_ctx *ctx, const char *type, int priority,
+                          const char *user, const char *detail) {
+        tg_mfa_event(ctx, type, priority, user, detail);
+        if (!(flags & PAM_SILENT))
+                pam_error(pamh, "%s",
+                          _("This login method does not ask for the verification code. Log in with one that does."));
+        return PAM_PERM_DENIED;
+}
+
+static int account(pam_handle_t *pamh, int flags, const module_args *a) {
+        tg_config cfg;
+        tg_mfa_event_ctx ctx = event_ctx(pamh);
+        const void *passed = NULL;
+        const char *given = NULL;
+        char err[512] = "", user[256];
+        int r;
+
+        r = tg_config_load_required(a->config_root, &cfg, err, sizeof(err));
+        if (r < 0) {
+                /* The configured services are unknown: those of the default hold. Other services
+                 * (cron, systemd-user) go on, so that a typo does not stop every job. */
+                tg_config_default(&cfg);
+                tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, "", err);
+                if (!tg_mfa_service_covered(&cfg, ctx.service))
+                        return PAM_IGNORE;
+                return refuse_account(pamh, flags, &ctx, "mfa.account-refused", LOG_ERR, "",
+                                      "configuration error: cannot tell who is covered");
+        }
+        if (!tg_mfa_service_covered(&cfg, ctx.service))
+                return PAM_IGNORE;
+        if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)
+                return refuse_account(pamh, flags, &ctx, "mfa.account-refused", LOG_WARNING, "", "no user name");
+        if (tg_canonical_user(given, user, sizeof(user)) < 0)
+                return refuse_account(pamh, flags, &ctx, "mfa.account-refused", LOG_ERR, "(lookup failed)",
+                                      "user database lookup failed");
+        r = tg_mfa_check_config(&cfg, err, sizeof(err));
+        if (r < 0) {
+                tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
+                return refuse_account(pamh, flags, &ctx, "mfa.account-refused", LOG_ERR, user,
+                                      "configuration error: cannot tell who is covered");
+        }
+        if (!tg_mfa_required(&cfg, user))
+                return PAM_IGNORE;
+        /* Passed in this transaction, by this account (a module may have changed PAM_USER). */
+        if (pam_get_data(pamh, DATA_PASSED, &passed) == PAM_SUCCESS && passed && strcmp(passed, user) == 0)
+                return PAM_SUCCESS;
+        return refuse_account(pamh, flags, &ctx, "mfa.account-refused", LOG_WARNING, user,
+                              "second factor not given in this login");
+}
+
+PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+        module_args a;
+        bindtextdomain("termguard", TG_LOCALEDIR);
+        if (parse_args(pamh, argc, argv, &a) < 0)
+                return PAM_PERM_DENIED;
+        return account(pamh, flags, &a);
 }
 
 PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {

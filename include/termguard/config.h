@@ -25,7 +25,13 @@ typedef struct {
         unsigned mfa_max_failures; /* 0: no limit */
         int64_t mfa_lockout;       /* seconds */
         char mfa_banner_file[TG_PATH_MAX + 1];
+        char mfa_services[128]; /* PAM services whose account phase needs the factor in the same transaction */
 } tg_config;
+
+/* MFAServices= when not set: the stacks that can log in without common-auth's auth phase. */
+#define TG_MFA_SERVICES_DEFAULT "sshd gdm-fingerprint gdm-smartcard login"
+/* A service name in MFAServices=: as PAM_SERVICE may be (tg_mfa_valid_service). */
+#define TG_MFA_SERVICE_MAX 32
 
 void tg_config_default(tg_config *c);
 

@@ -114,6 +114,9 @@ tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now);
  * known accounts go through the same prompts. */
 #include "termguard/config.h"
 bool tg_mfa_required(const tg_config *c, const char *user);
+/* Whether MFAServices= names service: its account phase refuses a covered user who has not
+ * passed the second factor in the same PAM transaction. */
+bool tg_mfa_service_covered(const tg_config *c, const char *service);
 /* Whether every group RequireGroups names exists: a misspelt group would otherwise leave its
  * members without the second factor, silently. Returns 0, or -ENOENT with the name in err
  * (-errno when the lookup itself failed). */

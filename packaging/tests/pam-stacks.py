@@ -6,6 +6,8 @@ Runs as root inside the packaging test's chroot, after termguard is installed an
 pam-auth-update profiles are enabled. Drives the real programs through a pty (pexpect): login,
 sudo, su, GDM's gdm-password stack and a screen locker's stack (both through pamtester, with
 the files the Debian packages ship), and a real sshd with keyboard-interactive (paramiko).
+The account phase: stacks that log in without common-auth's auth phase (sshd with a public key
+alone, gdm-fingerprint, gdm-smartcard, login -f) refuse covered users.
 Codes come from oathtool. Prints one "PASS: ..." or "FAIL: ..." line per check.
 """
 import json
@@ -23,6 +25,8 @@ CTL = "/usr/bin/termguardctl"
 CONF_DROPIN = "/etc/termguard/termguard.conf.d/60-pamtest.conf"
 BANNER = "/etc/termguard/pamtest-banner.txt"
 SSHD_PORT = 2222
+SSHD_PUBKEY_PORT = 2223  # AuthenticationMethods publickey, no termguard drop-in
+SSHD_KEY_KBDINT_PORT = 2224  # AuthenticationMethods publickey,keyboard-interactive
 USERS = {  # name: (password, in the MFA group)
     "alice": ("Alice-pw-7431", True),
     "bob": ("Bob-pw-1187", False),
@@ -126,6 +130,60 @@ def test_common_auth():
     check("common-auth: preauth before pam_unix, authfail after it, the code after pam_permit", ok, text)
     m = re.match(r"\[success=(\d+) default=ignore\]", mods[1][0])
     check("common-auth: pam_unix's success jumps over authfail and pam_deny", m and int(m.group(1)) == 2, text)
+
+
+def test_common_account():
+    mods = [(m.group(1), " ".join(m.group(2).split())) for m in
+            (re.match(r"account\s+(\[[^]]*\]|\S+)\s+(.*)", l) for l in open("/etc/pam.d/common-account")) if m]
+    text = "\n".join("%s %s" % m for m in mods)
+    names = [m[1].split()[0] for m in mods]
+    ok = ("pam_permit.so" in names and ("required", "pam_termguard.so") in mods
+          and names.index("pam_termguard.so") > names.index("pam_permit.so"))
+    check("common-account: pam_termguard after the primary block and pam_permit", ok, text)
+
+
+def pamtester_account(service, user):
+    """pam_acct_mgmt alone, as sshd with a key or GDM's fingerprint stack run it: no auth."""
+    r = sh("pamtester", "-v", service, user, "acct_mgmt")
+    return r.returncode == 0, r.stdout + r.stderr
+
+
+def test_account_phase():
+    enroll("alice")
+    check("gdm-fingerprint: shipped by gdm3", os.path.exists("/etc/pam.d/gdm-fingerprint"))
+    if not os.path.exists("/etc/pam.d/gdm-smartcard") and os.path.exists("/etc/pam.d/gdm-fingerprint"):
+        # gdm3 in bookworm ships no gdm-smartcard; a smart-card module package or the
+        # administrator adds one. A stand-in of the same shape: the finger's module swapped
+        # for a card's (not installed: only the account phase runs here).
+        print("NOTE: gdm3 ships no /etc/pam.d/gdm-smartcard; testing gdm-fingerprint's stack with pam_pkcs11.so")
+        with open("/etc/pam.d/gdm-fingerprint") as src, open("/etc/pam.d/gdm-smartcard", "w") as dst:
+            dst.write(src.read().replace("pam_fprintd.so", "pam_pkcs11.so"))
+    for service in ("gdm-fingerprint", "gdm-smartcard"):
+        if not os.path.exists("/etc/pam.d/" + service):
+            continue
+        stack = open("/etc/pam.d/" + service).read()
+        check("%s: its own auth, no common-auth (the gap this closes)" % service,
+              "common-auth" not in stack and "common-account" in stack, stack)
+        ok, out = pamtester_account(service, "alice")
+        check("%s: account phase without the code refuses alice (covered)" % service, not ok, out)
+        ok, out = pamtester_account(service, "bob")
+        check("%s: account phase lets bob (not covered) through" % service, ok, out)
+    ok, out = pamtester_account("gdm-password", "alice")
+    check("gdm-password (not in MFAServices): the account phase alone does not refuse", ok, out)
+    key = enroll("alice")
+    seen, out, rc = converse("pamtester", ["-v", "gdm-password", "alice", "authenticate", "acct_mgmt"],
+                             [("pw", USERS["alice"][0]), ("code", code_for(key))])
+    check("gdm-password: password and code, then the account phase in the same handle passes",
+          rc == 0 and seen == ["pw", "code"], "prompts %s rc %s\n%s" % (seen, rc, out))
+    # cron has no PAM file here: "other" includes common-account, with PAM_SERVICE=cron
+    ok, out = pamtester_account("cron", "alice")
+    check("cron (not in MFAServices): alice's jobs are not refused", ok, out)
+    # login -f: a login that is already authenticated (agetty --autologin) skips the auth phase
+    seen, out, rc = converse("login", ["-f", "alice"], [], shell_cmd="echo TG-OK-$(id -un)")
+    check("login -f alice (no code asked) is refused in the account phase",
+          seen == [] and "TG-OK" not in out and "does not ask for the verification code" in out, out)
+    seen, out, rc = converse("login", ["-f", "bob"], [], shell_cmd="echo TG-OK-$(id -un)")
+    check("login -f bob (not covered) still logs in", "TG-OK-bob" in out, out)
 
 
 def test_login():
@@ -264,6 +322,82 @@ def start_sshd():
     return p
 
 
+def start_sshd_with(port, methods):
+    """A second sshd without the termguard drop-in: only AuthenticationMethods METHODS."""
+    conf = "/etc/ssh/sshd_config.pamtest-%d" % port
+    keys = sorted(f for f in os.listdir("/etc/ssh") if re.match(r"ssh_host_\w+_key$", f))
+    with open(conf, "w") as f:
+        f.write("".join("HostKey /etc/ssh/%s\n" % k for k in keys))
+        f.write("UsePAM yes\nPubkeyAuthentication yes\nPasswordAuthentication no\n"
+                "KbdInteractiveAuthentication %s\nAuthenticationMethods %s\n"
+                % ("yes" if "keyboard-interactive" in methods else "no", methods))
+    p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", conf, "-p", str(port)], stdout=subprocess.DEVNULL,
+                         stderr=open("/var/log/sshd-test-%d.log" % port, "w"))
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return p
+        except OSError:
+            time.sleep(0.1)
+    return p
+
+
+def ssh_key(user, port, answers=None):
+    """Public key first, then (when sshd asks for more) keyboard-interactive with ANSWERS.
+    Returns (authenticated, output of id -un)."""
+    t = paramiko.Transport(("127.0.0.1", port))
+    try:
+        t.start_client(timeout=10)
+        try:
+            more = t.auth_publickey(user, paramiko.Ed25519Key.from_private_key_file("/root/pamtest_key"))
+            if more and answers is not None:
+                t.auth_interactive(user, lambda title, inst, prompts: [
+                    answers.pop(0)[1] if answers and answers[0][0] == ("code" if "Verification code" in p else "pw")
+                    else "wrong" for p, _echo in prompts])
+        except (paramiko.AuthenticationException, paramiko.BadAuthenticationType):
+            return False, ""
+        if not t.is_authenticated():
+            return False, ""
+        ch = t.open_session()
+        ch.exec_command("id -un")
+        return True, ch.makefile().read().decode().strip()
+    finally:
+        t.close()
+
+
+def test_sshd_account_phase():
+    for user in ("alice", "bob"):
+        os.makedirs("/home/%s/.ssh" % user, exist_ok=True)
+        with open("/root/pamtest_key.pub") as src, open("/home/%s/.ssh/authorized_keys" % user, "w") as dst:
+            dst.write(src.read())
+        sh("chown", "-R", "%s:%s" % (user, user), "/home/%s/.ssh" % user)
+    servers = [start_sshd_with(SSHD_PUBKEY_PORT, "publickey"),
+               start_sshd_with(SSHD_KEY_KBDINT_PORT, "publickey,keyboard-interactive")]
+    try:
+        key = enroll("alice")
+        ok, out = ssh_key("alice", SSHD_PUBKEY_PORT)
+        check("sshd AuthenticationMethods publickey: alice (covered) with her key is refused (account phase)",
+              not ok, "out %r" % out)
+        ok, out = ssh_key("bob", SSHD_PUBKEY_PORT)
+        check("sshd AuthenticationMethods publickey: bob (not covered) with his key gets in",
+              ok and out == "bob", "ok %s out %r" % (ok, out))
+        ok, out = ssh_key("alice", SSHD_KEY_KBDINT_PORT, [("pw", USERS["alice"][0]), ("code", code_for(key))])
+        check("sshd publickey,keyboard-interactive: key, password and code let alice in",
+              ok and out == "alice", "ok %s out %r" % (ok, out))
+        enroll("alice")
+        ok, out = ssh_key("alice", SSHD_KEY_KBDINT_PORT, [("pw", USERS["alice"][0]), ("code", "444444")])
+        check("sshd publickey,keyboard-interactive: a wrong code is refused", not ok, "out %r" % out)
+        sh(CTL, "mfa", "unlock", "alice")
+    finally:
+        for p in servers:
+            p.terminate()
+            p.wait(10)
+        if failures:
+            for port in (SSHD_PUBKEY_PORT, SSHD_KEY_KBDINT_PORT):
+                with open("/var/log/sshd-test-%d.log" % port) as f:
+                    print(f.read()[-2000:])
+
+
 def ssh_kbdint(user, answers):
     """keyboard-interactive login; returns (ok, prompts seen, instructions, output of id -un)."""
     seen, texts = [], []
@@ -340,8 +474,9 @@ def test_sshd():
 
 def main():
     setup()
-    tests = [test_common_auth, test_login, test_login_shows_last_login, test_sudo, test_su, test_gdm_password,
-             test_screen_locker, test_lockout, test_sshd]
+    tests = [test_common_auth, test_common_account, test_login, test_login_shows_last_login, test_sudo, test_su,
+             test_gdm_password, test_screen_locker, test_lockout, test_sshd, test_sshd_account_phase,
+             test_account_phase]
     for t in tests:
         try:
             t()

@@ -1093,6 +1093,196 @@ static void screen_locker_without_helper_fails_closed(void **s) {
         remove_helper();
 }
 
+/* ---- The account phase: the second factor on stacks that skip common-auth's auth ---- */
+
+/* A stack as Debian's common-auth and common-account make it, under a service's name. */
+static void write_stack(const char *service) {
+        char p[400], text[1200];
+        snprintf(p, sizeof(p), "%s/%s", pamdir, service);
+        snprintf(text, sizeof(text),
+                 "auth required %s config=%s\nauth required pam_permit.so\n"
+                 "account required pam_permit.so\naccount required %s config=%s\n",
+                 TG_PAM_MODULE, conf, TG_PAM_MODULE, conf);
+        write_file(p, text);
+}
+
+/* One login through service: pam_authenticate (when auth, its result in *ret_auth), then
+ * pam_acct_mgmt in the same handle, as sshd, GDM and login do. Returns pam_acct_mgmt's result.
+ * switch_to, when set, is the PAM_USER a module could set between the two. */
+static int login_as(const char *service, const char *user, bool auth, int *ret_auth, const char *switch_to) {
+        struct pam_conv c = {.conv = conv};
+        pam_handle_t *h = NULL;
+        int r;
+        write_stack(service);
+        prompts = 0;
+        shown[0] = '\0';
+        assert_int_equal(pam_start_confdir(service, user, &c, pamdir, &h), PAM_SUCCESS);
+        pam_set_item(h, PAM_TTY, "pts/3");
+        if (auth) {
+                r = pam_authenticate(h, 0);
+                if (ret_auth)
+                        *ret_auth = r;
+        }
+        if (switch_to)
+                pam_set_item(h, PAM_USER, switch_to);
+        r = pam_acct_mgmt(h, 0);
+        pam_end(h, r);
+        return r;
+}
+
+static int account_only(const char *service, const char *user) {
+        return login_as(service, user, false, NULL, NULL);
+}
+
+static int refusals(const char *service, const char *user) {
+        char svc[64], u[96];
+        snprintf(svc, sizeof(svc), "TERMGUARD_SERVICE=%s", service);
+        snprintf(u, sizeof(u), "TERMGUARD_USER=%s", user);
+        return count_records("TERMGUARD_EVENT=mfa.account-refused", "MESSAGE_ID=5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0c", svc,
+                             u, NULL);
+}
+
+/* sshd with a public key alone, GDM's fingerprint and smart-card stacks, login -f: no auth
+ * phase, only the account phase. */
+static void account_without_the_code_is_refused_on_listed_services(void **s) {
+        const char *const services[] = {"sshd", "gdm-fingerprint", "gdm-smartcard", "login"};
+        (void) s;
+        enroll("tanaka");
+        for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+                journal_read();
+                assert_int_equal(account_only(services[i], "tanaka"), PAM_PERM_DENIED);
+                assert_int_equal(prompts, 0);
+                assert_non_null(strstr(shown, "This login method does not ask for the verification code."));
+                journal_read();
+                assert_int_equal(refusals(services[i], "tanaka"), 1);
+                int k = the_record("mfa.account-refused", "tanaka");
+                assert_non_null(strstr(records[k].text, "\nPRIORITY=4\n"));
+                assert_non_null(strstr(records[k].text, "\nTERMGUARD_DETAIL=second factor not given in this login\n"));
+        }
+        /* not enrolled: refused the same way */
+        assert_int_equal(account_only("sshd", "suzuki"), PAM_PERM_DENIED);
+        /* another spelling of the name is the same account */
+        if (getpwnam("TANAKA"))
+                assert_int_equal(account_only("sshd", "TANAKA"), PAM_PERM_DENIED);
+}
+
+static void account_after_the_code_in_the_same_handle_passes(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        int auth = -1;
+        (void) s;
+        answer = code_for(&u, 0);
+        assert_int_equal(login_as("sshd", "tanaka", true, &auth, NULL), PAM_SUCCESS);
+        assert_int_equal(auth, PAM_SUCCESS);
+        assert_int_equal(prompts, 1);
+        answer = code_for(&u, 1);
+        assert_int_equal(login_as("gdm-smartcard", "tanaka", true, &auth, NULL), PAM_SUCCESS);
+        assert_int_equal(auth, PAM_SUCCESS);
+        journal_read();
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.account-refused", NULL), 0);
+        /* the pass lives in that handle only: the next login without auth is refused */
+        assert_int_equal(account_only("sshd", "tanaka"), PAM_PERM_DENIED);
+        /* a recovery code is a second factor too */
+        char codes[TG_MFA_RECOVERY_CODES][12];
+        tg_mfa_user l = load("tanaka");
+        assert_int_equal(tg_mfa_new_recovery_codes(&l, codes), 0);
+        save(&l);
+        answer = codes[0];
+        assert_int_equal(login_as("sshd", "tanaka", true, &auth, NULL), PAM_SUCCESS);
+        assert_int_equal(auth, PAM_SUCCESS);
+}
+
+/* Only the latest authentication in the handle counts, and only for the account it was for. */
+static void failed_or_other_users_code_does_not_count(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        struct pam_conv c = {.conv = conv};
+        pam_handle_t *h = NULL;
+        int auth = -1;
+        (void) s;
+        answer = strcmp(code_for(&u, 0), "000000") == 0 ? "000001" : "000000";
+        assert_int_equal(login_as("sshd", "tanaka", true, &auth, NULL), PAM_PERM_DENIED);
+        assert_int_equal(auth, PAM_AUTH_ERR);
+        /* a pass, then a failed attempt in the same handle */
+        write_stack("sshd");
+        assert_int_equal(pam_start_confdir("sshd", "tanaka", &c, pamdir, &h), PAM_SUCCESS);
+        answer = code_for(&u, 0);
+        assert_int_equal(pam_authenticate(h, 0), PAM_SUCCESS);
+        answer = "12345x";
+        assert_int_equal(pam_authenticate(h, 0), PAM_AUTH_ERR);
+        assert_int_equal(pam_acct_mgmt(h, 0), PAM_PERM_DENIED);
+        pam_end(h, PAM_PERM_DENIED);
+        /* tanaka's code, then PAM_USER changed to suzuki (also covered) before the account phase */
+        answer = code_for(&u, 1);
+        assert_int_equal(login_as("sshd", "tanaka", true, &auth, "suzuki"), PAM_PERM_DENIED);
+        assert_int_equal(auth, PAM_SUCCESS);
+        journal_read();
+        assert_int_equal(refusals("sshd", "suzuki"), 1);
+}
+
+/* cron, systemd-user, su, sudo with a remembered authentication: not in the list. */
+static void unlisted_services_and_uncovered_users_are_not_refused(void **s) {
+        const char *const services[] = {"cron", "systemd-user", "su", "sudo", "tgtest"};
+        (void) s;
+        enroll("tanaka");
+        journal_read();
+        for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+                assert_int_equal(account_only(services[i], "tanaka"), PAM_SUCCESS);
+        assert_int_equal(account_only("sshd", "daemon"), PAM_SUCCESS); /* not covered */
+        assert_int_equal(account_only("sshd", "root"), PAM_SUCCESS);
+        journal_read();
+        assert_int_equal(n_records, 0);
+        assert_string_equal(shown, "");
+        /* everyone on a My Number terminal, root included */
+        write_config("Profile=mynumber\n");
+        assert_int_equal(account_only("sshd", "root"), PAM_PERM_DENIED);
+        assert_int_equal(account_only("cron", "root"), PAM_SUCCESS);
+}
+
+static void mfa_services_setting(void **s) {
+        (void) s;
+        enroll("tanaka");
+        write_config("MFAServices=xrdp cron\n");
+        assert_int_equal(account_only("cron", "tanaka"), PAM_PERM_DENIED);
+        assert_int_equal(account_only("xrdp", "tanaka"), PAM_PERM_DENIED);
+        assert_int_equal(account_only("sshd", "tanaka"), PAM_SUCCESS);
+        assert_int_equal(account_only("xrdp-sesman", "tanaka"), PAM_SUCCESS); /* whole names only */
+        write_config("MFAServices=\n");
+        assert_int_equal(account_only("sshd", "tanaka"), PAM_SUCCESS);
+}
+
+/* Rollout: a pass in the rollout window (the password alone, recorded as mfa.rollout-pass)
+ * counts in its own handle; a login with no auth phase at all is still refused. */
+static void rollout_pass_counts_only_in_its_handle(void **s) {
+        int auth = -1;
+        (void) s;
+        write_config("RolloutUntil=2099-01-01T00:00:00Z\n");
+        answer = "123456";
+        assert_int_equal(login_as("sshd", "suzuki", true, &auth, NULL), PAM_SUCCESS);
+        assert_int_equal(auth, PAM_SUCCESS);
+        assert_int_equal(account_only("sshd", "suzuki"), PAM_PERM_DENIED);
+}
+
+/* A configuration that cannot be read: the default services refuse, the others go on. */
+static void config_error_refuses_default_services_only(void **s) {
+        char p[400];
+        (void) s;
+        write_config("Bogus=1\n");
+        journal_read();
+        assert_int_equal(account_only("sshd", "daemon"), PAM_PERM_DENIED);
+        assert_int_equal(account_only("gdm-fingerprint", "tanaka"), PAM_PERM_DENIED);
+        journal_read();
+        assert_true(count_records("TERMGUARD_EVENT=mfa.config-error", NULL) >= 2);
+        assert_int_equal(count_records("TERMGUARD_EVENT=mfa.account-refused", "TERMGUARD_SERVICE=sshd", NULL), 1);
+        assert_int_equal(account_only("cron", "tanaka"), PAM_SUCCESS);
+        assert_int_equal(account_only("systemd-user", "daemon"), PAM_SUCCESS);
+        /* readable, but a policy name that is no group: who is covered is unknown */
+        write_config("RequireGroups=no-such-group-xyz\n");
+        assert_int_equal(account_only("sshd", "daemon"), PAM_PERM_DENIED);
+        assert_int_equal(account_only("cron", "daemon"), PAM_SUCCESS);
+        snprintf(p, sizeof(p), "%s/termguard.conf", conf);
+        assert_int_equal(unlink(p), 0);
+        assert_int_equal(account_only("login", "daemon"), PAM_PERM_DENIED);
+}
+
 int main(void) {
         if (geteuid() != 0) {
                 fprintf(stderr, "test_pam: skipped, needs root (root-owned state)\n");
@@ -1143,6 +1333,14 @@ int main(void) {
                                                 teardown),
                 cmocka_unit_test_setup_teardown(terminal_stop_signals_do_not_stop_the_helper, setup, teardown),
                 cmocka_unit_test_setup_teardown(busy_state_is_refused_not_waited_for, setup, teardown),
+                cmocka_unit_test_setup_teardown(account_without_the_code_is_refused_on_listed_services, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(account_after_the_code_in_the_same_handle_passes, setup, teardown),
+                cmocka_unit_test_setup_teardown(failed_or_other_users_code_does_not_count, setup, teardown),
+                cmocka_unit_test_setup_teardown(unlisted_services_and_uncovered_users_are_not_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(mfa_services_setting, setup, teardown),
+                cmocka_unit_test_setup_teardown(rollout_pass_counts_only_in_its_handle, setup, teardown),
+                cmocka_unit_test_setup_teardown(config_error_refuses_default_services_only, setup, teardown),
         };
         int failed = cmocka_run_group_tests(tests, NULL, NULL);
         for (int i = 2; i >= 0; i--)

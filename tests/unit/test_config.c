@@ -177,6 +177,24 @@ static void bounds_of_every_bounded_key(void **state) {
         assert_int_equal(strlen(c.admin_group), TG_USER_MAX);
         snprintf(line, sizeof(line), "[Daemon]\nAdminGroup=%0*d\n", TG_USER_MAX + 1, 0);
         expect_error("termguard.conf", line, ":2: Daemon.AdminGroup: must be a group name");
+
+        /* MFAServices: each name at most 32 characters, the list at most 127 */
+        char svc[300], big[400];
+        snprintf(line, sizeof(line), "[MFA]\nMFAServices=sshd %0*d\n", TG_MFA_SERVICE_MAX, 0);
+        expect_ok(line, &c);
+        snprintf(line, sizeof(line), "[MFA]\nMFAServices=sshd %0*d\n", TG_MFA_SERVICE_MAX + 1, 0);
+        expect_error("termguard.conf", line, ":2: MFA.MFAServices: expects PAM service names");
+        svc[0] = '\0';
+        for (int i = 0; i < 8; i++) /* 8 * 16 - 1 = 127 characters */
+                snprintf(svc + strlen(svc), sizeof(svc) - strlen(svc), "%s%015d", i ? " " : "", i);
+        snprintf(big, sizeof(big), "[MFA]\nMFAServices=%s\n", svc);
+        expect_ok(big, &c);
+        assert_string_equal(c.mfa_services, svc);
+        snprintf(big, sizeof(big), "[MFA]\nMFAServices=%sx\n", svc);
+        expect_error("termguard.conf", big, ":2: MFA.MFAServices");
+        expect_error("termguard.conf", "[MFA]\nMFAServices=sshd gdm/fingerprint\n", ":2: MFA.MFAServices");
+        expect_error("termguard.conf", "[MFA]\nMFAServices=sshd,login\n", ":2: MFA.MFAServices");
+        expect_error("termguard.conf", "[MFA]\nMFAServices=sshd\tlogin\n", ":2: MFA.MFAServices");
 }
 
 /* Empty values: allowed where they mean "none", refused where a value is needed. */
@@ -188,6 +206,11 @@ static void empty_values(void **state) {
         assert_string_equal(c.mfa_banner_file, "");
         assert_int_equal(c.mfa_rollout_until, 0);
         assert_string_equal(c.mfa_users, "");
+        /* no service whose account phase needs the factor: an explicit choice, never the default */
+        expect_ok("[MFA]\nMFAServices=\n", &c);
+        assert_string_equal(c.mfa_services, "");
+        expect_ok("[MFA]\n", &c);
+        assert_string_equal(c.mfa_services, "sshd gdm-fingerprint gdm-smartcard login");
         expect_error("termguard.conf", "[Daemon]\nStateDirectory=\n", ":2: Daemon.StateDirectory");
         expect_error("termguard.conf", "[MFA]\nProfile=\n", ":2: MFA.Profile");
         expect_error("termguard.conf", "[MFA]\nLockoutTime=\n", ":2: MFA.LockoutTime");
