@@ -335,15 +335,21 @@ static void emit_operation(const char *key, const char *target, const char *step
                    NULL);
 }
 
-static int done_handler(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata _unused_) {
+static int done_handler(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        Manager *m = userdata;
         uint64_t n;
         Job *done;
+        bool idle;
 
         (void) !read(fd, &n, sizeof(n));
         pthread_mutex_lock(&W.lock);
         done = W.done;
         W.done = NULL;
+        idle = !W.queue;
         pthread_mutex_unlock(&W.lock);
+        /* Nothing left that could become slow: no wakeup at a deadline that no longer matters. */
+        if (idle && m->worker_slow_source)
+                (void) sd_event_source_set_enabled(m->worker_slow_source, SD_EVENT_OFF);
 
         /* The list is newest first; record in the order the jobs finished. */
         Job *rev = NULL;
