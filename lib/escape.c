@@ -37,9 +37,7 @@ size_t tg_escape_char(uint32_t cp, char ret[static TG_ESCAPE_CHAR_MAX]) {
         return n > 0 ? (size_t) n : 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4) with its code point in ret_cp, or 0 when it
- * is not valid UTF-8. Rejects overlong forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_seq_len(const unsigned char *p, size_t left, uint32_t *ret_cp) {
+size_t tg_utf8_decode(const unsigned char *p, size_t left, uint32_t *ret_cp) {
         unsigned char c = p[0];
         size_t n;
         uint32_t cp;
@@ -97,7 +95,7 @@ void tg_escape(const char *in, size_t in_len, size_t max_chars, char *ret, size_
                 char buf[TG_ESCAPE_CHAR_MAX];
                 size_t n = 0, adv;
                 uint32_t cp = 0;
-                size_t seq = utf8_seq_len(p + i, in_len - i, &cp);
+                size_t seq = tg_utf8_decode(p + i, in_len - i, &cp);
 
                 if (i >= max_chars)
                         break;
@@ -143,7 +141,7 @@ bool tg_text_is_escaped(const char *s, size_t len) {
                 return len == 0;
         for (size_t i = 0; i < len;) {
                 uint32_t cp = 0;
-                size_t seq = utf8_seq_len(p + i, len - i, &cp);
+                size_t seq = tg_utf8_decode(p + i, len - i, &cp);
                 if (unsafe_char(p + i, seq, cp))
                         return false;
                 i += seq;
@@ -162,7 +160,7 @@ bool tg_valid_text(const char *s, size_t max_len, bool allow_space) {
                 return false;
         for (size_t i = 0; i < len;) {
                 uint32_t cp = 0;
-                size_t seq = utf8_seq_len(p + i, len - i, &cp);
+                size_t seq = tg_utf8_decode(p + i, len - i, &cp);
                 if (seq == 0 || tg_char_is_invisible_format(cp))
                         return false;
                 if (seq == 1) {

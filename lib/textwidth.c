@@ -37,38 +37,10 @@ static bool in(const range *r, size_t n, uint32_t cp) {
 }
 
 /* Decodes the character at p: its length, or 0 when the byte must be escaped (a control
- * character, or not valid UTF-8: overlong, surrogate, beyond U+10FFFF, cut short). */
+ * character, or not valid UTF-8). A NUL ends the string, so a sequence cut by it is invalid. */
 static size_t next_char(const unsigned char *p, uint32_t *ret) {
-        unsigned char c = p[0];
-        size_t n;
-        uint32_t cp;
-
-        if (c < 0x80) {
-                *ret = c;
-                return c < 0x20 || c == 0x7f ? 0 : 1;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-                n = 2;
-                cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-                n = 3;
-                cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 4;
-                cp = c & 0x07;
-        } else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                /* a NUL ends the string here and is no continuation byte */
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-            (cp >= 0x80 && cp <= 0x9f))
-                return 0;
-        *ret = cp;
-        return n;
+        size_t n = tg_utf8_decode(p, strnlen((const char *) p, 4), ret);
+        return n == 1 && (p[0] < 0x20 || p[0] == 0x7f) ? 0 : n;
 }
 
 static size_t char_width(uint32_t cp) {

@@ -34,6 +34,10 @@ bool tg_valid_text(const char *s, size_t max_len, bool allow_space);
  * hyphen (U+00AD) and the other default-ignorable format characters. Never Japanese text:
  * variation selectors and the ideographic space stay. */
 bool tg_char_is_invisible_format(uint32_t cp);
+/* Length of the valid UTF-8 sequence at p (1..4, at most left bytes) with its code point in
+ * ret_cp, or 0 when it is not valid UTF-8 (overlong forms, surrogates, code points above
+ * U+10FFFF, cut short) or is a C1 control (U+0080..U+009F). ret_cp is untouched on 0. */
+size_t tg_utf8_decode(const unsigned char *p, size_t left, uint32_t *ret_cp);
 
 /* Writes how tg_escape shows code point cp ("\u202e", "\U000e0001") into ret and returns its
  * length (6 or 10). */
