@@ -24,7 +24,7 @@
  * do: one authentication per process, so the module and its libraries are loaded each time);
  * "same process" runs all authentications of one stack in one child (libraries that stay
  * loaded after pam_end are then loaded once). This program links the termguard core,
- * libcrypto, json-c and liboath statically, so none of the modules' shared libraries is in
+ * json-c, liboath and libcrypt statically, so none of the modules' shared libraries is in
  * the process before libpam loads a module (checked in /proc/self/maps).
  *
  * Exit status: 0 ran and every authentication succeeded; 1 failures or could not run; 2 usage.
@@ -612,7 +612,7 @@ static const char *fs_name(const char *path) {
 /* Libraries of the modules that should not be in this process before a module loads them.
  * Returns how many are (a warning, not an error). */
 static int check_clean_process(void) {
-        static const char *const libs[] = {"libcrypto.so",  "libjson-c.so", "liboath.so",
+        static const char *const libs[] = {"libcrypto.so",  "libjson-c.so", "liboath.so", "libcrypt.so",
                                            "libsystemd.so", "libgcrypt.so", "libinih.so"};
         bool seen[sizeof(libs) / sizeof(libs[0])] = {false};
         char line[1024];

@@ -44,9 +44,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # ---- packages ----------------------------------------------------------------------
-# pam_oath and the static libraries the bench links (libcrypto.a, libjson-c.a, liboath.a);
+# pam_oath and the static libraries the bench links (libjson-c.a, liboath.a, libcrypt.a);
 # without BUILD_DIR also what the termguard build needs (scripts/install-deps.sh build).
-need=(libpam-oath liboath-dev libpam0g-dev libssl-dev libjson-c-dev gcc pkg-config)
+need=(libpam-oath liboath-dev libcrypt-dev libpam0g-dev libjson-c-dev gcc pkg-config)
 [ -n "$build" ] || need+=(cmake make libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
                           libgcrypt20-dev libmount-dev libqrencode-dev gettext)
 missing=()
@@ -106,14 +106,14 @@ done
 
 # ---- the bench program -------------------------------------------------------------
 # libpam stays shared (the modules need the process's libpam); the termguard core,
-# libcrypto, json-c and liboath are linked statically, so that the modules' own shared
+# json-c, liboath and libcrypt are linked statically, so that the modules' own shared
 # libraries are not already in the process when libpam loads a module.
 read -r -a oath_cflags <<<"$(pkg-config --cflags liboath)"
 read -r -a pam_libs <<<"$(pkg-config --libs pam)"
 if ! cc -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -D_FORTIFY_SOURCE=2 \
         -I"$top/include" "${oath_cflags[@]}" -o "$work/pam-bench" "$here/pam-bench.c" \
         "$build/lib/libtermguard_mfa.a" "$build/lib/libtermguard.a" \
-        -Wl,-Bstatic -ljson-c -lcrypto -loath -Wl,-Bdynamic "${pam_libs[@]}" -ldl -pthread \
+        -Wl,-Bstatic -ljson-c -loath -lcrypt -Wl,-Bdynamic "${pam_libs[@]}" -ldl -pthread \
         >"$work/cc.log" 2>&1; then
     cat "$work/cc.log" >&2
     echo "pam-bench: compiling pam-bench.c failed" >&2
@@ -127,7 +127,7 @@ rev=$(git -C "$top" describe --always --dirty 2>/dev/null || echo "?")
 echo
 echo "termguard PAM benchmark: $(date -u +%Y-%m-%d), termguard $rev ($build_type build)"
 echo "machine: $(nproc) CPUs, ${cpu:-unknown CPU}, Linux $(uname -r)"
-echo "libpam $(ver libpam0g), libpam-oath $(ver libpam-oath), OpenSSL $(ver libssl3)"
+echo "libpam $(ver libpam0g), libpam-oath $(ver libpam-oath), liboath $(ver liboath0), libcrypt $(ver libcrypt1)"
 echo
 set +e
 "$work/pam-bench" --termguard "$module" --oath "$oath_module" -n "$auths" --seconds "$seconds" --dir "$dir" \

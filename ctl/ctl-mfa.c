@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
-#include <openssl/crypto.h>
 #include <qrencode.h>
 
 #include "ctl.h"
@@ -165,7 +164,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
         printf(_("Scan this QR code with the authenticator app of %s, or enter the key by hand.\n\n"), user);
         print_qr(uri);
         printf("\n%s\n%s %s\n\n", uri, _("Key:"), secret);
-        OPENSSL_cleanse(secret, sizeof(secret));
+        explicit_bzero(secret, sizeof(secret));
         for (int attempt = 0; attempt < 3; attempt++) {
                 printf("%s", _("Enter the code the app shows to confirm: "));
                 fflush(stdout);
@@ -202,7 +201,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                                 printf(_("%s is enrolled.\n"), user);
                                 print_recovery_codes(user, codes);
                         }
-                        OPENSSL_cleanse(codes, sizeof(codes));
+                        explicit_bzero(codes, sizeof(codes));
                         goto out;
                 }
                 fprintf(stderr, "%s\n", _("That code does not match. Check the time on the phone and try again."));
@@ -211,9 +210,9 @@ static int mfa_enroll(const char *config_root, const char *user) {
         rc = EXIT_DAEMON_ERROR;
 out:
         /* The key, the URI that holds it and the codes typed: none stays behind. */
-        OPENSSL_cleanse(secret, sizeof(secret));
-        OPENSSL_cleanse(uri, sizeof(uri));
-        OPENSSL_cleanse(line, sizeof(line));
+        explicit_bzero(secret, sizeof(secret));
+        explicit_bzero(uri, sizeof(uri));
+        explicit_bzero(line, sizeof(line));
         return rc;
 }
 
@@ -240,6 +239,8 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 json_object_object_add(o, "enrolled", json_object_new_boolean(s.u.enrolled));
                 json_object_object_add(o, "enrolled_at", s.u.enrolled ? json_object_new_string(t1) : NULL);
                 json_object_object_add(o, "recovery_codes_left", json_object_new_int(left));
+                json_object_object_add(o, "recovery_codes_old_format",
+                                       json_object_new_int((int) s.u.recovery_old_format));
                 json_object_object_add(o, "failures", json_object_new_int64(s.u.failures));
                 json_object_object_add(o, "locked", json_object_new_boolean(locked));
                 json_object_object_add(o, "locked_until", locked ? json_object_new_string(t2) : NULL);
@@ -253,6 +254,11 @@ static int mfa_status(const char *config_root, const char *user, bool json) {
                 if (locked)
                         printf(_("; LOCKED until %s"), t2);
                 printf("\n");
+                /* The first state format's codes: refused at login since yescrypt replaced it. */
+                if (s.u.recovery_old_format)
+                        printf(_("%s: %u recovery codes of an old format are no longer accepted; issue new ones with "
+                                 "'termguardctl mfa recovery-codes %s'.\n"),
+                               user, s.u.recovery_old_format, user);
         }
 out:
         return rc;
@@ -306,7 +312,7 @@ static int mfa_recovery_codes(const char *config_root, const char *user) {
         audit("recovery-codes", user);
         print_recovery_codes(user, codes);
 out:
-        OPENSSL_cleanse(codes, sizeof(codes));
+        explicit_bzero(codes, sizeof(codes));
         return rc;
 }
 

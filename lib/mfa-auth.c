@@ -90,6 +90,16 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
         if (res == TG_MFA_FAIL) {
                 ret->locked_now = locks;
                 ret->outcome = TG_AUTH_WRONG_CODE;
+                /* What may be a recovery code of the first state format, which is no longer
+                 * checked: the staff member sees the usual refusal, the record tells the
+                 * administrator what to do. */
+                if (s.u.recovery_old_format > 0 && tg_mfa_recovery_form(code)) {
+                        ret->outcome = TG_AUTH_ERROR;
+                        snprintf(ret->err, sizeof(ret->err),
+                                 "recovery codes of the old format are no longer accepted: issue new ones with "
+                                 "'termguardctl mfa recovery-codes %s'",
+                                 user);
+                }
                 return;
         }
         ret->prev_login_at = s.u.last_login_at;

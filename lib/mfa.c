@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <crypt.h>
 #include <json-c/json.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <json-c/printbuf.h>
 
 #include "termguard/account.h"
 #include "termguard/fileio.h"
@@ -26,9 +27,16 @@
 #include "termguard/mfa.h"
 
 #define STATE_FILE_MAX (64 * 1024)
+/* 2: recovery codes as yescrypt hashes, a salt each. 1 (or no version): one SHA-256 with one
+ * salt for all ten codes; read, but those codes are no longer accepted. */
+#define STATE_VERSION 2
+/* yescrypt's cost for recovery codes: 1, about 12 ms a hash here, where pam_unix's passwords
+ * get 5 (about 260 ms). A code carries 50 random bits, which no cost factor needs to make up
+ * for, and a recovery-code answer is checked against up to ten hashes under the user's lock. */
+#define RECOVERY_HASH_COST 1
 
 void tg_mfa_user_wipe(tg_mfa_user *u) {
-        OPENSSL_cleanse(u, sizeof(*u));
+        explicit_bzero(u, sizeof(*u));
 }
 
 bool tg_mfa_valid_user(const char *user) {
@@ -207,11 +215,48 @@ static void state_json_freep(json_object **o) {
 }
 
 static void wipe_state_text(char (*buf)[STATE_FILE_MAX + 1]) {
-        OPENSSL_cleanse(*buf, sizeof(*buf));
+        explicit_bzero(*buf, sizeof(*buf));
 }
 
 static void wipe_hex_secret(char (*hex)[2 * TG_OTP_KEY_MAX + 1]) {
-        OPENSSL_cleanse(*hex, sizeof(*hex));
+        explicit_bzero(*hex, sizeof(*hex));
+}
+
+/* Parses the len bytes of text, which hold the secret. json-c collects every string in its
+ * tokener's buffer, which would grow by realloc (leaving what it held in freed memory) and is
+ * freed as it is: it is grown to the whole text before parsing, so it never moves, and wiped
+ * before it is freed, as is any object of an unfinished parse (a truncated file). */
+static json_object *parse_secret_json(const char *text, size_t len) {
+        struct json_tokener *tok = len < STATE_FILE_MAX + 1 ? json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH) : NULL;
+        json_object *o = NULL;
+        if (!tok)
+                return NULL;
+        if (printbuf_memset(tok->pb, 0, 0, (int) len + 1) == 0) {
+                printbuf_reset(tok->pb);
+                o = json_tokener_parse_ex(tok, text, (int) len);
+                if (o &&
+                    (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != len)) {
+                        state_json_freep(&o);
+                        o = NULL;
+                }
+        }
+        for (int i = 0; i <= tok->depth && i < JSON_TOKENER_DEFAULT_DEPTH; i++) {
+                json_object *c = tok->stack[i].current;
+                if (json_object_is_type(c, json_type_string))
+                        explicit_bzero((char *) json_object_get_string(c), (size_t) json_object_get_string_len(c));
+                else
+                        tg_json_wipe_string(c, "secret");
+        }
+        explicit_bzero(tok->pb->buf, (size_t) tok->pb->size);
+        json_tokener_free(tok);
+        return o;
+}
+
+/* A recovery-code hash as crypt(3) writes it for yescrypt: "$y$" and crypt's alphabet. */
+static bool valid_recovery_hash(const char *h) {
+        size_t n = strlen(h);
+        return n > 3 && n < TG_MFA_RECOVERY_HASH_MAX && strncmp(h, "$y$", 3) == 0 &&
+               strspn(h, "$./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == n;
 }
 
 int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t err_size) {
@@ -247,13 +292,16 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
                 return n < 0 ? (int) n : -EBADMSG;
         }
         buf[n] = '\0';
-        o = json_tokener_parse(buf);
+        o = parse_secret_json(buf, (size_t) n);
         if (!o || !json_object_is_type(o, json_type_object)) {
                 snprintf(err, err_size, "%s: not valid JSON", name);
                 return -EBADMSG;
         }
         if (tg_json_get_string(o, "user", TG_JSON_OPTIONAL, u.user, sizeof(u.user), NULL, 0) < 0 ||
             strcmp(u.user, user) != 0)
+                r = -EBADMSG;
+        int64_t version = 1;
+        if (r == 0 && tg_json_get_int64(o, "version", TG_JSON_OPTIONAL, 0, STATE_VERSION, &version, NULL, 0) < 0)
                 r = -EBADMSG;
         if (r == 0 && tg_json_get_string(o, "secret", TG_JSON_OPTIONAL, hex, sizeof(hex), NULL, 0) < 0)
                 r = -EBADMSG;
@@ -289,9 +337,7 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
              tg_json_get_int64(o, "locked_until", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.locked_until, NULL, 0) < 0 ||
              tg_json_get_int64(o, "last_login_at", TG_JSON_OPTIONAL, 0, INT64_MAX, &u.last_login_at, NULL, 0) < 0 ||
              tg_json_get_string(o, "last_login_from", TG_JSON_OPTIONAL, u.last_login_from, sizeof(u.last_login_from),
-                                NULL, 0) < 0 ||
-             tg_json_get_string(o, "recovery_salt", TG_JSON_OPTIONAL, u.recovery_salt, sizeof(u.recovery_salt), NULL,
-                                0) < 0))
+                                NULL, 0) < 0))
                 r = -EBADMSG;
         if (r == 0 && tg_json_get_int64(o, "failures", TG_JSON_OPTIONAL, 0, TG_MFA_FAILURES_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
@@ -300,15 +346,24 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
             tg_json_get_int64(o, "failed_since_login", TG_JSON_OPTIONAL, 0, TG_MFA_FAILURES_MAX, &x, NULL, 0) < 0)
                 r = -EBADMSG;
         u.failed_since_login = (unsigned) x;
+        if (r == 0 &&
+            tg_json_get_int64(o, "recovery_old_format", TG_JSON_OPTIONAL, 0, TG_MFA_RECOVERY_CODES, &x, NULL, 0) < 0)
+                r = -EBADMSG;
+        u.recovery_old_format = (unsigned) x;
         if (r == 0 && json_object_object_get_ex(o, "recovery", &arr)) {
-                if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) > TG_MFA_RECOVERY_CODES)
+                size_t k = json_object_array_length(arr);
+                if (!json_object_is_type(arr, json_type_array) || k > TG_MFA_RECOVERY_CODES)
                         r = -EBADMSG;
-                for (size_t i = 0; r == 0 && i < json_object_array_length(arr); i++) {
+                for (size_t i = 0; r == 0 && i < k; i++) {
                         json_object *e = json_object_array_get_idx(arr, i);
-                        if (!json_object_is_type(e, json_type_string) || json_object_get_string_len(e) > 64)
-                                r = -EBADMSG;
+                        const char *h = json_object_is_type(e, json_type_string) ? json_object_get_string(e) : NULL;
+                        /* The first format: 64 hex digits of SHA-256(salt:code). Only counted. */
+                        if (version < 2 && h && strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64)
+                                u.recovery_old_format++;
+                        else if (version >= 2 && h && valid_recovery_hash(h))
+                                snprintf(u.recovery[i], sizeof(u.recovery[i]), "%s", h);
                         else
-                                snprintf(u.recovery[i], sizeof(u.recovery[i]), "%s", json_object_get_string(e));
+                                r = -EBADMSG;
                 }
         }
         if (r < 0) {
@@ -327,9 +382,16 @@ static bool put(json_object *o, const char *k, json_object *v) {
         return false;
 }
 
+static void erase_freep(char **p) {
+        if (*p)
+                explicit_bzero(*p, malloc_usable_size(*p));
+        free(*p);
+}
+
 int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
         _cleanup_(wipe_hex_secret) char hex[2 * TG_OTP_KEY_MAX + 1] = "";
-        _cleanup_(state_json_freep) json_object *o = json_object_new_object();
+        _cleanup_(erase_freep) char *file = NULL;
+        _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_json_ json_object *arr = json_object_new_array();
         char name[TG_MFA_USER_MAX + 8];
         const char *text;
@@ -339,15 +401,16 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
                 return -EINVAL;
         if (u->enrolled && tg_hex_encode(u->secret, u->secret_len, hex, sizeof(hex)) < 0)
                 return -EINVAL;
-        bool ok = put(o, "version", json_object_new_int(1)) && put(o, "user", json_object_new_string(u->user)) &&
-                  put(o, "secret", json_object_new_string(hex)) &&
+        /* Every field but the secret, which json-c never sees (see below). */
+        bool ok = put(o, "version", json_object_new_int(STATE_VERSION)) &&
+                  put(o, "user", json_object_new_string(u->user)) &&
                   put(o, "algorithm", json_object_new_string(alg_name(u->params.algorithm))) &&
                   put(o, "digits", json_object_new_int((int) u->params.digits)) &&
                   put(o, "period", json_object_new_int((int) u->params.period)) &&
                   put(o, "window", json_object_new_int((int) u->params.window)) &&
                   put(o, "last_step", json_object_new_int64((int64_t) u->last_step)) &&
                   put(o, "enrolled_at", json_object_new_int64(u->enrolled_at)) &&
-                  put(o, "recovery_salt", json_object_new_string(u->recovery_salt));
+                  put(o, "recovery_old_format", json_object_new_int64(u->recovery_old_format));
         for (size_t i = 0; ok && i < TG_MFA_RECOVERY_CODES; i++)
                 if (u->recovery[i][0]) {
                         json_object *c = json_object_new_string(u->recovery[i]);
@@ -362,16 +425,24 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
              put(o, "failed_since_login", json_object_new_int64(u->failed_since_login));
         text = ok ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
         /* Every field must be there: never a record with a field missing. */
-        if (!text)
+        if (!text || text[0] != '{' || text[1] == '}')
                 return -ENOMEM;
+        /* The secret goes in front of the other fields in a buffer of our own: json-c writes its
+         * text into a buffer that grows by realloc, which would leave copies of the secret in
+         * freed memory. Hex digits need no escaping. */
+        size_t len = STRLEN("{\"secret\":\"\",") + strlen(hex) + strlen(text + 1);
+        file = malloc(len + 1);
+        if (!file)
+                return -ENOMEM;
+        r = snprintf(file, len + 1, "{\"secret\":\"%s\",%s", hex, text + 1);
+        if (r < 0 || (size_t) r != len)
+                return -EINVAL;
 
         snprintf(name, sizeof(name), "%s.json", u->user);
         /* A file size limit inherited from the caller (su keeps it) must not decide which
          * records can be written: tg_write_file_atomic lifts it while writing, when privileged,
          * and otherwise fails with -EFBIG without SIGXFSZ killing the PAM application. */
-        r = tg_write_file_atomic(dirfd, name, text, strlen(text), 0, 0, 0600);
-        explicit_bzero((char *) text, strlen(text)); /* json-c's buffer held the secret */
-        return r;
+        return tg_write_file_atomic(dirfd, name, file, len, 0, 0, 0600);
 }
 
 int tg_mfa_remove(int dirfd, const char *user) {
@@ -400,34 +471,46 @@ int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now) {
         n.enrolled_at = now;
         n.last_step = 0;
         memset(n.recovery, 0, sizeof(n.recovery));
+        n.recovery_old_format = 0;
         *u = n;
         return 0;
 }
 
-/* Returns 0 with the hex SHA-256 of salt:code in out, or -EIO (out untouched). */
-static int recovery_hash(const char *salt, const char *code, char out[static 65]) {
-        unsigned char md[32];
-        unsigned int len = 0;
-        int r = -EIO;
-        EVP_MD_CTX *c = EVP_MD_CTX_new();
-        if (!c)
+/* The yescrypt hash of code with a new salt into out. Returns 0 or -EIO (out untouched). */
+static int recovery_hash_new(const char *code, char out[static TG_MFA_RECOVERY_HASH_MAX]) {
+        char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+        _cleanup_(erase_freep) char *data = calloc(1, sizeof(struct crypt_data));
+        if (!data)
                 return -ENOMEM;
-        if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, salt, strlen(salt)) &&
-            EVP_DigestUpdate(c, ":", 1) && EVP_DigestUpdate(c, code, strlen(code)) && EVP_DigestFinal_ex(c, md, &len) &&
-            len == 32)
-                r = tg_hex_encode(md, sizeof(md), out, 65);
-        EVP_MD_CTX_free(c);
-        return r;
+        if (!crypt_gensalt_rn("$y$", RECOVERY_HASH_COST, NULL, 0, salt, sizeof(salt)))
+                return -EIO;
+        const char *h = crypt_rn(code, salt, data, sizeof(struct crypt_data));
+        if (!h || !valid_recovery_hash(h))
+                return -EIO;
+        snprintf(out, TG_MFA_RECOVERY_HASH_MAX, "%s", h);
+        return 0;
+}
+
+/* Whether code hashes to hash (yescrypt, with the salt hash carries). */
+static bool recovery_hash_matches(const char *code, const char *hash) {
+        _cleanup_(erase_freep) char *data = calloc(1, sizeof(struct crypt_data));
+        if (!data)
+                return false;
+        const char *h = crypt_rn(code, hash, data, sizeof(struct crypt_data));
+        size_t n = strlen(hash);
+        if (!h || strlen(h) != n)
+                return false;
+        volatile unsigned char d = 0;
+        for (size_t i = 0; i < n; i++)
+                d |= (unsigned char) (h[i] ^ hash[i]);
+        return d == 0;
 }
 
 int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][12]) {
         static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no 0/O, 1/I */
-        uint8_t salt[16], rnd[10];
+        char hashes[TG_MFA_RECOVERY_CODES][TG_MFA_RECOVERY_HASH_MAX];
+        uint8_t rnd[10];
 
-        if (random_bytes(salt, sizeof(salt)) < 0)
-                return -EIO;
-        if (tg_hex_encode(salt, sizeof(salt), u->recovery_salt, sizeof(u->recovery_salt)) < 0)
-                return -EIO;
         for (size_t i = 0; i < TG_MFA_RECOVERY_CODES; i++) {
                 if (random_bytes(rnd, sizeof(rnd)) < 0)
                         return -EIO;
@@ -437,10 +520,14 @@ int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][
                                 codes[i][o++] = '-';
                 }
                 codes[i][11] = '\0';
-                if (recovery_hash(u->recovery_salt, codes[i], u->recovery[i]) < 0)
+                if (recovery_hash_new(codes[i], hashes[i]) < 0) {
+                        explicit_bzero(rnd, sizeof(rnd));
                         return -EIO;
+                }
         }
-        OPENSSL_cleanse(rnd, sizeof(rnd));
+        explicit_bzero(rnd, sizeof(rnd));
+        memcpy(u->recovery, hashes, sizeof(hashes));
+        u->recovery_old_format = 0;
         return 0;
 }
 
@@ -457,36 +544,48 @@ static bool totp_check(tg_mfa_user *u, const char *code, int64_t now) {
 }
 
 static bool recovery_enrolled(const tg_mfa_user *u) {
-        return u->recovery_salt[0] != '\0';
+        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
+                if (u->recovery[i][0])
+                        return true;
+        return false;
 }
 
-/* Case-insensitive, dash and spaces optional, kept as XXXXX-XXXXX; each works once. */
-static bool recovery_check(tg_mfa_user *u, const char *code, int64_t now) {
-        char h[65], tmp[12];
+/* Case-insensitive, dash and spaces optional: the code as issued, XXXXX-XXXXX, into ret.
+ * Returns false when answer is not ten letters and digits. */
+static bool recovery_normalize(const char *answer, char ret[static 12]) {
         size_t k = 0, m = 0;
-        int match = -1;
-        (void) now;
-        for (const char *c = code; *c; c++) {
+        for (const char *c = answer; *c; c++) {
                 char ch = *c;
                 if (ch == '-' || ch == ' ')
                         continue;
-                if (k >= 10)
+                if (k >= 10 || !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
                         return false;
-                tmp[m++] = (char) (ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
+                ret[m++] = (char) (ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
                 if (++k == 5)
-                        tmp[m++] = '-';
+                        ret[m++] = '-';
         }
-        if (k != 10)
-                return false;
-        tmp[m] = '\0';
-        /* A hash that failed is no answer: never compare what h happens to hold. */
-        int r = recovery_hash(u->recovery_salt, tmp, h);
-        OPENSSL_cleanse(tmp, sizeof(tmp));
-        if (r < 0)
-                return false;
-        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++)
-                if (u->recovery[i][0] && CRYPTO_memcmp(u->recovery[i], h, 64) == 0 && match < 0)
-                        match = i;
+        ret[m] = '\0';
+        return k == 10;
+}
+
+bool tg_mfa_recovery_form(const char *answer) {
+        char tmp[12];
+        bool r = answer && recovery_normalize(answer, tmp);
+        explicit_bzero(tmp, sizeof(tmp));
+        return r;
+}
+
+/* Each code works once. A wrong answer costs a hash per unused code; a six-digit TOTP code
+ * costs none. */
+static bool recovery_check(tg_mfa_user *u, const char *code, int64_t now) {
+        char tmp[12];
+        int match = -1;
+        (void) now;
+        if (recovery_normalize(code, tmp))
+                for (int i = 0; i < TG_MFA_RECOVERY_CODES && match < 0; i++)
+                        if (u->recovery[i][0] && recovery_hash_matches(tmp, u->recovery[i]))
+                                match = i;
+        explicit_bzero(tmp, sizeof(tmp));
         if (match < 0)
                 return false;
         u->recovery[match][0] = '\0';

@@ -1,85 +1,70 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/params.h>
+#include <liboath/oath.h>
 
 #include "termguard/totp.h"
 
-static const char *digest_name(tg_otp_algorithm alg) {
+/* HMAC through liboath, the library pam_oath uses: it carries its own SHA-1/SHA-2 code and
+ * links nothing but libc, where OpenSSL cost every process that authenticates (sshd, sudo,
+ * login) about 5 MiB and milliseconds of loading (bench/README.md). */
+
+static bool otp_flags(tg_otp_algorithm alg, int *ret) {
         switch (alg) {
-        case TG_OTP_SHA1: return "SHA1";
-        case TG_OTP_SHA256: return "SHA256";
-        case TG_OTP_SHA512: return "SHA512";
+        case TG_OTP_SHA1: *ret = 0; return true;
+        case TG_OTP_SHA256: *ret = OATH_TOTP_HMAC_SHA256; return true;
+        case TG_OTP_SHA512: *ret = OATH_TOTP_HMAC_SHA512; return true;
         }
-        return NULL;
+        return false;
 }
 
-/* A keyed HMAC context: fetched and keyed once per verification, then reused for each step
- * of the window (OpenSSL 3 fetches the algorithm anew on every one-shot HMAC() call). */
-static EVP_MAC_CTX *hmac_new(tg_otp_algorithm alg, const uint8_t *key, size_t key_len) {
-        const char *name = digest_name(alg);
-        EVP_MAC *mac;
-        EVP_MAC_CTX *ctx = NULL;
-        if (!name || !key || key_len == 0 || key_len > TG_OTP_KEY_MAX)
-                return NULL;
-        mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-        if (mac)
-                ctx = EVP_MAC_CTX_new(mac);
-        EVP_MAC_free(mac); /* the context keeps its own reference */
-        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *) name, 0), OSSL_PARAM_END};
-        if (ctx && !EVP_MAC_init(ctx, key, key_len, params)) {
-                EVP_MAC_CTX_free(ctx);
-                ctx = NULL;
-        }
-        return ctx;
-}
-
-static int hotp_with(EVP_MAC_CTX *ctx, uint64_t counter, unsigned digits, uint32_t *ret) {
-        static const uint32_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-        unsigned char msg[8], md[EVP_MAX_MD_SIZE];
-        size_t md_len = 0;
-
-        for (int i = 7; i >= 0; i--) {
-                msg[i] = (unsigned char) (counter & 0xff);
-                counter >>= 8;
-        }
-        /* init without a key: the same key again, a fresh message */
-        if (!EVP_MAC_init(ctx, NULL, 0, NULL) || !EVP_MAC_update(ctx, msg, sizeof(msg)) ||
-            !EVP_MAC_final(ctx, md, &md_len, sizeof(md)) || md_len < 20)
+/* The HOTP value of counter as digits decimal characters. liboath's HOTP call knows SHA-1 only;
+ * its TOTP call with a step of one second from time 0 is HOTP of the counter for every
+ * algorithm (RFC 6238 4.2: T = (now - T0) / X). */
+static int hotp_text(tg_otp_algorithm alg, const uint8_t *key, size_t key_len, uint64_t counter, unsigned digits,
+                     char out[static 9]) {
+        int flags;
+        if (!key || key_len == 0 || key_len > TG_OTP_KEY_MAX || digits < 6 || digits > 8 || !otp_flags(alg, &flags) ||
+            counter > (uint64_t) INT64_MAX)
+                return -EINVAL;
+        if (oath_totp_generate2((const char *) key, key_len, (time_t) counter, 1, 0, digits, flags, out) != OATH_OK)
                 return -EIO;
-        /* Dynamic truncation (RFC 4226 5.3). */
-        unsigned off = md[md_len - 1] & 0x0f;
-        uint32_t bin = ((uint32_t) (md[off] & 0x7f) << 24) | ((uint32_t) md[off + 1] << 16) |
-                       ((uint32_t) md[off + 2] << 8) | (uint32_t) md[off + 3];
-        OPENSSL_cleanse(md, sizeof(md));
-        *ret = bin % pow10[digits];
         return 0;
 }
 
 int tg_hotp(tg_otp_algorithm alg, const uint8_t *key, size_t key_len, uint64_t counter, unsigned digits,
             uint32_t *ret) {
-        EVP_MAC_CTX *ctx;
-        int r;
-        if (digits < 6 || digits > 8 || !ret)
+        char text[9];
+        uint32_t v = 0;
+        if (!ret)
                 return -EINVAL;
-        ctx = hmac_new(alg, key, key_len);
-        if (!ctx)
-                return -EINVAL;
-        r = hotp_with(ctx, counter, digits, ret);
-        EVP_MAC_CTX_free(ctx);
-        return r;
+        int r = hotp_text(alg, key, key_len, counter, digits, text);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < digits; i++)
+                v = v * 10 + (uint32_t) (text[i] - '0');
+        explicit_bzero(text, sizeof(text));
+        *ret = v;
+        return 0;
+}
+
+/* Compares n bytes in time that depends on n only. */
+static bool equal_const_time(const char *a, const char *b, size_t n) {
+        volatile unsigned char d = 0;
+        for (size_t i = 0; i < n; i++)
+                d |= (unsigned char) (a[i] ^ b[i]);
+        return d == 0;
 }
 
 int tg_totp_verify(const tg_totp_params *p, const uint8_t *key, size_t key_len, int64_t now, const char *code,
                    uint64_t last_step, uint64_t *ret_step) {
         char want[9], got[9];
         uint64_t step, matched = 0;
-        int found = 0;
+        bool found = false;
+        int r = 0;
         size_t len;
 
         if (!p || !code || p->period == 0 || p->digits < 6 || p->digits > 8 || p->window > 10 || now < 0)
@@ -92,32 +77,24 @@ int tg_totp_verify(const tg_totp_params *p, const uint8_t *key, size_t key_len, 
                         return -EACCES;
         memcpy(got, code, len + 1);
 
-        EVP_MAC_CTX *ctx = hmac_new(p->algorithm, key, key_len);
-        if (!ctx)
-                return -EINVAL;
         step = (uint64_t) now / p->period;
-        for (int64_t d = -(int64_t) p->window; d <= (int64_t) p->window; d++) {
-                uint32_t v;
+        for (int64_t d = -(int64_t) p->window; d <= (int64_t) p->window && r == 0; d++) {
                 if (d < 0 && (uint64_t) (-d) > step)
                         continue;
                 uint64_t s = step + (uint64_t) d;
-                if (hotp_with(ctx, s, p->digits, &v) < 0) {
-                        EVP_MAC_CTX_free(ctx);
-                        return -EINVAL;
-                }
-                /* snprintf of a fixed-width number: same length for every candidate. */
-                (void) snprintf(want, sizeof(want), "%0*u", (int) p->digits, v);
-                int eq = CRYPTO_memcmp(want, got, p->digits) == 0;
-                /* Replay: a step at or before the last accepted one never counts. */
-                int fresh = s > last_step;
-                if (eq && fresh && !found) {
-                        found = 1;
+                r = hotp_text(p->algorithm, key, key_len, s, p->digits, want);
+                /* Every candidate is compared, whether or not one matched. Replay: a step at or
+                 * before the last accepted one never counts. */
+                bool eq = r == 0 && equal_const_time(want, got, p->digits);
+                if (eq && s > last_step && !found) {
+                        found = true;
                         matched = s;
                 }
         }
-        EVP_MAC_CTX_free(ctx);
-        OPENSSL_cleanse(want, sizeof(want));
-        OPENSSL_cleanse(got, sizeof(got));
+        explicit_bzero(want, sizeof(want));
+        explicit_bzero(got, sizeof(got));
+        if (r < 0)
+                return -EINVAL;
         if (!found)
                 return -EACCES;
         if (ret_step)

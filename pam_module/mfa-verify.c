@@ -28,8 +28,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "termguard/account.h"
 #include "termguard/config.h"
 #include "termguard/mfa.h"
@@ -139,7 +137,7 @@ int main(int argc, char **argv) {
                         code[0] = '\0';
                 code[strcspn(code, "\r\n")] = '\0';
                 tg_mfa_authenticate(&cfg, user, code, from, tg_mfa_clock_system, &res);
-                OPENSSL_cleanse(code, sizeof(code));
+                explicit_bzero(code, sizeof(code));
         } else if (step == TG_MFA_STEP_PREAUTH)
                 tg_mfa_check_lock(&cfg, user, tg_mfa_clock_system, &res);
         else

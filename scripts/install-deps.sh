@@ -7,7 +7,7 @@ what=${1:-test}
 # systemd and udev provide the pkg-config files that say where units and rules go.
 # build-essential: dpkg-buildpackage refuses to build without it (an implicit build dependency).
 build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
-       libjson-c-dev libgcrypt20-dev libssl-dev libmount-dev libcmocka-dev gettext systemd udev
+       libjson-c-dev libgcrypt20-dev liboath-dev libcrypt-dev libmount-dev libcmocka-dev gettext systemd udev
        oathtool libpam0g-dev libqrencode-dev)
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
 # clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps

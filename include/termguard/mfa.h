@@ -16,6 +16,8 @@
 #define TG_MFA_RECOVERY_CODES 10
 #define TG_MFA_FROM_MAX 64
 #define TG_MFA_FAILURES_MAX 1000000 /* counters stop here */
+/* A recovery code's hash as crypt(3) writes it: "$y$" yescrypt, with a salt of its own. */
+#define TG_MFA_RECOVERY_HASH_MAX 128
 
 typedef struct {
         char user[TG_MFA_USER_MAX + 1];
@@ -25,8 +27,10 @@ typedef struct {
         tg_totp_params params;
         uint64_t last_step;
         int64_t enrolled_at;
-        char recovery_salt[33];
-        char recovery[TG_MFA_RECOVERY_CODES][65]; /* hex SHA-256(salt || code); "" when used */
+        char recovery[TG_MFA_RECOVERY_CODES][TG_MFA_RECOVERY_HASH_MAX]; /* yescrypt hashes; "" when used */
+        /* Unused codes of the first state format (one SHA-256 and one salt for all ten): no longer
+         * accepted, counted until new codes are issued so that the administrator is told. */
+        unsigned recovery_old_format;
         /* attempt limit: failures of any factor since the last success */
         unsigned failures;
         int64_t locked_until;
@@ -91,7 +95,8 @@ void tg_mfa_session_close(tg_mfa_session *s);
 
 /* Enrollment: new random 160-bit secret (params: SHA-1, 6 digits, 30 s, window 1). */
 int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now);
-/* New recovery codes ("XXXXX-XXXXX"); only hashes are kept in u, codes returned once. */
+/* New recovery codes ("XXXXX-XXXXX"); only their hashes are kept in u (yescrypt through
+ * libcrypt, a salt each), the codes are returned once. Codes of the old format are dropped. */
 int tg_mfa_new_recovery_codes(tg_mfa_user *u, char codes[TG_MFA_RECOVERY_CODES][12]);
 
 /* The factors a user answers at the code prompt, tried in this order; a result names the
@@ -105,6 +110,9 @@ typedef struct {
         bool (*check)(tg_mfa_user *u, const char *answer, int64_t now);
 } tg_mfa_factor;
 extern const tg_mfa_factor tg_mfa_factors[TG_MFA_FAIL];
+/* Whether answer has the form of a recovery code (ten letters and digits, dashes and spaces
+ * aside), whatever its value. */
+bool tg_mfa_recovery_form(const char *answer);
 /* Checks code (TOTP or recovery code) and updates u (replay step, used recovery code). Does
  * not touch the attempt counters: see tg_mfa_record_*. */
 tg_mfa_result tg_mfa_check(tg_mfa_user *u, const char *code, int64_t now);

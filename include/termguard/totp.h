@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One-time passwords: HOTP (RFC 4226) and TOTP (RFC 6238) with HMAC from OpenSSL. */
+/* One-time passwords: HOTP (RFC 4226) and TOTP (RFC 6238) with HMAC from liboath. */
 
 typedef enum { TG_OTP_SHA1, TG_OTP_SHA256, TG_OTP_SHA512 } tg_otp_algorithm;
 

@@ -167,6 +167,36 @@ class CtlMfaTest(unittest.TestCase):
         self.assertIn("nothing was saved", r.stderr)
         self.assertFalse(self.status()["enrolled"])
 
+    def test_old_format_recovery_codes_are_reported_until_reissued(self):
+        """A state of the first format (one SHA-256 salt for all codes): its codes no longer
+        work; status says so and how to fix it; new codes replace them."""
+        self.assertEqual(self.enroll()[0], 0)
+        f = os.path.join(self.state, "mfa", USER + ".json")
+        with open(f) as fh:
+            d = json.load(fh)
+        d["version"] = 1
+        del d["recovery_old_format"]
+        d["recovery_salt"] = "00112233445566778899aabbccddeeff"
+        d["recovery"] = ["%064x" % i for i in range(3)]
+        with open(f, "w") as fh:
+            json.dump(d, fh)
+        st = self.status()
+        self.assertEqual(st["recovery_codes_old_format"], 3)
+        self.assertEqual(st["recovery_codes_left"], 0)
+        r = self.ctl("mfa", "status", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("3 recovery codes of an old format are no longer accepted", r.stdout)
+        self.assertIn("termguardctl mfa recovery-codes %s" % USER, r.stdout)
+        r = self.ctl("mfa", "recovery-codes", USER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = self.status()
+        self.assertEqual(st["recovery_codes_old_format"], 0)
+        self.assertEqual(st["recovery_codes_left"], 10)
+        with open(f) as fh:
+            text = fh.read()
+        self.assertNotIn("recovery_salt", text)
+        self.assertNotIn("old format", self.ctl("mfa", "status", USER).stdout)
+
     def test_recovery_codes_and_unlock(self):
         self.assertEqual(self.enroll()[0], 0)
         r = self.ctl("mfa", "recovery-codes", USER)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gcrypt.h>
 
 #include "termguard/config.h"
 #include "termguard/mfa.h"
@@ -207,6 +208,111 @@ static void totp_once_and_recovery_once(void **s) {
         assert_int_equal(tg_mfa_check(&l, "AAAAA-AAAAA-A", now), TG_MFA_FAIL);
         /* a replayed TOTP also stays refused after reload */
         assert_int_equal(tg_mfa_check(&l, c, now), TG_MFA_FAIL);
+}
+
+static tg_config auth_config(void);
+static tg_mfa_user enrolled_daemon(unsigned failures, int64_t at);
+
+/* Each recovery code is a yescrypt hash (libcrypt) with a salt of its own. */
+static void recovery_codes_are_yescrypt_hashes_with_a_salt_each(void **s) {
+        tg_mfa_user u = enrolled(), l;
+        char codes[TG_MFA_RECOVERY_CODES][12], salts[TG_MFA_RECOVERY_CODES][64], err[256], text[8192];
+        (void) s;
+        assert_int_equal(tg_mfa_new_recovery_codes(&u, codes), 0);
+        for (int i = 0; i < TG_MFA_RECOVERY_CODES; i++) {
+                assert_memory_equal(u.recovery[i], "$y$", 3);
+                /* $y$PARAMS$SALT$HASH */
+                const char *p = strchr(u.recovery[i] + 3, '$');
+                assert_non_null(p);
+                const char *q = strchr(p + 1, '$');
+                assert_non_null(q);
+                assert_true(q - p - 1 >= 16 && q - p - 1 < 64);
+                snprintf(salts[i], sizeof(salts[i]), "%.*s", (int) (q - p - 1), p + 1);
+                for (int k = 0; k < i; k++)
+                        assert_string_not_equal(salts[i], salts[k]);
+                assert_null(strstr(u.recovery[i], codes[i]));
+        }
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        int fd = open(file, O_RDONLY | O_CLOEXEC);
+        ssize_t n = read(fd, text, sizeof(text) - 1);
+        close(fd);
+        assert_true(n > 0);
+        text[n] = '\0';
+        assert_null(strstr(text, "recovery_salt"));
+        assert_non_null(strstr(text, "\"version\":2"));
+        assert_int_equal(tg_mfa_load(dfd, "tanaka", &l, err, sizeof(err)), 0);
+        assert_int_equal(tg_mfa_check(&l, codes[9], 1800000000), TG_MFA_OK_RECOVERY);
+        assert_int_equal(tg_mfa_check(&l, codes[9], 1800000000), TG_MFA_FAIL);
+        /* a hash that is not yescrypt's, or not crypt's alphabet, is a corrupt file */
+        const char *const bad[] = {"\"$1$abc$def\"", "\"$y$j75$a b$c\"", "\"$y$\"", "7"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                char raw[512];
+                snprintf(raw, sizeof(raw), "{\"version\":2,\"user\":\"tanaka\",\"recovery\":[%s]}", bad[i]);
+                write_raw(raw);
+                expect_load(-EBADMSG);
+        }
+}
+
+static void sha256_hex(const char *text, char out[65]) {
+        unsigned char md[32];
+        gcry_md_hash_buffer(GCRY_MD_SHA256, md, text, strlen(text));
+        for (int i = 0; i < 32; i++)
+                snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* A state of the first format: every recovery code as hex SHA-256(salt:code), one salt for all
+ * ten. Read, with its TOTP factor working; its recovery codes are refused even when right,
+ * with the reason for the administrator, until new ones are issued. */
+static void old_format_recovery_codes_are_refused_with_a_reason(void **s) {
+        const int64_t t0 = 1800000000;
+        tg_config cfg = auth_config();
+        tg_mfa_user u = enrolled_daemon(0, t0 - 60), l;
+        tg_auth_result res;
+        char hex[41], h1[65], h2[65], raw[1024], err[256], c[9], codes[TG_MFA_RECOVERY_CODES][12];
+        (void) s;
+        for (size_t i = 0; i < u.secret_len; i++)
+                snprintf(hex + 2 * i, 3, "%02x", u.secret[i]);
+        sha256_hex("00112233445566778899aabbccddeeff:ABCDE-FGHJK", h1);
+        sha256_hex("00112233445566778899aabbccddeeff:KLMNP-QRSTU", h2);
+        snprintf(raw, sizeof(raw),
+                 "{\"version\":1,\"user\":\"daemon\",\"secret\":\"%s\",\"algorithm\":\"SHA1\",\"digits\":6,"
+                 "\"period\":30,\"window\":1,\"last_step\":0,\"enrolled_at\":%lld,"
+                 "\"recovery_salt\":\"00112233445566778899aabbccddeeff\",\"recovery\":[\"%s\",\"%s\"],"
+                 "\"failures\":0,\"locked_until\":0,\"last_login_at\":0,\"last_login_from\":\"\","
+                 "\"failed_since_login\":0}",
+                 hex, (long long) (t0 - 60), h1, h2);
+        char daemon_file[400];
+        snprintf(daemon_file, sizeof(daemon_file), "%s/daemon.json", dir);
+        int fd = open(daemon_file, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, raw, strlen(raw)), (ssize_t) strlen(raw));
+        close(fd);
+        assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+        assert_true(l.enrolled);
+        assert_int_equal(l.recovery_old_format, 2);
+        assert_int_equal(tg_mfa_check(&l, "ABCDE-FGHJK", t0), TG_MFA_FAIL);
+
+        fixed_now = t0;
+        tg_mfa_authenticate(&cfg, "daemon", "abcde fghjk", "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_ERROR);
+        assert_non_null(strstr(res.err, "termguardctl mfa recovery-codes daemon"));
+        /* a wrong TOTP code is only that */
+        code_now(&u, t0, c);
+        c[5] = c[5] == '0' ? '1' : '0';
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        code_now(&u, t0, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK);
+        /* saved in the new format, the count stays until new codes are issued */
+        assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+        assert_int_equal(l.recovery_old_format, 2);
+        assert_int_equal(tg_mfa_new_recovery_codes(&l, codes), 0);
+        assert_int_equal(l.recovery_old_format, 0);
+        assert_int_equal(tg_mfa_save(dfd, &l), 0);
+        fixed_now = t0 + 60;
+        tg_mfa_authenticate(&cfg, "daemon", codes[0], "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK_RECOVERY);
 }
 
 static void not_enrolled_never_passes(void **s) {
@@ -540,6 +646,8 @@ int main(void) {
                 cmocka_unit_test(user_names),
                 cmocka_unit_test(require_users_names_accounts_exactly),
                 cmocka_unit_test_setup_teardown(totp_once_and_recovery_once, setup, teardown),
+                cmocka_unit_test_setup_teardown(recovery_codes_are_yescrypt_hashes_with_a_salt_each, setup, teardown),
+                cmocka_unit_test_setup_teardown(old_format_recovery_codes_are_refused_with_a_reason, setup, teardown),
                 cmocka_unit_test(not_enrolled_never_passes),
                 cmocka_unit_test(lockout),
                 cmocka_unit_test(expired_lock_starts_a_new_count),
