@@ -8,6 +8,7 @@
 #include "termguard/account.h"
 #include "termguard/macro.h"
 #include "termguard/mfa.h"
+#include "termguard/timeutil.h"
 
 const char *tg_auth_outcome_to_string(tg_auth_outcome o) {
         switch (o) {
@@ -36,6 +37,70 @@ static bool known_account(const char *user) {
         return tg_account_by_name(user, &a) != -ENOENT;
 }
 
+/* A time before TG_MFA_CLOCK_FLOOR: the attempt is an error, and nothing is counted or saved. */
+static bool clock_refused(int64_t now, tg_auth_result *ret) {
+        char t[TG_ISO8601_MAX], floor[TG_ISO8601_MAX];
+        if (tg_mfa_clock_plausible(now))
+                return false;
+        tg_format_iso8601(now, t, sizeof(t));
+        tg_format_iso8601(TG_MFA_CLOCK_FLOOR, floor, sizeof(floor));
+        ret->outcome = TG_AUTH_ERROR;
+        snprintf(ret->err, sizeof(ret->err),
+                 "the system clock shows %s, before %s: nothing checked or counted; set the clock", t, floor);
+        snprintf(ret->clock_note, sizeof(ret->clock_note), "clock before %s: now=%s", floor, t);
+        return true;
+}
+
+static void note_add(tg_auth_result *ret, const char *what, int64_t old, int64_t now) {
+        char o[TG_ISO8601_MAX], n[TG_ISO8601_MAX];
+        size_t len = strlen(ret->clock_note);
+        tg_format_iso8601(old, o, sizeof(o));
+        tg_format_iso8601(now, n, sizeof(n));
+        snprintf(ret->clock_note + len, sizeof(ret->clock_note) - len, "%s%s=%s now=%s", len ? " " : "", what, o, n);
+}
+
+/* Repairs what a jump of the clock left in the state (see TG_MFA_CLOCK_JUMP_SECONDS): a lock
+ * ending later than LockoutTime from now (set while the clock was ahead, or under a longer
+ * LockoutTime) ends LockoutTime from now; a last-used step far ahead of the clock is moved
+ * back to the end of the current window. Sets *ret_moved for the latter. Returns whether u
+ * changed (to be saved), with the old and new times in ret->clock_note. */
+static bool clock_repair(tg_mfa_user *u, const tg_config *cfg, int64_t now, bool *ret_moved, tg_auth_result *ret) {
+        int64_t lockout = cfg->mfa_lockout > 0 ? cfg->mfa_lockout : 1;
+        bool changed = false;
+        *ret_moved = false;
+        if (u->locked_until > now && u->locked_until - now > lockout) {
+                note_add(ret, "lock-end", u->locked_until, now);
+                u->locked_until = now + lockout;
+                changed = true;
+        }
+        uint64_t period = u->params.period;
+        if (u->enrolled && period > 0 && u->last_step > ((uint64_t) now + TG_MFA_CLOCK_JUMP_SECONDS) / period) {
+                uint64_t at =
+                        u->last_step > (uint64_t) INT64_MAX / period ? (uint64_t) INT64_MAX : u->last_step * period;
+                note_add(ret, "last-code", (int64_t) at, now);
+                u->last_step = (uint64_t) now / period + u->params.window;
+                *ret_moved = changed = true;
+        }
+        return changed;
+}
+
+/* Reads the clock for an attempt that holds the user's lock, refuses an implausible time and
+ * repairs (and saves) what a clock jump left. Returns false when the attempt ends here (ret
+ * is set), else true with the time in *ret_now and *ret_moved as clock_repair sets it. */
+static int state_save(tg_mfa_session *s, tg_auth_result *ret);
+static bool attempt_clock(tg_mfa_session *s, const tg_config *cfg, tg_mfa_clock clock, int64_t *ret_now,
+                          bool *ret_moved, tg_auth_result *ret) {
+        int64_t now = clock();
+        if (clock_refused(now, ret))
+                return false;
+        if (clock_repair(&s->u, cfg, now, ret_moved, ret) && state_save(s, ret) < 0) {
+                ret->outcome = TG_AUTH_ERROR;
+                return false;
+        }
+        *ret_now = now;
+        return true;
+}
+
 static int state_save(tg_mfa_session *s, tg_auth_result *ret) {
         int r = tg_mfa_session_save(s);
         if (r < 0)
@@ -47,6 +112,7 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
                          tg_auth_result *ret) {
         _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
         int64_t now;
+        bool moved;
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
 
         if (!tg_mfa_valid_user(user)) {
@@ -54,20 +120,31 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
                 return;
         }
         if (!known_account(user)) {
-                ret->outcome = TG_AUTH_NOT_ENROLLED; /* the same refusal as for a known name */
+                /* The same refusal as for a known name, a wrong clock included. */
+                if (!clock_refused(clock(), ret))
+                        ret->outcome = TG_AUTH_NOT_ENROLLED;
                 return;
         }
         if (state_open(cfg, user, &s, ret) < 0)
                 return;
         /* The time of this attempt is the time it holds the lock, after its code arrived and
          * after any wait for other attempts: see tg_mfa_clock. */
-        now = clock();
-        if (tg_mfa_locked(&s.u, now)) {
-                ret->outcome = TG_AUTH_LOCKED;
+        if (!attempt_clock(&s, cfg, clock, &now, &moved, ret))
+                return;
+        if (moved) {
+                /* The code typed now belongs to the window just made used: an error of the
+                 * clock, not of the user, so not counted. */
+                snprintf(ret->err, sizeof(ret->err),
+                         "the clock was set back by more than %d s (%s): codes of the current window are refused "
+                         "once, the next code works",
+                         TG_MFA_CLOCK_JUMP_SECONDS, ret->clock_note);
                 return;
         }
+        /* A lock shows only to whoever has the factor: a locked attempt counts and fails like a
+         * wrong code, and says "locked" only when the code was right. */
+        bool locked = tg_mfa_locked(&s.u, now);
         if (!s.u.enrolled) {
-                if (cfg->mfa_rollout_until > now) {
+                if (!locked && cfg->mfa_rollout_until > now) {
                         ret->outcome = TG_AUTH_ROLLOUT;
                         return;
                 }
@@ -84,6 +161,12 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
         int r = tg_mfa_save(s.dirfd, &counted);
         if (r < 0) {
                 snprintf(ret->err, sizeof(ret->err), "cannot save the MFA state: %s", strerror(-r));
+                return;
+        }
+        if (locked) {
+                /* Checked on a copy that is not saved: a recovery code stays unused. */
+                _cleanup_(tg_mfa_user_wipe) tg_mfa_user probe = s.u;
+                ret->outcome = tg_mfa_check(&probe, code, now) == TG_MFA_FAIL ? TG_AUTH_WRONG_CODE : TG_AUTH_LOCKED;
                 return;
         }
         tg_mfa_result res = tg_mfa_check(&s.u, code, now);
@@ -114,12 +197,17 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
 
 void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret) {
         _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        int64_t now;
+        bool moved;
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
         if (tg_mfa_valid_user(user) && !known_account(user)) {
-                ret->outcome = TG_AUTH_WRONG_CODE;
+                if (!clock_refused(clock(), ret))
+                        ret->outcome = TG_AUTH_WRONG_CODE;
                 return;
         }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
+                return;
+        if (!attempt_clock(&s, cfg, clock, &now, &moved, ret))
                 return;
         ret->locked_now = tg_mfa_record_failure(&s.u, clock, cfg->mfa_max_failures, cfg->mfa_lockout);
         ret->outcome = state_save(&s, ret) < 0 ? TG_AUTH_ERROR : TG_AUTH_WRONG_CODE;
@@ -127,12 +215,17 @@ void tg_mfa_record_other_failure(const tg_config *cfg, const char *user, tg_mfa_
 
 void tg_mfa_check_lock(const tg_config *cfg, const char *user, tg_mfa_clock clock, tg_auth_result *ret) {
         _cleanup_mfa_session_ tg_mfa_session s = TG_MFA_SESSION_NULL;
+        int64_t now;
+        bool moved;
         *ret = (tg_auth_result){.outcome = TG_AUTH_ERROR};
         if (tg_mfa_valid_user(user) && !known_account(user)) {
-                ret->outcome = TG_AUTH_OK;
+                if (!clock_refused(clock(), ret))
+                        ret->outcome = TG_AUTH_OK;
                 return;
         }
         if (!tg_mfa_valid_user(user) || state_open(cfg, user, &s, ret) < 0)
                 return;
-        ret->outcome = tg_mfa_locked(&s.u, clock()) ? TG_AUTH_LOCKED : TG_AUTH_OK;
+        if (!attempt_clock(&s, cfg, clock, &now, &moved, ret))
+                return;
+        ret->outcome = tg_mfa_locked(&s.u, now) ? TG_AUTH_LOCKED : TG_AUTH_OK;
 }

@@ -25,6 +25,7 @@ static const struct {
         {"mfa.unlock", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0a"},
         {"mfa.helper-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0b"},
         {"mfa.account-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0c"},
+        {"mfa.clock-jump", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0d"},
 };
 
 bool tg_mfa_valid_service(const char *service) {

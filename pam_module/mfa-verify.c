@@ -144,6 +144,8 @@ int main(int argc, char **argv) {
                 tg_mfa_record_other_failure(&cfg, user, tg_mfa_clock_system, &res);
 
         tg_mfa_outcome_events(&ctx, step, user, &res);
+        if (res.clock_note[0])
+                tg_mfa_event(&ctx, "mfa.clock-jump", LOG_WARNING, user, res.clock_note);
         char answer[TG_MFA_VERDICT_MAX + 1];
         if (tg_mfa_verdict_format(&res, answer, sizeof(answer)) < 0 || fputs(answer, stdout) == EOF ||
             fflush(stdout) == EOF)

@@ -3,10 +3,15 @@
  * pam_termguard: the possession factor (TOTP, or a single-use recovery code) for users whose
  * policy requires multi-factor authentication. The password stays with pam_unix.
  *
- *   auth  requisite                    pam_termguard.so preauth    refuse while locked
+ *   auth  requisite                    pam_termguard.so preauth    refuse on a configuration error
  *   auth  [success=1 default=ignore]   pam_unix.so nullok
  *   auth  [default=die]                pam_termguard.so authfail   count a failed password
  *   auth  required                     pam_termguard.so            ask for the code
+ *
+ * Nothing tells from outside whether an account exists, is covered, or is locked: every name
+ * that fails gets the same prompts (the password, then the code, even after a wrong password)
+ * and the same message. A lock is enforced at the code step, where a locked attempt fails and
+ * counts like a wrong code; only a right code learns of the lock.
  *
  * Every path that cannot establish the second factor (not enrolled, state missing,
  * unreadable, wrong owner or mode, config errors, helper missing) fails: fail closed. When
@@ -51,6 +56,7 @@
 
 #define _(s) dgettext("termguard", s)
 #define MSG_FAILED _("Authentication failed.")
+#define MSG_CLOCK _("The system clock is wrong, so the verification code cannot be checked. Tell your administrator.")
 /* Module data: the canonical name of the user who passed the second factor in this handle. */
 #define DATA_PASSED "pam_termguard.mfa-passed"
 
@@ -113,6 +119,11 @@ static void origin(pam_handle_t *pamh, char *ret, size_t size) {
  * enrolled), so that nothing about the account shows from outside. */
 static int ask_code(pam_handle_t *pamh, char **ret) {
         return pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, ret, "%s", _("Verification code: "));
+}
+
+/* The message of every failure, whoever the user is: the clock is the machine's. */
+static void show_failure(pam_handle_t *pamh) {
+        pam_error(pamh, "%s", tg_mfa_clock_plausible(tg_mfa_clock_system()) ? MSG_FAILED : MSG_CLOCK);
 }
 
 /* Not root (a screen locker): the setuid helper does the same work for the caller's own
@@ -236,6 +247,8 @@ static void run_step(pam_handle_t *pamh, const module_args *a, const tg_config *
         if (!res->recorded) {
                 tg_mfa_event_ctx ctx = event_ctx(pamh);
                 tg_mfa_outcome_events(&ctx, a->mode, user, res);
+                if (res->clock_note[0])
+                        tg_mfa_event(&ctx, "mfa.clock-jump", LOG_WARNING, user, res->clock_note);
         }
 }
 
@@ -270,10 +283,17 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)
                 return PAM_AUTH_ERR;
         /* Policy and state by the account's own name, however it was typed. */
+        /* After a failed password (authfail), every name is asked for the code as after a
+         * right one, and refused the same way: the prompts tell nothing about the password,
+         * the account or its lock. The answer is wiped unread. */
+        if (a->mode == TG_MFA_STEP_AUTHFAIL && ask_code(pamh, &code) != PAM_SUCCESS)
+                return PAM_AUTH_ERR;
         if (tg_canonical_user(given, user, sizeof(user)) < 0) {
                 if (a->mode == TG_MFA_STEP_VERIFY)
                         (void) ask_code(pamh, &code); /* answered, and wiped unread */
                 tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, "(lookup failed)", "user database lookup failed");
+                if (a->mode != TG_MFA_STEP_PREAUTH)
+                        show_failure(pamh);
                 return PAM_AUTH_ERR;
         }
         r = tg_config_load_required(a->config_root, &cfg, err, sizeof(err));
@@ -283,26 +303,29 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return PAM_AUTH_ERR;
         }
+        /* A lock is not refused here, before the password: that would tell anyone which names
+         * are accounts under the policy, and which of them are locked. The code step refuses. */
+        if (a->mode == TG_MFA_STEP_PREAUTH)
+                return PAM_IGNORE;
         /* Not covered by the policy: the rest of the stack decides. After a failed password
          * (authfail) that is always a refusal; an ignore under [default=die] is not one. */
-        if (!tg_mfa_required(&cfg, user))
-                return a->mode == TG_MFA_STEP_AUTHFAIL ? PAM_AUTH_ERR : PAM_IGNORE;
+        if (!tg_mfa_required(&cfg, user)) {
+                if (a->mode == TG_MFA_STEP_VERIFY)
+                        return PAM_IGNORE;
+                show_failure(pamh);
+                return PAM_AUTH_ERR;
+        }
         if (!tg_mfa_valid_user(user)) {
                 if (a->mode == TG_MFA_STEP_VERIFY)
                         (void) ask_code(pamh, &code); /* answered, and wiped unread */
                 tg_mfa_event(&ctx, "mfa.failure", LOG_WARNING, "(invalid name)", "user name not usable");
+                show_failure(pamh);
                 return PAM_AUTH_ERR;
         }
 
-        if (a->mode == TG_MFA_STEP_PREAUTH) {
-                run_step(pamh, a, &cfg, user, NULL, &res);
-                if (res.outcome == TG_AUTH_OK)
-                        return PAM_IGNORE;
-                pam_error(pamh, "%s", MSG_FAILED);
-                return PAM_AUTH_ERR;
-        }
         if (a->mode == TG_MFA_STEP_AUTHFAIL) {
                 run_step(pamh, a, &cfg, user, NULL, &res);
+                show_failure(pamh);
                 return PAM_AUTH_ERR;
         }
 
@@ -323,9 +346,15 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
                 pam_info(pamh, "%s",
                          _("You are not yet enrolled for the second factor. Enroll before the rollout ends."));
                 return set_passed(pamh, user) == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTH_ERR;
+        case TG_AUTH_LOCKED:
+                /* The code was right: the user has the factor, and may know why it fails. */
+                pam_error(pamh, "%s",
+                          _("This account is locked after too many failed attempts. Ask your administrator to "
+                            "unlock it, or try again later."));
+                return PAM_AUTH_ERR;
         default: break;
         }
-        pam_error(pamh, "%s", MSG_FAILED);
+        show_failure(pamh);
         return PAM_AUTH_ERR;
 }
 

@@ -147,6 +147,20 @@ int tg_mfa_check_config(const tg_config *c, char *err, size_t err_size);
 typedef int64_t (*tg_mfa_clock)(void);
 int64_t tg_mfa_clock_system(void); /* time(2) */
 
+/* Clock jumps (docs/admin-guide.md, "Clock"). An attempt at a time before TG_MFA_CLOCK_FLOOR
+ * (2026-01-01T00:00:00Z, before this release; 1970 too) is an error: a clock that wrong would
+ * otherwise lock accounts, or turn a lock into none. Nothing is checked or counted. */
+#define TG_MFA_CLOCK_FLOOR INT64_C(1767225600)
+/* A last-used TOTP step more than this ahead of the clock means the clock was set back: the
+ * replay bound moves to the end of the current window (every code of the window is refused
+ * once, the next one works) instead of refusing every code until the clock is back there. Less
+ * than this is a small correction: codes are refused until the clock has passed the step. */
+#define TG_MFA_CLOCK_JUMP_SECONDS 600
+/* Whether now is a time an attempt can be judged at. */
+static inline bool tg_mfa_clock_plausible(int64_t now) {
+        return now >= TG_MFA_CLOCK_FLOOR;
+}
+
 bool tg_mfa_locked(const tg_mfa_user *u, int64_t now);
 /* Counts a failure at the time clock shows as it is recorded. Returns true when this failure
  * locked the account; such a lock ends after that time, never at or before it. */
@@ -155,14 +169,17 @@ void tg_mfa_record_success(tg_mfa_user *u, int64_t now, const char *from);
 void tg_mfa_unlock(tg_mfa_user *u);
 
 /* The whole second-factor check for one attempt, under the user's lock: load the state, read
- * the clock, refuse while locked, verify the code (TOTP or recovery), record the outcome (replay
- * step, counters, last login), save. A success that cannot be saved is an error. */
+ * the clock (refuse a time before TG_MFA_CLOCK_FLOOR; repair what a clock jump left in the
+ * state), count the attempt, verify the code (TOTP or recovery), record the outcome (replay
+ * step, counters, last login), save. A success that cannot be saved is an error. While the
+ * account is locked every attempt fails and counts: TG_AUTH_LOCKED when the code was right
+ * (only the holder of the factor learns of the lock), TG_AUTH_WRONG_CODE otherwise. */
 typedef enum {
         TG_AUTH_OK,
         TG_AUTH_OK_RECOVERY,
         TG_AUTH_ROLLOUT, /* not enrolled, inside the rollout window */
         TG_AUTH_WRONG_CODE,
-        TG_AUTH_LOCKED,
+        TG_AUTH_LOCKED, /* locked; the code was right (the verify step) */
         TG_AUTH_NOT_ENROLLED,
         TG_AUTH_ERROR, /* state missing, unsafe, corrupt, unsavable */
 } tg_auth_outcome;
@@ -175,6 +192,9 @@ typedef struct {
         unsigned prev_failed_since;
         bool recorded; /* its events are already recorded (by the setuid helper) */
         char err[512];
+        /* A clock jump this attempt found and handled (old and new times), for an mfa.clock-jump
+         * record; "" when none. Not carried in the helper's answer: the helper records it. */
+        char clock_note[160];
 } tg_auth_result;
 
 static inline bool tg_auth_succeeded(tg_auth_outcome o) {

@@ -213,8 +213,15 @@ def test_login_shows_last_login():
     converse("login", ["alice"], [("pw", USERS["alice"][0]), ("code", code_for(key))], shell_cmd="true")
     key = enroll("alice")
     seen, out, rc = converse("login", ["alice"], [("pw", "wrong-password")])
-    check("login: a wrong password is refused before any code is asked", seen == ["pw"] and "Login incorrect" in out,
+    check("login: a wrong password is asked for the code all the same, then refused",
+          seen[:2] == ["pw", "code"] and "Authentication failed." in out and "Login incorrect" in out,
           "prompts %s\n%s" % (seen, out))
+    # Whether a name is an account, is under the policy or is locked does not show.
+    for name in ("bob", "no-such-user-tg"):
+        seen, out, rc = converse("login", [name], [("pw", "wrong-password")])
+        check("login: a wrong password for %s gets the same prompts and message" % name,
+              seen[:2] == ["pw", "code"] and "Authentication failed." in out and "Login incorrect" in out,
+              "prompts %s\n%s" % (seen, out))
     seen, out, rc = converse("login", ["alice"], [("pw", USERS["alice"][0]), ("code", code_for(key))],
                              shell_cmd="echo TG-OK-$(id -un)")
     check("login: 'last login' and the failed attempts since are shown",

@@ -339,7 +339,8 @@ static void not_enrolled_is_refused(void **s) {
 }
 
 /* The line after pam_unix, "[default=die] pam_termguard.so authfail": counts the failed
- * password for covered users, refuses for everyone (never an ignore under die). */
+ * password for covered users, refuses for everyone (never an ignore under die), after asking
+ * everyone for the code, as a right password would have been. */
 static void authfail_counts_and_always_refuses(void **s) {
         char p[400], text[600];
         struct pam_conv c = {.conv = conv};
@@ -354,14 +355,87 @@ static void authfail_counts_and_always_refuses(void **s) {
                 pam_handle_t *h = NULL;
                 assert_int_equal(pam_start_confdir("tgfail", users[i], &c, pamdir, &h), PAM_SUCCESS);
                 prompts = 0;
+                shown[0] = '\0';
                 int r = pam_authenticate(h, 0);
                 pam_end(h, r);
                 assert_int_equal(r, PAM_AUTH_ERR);
-                assert_int_equal(prompts, 0);
+                assert_int_equal(prompts, 1);
+                assert_string_equal(shown, "Authentication failed.\n");
         }
         assert_int_equal(load("tanaka").failures, 1);
         snprintf(p, sizeof(p), "%s/ghost.json", mfadir);
         assert_int_equal(access(p, F_OK), -1);
+}
+
+/* One attempt through the whole profile: preauth, a password module that fails (pam_deny) or
+ * passes (pam_permit) in pam_unix's place, authfail, the code. Returns the PAM result. */
+static int authenticate_stack(const char *user, bool password_right) {
+        char p[400], text[4096];
+        struct pam_conv c = {.conv = conv};
+        pam_handle_t *h = NULL;
+        snprintf(p, sizeof(p), "%s/tgstack", pamdir);
+        snprintf(text, sizeof(text),
+                 "auth requisite %s preauth config=%s\n"
+                 "auth [success=1 default=ignore] %s\n"
+                 "auth [default=die] %s authfail config=%s\n"
+                 "auth required %s config=%s\n"
+                 "auth required pam_permit.so\n",
+                 TG_PAM_MODULE, conf, password_right ? "pam_permit.so" : "pam_deny.so", TG_PAM_MODULE, conf,
+                 TG_PAM_MODULE, conf);
+        write_file(p, text);
+        prompts = 0;
+        shown[0] = '\0';
+        assert_int_equal(pam_start_confdir("tgstack", user, &c, pamdir, &h), PAM_SUCCESS);
+        pam_set_item(h, PAM_TTY, "pts/3");
+        int r = pam_authenticate(h, 0);
+        pam_end(h, r);
+        journal_read(); /* its records read, so that the journal socket never fills */
+        return r;
+}
+
+/* Nothing tells from outside which names are accounts, which are under the policy and which are
+ * locked: a failed attempt of a covered user (enrolled, locked or not), of a user the policy
+ * does not cover and of an unknown name gets the same prompts, message and result. Only the
+ * holder of the password and a right code learns of a lock. */
+static void failures_look_alike_for_every_name_and_lock_state(void **s) {
+        tg_mfa_user u = enroll("tanaka");
+        const char *const names[] = {"tanaka", "daemon", "ghost", "no-such-user-xyz"};
+        (void) s;
+        answer = strcmp(code_for(&u, 0), "000000") == 0 ? "000001" : "000000";
+        for (int round = 0; round < 2; round++) {
+                for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                        assert_int_equal(authenticate_stack(names[i], false), PAM_AUTH_ERR);
+                        assert_int_equal(prompts, 1);
+                        assert_string_equal(shown, "Authentication failed.\n");
+                }
+                /* two more wrong passwords lock tanaka (MaxFailures=3): the next round looks the same */
+                for (int i = 0; round == 0 && i < 2; i++)
+                        assert_int_equal(authenticate_stack("tanaka", false), PAM_AUTH_ERR);
+                tg_mfa_user l = load("tanaka");
+                assert_true(tg_mfa_locked(&l, time(NULL)));
+        }
+        /* locked, with the right password and a wrong code: as before the lock */
+        assert_int_equal(authenticate_stack("tanaka", true), PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+        assert_string_equal(shown, "Authentication failed.\n");
+        /* the right code too: refused, and now the user is told why */
+        answer = code_for(&u, 0);
+        assert_int_equal(authenticate_stack("tanaka", true), PAM_AUTH_ERR);
+        assert_int_equal(prompts, 1);
+        assert_non_null(strstr(shown, "locked after too many failed attempts"));
+        /* every failure counted, none of them for other names */
+        assert_int_equal(load("tanaka").failures, 6);
+        char p[400];
+        snprintf(p, sizeof(p), "%s/ghost.json", mfadir);
+        assert_int_equal(access(p, F_OK), -1);
+        snprintf(p, sizeof(p), "%s/daemon.json", mfadir);
+        assert_int_equal(access(p, F_OK), -1);
+        /* unlocked: the right password and code pass */
+        tg_mfa_user l = load("tanaka");
+        tg_mfa_unlock(&l);
+        save(&l);
+        answer = code_for(&u, 1);
+        assert_int_equal(authenticate_stack("tanaka", true), PAM_SUCCESS);
 }
 
 static void user_not_covered_by_policy_is_ignored(void **s) {
@@ -1313,6 +1387,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(not_enrolled_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(user_not_covered_by_policy_is_ignored, setup, teardown),
                 cmocka_unit_test_setup_teardown(authfail_counts_and_always_refuses, setup, teardown),
+                cmocka_unit_test_setup_teardown(failures_look_alike_for_every_name_and_lock_state, setup, teardown),
                 cmocka_unit_test_setup_teardown(rollout_window, setup, teardown),
                 cmocka_unit_test_setup_teardown(unsafe_or_missing_state_fails_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(state_directory_parent_others_can_write_fails_closed, setup, teardown),

@@ -472,6 +472,153 @@ static void other_failures_and_preauth_read_the_clock_under_the_lock(void **s) {
         assert_int_equal(res.outcome, TG_AUTH_OK);
 }
 
+/* The clock set back by more than TG_MFA_CLOCK_JUMP_SECONDS (a login while it was a year ahead
+ * left a last-used step in the future): not replay protection for a year. The first attempt
+ * finds the jump (an error of the clock, not counted, recorded with both times); codes of the
+ * current window are refused once; the next code works. A smaller correction keeps refusing
+ * codes until the clock has passed the last used step. */
+static void a_clock_set_back_moves_the_replay_bound(void **s) {
+        const int64_t t0 = 1800000000, ahead = t0 + 400 * 86400;
+        tg_config cfg = auth_config();
+        tg_auth_result res;
+        char c[9], err[256];
+        tg_mfa_user u = enrolled_daemon(0, t0 - 60), l;
+        (void) s;
+        fixed_now = ahead;
+        code_now(&u, ahead, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK);
+        assert_string_equal(res.clock_note, "");
+
+        fixed_now = t0;
+        code_now(&u, t0, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_ERROR);
+        assert_non_null(strstr(res.err, "set back"));
+        assert_string_equal(res.clock_note, "last-code=2028-02-19T08:00:00Z now=2027-01-15T08:00:00Z");
+        assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+        assert_int_equal(l.failures, 0);
+        assert_int_equal(l.last_step, (uint64_t) t0 / 30 + 1);
+        /* the window is used once; found once */
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        assert_string_equal(res.clock_note, "");
+        fixed_now = t0 + 60;
+        code_now(&u, fixed_now, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK);
+
+        /* set back by less than the bound: ordinary replay protection, no jump */
+        fixed_now = t0 + 60 - TG_MFA_CLOCK_JUMP_SECONDS + 30;
+        code_now(&u, fixed_now, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        assert_string_equal(res.clock_note, "");
+}
+
+/* A lock written while the clock was a year ahead ends LockoutTime from now, not in a year;
+ * so does one longer than LockoutTime is now. Recorded with both times. */
+static void a_lock_from_a_clock_ahead_is_clamped_to_the_lockout_time(void **s) {
+        const int64_t t0 = 1800000000;
+        tg_config cfg = auth_config(); /* LockoutTime 900 s */
+        tg_auth_result res;
+        char err[256];
+        tg_mfa_user u = enrolled_daemon(3, t0 - 60), l;
+        (void) s;
+        u.locked_until = t0 + 365 * 86400;
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        fixed_now = t0;
+        tg_mfa_check_lock(&cfg, "daemon", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_LOCKED);
+        assert_string_equal(res.clock_note, "lock-end=2028-01-15T08:00:00Z now=2027-01-15T08:00:00Z");
+        assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+        assert_int_equal(l.locked_until, t0 + 900);
+        fixed_now = t0 + 899;
+        tg_mfa_check_lock(&cfg, "daemon", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_LOCKED);
+        assert_string_equal(res.clock_note, "");
+        fixed_now = t0 + 900;
+        tg_mfa_check_lock(&cfg, "daemon", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK);
+        /* through a counted password failure too */
+        u.locked_until = t0 + 365 * 86400;
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        fixed_now = t0 + 10;
+        tg_mfa_record_other_failure(&cfg, "daemon", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        assert_non_null(strstr(res.clock_note, "lock-end="));
+        assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+        assert_int_equal(l.locked_until, t0 + 10 + 900);
+}
+
+/* A clock before TG_MFA_CLOCK_FLOOR (1970, a negative time, a dead clock battery): each step
+ * fails closed for that attempt, with the reason; nothing is counted or locked, for a known
+ * account and an unknown name alike. */
+static void a_clock_before_the_floor_fails_closed_and_counts_nothing(void **s) {
+        const int64_t t0 = 1800000000;
+        const int64_t wrong[] = {0, 5, -100, TG_MFA_CLOCK_FLOOR - 1};
+        tg_config cfg = auth_config();
+        tg_auth_result res;
+        char c[9], err[256];
+        tg_mfa_user u = enrolled_daemon(2, t0 - 60), l;
+        (void) s;
+        for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+                fixed_now = wrong[i];
+                code_now(&u, wrong[i] < 0 ? 0 : wrong[i], c);
+                tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+                assert_int_equal(res.outcome, TG_AUTH_ERROR);
+                assert_non_null(strstr(res.err, "before 2026-01-01T00:00:00Z"));
+                assert_non_null(strstr(res.clock_note, "clock before 2026-01-01T00:00:00Z: now="));
+                tg_mfa_record_other_failure(&cfg, "daemon", fixed_clock, &res);
+                assert_int_equal(res.outcome, TG_AUTH_ERROR);
+                assert_false(res.locked_now);
+                tg_mfa_check_lock(&cfg, "daemon", fixed_clock, &res);
+                assert_int_equal(res.outcome, TG_AUTH_ERROR);
+                tg_mfa_authenticate(&cfg, "no-such-user-xyz", c, "pts/1", fixed_clock, &res);
+                assert_int_equal(res.outcome, TG_AUTH_ERROR);
+                assert_non_null(strstr(res.err, "before 2026-01-01T00:00:00Z"));
+                assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+                assert_int_equal(l.failures, 2);
+                assert_int_equal(l.locked_until, 0);
+                assert_int_equal(l.last_step, 0);
+        }
+        fixed_now = TG_MFA_CLOCK_FLOOR;
+        tg_mfa_check_lock(&cfg, "daemon", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK);
+}
+
+/* While locked, every attempt fails and counts like a wrong code; only a right code learns of
+ * the lock, and a right recovery code is not used up by it. */
+static void a_locked_attempt_fails_like_a_wrong_code(void **s) {
+        const int64_t t0 = 1800000000;
+        tg_config cfg = auth_config();
+        tg_auth_result res;
+        char c[9], err[256], codes[TG_MFA_RECOVERY_CODES][12];
+        tg_mfa_user u = enrolled_daemon(0, t0 - 60), l;
+        (void) s;
+        assert_int_equal(tg_mfa_new_recovery_codes(&u, codes), 0);
+        u.failures = 3;
+        u.locked_until = t0 + 600;
+        assert_int_equal(tg_mfa_save(dfd, &u), 0);
+        fixed_now = t0;
+        code_now(&u, t0, c);
+        c[5] = c[5] == '0' ? '1' : '0';
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_WRONG_CODE);
+        assert_false(res.locked_now);
+        code_now(&u, t0, c);
+        tg_mfa_authenticate(&cfg, "daemon", c, "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_LOCKED);
+        tg_mfa_authenticate(&cfg, "daemon", codes[0], "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_LOCKED);
+        assert_int_equal(tg_mfa_load(dfd, "daemon", &l, err, sizeof(err)), 0);
+        assert_int_equal(l.failures, 6);
+        assert_int_equal(l.locked_until, t0 + 600); /* not extended */
+        fixed_now = t0 + 600;
+        tg_mfa_authenticate(&cfg, "daemon", codes[0], "pts/1", fixed_clock, &res);
+        assert_int_equal(res.outcome, TG_AUTH_OK_RECOVERY);
+}
+
 /* A lock another process keeps for longer than TG_MFA_LOCK_WAIT_SECONDS (one stopped or stuck
  * while holding it) is reported busy instead of being waited for without end: every login of
  * the account would wait with it. (Two opens are two holders, even in one process.) */
@@ -655,6 +802,12 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(a_code_is_checked_at_the_time_the_lock_is_held, setup, teardown),
                 cmocka_unit_test_setup_teardown(other_failures_and_preauth_read_the_clock_under_the_lock, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(a_clock_set_back_moves_the_replay_bound, setup, teardown),
+                cmocka_unit_test_setup_teardown(a_lock_from_a_clock_ahead_is_clamped_to_the_lockout_time, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_clock_before_the_floor_fails_closed_and_counts_nothing, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(a_locked_attempt_fails_like_a_wrong_code, setup, teardown),
                 cmocka_unit_test_setup_teardown(a_lock_held_elsewhere_is_busy_after_the_wait, setup, teardown),
                 cmocka_unit_test_setup_teardown(session_loads_saves_and_wipes, setup, teardown),
                 cmocka_unit_test_setup_teardown(session_refuses_missing_or_unsafe_directory, setup, teardown),

@@ -173,8 +173,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(the_search_finds_an_unwiped_secret, setup, teardown),
                 cmocka_unit_test_setup_teardown(save_and_load_leave_no_secret_in_freed_memory, setup, teardown),
-                cmocka_unit_test_setup_teardown(a_truncated_file_leaves_no_secret_in_freed_memory, setup,
-                                                teardown),
+                cmocka_unit_test_setup_teardown(a_truncated_file_leaves_no_secret_in_freed_memory, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
