@@ -135,8 +135,8 @@ void tg_mfa_authenticate(const tg_config *cfg, const char *user, const char *cod
                 /* The code typed now belongs to the window just made used: an error of the
                  * clock, not of the user, so not counted. */
                 snprintf(ret->err, sizeof(ret->err),
-                         "the clock was set back by more than %d s (%s): codes of the current window are refused "
-                         "once, the next code works",
+                         "the clock was set back by more than %d s (%s): codes of the current window count "
+                         "as used, a code a minute later works",
                          TG_MFA_CLOCK_JUMP_SECONDS, ret->clock_note);
                 return;
         }

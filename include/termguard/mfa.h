@@ -152,8 +152,8 @@ int64_t tg_mfa_clock_system(void); /* time(2) */
  * otherwise lock accounts, or turn a lock into none. Nothing is checked or counted. */
 #define TG_MFA_CLOCK_FLOOR INT64_C(1767225600)
 /* A last-used TOTP step more than this ahead of the clock means the clock was set back: the
- * replay bound moves to the end of the current window (every code of the window is refused
- * once, the next one works) instead of refusing every code until the clock is back there. Less
+ * replay bound moves to the end of the current window (its codes count as used; a code a
+ * minute later works) instead of refusing every code until the clock is back there. Less
  * than this is a small correction: codes are refused until the clock has passed the step. */
 #define TG_MFA_CLOCK_JUMP_SECONDS 600
 /* Whether now is a time an attempt can be judged at. */
