@@ -283,13 +283,8 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
         if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)
                 return PAM_AUTH_ERR;
         /* Policy and state by the account's own name, however it was typed. */
-        /* After a failed password (authfail), every name is asked for the code as after a
-         * right one, and refused the same way: the prompts tell nothing about the password,
-         * the account or its lock. The answer is wiped unread. */
-        if (a->mode == TG_MFA_STEP_AUTHFAIL && ask_code(pamh, &code) != PAM_SUCCESS)
-                return PAM_AUTH_ERR;
         if (tg_canonical_user(given, user, sizeof(user)) < 0) {
-                if (a->mode == TG_MFA_STEP_VERIFY)
+                if (a->mode != TG_MFA_STEP_PREAUTH)
                         (void) ask_code(pamh, &code); /* answered, and wiped unread */
                 tg_mfa_event(&ctx, "mfa.failure", LOG_ERR, "(lookup failed)", "user database lookup failed");
                 if (a->mode != TG_MFA_STEP_PREAUTH)
@@ -307,31 +302,30 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
          * are accounts under the policy, and which of them are locked. The code step refuses. */
         if (a->mode == TG_MFA_STEP_PREAUTH)
                 return PAM_IGNORE;
-        /* Not covered by the policy: the rest of the stack decides. After a failed password
-         * (authfail) that is always a refusal; an ignore under [default=die] is not one. */
-        if (!tg_mfa_required(&cfg, user)) {
-                if (a->mode == TG_MFA_STEP_VERIFY)
-                        return PAM_IGNORE;
-                show_failure(pamh);
+        bool required = tg_mfa_required(&cfg, user);
+        /* Not covered by the policy, at the code step: the rest of the stack decides. */
+        if (!required && a->mode == TG_MFA_STEP_VERIFY)
+                return PAM_IGNORE;
+        /* From here every name sees the same: the banner, the code prompt, the same refusal.
+         * After a failed password (authfail) too, for every name, covered or not: the prompts
+         * tell nothing about the password, the account or its lock. Its answer is wiped
+         * unread. */
+        show_banner(pamh, &cfg);
+        if (ask_code(pamh, &code) != PAM_SUCCESS || !code)
                 return PAM_AUTH_ERR;
-        }
-        if (!tg_mfa_valid_user(user)) {
-                if (a->mode == TG_MFA_STEP_VERIFY)
-                        (void) ask_code(pamh, &code); /* answered, and wiped unread */
+        if (required && !tg_mfa_valid_user(user)) {
                 tg_mfa_event(&ctx, "mfa.failure", LOG_WARNING, "(invalid name)", "user name not usable");
                 show_failure(pamh);
                 return PAM_AUTH_ERR;
         }
-
+        /* After a failed password: counted for covered users, and always a refusal (an ignore
+         * under [default=die] is not one). */
         if (a->mode == TG_MFA_STEP_AUTHFAIL) {
-                run_step(pamh, a, &cfg, user, NULL, &res);
+                if (required)
+                        run_step(pamh, a, &cfg, user, NULL, &res);
                 show_failure(pamh);
                 return PAM_AUTH_ERR;
         }
-
-        show_banner(pamh, &cfg);
-        if (ask_code(pamh, &code) != PAM_SUCCESS || !code)
-                return PAM_AUTH_ERR;
         run_step(pamh, a, &cfg, user, code, &res);
 
         switch (res.outcome) {

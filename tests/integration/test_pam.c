@@ -400,13 +400,21 @@ static int authenticate_stack(const char *user, bool password_right) {
 static void failures_look_alike_for_every_name_and_lock_state(void **s) {
         tg_mfa_user u = enroll("tanaka");
         const char *const names[] = {"tanaka", "daemon", "ghost", "no-such-user-xyz"};
+        const char *const failed = "Authorized staff only.\n\nAuthentication failed.\n";
+        char p[400], line[500];
         (void) s;
+        /* with a banner, which comes before the code prompt: it must come after a wrong
+         * password too */
+        snprintf(p, sizeof(p), "%s/banner.txt", conf);
+        write_file(p, "Authorized staff only.\n");
+        snprintf(line, sizeof(line), "BannerFile=%s\n", p);
+        write_config(line);
         answer = strcmp(code_for(&u, 0), "000000") == 0 ? "000001" : "000000";
         for (int round = 0; round < 2; round++) {
                 for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
                         assert_int_equal(authenticate_stack(names[i], false), PAM_AUTH_ERR);
                         assert_int_equal(prompts, 1);
-                        assert_string_equal(shown, "Authentication failed.\n");
+                        assert_string_equal(shown, failed);
                 }
                 /* two more wrong passwords lock tanaka (MaxFailures=3): the next round looks the same */
                 for (int i = 0; round == 0 && i < 2; i++)
@@ -417,7 +425,7 @@ static void failures_look_alike_for_every_name_and_lock_state(void **s) {
         /* locked, with the right password and a wrong code: as before the lock */
         assert_int_equal(authenticate_stack("tanaka", true), PAM_AUTH_ERR);
         assert_int_equal(prompts, 1);
-        assert_string_equal(shown, "Authentication failed.\n");
+        assert_string_equal(shown, failed);
         /* the right code too: refused, and now the user is told why */
         answer = code_for(&u, 0);
         assert_int_equal(authenticate_stack("tanaka", true), PAM_AUTH_ERR);
@@ -425,7 +433,6 @@ static void failures_look_alike_for_every_name_and_lock_state(void **s) {
         assert_non_null(strstr(shown, "locked after too many failed attempts"));
         /* every failure counted, none of them for other names */
         assert_int_equal(load("tanaka").failures, 6);
-        char p[400];
         snprintf(p, sizeof(p), "%s/ghost.json", mfadir);
         assert_int_equal(access(p, F_OK), -1);
         snprintf(p, sizeof(p), "%s/daemon.json", mfadir);
