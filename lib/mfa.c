@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -382,15 +381,15 @@ static bool put(json_object *o, const char *k, json_object *v) {
         return false;
 }
 
-static void erase_freep(char **p) {
-        if (*p)
-                explicit_bzero(*p, malloc_usable_size(*p));
-        free(*p);
+/* crypt(3)'s work area holds the code being hashed: wiped, then freed. */
+static void crypt_data_freep(struct crypt_data **d) {
+        if (*d)
+                explicit_bzero(*d, sizeof(**d));
+        free(*d);
 }
 
 int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
         _cleanup_(wipe_hex_secret) char hex[2 * TG_OTP_KEY_MAX + 1] = "";
-        _cleanup_(erase_freep) char *file = NULL;
         _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_json_ json_object *arr = json_object_new_array();
         char name[TG_MFA_USER_MAX + 8];
@@ -431,18 +430,18 @@ int tg_mfa_save(int dirfd, const tg_mfa_user *u) {
          * text into a buffer that grows by realloc, which would leave copies of the secret in
          * freed memory. Hex digits need no escaping. */
         size_t len = STRLEN("{\"secret\":\"\",") + strlen(hex) + strlen(text + 1);
-        file = malloc(len + 1);
+        char *file = malloc(len + 1);
         if (!file)
                 return -ENOMEM;
         r = snprintf(file, len + 1, "{\"secret\":\"%s\",%s", hex, text + 1);
-        if (r < 0 || (size_t) r != len)
-                return -EINVAL;
-
         snprintf(name, sizeof(name), "%s.json", u->user);
         /* A file size limit inherited from the caller (su keeps it) must not decide which
          * records can be written: tg_write_file_atomic lifts it while writing, when privileged,
          * and otherwise fails with -EFBIG without SIGXFSZ killing the PAM application. */
-        return tg_write_file_atomic(dirfd, name, file, len, 0, 0, 0600);
+        r = r < 0 || (size_t) r != len ? -EINVAL : tg_write_file_atomic(dirfd, name, file, len, 0, 0, 0600);
+        explicit_bzero(file, len + 1);
+        free(file);
+        return r;
 }
 
 int tg_mfa_remove(int dirfd, const char *user) {
@@ -479,12 +478,12 @@ int tg_mfa_enroll(tg_mfa_user *u, const char *user, int64_t now) {
 /* The yescrypt hash of code with a new salt into out. Returns 0 or -EIO (out untouched). */
 static int recovery_hash_new(const char *code, char out[static TG_MFA_RECOVERY_HASH_MAX]) {
         char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-        _cleanup_(erase_freep) char *data = calloc(1, sizeof(struct crypt_data));
+        _cleanup_(crypt_data_freep) struct crypt_data *data = calloc(1, sizeof(struct crypt_data));
         if (!data)
                 return -ENOMEM;
         if (!crypt_gensalt_rn("$y$", RECOVERY_HASH_COST, NULL, 0, salt, sizeof(salt)))
                 return -EIO;
-        const char *h = crypt_rn(code, salt, data, sizeof(struct crypt_data));
+        const char *h = crypt_rn(code, salt, data, sizeof(*data));
         if (!h || !valid_recovery_hash(h))
                 return -EIO;
         snprintf(out, TG_MFA_RECOVERY_HASH_MAX, "%s", h);
@@ -493,10 +492,10 @@ static int recovery_hash_new(const char *code, char out[static TG_MFA_RECOVERY_H
 
 /* Whether code hashes to hash (yescrypt, with the salt hash carries). */
 static bool recovery_hash_matches(const char *code, const char *hash) {
-        _cleanup_(erase_freep) char *data = calloc(1, sizeof(struct crypt_data));
+        _cleanup_(crypt_data_freep) struct crypt_data *data = calloc(1, sizeof(struct crypt_data));
         if (!data)
                 return false;
-        const char *h = crypt_rn(code, hash, data, sizeof(struct crypt_data));
+        const char *h = crypt_rn(code, hash, data, sizeof(*data));
         size_t n = strlen(hash);
         if (!h || strlen(h) != n)
                 return false;
