@@ -292,8 +292,19 @@ def test_lockout():
         pamtester("gdm-password", "alice", [("pw", USERS["alice"][0]), ("code", "222222")])
     st = status("alice")
     check("lockout: three wrong codes lock the account", st.get("locked") is True, json.dumps(st))
+    # A lock does not show before the password: a wrong password looks as it always does, and
+    # only the right password and the right code learn of the lock (no oracle for either).
+    seen, out, ok = pamtester("gdm-password", "alice", [("pw", "wrong-password")])
+    check("lockout: a wrong password while locked looks like any wrong password",
+          not ok and seen == ["pw", "code"] and "Authentication failed." in out and "locked" not in out,
+          "prompts %s\n%s" % (seen, out))
+    seen, out, ok = pamtester("gdm-password", "alice", [("pw", USERS["alice"][0]), ("code", "333333")])
+    check("lockout: the right password and a wrong code while locked look like a wrong code",
+          not ok and seen == ["pw", "code"] and "Authentication failed." in out and "locked" not in out,
+          "prompts %s\n%s" % (seen, out))
     seen, out, ok = pamtester("gdm-password", "alice", [("pw", USERS["alice"][0]), ("code", code_for(key))])
-    check("lockout: refused before the password is asked (no password oracle)", not ok and "pw" not in seen,
+    check("lockout: the right password and code are refused, and the lock is named",
+          not ok and seen == ["pw", "code"] and "locked after too many failed attempts" in out,
           "prompts %s\n%s" % (seen, out))
     seen, out, rc = converse("login", ["alice"], [("pw", USERS["alice"][0]), ("code", code_for(key))],
                              shell_cmd="echo TG-OK-$(id -un)")
@@ -303,11 +314,11 @@ def test_lockout():
     check("lockout: termguardctl mfa unlock lets alice in again", r.returncode == 0 and ok, r.stderr + out)
 
     key = enroll("alice")
-    # sudo asks three times: three wrong passwords, no code ever asked
+    # sudo asks three times: three wrong passwords, each followed by the code prompt
     seen, out, rc = converse("runuser", ["-u", "alice", "--", "sudo", "-k", "true"], [])
     st = status("alice")
     check("lockout: wrong passwords count too (authfail)",
-          seen == ["pw", "pw", "pw"] and rc != 0 and st.get("failures") == 3 and st.get("locked") is True,
+          seen == ["pw", "code"] * 3 and rc != 0 and st.get("failures") == 3 and st.get("locked") is True,
           "prompts %s rc %s %s\n%s" % (seen, rc, json.dumps(st), out))
     sh(CTL, "mfa", "unlock", "alice")
 
