@@ -48,7 +48,7 @@ static struct {
 /* ---- who ---- */
 
 /* The process as /proc shows it now; a process already gone is recorded by pid alone. */
-static void process_of(pid_t pid, MediaProcess *ret) {
+static void process_of(Manager *m, pid_t pid, MediaProcess *ret) {
         char path[64], buf[1024], comm[17] = "";
         unsigned uid = (unsigned) -1;
         _cleanup_close_ int fd = -EBADF;
@@ -59,6 +59,7 @@ static void process_of(pid_t pid, MediaProcess *ret) {
                 return;
         }
         *ret = (MediaProcess){.pid = pid, .uid = (uid_t) -1};
+        snprintf(ret->seat_user, sizeof(ret->seat_user), "%s", m->seat_user);
         snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
@@ -92,7 +93,7 @@ static void overflow(const char *group) {
                    "group", group, NULL);
 }
 
-static void queue_name_event(const struct fanotify_event_metadata *e) {
+static void queue_name_event(Manager *m, const struct fanotify_event_metadata *e) {
         const struct fanotify_event_info_fid *fid = NULL;
         MediaJob *j;
 
@@ -124,16 +125,16 @@ static void queue_name_event(const struct fanotify_event_metadata *e) {
         j->handle_len = handle_len;
         memcpy(j->data, fh, handle_len);
         memcpy(j->data + handle_len, name, name_len);
-        process_of(e->pid, &j->proc);
+        process_of(m, e->pid, &j->proc);
         if (media_worker_submit(j) < 0)
                 free(j); /* counted; recorded by the worker as media.audit-overflow */
 }
 
-static void queue_written(const struct fanotify_event_metadata *e) {
+static void queue_written(Manager *m, const struct fanotify_event_metadata *e) {
         MediaJob *j = calloc(1, sizeof(*j));
         MediaProcess p;
 
-        process_of(e->pid, &p);
+        process_of(m, e->pid, &p);
         if (!j || (j->kind = MEDIA_JOB_WRITTEN, j->fd = e->fd, j->proc = p, media_worker_submit(j) < 0)) {
                 free(j);
                 media_worker_record_unqueued(e->fd, &p);
@@ -141,7 +142,7 @@ static void queue_written(const struct fanotify_event_metadata *e) {
 }
 
 /* Reads what one group has; returns how many events (0 when none was waiting). */
-static int read_group(int fd, bool names) {
+static int read_group(Manager *m, int fd, bool names) {
         char buf[READ_BUFFER] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
         ssize_t n = read(fd, buf, sizeof(buf));
         int count = 0;
@@ -160,32 +161,32 @@ static int read_group(int fd, bool names) {
                         continue;
                 }
                 if (names)
-                        queue_name_event(e);
+                        queue_name_event(m, e);
                 else if (e->fd >= 0)
-                        queue_written(e);
+                        queue_written(m, e);
         }
         return count;
 }
 
-static int names_handler(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata _unused_) {
-        read_group(fd, true);
+static int names_handler(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        read_group(userdata, fd, true);
         return 0;
 }
 
-static int writes_handler(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata _unused_) {
-        read_group(fd, false);
+static int writes_handler(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        read_group(userdata, fd, false);
         return 0;
 }
 
 /* Everything the kernel reported so far, before a watch ends: its summary comes last. Bounded:
  * a process still writing cannot keep the loop here. */
-static void drain(void) {
+static void drain(Manager *m) {
         for (int i = 0; i < 64; i++) {
                 int n = 0;
                 if (A.names_fd >= 0)
-                        n += read_group(A.names_fd, true);
+                        n += read_group(m, A.names_fd, true);
                 if (A.writes_fd >= 0)
-                        n += read_group(A.writes_fd, false);
+                        n += read_group(m, A.writes_fd, false);
                 if (n == 0)
                         return;
         }
@@ -324,7 +325,7 @@ void media_audit_rescan(Manager *m) {
         Scan s = {.mounts = mounts, .n = n, .m = m};
         media_worker_foreach_watch(find_gone, &s);
         if (s.n_gone > 0)
-                drain();
+                drain(m);
         for (size_t i = 0; i < s.n_gone; i++) {
                 bool still = false;
                 for (size_t k = 0; k < n; k++)
@@ -358,13 +359,13 @@ static void find_device(MediaWatch *w, void *userdata) {
                 b->hit[b->n++] = w;
 }
 
-void media_audit_device_ended(Manager *m _unused_, const char *syspath, const char *why) {
+void media_audit_device_ended(Manager *m, const char *syspath, const char *why) {
         ByDevice b = {.syspath = syspath};
 
         media_worker_foreach_watch(find_device, &b);
         if (b.n == 0)
                 return;
-        drain();
+        drain(m);
         for (size_t i = 0; i < b.n; i++)
                 media_worker_watch_end(b.hit[i], why);
 }
@@ -416,13 +417,13 @@ static void end_all(MediaWatch *w, void *userdata) {
                 b->hit[b->n++] = w;
 }
 
-void media_audit_stop(Manager *m _unused_) {
+void media_audit_stop(Manager *m) {
         ByDevice b = {0};
 
         A.mountinfo_source = sd_event_source_unref(A.mountinfo_source);
         if (A.mountinfo_fd >= 0) {
                 media_worker_foreach_watch(end_all, &b);
-                drain();
+                drain(m);
                 for (size_t i = 0; i < b.n; i++)
                         media_worker_watch_end(b.hit[i], "termguardd stopping");
                 /* The summaries, unless a medium stalls the worker. */

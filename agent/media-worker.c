@@ -43,7 +43,7 @@ static struct {
         MediaJob *head, **tail;
         size_t n_queued, n_fds;
         uint64_t lost; /* since the last media.audit-overflow */
-        bool running, stopping;
+        bool running, stopping, paused;
         MediaWatch *watches;
         int names_fd, writes_fd;
         uint64_t hash_max;
@@ -139,10 +139,11 @@ static void user_name(uid_t uid, char *ret, size_t size) {
                 snprintf(ret, size, "%u", (unsigned) uid);
 }
 
-/* One file record: the fields every media.file-* event carries, then the event's own. */
+/* One file record: the fields every media.file-* event carries, then the event's own (a pair
+ * with a NULL value is left out; keys are never NULL, which would end the list early). */
 static void emit_file(const char *type, const char *message, const MediaWatch *w, const MediaProcess *p, const char *k1,
                       const char *v1, const char *k2, const char *v2, const char *k3, const char *v3, const char *k4,
-                      const char *v4) {
+                      const char *v4, const char *k5, const char *v5) {
         char pid[16], uid[16], user[64 * 4 + 8];
 
         snprintf(pid, sizeof(pid), "%d", (int) p->pid);
@@ -153,8 +154,8 @@ static void emit_file(const char *type, const char *message, const MediaWatch *w
         user_name(p->uid, user, sizeof(user));
         event_emit(type, LOG_INFO, message, "device", w ? w->device : "", "serial", w ? w->serial : NULL, "label",
                    w && w->label[0] ? w->label : NULL, "exception", w && w->exception[0] ? w->exception : NULL,
-                   "mountpoint", w ? w->mountpoint_esc : NULL, k1, v1, k2, v2, k3, v3, k4, v4, "pid", pid, "comm",
-                   p->comm, "uid", uid, "user", user, NULL);
+                   "mountpoint", w ? w->mountpoint_esc : NULL, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, "pid", pid,
+                   "comm", p->comm, "uid", uid, "user", user, "seat_user", p->seat_user, NULL);
 }
 
 static void flush_moved_from(void) {
@@ -170,7 +171,7 @@ static void flush_moved_from(void) {
         pthread_mutex_unlock(&Q.lock);
         /* The other half never came (lost): the old name is what is known. */
         emit_file("media.file-renamed", "File on removable medium renamed", w, &j->proc, "from", T.moved_from_path,
-                  "to", "?", "kind", j->mask & FAN_ONDIR ? "directory" : "file", NULL, NULL);
+                  "to", "?", "kind", j->mask & FAN_ONDIR ? "directory" : "file", "", NULL, "", NULL);
         free(j);
         T.moved_from = NULL;
 }
@@ -251,7 +252,8 @@ static void resolve_dir(const MediaWatch *w, const MediaJob *j, char dir[static 
                 snprintf(dir, 4096, "%s", T.dir);
                 return;
         }
-        mfd = open(w->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* Not O_PATH: open_by_handle_at() does not take an O_PATH descriptor as its mount. */
+        mfd = open(w->mountpoint, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (mfd < 0 || fstat(mfd, &st) < 0 || st.st_dev != w->dev)
                 return;
         dfd = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
@@ -308,14 +310,14 @@ static bool job_name(MediaJob *j) {
         pthread_mutex_unlock(&Q.lock);
         if (j->mask & FAN_CREATE)
                 emit_file("media.file-created", "File created on removable medium", w, &j->proc, "path", path, "kind",
-                          kind, NULL, NULL, NULL, NULL);
+                          kind, "", NULL, "", NULL, "", NULL);
         else if (j->mask & FAN_DELETE)
                 emit_file("media.file-deleted", "File deleted from removable medium", w, &j->proc, "path", path, "kind",
-                          kind, NULL, NULL, NULL, NULL);
+                          kind, "", NULL, "", NULL, "", NULL);
         else if (j->mask & FAN_MOVED_TO) {
                 bool paired = T.moved_from && fsid_equal(&T.moved_from->fsid, &j->fsid);
                 emit_file("media.file-renamed", "File on removable medium renamed", w, &j->proc, "from",
-                          paired ? T.moved_from_path : "?", "to", path, "kind", kind, NULL, NULL);
+                          paired ? T.moved_from_path : "?", "to", path, "kind", kind, "", NULL, "", NULL);
                 if (paired) {
                         free(T.moved_from);
                         T.moved_from = NULL;
@@ -326,7 +328,8 @@ static bool job_name(MediaJob *j) {
 }
 
 /* Path on the medium of an open file, from the kernel's record of it (no I/O on the medium). */
-static void fd_path(const MediaWatch *w, int fd, char path[static TG_MEDIA_PATH_ESCAPED]) {
+static void fd_path(const MediaWatch *w, int fd, bool deleted, char path[static TG_MEDIA_PATH_ESCAPED]) {
+        static const char suffix[] = " (deleted)";
         char proc[64], raw[4096];
         ssize_t n;
 
@@ -337,6 +340,12 @@ static void fd_path(const MediaWatch *w, int fd, char path[static TG_MEDIA_PATH_
                 return;
         }
         raw[n] = '\0';
+        /* Removed before it was recorded: the kernel marks the name it had; the record says so
+         * in a field of its own. */
+        if (deleted && (size_t) n > STRLEN(suffix) && strcmp(raw + n - STRLEN(suffix), suffix) == 0) {
+                n -= (ssize_t) STRLEN(suffix);
+                raw[n] = '\0';
+        }
         if (tg_media_path(w ? w->mountpoint : "/", raw, NULL, path) < 0)
                 tg_escape(raw, (size_t) n, TG_MEDIA_PATH_MAX, path, TG_MEDIA_PATH_ESCAPED);
 }
@@ -354,7 +363,8 @@ static void record_written(int fd, const MediaProcess *proc, bool queue_full) {
         w = watch_by_dev(st.st_dev);
         cap = Q.hash_max;
         pthread_mutex_unlock(&Q.lock);
-        fd_path(w, fd, path);
+        bool deleted = S_ISREG(st.st_mode) && st.st_nlink == 0;
+        fd_path(w, fd, deleted, path);
 
         if (queue_full)
                 snprintf(why, sizeof(why), "not hashed: queue full");
@@ -379,7 +389,7 @@ static void record_written(int fd, const MediaProcess *proc, bool queue_full) {
         }
         pthread_mutex_unlock(&Q.lock);
         emit_file("media.file-written", "File written to removable medium", w, proc, "path", path, "size", size,
-                  "sha256", r == 0 ? sha : NULL, "hash", r == 0 ? NULL : why);
+                  "sha256", r == 0 ? sha : NULL, "hash", r == 0 ? NULL : why, "removed", deleted ? "yes" : NULL);
 }
 
 void media_worker_record_unqueued(int fd, const MediaProcess *proc) {
@@ -499,7 +509,7 @@ static int spawn_if_needed(void) {
         sigset_t all, old;
         int r;
 
-        if (Q.running)
+        if (Q.running || Q.paused)
                 return 0;
         r = pthread_attr_init(&attr);
         if (r != 0)
@@ -572,6 +582,14 @@ bool media_worker_watch_end(MediaWatch *w, const char *why) {
         if (media_worker_submit(j) < 0)
                 free(j);
         return true;
+}
+
+void media_worker_pause(bool paused) {
+        pthread_mutex_lock(&Q.lock);
+        Q.paused = paused;
+        if (!paused && Q.head && spawn_if_needed() < 0)
+                log_msg(LOG_ERR, "Failed to start the media audit worker");
+        pthread_mutex_unlock(&Q.lock);
 }
 
 int media_worker_wait_idle(int timeout_ms) {

@@ -14,6 +14,7 @@
 #include "termguard/escape.h"
 #include "termguard/media-record.h"
 #include "termguard/policy.h"
+#include "termguard/register.h"
 
 /* Jobs waiting for the worker: beyond this an event is recorded as lost (media.audit-overflow),
  * and a written file is recorded without its digest. Each job is a few hundred bytes at most. */
@@ -55,8 +56,9 @@ typedef enum {
 
 typedef struct MediaProcess {
         pid_t pid;
-        uid_t uid;             /* (uid_t) -1 when the process was gone */
-        char comm[16 * 4 + 8]; /* escaped */
+        uid_t uid;                       /* (uid_t) -1 when the process was gone */
+        char comm[16 * 4 + 8];           /* escaped; "?" when the process ended before it was asked */
+        char seat_user[TG_USER_MAX + 8]; /* who held the seat when the event was read */
 } MediaProcess;
 
 typedef struct MediaJob {
@@ -89,6 +91,9 @@ bool media_worker_watch_end(MediaWatch *w, const char *why);
 void media_worker_foreach_watch(void (*fn)(MediaWatch *w, void *userdata), void *userdata);
 /* Counts an event the kernel dropped (FAN_Q_OVERFLOW): every live watch is incomplete. */
 void media_worker_kernel_overflow(void);
+/* While paused, queued jobs wait and no worker thread starts: the benchmark and the tests fill
+ * the queue with it; termguardd never pauses. */
+void media_worker_pause(bool paused);
 /* Waits until every queued job is done, at most timeout_ms: 0 or -ETIMEDOUT (a medium stalls).
  * Only at exit and in tests: never while the event loop has work. */
 int media_worker_wait_idle(int timeout_ms);
