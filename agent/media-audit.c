@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -36,16 +37,30 @@
 #define READ_BUFFER 8192
 /* Mounts looked at per change of the table. */
 #define MOUNTS_MAX 4096
+/* Processes remembered, and for how long: pids are reused, but not within a second. */
+#define PROCESS_CACHE 16
+#define PROCESS_CACHE_USEC (1000ULL * 1000ULL)
 
 static struct {
         int names_fd, writes_fd, mountinfo_fd;
         sd_event_source *names_source, *writes_source, *mountinfo_source;
         bool unavailable_reported;
-        /* Who caused the last event: a copy of 10,000 files is one process. */
-        MediaProcess last;
+        /* Who caused recent events: a copy of 10,000 files is one process, and a short copy
+         * is often gone by the time its close is read but was alive at its create. */
+        struct {
+                MediaProcess p;
+                uint64_t seen;
+        } recent[PROCESS_CACHE];
+        unsigned next_recent;
 } A = {.names_fd = -1, .writes_fd = -1, .mountinfo_fd = -1};
 
 /* ---- who ---- */
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
 
 /* The process as /proc shows it now; a process already gone is recorded by pid alone. */
 static void process_of(Manager *m, pid_t pid, MediaProcess *ret) {
@@ -54,10 +69,13 @@ static void process_of(Manager *m, pid_t pid, MediaProcess *ret) {
         _cleanup_close_ int fd = -EBADF;
         ssize_t n;
 
-        if (pid == A.last.pid && pid > 0) {
-                *ret = A.last;
-                return;
-        }
+        uint64_t now = now_usec();
+        for (size_t i = 0; i < PROCESS_CACHE && pid > 0; i++)
+                if (A.recent[i].p.pid == pid && now - A.recent[i].seen < PROCESS_CACHE_USEC) {
+                        *ret = A.recent[i].p;
+                        snprintf(ret->seat_user, sizeof(ret->seat_user), "%s", m->seat_user);
+                        return;
+                }
         *ret = (MediaProcess){.pid = pid, .uid = (uid_t) -1};
         snprintf(ret->seat_user, sizeof(ret->seat_user), "%s", m->seat_user);
         snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
@@ -81,7 +99,9 @@ static void process_of(Manager *m, pid_t pid, MediaProcess *ret) {
                 uid = (unsigned) strtoul(u + 6, NULL, 10);
         ret->uid = (uid_t) uid;
         tg_escape(comm, strlen(comm), 16, ret->comm, sizeof(ret->comm));
-        A.last = *ret;
+        A.recent[A.next_recent].p = *ret;
+        A.recent[A.next_recent].seen = now;
+        A.next_recent = (A.next_recent + 1) % PROCESS_CACHE;
 }
 
 /* ---- fanotify ---- */
@@ -146,8 +166,6 @@ static int read_group(Manager *m, int fd, bool names) {
         char buf[READ_BUFFER] __attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
         ssize_t n = read(fd, buf, sizeof(buf));
         int count = 0;
-
-        A.last.pid = 0; /* a pid is remembered within one batch only: pids are reused */
 
         if (n <= 0)
                 return 0;
