@@ -35,8 +35,6 @@
 #define NAME_EVENTS (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)
 /* One read of a group: many events per wakeup while 10,000 files are copied. */
 #define READ_BUFFER 8192
-/* Mounts looked at per change of the table. */
-#define MOUNTS_MAX 4096
 /* Processes remembered, and for how long: pids are reused, but not within a second. */
 #define PROCESS_CACHE 16
 #define PROCESS_CACHE_USEC (1000ULL * 1000ULL)
@@ -266,27 +264,17 @@ static bool parse_mountinfo_line(char *line, MountLine *ret) {
         return true;
 }
 
+/* The live watches when the table changed, and whether each mount is still there, read-write. */
 typedef struct {
-        MountLine *mounts;
+        MediaWatch *w[64];
+        bool present[64], rw[64];
         size_t n;
-        Manager *m;
-        MediaWatch *gone[64];
-        size_t n_gone;
-} Scan;
+} Known;
 
-static void find_gone(MediaWatch *w, void *userdata) {
-        Scan *s = userdata;
-        for (size_t i = 0; i < s->n; i++)
-                if (s->mounts[i].mount_id == w->mount_id && s->mounts[i].rw)
-                        return;
-        if (s->n_gone < ELEMENTSOF(s->gone))
-                s->gone[s->n_gone++] = w;
-}
-
-static void find_watched(MediaWatch *w, void *userdata) {
-        MountLine *l = userdata;
-        if (w->mount_id == l->mount_id)
-                l->rw = false; /* already watched: nothing to start */
+static void collect(MediaWatch *w, void *userdata) {
+        Known *k = userdata;
+        if (k->n < ELEMENTSOF(k->w))
+                k->w[k->n++] = w;
 }
 
 static void watch_start(Manager *m, const MountLine *l, const Device *d) {
@@ -310,6 +298,8 @@ static void watch_start(Manager *m, const MountLine *l, const Device *d) {
         snprintf(w->devnode, sizeof(w->devnode), "%s", l->source);
         snprintf(w->syspath, sizeof(w->syspath), "%s", d->syspath);
         snprintf(w->device, sizeof(w->device), "%s", d->sysname);
+        snprintf(w->vid, sizeof(w->vid), "%04x", d->desc.vid);
+        snprintf(w->pid, sizeof(w->pid), "%04x", d->desc.pid);
         snprintf(w->serial, sizeof(w->serial), "%s", d->serial_esc);
         snprintf(w->label, sizeof(w->label), "%s", d->decision.label);
         if (d->decision.exception_id)
@@ -320,49 +310,51 @@ static void watch_start(Manager *m, const MountLine *l, const Device *d) {
         (void) media_worker_submit(j); /* always taken */
 }
 
+/* One line at a time: the daemon's memory stays the same whatever the size of the table. */
 void media_audit_rescan(Manager *m) {
         _cleanup_fclose_ FILE *f = NULL;
-        _cleanup_free_ MountLine *mounts = NULL;
-        size_t n = 0;
-        char *line = NULL;
+        _cleanup_free_ char *line = NULL;
         size_t cap = 0;
+        Known k = {0};
+        MountLine l;
 
         if (A.mountinfo_fd < 0)
                 return;
         f = fopen("/proc/self/mountinfo", "re");
-        mounts = calloc(MOUNTS_MAX, sizeof(*mounts));
-        if (!f || !mounts) {
+        if (!f) {
                 log_msg(LOG_ERR, "Cannot read the mount table: %m; writable media are not followed now");
                 return;
         }
-        while (n < MOUNTS_MAX && getline(&line, &cap, f) > 0)
-                if (parse_mountinfo_line(line, &mounts[n]))
-                        n++;
-        free(line);
-
-        Scan s = {.mounts = mounts, .n = n, .m = m};
-        media_worker_foreach_watch(find_gone, &s);
-        if (s.n_gone > 0)
-                drain(m);
-        for (size_t i = 0; i < s.n_gone; i++) {
-                bool still = false;
-                for (size_t k = 0; k < n; k++)
-                        still |= mounts[k].mount_id == s.gone[i]->mount_id;
-                media_worker_watch_end(s.gone[i], still ? "remounted read-only" : "unmounted");
-        }
-        for (size_t i = 0; i < n; i++) {
+        media_worker_foreach_watch(collect, &k);
+        while (getline(&line, &cap, f) > 0) {
+                bool watched = false;
                 const Device *d;
-                if (!mounts[i].rw)
+                if (!parse_mountinfo_line(line, &l))
                         continue;
-                media_worker_foreach_watch(find_watched, &mounts[i]);
-                if (!mounts[i].rw || !(d = writable_device(m, mounts[i].dev)))
+                for (size_t i = 0; i < k.n; i++)
+                        if (k.w[i]->mount_id == l.mount_id) {
+                                k.present[i] = true;
+                                k.rw[i] = l.rw;
+                                watched = true;
+                        }
+                if (!l.rw || watched || !(d = writable_device(m, l.dev)))
                         continue;
                 if (A.names_fd < 0 && A.writes_fd < 0 && !A.unavailable_reported) {
                         A.unavailable_reported = true;
                         log_msg(LOG_ERR, "fanotify is not available: files written to media cannot be recorded");
                 }
-                watch_start(m, &mounts[i], d);
+                watch_start(m, &l, d);
         }
+        bool any_gone = false;
+        for (size_t i = 0; i < k.n; i++)
+                any_gone |= !k.rw[i];
+        if (!any_gone)
+                return;
+        /* What the kernel reported before the mount went belongs to the watch. */
+        drain(m);
+        for (size_t i = 0; i < k.n; i++)
+                if (!k.rw[i])
+                        media_worker_watch_end(k.w[i], k.present[i] ? "remounted read-only" : "unmounted");
 }
 
 typedef struct {

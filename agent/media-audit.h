@@ -7,7 +7,7 @@
  *
  * The events this module records, with their fields (docs/admin-guide.md, "Events"):
  *
- *   media.watch-started   device serial label exception devnode mountpoint fstype observable
+ *   media.watch-started   device vid pid serial label exception devnode mountpoint fstype observable
  *                         not_observable
  *   media.file-written    FILE path size sha256 | hash ("not hashed: larger than cap", "... queue
  *                         full", "... not a regular file", "... <error>")

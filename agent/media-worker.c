@@ -233,9 +233,10 @@ static void job_mark(MediaJob *j) {
         event_emit("media.watch-started", not_obs[0] ? LOG_WARNING : LOG_INFO,
                    not_obs[0] ? "Writable removable medium mounted; some file operations are not observable"
                               : "Writable removable medium mounted; files written to it are recorded",
-                   "device", w->device, "serial", w->serial, "label", w->label[0] ? w->label : NULL, "exception",
-                   w->exception[0] ? w->exception : NULL, "devnode", w->devnode, "mountpoint", w->mountpoint_esc,
-                   "fstype", w->fstype, "observable", observable, "not_observable", not_obs[0] ? not_obs : NULL, NULL);
+                   "device", w->device, "vid", w->vid, "pid", w->pid, "serial", w->serial, "label",
+                   w->label[0] ? w->label : NULL, "exception", w->exception[0] ? w->exception : NULL, "devnode",
+                   w->devnode, "mountpoint", w->mountpoint_esc, "fstype", w->fstype, "observable", observable,
+                   "not_observable", not_obs[0] ? not_obs : NULL, NULL);
 }
 
 /* The directory of a name event as this host sees it, or "" when it cannot be found. */

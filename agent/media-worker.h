@@ -33,6 +33,7 @@ typedef struct MediaWatch {
         char devnode[64];
         char syspath[4096]; /* the USB device's */
         char device[64];
+        char vid[8], pid[8];
         char serial[TG_DEVICE_STRING_MAX * 4 + 8];
         char label[TG_LABEL_MAX + 1];
         char exception[24];
