@@ -230,8 +230,8 @@ typedef struct {
         int mount_id;
         dev_t dev;
         char mountpoint[PATH_MAX];
-        char fstype[32];
-        char source[64];
+        char fstype[24 * 4 + 8];
+        char source[64 * 4 + 8];
         bool rw;
 } MountLine;
 
@@ -256,8 +256,9 @@ static bool parse_mountinfo_line(char *line, MountLine *ret) {
                 return false;
         ret->mount_id = atoi(f[0]);
         ret->dev = makedev(maj, mnr);
-        snprintf(ret->fstype, sizeof(ret->fstype), "%s", type);
-        tg_escape(source, strlen(source), 32, ret->source, sizeof(ret->source));
+        /* "fuse.NAME": NAME is the mounting program's choice. */
+        tg_escape(type, strlen(type), 24, ret->fstype, sizeof(ret->fstype));
+        tg_escape(source, strlen(source), 64, ret->source, sizeof(ret->source));
         /* Writable only when both the mount and the filesystem are. */
         ret->rw = strncmp(f[5], "rw", 2) == 0 && (f[5][2] == '\0' || f[5][2] == ',') && strncmp(sopts, "rw", 2) == 0 &&
                   (sopts[2] == '\0' || sopts[2] == ',');

@@ -204,6 +204,10 @@ static void job_mark(MediaJob *j) {
                         snprintf(why_names, sizeof(why_names), "filesystem id: %s", strerror(errno));
                 if (writes_fd < 0)
                         snprintf(why_writes, sizeof(why_writes), "fanotify unavailable");
+                /* The kernel opens each written file as the event is read, on the event loop;
+                 * on FUSE (ntfs-3g) that open waits for the filesystem's own daemon. */
+                else if (strncmp(w->fstype, "fuse", 4) == 0)
+                        snprintf(why_writes, sizeof(why_writes), "FUSE filesystem, not opened by termguardd");
                 else if (fanotify_mark(writes_fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_CLOSE_WRITE, AT_FDCWD,
                                        w->mountpoint) < 0)
                         snprintf(why_writes, sizeof(why_writes), "%s", strerror(errno));

@@ -29,9 +29,9 @@ typedef struct MediaWatch {
         dev_t dev;
         char mountpoint[4096];
         char mountpoint_esc[TG_MEDIA_PATH_ESCAPED];
-        char fstype[32];
-        char devnode[64];
-        char syspath[4096]; /* the USB device's */
+        char fstype[24 * 4 + 8];  /* escaped */
+        char devnode[64 * 4 + 8]; /* escaped */
+        char syspath[4096];       /* the USB device's */
         char device[64];
         char vid[8], pid[8];
         char serial[TG_DEVICE_STRING_MAX * 4 + 8];
