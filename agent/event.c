@@ -53,6 +53,7 @@ static const struct {
         {"media.file-renamed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10024"},
         {"media.audit-overflow", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10025"},
         {"media.watch-ended", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10026"},
+        {"media.audit-unavailable", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10027"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */

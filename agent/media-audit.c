@@ -415,11 +415,22 @@ int media_audit_start(Manager *m) {
                 if (r < 0)
                         return r;
         }
+        /* The kernel flags a change of the mount table as an exceptional condition. Without it
+         * (no /proc, or a /proc that cannot be polled) the gate still runs: storage is judged
+         * as before, and the record says that writes to media are not recorded. */
         A.mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        if (A.mountinfo_fd < 0)
-                return -errno;
-        /* The kernel flags a change of the mount table as an exceptional condition. */
-        return sd_event_add_io(m->event, &A.mountinfo_source, A.mountinfo_fd, EPOLLPRI, mountinfo_handler, m);
+        r = A.mountinfo_fd < 0
+                    ? -errno
+                    : sd_event_add_io(m->event, &A.mountinfo_source, A.mountinfo_fd, EPOLLPRI, mountinfo_handler, m);
+        if (r < 0) {
+                if (A.mountinfo_fd >= 0)
+                        close(A.mountinfo_fd);
+                A.mountinfo_fd = -1;
+                event_emit("media.audit-unavailable", LOG_ERR,
+                           "Cannot follow the mount table: files written to removable media are not recorded", "error",
+                           strerror(-r), NULL);
+        }
+        return 0;
 }
 
 static void end_all(MediaWatch *w, void *userdata) {

@@ -15,6 +15,7 @@
  *   media.file-deleted    FILE path kind
  *   media.file-renamed    FILE from to kind
  *   media.audit-overflow  source (queue, kernel) events_lost | group
+ *   media.audit-unavailable  error (the mount table cannot be followed: nothing is watched)
  *   media.watch-ended     device serial label exception mountpoint why files_written
  *                         bytes_written files_created files_renamed files_deleted not_hashed
  *                         events_lost complete not_observable
