@@ -109,8 +109,9 @@ D=$(disk_for "$DEV")
 check "the disk is writable" test "$(cat /sys/block/"$D"/ro)" = 0
 mkdir -p /mnt/exc
 check "mounts read-write" mount -o rw "/dev/$D" /mnt/exc
-check "a file can be written" sh -c 'echo minutes >/mnt/exc/minutes.txt && sync'
+# Files are recorded from the moment the watch starts, a few milliseconds after the mount.
 check "the read-write mount is watched" wait_for 10 events_have '"event":"media.watch-started".*"label":"kikaku-02"'
+check "a file can be written" sh -c 'echo minutes >/mnt/exc/minutes.txt && sync'
 check "the file written is recorded with its SHA-256" wait_for 10 events_have "\"event\":\"media.file-written\".*\"label\":\"kikaku-02\".*\"path\":\"/minutes.txt\",\"size\":\"8\",\"sha256\":\"$(sha256sum /mnt/exc/minutes.txt | cut -d' ' -f1)\""
 say "... waiting for the exception to expire at $UNTIL"
 check "at expiry the medium is unmounted" wait_for 60 sh -c "! grep -q ' /mnt/exc ' /proc/mounts"
