@@ -267,10 +267,29 @@ static void a_full_queue_loses_nothing_silently(void **state) {
         assert_non_null(line_with("media.watch-ended", want));
 }
 
+/* The kernel's queue overflowed (FAN_Q_OVERFLOW): what was lost is unknown, so every watch live
+ * then says it is not complete; one that starts later is not affected. */
+static void a_kernel_overflow_makes_live_watches_incomplete(void **state) {
+        (void) state;
+        MediaWatch *w = new_watch("kernel-01");
+        media_worker_kernel_overflow();
+        MediaWatch *later = new_watch("kernel-02");
+        assert_true(media_worker_watch_end(w, "unmounted"));
+        assert_true(media_worker_watch_end(later, "unmounted"));
+        assert_int_equal(media_worker_wait_idle(10000), 0);
+        read_events();
+        const char *k1 = line_with("media.watch-ended", "\"label\":\"kernel-01\"");
+        assert_non_null(k1);
+        assert_non_null(strstr(k1, "\"events_lost\":\"0\",\"complete\":\"no\""));
+        const char *l = line_with("media.watch-ended", "\"label\":\"kernel-02\"");
+        assert_non_null(strstr(l, "\"complete\":\"yes\""));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(written_files_are_hashed_up_to_the_cap),
                 cmocka_unit_test(a_full_queue_loses_nothing_silently),
+                cmocka_unit_test(a_kernel_overflow_makes_live_watches_incomplete),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
