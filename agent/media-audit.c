@@ -32,7 +32,6 @@
 #include "termguard/escape.h"
 #include "termguard/macro.h"
 
-#define NAME_EVENTS (FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)
 /* One read of a group: many events per wakeup while 10,000 files are copied. */
 #define READ_BUFFER 8192
 /* Processes remembered, and for how long: pids are reused, but not within a second. */
