@@ -45,6 +45,15 @@ static const struct {
         {"usb.resync", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10015"},
         {"usb.operation", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10016"},
         {"storage.cut-off-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10017"},
+        /* Carry-out records (media-audit.h lists their fields). */
+        {"media.watch-started", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10020"},
+        {"media.file-written", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10021"},
+        {"media.file-created", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10022"},
+        {"media.file-deleted", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10023"},
+        {"media.file-renamed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10024"},
+        {"media.audit-overflow", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10025"},
+        {"media.watch-ended", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10026"},
+        {"media.audit-unavailable", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10027"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */

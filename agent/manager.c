@@ -15,6 +15,7 @@
 
 #include "event.h"
 #include "manager.h"
+#include "media-audit.h"
 #include "seat.h"
 #include "termguard/macro.h"
 #include "termguard/timeutil.h"
@@ -81,6 +82,7 @@ void manager_reload(Manager *m) {
                 return;
         }
         m->last_reload_error[0] = '\0';
+        media_audit_configure(m);
         event_emit("config.reloaded", LOG_NOTICE, "Configuration and register reloaded", "config", m->config_root,
                    NULL);
         manager_apply(m, "reload");

@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "event.h"
+#include "media-audit.h"
 #include "mounts.h"
 #include "seat.h"
 #include "sysfs.h"
@@ -452,6 +453,7 @@ static void storage_cut_off(Manager *m, Device *d, const tg_decision *admitted, 
         int r = mounts_unmount_below(m->udev, d->syspath, why);
         if (r < 0)
                 event_cut_off_failed(d->syspath, d->syspath, "unmount", r, why);
+        media_audit_device_ended(m, d->syspath, why);
         for (size_t i = 0; i < admitted->n_ifaces; i++) {
                 const tg_iface_verdict *v = &admitted->ifaces[i];
                 char intf[PATH_MAX + 80];
@@ -670,6 +672,7 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                                    d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
                         decision_file_remove(m, udev_device_get_sysname(dev));
                         usb_worker_forget(udev_device_get_syspath(dev));
+                        media_audit_device_ended(m, udev_device_get_syspath(dev), "detached");
                         if (d)
                                 device_forget(m, d);
                         return;
@@ -709,6 +712,7 @@ static void resync(Manager *m) {
                                    d->serial_esc, NULL);
                         decision_file_remove(m, d->sysname);
                         usb_worker_forget(d->syspath);
+                        media_audit_device_ended(m, d->syspath, "detached");
                         device_forget(m, d);
                 }
         }
@@ -822,7 +826,7 @@ int usb_gate_start(Manager *m) {
         if (r < 0)
                 return r;
 
-        return 0;
+        return media_audit_start(m);
 }
 
 /* After usb_gate_start(): monitor first, then enumerate, so nothing that appears in between is
@@ -830,10 +834,13 @@ int usb_gate_start(Manager *m) {
 void usb_gate_coldplug(Manager *m, const char *trigger) {
         coldplug(m, "usb", trigger);
         coldplug(m, "block", trigger);
+        /* Media mounted read-write before termguardd started. */
+        media_audit_rescan(m);
 }
 
 void usb_gate_stop(Manager *m) {
         /* Controllers stay deny-by-default: after we are gone, new storage stays out. */
+        media_audit_stop(m);
         usb_worker_stop(m);
         m->monitor_source = sd_event_source_unref(m->monitor_source);
         udev_monitor_unref(m->monitor);

@@ -23,6 +23,7 @@ void tg_config_default(tg_config *c) {
         snprintf(c->runtime_dir, sizeof(c->runtime_dir), "/run/termguard");
         tg_usb_policy_default(&c->usb);
         c->max_exception_duration = 31 * 24 * 3600;
+        c->media_hash_max = TG_MEDIA_HASH_MAX_DEFAULT;
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
         snprintf(c->mfa_services, sizeof(c->mfa_services), "%s", TG_MFA_SERVICES_DEFAULT);
@@ -153,6 +154,35 @@ static int parse_unsigned(const config_item *item, const char *v, void *field) {
         return 0;
 }
 
+/* A size in bytes, with an optional binary suffix: 512, 64K, 256M, 2G, 1T. */
+static int parse_size(const config_item *item, const char *v, void *field) {
+        static const struct {
+                char suffix;
+                unsigned shift;
+        } units[] = {{'K', 10}, {'M', 20}, {'G', 30}, {'T', 40}};
+        unsigned shift = 0;
+        char *end;
+        unsigned long long n;
+
+        if (v[0] < '0' || v[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        if (errno)
+                return -ERANGE;
+        if (*end) {
+                for (size_t i = 0; i < ELEMENTSOF(units) && !shift; i++)
+                        if (end[0] == units[i].suffix && end[1] == '\0')
+                                shift = units[i].shift;
+                if (!shift)
+                        return -EINVAL;
+        }
+        if (n > (unsigned long long) item->max >> shift || (n << shift) < (unsigned long long) item->min)
+                return -ERANGE;
+        *(uint64_t *) field = (uint64_t) n << shift;
+        return 0;
+}
+
 /* Profile=standard: the listed users and groups; Profile=mynumber: everyone on this terminal. */
 static int parse_profile(const config_item *item _unused_, const char *v, void *field) {
         if (strcmp(v, "standard") == 0)
@@ -188,6 +218,8 @@ static const config_item config_items[] = {
          "mass-storage and still-image pass only through the media register"},
         {"Exceptions", "MaxDuration", parse_seconds, FIELD(max_exception_duration), 1, DAYS(366),
          "expects a duration such as 8h or 31d, at most 366d", NULL},
+        {"MediaAudit", "HashMaxSize", parse_size, FIELD(media_hash_max), 0, (int64_t) TG_MEDIA_HASH_MAX_LIMIT,
+         "expects a size such as 256M or 2G (K, M, G, T: binary units), at most 1T; 0 hashes nothing", NULL},
         {"MFA", "RequireUsers", parse_name_list, FIELD(mfa_users), 0, 0,
          "expects user or group names separated by spaces (at most 511 characters)", NULL},
         {"MFA", "RequireGroups", parse_name_list, FIELD(mfa_groups), 0, 0,

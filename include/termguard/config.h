@@ -16,6 +16,7 @@ typedef struct {
         char admin_group[TG_USER_MAX + 1]; /* empty: root only */
         tg_usb_policy usb;
         int64_t max_exception_duration; /* seconds */
+        uint64_t media_hash_max;        /* [MediaAudit] files written to media larger than this are not hashed */
 
         /* [MFA] who needs a second factor, attempt limit, login display */
         char mfa_users[512];       /* space-separated user names */
@@ -27,6 +28,11 @@ typedef struct {
         char mfa_banner_file[TG_PATH_MAX + 1];
         char mfa_services[128]; /* PAM services whose account phase needs the factor in the same transaction */
 } tg_config;
+
+/* [MediaAudit] HashMaxSize= when not set: hashes what an office copies to a stick (documents,
+ * scans, photos), and bounds what one file costs a worker. */
+#define TG_MEDIA_HASH_MAX_DEFAULT (UINT64_C(256) * 1024 * 1024)
+#define TG_MEDIA_HASH_MAX_LIMIT (UINT64_C(1) << 40)
 
 /* MFAServices= when not set: the stacks that can log in without common-auth's auth phase. */
 #define TG_MFA_SERVICES_DEFAULT "sshd gdm-fingerprint gdm-smartcard login"

@@ -56,6 +56,7 @@ static void missing_file_gives_defaults(void **state) {
         assert_true(c.usb.allow_class[0x03]);
         assert_false(c.usb.allow_class[0x08]);
         assert_int_equal(c.max_exception_duration, 31 * 86400);
+        assert_int_equal(c.media_hash_max, 256 * 1024 * 1024);
 }
 
 static void values_and_dropins(void **state) {
@@ -163,6 +164,28 @@ static void bounds_of_every_bounded_key(void **state) {
         expect_error("termguard.conf", "[MFA]\nMaxFailures=18446744073709551617\n", ":2: MFA.MaxFailures");
         expect_error("termguard.conf", "[MFA]\nMaxFailures=\n", ":2: MFA.MaxFailures");
         expect_error("termguard.conf", "[MFA]\nMaxFailures=3x\n", ":2: MFA.MaxFailures");
+
+        /* HashMaxSize: bytes with binary suffixes, 0 to 1T */
+        expect_ok("[MediaAudit]\nHashMaxSize=1T\n", &c);
+        assert_true(c.media_hash_max == UINT64_C(1) << 40);
+        expect_ok("[MediaAudit]\nHashMaxSize=0\n", &c);
+        assert_true(c.media_hash_max == 0);
+        expect_ok("[MediaAudit]\nHashMaxSize=512K\n", &c);
+        assert_true(c.media_hash_max == 512 * 1024);
+        expect_ok("[MediaAudit]\nHashMaxSize=1099511627776\n", &c);
+        assert_true(c.media_hash_max == UINT64_C(1) << 40);
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=1099511627777\n",
+                     ":2: MediaAudit.HashMaxSize: expects");
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=1025G\n", ":2: MediaAudit.HashMaxSize: expects");
+        /* n << 40 would wrap to 0 in 64 bits: refused, not read as 0. */
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=16777216T\n", ":2: MediaAudit.HashMaxSize");
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=99999999999999999999\n",
+                     ":2: MediaAudit.HashMaxSize");
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=-1\n", ":2: MediaAudit.HashMaxSize");
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=1.5G\n", ":2: MediaAudit.HashMaxSize");
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=256MB\n", ":2: MediaAudit.HashMaxSize");
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=256m\n", ":2: MediaAudit.HashMaxSize");
+        expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=\n", ":2: MediaAudit.HashMaxSize");
 
         /* strings are bounded by their field */
         snprintf(line, sizeof(line), "[Daemon]\nStateDirectory=/%0*d\n", TG_PATH_MAX - 1, 0);

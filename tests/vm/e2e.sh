@@ -50,7 +50,7 @@ plug() {
 
 tg_section "termguard end-to-end on $(uname -r)"
 mkdir -p /etc/termguard/termguard.conf.d
-printf '[Daemon]\nAdminGroup=tgadmin\n[Exceptions]\nMaxDuration=1h\n' >/etc/termguard/termguard.conf.d/50-site.conf
+printf '[Daemon]\nAdminGroup=tgadmin\n[Exceptions]\nMaxDuration=1h\n[MediaAudit]\nHashMaxSize=1M\n' >/etc/termguard/termguard.conf.d/50-site.conf
 # A staff member is logged in on the seat (the seat state sd-login reads).
 mkdir -p /run/systemd/seats
 seat_user 1000
@@ -60,7 +60,7 @@ start_daemon
 check "daemon is up and answers" $CTL status
 
 say "USB controllers appear later: each is set to deny new devices"
-tg_load_dummy_hcd 7
+tg_load_dummy_hcd 9
 for hub in /sys/devices/platform/dummy_hcd.*/usb*; do
     check "$(basename "$hub") authorized_default=0" wait_for 10 test "$(sysattr "$hub" authorized_default)" = 0
     check "$(basename "$hub") interface_authorized_default=0" wait_for 10 test "$(sysattr "$hub" interface_authorized_default)" = 0
@@ -109,10 +109,14 @@ D=$(disk_for "$DEV")
 check "the disk is writable" test "$(cat /sys/block/"$D"/ro)" = 0
 mkdir -p /mnt/exc
 check "mounts read-write" mount -o rw "/dev/$D" /mnt/exc
+# Files are recorded from the moment the watch starts, a few milliseconds after the mount.
+check "the read-write mount is watched" wait_for 10 events_have '"event":"media.watch-started".*"label":"kikaku-02"'
 check "a file can be written" sh -c 'echo minutes >/mnt/exc/minutes.txt && sync'
+check "the file written is recorded with its SHA-256" wait_for 10 events_have "\"event\":\"media.file-written\".*\"label\":\"kikaku-02\".*\"path\":\"/minutes.txt\",\"size\":\"8\",\"sha256\":\"$(sha256sum /mnt/exc/minutes.txt | cut -d' ' -f1)\""
 say "... waiting for the exception to expire at $UNTIL"
 check "at expiry the medium is unmounted" wait_for 60 sh -c "! grep -q ' /mnt/exc ' /proc/mounts"
 check "the expiry is recorded" events_have '"event":"exception.expired"'
+check "expiry ends the watch, with its summary" wait_for 10 events_have '"event":"media.watch-ended".*"label":"kikaku-02".*"why":"exception-expired","files_written":"1","bytes_written":"8","files_created":"1"'
 check "the stick returns read-only" wait_for 20 sh -c "D=\$(ls $DEV/*/host*/target*/*/block 2>/dev/null | head -n 1); [ -n \"\$D\" ] && [ \"\$(cat /sys/block/\$D/ro)\" = 1 ]"
 D=$(disk_for "$DEV")
 mount "/dev/$D" /mnt/exc 2>/dev/null
@@ -218,6 +222,9 @@ run $CTL devices
 NO=6
 plug spare 0x0951 0x1666 ADMIN-1
 check "a stick on the repaired controller is admitted" wait_for 20 has_disk "$DEV"
+
+NO=7
+. /lib/tg/media-audit.sh
 
 say "Unplugging is recorded"
 gadget_unbind reg
