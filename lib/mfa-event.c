@@ -7,25 +7,9 @@
 #include <systemd/sd-journal.h>
 
 #include "termguard/escape.h"
+#include "termguard/event-catalogue.h"
 #include "termguard/macro.h"
 #include "termguard/mfa-event.h"
-
-static const struct {
-        const char *type, *id;
-} message_ids[] = {
-        {"mfa.success", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f01"},
-        {"mfa.failure", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f02"},
-        {"mfa.lockout", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03"},
-        {"mfa.refused-locked", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f04"},
-        {"mfa.rollout-pass", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f05"},
-        {"mfa.config-error", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f06"},
-        {"mfa.enroll", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f07"},
-        {"mfa.reset", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f08"},
-        {"mfa.recovery-codes", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f09"},
-        {"mfa.unlock", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0a"},
-        {"mfa.helper-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0b"},
-        {"mfa.account-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0c"},
-};
 
 bool tg_mfa_valid_service(const char *service) {
         size_t n = strspn(service, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
@@ -33,10 +17,8 @@ bool tg_mfa_valid_service(const char *service) {
 }
 
 const char *tg_mfa_event_id(const char *type) {
-        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++)
-                if (strcmp(message_ids[i].type, type) == 0)
-                        return message_ids[i].id;
-        return NULL;
+        const tg_event_type *t = tg_event_lookup(type);
+        return t ? t->message_id : NULL;
 }
 
 void tg_mfa_event(const tg_mfa_event_ctx *ctx, const char *type, int priority, const char *user, const char *detail) {
