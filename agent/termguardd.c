@@ -14,12 +14,14 @@
 
 #include "control.h"
 #include "event.h"
+#include "intake.h"
 #include "manager.h"
 #include "termguard/macro.h"
 
 static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
         sd_notify(0, "RELOADING=1");
         manager_reload(userdata);
+        (void) intake_spool(userdata); /* logged there */
         sd_notify(0, "READY=1");
         return 0;
 }
@@ -108,13 +110,22 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        r = intake_start(&m);
+        if (r < 0) {
+                log_msg(LOG_ERR, "Failed to open the record socket in %s: %s", m.cfg.runtime_dir, strerror(-r));
+                return 1;
+        }
+
         event_emit("daemon.started", LOG_INFO, "termguardd started", "version", TG_VERSION, "config", m.config_root,
                    NULL);
+        /* What root producers spooled while we were not running, in order, before anything new. */
+        (void) intake_spool(&m);
         sd_notify(0, "READY=1\nSTATUS=Guarding USB storage");
 
         r = sd_event_loop(m.event);
 
         event_emit("daemon.stopping", LOG_INFO, "termguardd stopping; controllers stay deny-by-default", NULL);
+        intake_stop(&m);
         control_stop(&m);
         manager_stop(&m);
         sd_event_unref(m.event);

@@ -19,8 +19,8 @@
 
 void tg_config_default(tg_config *c) {
         memset(c, 0, sizeof(*c));
-        snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/termguard");
-        snprintf(c->runtime_dir, sizeof(c->runtime_dir), "/run/termguard");
+        snprintf(c->state_dir, sizeof(c->state_dir), "%s", TG_STATE_DIR_DEFAULT);
+        snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s", TG_RUNTIME_DIR_DEFAULT);
         tg_usb_policy_default(&c->usb);
         c->max_exception_duration = 31 * 24 * 3600;
         c->mfa_max_failures = 5;

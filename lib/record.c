@@ -73,7 +73,11 @@ int tg_record_init(tg_record *rec, const char *type, int priority, const char *p
                 return -errno;
         rec->time = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
         memcpy(rec->producer, producer, strlen(producer) + 1);
-        rec->message = escape_dup(message ? message : "", TG_RECORD_MESSAGE_MAX);
+        if (message && strlen(message) < ESCAPED_SIZE(TG_RECORD_MESSAGE_MAX) &&
+            tg_text_is_escaped(message, strlen(message)))
+                rec->message = strdup(message); /* escaped already, or plain text */
+        else
+                rec->message = escape_dup(message ? message : "", TG_RECORD_MESSAGE_MAX);
         return rec->message ? 0 : -ENOMEM;
 }
 
@@ -92,7 +96,7 @@ static const char *catalogue_name(const tg_event_type *t, const char *name) {
         return NULL;
 }
 
-int tg_record_set(tg_record *rec, const char *name, const char *value) {
+static int set(tg_record *rec, const char *name, const char *value, bool escaped) {
         const char *n = catalogue_name(rec->event, name);
         char *v;
 
@@ -104,13 +108,24 @@ int tg_record_set(tg_record *rec, const char *name, const char *value) {
                 return 0;
         if (rec->n_fields >= ELEMENTSOF(rec->fields))
                 return -E2BIG;
-        v = escape_dup(value, TG_RECORD_VALUE_MAX);
+        if (escaped && strlen(value) < ESCAPED_SIZE(TG_RECORD_VALUE_MAX) && tg_text_is_escaped(value, strlen(value)))
+                v = strdup(value);
+        else
+                v = escape_dup(value, TG_RECORD_VALUE_MAX);
         if (!v)
                 return -ENOMEM;
         rec->fields[rec->n_fields].name = n;
         rec->fields[rec->n_fields].value = v;
         rec->n_fields++;
         return 0;
+}
+
+int tg_record_set(tg_record *rec, const char *name, const char *value) {
+        return set(rec, name, value, false);
+}
+
+int tg_record_set_escaped(tg_record *rec, const char *name, const char *value) {
+        return set(rec, name, value, true);
 }
 
 const char *tg_record_get(const tg_record *rec, const char *name) {

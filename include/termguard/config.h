@@ -7,6 +7,8 @@
 #include "termguard/policy.h"
 
 #define TG_CONFIG_ROOT_DEFAULT "/etc/termguard"
+#define TG_STATE_DIR_DEFAULT "/var/lib/termguard"
+#define TG_RUNTIME_DIR_DEFAULT "/run/termguard"
 #define TG_PATH_MAX 96 /* keeps RuntimeDirectory/control.socket inside sun_path */
 #define TG_CONFIG_DROPINS_MAX 128
 

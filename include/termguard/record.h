@@ -69,6 +69,9 @@ int tg_record_init(tg_record *rec, const char *type, int priority, const char *p
 /* Sets field name to value (escaped, cut at TG_RECORD_VALUE_MAX input bytes; NULL leaves the
  * field out): -EINVAL when the type has no such field, -EEXIST when it is set already. */
 int tg_record_set(tg_record *rec, const char *name, const char *value);
+/* The same for a value that may already be escaped (termguardd's own events pass device strings
+ * escaped once): text tg_escape could have written is kept as it is, anything else escaped. */
+int tg_record_set_escaped(tg_record *rec, const char *name, const char *value);
 /* The value of field name, or NULL. */
 const char *tg_record_get(const tg_record *rec, const char *name);
 void tg_record_done(tg_record *rec);
