@@ -29,17 +29,17 @@
 #define TG_JOURNAL_SEED_SIZE 32
 
 /* Bounds of an entry; a record over any of them is refused on append and is corrupt on read. */
-#define TG_JOURNAL_TYPE_MAX 64     /* "usb.decision": [a-z0-9.-] */
-#define TG_JOURNAL_KEY_MAX 64      /* field names: [A-Za-z0-9_] */
-#define TG_JOURNAL_VALUE_MAX 4096  /* bytes of one value: UTF-8 text without NUL */
-#define TG_JOURNAL_COMM_MAX 64     /* sender's comm or unit */
-#define TG_JOURNAL_FIELDS_MAX 64   /* fields per record */
+#define TG_JOURNAL_TYPE_MAX 64             /* "usb.decision": [a-z0-9.-] */
+#define TG_JOURNAL_KEY_MAX 64              /* field names: [A-Za-z0-9_] */
+#define TG_JOURNAL_VALUE_MAX 4096          /* bytes of one value: UTF-8 text without NUL */
+#define TG_JOURNAL_COMM_MAX 64             /* sender's comm or unit */
+#define TG_JOURNAL_FIELDS_MAX 64           /* fields per record */
 #define TG_JOURNAL_RECORD_MAX (128 * 1024) /* encoded bytes of one record */
 
 /* Record types this module writes itself. */
-#define TG_JOURNAL_TYPE_RECOVERED "journal.recovered"   /* a torn tail cut off, seqs skipped */
-#define TG_JOURNAL_TYPE_CHECKPOINT "journal.checkpoint" /* the chain head: head_seq, head_mac */
-#define TG_JOURNAL_TYPE_PRUNED "journal.pruned"         /* segments deleted by retention */
+#define TG_JOURNAL_TYPE_RECOVERED "journal.recovered"     /* a torn tail cut off, seqs skipped */
+#define TG_JOURNAL_TYPE_CHECKPOINT "journal.checkpoint"   /* the chain head: head_seq, head_mac */
+#define TG_JOURNAL_TYPE_PRUNED "journal.pruned"           /* segments deleted by retention */
 #define TG_JOURNAL_TYPE_INITIALIZED "journal.initialized" /* first record of a new key chain */
 
 typedef enum {
@@ -64,18 +64,18 @@ typedef struct {
         int priority;     /* syslog priority 0..7 */
         uid_t uid;
         pid_t pid;
-        const char *comm; /* may be NULL or "" */
-        const char *unit; /* may be NULL or "" */
-        int64_t time_usec; /* UTC, microseconds since the epoch; 0: now */
-        tg_journal_clock clock; /* ignored when time_usec is 0 (then measured) */
+        const char *comm;               /* may be NULL or "" */
+        const char *unit;               /* may be NULL or "" */
+        int64_t time_usec;              /* UTC, microseconds since the epoch; 0: now */
+        tg_journal_clock clock;         /* ignored when time_usec is 0 (then measured) */
         const tg_journal_field *fields; /* in this order */
         size_t n_fields;
 } tg_journal_entry;
 
 typedef struct {
-        uint64_t max_bytes;     /* cap of all segments; 0: TG_JOURNAL_DEFAULT_MAX */
-        uint64_t reserve_bytes; /* of the cap, kept for TG_JOURNAL_RESERVE entries; 0: default */
-        uint64_t segment_bytes; /* a segment is closed once it passes this; 0: default */
+        uint64_t max_bytes;       /* cap of all segments; 0: TG_JOURNAL_DEFAULT_MAX */
+        uint64_t reserve_bytes;   /* of the cap, kept for TG_JOURNAL_RESERVE entries; 0: default */
+        uint64_t segment_bytes;   /* a segment is closed once it passes this; 0: default */
         const char *host_id_path; /* NULL: TG_JOURNAL_HOST_ID_FILE */
         const char *boot_id_path; /* NULL: /proc/sys/kernel/random/boot_id */
 } tg_journal_options;
@@ -208,10 +208,10 @@ typedef enum {
 
 typedef struct {
         tg_journal_problem_kind kind;
-        uint64_t seq;       /* the record where it shows (0: none) */
-        uint64_t expected;  /* GAP/REORDER/TRUNCATED: the seq expected */
-        const char *file;   /* segment file name, or NULL */
-        uint64_t offset;    /* byte offset in it */
+        uint64_t seq;      /* the record where it shows (0: none) */
+        uint64_t expected; /* GAP/REORDER/TRUNCATED: the seq expected */
+        const char *file;  /* segment file name, or NULL */
+        uint64_t offset;   /* byte offset in it */
 } tg_journal_problem;
 
 typedef struct {
@@ -241,5 +241,7 @@ int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_
 /* The seed file given to auditors (escrow) and read back by verify and by init --seed-in:
  * a small text file, see docs/journal-format.md. Written 0600, exclusively (never over an
  * existing file, never through a symlink). */
-int tg_journal_seed_write(const char *path, const uint8_t seed[TG_JOURNAL_SEED_SIZE], const uint8_t host_id[TG_JOURNAL_ID_SIZE]);
-int tg_journal_seed_read(const char *path, uint8_t ret_seed[TG_JOURNAL_SEED_SIZE], uint8_t ret_host_id[TG_JOURNAL_ID_SIZE]);
+int tg_journal_seed_write(const char *path, const uint8_t seed[TG_JOURNAL_SEED_SIZE],
+                          const uint8_t host_id[TG_JOURNAL_ID_SIZE]);
+int tg_journal_seed_read(const char *path, uint8_t ret_seed[TG_JOURNAL_SEED_SIZE],
+                         uint8_t ret_host_id[TG_JOURNAL_ID_SIZE]);
