@@ -31,6 +31,14 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si _unu
         return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+/* A checkpoint of the journal every CheckpointInterval, on a timer (nothing polls). */
+static int on_checkpoint(sd_event_source *s, uint64_t usec _unused_, void *userdata) {
+        Manager *m = userdata;
+        (void) event_journal_checkpoint(); /* logged there */
+        (void) sd_event_source_set_time_relative(s, (uint64_t) m->cfg.journal_checkpoint_interval * 1000000ULL);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+}
+
 static void usage(void) {
         printf("Usage: termguardd [--config DIR]\n\n"
                "Resident termguard agent: keeps USB storage under the media register.\n\n"
@@ -86,6 +94,11 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        /* The journal first: every record from here on goes into it. */
+        r = event_journal_open(m.cfg.state_dir);
+        if (r < 0)
+                log_msg(LOG_ERR, "Running without a writable audit journal: storage stays blocked"); /* recorded */
+
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
@@ -96,6 +109,9 @@ int main(int argc, char **argv) {
             (r = sd_event_add_signal(m.event, NULL, SIGTERM, on_sigterm, &m)) < 0 ||
             (r = sd_event_add_signal(m.event, NULL, SIGINT, on_sigterm, &m)) < 0 ||
             (r = sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m)) < 0 ||
+            (r = sd_event_add_time_relative(m.event, NULL, CLOCK_MONOTONIC,
+                                            (uint64_t) m.cfg.journal_checkpoint_interval * 1000000ULL, 0, on_checkpoint,
+                                            &m)) < 0 ||
             (r = sd_event_set_watchdog(m.event, true)) < 0) {
                 log_msg(LOG_ERR, "Failed to set up the event loop: %s", strerror(-r));
                 return 1;
@@ -125,9 +141,11 @@ int main(int argc, char **argv) {
         r = sd_event_loop(m.event);
 
         event_emit("daemon.stopping", LOG_INFO, "termguardd stopping; controllers stay deny-by-default", NULL);
+        (void) event_journal_checkpoint();
         intake_stop(&m);
         control_stop(&m);
         manager_stop(&m);
         sd_event_unref(m.event);
+        event_journal_close();
         return r < 0 ? 1 : 0;
 }

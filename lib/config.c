@@ -23,6 +23,7 @@ void tg_config_default(tg_config *c) {
         snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s", TG_RUNTIME_DIR_DEFAULT);
         tg_usb_policy_default(&c->usb);
         c->max_exception_duration = 31 * 24 * 3600;
+        c->journal_checkpoint_interval = 5 * 60;
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
         snprintf(c->mfa_services, sizeof(c->mfa_services), "%s", TG_MFA_SERVICES_DEFAULT);
@@ -188,6 +189,8 @@ static const config_item config_items[] = {
          "mass-storage and still-image pass only through the media register"},
         {"Exceptions", "MaxDuration", parse_seconds, FIELD(max_exception_duration), 1, DAYS(366),
          "expects a duration such as 8h or 31d, at most 366d", NULL},
+        {"Journal", "CheckpointInterval", parse_seconds, FIELD(journal_checkpoint_interval), 10, DAYS(1),
+         "expects a duration such as 5m or 1h, from 10s to 1d", NULL},
         {"MFA", "RequireUsers", parse_name_list, FIELD(mfa_users), 0, 0,
          "expects user or group names separated by spaces (at most 511 characters)", NULL},
         {"MFA", "RequireGroups", parse_name_list, FIELD(mfa_groups), 0, 0,

@@ -17,7 +17,8 @@ typedef struct {
         char runtime_dir[TG_PATH_MAX + 1];
         char admin_group[TG_USER_MAX + 1]; /* empty: root only */
         tg_usb_policy usb;
-        int64_t max_exception_duration; /* seconds */
+        int64_t max_exception_duration;      /* seconds */
+        int64_t journal_checkpoint_interval; /* seconds between checkpoints of the audit journal */
 
         /* [MFA] who needs a second factor, attempt limit, login display */
         char mfa_users[512];       /* space-separated user names */
