@@ -34,9 +34,6 @@ static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
 static tg_journal *journal;
 static event_journal_state journal_state = EVENT_JOURNAL_NOT_INITIALISED;
 static tg_journal_clock last_clock = TG_JOURNAL_CLOCK_UNKNOWN;
-static unsigned appends_since_check;
-/* How often (in appends) the usage is looked at between checkpoints. */
-#define USAGE_CHECK_APPENDS 64
 /* "near its cap": nine tenths of what records other than the reserve's may use. */
 #define NEAR_CAP_PERCENT 90
 
@@ -293,13 +290,11 @@ int event_record(const tg_record *rec) {
                 else if (r < 0)
                         after = EVENT_JOURNAL_UNWRITABLE;
                 else if (!uses_reserve(rec->event) ||
-                         (before != EVENT_JOURNAL_FULL && before != EVENT_JOURNAL_UNWRITABLE)) {
-                        /* A record outside the reserve went in: there is room again. */
-                        if (++appends_since_check >= USAGE_CHECK_APPENDS || before != EVENT_JOURNAL_OK) {
-                                appends_since_check = 0;
-                                after = near_cap_locked() ? EVENT_JOURNAL_NEAR_CAP : EVENT_JOURNAL_OK;
-                        }
-                }
+                         (before != EVENT_JOURNAL_FULL && before != EVENT_JOURNAL_UNWRITABLE))
+                        /* A record outside the reserve went in: there is room. The usage is
+                         * counted in memory (a directory listing besides): cheap next to the
+                         * fdatasync of every append. */
+                        after = near_cap_locked() ? EVENT_JOURNAL_NEAR_CAP : EVENT_JOURNAL_OK;
                 error = r;
         } else if (journal_state == EVENT_JOURNAL_UNWRITABLE)
                 r = -EIO; /* it exists but could not be opened: nothing may depend on a record */
@@ -312,14 +307,19 @@ int event_record(const tg_record *rec) {
         return r;
 }
 
-int event_journal_open(const char *state_dir) {
+int event_journal_open(const char *state_dir, uint64_t max_bytes) {
         char dir[PATH_MAX], host_id[PATH_MAX];
         tg_journal *j = NULL;
         int r;
 
         snprintf(dir, sizeof(dir), "%s/journal", state_dir);
         snprintf(host_id, sizeof(host_id), "%s/host-id", state_dir);
-        r = tg_journal_open(dir, &(tg_journal_options){.host_id_path = host_id}, &j);
+        /* The reserve is an eighth of the cap, at most the journal's default: room for the
+         * MFA and journal-health records once the rest is full. */
+        uint64_t reserve = max_bytes / 8 < TG_JOURNAL_DEFAULT_RESERVE ? max_bytes / 8 : TG_JOURNAL_DEFAULT_RESERVE;
+        r = tg_journal_open(
+                dir, &(tg_journal_options){.host_id_path = host_id, .max_bytes = max_bytes, .reserve_bytes = reserve},
+                &j);
         pthread_mutex_lock(&journal_lock);
         journal = r < 0 ? NULL : j;
         journal_state = r >= 0                         ? EVENT_JOURNAL_OK

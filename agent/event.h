@@ -38,7 +38,7 @@ typedef struct {
         uint64_t used_bytes, max_bytes, next_seq;
 } event_journal_info;
 
-int event_journal_open(const char *state_dir);
+int event_journal_open(const char *state_dir, uint64_t max_bytes);
 /* A journal.checkpoint (durable), mirrored to journald with the chain head to keep off the
  * host. */
 int event_journal_checkpoint(void);

@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
         }
 
         /* The journal first: every record from here on goes into it. */
-        r = event_journal_open(m.cfg.state_dir);
+        r = event_journal_open(m.cfg.state_dir, (uint64_t) m.cfg.journal_max_bytes);
         if (r < 0)
                 log_msg(LOG_ERR, "Running without a writable audit journal: storage stays blocked"); /* recorded */
 

@@ -24,6 +24,7 @@ void tg_config_default(tg_config *c) {
         tg_usb_policy_default(&c->usb);
         c->max_exception_duration = 31 * 24 * 3600;
         c->journal_checkpoint_interval = 5 * 60;
+        c->journal_max_bytes = INT64_C(512) << 20;
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
         snprintf(c->mfa_services, sizeof(c->mfa_services), "%s", TG_MFA_SERVICES_DEFAULT);
@@ -140,6 +141,31 @@ static int parse_seconds(const config_item *item, const char *v, void *field) {
         return 0;
 }
 
+/* A size in bytes: a number with an optional K, M or G (powers of 1024). */
+static int parse_size(const config_item *item, const char *v, void *field) {
+        static const struct {
+                char suffix;
+                int64_t factor;
+        } units[] = {{'K', INT64_C(1) << 10}, {'M', INT64_C(1) << 20}, {'G', INT64_C(1) << 30}};
+        int64_t factor = 1;
+        char *end;
+        unsigned long long n;
+
+        if (!*v || v[0] < '0' || v[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        for (size_t i = 0; i < ELEMENTSOF(units) && *end; i++)
+                if (end[0] == units[i].suffix && end[1] == '\0') {
+                        factor = units[i].factor;
+                        end++;
+                }
+        if (errno || *end || n > (unsigned long long) (item->max / factor) || (int64_t) n * factor < item->min)
+                return -ERANGE;
+        *(int64_t *) field = (int64_t) n * factor;
+        return 0;
+}
+
 static int parse_unsigned(const config_item *item, const char *v, void *field) {
         char *end;
         unsigned long n;
@@ -191,6 +217,8 @@ static const config_item config_items[] = {
          "expects a duration such as 8h or 31d, at most 366d", NULL},
         {"Journal", "CheckpointInterval", parse_seconds, FIELD(journal_checkpoint_interval), 10, DAYS(1),
          "expects a duration such as 5m or 1h, from 10s to 1d", NULL},
+        {"Journal", "MaxUse", parse_size, FIELD(journal_max_bytes), INT64_C(64) << 10, INT64_C(1) << 40,
+         "expects a size such as 512M or 2G, from 64K to 1024G", NULL},
         {"MFA", "RequireUsers", parse_name_list, FIELD(mfa_users), 0, 0,
          "expects user or group names separated by spaces (at most 511 characters)", NULL},
         {"MFA", "RequireGroups", parse_name_list, FIELD(mfa_groups), 0, 0,

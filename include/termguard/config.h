@@ -19,6 +19,7 @@ typedef struct {
         tg_usb_policy usb;
         int64_t max_exception_duration;      /* seconds */
         int64_t journal_checkpoint_interval; /* seconds between checkpoints of the audit journal */
+        int64_t journal_max_bytes;           /* the audit journal's size cap */
 
         /* [MFA] who needs a second factor, attempt limit, login display */
         char mfa_users[512];       /* space-separated user names */

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from gate_testbed import BUILD_DIR, NOBODY, TERMGUARDCTL, GateTestCase
+from gate_testbed import BUILD_DIR, NOBODY, TERMGUARDCTL, TIMEOUT, GateTestCase, keyboard, stick
 
 PAM_LOGIN = os.path.join(BUILD_DIR, "tests", "pam-login")
 PAM_MODULE = os.path.join(BUILD_DIR, "pam_module", "pam_termguard.so")
@@ -41,7 +41,7 @@ def record(type_, fields, producer="pam_termguard", priority=4, **extra):
     return r
 
 
-class RecordTest(GateTestCase):
+class RecordBase(GateTestCase):
     def setUp(self):
         super().setUp()
         # The spool must be below directories only root can write: not in /tmp.
@@ -84,6 +84,11 @@ class RecordTest(GateTestCase):
             return sorted(n for n in os.listdir(self.spooldir) if re.fullmatch(r"[0-9]{20}-[0-9a-f]{32}\.rec", n))
         except FileNotFoundError:
             return []
+
+
+class RecordTest(RecordBase):
+    """Without an audit journal (never created): records are mirrored to journald (and the
+    daemon's stderr, which the tests read), as before the journal existed."""
 
     def test_pam_module_records_arrive_with_the_sender_from_peer_credentials(self):
         """A login's record goes to termguardd, which stamps who sent it (uid, pid, command)
@@ -230,9 +235,119 @@ class RecordTest(GateTestCase):
         self.barrier()
         self.assertEqual(len([e for e in self.events("mfa.failure") if e.get("via") == "spool"]), 3)
 
+
+class JournalRecordTest(RecordBase):
+    """The same, with the audit journal created (termguardctl journal init): records are in the
+    journal, durable, with the sender termguardd stamped; a full journal keeps storage blocked
+    while logins go on."""
+
+    def init_journal(self, extra=""):
+        self.write_config("[MFA]\nRequireUsers=%s\n[Journal]\n%s" % (MFA_USER, extra))
+        os.makedirs(self.statedir, mode=0o700, exist_ok=True)
+        self.seed = os.path.join(self.safe, "seed")
+        r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "journal", "init", "--seed-out", self.seed],
+                           capture_output=True, text=True, timeout=30, env=self.client_env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    @staticmethod
+    def client_env():
+        return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+    def journal(self):
+        r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "--json", "log"], capture_output=True, text=True,
+                           timeout=30, env=self.client_env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+    def test_records_are_in_the_journal_with_the_stamped_sender(self):
+        self.init_journal()
+        self.start_daemon()
+        self.assertEqual(self.ctl_json("status")["journal"], "ok")
+        self.assertNotEqual(self.pam_login().returncode, 0)
+        ev = self.wait_event("mfa.failure", user=MFA_USER, via="socket")
+        recs = {r["seq"]: r for r in self.journal()}
+        rec = recs[ev["seq"]]  # the mirror names the journal's seq
+        self.assertEqual(rec["type"], "mfa.failure")
+        self.assertEqual((rec["uid"], rec["comm"]), (0, "pam-login"))
+        self.assertEqual(rec["fields"]["producer"], "pam_termguard")
+        self.assertEqual(rec["fields"]["via"], "socket")
+        self.assertEqual(rec["fields"]["user"], MFA_USER)
+        self.assertEqual(rec["fields"]["record_id"], ev["record_id"])
+        started = [r for r in recs.values() if r["type"] == "daemon.started"]
+        self.assertEqual([(r["uid"], r["comm"]) for r in started], [(0, "termguardd")])
+        # a forged record is not in the journal, its refusal is
+        self.submit(record("mfa.success", {"user": MFA_USER}, sender={"uid": 0, "pid": 1, "comm": "sshd"}),
+                    uid=NOBODY)
+        self.wait_event("record.refused")
+        types = [r["type"] for r in self.journal()]
+        self.assertNotIn("mfa.success", types)
+        self.assertIn("record.refused", types)
+        # a checkpoint at shutdown, and the whole journal verifies with the auditors' seed
+        self.stop_daemon()
+        last = self.journal()[-1]
+        self.assertEqual(last["type"], "journal.checkpoint")
+        cp = self.events("journal.checkpoint")[-1]
+        r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "verify", "--key", self.seed, "--checkpoint",
+                            "%s:%s" % (cp["head_seq"], cp["head_mac"])],
+                           capture_output=True, text=True, timeout=60, env=self.client_env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_checkpoints_follow_the_configured_interval(self):
+        self.init_journal("CheckpointInterval=10s\n")
+        self.start_daemon()
+        first = self.wait_for(lambda: self.events("journal.checkpoint"), "a checkpoint on the timer",
+                              timeout=max(30, TIMEOUT))
+        self.assertTrue(any(r["type"] == "journal.checkpoint" and str(r["seq"]) == first[0]["head_seq"]
+                            for r in self.journal()))
+
+    def test_full_journal_keeps_storage_blocked_and_logins_going(self):
+        """At the cap: the decision on a registered stick cannot be recorded, so its storage is
+        not admitted; the journal says once that it is full (in the reserve); MFA records go to
+        the reserve, then, once that is full too, to the spool, and logins are not held up."""
+        self.init_journal("MaxUse=64K\n")
+        s = stick()
+        self.start_daemon()
+        self.register(s, "USB-SOUMU-01")
+        # Fill the journal with what any attached keyboard records.
+        for i in range(400):
+            if self.ctl_json("status")["journal"] == "full":
+                break
+            kb = keyboard(devnum=3 + i % 100)
+            self.plug(kb)
+            self.wait_event("usb.decision", device=kb.name, trigger="attach")
+            self.unplug(kb)
+            self.barrier()
+        st = self.ctl_json("status")
+        self.assertEqual(st["journal"], "full")
+        self.assertTrue(self.events("journal.near-cap"))
+        self.assertEqual(len(self.events("journal.full")), 1)
+        self.assertIn("journal.full", [r["type"] for r in self.journal()])  # in the reserve
+        status = self.ctl("status")
+        self.assertIn(b"FULL", status.stdout)
+
+        self.plug(s)
+        ev = self.wait_event("usb.decision", device=s.name, decision="blocked")
+        self.assertIn("could not be recorded", ev["message"])
+        self.barrier()
+        self.assertEqual(self.attr(s.interface_path(0), "authorized"), "0")
+        self.assertNotIn(s.name + ":1.0", self.probes())
+
+        # MFA: into the reserve while it lasts ...
+        self.assertNotEqual(self.pam_login("tgtest1").returncode, 0)
+        self.wait_event("mfa.failure", service="tgtest1", via="socket")
+        for i in range(200):
+            if self.submit(record("mfa.success", {"user": MFA_USER, "detail": "fill %d" % i}, priority=6)) != "ok":
+                break
+        else:
+            self.fail("the reserve never filled")
+        # ... then into the spool: not confirmed, so the login's module spools it and goes on.
+        self.assertNotEqual(self.pam_login("tgtest2").returncode, 0)
+        self.assertEqual(len(self.spool()), 1)
+
     def test_kill_9_loses_no_acknowledged_record(self):
         """termguardd killed with SIGKILL during bursts of records, again and again: every record
-        it answered "ok" is on the record (a producer that got no answer spools its own)."""
+        it answered "ok" is in the journal (a producer that got no answer spools its own), and
+        the journal verifies."""
         acked = []
         lock = threading.Lock()
 
@@ -252,6 +367,7 @@ class RecordTest(GateTestCase):
                 finally:
                     s.close()
 
+        self.init_journal()
         kills = int(os.environ.get("TG_IT_KILLS", "100"))
         for i in range(kills):
             self.start_daemon()
@@ -266,7 +382,14 @@ class RecordTest(GateTestCase):
             stop.set()
             for t in threads:
                 t.join()
-        recorded = {e.get("record_id") for e in self.events("mfa.failure")}
+        journaled = {r["fields"].get("record_id") for r in self.journal() if r["type"] == "mfa.failure"}
+        mirrored = {e.get("record_id") for e in self.events("mfa.failure")}
         self.assertGreater(len(acked), kills)
+        recorded = journaled
         missing = [i for i in acked if i not in recorded]
         self.assertEqual(missing, [], "%d of %d acknowledged records lost" % (len(missing), len(acked)))
+        self.assertEqual([i for i in acked if i not in mirrored], [])
+        # and the journal that survived all this is intact
+        r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "verify", "--key", self.seed],
+                           capture_output=True, text=True, timeout=120, env=self.client_env())
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
