@@ -56,6 +56,7 @@ typedef struct Intake {
                 uid_t uid;
                 uint64_t window_start;
                 unsigned accepted, refused;
+                unsigned held_back; /* refusals not yet on the record */
         } users[REFUSED_SLOTS];
         unsigned next_user;
 } Intake;
@@ -117,10 +118,8 @@ static void describe_sender(pid_t pid, tg_record_sender *s) {
         }
 }
 
-/* One record.refused per user and window, with how many it stands for: refusals cannot flood
- * the journal either. */
-static void refused(Intake *in, uid_t uid, const char *claimed, const char *reason) {
-        char count[16], esc[128];
+/* The counters of uid in the current window (a new window once the last is over). */
+static size_t user_slot(Intake *in, uid_t uid) {
         uint64_t now = now_usec(in);
         size_t i;
 
@@ -130,13 +129,30 @@ static void refused(Intake *in, uid_t uid, const char *claimed, const char *reas
         if (i == REFUSED_SLOTS) {
                 i = in->next_user++ % REFUSED_SLOTS;
                 in->users[i].uid = uid;
+                in->users[i].window_start = 0;
+                in->users[i].held_back = 0;
+        }
+        if (!in->users[i].window_start || now - in->users[i].window_start >= USER_WINDOW_USEC) {
                 in->users[i].window_start = now ? now : 1;
                 in->users[i].accepted = in->users[i].refused = 0;
         }
-        if (in->users[i].refused++ > 0 && now - in->users[i].window_start < USER_WINDOW_USEC)
+        return i;
+}
+
+/* One record.refused per user and window, with how many it stands for: refusals cannot flood
+ * the journal either. The first refusal of a window is recorded at once; the count of the
+ * ones after it goes with the first of the next window. */
+static void refused(Intake *in, uid_t uid, const char *claimed, const char *reason) {
+        char count[16], esc[128];
+        size_t i = user_slot(in, uid);
+
+        if (in->users[i].refused++ > 0) {
+                in->users[i].held_back++;
                 return;
+        }
         tg_escape(claimed, strlen(claimed), 40, esc, sizeof(esc));
-        snprintf(count, sizeof(count), "%u", in->users[i].refused);
+        snprintf(count, sizeof(count), "%u", in->users[i].held_back + 1);
+        in->users[i].held_back = 0;
         log_msg(LOG_WARNING, "Refused a record from uid %u: %s", (unsigned) uid, reason);
         event_emit("record.refused", LOG_WARNING, "Refused a record handed to termguardd", "claimed_type", esc,
                    "reason", reason, "refusals", count, NULL);
@@ -144,22 +160,7 @@ static void refused(Intake *in, uid_t uid, const char *claimed, const char *reas
 
 /* Whether a user other than root may hand in one more record in this window. */
 static bool user_within_rate(Intake *in, uid_t uid) {
-        uint64_t now = now_usec(in);
-        size_t i;
-
-        for (i = 0; i < REFUSED_SLOTS; i++)
-                if (in->users[i].window_start && in->users[i].uid == uid)
-                        break;
-        if (i == REFUSED_SLOTS) {
-                i = in->next_user++ % REFUSED_SLOTS;
-                in->users[i].uid = uid;
-                in->users[i].window_start = now ? now : 1;
-                in->users[i].accepted = in->users[i].refused = 0;
-        }
-        if (now - in->users[i].window_start >= USER_WINDOW_USEC) {
-                in->users[i].window_start = now;
-                in->users[i].accepted = in->users[i].refused = 0;
-        }
+        size_t i = user_slot(in, uid);
         return in->users[i].accepted++ < USER_RECORDS_PER_WINDOW;
 }
 
