@@ -373,8 +373,10 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
         }
         r = pwrite_full(j->segfd, j->buf, (size_t) size, j->seg_size);
         if (r < 0) {
-                /* nothing of a failed record may stay for the next one to follow */
-                (void) ftruncate(j->segfd, (off_t) j->seg_size);
+                /* nothing of a failed record may stay for the next one to follow; if the cut
+                 * fails too, the next open finds a torn tail and cuts it there */
+                if (ftruncate(j->segfd, (off_t) j->seg_size) < 0)
+                        return r;
                 return r;
         }
         j->seg_size += (uint64_t) size;
@@ -746,7 +748,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
         _cleanup_(journal_freep) tg_journal *j = NULL;
         _cleanup_free_ uint64_t *segs = NULL;
         scan_result scan = {0};
-        uint64_t state_next, reserved, next;
+        uint64_t state_next = 0, reserved = 0, next;
         char name[SEGMENT_NAME_MAX];
         int n, r;
 
