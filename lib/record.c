@@ -183,6 +183,13 @@ __attribute__((format(printf, 3, 4))) static int bad(char *err, size_t err_size,
         return -EBADMSG;
 }
 
+/* A name from the record, in an error that is logged and recorded: escaped and cut. */
+static int bad_key(char *err, size_t err_size, const char *what, const char *key) {
+        char esc[64];
+        tg_escape(key, strlen(key), 32, esc, sizeof(esc));
+        return bad(err, err_size, "%s \"%s\"", what, esc);
+}
+
 /* A string member that must be text tg_escape could have written, of at most max bytes. */
 static int get_escaped(json_object *o, const char *key, size_t max, const char **ret, char *err, size_t err_size) {
         const char *s = NULL;
@@ -212,7 +219,7 @@ static int decode_sender(json_object *s, tg_record_sender *ret, char *err, size_
         json_object_object_foreach(s, key, v) {
                 (void) v;
                 if (!key_in(key, keys))
-                        return bad(err, err_size, "unknown sender field \"%.32s\"", key);
+                        return bad_key(err, err_size, "unknown sender field", key);
         }
         if (tg_json_get_int64(s, "uid", TG_JSON_REQUIRED, 0, UINT32_MAX - 1, &uid, err, err_size) < 0 ||
             tg_json_get_int64(s, "pid", TG_JSON_REQUIRED, 1, INT32_MAX, &pid, err, err_size) < 0 ||
@@ -249,7 +256,7 @@ int tg_record_decode(const char *buf, size_t len, bool accept_sender, tg_record 
         json_object_object_foreach(o, key, val) {
                 (void) val;
                 if (!key_in(key, keys))
-                        return bad(err, err_size, "unknown record field \"%.32s\"", key);
+                        return bad_key(err, err_size, "unknown record field", key);
         }
         if (tg_json_get_int64(o, "v", TG_JSON_REQUIRED, TG_RECORD_VERSION, TG_RECORD_VERSION, &v, err, err_size) < 0 ||
             tg_json_get_string_ref(o, "type", TG_JSON_REQUIRED, 64, &type, err, err_size) < 0 ||

@@ -216,6 +216,17 @@ static void decoder_refuses_oversized_and_bad_senders(void **state) {
         }
 }
 
+/* The reason of a refusal is logged and recorded: what it quotes of the record is escaped. */
+static void refusal_reasons_are_escaped(void **state) {
+        tg_record r;
+        char err[256];
+        (void) state;
+        assert_int_equal(decode("{\"v\":1,\"x\\u001b[2J\\nMESSAGE_ID=0\":1}", false, &r, err, sizeof(err)), -EBADMSG);
+        assert_null(strchr(err, '\x1b'));
+        assert_null(strchr(err, '\n'));
+        assert_non_null(strstr(err, "\\x1b"));
+}
+
 static void spool_names_sort_by_time(void **state) {
         tg_record a, b;
         char na[96], nb[96];
@@ -245,6 +256,7 @@ int main(void) {
                 cmocka_unit_test(decoder_takes_a_valid_record),
                 cmocka_unit_test(decoder_refuses_hostile_records),
                 cmocka_unit_test(decoder_refuses_oversized_and_bad_senders),
+                cmocka_unit_test(refusal_reasons_are_escaped),
                 cmocka_unit_test(spool_names_sort_by_time),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
