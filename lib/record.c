@@ -192,7 +192,7 @@ static int bad_key(char *err, size_t err_size, const char *what, const char *key
 
 /* A string member that must be text tg_escape could have written, of at most max bytes. */
 static int get_escaped(json_object *o, const char *key, size_t max, const char **ret, char *err, size_t err_size) {
-        const char *s = NULL;
+        const char *s = ""; /* set on success; "" for the analyzer, which cannot see that */
         int r = tg_json_get_string_ref(o, key, TG_JSON_REQUIRED, max, &s, err, err_size);
         if (r < 0)
                 return r;
@@ -211,7 +211,7 @@ static bool key_in(const char *key, const char *const *keys) {
 
 static int decode_sender(json_object *s, tg_record_sender *ret, char *err, size_t err_size) {
         static const char *const keys[] = {"uid", "pid", "comm", NULL};
-        const char *comm = NULL;
+        const char *comm = "";
         int64_t uid = 0, pid = 0;
 
         if (!json_object_is_type(s, json_type_object))
@@ -236,7 +236,7 @@ int tg_record_decode(const char *buf, size_t len, bool accept_sender, tg_record 
         _cleanup_json_tokener_ struct json_tokener *tok = json_tokener_new();
         _cleanup_json_ json_object *o = NULL;
         tg_record rec = {0};
-        const char *type = NULL, *id = NULL, *producer = NULL, *message = NULL;
+        const char *type = "", *id = "", *producer = "", *message = "";
         json_object *fields, *sender;
         int64_t v = 0, priority = 0, time = 0;
         int r;
@@ -295,7 +295,7 @@ int tg_record_decode(const char *buf, size_t len, bool accept_sender, tg_record 
         if (!rec.message)
                 return -ENOMEM;
         json_object_object_foreach(fields, name, value) {
-                const char *n = catalogue_name(rec.event, name), *s = NULL;
+                const char *n = catalogue_name(rec.event, name), *s = "";
                 char esc[64];
                 if (!n) {
                         tg_escape(name, strlen(name), 40, esc, sizeof(esc));
