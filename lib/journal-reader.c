@@ -325,12 +325,12 @@ int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_
 
         assert_return(dir && opt && ret, -EINVAL);
         r = tg_journal_reader_open(dir, &reader);
-        if (r < 0)
-                return r;
+        if (r < 0 || !reader)
+                return r < 0 ? r : -ENOMEM;
         v.reader = reader;
         res.macs_checked = opt->seed != NULL;
         for (;;) {
-                const tg_journal_record *rec;
+                const tg_journal_record *rec = NULL;
                 int cur = reader->cur;
                 bool first_in_segment;
                 r = tg_journal_reader_next(reader, &rec);
@@ -341,8 +341,10 @@ int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_
                         chain_known = false;
                         continue;
                 }
-                if (r < 0)
+                if (r < 0 || !rec) {
+                        r = r < 0 ? r : -EINVAL;
                         goto out;
+                }
                 first_in_segment = reader->cur != cur || res.records == 0;
                 if (first_in_segment)
                         seg_expect = reader->seg_first;

@@ -115,7 +115,7 @@ int tg_journal_set_host_id(const char *path, const uint8_t id[TG_JOURNAL_ID_SIZE
 }
 
 int tg_journal_host_id(const char *path, uint8_t ret[TG_JOURNAL_ID_SIZE]) {
-        uint8_t id[TG_JOURNAL_ID_SIZE];
+        uint8_t id[TG_JOURNAL_ID_SIZE] = {0};
         int r;
 
         path = path ? path : TG_JOURNAL_HOST_ID_FILE;

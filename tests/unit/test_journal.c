@@ -138,6 +138,8 @@ static uint8_t *read_whole(const char *name, size_t *ret_len) {
         FILE *f;
         size_t len = file_size_of(name);
         uint8_t *buf = malloc(len + 1);
+        if (!buf)
+                abort();
         path_of(path, sizeof(path), name);
         f = fopen(path, "rb");
         assert_non_null(f);
@@ -414,6 +416,8 @@ static void torn_tail_is_recovered(void **state) {
         /* a record cut short by a crash, after the last acknowledged one */
         seg = read_whole("seg-0000000000000001.tgj", &len);
         seg = realloc(seg, len + sizeof(garbage));
+        if (!seg)
+                abort();
         memcpy(seg + len, garbage, sizeof(garbage));
         write_whole("seg-0000000000000001.tgj", seg, len + sizeof(garbage));
         free(seg);
@@ -736,6 +740,8 @@ static void tamper_reorder(void **state) {
         a = offs[4] - offs[3];
         b = offs[5] - offs[4];
         copy = malloc(len);
+        if (!copy)
+                abort();
         memcpy(copy, seg, len);
         memcpy(seg + offs[3], copy + offs[4], b);
         memcpy(seg + offs[3] + b, copy + offs[3], a);
