@@ -322,7 +322,8 @@ int journal_list_segments(int dirfd, uint64_t **ret) {
                 list[n++] = first;
         }
         closedir(d);
-        qsort(list, n, sizeof(*list), cmp_u64);
+        if (n > 1)
+                qsort(list, n, sizeof(*list), cmp_u64);
         *ret = TAKE_PTR(list);
         return (int) n;
 }

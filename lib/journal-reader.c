@@ -242,7 +242,8 @@ typedef struct {
         tg_journal_verify_result *res;
         tg_journal_reader *reader;
         uint8_t key[TG_JOURNAL_MAC_SIZE];
-        uint64_t key_seq; /* key is K_key_seq; 0: none yet */
+        uint64_t key_seq;       /* key is K_key_seq; 0: none yet */
+        uint64_t restarts_left; /* key chains computed again from K_1 (reordered records) */
 } verifier;
 
 static void report(verifier *v, tg_journal_problem_kind kind, uint64_t seq, uint64_t expected) {
@@ -263,6 +264,7 @@ static void report(verifier *v, tg_journal_problem_kind kind, uint64_t seq, uint
  * checksum, which anybody can recompute, so a hostile seq must not make verify hash for
  * hours. Far more than a journal skips after a crash (SEQ_RESERVE_BLOCK). */
 #define KEY_STEPS_MAX (UINT64_C(1) << 22)
+#define KEY_RESTARTS_MAX 64
 
 /* K_seq from the seed: evolved forward from the last key, or again from K_1 when the journal
  * goes backwards (a reordered record). False when that is too far to go. */
@@ -270,6 +272,12 @@ static bool key_for(verifier *v, uint64_t seq) {
         if (v->key_seq == 0 || seq < v->key_seq) {
                 if (seq - 1 > KEY_STEPS_MAX)
                         return false;
+                /* every record out of order would cost a chain from K_1: a few are checked,
+                 * the rest of such a journal is reported unverified */
+                if (v->key_seq != 0 && v->restarts_left-- == 0) {
+                        v->restarts_left = 0;
+                        return false;
+                }
                 journal_key_first(v->opt->seed, v->key);
                 v->key_seq = 1;
         }
@@ -317,7 +325,7 @@ static int recovered_explains(const tg_journal_record *rec, uint64_t from, uint6
 int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_journal_verify_result *ret) {
         _cleanup_(tg_journal_reader_freep) tg_journal_reader *reader = NULL;
         tg_journal_verify_result res = {0};
-        verifier v = {.opt = opt, .res = &res};
+        verifier v = {.opt = opt, .res = &res, .restarts_left = KEY_RESTARTS_MAX};
         uint8_t last_mac[TG_JOURNAL_MAC_SIZE], first_prev[TG_JOURNAL_MAC_SIZE], mac[TG_JOURNAL_MAC_SIZE];
         uint64_t last_seq = 0, first_seq = 0, pruned_through = 0, seg_expect = 0;
         bool have_last = false, checkpoint_seen = false, start_explained = false, chain_known = false;
@@ -325,12 +333,12 @@ int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_
 
         assert_return(dir && opt && ret, -EINVAL);
         r = tg_journal_reader_open(dir, &reader);
-        if (r < 0)
-                return r;
+        if (r < 0 || !reader)
+                return r < 0 ? r : -ENOMEM;
         v.reader = reader;
         res.macs_checked = opt->seed != NULL;
         for (;;) {
-                const tg_journal_record *rec;
+                const tg_journal_record *rec = NULL;
                 int cur = reader->cur;
                 bool first_in_segment;
                 r = tg_journal_reader_next(reader, &rec);
@@ -341,8 +349,10 @@ int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_
                         chain_known = false;
                         continue;
                 }
-                if (r < 0)
+                if (r < 0 || !rec) {
+                        r = r < 0 ? r : -EINVAL;
                         goto out;
+                }
                 first_in_segment = reader->cur != cur || res.records == 0;
                 if (first_in_segment)
                         seg_expect = reader->seg_first;

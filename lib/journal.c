@@ -29,6 +29,7 @@
 #include "termguard/macro.h"
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+#define WRITE_BUF_SIZE (64 * 1024)
 
 struct tg_journal {
         pthread_mutex_t lock;
@@ -43,7 +44,12 @@ struct tg_journal {
         uint8_t host_id[TG_JOURNAL_ID_SIZE], boot_id[TG_JOURNAL_ID_SIZE];
         uint64_t used, max, reserve, segment_bytes;
         uint64_t forwarded;
+        int failed; /* a buffered write failed: the chain went past records not on disk */
+        size_t wlen;
         uint8_t buf[TG_JOURNAL_RECORD_MAX];
+        /* Buffered records wait here, not in a write() each: they are not acknowledged until
+         * a sync anyway, and a system call per record would cost more than the record. */
+        uint8_t wbuf[WRITE_BUF_SIZE];
 };
 
 tg_journal_clock tg_journal_clock_state(void) {
@@ -109,7 +115,7 @@ int tg_journal_set_host_id(const char *path, const uint8_t id[TG_JOURNAL_ID_SIZE
 }
 
 int tg_journal_host_id(const char *path, uint8_t ret[TG_JOURNAL_ID_SIZE]) {
-        uint8_t id[TG_JOURNAL_ID_SIZE];
+        uint8_t id[TG_JOURNAL_ID_SIZE] = {0};
         int r;
 
         path = path ? path : TG_JOURNAL_HOST_ID_FILE;
@@ -325,6 +331,34 @@ static int segment_create(tg_journal *j, uint64_t first) {
         return 0;
 }
 
+/* Writes the buffered records to the segment and, when durable, makes the segment durable.
+ * A failure leaves the journal refusing every further record: the key and the chain have
+ * gone past records that are not on disk, and only reopening (recovery) can say what is. */
+static int segment_flush(tg_journal *j, bool durable) {
+        int r;
+        if (j->failed)
+                return j->failed;
+        if (j->wlen > 0) {
+                r = pwrite_full(j->segfd, j->wbuf, j->wlen, j->seg_size - j->wlen);
+                if (r < 0) {
+                        /* if the cut fails too, the next open cuts the torn tail */
+                        if (ftruncate(j->segfd, (off_t) (j->seg_size - j->wlen)) < 0)
+                                j->failed = r;
+                        j->failed = r;
+                        return r;
+                }
+                j->wlen = 0;
+        }
+        if (durable && j->dirty) {
+                if (fdatasync(j->segfd) < 0) {
+                        j->failed = -errno;
+                        return j->failed;
+                }
+                j->dirty = false;
+        }
+        return 0;
+}
+
 /* Writes one record at next_seq; the caller holds the lock and syncs. */
 static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flags, uint64_t *ret_seq) {
         uint8_t mac[TG_JOURNAL_MAC_SIZE];
@@ -341,6 +375,8 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
         ssize_t size;
         int r;
 
+        if (j->failed)
+                return j->failed;
         size = journal_record_encode(e, &h, j->key, j->buf, mac);
         if (size < 0)
                 return (int) size;
@@ -350,20 +386,20 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
                 return -ENOSPC;
         /* A buffered record needs its seq reserved on disk first (see SEQ_RESERVE_BLOCK). */
         if (!(flags & TG_JOURNAL_SYNC) && j->next_seq >= j->reserved_seq) {
-                if (j->dirty && fdatasync(j->segfd) < 0)
-                        return -errno;
+                r = segment_flush(j, true);
+                if (r < 0)
+                        return r;
                 r = state_write(j, j->next_seq + SEQ_RESERVE_BLOCK);
                 if (r < 0)
                         return r;
-                j->dirty = false;
         }
         if (rotate) {
                 /* The full segment's records are durable and the key state is at the new
                  * segment's first seq before it exists: recovery checks records past the key
                  * state in the last segment only. */
-                if (j->dirty && fdatasync(j->segfd) < 0)
-                        return -errno;
-                j->dirty = false;
+                r = segment_flush(j, true);
+                if (r < 0)
+                        return r;
                 r = state_write(j, j->reserved_seq > j->next_seq ? j->reserved_seq : j->next_seq);
                 if (r < 0)
                         return r;
@@ -371,13 +407,23 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
                 if (r < 0)
                         return r;
         }
-        r = pwrite_full(j->segfd, j->buf, (size_t) size, j->seg_size);
-        if (r < 0) {
-                /* nothing of a failed record may stay for the next one to follow; if the cut
-                 * fails too, the next open finds a torn tail and cuts it there */
-                if (ftruncate(j->segfd, (off_t) j->seg_size) < 0)
+        if ((flags & TG_JOURNAL_SYNC) || j->wlen + (size_t) size > WRITE_BUF_SIZE) {
+                r = segment_flush(j, false);
+                if (r < 0)
                         return r;
-                return r;
+        }
+        if ((flags & TG_JOURNAL_SYNC) || (size_t) size > WRITE_BUF_SIZE) {
+                r = pwrite_full(j->segfd, j->buf, (size_t) size, j->seg_size);
+                if (r < 0) {
+                        /* nothing of a failed record may stay for the next one to follow; if the
+                         * cut fails too, the next open finds a torn tail and cuts it there */
+                        if (ftruncate(j->segfd, (off_t) j->seg_size) < 0)
+                                return r;
+                        return r;
+                }
+        } else {
+                memcpy(j->wbuf + j->wlen, j->buf, (size_t) size);
+                j->wlen += (size_t) size;
         }
         j->seg_size += (uint64_t) size;
         j->used += (uint64_t) size;
@@ -389,10 +435,9 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
 }
 
 static int sync_locked(tg_journal *j) {
-        int r;
-        if (j->dirty && fdatasync(j->segfd) < 0)
-                return -errno;
-        j->dirty = false;
+        int r = segment_flush(j, true);
+        if (r < 0)
+                return r;
         /* Everything handed out is durable: the reservation is released, so a crash from here
          * on skips no seq. */
         r = state_write(j, j->next_seq);
