@@ -19,17 +19,20 @@
 #include "termguard/event-catalogue.h"
 #include "termguard/record.h"
 
+/* The whole file, or NULL; NUL-terminated. */
 static char *slurp(const char *path) {
         FILE *f = fopen(path, "re");
         char *buf = NULL;
         size_t size = 0;
         if (!f)
                 return NULL;
-        FILE *m = open_memstream(&buf, &size);
-        int c;
-        while ((c = fgetc(f)) != EOF)
-                fputc(c, m);
-        fclose(m);
+        if (fseek(f, 0, SEEK_END) == 0) {
+                long n = ftell(f);
+                if (n >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t) n + 1))) {
+                        size = fread(buf, 1, (size_t) n, f);
+                        buf[size] = '\0';
+                }
+        }
         fclose(f);
         return buf;
 }
@@ -124,7 +127,10 @@ static void documentation_holds_the_catalogue(void **state) {
         assert_non_null(table);
         for (size_t i = 0; i < 2; i++) {
                 doc = slurp(docs[i]);
-                assert_non_null(doc);
+                if (!doc) {
+                        fail_msg("%s: cannot read it", docs[i]);
+                        return;
+                }
                 char *b = strstr(doc, TG_EVENT_DOCS_BEGIN), *e = b ? strstr(b, TG_EVENT_DOCS_END) : NULL;
                 if (!b || !e)
                         fail_msg("%s: no event catalogue between its markers", docs[i]);
@@ -216,7 +222,10 @@ static int checked_sites;
 
 static void check_file(const char *path) {
         char *text = slurp(path);
-        assert_non_null(text);
+        if (!text) { /* the analyzer does not know that fail_msg() does not return */
+                fail_msg("%s: cannot read it", path);
+                return;
+        }
         for (size_t k = 0; k < sizeof(calls) / sizeof(calls[0]); k++) {
                 const call_kind *ck = &calls[k];
                 for (const char *p = strstr(text, ck->call); p; p = strstr(p + 1, ck->call)) {
