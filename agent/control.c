@@ -443,6 +443,12 @@ static json_object *cmd_status(Call *call) {
         tg_format_iso8601(m->last_reload_at, t, sizeof(t));
         tg_ctl_put_string(o, TG_F_LAST_RELOAD_AT, t);
         tg_ctl_put_string(o, TG_F_LAST_RELOAD_ERROR, m->last_reload_error);
+        event_journal_info j;
+        event_journal_status(&j);
+        tg_ctl_put_string(o, TG_F_JOURNAL, event_journal_state_to_string(j.state));
+        tg_ctl_put_int(o, TG_F_JOURNAL_USED, (int64_t) j.used_bytes);
+        tg_ctl_put_int(o, TG_F_JOURNAL_MAX, (int64_t) j.max_bytes);
+        tg_ctl_put_int(o, TG_F_JOURNAL_NEXT_SEQ, (int64_t) j.next_seq);
         return o;
 }
 

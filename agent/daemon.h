@@ -64,4 +64,6 @@ typedef struct Manager {
         sd_event_source *seat_source;
         char seat_user[TG_USER_MAX + 8];
         void (*seat_changed)(struct Manager *m, const char *trigger);
+
+        struct Intake *intake; /* intake.c: records from other programs */
 } Manager;

@@ -1,12 +1,50 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdint.h>
+
+#include "termguard/record.h"
+
 /* Structured events (journald, and stderr unless stderr is the journal) and log lines. Safe
  * from worker threads: one record, one line, never interleaved. */
 
-/* Pairs of key and already-escaped value, terminated by NULL. The types are the events table
- * of docs/admin-guide.md. */
-void event_emit(const char *type, int priority, const char *message, ...) __attribute__((sentinel));
+/* Pairs of key and already-escaped value, terminated by NULL; type and keys are the event
+ * catalogue's (lib/event-catalogue.c). Returns event_record()'s result: a caller about to act
+ * on a decision checks it (the record is durable first, or the decision does not take effect). */
+int event_emit(const char *type, int priority, const char *message, ...) __attribute__((sentinel));
+
+/* The daemon's one recorder: every record, its own (event_emit) and those handed in by other
+ * programs (intake.c), goes here: into the journal, then mirrored to journald (MESSAGE_ID,
+ * TERMGUARD_* fields, the sender) and, unless stderr is the journal, as one JSON line on
+ * stderr. Returns 0 once the record is kept, or a negative errno: a caller that must not act
+ * on an unrecorded decision fails closed. */
+int event_record(const tg_record *rec);
+
+/* The audit journal in STATE_DIR/journal (created by "termguardctl journal init"). Never
+ * created: records go to journald only and event_record() succeeds (recorded as
+ * journal.unwritable and shown in status). Created but not writable, or full: event_record()
+ * fails for everything but the reserve's records (mfa.*, journal.*, clock.*), recorded once
+ * as journal.unwritable or journal.full. */
+typedef enum {
+        EVENT_JOURNAL_OK,
+        EVENT_JOURNAL_NEAR_CAP,
+        EVENT_JOURNAL_FULL,
+        EVENT_JOURNAL_UNWRITABLE,
+        EVENT_JOURNAL_NOT_INITIALISED,
+} event_journal_state;
+
+typedef struct {
+        event_journal_state state;
+        uint64_t used_bytes, max_bytes, next_seq;
+} event_journal_info;
+
+int event_journal_open(const char *state_dir, uint64_t max_bytes);
+/* A journal.checkpoint (durable), mirrored to journald with the chain head to keep off the
+ * host. */
+int event_journal_checkpoint(void);
+void event_journal_close(void);
+void event_journal_status(event_journal_info *ret);
+const char *event_journal_state_to_string(event_journal_state s);
 void log_msg(int priority, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A step that cuts storage off (unmount, deauthorize, or queuing the deauthorization) failed

@@ -154,8 +154,8 @@ static void emit_file(const char *type, const char *message, const MediaWatch *w
         user_name(p->uid, user, sizeof(user));
         event_emit(type, LOG_INFO, message, "device", w ? w->device : "", "serial", w ? w->serial : NULL, "label",
                    w && w->label[0] ? w->label : NULL, "exception", w && w->exception[0] ? w->exception : NULL,
-                   "mountpoint", w ? w->mountpoint_esc : NULL, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, "pid", pid,
-                   "comm", p->comm, "uid", uid, "user", user, "seat_user", p->seat_user, NULL);
+                   "mountpoint", w ? w->mountpoint_esc : NULL, k1, v1, k2, v2, k3, v3, k4, v4, k5, v5, "process_id",
+                   pid, "comm", p->comm, "uid", uid, "user", user, "seat_user", p->seat_user, NULL);
 }
 
 static void flush_moved_from(void) {

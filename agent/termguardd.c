@@ -14,12 +14,14 @@
 
 #include "control.h"
 #include "event.h"
+#include "intake.h"
 #include "manager.h"
 #include "termguard/macro.h"
 
 static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
         sd_notify(0, "RELOADING=1");
         manager_reload(userdata);
+        (void) intake_spool(userdata); /* logged there */
         sd_notify(0, "READY=1");
         return 0;
 }
@@ -27,6 +29,14 @@ static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si _unused_, void *userdata _unused_) {
         sd_notify(0, "STOPPING=1");
         return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+/* A checkpoint of the journal every CheckpointInterval, on a timer (nothing polls). */
+static int on_checkpoint(sd_event_source *s, uint64_t usec _unused_, void *userdata) {
+        Manager *m = userdata;
+        (void) event_journal_checkpoint(); /* logged there */
+        (void) sd_event_source_set_time_relative(s, (uint64_t) m->cfg.journal_checkpoint_interval * 1000000ULL);
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 static void usage(void) {
@@ -84,6 +94,11 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        /* The journal first: every record from here on goes into it. */
+        r = event_journal_open(m.cfg.state_dir, (uint64_t) m.cfg.journal_max_bytes);
+        if (r < 0)
+                log_msg(LOG_ERR, "Running without a writable audit journal: storage stays blocked"); /* recorded */
+
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
@@ -94,6 +109,9 @@ int main(int argc, char **argv) {
             (r = sd_event_add_signal(m.event, NULL, SIGTERM, on_sigterm, &m)) < 0 ||
             (r = sd_event_add_signal(m.event, NULL, SIGINT, on_sigterm, &m)) < 0 ||
             (r = sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m)) < 0 ||
+            (r = sd_event_add_time_relative(m.event, NULL, CLOCK_MONOTONIC,
+                                            (uint64_t) m.cfg.journal_checkpoint_interval * 1000000ULL, 0, on_checkpoint,
+                                            &m)) < 0 ||
             (r = sd_event_set_watchdog(m.event, true)) < 0) {
                 log_msg(LOG_ERR, "Failed to set up the event loop: %s", strerror(-r));
                 return 1;
@@ -108,15 +126,26 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        r = intake_start(&m);
+        if (r < 0) {
+                log_msg(LOG_ERR, "Failed to open the record socket in %s: %s", m.cfg.runtime_dir, strerror(-r));
+                return 1;
+        }
+
         event_emit("daemon.started", LOG_INFO, "termguardd started", "version", TG_VERSION, "config", m.config_root,
                    NULL);
+        /* What root producers spooled while we were not running, in order, before anything new. */
+        (void) intake_spool(&m);
         sd_notify(0, "READY=1\nSTATUS=Guarding USB storage");
 
         r = sd_event_loop(m.event);
 
         event_emit("daemon.stopping", LOG_INFO, "termguardd stopping; controllers stay deny-by-default", NULL);
+        (void) event_journal_checkpoint();
+        intake_stop(&m);
         control_stop(&m);
         manager_stop(&m);
         sd_event_unref(m.event);
+        event_journal_close();
         return r < 0 ? 1 : 0;
 }

@@ -108,7 +108,7 @@ static void device_judge(Manager *m, Device *d, tg_decision *ret) {
         tg_usb_decide(&m->cfg.usb, &m->reg, &d->desc, d->serial, user, now, ret);
 }
 
-static void emit_decision(const Device *d, const char *trigger) {
+static int emit_decision(const Device *d, const char *trigger) {
         char vid[8], pid[8], ifaces[1024] = "", excid[24] = "";
         size_t o = 0;
         const char *user = seat_user();
@@ -139,11 +139,41 @@ static void emit_decision(const Device *d, const char *trigger) {
                 if (!storage_allowed)
                         verdict = "storage-blocked";
         }
-        event_emit("usb.decision", d->decision.authorize_device ? LOG_INFO : LOG_WARNING, d->decision.reason, "device",
-                   d->sysname, "vid", vid, "pid", pid, "serial", d->serial_esc, "manufacturer", d->manufacturer_esc,
-                   "product", d->product_esc, "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "decision",
-                   verdict, "label", d->decision.label[0] ? d->decision.label : NULL, "exception",
-                   excid[0] ? excid : NULL, "interfaces", ifaces, "user", user ? user : "", "trigger", trigger, NULL);
+        return event_emit("usb.decision", d->decision.authorize_device ? LOG_INFO : LOG_WARNING, d->decision.reason,
+                          "device", d->sysname, "vid", vid, "pid", pid, "serial", d->serial_esc, "manufacturer",
+                          d->manufacturer_esc, "product", d->product_esc, "descriptor_sha256",
+                          d->descriptors_ok ? d->desc.hash : "", "decision", verdict, "label",
+                          d->decision.label[0] ? d->decision.label : NULL, "exception", excid[0] ? excid : NULL,
+                          "interfaces", ifaces, "user", user ? user : "", "trigger", trigger, NULL);
+}
+
+/* A decision's record is durable before the decision takes effect. When the audit journal
+ * cannot take it (full, unwritable), nothing is admitted as storage on an unrecorded decision:
+ * its storage interfaces are denied (fail closed; keyboards and other classes still pass) and
+ * that is recorded where it can be (the journal has said why: journal.full/-unwritable). */
+static void record_decision(Device *d, const char *trigger) {
+        bool admits_storage = false;
+
+        if (emit_decision(d, trigger) >= 0)
+                return;
+        for (size_t i = 0; i < d->decision.n_ifaces; i++) {
+                tg_iface_verdict *v = &d->decision.ifaces[i];
+                if (v->kind == TG_IFACE_OTHER || !v->allow)
+                        continue;
+                admits_storage = true;
+                v->allow = false;
+                snprintf(v->reason, sizeof(v->reason), "decision not recorded");
+        }
+        if (!admits_storage)
+                return;
+        d->decision.authorize_device = false;
+        for (size_t i = 0; i < d->decision.n_ifaces; i++)
+                d->decision.authorize_device |= d->decision.ifaces[i].allow;
+        d->decision.storage_mode = TG_MODE_BLOCKED;
+        snprintf(d->decision.reason, sizeof(d->decision.reason),
+                 "storage blocked: the decision could not be recorded (audit journal full or unwritable)");
+        log_msg(LOG_ERR, "%s: %s", d->sysname, d->decision.reason);
+        (void) emit_decision(d, trigger); /* journald at least */
 }
 
 /* The verdict for an interface named "X:C.N", or NULL when the descriptors never declared it. */
@@ -467,7 +497,7 @@ static void storage_cut_off(Manager *m, Device *d, const tg_decision *admitted, 
 
 static void device_process(Manager *m, Device *d, const char *trigger) {
         device_judge(m, d, &d->decision);
-        emit_decision(d, trigger);
+        record_decision(d, trigger);
         decision_file_write(m, d);
         /* Found writable at start although the decision is read-only (its exception expired
          * while termguardd was not running): unmount and re-admit it, as a mode change. The
@@ -589,7 +619,7 @@ static void interface_added(Manager *m, struct udev_device *dev, const char *usb
                 if (!d)
                         return;
                 device_judge(m, d, &d->decision);
-                emit_decision(d, "attach");
+                record_decision(d, "attach");
                 decision_file_write(m, d);
         }
         apply_interface(m, d, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
@@ -778,7 +808,7 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                                 n.exception_id != d->decision.exception_id || strcmp(n.label, d->decision.label) != 0;
                         d->decision = n;
                         if (info_changed) {
-                                emit_decision(d, trigger);
+                                record_decision(d, trigger);
                                 decision_file_write(m, d);
                         }
                         continue;
@@ -789,7 +819,7 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                 if (mode_changed || !n.authorize_device)
                         storage_cut_off(m, d, &d->decision, trigger);
                 d->decision = n;
-                emit_decision(d, trigger);
+                record_decision(d, trigger);
                 decision_file_write(m, d);
                 apply_device(m, d);
         }

@@ -28,14 +28,19 @@
 #define _(s) gettext(s)
 
 /* Administrator actions are events, with who did them. */
-static void audit(const char *action, const char *user) {
+static void audit(const tg_config *cfg, const char *action, const char *user) {
         char type[32], actor[128];
         uid_t login = (uid_t) -1;
         snprintf(type, sizeof(type), "mfa.%s", action);
         /* The login uid, not SUDO_USER: anyone can set an environment variable. */
         (void) tg_loginuid_read(0, &login);
         tg_actor_describe(getuid(), login, actor, sizeof(actor));
-        tg_mfa_event(&(tg_mfa_event_ctx){.identifier = "termguardctl", .actor = actor}, type, LOG_NOTICE, user, NULL);
+        /* Done already: a record that reaches neither termguardd nor the spool goes to syslog. */
+        (void) tg_mfa_event(&(tg_mfa_event_ctx){.identifier = "termguardctl",
+                                                .actor = actor,
+                                                .runtime_dir = cfg->runtime_dir,
+                                                .state_dir = cfg->state_dir},
+                            type, LOG_NOTICE, user, NULL);
 }
 
 /* Prints the QR code with half blocks: two modules per character, with a quiet zone. */
@@ -197,7 +202,7 @@ static int mfa_enroll(const char *config_root, const char *user) {
                         char codes[TG_MFA_RECOVERY_CODES][12];
                         rc = tg_mfa_new_recovery_codes(&s.u, codes) < 0 ? EXIT_DAEMON_ERROR : save_user(&s);
                         if (rc == 0) {
-                                audit("enroll", user);
+                                audit(&cfg, "enroll", user);
                                 printf(_("%s is enrolled.\n"), user);
                                 print_recovery_codes(user, codes);
                         }
@@ -286,7 +291,7 @@ static int mfa_reset(const char *config_root, const char *user) {
         s.u = n;
         rc = save_user(&s);
         if (rc == 0) {
-                audit("reset", user);
+                audit(&cfg, "reset", user);
                 printf(_("The second factor of %s was removed; enroll again.\n"), user);
         }
 out:
@@ -309,7 +314,7 @@ static int mfa_recovery_codes(const char *config_root, const char *user) {
                 rc = EXIT_DAEMON_ERROR;
                 goto out;
         }
-        audit("recovery-codes", user);
+        audit(&cfg, "recovery-codes", user);
         print_recovery_codes(user, codes);
 out:
         explicit_bzero(codes, sizeof(codes));
@@ -326,7 +331,7 @@ static int mfa_unlock(const char *config_root, const char *user) {
         if (s.exists)
                 rc = save_user(&s);
         if (rc == 0) {
-                audit("unlock", user);
+                audit(&cfg, "unlock", user);
                 printf(_("%s is unlocked.\n"), user);
         }
 out:

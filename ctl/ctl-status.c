@@ -8,10 +8,37 @@
 #include "ctl.h"
 #include "termguard/macro.h"
 
+/* The journal's state in words: what an administrator must do is in the admin guide. */
+static const char *journal_state(const char *state) {
+        static const struct {
+                const char *state, *text;
+        } states[] = {
+                {"ok", N_("ok")},
+                {"near-cap", N_("NEAR ITS SIZE CAP (see the admin guide: journal)")},
+                {"full", N_("FULL: storage stays blocked (see the admin guide: journal)")},
+                {"unwritable", N_("CANNOT BE WRITTEN: storage stays blocked (see the admin guide: journal)")},
+                {"not-initialised", N_("not created (termguardctl journal init); records go to journald only")},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(states); i++)
+                if (strcmp(states[i].state, state) == 0)
+                        return _(states[i].text);
+        return state;
+}
+
+/* Bytes as MiB with one decimal, for the status line. */
+typedef struct {
+        char s[32];
+} mib_text;
+static mib_text mib(const char *bytes) {
+        mib_text t;
+        snprintf(t.s, sizeof(t.s), "%.1f", strtod(bytes, NULL) / (1024.0 * 1024.0));
+        return t;
+}
+
 int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
         tg_ctl_reply reply;
         json_object *r;
-        _cleanup_free_ char *active = NULL, *failed = NULL;
+        _cleanup_free_ char *active = NULL, *failed = NULL, *journal = NULL;
         int rc = ctl_call(ctx, req, &reply);
 
         if (rc)
@@ -28,6 +55,17 @@ int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_
                      *tg_ctl_get_string(r, TG_F_NEXT_EXPIRY) ? _(", next expiry ") : "",
                      tg_ctl_get_string(r, TG_F_NEXT_EXPIRY)) < 0)
                 active = NULL;
+        journal = strdup(journal_state(tg_ctl_get_string(r, TG_F_JOURNAL)));
+        if (journal && strcmp(tg_ctl_get_string(r, TG_F_JOURNAL), "not-initialised") != 0) {
+                char *with_use = NULL;
+                if (asprintf(&with_use, _("%s, %s of %s MiB used, next record %s"), journal,
+                             mib(tg_ctl_get_string(r, TG_F_JOURNAL_USED)).s,
+                             mib(tg_ctl_get_string(r, TG_F_JOURNAL_MAX)).s,
+                             tg_ctl_get_string(r, TG_F_JOURNAL_NEXT_SEQ)) >= 0) {
+                        free(journal);
+                        journal = with_use;
+                }
+        }
         ctl_table *t = ctl_table_new(2);
         ctl_table_add(t, _("  configuration:"), tg_ctl_get_string(r, TG_F_CONFIG_ROOT));
         ctl_table_add(t, _("  controllers locked:"), tg_ctl_get_string(r, TG_F_CONTROLLERS_LOCKED));
@@ -35,6 +73,7 @@ int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_
         ctl_table_add(t, _("  registered media:"), tg_ctl_get_string(r, TG_F_MEDIA_REGISTERED));
         ctl_table_add(t, _("  active exceptions:"), active);
         ctl_table_add(t, _("  udev running:"), tg_ctl_get_bool(r, TG_F_UDEV_RUNNING) ? _("yes") : _("no"));
+        ctl_table_add(t, _("  audit journal:"), journal);
         if (*tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) {
                 if (asprintf(&failed, _("%s (previous policy in force)"),
                              tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) < 0)

@@ -12,7 +12,7 @@
 #define _(s) gettext(s)
 #define N_(s) (s)
 
-enum { EXIT_DAEMON_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_DENIED = 4 };
+enum { EXIT_DAEMON_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3, EXIT_DENIED = 4, EXIT_JOURNAL_DAMAGED = 5 };
 
 /* What every verb gets: the global options. */
 typedef struct {
@@ -43,6 +43,12 @@ int ctl_media_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_media_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_exception_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_exception_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
+
+/* ctl-journal.c: the audit journal, read where it lies; each parses its own options. */
+int ctl_journal_init(const ctl_context *ctx, int argc, char **argv);
+int ctl_journal_verify(const ctl_context *ctx, int argc, char **argv);
+int ctl_journal_log(const ctl_context *ctx, int argc, char **argv);
+int ctl_report_usage(const ctl_context *ctx, int argc, char **argv);
 
 /* termguardctl mfa SUBCOMMAND USER */
 int ctl_mfa(const char *config_root, int argc, char **argv, bool json);

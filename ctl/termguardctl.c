@@ -43,6 +43,8 @@ typedef struct {
         verb_option options[OPTIONS_MAX];
         int (*run)(const ctl_context *ctx, tg_ctl_request *req, char **args);
         const char *mfa_verb; /* mfa verbs: the subcommand handed to ctl_mfa() */
+        /* verbs that read the journal where it lies parse their own options */
+        int (*run_raw)(const ctl_context *ctx, int argc, char **argv);
 } verb;
 
 static int run_mfa(const ctl_context *ctx, tg_ctl_request *req, char **args);
@@ -142,6 +144,24 @@ static const verb verbs[] = {
         MFA("reset", N_("remove the second factor")),
         MFA("recovery-codes", N_("issue new single-use recovery codes")),
         MFA("unlock", N_("lift an attempt-limit lock")),
+        {.group = "journal",
+         .name = "init",
+         .synopsis = N_("--seed-out FILE | --seed-in FILE"),
+         .summary = N_("create the audit journal; the seed goes to the auditors"),
+         .run_raw = ctl_journal_init},
+        {.group = "verify",
+         .synopsis = N_("[--key SEEDFILE] [--checkpoint FILE|SEQ:MAC]"),
+         .summary = N_("check the audit journal for damage, deletion, truncation and rollback"),
+         .run_raw = ctl_journal_verify},
+        {.group = "log",
+         .synopsis = N_("[--since TIME] [--until TIME] [--type T] [--device D] [--user U] [--csv]"),
+         .summary = N_("list audit journal records"),
+         .run_raw = ctl_journal_log},
+        {.group = "report",
+         .name = "usage",
+         .synopsis = N_("--from TIME --to TIME [--csv]"),
+         .summary = N_("usage register of removable media, per use, medium and user"),
+         .run_raw = ctl_report_usage},
 };
 
 static const verb *current_verb;
@@ -303,6 +323,8 @@ int main(int argc, char **argv) {
         /* The verb's arguments, with the verb's last word standing in for the program name. */
         int vargc = argc - optind - used + 1;
         char **vargv = argv + optind + used - 1;
+        if (v->run_raw)
+                return v->run_raw(&ctx, vargc, vargv);
         tg_ctl_request_init(&req, v->command);
         r = parse_verb(v, &ctx, vargc, vargv, &req);
         if (r < 0)

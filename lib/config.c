@@ -19,11 +19,13 @@
 
 void tg_config_default(tg_config *c) {
         memset(c, 0, sizeof(*c));
-        snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/termguard");
-        snprintf(c->runtime_dir, sizeof(c->runtime_dir), "/run/termguard");
+        snprintf(c->state_dir, sizeof(c->state_dir), "%s", TG_STATE_DIR_DEFAULT);
+        snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s", TG_RUNTIME_DIR_DEFAULT);
         tg_usb_policy_default(&c->usb);
         c->max_exception_duration = 31 * 24 * 3600;
         c->media_hash_max = TG_MEDIA_HASH_MAX_DEFAULT;
+        c->journal_checkpoint_interval = 5 * 60;
+        c->journal_max_bytes = INT64_C(512) << 20;
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
         snprintf(c->mfa_services, sizeof(c->mfa_services), "%s", TG_MFA_SERVICES_DEFAULT);
@@ -220,6 +222,10 @@ static const config_item config_items[] = {
          "expects a duration such as 8h or 31d, at most 366d", NULL},
         {"MediaAudit", "HashMaxSize", parse_size, FIELD(media_hash_max), 0, (int64_t) TG_MEDIA_HASH_MAX_LIMIT,
          "expects a size such as 256M or 2G (K, M, G, T: binary units), at most 1T; 0 hashes nothing", NULL},
+        {"Journal", "CheckpointInterval", parse_seconds, FIELD(journal_checkpoint_interval), 10, DAYS(1),
+         "expects a duration such as 5m or 1h, from 10s to 1d", NULL},
+        {"Journal", "MaxUse", parse_size, FIELD(journal_max_bytes), INT64_C(64) << 10, INT64_C(1) << 40,
+         "expects a size such as 512M or 2G, from 64K to 1024G", NULL},
         {"MFA", "RequireUsers", parse_name_list, FIELD(mfa_users), 0, 0,
          "expects user or group names separated by spaces (at most 511 characters)", NULL},
         {"MFA", "RequireGroups", parse_name_list, FIELD(mfa_groups), 0, 0,

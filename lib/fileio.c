@@ -141,3 +141,106 @@ int tg_write_file_atomic(int dirfd, const char *name, const void *data, size_t l
         sync_parent(dirfd, name);
         return 0;
 }
+
+/* Opens path (O_PATH) one component at a time from /, following no symbolic link, each
+ * directory on the way owned by root and writable by nobody else: whoever can write a
+ * directory can rename what lies in it and put a tree of their own in its place, so the state
+ * directory is only as safe as every directory above it. Strict: a sticky /tmp is refused too
+ * (what it protects depends on who owns each entry in it). Holding each
+ * directory open while the next is opened in it, what was checked is what is used. */
+static int open_root_only_path(const char *path, char *err, size_t err_size) {
+        _cleanup_close_ int fd = -EBADF;
+        size_t checked = 1; /* the part of path opened so far: "/" at first */
+        struct stat st;
+
+        if (path[0] != '/') {
+                snprintf(err, err_size, "%s: not an absolute path", path);
+                return -EINVAL;
+        }
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+                snprintf(err, err_size, "/: %s", strerror(-r));
+                return r;
+        }
+        for (;;) {
+                if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+                        snprintf(err, err_size,
+                                 "%.*s: must be a directory owned by root and writable by root only (as must every "
+                                 "directory above the state directory)",
+                                 (int) checked, path);
+                        return -EPERM;
+                }
+                const char *p = path + checked;
+                p += strspn(p, "/");
+                if (!*p)
+                        return TAKE_FD(fd);
+                size_t k = strcspn(p, "/");
+                char name[NAME_MAX + 1];
+                if (k > NAME_MAX) {
+                        snprintf(err, err_size, "%s: %s", path, strerror(ENAMETOOLONG));
+                        return -ENAMETOOLONG;
+                }
+                memcpy(name, p, k);
+                name[k] = '\0';
+                checked = (size_t) (p - path) + k;
+                int next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (next < 0) {
+                        int r = -errno;
+                        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+                                snprintf(err, err_size,
+                                         "%.*s: is a symbolic link; name the state directory by its real path",
+                                         (int) checked, path);
+                                return -EPERM;
+                        }
+                        snprintf(err, err_size, "%.*s: %s", (int) checked, path, strerror(-r));
+                        return r;
+                }
+                close(fd);
+                fd = next;
+        }
+}
+
+int tg_open_root_only_dir(const char *state_dir, const char *name, bool create, char *err, size_t err_size) {
+        _cleanup_close_ int parent = -1;
+        struct stat st;
+        int fd;
+
+        /* The state directory and every directory above it must be root's alone: nothing below
+         * a directory another user can write is opened as root. */
+        parent = open_root_only_path(state_dir, err, err_size);
+        if (parent < 0)
+                return parent;
+        if (create && mkdirat(parent, name, 0700) == 0) {
+                /* root:root 0700 whatever the caller's group (su keeps the user's) and umask,
+                 * set by name: a new file descriptor may be refused (RLIMIT_NOFILE is the
+                 * caller's), and the directory must not stay behind with the caller's group.
+                 * Nobody else can replace the name: the parent is root's alone. If this fails,
+                 * the directory goes again. */
+                if (fchownat(parent, name, 0, 0, AT_SYMLINK_NOFOLLOW) < 0 || fchmodat(parent, name, 0700, 0) < 0) {
+                        int r = -errno;
+                        snprintf(err, err_size, "%s/%s: cannot set owner and mode: %s", state_dir, name,
+                                 strerror(errno));
+                        (void) unlinkat(parent, name, AT_REMOVEDIR);
+                        return r;
+                }
+        } else if (create && errno != EEXIST) {
+                int r = -errno;
+                snprintf(err, err_size, "%s/%s: cannot create: %s", state_dir, name, strerror(errno));
+                return r;
+        }
+        fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+                snprintf(err, err_size, "%s/%s: %s", state_dir, name, strerror(errno));
+                return r;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || st.st_gid != 0 ||
+            (st.st_mode & 07777) != 0700) {
+                snprintf(err, err_size, "%s/%s: must be a directory owned by root:root with mode 0700", state_dir,
+                         name);
+                close(fd);
+                return -EPERM;
+        }
+        return fd;
+}

@@ -1,32 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <syslog.h>
 
-#include <systemd/sd-journal.h>
-
 #include "termguard/escape.h"
+#include "termguard/config.h"
+#include "termguard/event-catalogue.h"
 #include "termguard/macro.h"
 #include "termguard/mfa-event.h"
-
-static const struct {
-        const char *type, *id;
-} message_ids[] = {
-        {"mfa.success", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f01"},
-        {"mfa.failure", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f02"},
-        {"mfa.lockout", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f03"},
-        {"mfa.refused-locked", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f04"},
-        {"mfa.rollout-pass", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f05"},
-        {"mfa.config-error", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f06"},
-        {"mfa.enroll", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f07"},
-        {"mfa.reset", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f08"},
-        {"mfa.recovery-codes", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f09"},
-        {"mfa.unlock", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0a"},
-        {"mfa.helper-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0b"},
-        {"mfa.account-refused", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0c"},
-        {"mfa.clock-jump", "5d0f0c9e3a7b4c1f9e2d8a6b4c3e2f0d"},
-};
+#include "termguard/record.h"
 
 bool tg_mfa_valid_service(const char *service) {
         size_t n = strspn(service, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
@@ -34,15 +18,15 @@ bool tg_mfa_valid_service(const char *service) {
 }
 
 const char *tg_mfa_event_id(const char *type) {
-        for (size_t i = 0; i < ELEMENTSOF(message_ids); i++)
-                if (strcmp(message_ids[i].type, type) == 0)
-                        return message_ids[i].id;
-        return NULL;
+        const tg_event_type *t = tg_event_lookup(type);
+        return t ? t->message_id : NULL;
 }
 
-void tg_mfa_event(const tg_mfa_event_ctx *ctx, const char *type, int priority, const char *user, const char *detail) {
-        const char *id = tg_mfa_event_id(type);
+int tg_mfa_event(const tg_mfa_event_ctx *ctx, const char *type, int priority, const char *user, const char *detail) {
         char u[4 * 64 + 1], svc[4 * 32 + 1], rhost[4 * 64 + 1], tty[4 * 32 + 1], actor[4 * 64 + 1], det[4 * 128 + 1];
+        char message[2048], err[512] = "";
+        tg_record rec;
+        int r;
 
         /* Bounded and escaped: PAM items and names come from the application or the network. */
         tg_escape(user ? user : "", user ? strlen(user) : 0, 64, u, sizeof(u));
@@ -51,17 +35,29 @@ void tg_mfa_event(const tg_mfa_event_ctx *ctx, const char *type, int priority, c
         tg_escape(ctx->tty ? ctx->tty : "", ctx->tty ? strlen(ctx->tty) : 0, 32, tty, sizeof(tty));
         tg_escape(ctx->actor ? ctx->actor : "", ctx->actor ? strlen(ctx->actor) : 0, 64, actor, sizeof(actor));
         tg_escape(detail ? detail : "", detail ? strlen(detail) : 0, 128, det, sizeof(det));
+        snprintf(message, sizeof(message), "%s user=%s service=%s rhost=%s tty=%s%s%s%s%s", type, u, svc, rhost, tty,
+                 actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det);
 
-        int r = sd_journal_send("MESSAGE=%s user=%s service=%s rhost=%s tty=%s%s%s%s%s", type, u, svc, rhost, tty,
-                                actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det, "MESSAGE_ID=%s", id ? id : "",
-                                "PRIORITY=%d", priority, "SYSLOG_FACILITY=%d", LOG_AUTHPRIV >> 3,
-                                "SYSLOG_IDENTIFIER=%s", ctx->identifier, "TERMGUARD_EVENT=%s", type,
-                                "TERMGUARD_USER=%s", u, "TERMGUARD_SERVICE=%s", svc, "TERMGUARD_RHOST=%s", rhost,
-                                "TERMGUARD_TTY=%s", tty, "TERMGUARD_ACTOR=%s", actor, "TERMGUARD_DETAIL=%s", det, NULL);
+        r = tg_record_init(&rec, type, priority, ctx->identifier, message);
+        if (r >= 0) {
+                const char *const kv[][2] = {{"user", u},  {"service", svc}, {"rhost", rhost},
+                                             {"tty", tty}, {"actor", actor}, {"detail", det}};
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(kv); i++)
+                        r = tg_record_set_escaped(&rec, kv[i][0], kv[i][1]);
+                if (r >= 0)
+                        r = tg_record_submit(ctx->runtime_dir ? ctx->runtime_dir : TG_RUNTIME_DIR_DEFAULT,
+                                             ctx->state_dir ? ctx->state_dir : TG_STATE_DIR_DEFAULT, &rec, err,
+                                             sizeof(err));
+                tg_record_done(&rec);
+        } else
+                snprintf(err, sizeof(err), "cannot make the record: %s", strerror(-r));
         if (r < 0)
-                /* No journald (a minimal system): syslog, without touching the caller's openlog(). */
-                syslog(LOG_AUTHPRIV | priority, "%s: %s user=%s service=%s rhost=%s tty=%s%s%s%s%s", ctx->identifier,
-                       type, u, svc, rhost, tty, actor[0] ? " actor=" : "", actor, det[0] ? " " : "", det);
+                /* Neither termguardd nor the spool has it (a user's process while termguardd is not
+                 * running, a full disk): syslog, without touching the caller's openlog(), says what
+                 * was not recorded and why. */
+                syslog(LOG_AUTHPRIV | priority, "%s: %s (not in the termguard journal: %s)", ctx->identifier, message,
+                       err);
+        return r;
 }
 
 void tg_mfa_outcome_events(const tg_mfa_event_ctx *ctx, tg_mfa_step step, const char *user, const tg_auth_result *res) {

@@ -130,6 +130,8 @@ int main(int argc, char **argv) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return 2;
         }
+        ctx.runtime_dir = cfg.runtime_dir;
+        ctx.state_dir = cfg.state_dir;
         snprintf(from, sizeof(from), "unlock (uid %u)", (unsigned) caller);
 
         if (step == TG_MFA_STEP_VERIFY) {

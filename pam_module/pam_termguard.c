@@ -43,7 +43,6 @@
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
-#include <systemd/sd-journal.h>
 
 #include "termguard/account.h"
 #include "termguard/config.h"
@@ -85,13 +84,19 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, module_ar
         return 0;
 }
 
-/* Who, where and through which service: the context of every event. */
-static tg_mfa_event_ctx event_ctx(pam_handle_t *pamh) {
+/* Who, where and through which service: the context of every event. Records go to the
+ * termguardd and spool of cfg (the defaults until the configuration is read). */
+static tg_mfa_event_ctx event_ctx(pam_handle_t *pamh, const tg_config *cfg) {
         const void *service = NULL, *rhost = NULL, *tty = NULL;
         (void) pam_get_item(pamh, PAM_SERVICE, &service);
         (void) pam_get_item(pamh, PAM_RHOST, &rhost);
         (void) pam_get_item(pamh, PAM_TTY, &tty);
-        return (tg_mfa_event_ctx){.identifier = "pam_termguard", .service = service, .rhost = rhost, .tty = tty};
+        return (tg_mfa_event_ctx){.identifier = "pam_termguard",
+                                  .service = service,
+                                  .rhost = rhost,
+                                  .tty = tty,
+                                  .runtime_dir = cfg ? cfg->runtime_dir : NULL,
+                                  .state_dir = cfg ? cfg->state_dir : NULL};
 }
 
 static void show_banner(pam_handle_t *pamh, const tg_config *cfg) {
@@ -245,7 +250,7 @@ static void run_step(pam_handle_t *pamh, const module_args *a, const tg_config *
                 tg_mfa_authenticate(cfg, user, code, from, tg_mfa_clock_system, res);
         }
         if (!res->recorded) {
-                tg_mfa_event_ctx ctx = event_ctx(pamh);
+                tg_mfa_event_ctx ctx = event_ctx(pamh, cfg);
                 tg_mfa_outcome_events(&ctx, a->mode, user, res);
                 if (res->clock_note[0])
                         tg_mfa_event(&ctx, "mfa.clock-jump", LOG_WARNING, user, res->clock_note);
@@ -271,7 +276,7 @@ static int set_passed(pam_handle_t *pamh, const char *user) {
 static int authenticate(pam_handle_t *pamh, const module_args *a) {
         tg_config cfg;
         tg_auth_result res;
-        tg_mfa_event_ctx ctx = event_ctx(pamh);
+        tg_mfa_event_ctx ctx = event_ctx(pamh, NULL);
         const char *given = NULL;
         _cleanup_erase_free_ char *code = NULL;
         char err[512] = "", user[256];
@@ -292,8 +297,10 @@ static int authenticate(pam_handle_t *pamh, const module_args *a) {
                 return PAM_AUTH_ERR;
         }
         r = tg_config_load_required(a->config_root, &cfg, err, sizeof(err));
-        if (r >= 0)
+        if (r >= 0) {
+                ctx = event_ctx(pamh, &cfg);
                 r = tg_mfa_check_config(&cfg, err, sizeof(err));
+        }
         if (r < 0) {
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, user, err);
                 return PAM_AUTH_ERR;
@@ -374,7 +381,7 @@ static int refuse_account(pam_handle_t *pamh, int flags, const tg_mfa_event_ctx 
 
 static int account(pam_handle_t *pamh, int flags, const module_args *a) {
         tg_config cfg;
-        tg_mfa_event_ctx ctx = event_ctx(pamh);
+        tg_mfa_event_ctx ctx = event_ctx(pamh, NULL);
         const void *passed = NULL;
         const char *given = NULL;
         char err[512] = "", user[256];
@@ -385,12 +392,14 @@ static int account(pam_handle_t *pamh, int flags, const module_args *a) {
                 /* The configured services are unknown: those of the default hold. Other services
                  * (cron, systemd-user) go on, so that a typo does not stop every job. */
                 tg_config_default(&cfg);
+                ctx = event_ctx(pamh, &cfg);
                 tg_mfa_event(&ctx, "mfa.config-error", LOG_ERR, "", err);
                 if (!tg_mfa_service_covered(&cfg, ctx.service))
                         return PAM_IGNORE;
                 return refuse_account(pamh, flags, &ctx, "mfa.account-refused", LOG_ERR, "",
                                       "configuration error: cannot tell who is covered");
         }
+        ctx = event_ctx(pamh, &cfg);
         if (!tg_mfa_service_covered(&cfg, ctx.service))
                 return PAM_IGNORE;
         if (pam_get_user(pamh, &given, NULL) != PAM_SUCCESS || !given || !*given)

@@ -7,6 +7,8 @@
 #include "termguard/policy.h"
 
 #define TG_CONFIG_ROOT_DEFAULT "/etc/termguard"
+#define TG_STATE_DIR_DEFAULT "/var/lib/termguard"
+#define TG_RUNTIME_DIR_DEFAULT "/run/termguard"
 #define TG_PATH_MAX 96 /* keeps RuntimeDirectory/control.socket inside sun_path */
 #define TG_CONFIG_DROPINS_MAX 128
 
@@ -15,8 +17,10 @@ typedef struct {
         char runtime_dir[TG_PATH_MAX + 1];
         char admin_group[TG_USER_MAX + 1]; /* empty: root only */
         tg_usb_policy usb;
-        int64_t max_exception_duration; /* seconds */
-        uint64_t media_hash_max;        /* [MediaAudit] files written to media larger than this are not hashed */
+        int64_t max_exception_duration;      /* seconds */
+        uint64_t media_hash_max;             /* [MediaAudit] files written to media larger than this are not hashed */
+        int64_t journal_checkpoint_interval; /* seconds between checkpoints of the audit journal */
+        int64_t journal_max_bytes;           /* the audit journal's size cap */
 
         /* [MFA] who needs a second factor, attempt limit, login display */
         char mfa_users[512];       /* space-separated user names */

@@ -64,6 +64,10 @@ typedef enum {
         TG_F_UDEV_RUNNING,
         TG_F_LAST_RELOAD_AT,
         TG_F_LAST_RELOAD_ERROR,
+        TG_F_JOURNAL,
+        TG_F_JOURNAL_USED,
+        TG_F_JOURNAL_MAX,
+        TG_F_JOURNAL_NEXT_SEQ,
         /* lists */
         TG_F_DEVICES,
         TG_F_MEDIA,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -23,3 +24,10 @@ ssize_t tg_read_file(const char *path, void *buf, size_t size);
  * Returns 0 or a negative errno. */
 int tg_write_file_atomic(int dirfd, const char *name, const void *data, size_t len, uid_t owner, gid_t group,
                          mode_t mode);
+
+/* Opens STATE_DIR/NAME, a directory of root:root with mode 0700, creating it (root:root 0700
+ * whatever the caller's umask and group) when create. STATE_DIR and every directory above it
+ * must be root's and writable by root only, and no symbolic link is followed on the way:
+ * nothing below a directory another user can write is opened as root. Returns the directory's
+ * fd or a negative errno with the reason in err. */
+int tg_open_root_only_dir(const char *state_dir, const char *name, bool create, char *err, size_t err_size);

@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
 
 missing=""
-for b in agent/termguardd ctl/termguardctl; do
+for b in agent/termguardd ctl/termguardctl tests/pam-login; do
         [ -x "$build/$b" ] || missing="$missing $build/$b"
 done
 command -v umockdev-wrapper >/dev/null 2>&1 || missing="$missing umockdev-wrapper(umockdev)"
@@ -37,7 +37,7 @@ fi
 
 if [ $# -eq 0 ]; then
         set -- test_gate_devices test_gate_startup test_gate_config test_gate_register \
-                test_gate_control test_gate_storage test_gate_drivers test_lifecycle test_ctl_mfa
+                test_gate_control test_gate_storage test_gate_drivers test_lifecycle test_ctl_mfa test_records
 fi
 cd "$here"
 # umockdev carries uevents over a Unix datagram socket, where a receiver may have at most

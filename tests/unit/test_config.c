@@ -57,6 +57,8 @@ static void missing_file_gives_defaults(void **state) {
         assert_false(c.usb.allow_class[0x08]);
         assert_int_equal(c.max_exception_duration, 31 * 86400);
         assert_int_equal(c.media_hash_max, 256 * 1024 * 1024);
+        assert_int_equal(c.journal_checkpoint_interval, 5 * 60);
+        assert_int_equal(c.journal_max_bytes, 512 * 1024 * 1024);
 }
 
 static void values_and_dropins(void **state) {
@@ -186,6 +188,29 @@ static void bounds_of_every_bounded_key(void **state) {
         expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=256MB\n", ":2: MediaAudit.HashMaxSize");
         expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=256m\n", ":2: MediaAudit.HashMaxSize");
         expect_error("termguard.conf", "[MediaAudit]\nHashMaxSize=\n", ":2: MediaAudit.HashMaxSize");
+        expect_ok("[Journal]\nCheckpointInterval=10s\n", &c);
+        assert_int_equal(c.journal_checkpoint_interval, 10);
+        expect_ok("[Journal]\nCheckpointInterval=1d\n", &c);
+        assert_int_equal(c.journal_checkpoint_interval, 86400);
+        expect_error("termguard.conf", "[Journal]\nCheckpointInterval=9s\n", ":2: Journal.CheckpointInterval: expects");
+        expect_error("termguard.conf", "[Journal]\nCheckpointInterval=86401\n", ":2: Journal.CheckpointInterval");
+        expect_error("termguard.conf", "[Journal]\nCheckpointInterval=never\n", ":2: Journal.CheckpointInterval");
+
+        expect_ok("[Journal]\nMaxUse=64K\n", &c);
+        assert_int_equal(c.journal_max_bytes, 64 * 1024);
+        expect_ok("[Journal]\nMaxUse=2G\n", &c);
+        assert_int_equal(c.journal_max_bytes, INT64_C(2) << 30);
+        expect_ok("[Journal]\nMaxUse=1024G\n", &c);
+        assert_int_equal(c.journal_max_bytes, INT64_C(1) << 40);
+        expect_ok("[Journal]\nMaxUse=1048576\n", &c);
+        assert_int_equal(c.journal_max_bytes, 1048576);
+        expect_error("termguard.conf", "[Journal]\nMaxUse=63K\n", ":2: Journal.MaxUse: expects a size");
+        expect_error("termguard.conf", "[Journal]\nMaxUse=1025G\n", ":2: Journal.MaxUse");
+        expect_error("termguard.conf", "[Journal]\nMaxUse=18446744073709551615G\n", ":2: Journal.MaxUse");
+        expect_error("termguard.conf", "[Journal]\nMaxUse=-1M\n", ":2: Journal.MaxUse");
+        expect_error("termguard.conf", "[Journal]\nMaxUse=2T\n", ":2: Journal.MaxUse");
+        expect_error("termguard.conf", "[Journal]\nMaxUse=1MM\n", ":2: Journal.MaxUse");
+        expect_error("termguard.conf", "[Journal]\nMaxUse=\n", ":2: Journal.MaxUse");
 
         /* strings are bounded by their field */
         snprintf(line, sizeof(line), "[Daemon]\nStateDirectory=/%0*d\n", TG_PATH_MAX - 1, 0);

@@ -192,8 +192,8 @@ static void written_files_are_hashed_up_to_the_cap(void **state) {
                                   "larger than cap\""));
         assert_non_null(line_with("media.file-written",
                                   "\"serial\":\"AUD-0001\",\"label\":\"hash-01\",\"mountpoint\":\"/tmp/tg-media-"));
-        assert_non_null(
-                line_with("media.file-written", "\"pid\":\"4242\",\"comm\":\"cp\",\"uid\":\"0\",\"user\":\"root\""));
+        assert_non_null(line_with("media.file-written",
+                                  "\"process_id\":\"4242\",\"comm\":\"cp\",\"uid\":\"0\",\"user\":\"root\""));
         assert_non_null(line_with("media.watch-ended",
                                   "\"why\":\"unmounted\",\"files_written\":\"5\",\"bytes_written\":\"10009\","
                                   "\"files_created\":\"0\",\"files_renamed\":\"0\",\"files_deleted\":\"0\","
@@ -250,9 +250,9 @@ static void a_full_queue_loses_nothing_silently(void **state) {
         assert_int_equal(count(events, "\"path\":\"/same.txt\",\"size\":\"10\",\"sha256\":"), TG_MEDIA_QUEUE_FDS_MAX);
         assert_non_null(line_with("media.file-created", "\"path\":\"evil\\\\x1b[2J\\\\xff.txt\",\"kind\":\"file\""));
         /* Every name record says who: the fields after the event's own are all there. */
-        assert_non_null(
-                line_with("media.file-created", "\"kind\":\"file\",\"pid\":\"4242\",\"comm\":\"mv\",\"uid\":\"0\""));
-        assert_non_null(line_with("media.file-renamed", "\"kind\":\"file\",\"pid\":\"4242\",\"comm\":\"mv\""));
+        assert_non_null(line_with("media.file-created",
+                                  "\"kind\":\"file\",\"process_id\":\"4242\",\"comm\":\"mv\",\"uid\":\"0\""));
+        assert_non_null(line_with("media.file-renamed", "\"kind\":\"file\",\"process_id\":\"4242\",\"comm\":\"mv\""));
         assert_non_null(line_with("media.file-renamed", "\"from\":\"old\\\\x0a\",\"to\":\"new\",\"kind\":\"file\""));
         assert_non_null(line_with("media.file-deleted", "\"path\":\"folder\",\"kind\":\"directory\""));
         assert_null(strstr(events, "lost-1"));

@@ -55,7 +55,7 @@ check "a file above HashMaxSize: its size, no digest, and why" wait_for 10 recor
 # process name and user come from the live process.
 su -s /bin/sh staff -c "echo held >/mnt/aud/held.txt; until grep -q held.txt $EVENTS; do sleep 0.1; done"
 check "who wrote it: process, its user, and the seat's user" recorded file-written '"path":"/held.txt".*"comm":"sh","uid":"1000","user":"staff","seat_user":"staff"'
-check "who created a name: pid and the seat's user" recorded file-created '"path":"/empty.txt".*"pid":"[0-9][0-9]*".*"seat_user":"staff"'
+check "who created a name: process id and the seat's user" recorded file-created '"path":"/empty.txt".*"process_id":"[0-9][0-9]*".*"seat_user":"staff"'
 check "the register entry and exception are on each record" recorded file-written '"serial":"AUD-0001","label":"jinji-03","exception":"[0-9][0-9]*".*"path":"/empty.txt"'
 check "a created folder is recorded" recorded file-created '"path":"/資料","kind":"directory"'
 check "a created file is recorded" recorded file-created '"path":"/人事 異動.txt","kind":"file"'

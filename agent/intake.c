@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The intake of records from other programs (pam_termguard.so, termguard-mfa-verify,
+ * termguardctl): the record socket and the spool. See intake.h.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "intake.h"
+#include "termguard/escape.h"
+#include "termguard/fileio.h"
+#include "termguard/macro.h"
+#include "termguard/record.h"
+
+#define INTAKE_CONNECTIONS_MAX 64
+#define INTAKE_CONNECTIONS_PER_USER_MAX 4 /* for users other than root */
+#define INTAKE_TIMEOUT_USEC (2 * 1000000ULL)
+/* A user may hand in this many records in a window; beyond, they are refused (and counted in
+ * one record.refused a window): nobody fills the journal from a shell. */
+#define USER_RECORDS_PER_WINDOW 30
+#define USER_WINDOW_USEC (60 * 1000000ULL)
+#define REFUSED_SLOTS 32
+/* Ids of records taken in over the socket: a producer that gave up waiting spooled the same
+ * record, which is then not taken in twice. */
+#define RECENT_IDS 256
+#define SPOOL_FILE_MAX TG_RECORD_WIRE_MAX
+
+typedef struct IntakeConnection {
+        struct Intake *intake;
+        struct IntakeConnection *next;
+        int fd;
+        struct ucred cred;
+        sd_event_source *io, *timer;
+} IntakeConnection;
+
+typedef struct Intake {
+        Manager *m;
+        int fd;
+        sd_event_source *source;
+        IntakeConnection *connections;
+        unsigned n_connections;
+        char recent[RECENT_IDS][TG_RECORD_ID_LEN + 1];
+        unsigned next_recent;
+        struct {
+                uid_t uid;
+                uint64_t window_start;
+                unsigned accepted, refused;
+                unsigned held_back; /* refusals not yet on the record */
+        } users[REFUSED_SLOTS];
+        unsigned next_user;
+} Intake;
+
+static uint64_t now_usec(Intake *in) {
+        uint64_t now = 0;
+        (void) sd_event_now(in->m->event, CLOCK_MONOTONIC, &now);
+        return now;
+}
+
+static bool seen_recently(const Intake *in, const char *id) {
+        for (size_t i = 0; i < RECENT_IDS; i++)
+                if (strcmp(in->recent[i], id) == 0)
+                        return true;
+        return false;
+}
+
+static void remember(Intake *in, const char *id) {
+        memcpy(in->recent[in->next_recent++ % RECENT_IDS], id, TG_RECORD_ID_LEN + 1);
+}
+
+static void connection_free(IntakeConnection *c) {
+        if (!c)
+                return;
+        for (IntakeConnection **p = &c->intake->connections; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        sd_event_source_unref(c->io);
+        sd_event_source_unref(c->timer);
+        if (c->fd >= 0)
+                close(c->fd);
+        c->intake->n_connections--;
+        free(c);
+}
+
+/* The sender's command name and systemd unit (from its cgroup), escaped; "" when the process
+ * is gone. The process waits for our answer, so its pid still names it. */
+static void describe_sender(pid_t pid, tg_record_sender *s) {
+        char path[64], buf[512];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        n = tg_read_file(path, buf, sizeof(buf) - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        tg_escape(buf, strlen(buf), 15, s->comm, sizeof(s->comm));
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int) pid);
+        n = tg_read_file(path, buf, sizeof(buf) - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        /* cgroup v2: "0::/system.slice/ssh.service"; the last component names the unit */
+        char *line = strstr(buf, "0::");
+        if (line) {
+                line[strcspn(line, "\n")] = '\0';
+                char *unit = strrchr(line, '/');
+                unit = unit ? unit + 1 : line + 3;
+                tg_escape(unit, strlen(unit), 31, s->unit, sizeof(s->unit));
+        }
+}
+
+/* The counters of uid in the current window (a new window once the last is over). */
+static size_t user_slot(Intake *in, uid_t uid) {
+        uint64_t now = now_usec(in);
+        size_t i;
+
+        for (i = 0; i < REFUSED_SLOTS; i++)
+                if (in->users[i].window_start && in->users[i].uid == uid)
+                        break;
+        if (i == REFUSED_SLOTS) {
+                i = in->next_user++ % REFUSED_SLOTS;
+                in->users[i].uid = uid;
+                in->users[i].window_start = 0;
+                in->users[i].held_back = 0;
+        }
+        if (!in->users[i].window_start || now - in->users[i].window_start >= USER_WINDOW_USEC) {
+                in->users[i].window_start = now ? now : 1;
+                in->users[i].accepted = in->users[i].refused = 0;
+        }
+        return i;
+}
+
+/* One record.refused per user and window, with how many it stands for: refusals cannot flood
+ * the journal either. The first refusal of a window is recorded at once; the count of the
+ * ones after it goes with the first of the next window. */
+static void refused(Intake *in, uid_t uid, const char *claimed, const char *reason) {
+        char count[16], esc[128];
+        size_t i = user_slot(in, uid);
+
+        if (in->users[i].refused++ > 0) {
+                in->users[i].held_back++;
+                return;
+        }
+        tg_escape(claimed, strlen(claimed), 40, esc, sizeof(esc));
+        snprintf(count, sizeof(count), "%u", in->users[i].held_back + 1);
+        in->users[i].held_back = 0;
+        log_msg(LOG_WARNING, "Refused a record from uid %u: %s", (unsigned) uid, reason);
+        event_emit("record.refused", LOG_WARNING, "Refused a record handed to termguardd", "claimed_type", esc,
+                   "reason", reason, "refusals", count, NULL);
+}
+
+/* Whether a user other than root may hand in one more record in this window. */
+static bool user_within_rate(Intake *in, uid_t uid) {
+        size_t i = user_slot(in, uid);
+        return in->users[i].accepted++ < USER_RECORDS_PER_WINDOW;
+}
+
+static void answer(IntakeConnection *c, const char *text) {
+        /* SOCK_SEQPACKET: one answer, whole or not at all; a peer that left gets none. */
+        (void) send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void take_record(IntakeConnection *c, const char *buf, size_t len) {
+        Intake *in = c->intake;
+        tg_record rec;
+        char err[256], reply[320];
+        uid_t uid = c->cred.uid;
+        tg_event_senders sender = uid == 0 ? TG_SENDER_ROOT : TG_SENDER_USER;
+        int r;
+
+        if (tg_record_decode(buf, len, false, &rec, err, sizeof(err)) < 0) {
+                refused(in, uid, "", err);
+                snprintf(reply, sizeof(reply), "refused %s\n", err);
+                answer(c, reply);
+                return;
+        }
+        if (!tg_event_sender_may(rec.event, sender)) {
+                snprintf(err, sizeof(err), "%s may not be submitted by uid %u", rec.event->type, (unsigned) uid);
+                refused(in, uid, rec.event->type, err);
+                snprintf(reply, sizeof(reply), "refused %s\n", err);
+                answer(c, reply);
+                tg_record_done(&rec);
+                return;
+        }
+        if (uid != 0 && !user_within_rate(in, uid)) {
+                snprintf(err, sizeof(err), "more than %d records a minute from uid %u", USER_RECORDS_PER_WINDOW,
+                         (unsigned) uid);
+                refused(in, uid, rec.event->type, err);
+                snprintf(reply, sizeof(reply), "refused %s\n", err);
+                answer(c, reply);
+                tg_record_done(&rec);
+                return;
+        }
+        rec.sender = (tg_record_sender){.via = TG_RECORD_VIA_SOCKET, .uid = uid, .pid = c->cred.pid};
+        describe_sender(c->cred.pid, &rec.sender);
+        r = event_record(&rec);
+        if (r < 0)
+                /* No answer: a root producer spools the record, a user's gets the error. */
+                log_msg(LOG_ERR, "Could not record %s from uid %u: %s", rec.event->type, (unsigned) uid, strerror(-r));
+        else {
+                remember(in, rec.id);
+                answer(c, "ok\n");
+        }
+        tg_record_done(&rec);
+}
+
+static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        IntakeConnection *c = userdata;
+        _cleanup_free_ char *buf = malloc(TG_RECORD_WIRE_MAX + 1);
+        ssize_t n;
+
+        if (!buf) {
+                connection_free(c);
+                return 0;
+        }
+        /* MSG_TRUNC: the real length of a record too long for the buffer, which is refused. */
+        n = recv(fd, buf, TG_RECORD_WIRE_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n > 0 && (size_t) n > TG_RECORD_WIRE_MAX) {
+                refused(c->intake, c->cred.uid, "", "record too long");
+                answer(c, "refused record too long\n");
+        } else if (n > 0)
+                take_record(c, buf, (size_t) n);
+        connection_free(c);
+        return 0;
+}
+
+static int connection_timeout(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        connection_free(userdata);
+        return 0;
+}
+
+static int intake_accept(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
+        Intake *in = userdata;
+        IntakeConnection *c;
+        socklen_t len = sizeof(struct ucred);
+        unsigned mine = 0;
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (cfd < 0)
+                return 0;
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                close(cfd);
+                return 0;
+        }
+        c->intake = in;
+        c->fd = cfd;
+        c->next = in->connections;
+        in->connections = c;
+        in->n_connections++;
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+                connection_free(c);
+                return 0;
+        }
+        for (IntakeConnection *o = in->connections; o; o = o->next)
+                mine += o->cred.uid == c->cred.uid;
+        /* Root's producers (logins) always get in while there is room at all. */
+        if (in->n_connections > INTAKE_CONNECTIONS_MAX ||
+            (c->cred.uid != 0 && mine > INTAKE_CONNECTIONS_PER_USER_MAX)) {
+                connection_free(c);
+                return 0;
+        }
+        if (sd_event_add_io(in->m->event, &c->io, cfd, EPOLLIN, connection_io, c) < 0 ||
+            sd_event_add_time_relative(in->m->event, &c->timer, CLOCK_MONOTONIC, INTAKE_TIMEOUT_USEC, 0,
+                                       connection_timeout, c) < 0)
+                connection_free(c);
+        return 0;
+}
+
+int intake_start(Manager *m) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        Intake *in;
+        int r;
+
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", m->cfg.runtime_dir, TG_RECORD_SOCKET) >=
+            sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        in = calloc(1, sizeof(*in));
+        if (!in)
+                return -ENOMEM;
+        in->m = m;
+        in->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (in->fd < 0) {
+                r = -errno;
+                free(in);
+                return r;
+        }
+        (void) unlink(sa.sun_path);
+        /* Anyone may connect: what each sender may submit is decided per record. */
+        if (bind(in->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
+            listen(in->fd, 64) < 0) {
+                r = -errno;
+                close(in->fd);
+                free(in);
+                return r;
+        }
+        r = sd_event_add_io(m->event, &in->source, in->fd, EPOLLIN, intake_accept, in);
+        if (r < 0) {
+                close(in->fd);
+                free(in);
+                return r;
+        }
+        m->intake = in;
+        return 0;
+}
+
+void intake_stop(Manager *m) {
+        Intake *in = m->intake;
+        char path[PATH_MAX];
+
+        if (!in)
+                return;
+        while (in->connections)
+                connection_free(in->connections);
+        sd_event_source_unref(in->source);
+        snprintf(path, sizeof(path), "%s/%s", m->cfg.runtime_dir, TG_RECORD_SOCKET);
+        (void) unlink(path);
+        close(in->fd);
+        free(in);
+        m->intake = NULL;
+}
+
+static int name_order(const struct dirent **a, const struct dirent **b) {
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int spool_entry(const struct dirent *de) {
+        return tg_record_spool_name_valid(de->d_name);
+}
+
+/* A spool file nobody but root could have written: a regular file of root's, mode 0600, one
+ * link. Read whole, bounded. */
+static ssize_t read_spool_file(int dfd, const char *name, char *buf, size_t size) {
+        _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077) || st.st_nlink != 1)
+                return -EPERM;
+        if ((size_t) st.st_size >= size)
+                return -EFBIG;
+        return tg_read_full(fd, buf, size);
+}
+
+/* A spool file that cannot be a record is kept aside (its name no longer a spool name, so it
+ * is read once) for the administrator, and refused on the record. */
+static void set_aside(Manager *m, int dfd, const char *name, const char *why) {
+        char aside[300];
+        snprintf(aside, sizeof(aside), "bad-%s", name);
+        if (renameat(dfd, name, dfd, aside) < 0)
+                log_msg(LOG_ERR, "Failed to set aside spool file %s: %m", name);
+        refused(m->intake, 0, "", why);
+}
+
+int intake_spool(Manager *m) {
+        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct dirent **names = NULL;
+        char err[512], count[16];
+        int n, taken = 0, skipped = 0, r = 0;
+
+        dfd = tg_record_spool_open(m->cfg.state_dir, false, err, sizeof(err));
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0) {
+                log_msg(LOG_ERR, "Cannot take in the spool: %s", err);
+                event_emit("spool.taken-in", LOG_ERR, "The spool could not be read", "records", "0", "error", err,
+                           NULL);
+                return dfd;
+        }
+        buf = malloc(SPOOL_FILE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        n = scandirat(dfd, ".", &names, spool_entry, name_order);
+        if (n < 0) {
+                r = -errno;
+                log_msg(LOG_ERR, "Cannot list the spool: %s", strerror(-r));
+                return r;
+        }
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                tg_record rec;
+                ssize_t len = r < 0 ? 0 : read_spool_file(dfd, name, buf, SPOOL_FILE_MAX + 1);
+
+                if (r < 0)
+                        ; /* a record could not be kept: the rest waits, in order, for the next time */
+                else if (len < 0) {
+                        snprintf(err, sizeof(err), "spool file %s: %s", name,
+                                 len == -EPERM ? "not a root-only regular file" : strerror((int) -len));
+                        set_aside(m, dfd, name, err);
+                } else if (tg_record_decode(buf, (size_t) len, true, &rec, err, sizeof(err)) < 0) {
+                        set_aside(m, dfd, name, err);
+                } else if (!rec.has_sender || rec.sender.uid != 0 || !tg_event_sender_may(rec.event, TG_SENDER_ROOT)) {
+                        snprintf(err, sizeof(err), "spool file %s: %s is not a root producer's record", name,
+                                 rec.event->type);
+                        tg_record_done(&rec);
+                        set_aside(m, dfd, name, err);
+                } else {
+                        if (seen_recently(m->intake, rec.id))
+                                skipped++; /* recorded from the socket already */
+                        else
+                                r = event_record(&rec);
+                        if (r >= 0) {
+                                taken += !seen_recently(m->intake, rec.id);
+                                remember(m->intake, rec.id);
+                                /* Only once recorded: a crash before this takes it in again. */
+                                if (unlinkat(dfd, name, 0) < 0)
+                                        log_msg(LOG_ERR, "Failed to delete spool file %s: %m", name);
+                        }
+                        tg_record_done(&rec);
+                }
+                free(names[i]);
+        }
+        free(names);
+        if (n > 0 && fsync(dfd) < 0)
+                log_msg(LOG_ERR, "Failed to sync the spool directory: %m");
+        if (taken > 0 || r < 0) {
+                snprintf(count, sizeof(count), "%d", taken);
+                event_emit("spool.taken-in", r < 0 ? LOG_ERR : LOG_NOTICE,
+                           "Records spooled while termguardd did not answer were taken in", "records", count, "error",
+                           r < 0 ? strerror(-r) : NULL, NULL);
+        }
+        if (skipped > 0)
+                log_msg(LOG_INFO, "%d spooled records had been recorded already", skipped);
+        return r < 0 ? r : taken;
+}

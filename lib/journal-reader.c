@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Reading the journal, and verifying it. The reader takes nothing on trust: every segment
+ * header and record is checked (journal-format.c) before a field of it is used, a bad record
+ * is reported with its file and offset, and reading goes on at the next segment.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal-format.h"
+#include "termguard/hex.h"
+#include "termguard/macro.h"
+
+struct tg_journal_reader {
+        int dirfd;
+        uint64_t *segs;
+        int n_segs, cur; /* cur: index of the open segment, -1 before the first */
+        int segfd;
+        journal_cursor cursor;
+        uint64_t off, seg_first;
+        uint8_t seg_host[TG_JOURNAL_ID_SIZE];
+        char name[SEGMENT_NAME_MAX];
+        uint64_t rec_off; /* where the record last returned or refused starts */
+        uint64_t min_seq; /* seek */
+        bool seg_started; /* the first record of the open segment was not returned yet */
+        bool torn_tail;   /* the last segment ends in an incomplete record */
+        uint64_t torn_offset;
+        tg_journal_record rec;
+};
+
+void tg_journal_reader_free(tg_journal_reader *r) {
+        if (!r)
+                return;
+        journal_cursor_done(&r->cursor);
+        if (r->segfd >= 0)
+                close(r->segfd);
+        if (r->dirfd >= 0)
+                close(r->dirfd);
+        free(r->segs);
+        free(r);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(tg_journal_reader *, tg_journal_reader_free);
+
+int tg_journal_reader_open(const char *dir, tg_journal_reader **ret) {
+        _cleanup_(tg_journal_reader_freep) tg_journal_reader *r = NULL;
+        int n;
+
+        assert_return(dir && ret, -EINVAL);
+        journal_gcrypt_init();
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->dirfd = r->segfd = -EBADF;
+        r->cur = -1;
+        if (journal_cursor_init(&r->cursor, -EBADF) < 0)
+                return -ENOMEM;
+        r->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (r->dirfd < 0)
+                return -errno;
+        n = journal_list_segments(r->dirfd, &r->segs);
+        if (n < 0)
+                return n;
+        r->n_segs = n;
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+int tg_journal_reader_seek_seq(tg_journal_reader *r, uint64_t seq) {
+        int k = 0;
+        assert_return(r, -EINVAL);
+        while (k + 1 < r->n_segs && r->segs[k + 1] <= seq)
+                k++;
+        if (r->segfd >= 0)
+                close(r->segfd);
+        r->segfd = -EBADF;
+        r->cur = k - 1; /* next() opens segment k */
+        r->min_seq = seq;
+        return 0;
+}
+
+void tg_journal_reader_position(const tg_journal_reader *r, const char **ret_file, uint64_t *ret_offset) {
+        if (ret_file)
+                *ret_file = r->cur >= 0 ? r->name : NULL;
+        if (ret_offset)
+                *ret_offset = r->rec_off;
+}
+
+/* Opens segment cur+1. Returns 1, 0 when there is none, or -EBADMSG for a bad header (the
+ * segment is then skipped by the next call). */
+static int open_next_segment(tg_journal_reader *r) {
+        uint8_t hdr[SEGMENT_HEADER_SIZE];
+        const uint8_t *p;
+        struct stat st;
+        ssize_t n;
+
+        if (r->segfd >= 0)
+                close(r->segfd);
+        r->segfd = -EBADF;
+        if (r->cur + 1 >= r->n_segs)
+                return 0;
+        r->cur++;
+        journal_segment_name(r->segs[r->cur], r->name);
+        r->rec_off = 0;
+        r->seg_started = true;
+        r->segfd = openat(r->dirfd, r->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (r->segfd < 0)
+                return errno == ELOOP ? -EBADMSG : -errno;
+        if (fstat(r->segfd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADMSG;
+        r->cursor.fd = r->segfd;
+        r->cursor.len = 0;
+        r->cursor.eof = false;
+        n = journal_cursor_at(&r->cursor, 0, &p);
+        if (n < 0)
+                return (int) n;
+        if (n < SEGMENT_HEADER_SIZE)
+                return -EBADMSG;
+        memcpy(hdr, p, sizeof(hdr));
+        if (journal_segment_header_decode(hdr, r->seg_host, &r->seg_first) < 0 || r->seg_first != r->segs[r->cur])
+                return -EBADMSG;
+        r->off = SEGMENT_HEADER_SIZE;
+        return 1;
+}
+
+int tg_journal_reader_next(tg_journal_reader *r, const tg_journal_record **ret) {
+        assert_return(r && ret, -EINVAL);
+        for (;;) {
+                const uint8_t *p;
+                ssize_t n, size;
+                int k;
+
+                if (r->segfd < 0) {
+                        k = open_next_segment(r);
+                        if (k <= 0) {
+                                if (k < 0) {
+                                        /* skip the rest of this segment on the next call */
+                                        if (r->segfd >= 0)
+                                                close(r->segfd);
+                                        r->segfd = -EBADF;
+                                }
+                                return k;
+                        }
+                }
+                r->rec_off = r->off;
+                n = journal_cursor_at(&r->cursor, r->off, &p);
+                if (n < 0)
+                        return (int) n;
+                if (n == 0) {
+                        close(r->segfd);
+                        r->segfd = -EBADF;
+                        continue;
+                }
+                size = journal_record_decode(p, (size_t) n, &r->rec);
+                if (size == -EAGAIN && r->cur + 1 == r->n_segs) {
+                        /* the end of the last segment: a record being written, or torn */
+                        r->torn_tail = true;
+                        r->torn_offset = r->off;
+                        return 0;
+                }
+                if (size < 0) {
+                        close(r->segfd);
+                        r->segfd = -EBADF;
+                        return -EBADMSG;
+                }
+                r->off += (uint64_t) size;
+                r->seg_started = false;
+                if (r->rec.seq < r->min_seq)
+                        continue;
+                *ret = &r->rec;
+                return 1;
+        }
+}
+
+uint64_t tg_journal_record_seq(const tg_journal_record *rec) {
+        return rec->seq;
+}
+const uint8_t *tg_journal_record_host_id(const tg_journal_record *rec) {
+        return rec->host_id;
+}
+const uint8_t *tg_journal_record_boot_id(const tg_journal_record *rec) {
+        return rec->boot_id;
+}
+int64_t tg_journal_record_time(const tg_journal_record *rec) {
+        return rec->time_usec;
+}
+tg_journal_clock tg_journal_record_clock(const tg_journal_record *rec) {
+        return (tg_journal_clock) rec->clock;
+}
+const char *tg_journal_record_type(const tg_journal_record *rec) {
+        return rec->type;
+}
+int tg_journal_record_priority(const tg_journal_record *rec) {
+        return rec->priority;
+}
+uid_t tg_journal_record_uid(const tg_journal_record *rec) {
+        return (uid_t) rec->uid;
+}
+pid_t tg_journal_record_pid(const tg_journal_record *rec) {
+        return (pid_t) rec->pid;
+}
+const char *tg_journal_record_comm(const tg_journal_record *rec) {
+        return rec->comm;
+}
+const char *tg_journal_record_unit(const tg_journal_record *rec) {
+        return rec->unit;
+}
+size_t tg_journal_record_n_fields(const tg_journal_record *rec) {
+        return rec->n_fields;
+}
+void tg_journal_record_field(const tg_journal_record *rec, size_t i, const char **ret_key, const char **ret_value) {
+        bool ok = i < rec->n_fields;
+        if (ret_key)
+                *ret_key = ok ? rec->keys[i] : NULL;
+        if (ret_value)
+                *ret_value = ok ? rec->values[i] : NULL;
+}
+const char *tg_journal_record_get(const tg_journal_record *rec, const char *key) {
+        for (size_t i = 0; key && i < rec->n_fields; i++)
+                if (strcmp(rec->keys[i], key) == 0)
+                        return rec->values[i];
+        return NULL;
+}
+const uint8_t *tg_journal_record_mac(const tg_journal_record *rec) {
+        return rec->mac;
+}
+const uint8_t *tg_journal_record_prev_mac(const tg_journal_record *rec) {
+        return rec->prev_mac;
+}
+
+/* Verification. */
+
+typedef struct {
+        const tg_journal_verify_options *opt;
+        tg_journal_verify_result *res;
+        tg_journal_reader *reader;
+        uint8_t key[TG_JOURNAL_MAC_SIZE];
+        uint64_t key_seq;       /* key is K_key_seq; 0: none yet */
+        uint64_t restarts_left; /* key chains computed again from K_1 (reordered records) */
+} verifier;
+
+static void report(verifier *v, tg_journal_problem_kind kind, uint64_t seq, uint64_t expected) {
+        tg_journal_problem p = {.kind = kind, .seq = seq, .expected = expected};
+        tg_journal_reader_position(v->reader, &p.file, &p.offset);
+        if (kind == TG_JOURNAL_PROBLEM_SKIPPED) {
+                v->res->notes++;
+        } else if (v->res->problems++ == 0) {
+                v->res->first = p;
+                snprintf(v->res->first_file, sizeof(v->res->first_file), "%s", p.file ? p.file : "");
+                v->res->first.file = v->res->first_file;
+        }
+        if (v->opt->report)
+                v->opt->report(&p, v->opt->userdata);
+}
+
+/* How many key evolutions one record may cost: a record's seq is only covered by its
+ * checksum, which anybody can recompute, so a hostile seq must not make verify hash for
+ * hours. Far more than a journal skips after a crash (SEQ_RESERVE_BLOCK). */
+#define KEY_STEPS_MAX (UINT64_C(1) << 22)
+#define KEY_RESTARTS_MAX 64
+
+/* K_seq from the seed: evolved forward from the last key, or again from K_1 when the journal
+ * goes backwards (a reordered record). False when that is too far to go. */
+static bool key_for(verifier *v, uint64_t seq) {
+        if (v->key_seq == 0 || seq < v->key_seq) {
+                if (seq - 1 > KEY_STEPS_MAX)
+                        return false;
+                /* every record out of order would cost a chain from K_1: a few are checked,
+                 * the rest of such a journal is reported unverified */
+                if (v->key_seq != 0 && v->restarts_left-- == 0) {
+                        v->restarts_left = 0;
+                        return false;
+                }
+                journal_key_first(v->opt->seed, v->key);
+                v->key_seq = 1;
+        }
+        if (seq - v->key_seq > KEY_STEPS_MAX)
+                return false;
+        while (v->key_seq < seq) {
+                journal_key_evolve(v->key);
+                v->key_seq++;
+        }
+        return true;
+}
+
+static bool parse_seq(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+        if (!s || !*s || strlen(s) > 20)
+                return false;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+                        return false;
+                v = v * 10 + (uint64_t) (*s - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+/* A journal.recovered record explains the seqs before it that are missing when its fields
+ * name exactly that range. Returns the kind it explains them as, or -1. */
+static int recovered_explains(const tg_journal_record *rec, uint64_t from, uint64_t to) {
+        uint64_t lf, ll, sf, sl;
+        bool lost = parse_seq(tg_journal_record_get(rec, "lost_first"), &lf) &&
+                    parse_seq(tg_journal_record_get(rec, "lost_last"), &ll);
+        bool skipped = parse_seq(tg_journal_record_get(rec, "skipped_first"), &sf) &&
+                       parse_seq(tg_journal_record_get(rec, "skipped_last"), &sl);
+        uint64_t first = lost ? lf : skipped ? sf : 0, last = skipped ? sl : lost ? ll : 0;
+
+        if (strcmp(rec->type, TG_JOURNAL_TYPE_RECOVERED) != 0 || (!lost && !skipped))
+                return -1;
+        if (lost && skipped && ll + 1 != sf)
+                return -1;
+        if (first != from || last != to)
+                return -1;
+        return lost ? TG_JOURNAL_PROBLEM_LOST : TG_JOURNAL_PROBLEM_SKIPPED;
+}
+
+int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_journal_verify_result *ret) {
+        _cleanup_(tg_journal_reader_freep) tg_journal_reader *reader = NULL;
+        tg_journal_verify_result res = {0};
+        verifier v = {.opt = opt, .res = &res, .restarts_left = KEY_RESTARTS_MAX};
+        uint8_t last_mac[TG_JOURNAL_MAC_SIZE], first_prev[TG_JOURNAL_MAC_SIZE], mac[TG_JOURNAL_MAC_SIZE];
+        uint64_t last_seq = 0, first_seq = 0, pruned_through = 0, seg_expect = 0;
+        bool have_last = false, checkpoint_seen = false, start_explained = false, chain_known = false;
+        int r;
+
+        assert_return(dir && opt && ret, -EINVAL);
+        r = tg_journal_reader_open(dir, &reader);
+        if (r < 0 || !reader)
+                return r < 0 ? r : -ENOMEM;
+        v.reader = reader;
+        res.macs_checked = opt->seed != NULL;
+        for (;;) {
+                const tg_journal_record *rec = NULL;
+                int cur = reader->cur;
+                bool first_in_segment;
+                r = tg_journal_reader_next(reader, &rec);
+                if (r == 0)
+                        break;
+                if (r == -EBADMSG) {
+                        report(&v, TG_JOURNAL_PROBLEM_CORRUPT, 0, have_last ? last_seq + 1 : 0);
+                        chain_known = false;
+                        continue;
+                }
+                if (r < 0 || !rec) {
+                        r = r < 0 ? r : -EINVAL;
+                        goto out;
+                }
+                first_in_segment = reader->cur != cur || res.records == 0;
+                if (first_in_segment)
+                        seg_expect = reader->seg_first;
+                res.records++;
+                if (first_seq == 0) {
+                        first_seq = rec->seq;
+                        memcpy(first_prev, rec->prev_mac, sizeof(first_prev));
+                        start_explained = rec->seq == 1;
+                }
+                if (memcmp(rec->host_id, reader->seg_host, TG_JOURNAL_ID_SIZE) != 0)
+                        report(&v, TG_JOURNAL_PROBLEM_HOST, rec->seq, 0);
+                /* seqs: one more than the record before, except where the journal says why */
+                if (first_in_segment && rec->seq != seg_expect)
+                        report(&v, TG_JOURNAL_PROBLEM_GAP, rec->seq, seg_expect);
+                if (have_last && rec->seq <= last_seq) {
+                        report(&v, TG_JOURNAL_PROBLEM_REORDER, rec->seq, last_seq + 1);
+                } else if (have_last && rec->seq > last_seq + 1) {
+                        int kind = recovered_explains(rec, last_seq + 1, rec->seq - 1);
+                        report(&v, kind < 0 ? TG_JOURNAL_PROBLEM_GAP : (tg_journal_problem_kind) kind, rec->seq,
+                               last_seq + 1);
+                } else if (!have_last && rec->seq > 1) {
+                        int kind = recovered_explains(rec, 1, rec->seq - 1);
+                        if (kind >= 0) {
+                                report(&v, (tg_journal_problem_kind) kind, rec->seq, 1);
+                                start_explained = true;
+                        }
+                }
+                /* the chain: each record carries the MAC of the one before */
+                if (chain_known && memcmp(rec->prev_mac, last_mac, TG_JOURNAL_MAC_SIZE) != 0)
+                        report(&v, TG_JOURNAL_PROBLEM_CHAIN, rec->seq, 0);
+                if (opt->seed) {
+                        /* the record's raw bytes are still in the reader's buffer */
+                        const uint8_t *raw;
+                        if (!key_for(&v, rec->seq))
+                                report(&v, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
+                        else if (journal_cursor_at(&reader->cursor, reader->rec_off, &raw) >= (ssize_t) rec->size) {
+                                journal_record_mac(raw, rec, v.key, mac);
+                                if (memcmp(mac, rec->mac, sizeof(mac)) != 0)
+                                        report(&v, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
+                        }
+                }
+                if (strcmp(rec->type, TG_JOURNAL_TYPE_PRUNED) == 0) {
+                        uint64_t through;
+                        uint8_t head[TG_JOURNAL_MAC_SIZE];
+                        size_t got;
+                        const char *h = tg_journal_record_get(rec, "head_mac");
+                        if (parse_seq(tg_journal_record_get(rec, "pruned_through"), &through) && h &&
+                            strlen(h) == 2 * TG_JOURNAL_MAC_SIZE && tg_hex_decode(h, head, sizeof(head), &got) == 0 &&
+                            through + 1 == first_seq && memcmp(head, first_prev, sizeof(head)) == 0)
+                                pruned_through = through;
+                }
+                if (opt->have_checkpoint && rec->seq == opt->checkpoint_seq) {
+                        checkpoint_seen = true;
+                        if (memcmp(rec->mac, opt->checkpoint_mac, TG_JOURNAL_MAC_SIZE) != 0)
+                                report(&v, TG_JOURNAL_PROBLEM_ROLLBACK, rec->seq, 0);
+                }
+                if (!have_last || rec->seq > last_seq)
+                        last_seq = rec->seq;
+                have_last = true;
+                seg_expect = rec->seq + 1;
+                memcpy(last_mac, rec->mac, sizeof(last_mac));
+                chain_known = true;
+        }
+        if (reader->torn_tail) {
+                reader->rec_off = reader->torn_offset;
+                report(&v, TG_JOURNAL_PROBLEM_TRUNCATED, 0, last_seq + 1);
+        }
+        if (first_seq > 1 && !start_explained && pruned_through + 1 != first_seq) {
+                /* the oldest records are gone, and no prune says so */
+                reader->rec_off = SEGMENT_HEADER_SIZE;
+                report(&v, TG_JOURNAL_PROBLEM_GAP, first_seq, 1);
+        }
+        if (opt->have_checkpoint && !checkpoint_seen && opt->checkpoint_seq > last_seq)
+                report(&v, TG_JOURNAL_PROBLEM_TRUNCATED, last_seq, opt->checkpoint_seq);
+        res.first_seq = first_seq;
+        res.last_seq = last_seq;
+        *ret = res;
+        ret->first.file = ret->first_file;
+        r = 0;
+out:
+        explicit_bzero(v.key, sizeof(v.key));
+        return r;
+}
