@@ -2,8 +2,8 @@
 #pragma once
 
 /* The daemon's state, shared by its modules: types only. Each module declares its functions
- * in its own header (event.h, sysfs.h, mounts.h, seat.h, usb-worker.h, usb-gate.h,
- * manager.h, control.h), and calls only modules below it in that order. */
+ * in its own header (event.h, sysfs.h, mounts.h, seat.h, logind.h, idle-lock.h, usb-worker.h,
+ * usb-gate.h, manager.h, control.h), and calls only modules below it in that order. */
 
 #include <limits.h>
 #include <stdbool.h>
@@ -64,4 +64,7 @@ typedef struct Manager {
         sd_event_source *seat_source;
         char seat_user[TG_USER_MAX + 8];
         void (*seat_changed)(struct Manager *m, const char *trigger);
+
+        struct Logind *logind; /* logind.c */
+        struct IdleLock *idle; /* idle-lock.c */
 } Manager;

@@ -45,6 +45,16 @@ static const struct {
         {"usb.resync", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10015"},
         {"usb.operation", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10016"},
         {"storage.cut-off-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10017"},
+        /* the idle lock (agent/idle-lock.h) */
+        {"idle.attached", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10018"},
+        {"idle.unavailable", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10019"},
+        {"idle.warning", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001a"},
+        {"idle.lock-requested", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001b"},
+        {"idle.lock-confirmed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001c"},
+        {"idle.lock-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001d"},
+        {"idle.logoff-cancelled", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001e"},
+        {"idle.logged-off", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001f"},
+        {"idle.logoff-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10020"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */

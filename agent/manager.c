@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "event.h"
+#include "idle-lock.h"
 #include "manager.h"
 #include "seat.h"
 #include "termguard/macro.h"
@@ -84,6 +85,7 @@ void manager_reload(Manager *m) {
         event_emit("config.reloaded", LOG_NOTICE, "Configuration and register reloaded", "config", m->config_root,
                    NULL);
         manager_apply(m, "reload");
+        idle_lock_apply(m);
 }
 
 int manager_save_register(Manager *m, tg_register *reg) {
@@ -172,10 +174,16 @@ int manager_start(Manager *m) {
                 log_msg(LOG_ERR, "Failed to follow the seat: %s", strerror(-r));
                 return r;
         }
+        r = idle_lock_start(m);
+        if (r < 0) {
+                log_msg(LOG_ERR, "Failed to start the idle lock: %s", strerror(-r));
+                return r;
+        }
         return 0;
 }
 
 void manager_stop(Manager *m) {
+        idle_lock_stop(m);
         seat_stop(m);
         usb_gate_stop(m);
         m->expiry_source = sd_event_source_unref(m->expiry_source);

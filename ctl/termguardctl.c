@@ -2,7 +2,7 @@
 /*
  * termguardctl: the administration CLI. main() takes the global options, finds the verb in
  * one table and parses the verb's own options with getopt_long; the verbs live in one file
- * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-mfa.c).
+ * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-lock.c, ctl-mfa.c).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -18,11 +18,12 @@
 
 #define OPTIONS_MAX 8
 
-/* --NAME VALUE sets the request argument field. */
+/* --NAME VALUE sets the request argument field; a flag (--NAME alone) sets it to true. */
 typedef struct {
         const char *name;
         tg_ctl_field field;
         bool required;
+        bool flag;
 } verb_option;
 
 enum {
@@ -137,6 +138,16 @@ static const verb verbs[] = {
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_EXCEPTION_REVOKE,
          .run = ctl_exception_change},
+        {.group = "lock",
+         .synopsis = N_("--all | SESSION"),
+         .summary = N_("lock one user session now, or every one (sessions: see status)"),
+         .min_args = 0,
+         .max_args = 1,
+         .arg_field = TG_F_SESSION,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_LOCK,
+         .options = {{"all", TG_F_ALL, false, true}},
+         .run = ctl_lock},
         MFA("enroll", N_("set up the second factor (QR code, then a code)")),
         MFA("status", N_("enrollment, recovery codes left, failures, lock")),
         MFA("reset", N_("remove the second factor")),
@@ -219,7 +230,8 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
         int c, idx;
 
         for (; n < OPTIONS_MAX && v->options[n].name; n++)
-                longopts[n] = (struct option){v->options[n].name, required_argument, NULL, 0};
+                longopts[n] = (struct option){v->options[n].name, v->options[n].flag ? no_argument : required_argument,
+                                              NULL, 0};
         longopts[n] = (struct option){"json", no_argument, NULL, 'j'};
         longopts[n + 1] = (struct option){"help", no_argument, NULL, 'h'};
 
@@ -228,7 +240,7 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
         while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) >= 0) {
                 switch (c) {
                 case 0: {
-                        int r = tg_ctl_request_set(req, v->options[idx].field, optarg);
+                        int r = tg_ctl_request_set(req, v->options[idx].field, v->options[idx].flag ? "true" : optarg);
                         if (r == -EEXIST) {
                                 fprintf(stderr, _("termguardctl: option %s given twice\n"), argv[optind - 1]);
                                 return usage_error(v);
@@ -257,7 +269,7 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
                 fprintf(stderr, _("termguardctl: wrong number of arguments\n"));
                 return usage_error(v);
         }
-        if (v->arg_field != NO_FIELD && tg_ctl_request_set(req, v->arg_field, argv[optind]) < 0) {
+        if (v->arg_field != NO_FIELD && args > 0 && tg_ctl_request_set(req, v->arg_field, argv[optind]) < 0) {
                 if (v->bad_arg)
                         fputs(_(v->bad_arg), stderr);
                 return usage_error(v);

@@ -13,7 +13,8 @@ vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
 # clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps
 # more ids than the caller's own (tests/unit/run-as-root.sh). clang and libclang-rt-14-dev
 # (libFuzzer and the sanitizer runtimes, only recommended by clang): the fuzz tier.
-test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard
+# dbus-daemon, python3-dbus, python3-dbusmock: the idle lock's private system bus and simulated logind.
+test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard dbus-daemon python3-dbus python3-dbusmock
       dpkg-dev debhelper lintian debootstrap clang-format uidmap clang libclang-rt-14-dev)
 
 case $what in

@@ -279,6 +279,7 @@ class GateTestCase(unittest.TestCase):
         self.rundir = os.path.join(self.tmp, "run")
         self.socket = os.path.join(self.rundir, "control.socket")
         self.errlog = os.path.join(self.tmp, "termguardd.stderr")
+        self.bus_socket = os.path.join(self.tmp, "bus", "system_bus_socket")
         os.mkdir(self.confdir, 0o755)
         self.write_config()
         self.daemon = None
@@ -450,6 +451,9 @@ class GateTestCase(unittest.TestCase):
     def daemon_env(self):
         env = dict(os.environ)
         env["UMOCKDEV_DIR"] = self.root
+        # Never the machine's own system bus: a socket in the test's directory, where no bus
+        # runs unless the test starts one (idle_testbed.py).
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + self.bus_socket
         for k in ("JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "TERMGUARD_SOCKET"):
             env.pop(k, None)
         return env
