@@ -55,6 +55,7 @@ static const struct {
         {"idle.logoff-cancelled", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001e"},
         {"idle.logged-off", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001f"},
         {"idle.logoff-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10020"},
+        {"idle.suspend-lock", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10021"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */

@@ -53,6 +53,12 @@ typedef struct IdleLock {
         Saved *saved;
         size_t n_saved;
         char state_path[PATH_MAX];
+
+        /* Before sleep: the sessions asked to lock, and the time after which sleep goes on
+         * whether or not their locks were confirmed. */
+        bool sleeping;
+        unsigned sleep_asked;
+        sd_event_source *sleep_timer;
 } IdleLock;
 
 static void evaluate(Manager *m);
@@ -407,6 +413,95 @@ static void evaluate(Manager *m) {
         arm(m, earliest);
 }
 
+/* Asks logind to lock s now (an administrator, sleep): recorded with the reason. */
+static void lock_now(Manager *m, IdleSession *s, const char *reason, const char *actor, uint64_t now) {
+        tg_idle_policy p = policy_of(m, s);
+        int r;
+
+        emit(IDLE_EV_LOCK_REQUESTED, LOG_NOTICE,
+             strcmp(reason, IDLE_REASON_ADMIN) == 0 ? "Lock requested by an administrator"
+                                                    : "Lock requested before sleep",
+             s, "reason", reason, actor ? "actor" : NULL, actor);
+        r = logind_call(m, s->info.id, s->info.path, "Lock");
+        if (r < 0)
+                log_msg(LOG_ERR, "Cannot ask logind to lock session %s: %s", s->info.id, strerror(-r));
+        tg_idle_apply(&s->st, &p, TG_IDLE_DO_LOCK, now);
+}
+
+/* Can s be locked (again)? Not when it is locked, or on its way out. */
+static bool lockable(const IdleSession *s) {
+        return !s->st.locked_hint && s->st.phase != TG_IDLE_LOGGED_OFF && s->st.phase != TG_IDLE_LOGOFF_PENDING;
+}
+
+/* ---- sleep ---- */
+
+/* Sleep goes on: every session asked is locked, or ConfirmTimeout is over. */
+static void sleep_release(Manager *m) {
+        IdleLock *il = m->idle;
+        unsigned locked = 0;
+        char asked[16], n_locked[16];
+
+        if (!il->sleeping || !logind_holds_sleep(m))
+                return;
+        for (IdleSession *s = il->sessions; s; s = s->next)
+                if (s->st.locked_hint)
+                        locked++;
+        snprintf(asked, sizeof(asked), "%u", il->sleep_asked);
+        snprintf(n_locked, sizeof(n_locked), "%u", locked);
+        event_emit(IDLE_EV_SUSPEND_LOCK, locked == il->n_sessions ? LOG_NOTICE : LOG_WARNING,
+                   locked == il->n_sessions ? "Every session locked before sleep"
+                                            : "Sleep goes on with sessions not confirmed locked",
+                   "asked", asked, "locked", n_locked, NULL);
+        il->sleep_timer = sd_event_source_disable_unref(il->sleep_timer);
+        logind_release_sleep(m);
+}
+
+static bool all_locked(IdleLock *il) {
+        for (IdleSession *s = il->sessions; s; s = s->next)
+                if (!s->st.locked_hint && s->st.phase != TG_IDLE_LOGGED_OFF)
+                        return false;
+        return true;
+}
+
+static int on_sleep_timeout(sd_event_source *source _unused_, uint64_t usec _unused_, void *userdata) {
+        sleep_release(userdata);
+        return 0;
+}
+
+static void on_prepare_for_sleep(Manager *m, bool start) {
+        IdleLock *il = m->idle;
+        uint64_t now = now_usec(m);
+        int r;
+
+        if (!start) {
+                il->sleeping = false;
+                il->sleep_timer = sd_event_source_disable_unref(il->sleep_timer);
+                logind_inhibit_sleep(m); /* for the next sleep */
+                evaluate(m);
+                return;
+        }
+        il->sleeping = true;
+        il->sleep_asked = 0;
+        for (IdleSession *s = il->sessions; s; s = s->next)
+                if (lockable(s)) {
+                        lock_now(m, s, IDLE_REASON_SUSPEND, NULL, now);
+                        il->sleep_asked++;
+                }
+        save_state(m);
+        evaluate(m); /* the confirmations' deadlines */
+        if (all_locked(il)) {
+                sleep_release(m);
+                return;
+        }
+        r = sd_event_add_time_relative(m->event, &il->sleep_timer, CLOCK_MONOTONIC,
+                                       (uint64_t) m->cfg.idle_confirm_timeout * TG_USEC_PER_SEC, 0, on_sleep_timeout,
+                                       m);
+        if (r < 0) {
+                log_msg(LOG_ERR, "Cannot wait for the locks before sleep: %s", strerror(-r));
+                sleep_release(m);
+        }
+}
+
 /* ---- logind's news ---- */
 
 static IdleSession *find(IdleLock *il, const char *id) {
@@ -440,6 +535,8 @@ static void on_state_changed(Manager *m, LogindState state, const char *why) {
         if (state != LOGIND_ATTACHED) {
                 /* Sessions are read again when logind is back; what was done to them is kept. */
                 IdleLock *il = m->idle;
+                il->sleeping = false;
+                il->sleep_timer = sd_event_source_disable_unref(il->sleep_timer);
                 bool any = il->sessions != NULL;
                 while (il->sessions) {
                         IdleSession *s = il->sessions;
@@ -508,6 +605,8 @@ static void on_session_changed(Manager *m, const LogindSession *info) {
                              NULL, NULL);
                 save_state(m);
         }
+        if (il->sleeping && all_locked(il))
+                sleep_release(m);
         evaluate(m);
 }
 
@@ -552,6 +651,7 @@ static const LogindCallbacks callbacks = {
         .session_changed = on_session_changed,
         .session_removed = on_session_removed,
         .call_done = on_call_done,
+        .prepare_for_sleep = on_prepare_for_sleep,
 };
 
 /* ---- the API ---- */
@@ -585,6 +685,7 @@ void idle_lock_stop(Manager *m) {
                 return;
         logind_stop(m);
         il->timer = sd_event_source_unref(il->timer);
+        il->sleep_timer = sd_event_source_disable_unref(il->sleep_timer);
         while (il->sessions) {
                 IdleSession *s = il->sessions;
                 il->sessions = s->next;
@@ -621,19 +722,11 @@ int idle_lock_request(Manager *m, const char *id, const char *actor) {
         if (id && !find(il, id))
                 return -ENOENT;
         for (IdleSession *s = il->sessions; s; s = s->next) {
-                tg_idle_policy p = policy_of(m, s);
-                int r;
                 if (id && strcmp(s->info.id, id) != 0)
                         continue;
-                /* Already locked, or on its way out: nothing to ask. */
-                if (s->st.locked_hint || s->st.phase == TG_IDLE_LOGGED_OFF || s->st.phase == TG_IDLE_LOGOFF_PENDING)
+                if (!lockable(s))
                         continue;
-                emit(IDLE_EV_LOCK_REQUESTED, LOG_NOTICE, "Lock requested by an administrator", s, "reason",
-                     IDLE_REASON_ADMIN, "actor", actor);
-                r = logind_call(m, s->info.id, s->info.path, "Lock");
-                if (r < 0)
-                        log_msg(LOG_ERR, "Cannot ask logind to lock session %s: %s", s->info.id, strerror(-r));
-                tg_idle_apply(&s->st, &p, TG_IDLE_DO_LOCK, now);
+                lock_now(m, s, IDLE_REASON_ADMIN, actor, now);
                 n++;
         }
         save_state(m);

@@ -22,12 +22,14 @@
 #define IDLE_EV_LOGOFF_CANCELLED "idle.logoff-cancelled"
 #define IDLE_EV_LOGGED_OFF "idle.logged-off"
 #define IDLE_EV_LOGOFF_FAILED "idle.logoff-failed"
+#define IDLE_EV_SUSPEND_LOCK "idle.suspend-lock"
 
 #define IDLE_SESSIONS_MAX 256
 
 /* Why a lock was asked for: the lock-requested record's "reason". */
 #define IDLE_REASON_IDLE "idle"
 #define IDLE_REASON_ADMIN "admin"
+#define IDLE_REASON_SUSPEND "suspend"
 
 typedef struct IdleSession {
         LogindSession info;

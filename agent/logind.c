@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ typedef struct Logind {
         LogindState state;
         LogindCallbacks cb;
         sd_event_source *reconnect;
+        int sleep_fd;    /* logind's delay inhibitor for sleep, -1 when not held */
+        bool inhibiting; /* an Inhibit call is on its way */
 } Logind;
 
 /* A pending call: whose reply it is. Freed with its slot. */
@@ -62,6 +65,10 @@ static void set_state(Manager *m, LogindState s, const char *why) {
         if (l->state == s)
                 return;
         l->state = s;
+        if (s != LOGIND_ATTACHED) {
+                logind_release_sleep(m);
+                l->inhibiting = false;
+        }
         l->cb.state_changed(m, s, why);
 }
 
@@ -281,6 +288,75 @@ int logind_call(Manager *m, const char *id, const char *path, const char *method
         return 0;
 }
 
+static int on_inhibit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error _unused_) {
+        Pending *p = userdata;
+        Logind *l;
+        int fd, r;
+
+        if (!current(p))
+                return 0;
+        l = p->m->logind;
+        l->inhibiting = false;
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                event_emit("idle.unavailable", LOG_WARNING,
+                           "No delay inhibitor for sleep: sessions may not be locked before suspend", "state",
+                           logind_state_to_string(l->state), "why", sd_bus_message_get_error(reply)->message, NULL);
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "h", &fd);
+        if (r < 0 || l->sleep_fd >= 0)
+                return 0;
+        /* the message owns fd: keep a copy */
+        l->sleep_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (l->sleep_fd < 0)
+                log_msg(LOG_ERR, "Cannot keep logind's inhibitor: %m");
+        return 0;
+}
+
+void logind_inhibit_sleep(Manager *m) {
+        Logind *l = m->logind;
+        sd_bus_slot *slot = NULL;
+        Pending *p;
+        int r;
+
+        if (!l || l->state != LOGIND_ATTACHED || l->sleep_fd >= 0 || l->inhibiting)
+                return;
+        r = pending_new(m, "", LOGIND_PATH, "Inhibit", &p);
+        if (r < 0)
+                return;
+        r = sd_bus_call_method_async(l->bus, &slot, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER_IFACE, "Inhibit",
+                                     on_inhibit, p, "ssss", "sleep", "termguard", "Locking every session before sleep",
+                                     "delay");
+        if (r < 0) {
+                free(p);
+                log_msg(LOG_ERR, "Cannot ask logind for a sleep inhibitor: %s", strerror(-r));
+                return;
+        }
+        pending_attach(slot, p);
+        l->inhibiting = true;
+}
+
+void logind_release_sleep(Manager *m) {
+        Logind *l = m->logind;
+        if (l && l->sleep_fd >= 0) {
+                close(l->sleep_fd);
+                l->sleep_fd = -1;
+        }
+}
+
+bool logind_holds_sleep(Manager *m) {
+        return m->logind && m->logind->sleep_fd >= 0;
+}
+
+static int on_prepare_for_sleep(sd_bus_message *msg, void *userdata, sd_bus_error *ret_error _unused_) {
+        Manager *m = userdata;
+        int start;
+        if (sd_bus_message_read(msg, "b", &start) < 0 || m->logind->state != LOGIND_ATTACHED)
+                return 0;
+        m->logind->cb.prepare_for_sleep(m, start);
+        return 0;
+}
+
 static void session_seen(Manager *m, const char *id, const char *path) {
         int r = logind_refresh(m, id, path);
         if (r < 0)
@@ -302,6 +378,7 @@ static int on_list_sessions(sd_bus_message *reply, void *userdata, sd_bus_error 
                 return 0;
         }
         set_state(m, LOGIND_ATTACHED, "");
+        logind_inhibit_sleep(m);
         r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "(susso)");
         while (r >= 0 && (r = sd_bus_message_read(reply, "(susso)", &id, &uid, &user, &seat, &path)) > 0)
                 if (valid_id(id) && valid_session_path(path))
@@ -453,6 +530,7 @@ static int connect_bus(Manager *m) {
                                            m)) < 0 ||
             (r = add_match(m, LOGIND_PATH, LOGIND_MANAGER_IFACE, "SessionNew", on_session_new)) < 0 ||
             (r = add_match(m, LOGIND_PATH, LOGIND_MANAGER_IFACE, "SessionRemoved", on_session_removed)) < 0 ||
+            (r = add_match(m, LOGIND_PATH, LOGIND_MANAGER_IFACE, "PrepareForSleep", on_prepare_for_sleep)) < 0 ||
             (r = add_match(m, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged", on_properties_changed)) <
                     0) {
                 l->bus = NULL;
@@ -470,6 +548,7 @@ int logind_start(Manager *m, const LogindCallbacks *cb) {
                 return -ENOMEM;
         l->cb = *cb;
         l->state = LOGIND_NO_BUS;
+        l->sleep_fd = -1;
         m->logind = l;
         r = connect_bus(m);
         if (r < 0) {
@@ -485,6 +564,7 @@ void logind_stop(Manager *m) {
         if (!l)
                 return;
         l->reconnect = sd_event_source_unref(l->reconnect);
+        logind_release_sleep(m);
         l->bus = sd_bus_flush_close_unref(l->bus);
         free(l);
         m->logind = NULL;

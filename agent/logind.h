@@ -44,6 +44,9 @@ typedef struct {
         /* A Lock or Terminate call for session id returned; error is 0 or a negative errno,
          * with logind's error text in why. */
         void (*call_done)(Manager *m, const char *id, const char *method, int error, const char *why);
+        /* logind's PrepareForSleep: start true before suspend or hibernate (while termguard's
+         * delay inhibitor holds it back), false after resume. */
+        void (*prepare_for_sleep)(Manager *m, bool start);
 } LogindCallbacks;
 
 int logind_start(Manager *m, const LogindCallbacks *cb);
@@ -52,5 +55,10 @@ LogindState logind_state(Manager *m);
 const char *logind_state_to_string(LogindState s);
 /* Reads the session's properties again (session_changed follows). */
 int logind_refresh(Manager *m, const char *id, const char *path);
+/* Takes logind's delay inhibitor for sleep (asynchronously; again after every resume and
+ * reattach) and releases it: sleep goes on once released. */
+void logind_inhibit_sleep(Manager *m);
+void logind_release_sleep(Manager *m);
+bool logind_holds_sleep(Manager *m);
 /* Calls Session.Lock or Session.Terminate on the session at path (call_done follows). */
 int logind_call(Manager *m, const char *id, const char *path, const char *method);

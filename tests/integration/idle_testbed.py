@@ -13,6 +13,7 @@ daemon (DBUS_SYSTEM_BUS_ADDRESS), so a test can start the daemon before the bus 
 """
 
 import os
+import select
 import subprocess
 import time
 
@@ -73,10 +74,13 @@ class IdleTestCase(GateTestCase):
         conf = os.path.join(self.tmp, "bus.conf")
         with open(conf, "w") as f:
             f.write(BUS_CONFIG % self.bus_socket)
-        self.bus_proc = subprocess.Popen(["dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile"],
+        self.bus_proc = subprocess.Popen(["dbus-daemon", "--config-file=" + conf, "--nofork", "--nopidfile",
+                                          "--print-address=1"],
                                          env=self.helper_env(), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.wait_for(lambda: os.path.exists(self.bus_socket), "the system bus socket", alive=False)
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        # The address is printed once the bus listens.
+        ready, _, _ = select.select([self.bus_proc.stdout], [], [], TIMEOUT)
+        self.assertTrue(ready and self.bus_proc.stdout.readline(), "dbus-daemon did not start")
         self.bus = dbus.bus.BusConnection("unix:path=" + self.bus_socket)
 
     def start_logind(self):
@@ -102,6 +106,7 @@ class IdleTestCase(GateTestCase):
         if self.bus_proc is not None:
             self.bus_proc.terminate()
             self.bus_proc.wait(timeout=TIMEOUT)
+            self.bus_proc.stdout.close()
             self.bus_proc = None
 
     def start_all(self, config):

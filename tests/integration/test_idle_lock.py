@@ -151,6 +151,51 @@ class IdleLockTest(IdleTestCase):
         self.add_session("13", idle_since=now_usec())
         self.wait_call("13", "Lock")
 
+    def inhibitors(self):
+        return [i for i in self.logind.ListInhibitors(dbus_interface="org.freedesktop.login1.Manager")
+                if i[1] == "termguard"]
+
+    def prepare_for_sleep(self, start):
+        self.logind.EmitSignal("org.freedesktop.login1.Manager", "PrepareForSleep", "b", [start],
+                               dbus_interface="org.freedesktop.DBus.Mock")
+
+    def test_sessions_are_locked_before_sleep_and_the_inhibitor_released_after(self):
+        self.start_all(self.idle_config(LockAfter="1h", ConfirmTimeout="5m"))
+        self.add_session("50")
+        self.add_session("51", uid=65534, user="nobody")
+        self.set_props("51", LockedHint=True)  # locked already: not asked again
+        self.wait_for(lambda: (self.session_status("51") or {}).get("locked") and self.session_status("50"),
+                      "both sessions")
+        held = self.wait_for(self.inhibitors, "termguard's delay inhibitor")
+        self.assertEqual([(i[0], i[3]) for i in held], [("sleep", "delay")])
+        self.prepare_for_sleep(True)
+        self.wait_call("50", "Lock")
+        self.assertEqual(self.wait_event("idle.lock-requested", session="50")["reason"], "suspend")
+        self.barrier()
+        self.assertTrue(self.inhibitors(), "sleep was let go before the lock was confirmed")
+        self.assertEqual(self.events("idle.suspend-lock"), [])
+        self.set_props("50", LockedHint=True)
+        self.wait_for(lambda: not self.inhibitors(), "the inhibitor to be released")
+        ev = self.wait_event("idle.suspend-lock")
+        self.assertEqual((ev["asked"], ev["locked"]), ("1", "2"))
+        self.assertEqual(self.calls("51", "Lock"), [])
+        # resumed: held again for the next sleep
+        self.prepare_for_sleep(False)
+        self.wait_for(self.inhibitors, "the inhibitor after resume")
+
+    def test_sleep_goes_on_when_a_lock_is_not_confirmed(self):
+        self.start_all(self.idle_config(LockAfter="1h", ConfirmTimeout="1s", LogoffGrace="1h"))
+        self.add_session("52")
+        self.wait_for(lambda: self.session_status("52"), "the session")
+        self.wait_for(self.inhibitors, "termguard's delay inhibitor")
+        self.prepare_for_sleep(True)
+        self.wait_call("52", "Lock")
+        ev = self.wait_event("idle.suspend-lock")
+        self.assertEqual((ev["asked"], ev["locked"]), ("1", "0"))
+        self.wait_for(lambda: not self.inhibitors(), "the inhibitor to be released")
+        # not confirmed: logged off after the grace, as any lock that fails
+        self.wait_event("idle.lock-failed", session="52")
+
     def test_lock_verb_is_for_administrators(self):
         self.start_all(self.idle_config(LockAfter="0"))  # no idle lock: only the verb locks
         self.add_session("20")
