@@ -485,6 +485,109 @@ static json_object *cmd_status(Call *call) {
         return o;
 }
 
+/* ---- the token registry: copy, change, save, record, then take the copy ---- */
+
+static json_object *token_json(const tg_token *t) {
+        json_object *o = json_object_new_object();
+        char vid[8], pid[8], at[TG_ISO8601_MAX];
+        snprintf(vid, sizeof(vid), "%04x", t->vid);
+        snprintf(pid, sizeof(pid), "%04x", t->pid);
+        tg_format_iso8601(t->added_at, at, sizeof(at));
+        tg_ctl_put_string(o, TG_F_LABEL, t->label);
+        tg_ctl_put_string(o, TG_F_KIND, tg_token_kind_to_string(t->kind));
+        tg_ctl_put_string(o, TG_F_VID, vid);
+        tg_ctl_put_string(o, TG_F_PID, pid);
+        tg_ctl_put_string(o, TG_F_SERIAL, t->serial);
+        tg_ctl_put_string(o, TG_F_OWNER, t->owner);
+        tg_ctl_put_string(o, TG_F_ADDED_BY, t->added_by);
+        tg_ctl_put_string(o, TG_F_ADDED_AT, at);
+        return o;
+}
+
+static json_object *cmd_token_list(Call *call) {
+        json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array();
+        for (size_t i = 0; i < call->m->tokens.n_tokens; i++)
+                json_object_array_add(a, token_json(&call->m->tokens.tokens[i]));
+        tg_ctl_put_list(o, TG_F_TOKENS, a);
+        return o;
+}
+
+/* Saves the changed copy; recorded only once saved. */
+static json_object *token_commit(Call *call, tg_token_registry *copy) {
+        int r = tg_token_registry_save(call->m->tokens_path, copy);
+        if (r < 0) {
+                tg_token_registry_clear(copy);
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "could not save the token registry: %s; nothing was changed",
+                                          strerror(-r));
+        }
+        tg_token_registry_clear(&call->m->tokens);
+        call->m->tokens = *copy;
+        return NULL;
+}
+
+static json_object *cmd_token_add(Call *call) {
+        const tg_ctl_request *req = call->req;
+        tg_token_registry copy;
+        tg_token t = {0};
+        json_object *fail;
+        char err[256];
+
+        copy_arg(req, TG_F_LABEL, t.label, sizeof(t.label));
+        copy_arg(req, TG_F_SERIAL, t.serial, sizeof(t.serial));
+        copy_arg(req, TG_F_OWNER, t.owner, sizeof(t.owner));
+        t.kind = (tg_token_kind) req->num[TG_F_KIND];
+        t.vid = (uint16_t) req->num[TG_F_VID];
+        t.pid = (uint16_t) req->num[TG_F_PID];
+        snprintf(t.added_by, sizeof(t.added_by), "%s", call->actor);
+        t.added_at = tg_now();
+        if (t.owner[0]) {
+                tg_account a;
+                int r = tg_account_by_name(t.owner, &a);
+                if (r == -ENOENT)
+                        return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "owner: no such user on this terminal");
+                if (r < 0)
+                        return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "owner: cannot look up %s: %s", t.owner,
+                                                  strerror(-r));
+        }
+        if (tg_token_registry_copy(&call->m->tokens, &copy) < 0)
+                return oom_reply();
+        if (tg_token_add(&copy, &t, err, sizeof(err)) < 0) {
+                tg_token_registry_clear(&copy);
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
+        }
+        fail = token_commit(call, &copy);
+        if (fail)
+                return fail;
+        char vid[8], pid[8];
+        snprintf(vid, sizeof(vid), "%04x", t.vid);
+        snprintf(pid, sizeof(pid), "%04x", t.pid);
+        event_emit("token.added", LOG_NOTICE, "Token registered", "label", t.label, "kind",
+                   tg_token_kind_to_string(t.kind), "vid", vid, "pid", pid, "serial", t.serial, "owner", t.owner,
+                   "actor", call->actor, NULL);
+        return tg_ctl_reply_ok();
+}
+
+static json_object *cmd_token_remove(Call *call) {
+        const char *label = call->req->str[TG_F_LABEL];
+        tg_token_registry copy;
+        json_object *fail;
+        char esc[128];
+
+        if (!tg_token_find_label(&call->m->tokens, label)) {
+                tg_escape_str(label, esc, sizeof(esc));
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no token with label \"%s\"", esc);
+        }
+        if (tg_token_registry_copy(&call->m->tokens, &copy) < 0)
+                return oom_reply();
+        (void) tg_token_remove(&copy, label);
+        fail = token_commit(call, &copy);
+        if (fail)
+                return fail;
+        event_emit("token.removed", LOG_NOTICE, "Token removed from the registry", "label", label, "actor", call->actor,
+                   NULL);
+        return tg_ctl_reply_ok();
+}
+
 static json_object *cmd_lock(Call *call) {
         const tg_ctl_request *req = call->req;
         json_object *o;
@@ -570,6 +673,10 @@ static const struct {
         [TG_CTL_EXCEPTION_GRANT] = {cmd_exception_grant, true, true, true, DENIED_CHANGE},
         [TG_CTL_EXCEPTION_REVOKE] = {cmd_exception_revoke, true, true, true, DENIED_CHANGE},
         [TG_CTL_LOCK] = {cmd_lock, true, false, true, DENIED_LOCK},
+        /* Owners are personal data; changes are saved and recorded by their handlers. */
+        [TG_CTL_TOKEN_LIST] = {cmd_token_list, true, false, false, DENIED_READ},
+        [TG_CTL_TOKEN_ADD] = {cmd_token_add, true, false, true, DENIED_CHANGE},
+        [TG_CTL_TOKEN_REMOVE] = {cmd_token_remove, true, false, true, DENIED_CHANGE},
 };
 
 static bool reply_ok(json_object *reply) {

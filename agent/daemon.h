@@ -19,6 +19,7 @@
 #include "termguard/policy.h"
 #include "termguard/register.h"
 #include "termguard/timeutil.h"
+#include "termguard/token.h"
 #include "termguard/usbdesc.h"
 
 #define TG_DEVICES_MAX 1024
@@ -50,6 +51,8 @@ typedef struct Manager {
         tg_config cfg;
         tg_register reg;
         char register_path[PATH_MAX];
+        tg_token_registry tokens; /* security keys and card readers with their owners */
+        char tokens_path[PATH_MAX];
 
         Device *devices;
         size_t n_devices;

@@ -56,6 +56,9 @@ static const struct {
         {"idle.logged-off", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001f"},
         {"idle.logoff-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10020"},
         {"idle.suspend-lock", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10021"},
+        {"idle.token-lock", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10022"},
+        {"token.added", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10023"},
+        {"token.removed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10024"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */

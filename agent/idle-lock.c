@@ -733,3 +733,40 @@ int idle_lock_request(Manager *m, const char *id, const char *actor) {
         evaluate(m);
         return n;
 }
+
+void idle_lock_token_removed(Manager *m, uint16_t vid, uint16_t pid, const char *serial, const char *device) {
+        IdleLock *il = m->idle;
+        const tg_token *t = tg_token_match(&m->tokens, vid, pid, serial);
+        uint64_t now;
+        tg_account a;
+        unsigned n = 0;
+        char count[16], esc[TG_SERIAL_MAX * 4 + 8];
+        int r;
+
+        if (!t || !t->owner[0])
+                return;
+        r = tg_account_by_name(t->owner, &a);
+        if (r < 0) {
+                event_emit(IDLE_EV_TOKEN_LOCK, LOG_ERR, "Owner of a removed token cannot be looked up: nothing locked",
+                           "token", t->label, "owner", t->owner, "device", device, "error", strerror(-r), NULL);
+                return;
+        }
+        if (il && logind_state(m) == LOGIND_ATTACHED) {
+                now = now_usec(m);
+                for (IdleSession *s = il->sessions; s; s = s->next)
+                        if (s->info.uid == a.uid && lockable(s)) {
+                                lock_now(m, s, IDLE_REASON_TOKEN, NULL, now);
+                                n++;
+                        }
+        }
+        snprintf(count, sizeof(count), "%u", n);
+        tg_escape_str(serial ? serial : "", esc, sizeof(esc));
+        event_emit(IDLE_EV_TOKEN_LOCK, LOG_NOTICE,
+                   logind_state(m) == LOGIND_ATTACHED ? "Token removed: its owner's sessions locked"
+                                                      : "Token removed, but the idle lock is not attached to logind",
+                   "token", t->label, "owner", t->owner, "device", device, "serial", esc, "sessions", count, NULL);
+        if (n) {
+                save_state(m);
+                evaluate(m);
+        }
+}

@@ -23,6 +23,7 @@
 #define IDLE_EV_LOGGED_OFF "idle.logged-off"
 #define IDLE_EV_LOGOFF_FAILED "idle.logoff-failed"
 #define IDLE_EV_SUSPEND_LOCK "idle.suspend-lock"
+#define IDLE_EV_TOKEN_LOCK "idle.token-lock"
 
 #define IDLE_SESSIONS_MAX 256
 
@@ -30,6 +31,7 @@
 #define IDLE_REASON_IDLE "idle"
 #define IDLE_REASON_ADMIN "admin"
 #define IDLE_REASON_SUSPEND "suspend"
+#define IDLE_REASON_TOKEN "token-removed"
 
 typedef struct IdleSession {
         LogindSession info;
@@ -55,3 +57,7 @@ uint64_t idle_lock_deadline(Manager *m, const IdleSession *s);
  * Returns the number of sessions asked to lock, -ENOENT when id is not a followed session,
  * -ENOTCONN when logind is not attached. */
 int idle_lock_request(Manager *m, const char *id, const char *actor);
+
+/* A USB device left: if it is a registered token with an owner (m->tokens), every session of
+ * the owner is locked at once (idle.token-lock). serial: as the device claimed it. */
+void idle_lock_token_removed(Manager *m, uint16_t vid, uint16_t pid, const char *serial, const char *device);

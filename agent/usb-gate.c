@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "event.h"
+#include "idle-lock.h"
 #include "mounts.h"
 #include "seat.h"
 #include "sysfs.h"
@@ -670,8 +671,11 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                                    d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
                         decision_file_remove(m, udev_device_get_sysname(dev));
                         usb_worker_forget(udev_device_get_syspath(dev));
-                        if (d)
+                        if (d) {
+                                /* A registered key pulled: its owner's sessions are locked. */
+                                idle_lock_token_removed(m, d->desc.vid, d->desc.pid, d->serial, d->sysname);
                                 device_forget(m, d);
+                        }
                         return;
                 }
                 if (strcmp(action, "add") != 0)
@@ -709,6 +713,7 @@ static void resync(Manager *m) {
                                    d->serial_esc, NULL);
                         decision_file_remove(m, d->sysname);
                         usb_worker_forget(d->syspath);
+                        idle_lock_token_removed(m, d->desc.vid, d->desc.pid, d->serial, d->sysname);
                         device_forget(m, d);
                 }
         }

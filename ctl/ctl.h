@@ -44,6 +44,8 @@ int ctl_media_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_exception_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_exception_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_lock(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_token_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_token_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
 
 /* termguardctl mfa SUBCOMMAND USER */
 int ctl_mfa(const char *config_root, int argc, char **argv, bool json);

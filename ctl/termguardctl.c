@@ -2,7 +2,7 @@
 /*
  * termguardctl: the administration CLI. main() takes the global options, finds the verb in
  * one table and parses the verb's own options with getopt_long; the verbs live in one file
- * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-lock.c, ctl-mfa.c).
+ * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-lock.c, ctl-token.c, ctl-mfa.c).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -148,6 +148,39 @@ static const verb verbs[] = {
          .command = TG_CTL_LOCK,
          .options = {{"all", TG_F_ALL, false, true}},
          .run = ctl_lock},
+        {.group = "token",
+         .name = "list",
+         .synopsis = "",
+         .summary = N_("show the token registry (security keys, card readers)"),
+         .arg_field = NO_FIELD,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_TOKEN_LIST,
+         .run = ctl_token_list},
+        {.group = "token",
+         .name = "add",
+         .synopsis = N_("--kind security-key|card-reader --vid VID --pid PID --label LABEL [--serial SERIAL] "
+                        "[--owner USER]"),
+         .summary = N_("register a token; pulling an owner's token locks the owner's sessions"),
+         .arg_field = NO_FIELD,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_TOKEN_ADD,
+         .options = {{"kind", TG_F_KIND, true},
+                     {"vid", TG_F_VID, true},
+                     {"pid", TG_F_PID, true},
+                     {"label", TG_F_LABEL, true},
+                     {"serial", TG_F_SERIAL, false},
+                     {"owner", TG_F_OWNER, false}},
+         .run = ctl_token_change},
+        {.group = "token",
+         .name = "remove",
+         .synopsis = N_("LABEL"),
+         .summary = N_("remove a token from the registry"),
+         .min_args = 1,
+         .max_args = 1,
+         .arg_field = TG_F_LABEL,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_TOKEN_REMOVE,
+         .run = ctl_token_change},
         MFA("enroll", N_("set up the second factor (QR code, then a code)")),
         MFA("status", N_("enrollment, recovery codes left, failures, lock")),
         MFA("reset", N_("remove the second factor")),

@@ -13,11 +13,20 @@
 #include "termguard/macro.h"
 #include "termguard/register.h"
 #include "termguard/timeutil.h"
+#include "termguard/token.h"
 
 typedef enum { T_STRING, T_INT, T_BOOL, T_LIST } field_type;
 
 /* How a request argument is checked beyond its JSON type. */
-typedef enum { CHECK_NONE, CHECK_HEX16, CHECK_MODE, CHECK_TIME, CHECK_POSITIVE, CHECK_SESSION_ID } field_check;
+typedef enum {
+        CHECK_NONE,
+        CHECK_HEX16,
+        CHECK_MODE,
+        CHECK_TIME,
+        CHECK_POSITIVE,
+        CHECK_SESSION_ID,
+        CHECK_TOKEN_KIND
+} field_check;
 
 typedef struct {
         tg_ctl_field field;
@@ -76,6 +85,11 @@ static const member session_members[] = {
         F(TG_F_LOCKED),       F(TG_F_STATE),
         F(TG_F_LOCK_AFTER),   F(TG_F_DEADLINE),
         F(TG_F_LOGOFF_AT),    END,
+};
+
+static const member token_members[] = {
+        F(TG_F_LABEL), F(TG_F_KIND),     F(TG_F_VID),      F(TG_F_PID), F(TG_F_SERIAL),
+        F(TG_F_OWNER), F(TG_F_ADDED_BY), F(TG_F_ADDED_AT), END,
 };
 
 #define HEX16_EXPECT(example) "expected 4 hex digits, e.g. " example
@@ -162,6 +176,13 @@ static const field_info fields[_TG_F_MAX] = {
         [TG_F_LOCK_AFTER] = {.name = "lock_after", .type = T_INT},
         [TG_F_DEADLINE] = {.name = "deadline", .type = T_STRING},
         [TG_F_LOGOFF_AT] = {.name = "logoff_at", .type = T_STRING},
+        [TG_F_KIND] = {.name = "kind",
+                       .type = T_STRING,
+                       .max = 16,
+                       .check = CHECK_TOKEN_KIND,
+                       .expect = "expected security-key or card-reader"},
+        [TG_F_OWNER] = {.name = "owner", .type = T_STRING, .max = TG_USER_MAX},
+        [TG_F_TOKENS] = {.name = "tokens", .type = T_LIST, .items = token_members},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */
@@ -193,6 +214,12 @@ static const struct {
         /* exactly one of session and all (the daemon checks) */
         [TG_CTL_LOCK] = {"lock", (const member[]){OPT(TG_F_SESSION), OPT(TG_F_ALL), END},
                          (const member[]){F(TG_F_LOCK_REQUESTED), END}},
+        [TG_CTL_TOKEN_LIST] = {"token-list", (const member[]){END}, (const member[]){F(TG_F_TOKENS), END}},
+        [TG_CTL_TOKEN_ADD] = {"token-add",
+                              (const member[]){F(TG_F_LABEL), F(TG_F_KIND), F(TG_F_VID), F(TG_F_PID), OPT(TG_F_SERIAL),
+                                               OPT(TG_F_OWNER), END},
+                              (const member[]){END}},
+        [TG_CTL_TOKEN_REMOVE] = {"token-remove", (const member[]){F(TG_F_LABEL), END}, (const member[]){END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {
@@ -386,6 +413,13 @@ static int check_argument(const field_info *fi, json_object *v, tg_ctl_request *
                 if (tg_parse_iso8601(s, &req->num[f]) < 0)
                         return fail(err, err_size, "%s: %s", fi->name, fi->expect);
                 return 0;
+        case CHECK_TOKEN_KIND: {
+                tg_token_kind kind;
+                if (tg_token_kind_from_string(s, &kind) < 0)
+                        return fail(err, err_size, "%s: %s", fi->name, fi->expect);
+                req->num[f] = kind;
+                return 0;
+        }
         case CHECK_SESSION_ID:
                 /* logind's ids: letters, digits, "_" and "-" */
                 if (len == 0 || len > fi->max ||

@@ -30,6 +30,9 @@ typedef enum {
         TG_CTL_EXCEPTION_GRANT,
         TG_CTL_EXCEPTION_REVOKE,
         TG_CTL_LOCK,
+        TG_CTL_TOKEN_LIST,
+        TG_CTL_TOKEN_ADD,
+        TG_CTL_TOKEN_REMOVE,
         _TG_CTL_COMMAND_MAX,
         _TG_CTL_COMMAND_INVALID = -1,
 } tg_ctl_command;
@@ -108,6 +111,10 @@ typedef enum {
         TG_F_LOCK_AFTER,
         TG_F_DEADLINE,
         TG_F_LOGOFF_AT,
+        /* the token registry */
+        TG_F_KIND,
+        TG_F_OWNER,
+        TG_F_TOKENS,
         _TG_F_MAX,
 } tg_ctl_field;
 

@@ -8,7 +8,7 @@ import pty
 import time
 import unittest
 
-from gate_testbed import EXIT_DENIED, iso_utc
+from gate_testbed import EXIT_DENIED, HID_KEYBOARD, UsbDevice, iso_utc
 from idle_testbed import IdleTestCase, USEC, now_usec
 
 EXIT_DAEMON_ERROR = 1
@@ -225,6 +225,59 @@ class IdleLockTest(IdleTestCase):
         self.assertEqual(self.ctl_json("lock", "--all")["lock_requested"], 1)  # 21 is locked already
         self.wait_call("20", "Lock")
         self.assertEqual(len(self.calls("21", "Lock")), 1)
+
+    def test_pulling_a_registered_key_locks_only_its_owners_sessions(self):
+        self.start_all(self.idle_config(LockAfter="1h"))
+        self.add_session("60")  # root
+        self.add_session("61", uid=65534, user="nobody")
+        self.add_session("62", uid=65534, user="nobody")
+        self.set_props("62", LockedHint=True)  # locked already
+        self.wait_for(lambda: len(self.ctl_json("status")["sessions"]) == 3, "three sessions")
+        self.ctl_ok("token", "add", "--kind", "security-key", "--vid", "1050", "--pid", "0407", "--serial",
+                    "KEY-NOBODY", "--owner", "nobody", "--label", "key-nobody")
+        self.ctl_ok("token", "add", "--kind", "card-reader", "--vid", "04e6", "--pid", "5116", "--label", "readers")
+        added = self.wait_event("token.added", label="key-nobody")
+        self.assertEqual((added["owner"], added["actor"]), ("nobody", "root"))
+        # bad input and privilege
+        good = {"--kind": "security-key", "--vid": "1050", "--pid": "0408", "--label": "k2"}
+        for key, value in (("--owner", "no-such-user-tg"), ("--kind", "usb-stick"), ("--vid", "1x50"),
+                           ("--label", "two words"), ("--serial", "\x1b[2J")):
+            args = dict(good, **{key: value})
+            r = self.ctl("token", "add", *[x for kv in args.items() for x in kv])
+            self.assertNotEqual(r.returncode, 0, (key, value))
+        self.assertEqual(self.events("token.added", label="k2"), [])
+        r = self.ctl("token", "add", "--kind", "security-key", "--vid", "1050", "--pid", "0407", "--serial",
+                     "KEY-NOBODY", "--label", "again")
+        self.assertIn(b"already registered", r.stderr)
+        r = self.ctl("token", "remove", "readers", uid=65534)
+        self.assertEqual(r.returncode, EXIT_DENIED)
+        self.assertEqual(self.ctl("token", "list", uid=65534).returncode, EXIT_DENIED)
+        self.assertEqual([t["label"] for t in self.ctl_json("token", "list")], ["key-nobody", "readers"])
+
+        key = UsbDevice("1-3", 0x1050, 0x0407, "KEY-NOBODY", [(0,) + HID_KEYBOARD], 4)
+        other_key = UsbDevice("1-4", 0x1050, 0x0407, "KEY-OTHER", [(0,) + HID_KEYBOARD], 5)  # same model
+        reader = UsbDevice("1-5", 0x04E6, 0x5116, "R-1", [(0, 0x0B, 0, 0)], 6)  # registered, nobody's
+        for dev in (key, other_key, reader):
+            self.plug(dev)
+            self.decision_of(dev)
+        for dev in (other_key, reader):
+            self.unplug(dev)
+            self.wait_event("usb.detach", device=dev.name)
+        self.barrier()
+        self.assertEqual(self.events("idle.token-lock"), [])
+        self.unplug(key)
+        ev = self.wait_event("idle.token-lock", token="key-nobody")
+        self.assertEqual((ev["owner"], ev["device"], ev["sessions"]), ("nobody", "1-3", "1"))
+        self.wait_call("61", "Lock")
+        self.assertEqual(self.wait_event("idle.lock-requested", session="61")["reason"], "token-removed")
+        self.assertEqual(self.calls("60", "Lock") + self.calls("62", "Lock"), [])
+        # the registry is kept across restarts, and removal is recorded
+        self.stop_daemon()
+        self.start_daemon()
+        self.assertEqual(len(self.ctl_json("token", "list")), 2)
+        self.ctl_ok("token", "remove", "readers")
+        self.wait_event("token.removed", label="readers")
+        self.assertEqual(self.ctl("token", "remove", "readers").returncode, 1)
 
     def test_privileged_groups_get_the_shorter_time(self):
         self.start_all(self.idle_config(LockAfter="10m", PrivilegedLockAfter="1m", PrivilegedGroups="root"))

@@ -175,6 +175,10 @@ static json_object *ask(const ControlPeer *peer, tg_ctl_command c) {
                 return call(peer, c, TG_F_LABEL, "stick-1", TG_F_UNTIL, until_text, TG_F_APPROVER, "kacho", TG_F_REASON,
                             "one file", -1);
         case TG_CTL_EXCEPTION_REVOKE: return call(peer, c, TG_F_ID, "1", -1);
+        case TG_CTL_TOKEN_ADD:
+                return call(peer, c, TG_F_LABEL, "key-1", TG_F_KIND, "security-key", TG_F_VID, "1050", TG_F_PID, "0407",
+                            -1);
+        case TG_CTL_TOKEN_REMOVE: return call(peer, c, TG_F_LABEL, "key-1", -1);
         default: return call(peer, c, -1);
         }
 }
@@ -188,6 +192,7 @@ static const struct {
         {TG_CTL_STATUS, false, false},        {TG_CTL_DEVICES, false, false},        {TG_CTL_MEDIA_LIST, true, false},
         {TG_CTL_EXCEPTION_LIST, true, false}, {TG_CTL_MEDIA_ADD, true, true},        {TG_CTL_MEDIA_REMOVE, true, true},
         {TG_CTL_EXCEPTION_GRANT, true, true}, {TG_CTL_EXCEPTION_REVOKE, true, true}, {TG_CTL_LOCK, true, true},
+        {TG_CTL_TOKEN_LIST, true, false},     {TG_CTL_TOKEN_ADD, true, true},        {TG_CTL_TOKEN_REMOVE, true, true},
 };
 
 static void non_admin_is_refused_what_needs_admin(void **state) {
@@ -206,7 +211,7 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
                 assert_int_equal(count(ev, "\"event\":\"admin.denied\""),
                                  denied_before + (policy[i].needs_admin && policy[i].recorded));
         }
-        assert_int_equal(count(read_events(), "\"actor\":\"uid:4242\""), 5);
+        assert_int_equal(count(read_events(), "\"actor\":\"uid:4242\""), 7);
         /* Nothing was saved, nothing applied. */
         assert_string_equal(trail, "");
         assert_int_equal(stat(m.register_path, &st), -1);
