@@ -59,6 +59,7 @@ static const struct {
         {"idle.token-lock", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10022"},
         {"token.added", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10023"},
         {"token.removed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10024"},
+        {"idle.card-lock", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10025"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */

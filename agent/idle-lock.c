@@ -25,6 +25,7 @@
 #include "event.h"
 #include "idle-lock.h"
 #include "logind.h"
+#include "pcsc.h"
 #include "termguard/account.h"
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
@@ -59,6 +60,8 @@ typedef struct IdleLock {
         bool sleeping;
         unsigned sleep_asked;
         sd_event_source *sleep_timer;
+
+        bool pcsc_on; /* following IC card readers ([IdleLock] CardReaders=) */
 } IdleLock;
 
 static void evaluate(Manager *m);
@@ -654,6 +657,58 @@ static const LogindCallbacks callbacks = {
         .prepare_for_sleep = on_prepare_for_sleep,
 };
 
+/* ---- IC cards ---- */
+
+/* A card left a reader: the person at the terminal is leaving. Every local session on a seat
+ * is locked (the readers are the terminal's own; remote sessions have nobody here). */
+static void on_card_removed(Manager *m, const char *reader) {
+        IdleLock *il = m->idle;
+        const char *want = m->cfg.idle_card_readers;
+        uint64_t now = now_usec(m);
+        unsigned n = 0;
+        char count[16];
+
+        if (!want[0] || (strcmp(want, "*") != 0 && strncmp(reader, want, strlen(want)) != 0)) {
+                log_msg(LOG_INFO, "IC card removed from %s, a reader not in CardReaders=: nothing locked", reader);
+                return;
+        }
+        if (logind_state(m) == LOGIND_ATTACHED)
+                for (IdleSession *s = il->sessions; s; s = s->next)
+                        if (s->info.seat[0] && !s->info.remote && lockable(s)) {
+                                lock_now(m, s, IDLE_REASON_CARD, NULL, now);
+                                n++;
+                        }
+        snprintf(count, sizeof(count), "%u", n);
+        event_emit(IDLE_EV_CARD_LOCK, LOG_NOTICE,
+                   logind_state(m) == LOGIND_ATTACHED ? "IC card removed: the terminal's sessions locked"
+                                                      : "IC card removed, but the idle lock is not attached to logind",
+                   "reader", reader, "sessions", count, NULL);
+        if (n) {
+                save_state(m);
+                evaluate(m);
+        }
+}
+
+/* Readers are followed only when CardReaders= names some: without pcscd the thread would
+ * retry for nothing. */
+static void card_readers_apply(Manager *m) {
+        IdleLock *il = m->idle;
+        bool want = m->cfg.idle_card_readers[0] != '\0';
+        int r;
+
+        if (want == il->pcsc_on)
+                return;
+        if (!want) {
+                pcsc_stop(m);
+                il->pcsc_on = false;
+                return;
+        }
+        r = pcsc_start(m, on_card_removed);
+        if (r < 0)
+                log_msg(LOG_ERR, "Cannot follow IC card readers: %s", strerror(-r));
+        il->pcsc_on = r >= 0;
+}
+
 /* ---- the API ---- */
 
 int idle_lock_start(Manager *m) {
@@ -665,6 +720,7 @@ int idle_lock_start(Manager *m) {
         m->idle = il;
         snprintf(il->state_path, sizeof(il->state_path), "%s/%s", m->cfg.runtime_dir, STATE_FILE);
         load_state(m);
+        card_readers_apply(m);
         r = logind_start(m, &callbacks);
         if (r < 0) {
                 event_emit(IDLE_EV_UNAVAILABLE, LOG_WARNING,
@@ -683,6 +739,8 @@ void idle_lock_stop(Manager *m) {
         IdleLock *il = m->idle;
         if (!il)
                 return;
+        if (il->pcsc_on)
+                pcsc_stop(m);
         logind_stop(m);
         il->timer = sd_event_source_unref(il->timer);
         il->sleep_timer = sd_event_source_disable_unref(il->sleep_timer);
@@ -701,6 +759,7 @@ void idle_lock_apply(Manager *m) {
                 return;
         for (IdleSession *s = m->idle->sessions; s; s = s->next)
                 s->privileged = is_privileged(m, &s->info);
+        card_readers_apply(m);
         evaluate(m);
 }
 

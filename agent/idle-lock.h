@@ -24,6 +24,7 @@
 #define IDLE_EV_LOGOFF_FAILED "idle.logoff-failed"
 #define IDLE_EV_SUSPEND_LOCK "idle.suspend-lock"
 #define IDLE_EV_TOKEN_LOCK "idle.token-lock"
+#define IDLE_EV_CARD_LOCK "idle.card-lock"
 
 #define IDLE_SESSIONS_MAX 256
 
@@ -32,6 +33,7 @@
 #define IDLE_REASON_ADMIN "admin"
 #define IDLE_REASON_SUSPEND "suspend"
 #define IDLE_REASON_TOKEN "token-removed"
+#define IDLE_REASON_CARD "card-removed"
 
 typedef struct IdleSession {
         LogindSession info;

@@ -169,6 +169,14 @@ static int parse_profile(const config_item *item _unused_, const char *v, void *
         return 0;
 }
 
+/* Free text (a reader name prefix, "*"): printable, spaces allowed; empty means none. */
+static int parse_text(const config_item *item, const char *v, void *field) {
+        if (strlen(v) >= item->size || (v[0] && !tg_valid_text(v, item->size - 1, true)))
+                return -EINVAL;
+        snprintf(field, item->size, "%s", v);
+        return 0;
+}
+
 /* A point in time with zone; empty means none. */
 static int parse_time(const config_item *item _unused_, const char *v, void *field) {
         int64_t t = 0;
@@ -221,6 +229,8 @@ static const config_item config_items[] = {
          "expects a duration from 1s to 5m", NULL},
         {"IdleLock", "LogoffGrace", parse_seconds, FIELD(idle_logoff_grace), 0, 3600,
          "expects a duration such as 2m, at most 1h", NULL},
+        {"IdleLock", "CardReaders", parse_text, FIELD(idle_card_readers), 0, 0,
+         "expects * or the beginning of a reader's name as pcscd shows it (at most 255 characters)", NULL},
 };
 
 static const config_item *config_item_find(const char *section, const char *key) {

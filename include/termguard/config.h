@@ -34,6 +34,7 @@ typedef struct {
         int64_t idle_warn_before;           /* 0: no warning */
         int64_t idle_confirm_timeout;
         int64_t idle_logoff_grace;
+        char idle_card_readers[256]; /* "*", a reader name prefix, or empty: no lock on card removal */
 } tg_config;
 
 /* MFAServices= when not set: the stacks that can log in without common-auth's auth phase. */

@@ -14,7 +14,10 @@ daemon (DBUS_SYSTEM_BUS_ADDRESS), so a test can start the daemon before the bus 
 
 import os
 import select
+import socket
+import struct
 import subprocess
+import threading
 import time
 
 import dbus
@@ -154,3 +157,54 @@ class IdleTestCase(GateTestCase):
             if s["session"] == sid:
                 return s
         return None
+
+
+VPCD_PORT = 0x8C7B  # vsmartcard's vpcd driver (/etc/reader.conf.d/vpcd)
+
+
+class VirtualCard:
+    """An IC card in vsmartcard's virtual reader ("Virtual PCD"): present while connected to
+    the vpcd driver in pcscd, pulled by closing the connection. Answers vpcd's power and ATR
+    requests and every APDU with 90 00, from a thread."""
+
+    ATR = bytes.fromhex("3B8880010000000000000000")
+
+    def __init__(self):
+        self.sock = None
+        self.thread = None
+
+    def insert(self):
+        try:
+            self.sock = socket.create_connection(("127.0.0.1", VPCD_PORT), timeout=1)
+        except OSError:
+            return False  # vpcd does not listen yet
+        self.sock.settimeout(None)
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+        return True
+
+    def recv(self, n):
+        data = b""
+        while len(data) < n:
+            chunk = self.sock.recv(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def serve(self):
+        try:
+            while True:
+                (n,) = struct.unpack(">H", self.recv(2))
+                data = self.recv(n)
+                if n == 1 and data[0] == 4:  # get ATR
+                    self.sock.sendall(struct.pack(">H", len(self.ATR)) + self.ATR)
+                elif n > 1:
+                    self.sock.sendall(struct.pack(">H", 2) + b"\x90\x00")
+        except (EOFError, OSError):
+            pass
+
+    def pull(self):
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join(timeout=TIMEOUT)

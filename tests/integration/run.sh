@@ -4,7 +4,7 @@
 #   tests/integration/run.sh BUILD_DIR [unittest arguments, e.g. test_gate_devices or
 #   test_gate_control.ControlTest.test_vid_must_be_four_hex_digits]
 # Needs root and the Debian packages umockdev, gir1.2-umockdev-1.0, python3-gi, util-linux, and for
-# the idle lock dbus-daemon, python3-dbus and python3-dbusmock.
+# the idle lock dbus-daemon, python3-dbus, python3-dbusmock, pcscd, vsmartcard-vpcd and iproute2.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -24,6 +24,10 @@ done
 command -v umockdev-wrapper >/dev/null 2>&1 || missing="$missing umockdev-wrapper(umockdev)"
 command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus-daemon(dbus-daemon)"
 "$python" -c 'import dbus, dbusmock' 2>/dev/null || missing="$missing $python:dbusmock(python3-dbus,python3-dbusmock)"
+for t in pcscd ip; do
+        command -v $t >/dev/null 2>&1 || missing="$missing $t(pcscd/iproute2)"
+done
+[ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || missing="$missing libifdvpcd.so(vsmartcard-vpcd)"
 for t in setpriv unshare mount; do
         command -v $t >/dev/null 2>&1 || missing="$missing $t(util-linux/mount)"
 done

@@ -5,11 +5,12 @@ after the grace, restarts that keep deadlines, activity, no bus at start, the lo
 
 import os
 import pty
-import time
+import signal
+import subprocess
 import unittest
 
 from gate_testbed import EXIT_DENIED, HID_KEYBOARD, UsbDevice, iso_utc
-from idle_testbed import IdleTestCase, USEC, now_usec
+from idle_testbed import IdleTestCase, USEC, VirtualCard, now_usec
 
 EXIT_DAEMON_ERROR = 1
 
@@ -278,6 +279,51 @@ class IdleLockTest(IdleTestCase):
         self.ctl_ok("token", "remove", "readers")
         self.wait_event("token.removed", label="readers")
         self.assertEqual(self.ctl("token", "remove", "readers").returncode, 1)
+
+    def log_lines(self, text):
+        return [l for l in self.raw_lines() if text.encode() in l]
+
+    def test_pulling_the_ic_card_locks_the_terminals_local_sessions(self):
+        """pcscd with vsmartcard's virtual reader, in a mount namespace of the daemon's own (pcscd's
+        socket path is fixed); the card is a connection to the reader's driver."""
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)  # this test run's network namespace
+        self.write_config(self.idle_config(LockAfter="1h", CardReaders="Virtual PCD"))
+        self.start_bus()
+        self.start_logind()
+        pidfile = os.path.join(self.tmp, "pcscd.pid")
+        self.start_daemon(tmpfs_at=["/run/pcscd"],
+                          # termguardd starts once pcscd listens (as with systemd's pcscd.socket)
+                          prelude="pcscd -f -e >%s/pcscd.log 2>&1 & echo $! >%s; i=0; "
+                                  "while [ ! -S /run/pcscd/pcscd.comm ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done;"
+                                  % (self.tmp, pidfile))
+        self.addCleanup(lambda: os.kill(int(open(pidfile).read()), signal.SIGTERM))
+        self.wait_event("idle.attached")
+        self.add_session("70")  # at the terminal
+        self.add_session("71", uid=65534, user="nobody")
+        self.set_props("71", Remote=True)  # over the network: nobody here
+        self.wait_for(lambda: len(self.ctl_json("status")["sessions"]) == 2, "both sessions")
+        card = VirtualCard()
+        self.wait_for(card.insert, "vpcd to listen")
+        self.wait_for(lambda: self.log_lines("IC card inserted"), "termguardd to see the card")
+        card.pull()
+        ev = self.wait_event("idle.card-lock")
+        self.assertTrue(ev["reader"].startswith("Virtual PCD"), ev)
+        self.assertEqual(ev["sessions"], "1")
+        self.wait_call("70", "Lock")
+        self.assertEqual(self.wait_event("idle.lock-requested", session="70")["reason"], "card-removed")
+        self.assertEqual(self.calls("71", "Lock"), [])
+        # a reader not in CardReaders=: its cards lock nothing
+        self.write_config(self.idle_config(LockAfter="1h", CardReaders="Counter reader"))
+        self.daemon.send_signal(signal.SIGHUP)
+        self.wait_event("config.reloaded")
+        self.set_props("70", LockedHint=False)
+        card = VirtualCard()
+        self.wait_for(card.insert, "vpcd to listen")
+        self.wait_for(lambda: len(self.log_lines("IC card inserted")) >= 2, "the second card")
+        card.pull()
+        self.wait_for(lambda: self.log_lines("not in CardReaders"), "the second removal")
+        self.assertEqual(len(self.events("idle.card-lock")), 1)
+        self.assertEqual(len(self.calls("70", "Lock")), 1)
 
     def test_privileged_groups_get_the_shorter_time(self):
         self.start_all(self.idle_config(LockAfter="10m", PrivilegedLockAfter="1m", PrivilegedGroups="root"))

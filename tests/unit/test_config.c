@@ -324,6 +324,12 @@ static void idle_lock_policy(void **state) {
         assert_int_equal(c.idle_confirm_timeout, 5);
         assert_int_equal(c.idle_logoff_grace, 120);
         assert_string_equal(c.idle_privileged_groups, "");
+        assert_string_equal(c.idle_card_readers, "");
+        expect_ok("[IdleLock]\nCardReaders=SCM Microsystems Inc. SCR 3310\n", &c);
+        assert_string_equal(c.idle_card_readers, "SCM Microsystems Inc. SCR 3310");
+        expect_ok("[IdleLock]\nCardReaders=*\n", &c);
+        assert_string_equal(c.idle_card_readers, "*");
+        expect_error("termguard.conf", "[IdleLock]\nCardReaders=bad\x01name\n", ":2: IdleLock.CardReaders");
         write_file("termguard.conf",
                    "[IdleLock]\nLockAfter=10m\nPrivilegedLockAfter=3m\nPrivilegedGroups=mynumber soumu-admin\n"
                    "WarnBefore=30s\nConfirmTimeout=10s\nLogoffGrace=5m\n",
