@@ -227,6 +227,23 @@ static void load_state(Manager *m) {
                         log_msg(LOG_WARNING, "Ignoring entry %zu of %s: malformed", i, il->state_path);
 }
 
+/* Keeps what was done to a session that logind does not show right now (logind gone), at most
+ * IDLE_SESSIONS_MAX entries: the oldest goes first. */
+static void keep(IdleLock *il, const IdleSession *s) {
+        Saved *p;
+        if (il->n_saved >= IDLE_SESSIONS_MAX) {
+                memmove(il->saved, il->saved + 1, (il->n_saved - 1) * sizeof(Saved));
+                il->n_saved--;
+        }
+        p = realloc(il->saved, (il->n_saved + 1) * sizeof(Saved));
+        if (!p)
+                return;
+        il->saved = p;
+        il->saved[il->n_saved] = (Saved){.uid = s->info.uid, .st = s->st};
+        snprintf(il->saved[il->n_saved].id, sizeof(il->saved[0].id), "%s", s->info.id);
+        il->n_saved++;
+}
+
 static bool restore(IdleLock *il, IdleSession *s) {
         for (size_t i = 0; i < il->n_saved; i++)
                 if (strcmp(il->saved[i].id, s->info.id) == 0 && il->saved[i].uid == s->info.uid) {
@@ -260,7 +277,7 @@ static int console_path(const char *tty, char *buf, size_t size) {
 /* Writes text to the session's terminal, if it has one. A terminal that is gone or full is
  * not waited for. */
 static void console_message(const IdleSession *s, const char *text) {
-        char path[64];
+        char path[sizeof(s->info.tty) + 8];
         struct stat st;
         _cleanup_close_ int fd = -EBADF;
 
@@ -543,13 +560,7 @@ static void on_state_changed(Manager *m, LogindState state, const char *why) {
                 bool any = il->sessions != NULL;
                 while (il->sessions) {
                         IdleSession *s = il->sessions;
-                        Saved *p = realloc(il->saved, (il->n_saved + 1) * sizeof(Saved));
-                        if (p) {
-                                il->saved = p;
-                                il->saved[il->n_saved] = (Saved){.uid = s->info.uid, .st = s->st};
-                                snprintf(il->saved[il->n_saved].id, sizeof(il->saved[0].id), "%s", s->info.id);
-                                il->n_saved++;
-                        }
+                        keep(il, s);
                         il->sessions = s->next;
                         free(s);
                 }
@@ -613,6 +624,17 @@ static void on_session_changed(Manager *m, const LogindSession *info) {
         evaluate(m);
 }
 
+/* The session could not be read again: judge it on what is known (a console whose input time
+ * cannot be read is locked at its deadline). */
+static void on_refresh_failed(Manager *m, const char *id) {
+        IdleSession *s = find(m->idle, id);
+        if (!s || !s->refreshing)
+                return;
+        s->refreshing = false;
+        s->refreshed_at = now_usec(m);
+        evaluate(m);
+}
+
 static void on_session_removed(Manager *m, const char *id) {
         IdleLock *il = m->idle;
         drop(m, id);
@@ -653,6 +675,7 @@ static const LogindCallbacks callbacks = {
         .state_changed = on_state_changed,
         .session_changed = on_session_changed,
         .session_removed = on_session_removed,
+        .refresh_failed = on_refresh_failed,
         .call_done = on_call_done,
         .prepare_for_sleep = on_prepare_for_sleep,
 };

@@ -220,8 +220,10 @@ static int on_get_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
         if (!current(p))
                 return 0;
         if (sd_bus_message_is_method_error(reply, NULL)) {
-                /* Gone between the signal and the call: SessionRemoved follows or came. */
+                /* Gone between the signal and the call (SessionRemoved follows or came), or
+                 * logind is in trouble. */
                 log_msg(LOG_DEBUG, "Cannot read session %s: %s", p->id, sd_bus_message_get_error(reply)->message);
+                p->m->logind->cb.refresh_failed(p->m, p->id);
                 return 0;
         }
         snprintf(s.id, sizeof(s.id), "%s", p->id);
@@ -229,6 +231,7 @@ static int on_get_all(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
         r = read_properties(reply, &s, &idle_seen);
         if (r < 0) {
                 log_msg(LOG_WARNING, "Session %s: logind's properties could not be read: %s", p->id, strerror(-r));
+                p->m->logind->cb.refresh_failed(p->m, p->id);
                 return 0;
         }
         p->m->logind->cb.session_changed(p->m, &s);

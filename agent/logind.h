@@ -41,6 +41,8 @@ typedef struct {
         /* A session appeared or its properties changed (the whole session, updated). */
         void (*session_changed)(Manager *m, const LogindSession *s);
         void (*session_removed)(Manager *m, const char *id);
+        /* Reading a session's properties failed (logind_refresh); session_removed may follow. */
+        void (*refresh_failed)(Manager *m, const char *id);
         /* A Lock or Terminate call for session id returned; error is 0 or a negative errno,
          * with logind's error text in why. */
         void (*call_done)(Manager *m, const char *id, const char *method, int error, const char *why);
