@@ -190,7 +190,14 @@ static int load_entry(json_object *o, Saved *ret) {
 }
 
 /* A file that cannot be read is reported and ignored: sessions then count from their
- * IdleSinceHint, and a pending logoff is decided again. */
+ * IdleSinceHint, and a pending logoff is decided again. The array belongs to m->idle
+ * (idle_lock_stop() frees it); gcc 12's analyzer loses it once stored there and reports it as
+ * leaked. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas" /* gcc without -fanalyzer */
+#pragma GCC diagnostic ignored "-Wanalyzer-malloc-leak"
+#endif
 static void load_state(Manager *m) {
         IdleLock *il = m->idle;
         char *buf = malloc(STATE_FILE_MAX + 1);
@@ -214,18 +221,24 @@ static void load_state(Manager *m) {
                 log_msg(LOG_WARNING, "Ignoring %s: not the idle lock's state", il->state_path);
                 return;
         }
-        size_t len = json_object_array_length(a);
+        size_t len = json_object_array_length(a), n_saved = 0;
         if (len > IDLE_SESSIONS_MAX)
                 len = IDLE_SESSIONS_MAX;
-        il->saved = calloc(len ? len : 1, sizeof(Saved));
-        if (!il->saved)
+        Saved *saved = calloc(len ? len : 1, sizeof(Saved));
+        if (!saved)
                 return;
         for (size_t i = 0; i < len; i++)
-                if (load_entry(json_object_array_get_idx(a, i), &il->saved[il->n_saved]) == 0)
-                        il->n_saved++;
+                if (load_entry(json_object_array_get_idx(a, i), &saved[n_saved]) == 0)
+                        n_saved++;
                 else
                         log_msg(LOG_WARNING, "Ignoring entry %zu of %s: malformed", i, il->state_path);
+        free(il->saved); /* replaces what was kept (nothing, at start) */
+        il->saved = saved;
+        il->n_saved = n_saved;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /* Keeps what was done to a session that logind does not show right now (logind gone), at most
  * IDLE_SESSIONS_MAX entries: the oldest goes first. */
