@@ -19,11 +19,11 @@
 #define OPTIONS_MAX 8
 
 /* --NAME VALUE sets the request argument field; a flag (--NAME alone) sets it to true. */
+typedef enum { OPTIONAL, REQUIRED, FLAG } option_kind;
 typedef struct {
         const char *name;
         tg_ctl_field field;
-        bool required;
-        bool flag;
+        option_kind kind;
 } verb_option;
 
 enum {
@@ -87,12 +87,12 @@ static const verb verbs[] = {
          .arg_field = NO_FIELD,
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_MEDIA_ADD,
-         .options = {{"vid", TG_F_VID, true},
-                     {"pid", TG_F_PID, true},
-                     {"serial", TG_F_SERIAL, true},
-                     {"label", TG_F_LABEL, true},
-                     {"department", TG_F_DEPARTMENT, false},
-                     {"mode", TG_F_MODE, false}},
+         .options = {{"vid", TG_F_VID, REQUIRED},
+                     {"pid", TG_F_PID, REQUIRED},
+                     {"serial", TG_F_SERIAL, REQUIRED},
+                     {"label", TG_F_LABEL, REQUIRED},
+                     {"department", TG_F_DEPARTMENT, OPTIONAL},
+                     {"mode", TG_F_MODE, OPTIONAL}},
          .run = ctl_media_change},
         {.group = "media",
          .name = "remove",
@@ -121,11 +121,11 @@ static const verb verbs[] = {
          .arg_field = TG_F_LABEL,
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_EXCEPTION_GRANT,
-         .options = {{"until", TG_F_UNTIL, true},
-                     {"approver", TG_F_APPROVER, true},
-                     {"reason", TG_F_REASON, true},
-                     {"ticket", TG_F_TICKET, false},
-                     {"user", TG_F_USER, false}},
+         .options = {{"until", TG_F_UNTIL, REQUIRED},
+                     {"approver", TG_F_APPROVER, REQUIRED},
+                     {"reason", TG_F_REASON, REQUIRED},
+                     {"ticket", TG_F_TICKET, OPTIONAL},
+                     {"user", TG_F_USER, OPTIONAL}},
          .run = ctl_exception_change},
         {.group = "exception",
          .name = "revoke",
@@ -146,7 +146,7 @@ static const verb verbs[] = {
          .arg_field = TG_F_SESSION,
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_LOCK,
-         .options = {{"all", TG_F_ALL, false, true}},
+         .options = {{"all", TG_F_ALL, FLAG}},
          .run = ctl_lock},
         {.group = "token",
          .name = "list",
@@ -164,12 +164,12 @@ static const verb verbs[] = {
          .arg_field = NO_FIELD,
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_TOKEN_ADD,
-         .options = {{"kind", TG_F_KIND, true},
-                     {"vid", TG_F_VID, true},
-                     {"pid", TG_F_PID, true},
-                     {"label", TG_F_LABEL, true},
-                     {"serial", TG_F_SERIAL, false},
-                     {"owner", TG_F_OWNER, false}},
+         .options = {{"kind", TG_F_KIND, REQUIRED},
+                     {"vid", TG_F_VID, REQUIRED},
+                     {"pid", TG_F_PID, REQUIRED},
+                     {"label", TG_F_LABEL, REQUIRED},
+                     {"serial", TG_F_SERIAL, OPTIONAL},
+                     {"owner", TG_F_OWNER, OPTIONAL}},
          .run = ctl_token_change},
         {.group = "token",
          .name = "remove",
@@ -263,8 +263,8 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
         int c, idx;
 
         for (; n < OPTIONS_MAX && v->options[n].name; n++)
-                longopts[n] = (struct option){v->options[n].name, v->options[n].flag ? no_argument : required_argument,
-                                              NULL, 0};
+                longopts[n] = (struct option){v->options[n].name,
+                                              v->options[n].kind == FLAG ? no_argument : required_argument, NULL, 0};
         longopts[n] = (struct option){"json", no_argument, NULL, 'j'};
         longopts[n + 1] = (struct option){"help", no_argument, NULL, 'h'};
 
@@ -273,7 +273,8 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
         while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) >= 0) {
                 switch (c) {
                 case 0: {
-                        int r = tg_ctl_request_set(req, v->options[idx].field, v->options[idx].flag ? "true" : optarg);
+                        int r = tg_ctl_request_set(req, v->options[idx].field,
+                                                   v->options[idx].kind == FLAG ? "true" : optarg);
                         if (r == -EEXIST) {
                                 fprintf(stderr, _("termguardctl: option %s given twice\n"), argv[optind - 1]);
                                 return usage_error(v);
@@ -293,7 +294,7 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
                 }
         }
         for (size_t k = 0; k < n; k++)
-                if (v->options[k].required && !req->has[v->options[k].field]) {
+                if (v->options[k].kind == REQUIRED && !req->has[v->options[k].field]) {
                         fprintf(stderr, _("termguardctl: --%s is required\n"), v->options[k].name);
                         return usage_error(v);
                 }
