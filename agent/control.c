@@ -24,6 +24,7 @@
 #include "cleanup.h"
 #include "control.h"
 #include "event.h"
+#include "idle-lock.h"
 #include "manager.h"
 #include "termguard/account.h"
 #include "termguard/control-proto.h"
@@ -178,6 +179,7 @@ typedef struct {
         Manager *m;
         const tg_ctl_request *req;
         const char *actor;
+        uid_t uid;
         bool admin;
         Change *change; /* mutating commands only */
 } Call;
@@ -414,6 +416,41 @@ static json_object *cmd_devices(Call *call) {
         return o;
 }
 
+static void put_time_usec(json_object *o, tg_ctl_field f, uint64_t t) {
+        char buf[TG_ISO8601_MAX] = "";
+        if (t)
+                tg_format_iso8601((int64_t) (t / 1000000), buf, sizeof(buf));
+        tg_ctl_put_string(o, f, buf);
+}
+
+/* The idle lock's sessions: every one for administrators, their own for other users. */
+static json_object *sessions_json(Call *call) {
+        json_object *a = json_object_new_array();
+        for (const IdleSession *s = idle_lock_sessions(call->m); s; s = s->next) {
+                json_object *x;
+                if (!call->admin && s->info.uid != call->uid)
+                        continue;
+                /* the strings were escaped when read from logind */
+                x = json_object_new_object();
+                tg_ctl_put_string(x, TG_F_SESSION, s->info.id);
+                tg_ctl_put_string(x, TG_F_USER, s->info.user);
+                tg_ctl_put_string(x, TG_F_SESSION_TYPE, s->info.type);
+                tg_ctl_put_string(x, TG_F_SEAT, s->info.seat);
+                tg_ctl_put_string(x, TG_F_TTY, s->info.tty);
+                tg_ctl_put_bool(x, TG_F_REMOTE, s->info.remote);
+                tg_ctl_put_bool(x, TG_F_IDLE, s->info.idle_hint);
+                put_time_usec(x, TG_F_IDLE_SINCE, s->info.idle_since);
+                tg_ctl_put_bool(x, TG_F_LOCKED, s->info.locked_hint);
+                tg_ctl_put_string(x, TG_F_STATE, tg_idle_phase_to_string(s->st.phase));
+                tg_ctl_put_int(x, TG_F_LOCK_AFTER,
+                               s->privileged ? call->m->cfg.idle_privileged_lock_after : call->m->cfg.idle_lock_after);
+                put_time_usec(x, TG_F_DEADLINE, idle_lock_deadline(call->m, s));
+                put_time_usec(x, TG_F_LOGOFF_AT, s->st.phase == TG_IDLE_LOGOFF_PENDING ? s->st.logoff_at : 0);
+                json_object_array_add(a, x);
+        }
+        return a;
+}
+
 static json_object *cmd_status(Call *call) {
         Manager *m = call->m;
         json_object *o = tg_ctl_reply_ok();
@@ -449,6 +486,135 @@ static json_object *cmd_status(Call *call) {
         tg_ctl_put_int(o, TG_F_JOURNAL_USED, (int64_t) j.used_bytes);
         tg_ctl_put_int(o, TG_F_JOURNAL_MAX, (int64_t) j.max_bytes);
         tg_ctl_put_int(o, TG_F_JOURNAL_NEXT_SEQ, (int64_t) j.next_seq);
+        tg_ctl_put_string(o, TG_F_IDLE_LOCK, logind_state_to_string(idle_lock_state(m)));
+        tg_ctl_put_list(o, TG_F_SESSIONS, sessions_json(call));
+        return o;
+}
+
+/* ---- the token registry: copy, change, save, record, then take the copy ---- */
+
+static json_object *token_json(const tg_token *t) {
+        json_object *o = json_object_new_object();
+        char vid[8], pid[8], at[TG_ISO8601_MAX];
+        snprintf(vid, sizeof(vid), "%04x", t->vid);
+        snprintf(pid, sizeof(pid), "%04x", t->pid);
+        tg_format_iso8601(t->added_at, at, sizeof(at));
+        tg_ctl_put_string(o, TG_F_LABEL, t->label);
+        tg_ctl_put_string(o, TG_F_KIND, tg_token_kind_to_string(t->kind));
+        tg_ctl_put_string(o, TG_F_VID, vid);
+        tg_ctl_put_string(o, TG_F_PID, pid);
+        tg_ctl_put_string(o, TG_F_SERIAL, t->serial);
+        tg_ctl_put_string(o, TG_F_OWNER, t->owner);
+        tg_ctl_put_string(o, TG_F_ADDED_BY, t->added_by);
+        tg_ctl_put_string(o, TG_F_ADDED_AT, at);
+        return o;
+}
+
+static json_object *cmd_token_list(Call *call) {
+        json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array();
+        for (size_t i = 0; i < call->m->tokens.n_tokens; i++)
+                json_object_array_add(a, token_json(&call->m->tokens.tokens[i]));
+        tg_ctl_put_list(o, TG_F_TOKENS, a);
+        return o;
+}
+
+/* Saves the changed copy; recorded only once saved. */
+static json_object *token_commit(Call *call, tg_token_registry *copy) {
+        int r = tg_token_registry_save(call->m->tokens_path, copy);
+        if (r < 0) {
+                tg_token_registry_clear(copy);
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "could not save the token registry: %s; nothing was changed",
+                                          strerror(-r));
+        }
+        tg_token_registry_clear(&call->m->tokens);
+        call->m->tokens = *copy;
+        return NULL;
+}
+
+static json_object *cmd_token_add(Call *call) {
+        const tg_ctl_request *req = call->req;
+        tg_token_registry copy;
+        tg_token t = {0};
+        json_object *fail;
+        char err[256];
+
+        copy_arg(req, TG_F_LABEL, t.label, sizeof(t.label));
+        copy_arg(req, TG_F_SERIAL, t.serial, sizeof(t.serial));
+        copy_arg(req, TG_F_OWNER, t.owner, sizeof(t.owner));
+        t.kind = (tg_token_kind) req->num[TG_F_KIND];
+        t.vid = (uint16_t) req->num[TG_F_VID];
+        t.pid = (uint16_t) req->num[TG_F_PID];
+        snprintf(t.added_by, sizeof(t.added_by), "%s", call->actor);
+        t.added_at = tg_now();
+        if (t.owner[0]) {
+                tg_account a;
+                int r = tg_account_by_name(t.owner, &a);
+                if (r == -ENOENT)
+                        return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "owner: no such user on this terminal");
+                if (r < 0)
+                        return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "owner: cannot look up %s: %s", t.owner,
+                                                  strerror(-r));
+        }
+        if (tg_token_registry_copy(&call->m->tokens, &copy) < 0)
+                return oom_reply();
+        if (tg_token_add(&copy, &t, err, sizeof(err)) < 0) {
+                tg_token_registry_clear(&copy);
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
+        }
+        fail = token_commit(call, &copy);
+        if (fail)
+                return fail;
+        char vid[8], pid[8];
+        snprintf(vid, sizeof(vid), "%04x", t.vid);
+        snprintf(pid, sizeof(pid), "%04x", t.pid);
+        event_emit("token.added", LOG_NOTICE, "Token registered", "label", t.label, "kind",
+                   tg_token_kind_to_string(t.kind), "vid", vid, "pid", pid, "serial", t.serial, "owner", t.owner,
+                   "actor", call->actor, NULL);
+        return tg_ctl_reply_ok();
+}
+
+static json_object *cmd_token_remove(Call *call) {
+        const char *label = call->req->str[TG_F_LABEL];
+        tg_token_registry copy;
+        json_object *fail;
+        char esc[128];
+
+        if (!tg_token_find_label(&call->m->tokens, label)) {
+                tg_escape_str(label, esc, sizeof(esc));
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no token with label \"%s\"", esc);
+        }
+        if (tg_token_registry_copy(&call->m->tokens, &copy) < 0)
+                return oom_reply();
+        (void) tg_token_remove(&copy, label);
+        fail = token_commit(call, &copy);
+        if (fail)
+                return fail;
+        event_emit("token.removed", LOG_NOTICE, "Token removed from the registry", "label", label, "actor", call->actor,
+                   NULL);
+        return tg_ctl_reply_ok();
+}
+
+static json_object *cmd_lock(Call *call) {
+        const tg_ctl_request *req = call->req;
+        json_object *o;
+        char esc[128];
+        int r;
+
+        if (req->has[TG_F_SESSION] == req->has[TG_F_ALL])
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "lock: give either a session or all");
+        r = idle_lock_request(call->m, req->has[TG_F_SESSION] ? req->str[TG_F_SESSION] : NULL, call->actor);
+        if (r == -ENOENT) {
+                tg_escape_str(req->str[TG_F_SESSION], esc, sizeof(esc));
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no user session \"%s\" (see termguardctl status)",
+                                          esc);
+        }
+        if (r == -ENOTCONN)
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "the idle lock is not attached to logind (%s)",
+                                          logind_state_to_string(idle_lock_state(call->m)));
+        if (r < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "lock: %s", strerror(-r));
+        o = tg_ctl_reply_ok();
+        tg_ctl_put_int(o, TG_F_LOCK_REQUESTED, r);
         return o;
 }
 
@@ -491,21 +657,32 @@ static void record_denied(Manager *m, uid_t uid, const char *cmd, const char *ac
         seen[i].suppressed = 0;
 }
 
-/* Who may call what, and whether it changes the register, is in this table, not in branches. */
+#define DENIED_READ "only administrators may read the register"
+#define DENIED_CHANGE "only root or members of the admin group may change the register or exceptions"
+#define DENIED_LOCK "only root or members of the admin group may lock sessions"
+
+/* Who may call what, whether it changes the register, and whether a refusal is recorded (an
+ * attempted action is; a read is not), is in this table, not in branches. */
 static const struct {
         json_object *(*handler)(Call *call);
-        bool needs_admin, mutates;
+        bool needs_admin, mutates, record_denial;
+        const char *denied;
 } handlers[_TG_CTL_COMMAND_MAX] = {
-        [TG_CTL_STATUS] = {cmd_status, false, false},
-        [TG_CTL_DEVICES] = {cmd_devices, false, false},
+        [TG_CTL_STATUS] = {cmd_status, false, false, false, NULL},
+        [TG_CTL_DEVICES] = {cmd_devices, false, false, false, NULL},
         /* Serials would let a user program a clone of a read-write medium; approvers, reasons
          * and user names are personal data. */
-        [TG_CTL_MEDIA_LIST] = {cmd_media_list, true, false},
-        [TG_CTL_EXCEPTION_LIST] = {cmd_exception_list, true, false},
-        [TG_CTL_MEDIA_ADD] = {cmd_media_add, true, true},
-        [TG_CTL_MEDIA_REMOVE] = {cmd_media_remove, true, true},
-        [TG_CTL_EXCEPTION_GRANT] = {cmd_exception_grant, true, true},
-        [TG_CTL_EXCEPTION_REVOKE] = {cmd_exception_revoke, true, true},
+        [TG_CTL_MEDIA_LIST] = {cmd_media_list, true, false, false, DENIED_READ},
+        [TG_CTL_EXCEPTION_LIST] = {cmd_exception_list, true, false, false, DENIED_READ},
+        [TG_CTL_MEDIA_ADD] = {cmd_media_add, true, true, true, DENIED_CHANGE},
+        [TG_CTL_MEDIA_REMOVE] = {cmd_media_remove, true, true, true, DENIED_CHANGE},
+        [TG_CTL_EXCEPTION_GRANT] = {cmd_exception_grant, true, true, true, DENIED_CHANGE},
+        [TG_CTL_EXCEPTION_REVOKE] = {cmd_exception_revoke, true, true, true, DENIED_CHANGE},
+        [TG_CTL_LOCK] = {cmd_lock, true, false, true, DENIED_LOCK},
+        /* Owners are personal data; changes are saved and recorded by their handlers. */
+        [TG_CTL_TOKEN_LIST] = {cmd_token_list, true, false, false, DENIED_READ},
+        [TG_CTL_TOKEN_ADD] = {cmd_token_add, true, false, true, DENIED_CHANGE},
+        [TG_CTL_TOKEN_REMOVE] = {cmd_token_remove, true, false, true, DENIED_CHANGE},
 };
 
 static bool reply_ok(json_object *reply) {
@@ -563,20 +740,17 @@ json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *b
         /* Privilege before arguments: a refused caller learns nothing from validation. */
         if (handlers[req.command].needs_admin && !peer->admin) {
                 const char *name = tg_ctl_command_to_string(req.command);
+                const char *denied = handlers[req.command].denied;
+                if (handlers[req.command].record_denial)
+                        record_denied(m, peer->cred.uid, name, actor);
                 tg_ctl_request_done(&req);
-                if (!handlers[req.command].mutates)
-                        return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED,
-                                                  "only administrators may read the register");
-                record_denied(m, peer->cred.uid, name, actor);
-                return tg_ctl_reply_error(
-                        TG_CTL_ERR_PERMISSION_DENIED,
-                        "only root or members of the admin group may change the register or exceptions");
+                return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED, "%s", denied);
         }
         if (r < 0) {
                 tg_ctl_request_done(&req);
                 return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         }
-        Call call = {.m = m, .req = &req, .actor = actor, .admin = peer->admin};
+        Call call = {.m = m, .req = &req, .actor = actor, .uid = peer->cred.uid, .admin = peer->admin};
         if (handlers[req.command].mutates)
                 reply = run_change(&call, handlers[req.command].handler);
         else

@@ -2,8 +2,8 @@
 #pragma once
 
 /* The daemon's state, shared by its modules: types only. Each module declares its functions
- * in its own header (event.h, sysfs.h, mounts.h, seat.h, usb-worker.h, usb-gate.h,
- * manager.h, control.h), and calls only modules below it in that order. */
+ * in its own header (event.h, sysfs.h, mounts.h, seat.h, logind.h, idle-lock.h, usb-worker.h,
+ * usb-gate.h, manager.h, control.h), and calls only modules below it in that order. */
 
 #include <limits.h>
 #include <stdbool.h>
@@ -19,6 +19,7 @@
 #include "termguard/policy.h"
 #include "termguard/register.h"
 #include "termguard/timeutil.h"
+#include "termguard/token.h"
 #include "termguard/usbdesc.h"
 
 #define TG_DEVICES_MAX 1024
@@ -50,6 +51,8 @@ typedef struct Manager {
         tg_config cfg;
         tg_register reg;
         char register_path[PATH_MAX];
+        tg_token_registry tokens; /* security keys and card readers with their owners */
+        char tokens_path[PATH_MAX];
 
         Device *devices;
         size_t n_devices;
@@ -65,5 +68,7 @@ typedef struct Manager {
         char seat_user[TG_USER_MAX + 8];
         void (*seat_changed)(struct Manager *m, const char *trigger);
 
-        struct Intake *intake; /* intake.c: records from other programs */
+        struct Intake *intake;  /* intake.c: records from other programs */
+        struct Logind *logind;  /* logind.c */
+        struct IdleLock *idle;  /* idle-lock.c */
 } Manager;

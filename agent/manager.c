@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "event.h"
+#include "idle-lock.h"
 #include "manager.h"
 #include "media-audit.h"
 #include "seat.h"
@@ -39,7 +40,8 @@ static int mkdir_p(const char *path, mode_t mode) {
 int manager_load(Manager *m, char *err, size_t err_size) {
         tg_config cfg;
         tg_register reg;
-        char path[PATH_MAX];
+        tg_token_registry tokens;
+        char path[PATH_MAX], tokens_path[PATH_MAX];
         int r;
 
         r = tg_config_load(m->config_root, &cfg, err, err_size);
@@ -56,9 +58,16 @@ int manager_load(Manager *m, char *err, size_t err_size) {
         r = tg_register_load(path, &reg, err, err_size);
         if (r < 0)
                 return r;
+        snprintf(tokens_path, sizeof(tokens_path), "%s/tokens.json", cfg.state_dir);
+        r = tg_token_registry_load(tokens_path, &tokens, err, err_size);
+        if (r < 0) {
+                tg_register_clear(&reg);
+                return r;
+        }
         /* The runtime directory cannot move while the gate and socket are live. */
         if (m->cfg.runtime_dir[0] && strcmp(m->cfg.runtime_dir, cfg.runtime_dir) != 0) {
                 tg_register_clear(&reg);
+                tg_token_registry_clear(&tokens);
                 snprintf(err, err_size, "RuntimeDirectory cannot change on reload; restart the daemon");
                 return -EINVAL;
         }
@@ -66,6 +75,9 @@ int manager_load(Manager *m, char *err, size_t err_size) {
         snprintf(m->register_path, sizeof(m->register_path), "%s", path);
         tg_register_clear(&m->reg);
         m->reg = reg;
+        snprintf(m->tokens_path, sizeof(m->tokens_path), "%s", tokens_path);
+        tg_token_registry_clear(&m->tokens);
+        m->tokens = tokens;
         m->last_reload_at = tg_now();
         return 0;
 }
@@ -86,6 +98,7 @@ void manager_reload(Manager *m) {
         event_emit("config.reloaded", LOG_NOTICE, "Configuration and register reloaded", "config", m->config_root,
                    NULL);
         manager_apply(m, "reload");
+        idle_lock_apply(m);
 }
 
 int manager_save_register(Manager *m, tg_register *reg) {
@@ -174,12 +187,19 @@ int manager_start(Manager *m) {
                 log_msg(LOG_ERR, "Failed to follow the seat: %s", strerror(-r));
                 return r;
         }
+        r = idle_lock_start(m);
+        if (r < 0) {
+                log_msg(LOG_ERR, "Failed to start the idle lock: %s", strerror(-r));
+                return r;
+        }
         return 0;
 }
 
 void manager_stop(Manager *m) {
+        idle_lock_stop(m);
         seat_stop(m);
         usb_gate_stop(m);
         m->expiry_source = sd_event_source_unref(m->expiry_source);
         tg_register_clear(&m->reg);
+        tg_token_registry_clear(&m->tokens);
 }

@@ -20,6 +20,7 @@
 
 #include "cleanup.h"
 #include "event.h"
+#include "idle-lock.h"
 #include "media-audit.h"
 #include "mounts.h"
 #include "seat.h"
@@ -703,8 +704,11 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                         decision_file_remove(m, udev_device_get_sysname(dev));
                         usb_worker_forget(udev_device_get_syspath(dev));
                         media_audit_device_ended(m, udev_device_get_syspath(dev), "detached");
-                        if (d)
+                        if (d) {
+                                /* A registered key pulled: its owner's sessions are locked. */
+                                idle_lock_token_removed(m, d->desc.vid, d->desc.pid, d->serial, d->sysname);
                                 device_forget(m, d);
+                        }
                         return;
                 }
                 if (strcmp(action, "add") != 0)
@@ -743,6 +747,7 @@ static void resync(Manager *m) {
                         decision_file_remove(m, d->sysname);
                         usb_worker_forget(d->syspath);
                         media_audit_device_ended(m, d->syspath, "detached");
+                        idle_lock_token_removed(m, d->desc.vid, d->desc.pid, d->serial, d->sysname);
                         device_forget(m, d);
                 }
         }

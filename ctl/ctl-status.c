@@ -35,6 +35,29 @@ static mib_text mib(const char *bytes) {
         return t;
 }
 
+/* The idle lock's sessions: idle and lock state, the next deadline. */
+static void print_sessions(json_object *a) {
+        ctl_table *t;
+
+        if (!a || json_object_array_length(a) == 0)
+                return;
+        putchar('\n');
+        t = ctl_table_new(8);
+        ctl_table_add(t, _("SESSION"), _("USER"), _("TYPE"), _("TTY"), _("IDLE SINCE"), _("LOCKED"), _("STATE"),
+                      _("LOCK AT / LOGOFF AT"));
+        for (size_t i = 0; i < json_object_array_length(a); i++) {
+                json_object *s = json_object_array_get_idx(a, i);
+                const char *logoff = tg_ctl_get_string(s, TG_F_LOGOFF_AT);
+                ctl_table_add(t, tg_ctl_get_string(s, TG_F_SESSION), tg_ctl_get_string(s, TG_F_USER),
+                              tg_ctl_get_string(s, TG_F_SESSION_TYPE), tg_ctl_get_string(s, TG_F_TTY),
+                              tg_ctl_get_bool(s, TG_F_IDLE) ? tg_ctl_get_string(s, TG_F_IDLE_SINCE) : _("not idle"),
+                              tg_ctl_get_bool(s, TG_F_LOCKED) ? _("yes") : _("no"), tg_ctl_get_string(s, TG_F_STATE),
+                              *logoff ? logoff : tg_ctl_get_string(s, TG_F_DEADLINE));
+        }
+        ctl_table_print(t, stdout);
+        ctl_table_free(t);
+}
+
 int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
         tg_ctl_reply reply;
         json_object *r;
@@ -80,8 +103,10 @@ int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_
                         failed = NULL;
                 ctl_table_add(t, _("  LAST RELOAD FAILED:"), failed);
         }
+        ctl_table_add(t, _("  idle lock:"), tg_ctl_get_string(r, TG_F_IDLE_LOCK));
         ctl_table_print(t, stdout);
         ctl_table_free(t);
+        print_sessions(tg_ctl_get_list(r, TG_F_SESSIONS));
         tg_ctl_reply_done(&reply);
         return 0;
 }

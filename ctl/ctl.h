@@ -43,6 +43,9 @@ int ctl_media_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_media_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_exception_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_exception_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_lock(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_token_list(const ctl_context *ctx, tg_ctl_request *req, char **args);
+int ctl_token_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
 
 /* ctl-journal.c: the audit journal, read where it lies; each parses its own options. */
 int ctl_journal_init(const ctl_context *ctx, int argc, char **argv);

@@ -2,7 +2,7 @@
 /*
  * termguardctl: the administration CLI. main() takes the global options, finds the verb in
  * one table and parses the verb's own options with getopt_long; the verbs live in one file
- * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-mfa.c).
+ * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-lock.c, ctl-token.c, ctl-mfa.c).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -18,11 +18,12 @@
 
 #define OPTIONS_MAX 8
 
-/* --NAME VALUE sets the request argument field. */
+/* --NAME VALUE sets the request argument field; a flag (--NAME alone) sets it to true. */
+typedef enum { OPTIONAL, REQUIRED, FLAG } option_kind;
 typedef struct {
         const char *name;
         tg_ctl_field field;
-        bool required;
+        option_kind kind;
 } verb_option;
 
 enum {
@@ -88,12 +89,12 @@ static const verb verbs[] = {
          .arg_field = NO_FIELD,
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_MEDIA_ADD,
-         .options = {{"vid", TG_F_VID, true},
-                     {"pid", TG_F_PID, true},
-                     {"serial", TG_F_SERIAL, true},
-                     {"label", TG_F_LABEL, true},
-                     {"department", TG_F_DEPARTMENT, false},
-                     {"mode", TG_F_MODE, false}},
+         .options = {{"vid", TG_F_VID, REQUIRED},
+                     {"pid", TG_F_PID, REQUIRED},
+                     {"serial", TG_F_SERIAL, REQUIRED},
+                     {"label", TG_F_LABEL, REQUIRED},
+                     {"department", TG_F_DEPARTMENT, OPTIONAL},
+                     {"mode", TG_F_MODE, OPTIONAL}},
          .run = ctl_media_change},
         {.group = "media",
          .name = "remove",
@@ -122,11 +123,11 @@ static const verb verbs[] = {
          .arg_field = TG_F_LABEL,
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_EXCEPTION_GRANT,
-         .options = {{"until", TG_F_UNTIL, true},
-                     {"approver", TG_F_APPROVER, true},
-                     {"reason", TG_F_REASON, true},
-                     {"ticket", TG_F_TICKET, false},
-                     {"user", TG_F_USER, false}},
+         .options = {{"until", TG_F_UNTIL, REQUIRED},
+                     {"approver", TG_F_APPROVER, REQUIRED},
+                     {"reason", TG_F_REASON, REQUIRED},
+                     {"ticket", TG_F_TICKET, OPTIONAL},
+                     {"user", TG_F_USER, OPTIONAL}},
          .run = ctl_exception_change},
         {.group = "exception",
          .name = "revoke",
@@ -139,6 +140,49 @@ static const verb verbs[] = {
          .needs = DAEMON_ADMIN,
          .command = TG_CTL_EXCEPTION_REVOKE,
          .run = ctl_exception_change},
+        {.group = "lock",
+         .synopsis = N_("--all | SESSION"),
+         .summary = N_("lock one user session now, or every one (sessions: see status)"),
+         .min_args = 0,
+         .max_args = 1,
+         .arg_field = TG_F_SESSION,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_LOCK,
+         .options = {{"all", TG_F_ALL, FLAG}},
+         .run = ctl_lock},
+        {.group = "token",
+         .name = "list",
+         .synopsis = "",
+         .summary = N_("show the token registry (security keys, card readers)"),
+         .arg_field = NO_FIELD,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_TOKEN_LIST,
+         .run = ctl_token_list},
+        {.group = "token",
+         .name = "add",
+         .synopsis = N_("--kind security-key|card-reader --vid VID --pid PID --label LABEL [--serial SERIAL] "
+                        "[--owner USER]"),
+         .summary = N_("register a token; pulling an owner's token locks the owner's sessions"),
+         .arg_field = NO_FIELD,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_TOKEN_ADD,
+         .options = {{"kind", TG_F_KIND, REQUIRED},
+                     {"vid", TG_F_VID, REQUIRED},
+                     {"pid", TG_F_PID, REQUIRED},
+                     {"label", TG_F_LABEL, REQUIRED},
+                     {"serial", TG_F_SERIAL, OPTIONAL},
+                     {"owner", TG_F_OWNER, OPTIONAL}},
+         .run = ctl_token_change},
+        {.group = "token",
+         .name = "remove",
+         .synopsis = N_("LABEL"),
+         .summary = N_("remove a token from the registry"),
+         .min_args = 1,
+         .max_args = 1,
+         .arg_field = TG_F_LABEL,
+         .needs = DAEMON_ADMIN,
+         .command = TG_CTL_TOKEN_REMOVE,
+         .run = ctl_token_change},
         MFA("enroll", N_("set up the second factor (QR code, then a code)")),
         MFA("status", N_("enrollment, recovery codes left, failures, lock")),
         MFA("reset", N_("remove the second factor")),
@@ -239,7 +283,8 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
         int c, idx;
 
         for (; n < OPTIONS_MAX && v->options[n].name; n++)
-                longopts[n] = (struct option){v->options[n].name, required_argument, NULL, 0};
+                longopts[n] = (struct option){v->options[n].name,
+                                              v->options[n].kind == FLAG ? no_argument : required_argument, NULL, 0};
         longopts[n] = (struct option){"json", no_argument, NULL, 'j'};
         longopts[n + 1] = (struct option){"help", no_argument, NULL, 'h'};
 
@@ -248,7 +293,8 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
         while ((c = getopt_long(argc, argv, ":h", longopts, &idx)) >= 0) {
                 switch (c) {
                 case 0: {
-                        int r = tg_ctl_request_set(req, v->options[idx].field, optarg);
+                        int r = tg_ctl_request_set(req, v->options[idx].field,
+                                                   v->options[idx].kind == FLAG ? "true" : optarg);
                         if (r == -EEXIST) {
                                 fprintf(stderr, _("termguardctl: option %s given twice\n"), argv[optind - 1]);
                                 return usage_error(v);
@@ -268,7 +314,7 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
                 }
         }
         for (size_t k = 0; k < n; k++)
-                if (v->options[k].required && !req->has[v->options[k].field]) {
+                if (v->options[k].kind == REQUIRED && !req->has[v->options[k].field]) {
                         fprintf(stderr, _("termguardctl: --%s is required\n"), v->options[k].name);
                         return usage_error(v);
                 }
@@ -277,7 +323,7 @@ static int parse_verb(const verb *v, ctl_context *ctx, int argc, char **argv, tg
                 fprintf(stderr, _("termguardctl: wrong number of arguments\n"));
                 return usage_error(v);
         }
-        if (v->arg_field != NO_FIELD && tg_ctl_request_set(req, v->arg_field, argv[optind]) < 0) {
+        if (v->arg_field != NO_FIELD && args > 0 && tg_ctl_request_set(req, v->arg_field, argv[optind]) < 0) {
                 if (v->bad_arg)
                         fputs(_(v->bad_arg), stderr);
                 return usage_error(v);

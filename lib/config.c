@@ -29,6 +29,11 @@ void tg_config_default(tg_config *c) {
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
         snprintf(c->mfa_services, sizeof(c->mfa_services), "%s", TG_MFA_SERVICES_DEFAULT);
+        c->idle_lock_after = 15 * 60;
+        c->idle_privileged_lock_after = 5 * 60;
+        c->idle_warn_before = 60;
+        c->idle_confirm_timeout = 5;
+        c->idle_logoff_grace = 120;
 }
 
 typedef struct {
@@ -196,6 +201,14 @@ static int parse_profile(const config_item *item _unused_, const char *v, void *
         return 0;
 }
 
+/* Free text (a reader name prefix, "*"): printable, spaces allowed; empty means none. */
+static int parse_text(const config_item *item, const char *v, void *field) {
+        if (strlen(v) >= item->size || (v[0] && !tg_valid_text(v, item->size - 1, true)))
+                return -EINVAL;
+        snprintf(field, item->size, "%s", v);
+        return 0;
+}
+
 /* A point in time with zone; empty means none. */
 static int parse_time(const config_item *item _unused_, const char *v, void *field) {
         int64_t t = 0;
@@ -242,6 +255,20 @@ static const config_item config_items[] = {
          "expects PAM service names (A-Z a-z 0-9 . _ -, each at most 32 characters) separated by spaces, at most "
          "127 characters in all",
          NULL},
+        {"IdleLock", "LockAfter", parse_seconds, FIELD(idle_lock_after), 0, DAYS(1),
+         "expects a duration such as 15m, at most 1d; 0 turns the idle lock off", NULL},
+        {"IdleLock", "PrivilegedLockAfter", parse_seconds, FIELD(idle_privileged_lock_after), 0, DAYS(1),
+         "expects a duration such as 5m, at most 1d; 0 turns the idle lock off for privileged users", NULL},
+        {"IdleLock", "PrivilegedGroups", parse_name_list, FIELD(idle_privileged_groups), 0, 0,
+         "expects group names separated by spaces (at most 511 characters)", NULL},
+        {"IdleLock", "WarnBefore", parse_seconds, FIELD(idle_warn_before), 0, 3600,
+         "expects a duration such as 60s, at most 1h; 0 for no warning", NULL},
+        {"IdleLock", "ConfirmTimeout", parse_seconds, FIELD(idle_confirm_timeout), 1, 300,
+         "expects a duration from 1s to 5m", NULL},
+        {"IdleLock", "LogoffGrace", parse_seconds, FIELD(idle_logoff_grace), 0, 3600,
+         "expects a duration such as 2m, at most 1h", NULL},
+        {"IdleLock", "CardReaders", parse_text, FIELD(idle_card_readers), 0, 0,
+         "expects * or the beginning of a reader's name as pcscd shows it (at most 255 characters)", NULL},
 };
 
 static const config_item *config_item_find(const char *section, const char *key) {

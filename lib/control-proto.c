@@ -13,11 +13,20 @@
 #include "termguard/macro.h"
 #include "termguard/register.h"
 #include "termguard/timeutil.h"
+#include "termguard/token.h"
 
 typedef enum { T_STRING, T_INT, T_BOOL, T_LIST } field_type;
 
 /* How a request argument is checked beyond its JSON type. */
-typedef enum { CHECK_NONE, CHECK_HEX16, CHECK_MODE, CHECK_TIME, CHECK_POSITIVE } field_check;
+typedef enum {
+        CHECK_NONE,
+        CHECK_HEX16,
+        CHECK_MODE,
+        CHECK_TIME,
+        CHECK_POSITIVE,
+        CHECK_SESSION_ID,
+        CHECK_TOKEN_KIND
+} field_check;
 
 typedef struct {
         tg_ctl_field field;
@@ -66,6 +75,21 @@ static const member exception_members[] = {
         F(TG_F_ID),           F(TG_F_LABEL),        F(TG_F_UNTIL), F(TG_F_STATE),      F(TG_F_APPROVER),
         F(TG_F_REASON),       F(TG_F_TICKET),       F(TG_F_USER),  F(TG_F_GRANTED_BY), F(TG_F_GRANTED_AT),
         OPT(TG_F_REVOKED_AT), OPT(TG_F_REVOKED_BY), END,
+};
+
+static const member session_members[] = {
+        F(TG_F_SESSION),      F(TG_F_USER),
+        F(TG_F_SESSION_TYPE), F(TG_F_SEAT),
+        F(TG_F_TTY),          F(TG_F_REMOTE),
+        F(TG_F_IDLE),         F(TG_F_IDLE_SINCE),
+        F(TG_F_LOCKED),       F(TG_F_STATE),
+        F(TG_F_LOCK_AFTER),   F(TG_F_DEADLINE),
+        F(TG_F_LOGOFF_AT),    END,
+};
+
+static const member token_members[] = {
+        F(TG_F_LABEL), F(TG_F_KIND),     F(TG_F_VID),      F(TG_F_PID), F(TG_F_SERIAL),
+        F(TG_F_OWNER), F(TG_F_ADDED_BY), F(TG_F_ADDED_AT), END,
 };
 
 #define HEX16_EXPECT(example) "expected 4 hex digits, e.g. " example
@@ -137,6 +161,32 @@ static const field_info fields[_TG_F_MAX] = {
         [TG_F_GRANTED_AT] = {.name = "granted_at", .type = T_STRING},
         [TG_F_REVOKED_AT] = {.name = "revoked_at", .type = T_STRING},
         [TG_F_REVOKED_BY] = {.name = "revoked_by", .type = T_STRING},
+        [TG_F_SESSION] = {.name = "session",
+                          .type = T_STRING,
+                          .max = 64,
+                          .check = CHECK_SESSION_ID,
+                          .expect = "expected a logind session id (see termguardctl status)"},
+        [TG_F_ALL] = {.name = "all", .type = T_BOOL, .expect = "expected true"},
+        [TG_F_LOCK_REQUESTED] = {.name = "lock_requested", .type = T_INT},
+        [TG_F_IDLE_LOCK] = {.name = "idle_lock", .type = T_STRING},
+        [TG_F_SESSIONS] = {.name = "sessions", .type = T_LIST, .items = session_members},
+        [TG_F_SESSION_TYPE] = {.name = "type", .type = T_STRING},
+        [TG_F_SEAT] = {.name = "seat", .type = T_STRING},
+        [TG_F_TTY] = {.name = "tty", .type = T_STRING},
+        [TG_F_REMOTE] = {.name = "remote", .type = T_BOOL},
+        [TG_F_IDLE] = {.name = "idle", .type = T_BOOL},
+        [TG_F_IDLE_SINCE] = {.name = "idle_since", .type = T_STRING},
+        [TG_F_LOCKED] = {.name = "locked", .type = T_BOOL},
+        [TG_F_LOCK_AFTER] = {.name = "lock_after", .type = T_INT},
+        [TG_F_DEADLINE] = {.name = "deadline", .type = T_STRING},
+        [TG_F_LOGOFF_AT] = {.name = "logoff_at", .type = T_STRING},
+        [TG_F_KIND] = {.name = "kind",
+                       .type = T_STRING,
+                       .max = 16,
+                       .check = CHECK_TOKEN_KIND,
+                       .expect = "expected security-key or card-reader"},
+        [TG_F_OWNER] = {.name = "owner", .type = T_STRING, .max = TG_USER_MAX},
+        [TG_F_TOKENS] = {.name = "tokens", .type = T_LIST, .items = token_members},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */
@@ -151,7 +201,8 @@ static const struct {
                                             F(TG_F_CONTROLLERS_LOCKED), F(TG_F_DEVICE_COUNT), F(TG_F_MEDIA_REGISTERED),
                                             F(TG_F_EXCEPTIONS_ACTIVE), OPT(TG_F_NEXT_EXPIRY), F(TG_F_UDEV_RUNNING),
                                             F(TG_F_LAST_RELOAD_AT), F(TG_F_LAST_RELOAD_ERROR), F(TG_F_JOURNAL),
-                                            F(TG_F_JOURNAL_USED), F(TG_F_JOURNAL_MAX), F(TG_F_JOURNAL_NEXT_SEQ), END}},
+                                            F(TG_F_JOURNAL_USED), F(TG_F_JOURNAL_MAX), F(TG_F_JOURNAL_NEXT_SEQ),
+                                            F(TG_F_IDLE_LOCK), F(TG_F_SESSIONS), END}},
         [TG_CTL_DEVICES] = {"devices", (const member[]){END}, (const member[]){F(TG_F_DEVICES), END}},
         [TG_CTL_MEDIA_LIST] = {"media-list", (const member[]){END}, (const member[]){F(TG_F_MEDIA), END}},
         [TG_CTL_MEDIA_ADD] = {"media-add",
@@ -165,6 +216,15 @@ static const struct {
                                                      OPT(TG_F_TICKET), OPT(TG_F_USER), END},
                                     (const member[]){F(TG_F_ID), END}},
         [TG_CTL_EXCEPTION_REVOKE] = {"exception-revoke", (const member[]){F(TG_F_ID), END}, (const member[]){END}},
+        /* exactly one of session and all (the daemon checks) */
+        [TG_CTL_LOCK] = {"lock", (const member[]){OPT(TG_F_SESSION), OPT(TG_F_ALL), END},
+                         (const member[]){F(TG_F_LOCK_REQUESTED), END}},
+        [TG_CTL_TOKEN_LIST] = {"token-list", (const member[]){END}, (const member[]){F(TG_F_TOKENS), END}},
+        [TG_CTL_TOKEN_ADD] = {"token-add",
+                              (const member[]){F(TG_F_LABEL), F(TG_F_KIND), F(TG_F_VID), F(TG_F_PID), OPT(TG_F_SERIAL),
+                                               OPT(TG_F_OWNER), END},
+                              (const member[]){END}},
+        [TG_CTL_TOKEN_REMOVE] = {"token-remove", (const member[]){F(TG_F_LABEL), END}, (const member[]){END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {
@@ -245,6 +305,10 @@ int tg_ctl_request_set(tg_ctl_request *req, tg_ctl_field f, const char *value) {
         if (fields[f].type == T_INT) {
                 if (parse_positive(value, &req->num[f]) < 0)
                         return -EINVAL;
+        } else if (fields[f].type == T_BOOL) {
+                if (strcmp(value, "true") != 0)
+                        return -EINVAL;
+                req->num[f] = 1;
         } else
                 req->str[f] = value;
         req->has[f] = true;
@@ -274,6 +338,8 @@ int tg_ctl_request_encode(const tg_ctl_request *req, char **ret) {
                         continue;
                 if (fields[m->field].type == T_INT)
                         json_object_object_add(o, fields[m->field].name, json_object_new_int64(req->num[m->field]));
+                else if (fields[m->field].type == T_BOOL)
+                        json_object_object_add(o, fields[m->field].name, json_object_new_boolean(1));
                 else
                         json_object_object_add(o, fields[m->field].name, json_object_new_string(req->str[m->field]));
         }
@@ -316,6 +382,13 @@ static int check_argument(const field_info *fi, json_object *v, tg_ctl_request *
                         return fail(err, err_size, "%s: %s", fi->name, fi->expect);
                 return 0;
         }
+        /* Flags: present means true; false is no way of saying "not given". */
+        if (fi->type == T_BOOL) {
+                if (!json_object_is_type(v, json_type_boolean) || !json_object_get_boolean(v))
+                        return fail(err, err_size, "%s: %s", fi->name, fi->expect);
+                req->num[f] = 1;
+                return 0;
+        }
         if (!json_object_is_type(v, json_type_string))
                 return fail(err, err_size, "%s: expected a string", fi->name);
         s = json_object_get_string(v);
@@ -343,6 +416,19 @@ static int check_argument(const field_info *fi, json_object *v, tg_ctl_request *
         }
         case CHECK_TIME:
                 if (tg_parse_iso8601(s, &req->num[f]) < 0)
+                        return fail(err, err_size, "%s: %s", fi->name, fi->expect);
+                return 0;
+        case CHECK_TOKEN_KIND: {
+                tg_token_kind kind;
+                if (tg_token_kind_from_string(s, &kind) < 0)
+                        return fail(err, err_size, "%s: %s", fi->name, fi->expect);
+                req->num[f] = kind;
+                return 0;
+        }
+        case CHECK_SESSION_ID:
+                /* logind's ids: letters, digits, "_" and "-" */
+                if (len == 0 || len > fi->max ||
+                    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != len)
                         return fail(err, err_size, "%s: %s", fi->name, fi->expect);
                 return 0;
         default:

@@ -31,6 +31,15 @@ typedef struct {
         int64_t mfa_lockout;       /* seconds */
         char mfa_banner_file[TG_PATH_MAX + 1];
         char mfa_services[128]; /* PAM services whose account phase needs the factor in the same transaction */
+
+        /* [IdleLock] seconds; lock_after 0: no idle lock */
+        int64_t idle_lock_after;
+        int64_t idle_privileged_lock_after; /* members of idle_privileged_groups, everyone with Profile=mynumber */
+        char idle_privileged_groups[512];   /* space-separated group names */
+        int64_t idle_warn_before;           /* 0: no warning */
+        int64_t idle_confirm_timeout;
+        int64_t idle_logoff_grace;
+        char idle_card_readers[256]; /* "*", a reader name prefix, or empty: no lock on card removal */
 } tg_config;
 
 /* [MediaAudit] HashMaxSize= when not set: hashes what an office copies to a stick (documents,

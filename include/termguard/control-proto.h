@@ -29,6 +29,10 @@ typedef enum {
         TG_CTL_EXCEPTION_LIST,
         TG_CTL_EXCEPTION_GRANT,
         TG_CTL_EXCEPTION_REVOKE,
+        TG_CTL_LOCK,
+        TG_CTL_TOKEN_LIST,
+        TG_CTL_TOKEN_ADD,
+        TG_CTL_TOKEN_REMOVE,
         _TG_CTL_COMMAND_MAX,
         _TG_CTL_COMMAND_INVALID = -1,
 } tg_ctl_command;
@@ -95,6 +99,26 @@ typedef enum {
         TG_F_GRANTED_AT,
         TG_F_REVOKED_AT,
         TG_F_REVOKED_BY,
+        /* the idle lock: lock arguments, status, a session */
+        TG_F_SESSION,
+        TG_F_ALL,
+        TG_F_LOCK_REQUESTED,
+        TG_F_IDLE_LOCK,
+        TG_F_SESSIONS,
+        TG_F_SESSION_TYPE,
+        TG_F_SEAT,
+        TG_F_TTY,
+        TG_F_REMOTE,
+        TG_F_IDLE,
+        TG_F_IDLE_SINCE,
+        TG_F_LOCKED,
+        TG_F_LOCK_AFTER,
+        TG_F_DEADLINE,
+        TG_F_LOGOFF_AT,
+        /* the token registry */
+        TG_F_KIND,
+        TG_F_OWNER,
+        TG_F_TOKENS,
         _TG_F_MAX,
 } tg_ctl_field;
 
@@ -115,7 +139,7 @@ bool tg_ctl_command_takes(tg_ctl_command c, tg_ctl_field f);
 
 /* A request. Decoded on the daemon side: strings point into json (owned), and checked
  * arguments carry their value in num: vid and pid (0..0xffff), mode (tg_mode), until
- * (seconds since the epoch) and id (> 0). Built on the client side: strings are borrowed. */
+ * (seconds since the epoch), id (> 0) and flags (1). Built on the client side: strings are borrowed. */
 typedef struct {
         tg_ctl_command command;
         bool has[_TG_F_MAX];
@@ -127,8 +151,8 @@ typedef struct {
 void tg_ctl_request_init(tg_ctl_request *req, tg_ctl_command c);
 void tg_ctl_request_done(tg_ctl_request *req);
 /* Client side: sets argument f from its command-line text. The id is a decimal number > 0;
- * other arguments are checked by the daemon. -EINVAL when f is not an argument of the
- * command or the id is not a number, -EEXIST when f is already set. */
+ * a flag (such as all) is set by "true"; other arguments are checked by the daemon. -EINVAL when f is not an argument
+ * of the command or the id is not a number, -EEXIST when f is already set. */
 int tg_ctl_request_set(tg_ctl_request *req, tg_ctl_field f, const char *value);
 /* The request as one line of JSON with its newline (free() it). */
 int tg_ctl_request_encode(const tg_ctl_request *req, char **ret);

@@ -279,6 +279,7 @@ class GateTestCase(unittest.TestCase):
         self.rundir = os.path.join(self.tmp, "run")
         self.socket = os.path.join(self.rundir, "control.socket")
         self.errlog = os.path.join(self.tmp, "termguardd.stderr")
+        self.bus_socket = os.path.join(self.tmp, "bus", "system_bus_socket")
         os.mkdir(self.confdir, 0o755)
         self.write_config()
         self.daemon = None
@@ -450,14 +451,18 @@ class GateTestCase(unittest.TestCase):
     def daemon_env(self):
         env = dict(os.environ)
         env["UMOCKDEV_DIR"] = self.root
+        # Never the machine's own system bus: a socket in the test's directory, where no bus
+        # runs unless the test starts one (idle_testbed.py).
+        env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + self.bus_socket
         for k in ("JOURNAL_STREAM", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "TERMGUARD_SOCKET"):
             env.pop(k, None)
         return env
 
-    def start_daemon(self, tmpfs_at=()):
+    def start_daemon(self, tmpfs_at=(), prelude=""):
         """Starts termguardd. tmpfs_at: directories; if any, it runs in a private mount
         namespace with a tmpfs mounted on each (filesystems it may unmount without touching
-        the host's mounts)."""
+        the host's mounts). prelude: shell commands run there first, without the preload (a
+        service the daemon talks to, such as pcscd)."""
         self.assertIsNone(self.daemon, "daemon already running")
         n_started = len(self.events("daemon.started"))
         cmd = [TERMGUARDD, "--config", self.confdir]
@@ -465,7 +470,7 @@ class GateTestCase(unittest.TestCase):
             # mount(8) runs without the preload; termguardd (same PID, via exec) with it.
             cmd = ["unshare", "--mount", "--propagation", "private", "env", "-u", "LD_PRELOAD", "sh", "-c",
                    'while [ "$1" != -- ]; do mount -t tmpfs tg-it "$1" || exit; shift; done; shift; '
-                   'exec env LD_PRELOAD="$0" "$@"',
+                   + prelude + ' exec env LD_PRELOAD="$0" "$@"',
                    os.environ["LD_PRELOAD"]] + list(tmpfs_at) + ["--"] + cmd
         err = open(self.errlog, "ab")
         self.daemon = subprocess.Popen(cmd, env=self.daemon_env(),

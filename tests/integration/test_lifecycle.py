@@ -61,7 +61,8 @@ class LifecycleTest(unittest.TestCase):
     def start(self, watchdog_usec=None):
         # Testbed.new() sets UMOCKDEV_DIR with setenv(), which os.environ does not see: without
         # it here the daemon would see, and lock, the real USB controllers of this machine.
-        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, UMOCKDEV_DIR=self.testbed.get_root_dir())
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify_path, UMOCKDEV_DIR=self.testbed.get_root_dir(),
+                   DBUS_SYSTEM_BUS_ADDRESS="unix:path=%s/no-bus/socket" % self.tmp)  # never the host's bus
         env.pop("JOURNAL_STREAM", None)
         if watchdog_usec:
             env["WATCHDOG_USEC"] = str(watchdog_usec)

@@ -361,6 +361,51 @@ static void mfa_policy(void **state) {
         expect_error("termguard.conf", "[MFA]\nLockoutTime=0\n", ":2: MFA.LockoutTime");
 }
 
+static void idle_lock_policy(void **state) {
+        tg_config c;
+        char err[512] = "";
+        (void) state;
+        expect_ok("", &c);
+        assert_int_equal(c.idle_lock_after, 15 * 60);
+        assert_int_equal(c.idle_privileged_lock_after, 5 * 60);
+        assert_int_equal(c.idle_warn_before, 60);
+        assert_int_equal(c.idle_confirm_timeout, 5);
+        assert_int_equal(c.idle_logoff_grace, 120);
+        assert_string_equal(c.idle_privileged_groups, "");
+        assert_string_equal(c.idle_card_readers, "");
+        expect_ok("[IdleLock]\nCardReaders=SCM Microsystems Inc. SCR 3310\n", &c);
+        assert_string_equal(c.idle_card_readers, "SCM Microsystems Inc. SCR 3310");
+        expect_ok("[IdleLock]\nCardReaders=*\n", &c);
+        assert_string_equal(c.idle_card_readers, "*");
+        expect_error("termguard.conf", "[IdleLock]\nCardReaders=bad\x01name\n", ":2: IdleLock.CardReaders");
+        write_file("termguard.conf",
+                   "[IdleLock]\nLockAfter=10m\nPrivilegedLockAfter=3m\nPrivilegedGroups=mynumber soumu-admin\n"
+                   "WarnBefore=30s\nConfirmTimeout=10s\nLogoffGrace=5m\n",
+                   0644);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_int_equal(c.idle_lock_after, 600);
+        assert_int_equal(c.idle_privileged_lock_after, 180);
+        assert_string_equal(c.idle_privileged_groups, "mynumber soumu-admin");
+        assert_int_equal(c.idle_warn_before, 30);
+        assert_int_equal(c.idle_confirm_timeout, 10);
+        assert_int_equal(c.idle_logoff_grace, 300);
+        /* 0 turns the lock (or the warning, or the grace) off; the confirmation needs time */
+        expect_ok("[IdleLock]\nLockAfter=0\nWarnBefore=0\nLogoffGrace=0\n", &c);
+        assert_int_equal(c.idle_lock_after, 0);
+        expect_ok("[IdleLock]\nLockAfter=1d\nWarnBefore=1h\nConfirmTimeout=5m\nLogoffGrace=1h\n", &c);
+        expect_error("termguard.conf", "[IdleLock]\nLockAfter=86401\n", ":2: IdleLock.LockAfter: expects");
+        expect_error("termguard.conf", "[IdleLock]\nLockAfter=-1m\n", ":2: IdleLock.LockAfter: expects");
+        expect_error("termguard.conf", "[IdleLock]\nLockAfter=\n", ":2: IdleLock.LockAfter");
+        expect_error("termguard.conf", "[IdleLock]\nPrivilegedLockAfter=2d\n", ":2: IdleLock.PrivilegedLockAfter");
+        expect_error("termguard.conf", "[IdleLock]\nConfirmTimeout=0\n", ":2: IdleLock.ConfirmTimeout");
+        expect_error("termguard.conf", "[IdleLock]\nConfirmTimeout=301\n", ":2: IdleLock.ConfirmTimeout");
+        expect_error("termguard.conf", "[IdleLock]\nWarnBefore=3601\n", ":2: IdleLock.WarnBefore");
+        expect_error("termguard.conf", "[IdleLock]\nLogoffGrace=2h\n", ":2: IdleLock.LogoffGrace");
+        expect_error("termguard.conf", "[IdleLock]\nPrivilegedGroups=a;b\n", ":2: IdleLock.PrivilegedGroups");
+        expect_error("termguard.conf", "[IdleLock]\nLockAfterSeconds=5\n",
+                     ":2: IdleLock.LockAfterSeconds: unknown key");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(missing_file_gives_defaults, setup, teardown),
@@ -375,6 +420,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(world_writable_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(missing_main_file, setup, teardown),
                 cmocka_unit_test_setup_teardown(mfa_policy, setup, teardown),
+                cmocka_unit_test_setup_teardown(idle_lock_policy, setup, teardown),
                 cmocka_unit_test_setup_teardown(bounds_of_every_bounded_key, setup, teardown),
                 cmocka_unit_test_setup_teardown(empty_values, setup, teardown),
                 cmocka_unit_test_setup_teardown(keys_belong_to_their_section, setup, teardown),

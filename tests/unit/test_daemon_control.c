@@ -175,18 +175,24 @@ static json_object *ask(const ControlPeer *peer, tg_ctl_command c) {
                 return call(peer, c, TG_F_LABEL, "stick-1", TG_F_UNTIL, until_text, TG_F_APPROVER, "kacho", TG_F_REASON,
                             "one file", -1);
         case TG_CTL_EXCEPTION_REVOKE: return call(peer, c, TG_F_ID, "1", -1);
+        case TG_CTL_TOKEN_ADD:
+                return call(peer, c, TG_F_LABEL, "key-1", TG_F_KIND, "security-key", TG_F_VID, "1050", TG_F_PID, "0407",
+                            -1);
+        case TG_CTL_TOKEN_REMOVE: return call(peer, c, TG_F_LABEL, "key-1", -1);
         default: return call(peer, c, -1);
         }
 }
 
-/* Who may run what: the policy as the admin guide states it, independent of the table. */
+/* Who may run what: the policy as the admin guide states it, independent of the table.
+ * recorded: a refusal is on the record (attempted changes and actions, not reads). */
 static const struct {
         tg_ctl_command command;
-        bool needs_admin, mutates;
+        bool needs_admin, recorded;
 } policy[] = {
         {TG_CTL_STATUS, false, false},        {TG_CTL_DEVICES, false, false},        {TG_CTL_MEDIA_LIST, true, false},
         {TG_CTL_EXCEPTION_LIST, true, false}, {TG_CTL_MEDIA_ADD, true, true},        {TG_CTL_MEDIA_REMOVE, true, true},
-        {TG_CTL_EXCEPTION_GRANT, true, true}, {TG_CTL_EXCEPTION_REVOKE, true, true},
+        {TG_CTL_EXCEPTION_GRANT, true, true}, {TG_CTL_EXCEPTION_REVOKE, true, true}, {TG_CTL_LOCK, true, true},
+        {TG_CTL_TOKEN_LIST, true, false},     {TG_CTL_TOKEN_ADD, true, true},        {TG_CTL_TOKEN_REMOVE, true, true},
 };
 
 static void non_admin_is_refused_what_needs_admin(void **state) {
@@ -203,9 +209,9 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
                 ev = read_events();
                 /* A refused change is on the record, with the caller; a refused read is not. */
                 assert_int_equal(count(ev, "\"event\":\"admin.denied\""),
-                                 denied_before + (policy[i].needs_admin && policy[i].mutates));
+                                 denied_before + (policy[i].needs_admin && policy[i].recorded));
         }
-        assert_int_equal(count(read_events(), "\"actor\":\"uid:4242\""), 4);
+        assert_int_equal(count(read_events(), "\"actor\":\"uid:4242\""), 7);
         /* Nothing was saved, nothing applied. */
         assert_string_equal(trail, "");
         assert_int_equal(stat(m.register_path, &st), -1);
@@ -232,7 +238,7 @@ static void admin_change_is_saved_recorded_applied(void **state) {
 
         tg_format_iso8601(tg_now() + 3600, until_text, sizeof(until_text));
         for (size_t i = 0; i < ELEMENTSOF(policy); i++)
-                if (!policy[i].mutates && policy[i].needs_admin)
+                if (!policy[i].recorded && policy[i].needs_admin) /* the reads */
                         expect(ask(&root_peer, policy[i].command), "ok");
         assert_string_equal(trail, ""); /* reading changes nothing */
 
@@ -280,6 +286,24 @@ static void refused_change_is_not_saved(void **state) {
         assert_string_equal(trail, "");
 }
 
+/* lock: one of session and all; a bad session id is refused; without logind the
+ * administrator is told the idle lock is not attached (nothing is claimed as locked). */
+static void lock_arguments_and_no_logind(void **state) {
+        json_object *r;
+        (void) state;
+        expect(call(&root_peer, TG_CTL_LOCK, -1), "invalid");
+        expect(call(&root_peer, TG_CTL_LOCK, TG_F_SESSION, "3", TG_F_ALL, "true", -1), "invalid");
+        expect(call(&root_peer, TG_CTL_LOCK, TG_F_SESSION, "3;rm", -1), "invalid");
+        expect(call(&root_peer, TG_CTL_LOCK, TG_F_SESSION, "", -1), "invalid");
+        expect(call(&root_peer, TG_CTL_LOCK, TG_F_SESSION, "3", -1), "io");
+        expect(call(&root_peer, TG_CTL_LOCK, TG_F_ALL, "true", -1), "io");
+        r = call(&root_peer, TG_CTL_STATUS, -1);
+        assert_string_equal(tg_ctl_get_string(r, TG_F_IDLE_LOCK), "waiting for the system bus");
+        assert_int_equal(json_object_array_length(tg_ctl_get_list(r, TG_F_SESSIONS)), 0);
+        json_object_put(r);
+        assert_int_equal(count(read_events(), "idle.lock-requested"), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(non_admin_is_refused_what_needs_admin, setup, teardown),
@@ -287,6 +311,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(admin_change_is_saved_recorded_applied, setup, teardown),
                 cmocka_unit_test_setup_teardown(failed_save_records_and_applies_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(refused_change_is_not_saved, setup, teardown),
+                cmocka_unit_test_setup_teardown(lock_arguments_and_no_logind, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

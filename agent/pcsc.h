@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "daemon.h"
+
+/* IC card readers through pcsc-lite: a thread waits in SCardGetStatusChange (pcscd's calls
+ * block) and hands each card removal to the event loop, which calls removed(m, reader).
+ * reader is pcscd's name of the reader, escaped. */
+int pcsc_start(Manager *m, void (*removed)(Manager *m, const char *reader));
+void pcsc_stop(Manager *m);

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The token registry (security keys and card readers, with their owners): one file, one API. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "termguard/escape.h"
+#include "termguard/fileio.h"
+#include "termguard/json-util.h"
+#include "termguard/macro.h"
+#include "termguard/timeutil.h"
+#include "termguard/token.h"
+
+#define TOKENS_FILE_MAX (1024 * 1024)
+
+static const char *const kind_names[_TG_TOKEN_KIND_MAX] = {
+        [TG_TOKEN_SECURITY_KEY] = "security-key",
+        [TG_TOKEN_CARD_READER] = "card-reader",
+};
+
+const char *tg_token_kind_to_string(tg_token_kind k) {
+        return k >= 0 && k < _TG_TOKEN_KIND_MAX ? kind_names[k] : NULL;
+}
+
+int tg_token_kind_from_string(const char *s, tg_token_kind *ret) {
+        for (size_t i = 0; s && i < ELEMENTSOF(kind_names); i++)
+                if (strcmp(kind_names[i], s) == 0) {
+                        *ret = (tg_token_kind) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+void tg_token_registry_clear(tg_token_registry *reg) {
+        if (!reg)
+                return;
+        free(reg->tokens);
+        *reg = (tg_token_registry){0};
+}
+
+int tg_token_registry_copy(const tg_token_registry *src, tg_token_registry *ret) {
+        tg_token_registry c = {0};
+        assert_return(src && ret, -EINVAL);
+        c.tokens = calloc(src->n_tokens ? src->n_tokens : 1, sizeof(tg_token));
+        if (!c.tokens)
+                return -ENOMEM;
+        if (src->n_tokens)
+                memcpy(c.tokens, src->tokens, src->n_tokens * sizeof(tg_token));
+        c.n_tokens = src->n_tokens;
+        *ret = c;
+        return 0;
+}
+
+const tg_token *tg_token_find_label(const tg_token_registry *reg, const char *label) {
+        for (size_t i = 0; label && i < reg->n_tokens; i++)
+                if (strcmp(reg->tokens[i].label, label) == 0)
+                        return &reg->tokens[i];
+        return NULL;
+}
+
+const tg_token *tg_token_match(const tg_token_registry *reg, uint16_t vid, uint16_t pid, const char *serial) {
+        const tg_token *model = NULL;
+        for (size_t i = 0; reg && i < reg->n_tokens; i++) {
+                const tg_token *t = &reg->tokens[i];
+                if (t->vid != vid || t->pid != pid)
+                        continue;
+                if (!t->serial[0]) {
+                        if (!model)
+                                model = t;
+                } else if (serial && strcmp(t->serial, serial) == 0)
+                        return t;
+        }
+        return model;
+}
+
+static int fail(char *err, size_t err_size, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t err_size, int r, const char *fmt, ...) {
+        va_list ap;
+        if (err && err_size) {
+                va_start(ap, fmt);
+                vsnprintf(err, err_size, fmt, ap);
+                va_end(ap);
+        }
+        return r;
+}
+
+static int validate(const tg_token_registry *reg, const tg_token *t, char *err, size_t err_size) {
+        if (!tg_valid_text(t->label, TG_LABEL_MAX, false))
+                return fail(err, err_size, -EINVAL, "label: expected a name of at most %d characters without spaces",
+                            TG_LABEL_MAX);
+        if (!tg_token_kind_to_string(t->kind))
+                return fail(err, err_size, -EINVAL, "kind: expected security-key or card-reader");
+        if (t->serial[0] && !tg_valid_text(t->serial, TG_SERIAL_MAX, true))
+                return fail(err, err_size, -EINVAL, "serial: not printable text of at most %d characters",
+                            TG_SERIAL_MAX);
+        if (t->owner[0] && !tg_valid_text(t->owner, TG_USER_MAX, false))
+                return fail(err, err_size, -EINVAL, "owner: expected a user name of at most %d characters",
+                            TG_USER_MAX);
+        if (t->added_by[0] && !tg_valid_text(t->added_by, TG_NAME_MAX, true))
+                return fail(err, err_size, -EINVAL, "added_by: not printable text");
+        if (t->added_at < 0 || t->added_at > TG_TIME_MAX)
+                return fail(err, err_size, -EINVAL, "added_at: out of range");
+        if (tg_token_find_label(reg, t->label))
+                return fail(err, err_size, -EINVAL, "label %s is already registered", t->label);
+        for (size_t i = 0; i < reg->n_tokens; i++) {
+                const tg_token *o = &reg->tokens[i];
+                if (o->vid == t->vid && o->pid == t->pid && strcmp(o->serial, t->serial) == 0)
+                        return fail(err, err_size, -EINVAL, "%04x:%04x%s%s is already registered as %s", t->vid, t->pid,
+                                    t->serial[0] ? " serial " : "", t->serial, o->label);
+        }
+        if (reg->n_tokens >= TG_TOKENS_MAX)
+                return fail(err, err_size, -E2BIG, "the registry holds at most %d tokens", TG_TOKENS_MAX);
+        return 0;
+}
+
+int tg_token_add(tg_token_registry *reg, const tg_token *t, char *err, size_t err_size) {
+        tg_token *p;
+        int r;
+
+        assert_return(reg && t, -EINVAL);
+        r = validate(reg, t, err, err_size);
+        if (r < 0)
+                return r;
+        p = realloc(reg->tokens, (reg->n_tokens + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        reg->tokens = p;
+        reg->tokens[reg->n_tokens++] = *t;
+        return 0;
+}
+
+int tg_token_remove(tg_token_registry *reg, const char *label) {
+        for (size_t i = 0; label && i < reg->n_tokens; i++)
+                if (strcmp(reg->tokens[i].label, label) == 0) {
+                        memmove(&reg->tokens[i], &reg->tokens[i + 1], (reg->n_tokens - i - 1) * sizeof(tg_token));
+                        reg->n_tokens--;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static int token_from_json(json_object *o, tg_token *t, char *err, size_t err_size) {
+        char kind[32];
+        int64_t vid, pid;
+
+        if (!json_object_is_type(o, json_type_object))
+                return fail(err, err_size, -EBADMSG, "not an object");
+        if (tg_json_get_string(o, "label", TG_JSON_REQUIRED, t->label, sizeof(t->label), err, err_size) < 0 ||
+            tg_json_get_string(o, "kind", TG_JSON_REQUIRED, kind, sizeof(kind), err, err_size) < 0 ||
+            tg_json_get_int64(o, "vid", TG_JSON_REQUIRED, 0, 0xffff, &vid, err, err_size) < 0 ||
+            tg_json_get_int64(o, "pid", TG_JSON_REQUIRED, 0, 0xffff, &pid, err, err_size) < 0 ||
+            tg_json_get_string(o, "serial", TG_JSON_OPTIONAL, t->serial, sizeof(t->serial), err, err_size) < 0 ||
+            tg_json_get_string(o, "owner", TG_JSON_OPTIONAL, t->owner, sizeof(t->owner), err, err_size) < 0 ||
+            tg_json_get_string(o, "added_by", TG_JSON_OPTIONAL, t->added_by, sizeof(t->added_by), err, err_size) < 0 ||
+            tg_json_get_int64(o, "added_at", TG_JSON_OPTIONAL, 0, TG_TIME_MAX, &t->added_at, err, err_size) < 0)
+                return -EBADMSG;
+        if (tg_token_kind_from_string(kind, &t->kind) < 0)
+                return fail(err, err_size, -EBADMSG, "kind: expected security-key or card-reader");
+        t->vid = (uint16_t) vid;
+        t->pid = (uint16_t) pid;
+        return 0;
+}
+
+int tg_token_registry_load(const char *path, tg_token_registry *ret, char *err, size_t err_size) {
+        _cleanup_free_ char *buf = malloc(TOKENS_FILE_MAX + 1);
+        _cleanup_json_tokener_ struct json_tokener *tok = NULL;
+        _cleanup_json_ json_object *root = NULL;
+        tg_token_registry reg = {0};
+        json_object *arr;
+        ssize_t n;
+
+        assert_return(path && ret, -EINVAL);
+        if (!buf)
+                return -ENOMEM;
+        n = tg_read_file(path, buf, TOKENS_FILE_MAX + 1);
+        if (n == -ENOENT) {
+                *ret = reg;
+                return 0;
+        }
+        if (n < 0)
+                return fail(err, err_size, (int) n, "%s: %s", path, strerror((int) -n));
+        if (n > TOKENS_FILE_MAX)
+                return fail(err, err_size, -EBADMSG, "%s: larger than %d bytes", path, TOKENS_FILE_MAX);
+        tok = json_tokener_new_ex(8);
+        if (!tok)
+                return -ENOMEM;
+        root = json_tokener_parse_ex(tok, buf, (int) n);
+        if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+            json_tokener_get_parse_end(tok) != (size_t) n || !json_object_is_type(root, json_type_object) ||
+            !json_object_object_get_ex(root, "tokens", &arr) || !json_object_is_type(arr, json_type_array))
+                return fail(err, err_size, -EBADMSG, "%s: not a token registry (an object with a \"tokens\" array)",
+                            path);
+        if (json_object_array_length(arr) > TG_TOKENS_MAX)
+                return fail(err, err_size, -EBADMSG, "%s: more than %d tokens", path, TG_TOKENS_MAX);
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                tg_token t = {0};
+                char e2[256];
+                int r = token_from_json(json_object_array_get_idx(arr, i), &t, e2, sizeof(e2));
+                if (r >= 0)
+                        r = tg_token_add(&reg, &t, e2, sizeof(e2));
+                if (r < 0) {
+                        tg_token_registry_clear(&reg);
+                        return fail(err, err_size, r == -ENOMEM ? r : -EBADMSG, "%s: token %zu: %s", path, i + 1, e2);
+                }
+        }
+        *ret = reg;
+        return 0;
+}
+
+int tg_token_registry_save(const char *path, const tg_token_registry *reg) {
+        _cleanup_json_ json_object *root = json_object_new_object();
+        json_object *arr = json_object_new_array();
+        const char *text;
+
+        assert_return(path && reg, -EINVAL);
+        if (!root || !arr) {
+                json_object_put(arr);
+                return -ENOMEM;
+        }
+        json_object_object_add(root, "version", json_object_new_int(1));
+        json_object_object_add(root, "tokens", arr);
+        for (size_t i = 0; i < reg->n_tokens; i++) {
+                const tg_token *t = &reg->tokens[i];
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "label", json_object_new_string(t->label));
+                json_object_object_add(o, "kind", json_object_new_string(tg_token_kind_to_string(t->kind)));
+                json_object_object_add(o, "vid", json_object_new_int(t->vid));
+                json_object_object_add(o, "pid", json_object_new_int(t->pid));
+                json_object_object_add(o, "serial", json_object_new_string(t->serial));
+                json_object_object_add(o, "owner", json_object_new_string(t->owner));
+                json_object_object_add(o, "added_by", json_object_new_string(t->added_by));
+                json_object_object_add(o, "added_at", json_object_new_int64(t->added_at));
+                json_object_array_add(arr, o);
+        }
+        text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!text)
+                return -ENOMEM;
+        return tg_write_file_atomic(AT_FDCWD, path, text, strlen(text), geteuid(), getegid(), 0600);
+}
