@@ -68,7 +68,7 @@ typedef struct Manager {
         char seat_user[TG_USER_MAX + 8];
         void (*seat_changed)(struct Manager *m, const char *trigger);
 
-        struct Intake *intake;  /* intake.c: records from other programs */
-        struct Logind *logind;  /* logind.c */
-        struct IdleLock *idle;  /* idle-lock.c */
+        struct Intake *intake; /* intake.c: records from other programs */
+        struct Logind *logind; /* logind.c */
+        struct IdleLock *idle; /* idle-lock.c */
 } Manager;
