@@ -341,7 +341,9 @@ static int segment_flush(tg_journal *j, bool durable) {
         if (j->wlen > 0) {
                 r = pwrite_full(j->segfd, j->wbuf, j->wlen, j->seg_size - j->wlen);
                 if (r < 0) {
-                        (void) ftruncate(j->segfd, (off_t) (j->seg_size - j->wlen));
+                        /* what did reach the file must not be followed by later records */
+                        if (ftruncate(j->segfd, (off_t) (j->seg_size - j->wlen)) < 0)
+                                r = -errno;
                         j->failed = r;
                         return r;
                 }
@@ -413,8 +415,10 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
         if ((flags & TG_JOURNAL_SYNC) || (size_t) size > WRITE_BUF_SIZE) {
                 r = pwrite_full(j->segfd, j->buf, (size_t) size, j->seg_size);
                 if (r < 0) {
-                        /* nothing of a failed record may stay for the next one to follow */
-                        (void) ftruncate(j->segfd, (off_t) j->seg_size);
+                        /* Nothing of a failed record may stay for the next one to follow; if
+                         * it cannot be cut off, nothing may follow it at all. */
+                        if (ftruncate(j->segfd, (off_t) j->seg_size) < 0)
+                                j->failed = -errno;
                         return r;
                 }
         } else {
@@ -789,7 +793,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
         _cleanup_(journal_freep) tg_journal *j = NULL;
         _cleanup_free_ uint64_t *segs = NULL;
         scan_result scan = {0};
-        uint64_t state_next, reserved, next;
+        uint64_t state_next = 0, reserved = 0, next;
         char name[SEGMENT_NAME_MAX];
         int n, r;
 

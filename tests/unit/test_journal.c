@@ -825,7 +825,7 @@ static void tamper_truncate(void **state) {
 }
 
 static void copy_dir(const char *from, const char *to) {
-        char cmd[700];
+        char cmd[2048];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -a '%s' '%s'", to, from, to);
         assert_int_equal(system(cmd), 0);
 }
