@@ -896,7 +896,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
 
 int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], const tg_journal_options *opt) {
         _cleanup_(journal_freep) tg_journal *j = NULL;
-        _cleanup_free_ uint64_t *segs = NULL;
+        uint64_t *segs = NULL;
         char host[38], name[SEGMENT_NAME_MAX];
         tg_journal_field f[1] = {{"host_id", host}};
         int r, n;
@@ -907,6 +907,7 @@ int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], c
         if (r < 0)
                 return r;
         n = journal_list_segments(j->dirfd, &segs);
+        free(segs); /* only whether there are any */
         if (n < 0)
                 return n;
         if (n > 0)
