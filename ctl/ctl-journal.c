@@ -657,7 +657,7 @@ static int feed_report(tg_journal_reader *reader, tg_usage_report *rep, int *bad
 int ctl_report_usage(const ctl_context *ctx, int argc, char **argv) {
         static const char usage[] = N_("report usage --from TIME --to TIME [--json|--csv] [--journal DIR]");
         _cleanup_free_ char *val = malloc(ESCAPED_MAX);
-        _cleanup_free_ tg_usage_total *media = NULL, *users = NULL;
+        tg_usage_total *media = NULL, *users = NULL; /* freed by hand: gcc 12's analyzer misreads cleanups here */
         tg_journal_reader *reader = NULL;
         tg_usage_report rep;
         size_t n_media = 0, n_users = 0;
@@ -687,6 +687,8 @@ int ctl_report_usage(const ctl_context *ctx, int argc, char **argv) {
                 r = tg_usage_report_totals(&rep, true, &users, &n_users);
         if (r < 0) {
                 tg_usage_report_clear(&rep);
+                free(media);
+                free(users);
                 fprintf(stderr, _("termguardctl: reading the journal failed: %s\n"), strerror(-r));
                 return EXIT_DAEMON_ERROR;
         }
@@ -753,6 +755,8 @@ int ctl_report_usage(const ctl_context *ctx, int argc, char **argv) {
         }
         json_object_put(uses);
         tg_usage_report_clear(&rep);
+        free(media);
+        free(users);
         if (bad) {
                 fprintf(stderr,
                         _("termguardctl: %d damaged parts of the journal were skipped; run termguardctl verify.\n"),

@@ -341,9 +341,9 @@ static int segment_flush(tg_journal *j, bool durable) {
         if (j->wlen > 0) {
                 r = pwrite_full(j->segfd, j->wbuf, j->wlen, j->seg_size - j->wlen);
                 if (r < 0) {
-                        /* if the cut fails too, the next open cuts the torn tail */
+                        /* what did reach the file must not be followed by later records */
                         if (ftruncate(j->segfd, (off_t) (j->seg_size - j->wlen)) < 0)
-                                j->failed = r;
+                                r = -errno;
                         j->failed = r;
                         return r;
                 }
@@ -415,10 +415,10 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
         if ((flags & TG_JOURNAL_SYNC) || (size_t) size > WRITE_BUF_SIZE) {
                 r = pwrite_full(j->segfd, j->buf, (size_t) size, j->seg_size);
                 if (r < 0) {
-                        /* nothing of a failed record may stay for the next one to follow; if the
-                         * cut fails too, the next open finds a torn tail and cuts it there */
+                        /* Nothing of a failed record may stay for the next one to follow; if
+                         * it cannot be cut off, nothing may follow it at all. */
                         if (ftruncate(j->segfd, (off_t) j->seg_size) < 0)
-                                return r;
+                                j->failed = -errno;
                         return r;
                 }
         } else {
@@ -896,7 +896,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
 
 int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], const tg_journal_options *opt) {
         _cleanup_(journal_freep) tg_journal *j = NULL;
-        _cleanup_free_ uint64_t *segs = NULL;
+        uint64_t *segs = NULL;
         char host[38], name[SEGMENT_NAME_MAX];
         tg_journal_field f[1] = {{"host_id", host}};
         int r, n;
@@ -907,6 +907,7 @@ int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], c
         if (r < 0)
                 return r;
         n = journal_list_segments(j->dirfd, &segs);
+        free(segs); /* only whether there are any */
         if (n < 0)
                 return n;
         if (n > 0)

@@ -112,7 +112,10 @@ enum {
 /* Appends one record and returns its seq. Without TG_JOURNAL_SYNC the record is written but
  * may be lost in a crash until the next tg_journal_sync (or a later SYNC append); its seq is
  * still never reused. -EINVAL for an entry out of bounds, -ENOSPC when the journal is at its
- * cap (less the reserve unless TG_JOURNAL_RESERVE), -EIO etc. from the file system. */
+ * cap (less the reserve unless TG_JOURNAL_RESERVE), -EIO etc. from the file system. A SYNC
+ * record whose write fails takes no seq; when buffered records cannot be written, every later
+ * call fails with that error until the journal is closed and opened again (which recovers and
+ * records the seqs skipped): fail closed. */
 int tg_journal_append(tg_journal *j, const tg_journal_entry *e, unsigned flags, uint64_t *ret_seq);
 /* Makes every record appended so far durable and advances the key state on disk. */
 int tg_journal_sync(tg_journal *j);

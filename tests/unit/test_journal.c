@@ -321,7 +321,7 @@ static void chain_and_key_evolution(void **state) {
         tg_journal *j = init_and_open();
         uint8_t keys[12][TG_JOURNAL_MAC_SIZE], mac[TG_JOURNAL_MAC_SIZE], prev[TG_JOURNAL_MAC_SIZE] = {0};
         static tg_journal_record rec;
-        size_t len, offs[16], n;
+        size_t len, offs[16] = {0}, n;
         uint8_t *seg, *st;
         problems ps;
         (void) state;
@@ -515,7 +515,7 @@ static void seq_never_reused_after_crash(void **state) {
 static void lost_records_are_reported(void **state) {
         tg_journal *j = init_and_open();
         uint8_t *seg;
-        size_t len, offs[16], n;
+        size_t len, offs[16] = {0}, n;
         problems ps;
         tg_journal_verify_result res;
         (void) state;
@@ -672,7 +672,7 @@ static void tamper_setup(uint8_t **seg, size_t *len, size_t *offs, size_t *n) {
 
 static void tamper_flip_byte(void **state) {
         uint8_t *seg;
-        size_t len, offs[16], n;
+        size_t len, offs[16] = {0}, n;
         problems ps;
         tg_journal_verify_result res;
         (void) state;
@@ -689,7 +689,7 @@ static void tamper_flip_byte(void **state) {
 
 static void tamper_forged_checksum(void **state) {
         uint8_t *seg;
-        size_t len, offs[16], n;
+        size_t len, offs[16] = {0}, n;
         problems ps;
         tg_journal_verify_result res;
         (void) state;
@@ -714,7 +714,7 @@ static void tamper_forged_checksum(void **state) {
 
 static void tamper_delete_record(void **state) {
         uint8_t *seg;
-        size_t len, offs[16], n;
+        size_t len, offs[16] = {0}, n;
         problems ps;
         tg_journal_verify_result res;
         (void) state;
@@ -731,7 +731,7 @@ static void tamper_delete_record(void **state) {
 
 static void tamper_reorder(void **state) {
         uint8_t *seg, *copy;
-        size_t len, offs[16], n, a, b;
+        size_t len, offs[16] = {0}, n, a, b;
         problems ps;
         tg_journal_verify_result res;
         (void) state;
@@ -760,7 +760,7 @@ static void tamper_reorder(void **state) {
 static void tamper_reverse_all(void **state) {
         tg_journal *j = init_and_open();
         uint8_t *seg, *rev;
-        size_t len, offs[128], n, pos = SEGMENT_HEADER_SIZE;
+        size_t len, offs[128] = {0}, n, pos = SEGMENT_HEADER_SIZE;
         problems ps;
         tg_journal_verify_result res;
         (void) state;
@@ -792,7 +792,7 @@ static void tamper_reverse_all(void **state) {
 
 static void tamper_truncate(void **state) {
         uint8_t *seg;
-        size_t len, offs[16], n;
+        size_t len, offs[16] = {0}, n;
         problems ps;
         tg_journal_verify_result res;
         tg_journal_verify_options o = {.report = collect, .userdata = &ps};
@@ -872,7 +872,7 @@ static void rollback_shows_against_checkpoint(void **state) {
 static void records_past_key_state(void **state) {
         tg_journal *j = init_and_open();
         uint8_t st[STATE_SIZE];
-        size_t len, offs[16], n;
+        size_t len, offs[16] = {0}, n;
         uint8_t *seg, *state_old;
         char saved[400];
         problems ps;
