@@ -168,7 +168,7 @@ static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
                         return r;
                 }
         }
-        /* /proc/self is the main thread, whose namespace stays termguardd's own. */
+        /* /proc/self shows the main thread's mounts, which need not be this thread's. */
         tb = a.new_table_from_file(host_ns_fd >= 0 ? "/proc/thread-self/mountinfo" : "/proc/self/mountinfo");
         it = a.new_iter(MNT_ITER_BACKWARD);
         if (tb && it)

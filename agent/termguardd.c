@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -64,6 +65,8 @@ static int pass_host_namespace(void) {
 /* Takes what the service manager passes (the host's mount namespace); refuses anything else. */
 static int take_passed_fds(void) {
         char **names = NULL;
+        struct stat st;
+        bool got = false;
         int n, r = 0;
 
         n = sd_listen_fds_with_names(true, &names);
@@ -73,18 +76,31 @@ static int take_passed_fds(void) {
         }
         for (int i = 0; i < n; i++) {
                 int fd = SD_LISTEN_FDS_START + i;
-                if (r == 0 && names && strcmp(names[i], HOST_NS_FDNAME) == 0) {
+                if (r == 0 && !got && names && strcmp(names[i], HOST_NS_FDNAME) == 0) {
                         r = mounts_set_host_namespace(fd);
                         if (r < 0)
                                 log_msg(LOG_ERR, "Passed %s is no mount namespace: %s", HOST_NS_FDNAME, strerror(-r));
-                        else
+                        else {
+                                got = true;
                                 continue; /* kept */
+                        }
                 }
                 close(fd);
         }
         for (int i = 0; names && i < n; i++)
                 free(names[i]);
         free(names);
+        /* Started by the service manager, nothing handed over, and PID 1's namespace out of
+         * reach: a confined termguardd whose unit lost the hand-over would unmount only its own
+         * copies of the users' mounts. */
+        if (r == 0 && !got && getppid() == 1 && stat("/proc/1/ns/mnt", &st) < 0 &&
+            (errno == EACCES || errno == EPERM)) {
+                r = -errno;
+                log_msg(LOG_ERR,
+                        "No host mount namespace was handed over (%s) and PID 1's is out of reach: "
+                        "refusing to unmount where the users' mounts may not be",
+                        HOST_NS_FDNAME);
+        }
         return r;
 }
 
