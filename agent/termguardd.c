@@ -91,10 +91,11 @@ static int take_passed_fds(void) {
                 free(names[i]);
         free(names);
         /* Started by the service manager, nothing handed over, and PID 1's namespace out of
-         * reach: a confined termguardd whose unit lost the hand-over would unmount only its own
+         * reach (no ptrace right over it; with ProtectProc=invisible PID 1 is not even listed):
+         * a confined termguardd whose unit lost the hand-over would unmount only its own
          * copies of the users' mounts. */
         if (r == 0 && !got && getppid() == 1 && stat("/proc/1/ns/mnt", &st) < 0 &&
-            (errno == EACCES || errno == EPERM)) {
+            (errno == EACCES || errno == EPERM || errno == ENOENT)) {
                 r = -errno;
                 log_msg(LOG_ERR,
                         "No host mount namespace was handed over (%s) and PID 1's is out of reach: "
