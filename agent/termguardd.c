@@ -37,12 +37,13 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si _unu
 /* How long --pass-host-namespace waits for the service manager to take the namespace. */
 #define HOST_NS_BARRIER_USEC (10 * 1000000ULL)
 
-/* ExecStartPre=+ of the unit: runs outside the unit's sandbox, in the host's mount namespace,
- * and leaves that namespace in the service manager's file descriptor store, which hands it to
+/* ExecStartPre=+ of the unit: runs outside the unit's sandbox with full privileges and leaves
+ * the host's mount namespace in the service manager's file descriptor store, which hands it to
  * termguardd (LISTEN_FDNAMES). termguardd then needs no ptrace right over PID 1 to reach the
- * users' mounts. */
+ * users' mounts. PID 1's namespace, not this process's own: systemd runs even a "+" command
+ * of a unit with mount settings in a namespace of its own (a copy of the host's). */
 static int pass_host_namespace(void) {
-        _cleanup_close_ int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
         int r;
 
         if (fd < 0) {

@@ -76,6 +76,7 @@ check "it still starts before local file systems (early boot)" \
 
 tg_section "the confinement is in force"
 check "termguardd has a mount namespace of its own" test "$(readlink "/proc/$PID/ns/mnt")" != "$(readlink /proc/1/ns/mnt)"
+tg_info "$(grep -e '^Cap' -e '^NoNewPrivs' -e '^Seccomp' "/proc/$PID/status" | tr '\t\n' '  ')"
 # CAP_DAC_READ_SEARCH (2), CAP_SYS_CHROOT (18), CAP_SYS_ADMIN (21).
 check "capability bounding set: DAC_READ_SEARCH, SYS_CHROOT, SYS_ADMIN" \
     grep -q '^CapBnd:[[:space:]]*0000000000244004$' "/proc/$PID/status"
