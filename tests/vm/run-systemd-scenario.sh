@@ -116,6 +116,7 @@ copy_modules() { # LISTVAR MODULE...: copies each module and its dependencies in
     done
 }
 copy_modules stage1_list "${boot_modules[@]}"
+# shellcheck disable=SC2034 # filled by copy_modules; the scenarios load the modules with modprobe
 scenario_list=()
 copy_modules scenario_list "${modules[@]}"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
