@@ -79,7 +79,7 @@ check "termguardd has a mount namespace of its own" test "$(readlink "/proc/$PID
 tg_info "$(grep -e '^Cap' -e '^NoNewPrivs' -e '^Seccomp' "/proc/$PID/status" | tr '\t\n' '  ')"
 # CAP_DAC_READ_SEARCH (2), CAP_SYS_CHROOT (18), CAP_SYS_ADMIN (21).
 check "capability bounding set: DAC_READ_SEARCH, SYS_CHROOT, SYS_ADMIN" \
-    grep -q '^CapBnd:[[:space:]]*0000000000244004$' "/proc/$PID/status"
+    grep -q '^CapBnd:[[:space:]]*0000000000240004$' "/proc/$PID/status"
 check "no new privileges" grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$PID/status"
 check "a seccomp filter" grep -q '^Seccomp:[[:space:]]*2$' "/proc/$PID/status"
 check_not "/usr is read-only for it" in_daemon touch /usr/tg-probe
@@ -124,7 +124,7 @@ plug ro 0x0951 0x1666 SYSD-RO
 check "it gets a block device" wait_for 30 has_disk "$DEV"
 D=$(disk_for "$DEV")
 check "the disk is read-only" wait_for 20 disk_ro_is "$DEV" 1
-check "termguardd set it read-only itself (BLKROSET through its device allow list)" \
+check "termguardd set it read-only itself (BLKROSET from inside its confinement)" \
     wait_for 20 event_has storage.read-only "/dev/$D"
 check_not "and reported no storage error" event_has storage.error "/dev/$D"
 mkdir -p /mnt/ro
