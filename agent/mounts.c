@@ -4,18 +4,31 @@
  * about 0.6 MiB of resident memory, needed only at the rare moment a medium must be unmounted,
  * so it is loaded then and unloaded afterwards. If it cannot be loaded the caller still cuts
  * the device off: mounts left behind return EIO.
+ *
+ * The unit gives termguardd a mount namespace of its own (read-only system, no /home, private
+ * /tmp), where the users' mounts show up but unmounting them would reach only this copy. So
+ * the unit hands over the host's namespace (termguardd --pass-host-namespace) and the thread
+ * that unmounts enters it for the unmount alone, then returns. A mount namespace is a
+ * per-thread attribute, but setns() refuses a thread sharing its root and working directory
+ * with others: that thread first takes a copy of its own (unshare(CLONE_FS)).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <libmount.h>
+#include <linux/nsfs.h>
 
 #include "cleanup.h"
 #include "event.h"
@@ -24,6 +37,56 @@
 
 #define MAX_BLOCK 64
 #define MAX_TARGETS 256
+
+/* The host's mount namespace and termguardd's own; -1: termguardd runs in the host's. Set
+ * once before the USB workers start, read-only afterwards. */
+static int host_ns_fd = -1;
+static int own_ns_fd = -1;
+
+static bool same_file(int a, int b) {
+        struct stat sa, sb;
+
+        return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int mounts_set_host_namespace(int fd) {
+        _cleanup_close_ int own = -1;
+        int type;
+
+        type = ioctl(fd, NS_GET_NSTYPE);
+        if (type < 0)
+                return -errno;
+        if (type != CLONE_NEWNS)
+                return -EINVAL;
+        own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (own < 0)
+                return -errno;
+        if (same_file(fd, own)) {
+                /* A unit without a mount namespace: nothing to enter. */
+                close(fd);
+                return 0;
+        }
+        host_ns_fd = fd;
+        own_ns_fd = own;
+        own = -1;
+        return 0;
+}
+
+/* Enters the host's mount namespace, where the users' mounts are, for this thread alone. */
+static int enter_host_namespace(void) {
+        if (unshare(CLONE_FS) < 0 || setns(host_ns_fd, CLONE_NEWNS) < 0)
+                return -errno;
+        return 0;
+}
+
+static void leave_host_namespace(void) {
+        /* A thread left in the host's namespace would see and write everything the unit hides
+         * from termguardd: stop, and let the service manager start a confined one. */
+        if (setns(own_ns_fd, CLONE_NEWNS) < 0) {
+                log_msg(LOG_CRIT, "Failed to return to termguardd's mount namespace: %s", strerror(errno));
+                abort();
+        }
+}
 
 typedef struct {
         void *dl;
@@ -97,7 +160,16 @@ static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
                 log_msg(LOG_ERR, "Cannot load libmount.so.1 to find mounts: %s", dlerror());
                 return r;
         }
-        tb = a.new_table_from_file("/proc/self/mountinfo");
+        if (host_ns_fd >= 0) {
+                r = enter_host_namespace();
+                if (r < 0) {
+                        log_msg(LOG_ERR, "Failed to enter the host's mount namespace to unmount: %s", strerror(-r));
+                        dlclose(a.dl);
+                        return r;
+                }
+        }
+        /* /proc/self shows the main thread's mounts, which need not be this thread's. */
+        tb = a.new_table_from_file(host_ns_fd >= 0 ? "/proc/thread-self/mountinfo" : "/proc/self/mountinfo");
         it = a.new_iter(MNT_ITER_BACKWARD);
         if (tb && it)
                 while (a.table_next_fs(tb, it, &fs) == 0 && seen < MAX_TARGETS) {
@@ -117,6 +189,8 @@ static int unmount_on(const dev_t *devs, size_t n_devs, const char *why) {
                 a.free_iter(it);
         if (tb)
                 a.unref_table(tb);
+        if (host_ns_fd >= 0)
+                leave_host_namespace();
         dlclose(a.dl);
         return failed < 0 && count >= 0 ? failed : count;
 }

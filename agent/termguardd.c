@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include "event.h"
 #include "intake.h"
 #include "manager.h"
+#include "mounts.h"
 #include "termguard/macro.h"
 
 static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
@@ -39,12 +42,88 @@ static int on_checkpoint(sd_event_source *s, uint64_t usec _unused_, void *userd
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* Name of the host's mount namespace in the service manager's file descriptor store. */
+#define HOST_NS_FDNAME "host-mount-ns"
+/* How long --pass-host-namespace waits for the service manager to take the namespace. */
+#define HOST_NS_BARRIER_USEC (10 * 1000000ULL)
+
+/* ExecStartPre=+ of the unit: runs outside the unit's sandbox with full privileges and leaves
+ * the host's mount namespace in the service manager's file descriptor store, which hands it to
+ * termguardd (LISTEN_FDNAMES). termguardd then needs no ptrace right over PID 1 to reach the
+ * users' mounts. PID 1's namespace, not this process's own: systemd runs even a "+" command
+ * of a unit with mount settings in a namespace of its own (a copy of the host's). */
+static int pass_host_namespace(void) {
+        _cleanup_close_ int fd = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+        int r;
+
+        if (fd < 0) {
+                log_msg(LOG_ERR, "Failed to open the host's mount namespace: %s", strerror(errno));
+                return 1;
+        }
+        r = sd_pid_notify_with_fds(0, false, "FDSTORE=1\nFDNAME=" HOST_NS_FDNAME, &fd, 1);
+        if (r == 0) {
+                log_msg(LOG_ERR, "--pass-host-namespace: not started by systemd (no NOTIFY_SOCKET)");
+                return 1;
+        }
+        /* The barrier: the namespace is in the store before ExecStart= runs. */
+        if (r < 0 || (r = sd_notify_barrier(0, HOST_NS_BARRIER_USEC)) < 0) {
+                log_msg(LOG_ERR, "Failed to hand the host's mount namespace to systemd: %s", strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
+/* Takes what the service manager passes (the host's mount namespace); refuses anything else. */
+static int take_passed_fds(void) {
+        char **names = NULL;
+        struct stat st;
+        bool got = false;
+        int n, r = 0;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0) {
+                log_msg(LOG_ERR, "Failed to read the passed file descriptors: %s", strerror(-n));
+                return n;
+        }
+        for (int i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i;
+                if (r == 0 && !got && names && strcmp(names[i], HOST_NS_FDNAME) == 0) {
+                        r = mounts_set_host_namespace(fd);
+                        if (r < 0)
+                                log_msg(LOG_ERR, "Passed %s is no mount namespace: %s", HOST_NS_FDNAME, strerror(-r));
+                        else {
+                                got = true;
+                                continue; /* kept */
+                        }
+                }
+                close(fd);
+        }
+        for (int i = 0; names && i < n; i++)
+                free(names[i]);
+        free(names);
+        /* Started by the service manager, nothing handed over, and PID 1's namespace out of
+         * reach (no ptrace right over it; with ProtectProc=invisible PID 1 is not even listed):
+         * a confined termguardd whose unit lost the hand-over would unmount only its own
+         * copies of the users' mounts. */
+        if (r == 0 && !got && getppid() == 1 && stat("/proc/1/ns/mnt", &st) < 0 &&
+            (errno == EACCES || errno == EPERM || errno == ENOENT)) {
+                r = -errno;
+                log_msg(LOG_ERR,
+                        "No host mount namespace was handed over (%s) and PID 1's is out of reach: "
+                        "refusing to unmount where the users' mounts may not be",
+                        HOST_NS_FDNAME);
+        }
+        return r;
+}
+
 static void usage(void) {
         printf("Usage: termguardd [--config DIR]\n\n"
                "Resident termguard agent: keeps USB storage under the media register.\n\n"
-               "  -c, --config DIR   configuration root (default %s)\n"
-               "  -h, --help         show this help\n"
-               "      --version      show the version\n",
+               "  -c, --config DIR          configuration root (default %s)\n"
+               "      --pass-host-namespace for the unit's ExecStartPre=+: hand the host's mount\n"
+               "                            namespace to systemd, to unmount users' media in\n"
+               "  -h, --help                show this help\n"
+               "      --version             show the version\n",
                TG_CONFIG_ROOT);
 }
 
@@ -53,6 +132,7 @@ int main(int argc, char **argv) {
                 {"config", required_argument, NULL, 'c'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
+                {"pass-host-namespace", no_argument, NULL, 'P'},
                 {},
         };
         Manager m = {.control_fd = -1, .reg = {.next_exception_id = 1}};
@@ -72,6 +152,7 @@ int main(int argc, char **argv) {
                         break;
                 case 'h': usage(); return 0;
                 case 'V': printf("termguardd %s\n", TG_VERSION); return 0;
+                case 'P': return pass_host_namespace();
                 default: return 2;
                 }
         }
@@ -83,6 +164,10 @@ int main(int argc, char **argv) {
         /* USB worker threads would each get a malloc arena of their own: one is enough for a
          * daemon that must stay small. */
         (void) mallopt(M_ARENA_MAX, 1);
+
+        /* Fail closed: unmounting in the wrong namespace would leave the users' mounts writable. */
+        if (take_passed_fds() < 0)
+                return 1;
 
         m.started_at = tg_now();
         r = manager_load(&m, err, sizeof(err));

@@ -9,7 +9,10 @@ what=${1:-test}
 build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
        libjson-c-dev libgcrypt20-dev liboath-dev libcrypt-dev libmount-dev libcmocka-dev gettext systemd udev
        oathtool libpam0g-dev libqrencode-dev libpcsclite-dev)
-vm=(qemu-system-x86 busybox-static kmod cpio dosfstools exfatprogs util-linux)
+# debootstrap, debian-archive-keyring, e2fsprogs (mkfs.ext4 -d): the Debian root with systemd
+# as init that the VM tier boots for the unit's confinement (tests/vm/fetch-debian-root.sh).
+vm=(qemu-system-x86 busybox-static kmod cpio dosfstools exfatprogs util-linux debootstrap debian-archive-keyring
+    e2fsprogs)
 # clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps
 # more ids than the caller's own (tests/unit/run-as-root.sh). clang and libclang-rt-14-dev
 # (libFuzzer and the sanitizer runtimes, only recommended by clang): the fuzz tier.
