@@ -254,8 +254,9 @@ int tg_mfa_load(int dirfd, const char *user, tg_mfa_user *ret, char *err, size_t
                 r = -EBADMSG;
         u.recovery_old_format = (unsigned) x;
         if (r == 0 && json_object_object_get_ex(o, "recovery", &arr)) {
-                size_t k = json_object_array_length(arr);
-                if (!json_object_is_type(arr, json_type_array) || k > TG_MFA_RECOVERY_CODES)
+                /* The type first: json-c asserts on the length of anything but an array. */
+                size_t k = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : SIZE_MAX;
+                if (k > TG_MFA_RECOVERY_CODES)
                         r = -EBADMSG;
                 for (size_t i = 0; r == 0 && i < k; i++) {
                         json_object *e = json_object_array_get_idx(arr, i);

@@ -150,6 +150,14 @@ static void corrupt_files_are_errors(void **s) {
         expect_load(-EBADMSG);
         write_raw("{\"user\":\"tanaka\",\"failures\":-1}");
         expect_load(-EBADMSG);
+        /* recovery that is no list (a fuzzing finding: json-c asserted on its length) */
+        const char *const not_lists[] = {"\"tanaka\"", "{}", "7", "null", "true"};
+        for (size_t i = 0; i < sizeof(not_lists) / sizeof(not_lists[0]); i++) {
+                char raw[256];
+                snprintf(raw, sizeof(raw), "{\"version\":2,\"user\":\"tanaka\",\"recovery\":%s}", not_lists[i]);
+                write_raw(raw);
+                expect_load(-EBADMSG);
+        }
 }
 
 static void unsafe_directory_is_refused(void **s) {
