@@ -45,6 +45,7 @@ static const struct {
         {"usb.resync", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10015"},
         {"usb.operation", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10016"},
         {"storage.cut-off-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10017"},
+        {"usb.missed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10018"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */
