@@ -46,6 +46,11 @@ static const struct {
         {"usb.operation", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10016"},
         {"storage.cut-off-failed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10017"},
         {"usb.missed", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10018"},
+        /* termguard-hid-fallback, the degraded mode while termguardd cannot start */
+        {"fallback.started", "7c1b9a8c4f2e4d0fa1a1e3b0b0a10019"},
+        {"fallback.hid-admitted", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001a"},
+        {"fallback.blocked", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001b"},
+        {"fallback.done", "7c1b9a8c4f2e4d0fa1a1e3b0b0a1001c"},
 };
 
 /* USB workers (unmounting) record too: one record, one line, never interleaved. */
@@ -113,7 +118,7 @@ void event_emit(const char *type, int priority, const char *message, ...) {
         if (r >= 0)
                 r = add_field(fields, &n, "MESSAGE_ID=%s", id ? id : "7c1b9a8c4f2e4d0fa1a1e3b0b0a1ffff");
         if (r >= 0)
-                r = add_field(fields, &n, "SYSLOG_IDENTIFIER=termguardd");
+                r = add_field(fields, &n, "SYSLOG_IDENTIFIER=%s", program_invocation_short_name);
         if (r < 0) {
                 for (size_t i = 0; i < n; i++)
                         free(fields[i]);
