@@ -31,6 +31,10 @@
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 
+/* Events dropped at most after a loss of events, before re-reading everything (about what
+ * the 4 MiB receive buffer holds). */
+#define TG_MONITOR_DRAIN_MAX 65536
+
 /* ---- device table ---- */
 
 static Device *device_find(Manager *m, const char *syspath) {
@@ -410,11 +414,10 @@ static int device_add(Manager *m, struct udev_device *dev, unsigned expected, De
         const char *sysname = udev_device_get_sysname(dev);
         _cleanup_free_ Device *n = calloc(1, sizeof(*n));
         _cleanup_free_ uint8_t *raw = malloc(TG_USB_DESCRIPTORS_MAX + 1);
-        _cleanup_free_ char *p = NULL;
         Device *d = device_find(m, syspath);
         unsigned devnum = current_devnum(syspath);
-        char num[16];
-        ssize_t len = -ENOMEM;
+        char num[16], path[PATH_MAX + 16];
+        ssize_t len = -ENAMETOOLONG;
         bool fresh;
 
         if (!n || !raw)
@@ -435,8 +438,8 @@ static int device_add(Manager *m, struct udev_device *dev, unsigned expected, De
         n->busnum = sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
         n->devnum = devnum;
 
-        if (asprintf(&p, "%s/descriptors", syspath) >= 0)
-                len = tg_read_file(p, raw, TG_USB_DESCRIPTORS_MAX + 1);
+        if ((size_t) snprintf(path, sizeof(path), "%s/descriptors", syspath) < sizeof(path))
+                len = tg_read_file(path, raw, TG_USB_DESCRIPTORS_MAX + 1);
         /* More than the bound is malformed too: the parser refuses it. */
         n->descriptors_ok = len > 0 && tg_usb_parse_descriptors(raw, (size_t) len, &n->desc) == 0;
         /* The kernel reads these strings under the device's lock (a stalled probe holds it);
@@ -821,6 +824,18 @@ static void resync(Manager *m) {
         coldplug(m, "block", "resync");
 }
 
+/* Drops what is queued on the monitor. After an overflow the kernel reports the next loss only
+ * once the queue was empty: events lost while it stays full (a device the resync admits grows
+ * interfaces) would be lost unnoticed. What is dropped here predates the re-reading that
+ * follows. Bounded, as events keep coming while it runs. */
+static void monitor_drain(Manager *m) {
+        for (unsigned i = 0; i < TG_MONITOR_DRAIN_MAX; i++) {
+                _cleanup_udev_device_ struct udev_device *dev = udev_monitor_receive_device(m->monitor);
+                if (!dev && errno != ENOBUFS)
+                        return;
+        }
+}
+
 static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         Manager *m = userdata;
 
@@ -833,8 +848,10 @@ static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_
                 if (action)
                         handle_device(m, dev, action);
         }
-        if (errno == ENOBUFS)
+        if (errno == ENOBUFS) {
+                monitor_drain(m);
                 resync(m);
+        }
         return 0;
 }
 
