@@ -204,7 +204,10 @@ TG_SEAT_SWITCH=/run/systemd/seats/.next LD_PRELOAD=/usr/lib/termguard-test/seat-
 DAEMON_PID=$!
 check "$R: the seat changed hands as termguardd subscribed" \
     wait_for 20 grep -q "seat-switch: the seat changed hands" "$EVENTS"
-check "$R: read-only, as admin has no exception" wait_for 30 disk_ro_is "$RO_DEV" 1
+if ! check "$R: read-only, as admin has no exception" wait_for 60 disk_ro_is "$RO_DEV" 1; then
+    tg_info "disks: $(for b in /sys/block/sd*; do echo "$b=$(cat "$b/ro")"; done)"
+    sed -n '/seat-switch/,$p' "$EVENTS" | grep -v '"usb.operation"' | tail -n 40
+fi
 check "daemon still running" kill -0 "$DAEMON_PID"
 kill "$DAEMON_PID"
 wait "$DAEMON_PID" 2>/dev/null
