@@ -419,7 +419,7 @@ int event_emit(const char *type, int priority, const char *message, ...) {
         va_list ap;
         int r;
 
-        r = tg_record_init(&rec, type, priority, "termguardd", message);
+        r = tg_record_init(&rec, type, priority, program_invocation_short_name, message);
         if (r < 0) {
                 /* The catalogue's unit test keeps this from happening. */
                 log_msg(LOG_ERR, "Cannot record %s (%s): %s", type, message,

@@ -179,9 +179,8 @@ int manager_start(Manager *m) {
                 log_msg(LOG_ERR, "Failed to start the USB gate: %s", strerror(-r));
                 return r;
         }
-        record_expiries(m, usb_gate_observe_clock(m));
-        usb_gate_coldplug(m, "startup");
-        expiry_schedule(m);
+        /* The seat is followed before the devices present are judged by who holds it: a change
+         * of user during the judging re-judges them. */
         r = seat_start(m, manager_apply);
         if (r < 0) {
                 log_msg(LOG_ERR, "Failed to follow the seat: %s", strerror(-r));
@@ -192,6 +191,9 @@ int manager_start(Manager *m) {
                 log_msg(LOG_ERR, "Failed to start the idle lock: %s", strerror(-r));
                 return r;
         }
+        record_expiries(m, usb_gate_observe_clock(m));
+        usb_gate_coldplug(m, "startup");
+        expiry_schedule(m);
         return 0;
 }
 

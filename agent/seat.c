@@ -44,25 +44,28 @@ static int seat_changed(sd_event_source *s _unused_, int fd _unused_, uint32_t r
         return 0;
 }
 
+/* Subscribes first, then reads: a change between the two is then either in what is read or
+ * reported by the monitor, never lost. */
 int seat_start(Manager *m, void (*changed)(Manager *m, const char *trigger)) {
-        const char *user = seat_user();
+        const char *user;
         int r;
 
         m->seat_changed = changed;
-        snprintf(m->seat_user, sizeof(m->seat_user), "%s", user ? user : "");
         r = sd_login_monitor_new("seat", &m->seat_monitor);
-        if (r < 0) {
+        if (r < 0)
                 /* No logind state (minimal systems): nobody holds the seat, and per-user
                  * exceptions apply to nobody. */
                 log_msg(LOG_INFO, "Not following seat changes (%s); per-user exceptions apply to nobody", strerror(-r));
-                return 0;
+        else {
+                r = sd_event_add_io(m->event, &m->seat_source, sd_login_monitor_get_fd(m->seat_monitor),
+                                    (uint32_t) sd_login_monitor_get_events(m->seat_monitor), seat_changed, m);
+                if (r < 0) {
+                        m->seat_monitor = sd_login_monitor_unref(m->seat_monitor);
+                        return r;
+                }
         }
-        r = sd_event_add_io(m->event, &m->seat_source, sd_login_monitor_get_fd(m->seat_monitor),
-                            (uint32_t) sd_login_monitor_get_events(m->seat_monitor), seat_changed, m);
-        if (r < 0) {
-                m->seat_monitor = sd_login_monitor_unref(m->seat_monitor);
-                return r;
-        }
+        user = seat_user();
+        snprintf(m->seat_user, sizeof(m->seat_user), "%s", user ? user : "");
         return 0;
 }
 

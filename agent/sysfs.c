@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +50,23 @@ int sysfs_read_bool(const char *syspath, const char *attr) {
         if (n < 0)
                 return (int) n;
         return buf[0] == '1';
+}
+
+int sysfs_read_uint(const char *syspath, const char *attr, unsigned *ret) {
+        char buf[16], *end;
+        ssize_t n = sysfs_read(syspath, attr, buf, sizeof(buf));
+        unsigned long v;
+
+        if (n < 0)
+                return (int) n;
+        if (n == 0 || buf[0] < '0' || buf[0] > '9')
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(buf, &end, 10);
+        if (errno != 0 || *end != '\0' || v > UINT_MAX)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
 }
 
 int sysfs_read_link_name(const char *syspath, const char *attr, char *buf, size_t size) {

@@ -11,6 +11,8 @@ int sysfs_write(const char *syspath, const char *attr, const char *value);
 ssize_t sysfs_read(const char *syspath, const char *attr, char *buf, size_t size);
 /* 1 or 0, or -errno. */
 int sysfs_read_bool(const char *syspath, const char *attr);
+/* A decimal attribute (e.g. a USB device's "devnum"); 0 or -errno (-EINVAL: not a number). */
+int sysfs_read_uint(const char *syspath, const char *attr, unsigned *ret);
 /* The last component of the symbolic link attr (e.g. "driver": the driver's name) into buf;
  * 0 or -errno (-ENOENT: no link). */
 int sysfs_read_link_name(const char *syspath, const char *attr, char *buf, size_t size);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -31,6 +32,10 @@
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
+
+/* Events dropped at most after a loss of events, before re-reading everything (about what
+ * the 4 MiB receive buffer holds). */
+#define TG_MONITOR_DRAIN_MAX 65536
 
 /* ---- device table ---- */
 
@@ -186,16 +191,22 @@ static const tg_iface_verdict *interface_verdict(const Device *d, const char *in
         return tg_decision_iface(&d->decision, (uint8_t) cfg, (uint8_t) num);
 }
 
+/* The attachment a job is for: the device number d had when judged; 0 (whatever is at the
+ * path) for devices not tracked. */
+static unsigned attachment_of(const Device *d) {
+        return d ? d->devnum : 0;
+}
+
 /* Queues a kernel write that admits target; a failure leaves it blocked (logged). */
-static void gate_allow(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
-        int r = usb_worker_submit(m, op, key, target, why);
+static void gate_allow(Manager *m, GateOp op, const char *key, unsigned devnum, const char *target, const char *why) {
+        int r = usb_worker_submit(m, op, key, devnum, target, why);
         if (r < 0)
                 log_msg(LOG_ERR, "Failed to queue admitting %s: %s; it stays blocked", target, strerror(-r));
 }
 
 /* Queues the write that cuts target off; a failure is logged and recorded. */
-static void gate_deny(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
-        int r = usb_worker_submit(m, op, key, target, why);
+static void gate_deny(Manager *m, GateOp op, const char *key, unsigned devnum, const char *target, const char *why) {
+        int r = usb_worker_submit(m, op, key, devnum, target, why);
         if (r < 0)
                 event_cut_off_failed(key, target, "queue", r, why);
 }
@@ -212,9 +223,10 @@ static void apply_interface(Manager *m, Device *d, const char *intf_syspath, con
         if (authorized < 0 && !allow)
                 return; /* gone */
         if (allow)
-                gate_allow(m, GATE_OP_ALLOW_INTERFACE, d->syspath, intf_syspath, "interface permitted");
+                gate_allow(m, GATE_OP_ALLOW_INTERFACE, d->syspath, d->devnum, intf_syspath, "interface permitted");
         else
-                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf_syspath, "interface no longer permitted");
+                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, d->devnum, intf_syspath,
+                          "interface no longer permitted");
 }
 
 typedef void (*interface_fn)(Manager *m, void *userdata, const char *syspath, const char *name);
@@ -310,7 +322,7 @@ static void driver_check(Manager *m, Device *d, const char *usb, const char *int
         event_emit("usb.driver-refused", LOG_WARNING, "Driver may not drive this interface; cutting it off", "device",
                    strrchr(usb, '/') + 1, "interface", intf_name, "driver", driver_esc, "reason", why, "label",
                    d && d->decision.label[0] ? d->decision.label : NULL, "user", user ? user : "", NULL);
-        gate_deny(m, GATE_OP_DENY_INTERFACE, usb, intf_syspath, why);
+        gate_deny(m, GATE_OP_DENY_INTERFACE, usb, attachment_of(d), intf_syspath, why);
 }
 
 /* A driver already bound (found at start, on resync or when judging again). An interface with
@@ -345,7 +357,7 @@ static void root_hub_interface(Manager *m, void *userdata _unused_, const char *
         if (sysfs_read_bool(syspath, "authorized") != 0 || !slash)
                 return;
         snprintf(hub, sizeof(hub), "%.*s", (int) (slash - syspath), syspath);
-        gate_allow(m, GATE_OP_ALLOW_INTERFACE, hub, syspath, "root hub");
+        gate_allow(m, GATE_OP_ALLOW_INTERFACE, hub, 0, syspath, "root hub");
 }
 
 static void apply_device(Manager *m, Device *d) {
@@ -354,11 +366,12 @@ static void apply_device(Manager *m, Device *d) {
 
         if (!d->decision.authorize_device) {
                 if (authorized != 0 || queued)
-                        gate_deny(m, GATE_OP_DENY_DEVICE, d->syspath, d->syspath, "device no longer permitted");
+                        gate_deny(m, GATE_OP_DENY_DEVICE, d->syspath, d->devnum, d->syspath,
+                                  "device no longer permitted");
                 return;
         }
         if (authorized == 0 || queued)
-                gate_allow(m, GATE_OP_ALLOW_DEVICE, d->syspath, d->syspath, "attach");
+                gate_allow(m, GATE_OP_ALLOW_DEVICE, d->syspath, d->devnum, d->syspath, "attach");
         /* Interfaces already present (coldplug, re-judging); new ones come as uevents. */
         apply_interfaces(m, d);
 }
@@ -391,58 +404,99 @@ static void clear_decision_files(const char *devdir) {
                         log_msg(LOG_WARNING, "Failed to remove the stale decision file %s: %m", e->d_name);
 }
 
-static Device *device_add(Manager *m, struct udev_device *dev) {
+/* The device number of the device at syspath now; 0 when it is gone or unreadable (USB device
+ * numbers start at 1). Read without the device's lock, so safe while a probe is stalled. */
+static unsigned current_devnum(const char *syspath) {
+        unsigned devnum = 0;
+        if (sysfs_read_uint(syspath, "devnum", &devnum) < 0)
+                return 0;
+        return devnum;
+}
+
+/* False once d's attachment is unplugged: the port's next device gets the same sysfs path, so
+ * an event about d that is read late must not act on whatever is at the path now. */
+static bool device_is_current(const Device *d) {
+        return current_devnum(d->syspath) == d->devnum;
+}
+
+/* The device number a kernel uevent of a USB device carries (DEVNUM=), i.e. the attachment it
+ * is about, whatever is at its path by the time it is read. Only for events from the monitor:
+ * for an enumerated device libudev would read the uevent file, under the device's lock. */
+static bool event_devnum(struct udev_device *dev, unsigned *ret) {
+        const char *v = udev_device_get_property_value(dev, "DEVNUM");
+        char *end;
+        unsigned long n;
+
+        if (!v || *v < '0' || *v > '9')
+                return false;
+        errno = 0;
+        n = strtoul(v, &end, 10);
+        if (errno != 0 || *end != '\0' || n == 0 || n > 255)
+                return false;
+        *ret = (unsigned) n;
+        return true;
+}
+
+/* Reads the device at dev's path into *d (new, or the entry found at that path). expected:
+ * the attachment an event is about (0: whatever is there). -ESTALE when that attachment is gone,
+ * or the device was replaced while being read: what was read may be another device's, and the
+ * newer device's own events follow. */
+static int device_add(Manager *m, struct udev_device *dev, unsigned expected, Device **ret) {
         const char *syspath = udev_device_get_syspath(dev);
         const char *sysname = udev_device_get_sysname(dev);
-        uint8_t *raw = NULL;
-        char num[16];
+        _cleanup_free_ Device *n = calloc(1, sizeof(*n));
+        _cleanup_free_ uint8_t *raw = malloc(TG_USB_DESCRIPTORS_MAX + 1);
         Device *d = device_find(m, syspath);
-        bool fresh = !d;
+        unsigned devnum = current_devnum(syspath);
+        char num[16], path[PATH_MAX + 16];
+        ssize_t len = -ENAMETOOLONG;
+        bool fresh;
 
-        if (!d) {
-                if (m->n_devices >= TG_DEVICES_MAX) {
-                        log_msg(LOG_ERR, "Too many USB devices tracked; %s stays unauthorized", sysname);
-                        return NULL;
-                }
-                d = calloc(1, sizeof(*d));
-                if (!d)
-                        return NULL;
+        if (!n || !raw)
+                return -ENOMEM;
+        if (devnum == 0 || (expected != 0 && devnum != expected))
+                return -ESTALE;
+        if (!d && m->n_devices >= TG_DEVICES_MAX) {
+                log_msg(LOG_ERR, "Too many USB devices tracked; %s stays unauthorized", sysname);
+                return -ENOSPC;
+        }
+        /* Same port, new device number: another attachment whose removal was missed. It is a
+         * new device, never one that inherits the old entry. */
+        fresh = !d || d->devnum != devnum;
+        if (!fresh)
+                *n = *d;
+        snprintf(n->syspath, sizeof(n->syspath), "%s", syspath);
+        snprintf(n->sysname, sizeof(n->sysname), "%s", sysname);
+        n->busnum = sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
+        n->devnum = devnum;
+
+        if ((size_t) snprintf(path, sizeof(path), "%s/descriptors", syspath) < sizeof(path))
+                len = tg_read_file(path, raw, TG_USB_DESCRIPTORS_MAX + 1);
+        /* More than the bound is malformed too: the parser refuses it. */
+        n->descriptors_ok = len > 0 && tg_usb_parse_descriptors(raw, (size_t) len, &n->desc) == 0;
+        /* The kernel reads these strings under the device's lock (a stalled probe holds it);
+         * one attachment's strings do not change, so a known one is not asked again. */
+        if (fresh) {
+                read_string_attr(syspath, "serial", n->serial, sizeof(n->serial), n->serial_esc, sizeof(n->serial_esc));
+                read_string_attr(syspath, "manufacturer", NULL, 0, n->manufacturer_esc, sizeof(n->manufacturer_esc));
+                read_string_attr(syspath, "product", NULL, 0, n->product_esc, sizeof(n->product_esc));
+                /* A serial with control characters, invalid UTF-8 or longer than the register
+                 * allows (compared cut short, two serials could collide) never matches it. */
+                if (!tg_valid_text(n->serial, TG_SERIAL_MAX, true) || serial_too_long(syspath))
+                        n->serial[0] = '\0';
+        }
+        if (current_devnum(syspath) != devnum)
+                return -ESTALE;
+
+        if (d) {
+                n->next = d->next;
+                *d = *n;
+        } else {
+                d = TAKE_PTR(n);
                 d->next = m->devices;
                 m->devices = d;
                 m->n_devices++;
         }
-        snprintf(d->syspath, sizeof(d->syspath), "%s", syspath);
-        snprintf(d->sysname, sizeof(d->sysname), "%s", sysname);
-        d->busnum = sysfs_read(syspath, "busnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
-        unsigned devnum = sysfs_read(syspath, "devnum", num, sizeof(num)) > 0 ? (unsigned) strtoul(num, NULL, 10) : 0;
-        /* Same port, new device number: another attachment whose removal was missed. It is a
-         * new device, never one that inherits the old entry. */
-        if (!fresh && devnum != d->devnum)
-                fresh = true;
-        d->devnum = devnum;
-
-        raw = malloc(TG_USB_DESCRIPTORS_MAX + 1);
-        if (raw) {
-                _cleanup_free_ char *p = NULL;
-                ssize_t n = -ENOMEM;
-                if (asprintf(&p, "%s/descriptors", syspath) >= 0)
-                        n = tg_read_file(p, raw, TG_USB_DESCRIPTORS_MAX + 1);
-                /* More than the bound is malformed too: the parser refuses it. */
-                d->descriptors_ok = n > 0 && tg_usb_parse_descriptors(raw, (size_t) n, &d->desc) == 0;
-                free(raw);
-        }
-        /* The kernel reads these strings under the device's lock (a stalled probe holds it);
-         * one attachment's strings do not change, so a known one is not asked again. */
-        if (fresh) {
-                read_string_attr(syspath, "serial", d->serial, sizeof(d->serial), d->serial_esc, sizeof(d->serial_esc));
-                read_string_attr(syspath, "manufacturer", NULL, 0, d->manufacturer_esc, sizeof(d->manufacturer_esc));
-                read_string_attr(syspath, "product", NULL, 0, d->product_esc, sizeof(d->product_esc));
-                /* A serial with control characters, invalid UTF-8 or longer than the register
-                 * allows (compared cut short, two serials could collide) never matches it. */
-                if (!tg_valid_text(d->serial, TG_SERIAL_MAX, true) || serial_too_long(syspath))
-                        d->serial[0] = '\0';
-        }
-
         if (fresh) {
                 char vid[8], pid[8];
                 snprintf(vid, sizeof(vid), "%04x", d->desc.vid);
@@ -452,7 +506,27 @@ static Device *device_add(Manager *m, struct udev_device *dev) {
                            "serial", d->serial_esc, "manufacturer", d->manufacturer_esc, "product", d->product_esc,
                            "descriptor_sha256", d->descriptors_ok ? d->desc.hash : "", "user", user ? user : "", NULL);
         }
-        return d;
+        *ret = d;
+        return 0;
+}
+
+/* An add event of an attachment that was unplugged before it could be judged (the next device
+ * on the port may be there already). It was never authorized by termguardd: recorded with what
+ * the event itself says, and not judged, as judging would read the device now at the path. */
+static void device_missed(struct udev_device *dev, unsigned devnum) {
+        const char *product = udev_device_get_property_value(dev, "PRODUCT");
+        unsigned vid = 0, pid = 0;
+        char vids[8] = "", pids[8] = "", num[12];
+
+        /* PRODUCT=vid/pid/bcdDevice in hex, formatted by the kernel; checked all the same. */
+        if (product && sscanf(product, "%4x/%4x/", &vid, &pid) == 2) {
+                snprintf(vids, sizeof(vids), "%04x", vid);
+                snprintf(pids, sizeof(pids), "%04x", pid);
+        }
+        snprintf(num, sizeof(num), "%u", devnum);
+        event_emit("usb.missed", LOG_NOTICE, "USB device was gone before it could be judged; it was not authorized",
+                   "device", udev_device_get_sysname(dev), "devnum", num, "vid", vids[0] ? vids : NULL, "pid",
+                   pids[0] ? pids : NULL, NULL);
 }
 
 /* Judges a device, records the decision (event, then the file the udev helper reads), and only
@@ -492,7 +566,7 @@ static void storage_cut_off(Manager *m, Device *d, const tg_decision *admitted, 
                         continue;
                 snprintf(intf, sizeof(intf), "%s/%s:%u.%u", d->syspath, d->sysname, v->config_value, v->number);
                 if (access(intf, F_OK) == 0)
-                        gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, why);
+                        gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, d->devnum, intf, why);
         }
 }
 
@@ -568,6 +642,16 @@ static bool usb_ancestors(const char *syspath, char ret_intf[static PATH_MAX], c
         return true;
 }
 
+/* True while the disk an event is about is still there under its device number. Disk names are
+ * reused by the next disk; a node opened after this holds is this event's disk. */
+static bool block_is_current(struct udev_device *dev) {
+        dev_t devnum = udev_device_get_devnum(dev);
+        char want[32], have[32];
+
+        snprintf(want, sizeof(want), "%u:%u", major(devnum), minor(devnum));
+        return sysfs_read(udev_device_get_syspath(dev), "dev", have, sizeof(have)) > 0 && strcmp(have, want) == 0;
+}
+
 /* A block device below a device whose storage is not read-write becomes read-only now. */
 static void block_guard(Manager *m, struct udev_device *dev) {
         const char *node = udev_device_get_devnode(dev);
@@ -579,6 +663,11 @@ static void block_guard(Manager *m, struct udev_device *dev) {
         if (!node || !usb_ancestors(udev_device_get_syspath(dev), intf, usb))
                 return;
         d = device_find(m, usb);
+        /* A disk of an attachment that is unplugged (its event read late): the path and the
+         * node name may be the next device's by now; that device's own events follow. A disk
+         * gone already is nothing to judge either. */
+        if ((d && !device_is_current(d)) || !block_is_current(dev))
+                return;
         /* A disk may only come from an interface admitted as mass storage. Drivers bind by more
          * than the declared class (usb-storage's unusual-devices table matches vendor and
          * product alone), so an interface admitted as, say, audio can still grow a disk. */
@@ -588,18 +677,21 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                 event_emit("storage.unexpected", LOG_WARNING,
                            "Block device from an interface not admitted as storage; cutting it off", "devnode", node,
                            "device", strrchr(usb, '/') + 1, "interface", intf_name, NULL);
-                gate_deny(m, GATE_OP_DENY_INTERFACE, usb, intf, "not admitted as storage");
+                gate_deny(m, GATE_OP_DENY_INTERFACE, usb, attachment_of(d), intf, "not admitted as storage");
                 return;
         }
         if (d->decision.storage_mode == TG_MODE_READ_WRITE)
                 return;
         fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        /* Unplugged meanwhile: the node may name the next disk by now, or nothing. */
+        if (!block_is_current(dev) || !device_is_current(d))
+                return;
         if (fd < 0 || ioctl(fd, BLKROSET, &one) < 0) {
                 int r = -errno;
                 event_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
                            "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */
-                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, intf, "could not be made read-only");
+                gate_deny(m, GATE_OP_DENY_INTERFACE, d->syspath, d->devnum, intf, "could not be made read-only");
                 return;
         }
         event_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device",
@@ -616,8 +708,7 @@ static void interface_added(Manager *m, struct udev_device *dev, const char *usb
         d = device_find(m, usb);
         if (!d) {
                 _cleanup_udev_device_ struct udev_device *parent = udev_device_new_from_syspath(m->udev, usb);
-                d = parent ? device_add(m, parent) : NULL;
-                if (!d)
+                if (!parent || device_add(m, parent, 0, &d) < 0)
                         return;
                 device_judge(m, d, &d->decision);
                 record_decision(d, "attach");
@@ -666,8 +757,8 @@ static void interface_unbound(Manager *m, struct udev_device *dev, const char *u
                    user ? user : "", NULL);
         if (!reset)
                 return;
-        gate_deny(m, GATE_OP_DENY_INTERFACE, usb, syspath, "storage driver left a read-only medium");
-        gate_allow(m, GATE_OP_ALLOW_INTERFACE, usb, syspath, "re-admitted with its storage driver");
+        gate_deny(m, GATE_OP_DENY_INTERFACE, usb, d->devnum, syspath, "storage driver left a read-only medium");
+        gate_allow(m, GATE_OP_ALLOW_INTERFACE, usb, d->devnum, syspath, "re-admitted with its storage driver");
 }
 
 static const struct {
@@ -697,10 +788,16 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                 if (strcmp(action, "remove") == 0) {
                         Device *d = device_find(m, udev_device_get_syspath(dev));
                         const char *user = seat_user();
+                        unsigned devnum;
+                        /* The entry at this path is a later attachment (found on a resync while
+                         * this removal was still queued): it stays, with its decision file. */
+                        bool other = d && event_devnum(dev, &devnum) && devnum != d->devnum;
                         event_emit("usb.detach", LOG_INFO, "USB device detached", "device",
                                    udev_device_get_sysname(dev), "label",
-                                   d && d->decision.label[0] ? d->decision.label : NULL, "serial",
-                                   d ? d->serial_esc : NULL, "user", user ? user : "", NULL);
+                                   d && !other && d->decision.label[0] ? d->decision.label : NULL, "serial",
+                                   d && !other ? d->serial_esc : NULL, "user", user ? user : "", NULL);
+                        if (other)
+                                return;
                         decision_file_remove(m, udev_device_get_sysname(dev));
                         usb_worker_forget(udev_device_get_syspath(dev));
                         media_audit_device_ended(m, udev_device_get_syspath(dev), "detached");
@@ -717,12 +814,23 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                         controller_lock(m, dev);
                         return;
                 }
-                Device *d = device_add(m, dev);
-                if (d)
+                unsigned devnum = 0;
+                Device *d;
+                /* Without DEVNUM (not from the kernel) the device at the path is the one. */
+                (void) event_devnum(dev, &devnum);
+                int r = device_add(m, dev, devnum, &d);
+                if (r == -ESTALE && devnum != 0)
+                        device_missed(dev, devnum);
+                if (r >= 0)
                         device_process(m, d, "attach");
         } else if (strcmp(devtype, "usb_interface") == 0) {
                 char intf[PATH_MAX], usb[PATH_MAX];
                 if (!usb_ancestors(udev_device_get_syspath(dev), intf, usb))
+                        return;
+                /* An event of an attachment that is unplugged: its path may be the next
+                 * device's already, which this event is not about. */
+                Device *d = device_find(m, usb);
+                if (d && !device_is_current(d))
                         return;
                 for (size_t i = 0; i < ELEMENTSOF(interface_actions); i++)
                         if (strcmp(action, interface_actions[i].action) == 0) {
@@ -740,7 +848,7 @@ static void resync(Manager *m) {
         event_emit("usb.resync", LOG_WARNING, "Kernel events were lost; re-reading all USB devices", NULL);
         for (Device *d = m->devices, *next; d; d = next) {
                 next = d->next;
-                if (access(d->syspath, F_OK) < 0) {
+                if (!device_is_current(d)) {
                         event_emit("usb.detach", LOG_INFO, "USB device detached (noticed on resync)", "device",
                                    d->sysname, "label", d->decision.label[0] ? d->decision.label : NULL, "serial",
                                    d->serial_esc, NULL);
@@ -755,6 +863,18 @@ static void resync(Manager *m) {
         coldplug(m, "block", "resync");
 }
 
+/* Drops what is queued on the monitor. After an overflow the kernel reports the next loss only
+ * once the queue was empty: events lost while it stays full (a device the resync admits grows
+ * interfaces) would be lost unnoticed. What is dropped here predates the re-reading that
+ * follows. Bounded, as events keep coming while it runs. */
+static void monitor_drain(Manager *m) {
+        for (unsigned i = 0; i < TG_MONITOR_DRAIN_MAX; i++) {
+                _cleanup_udev_device_ struct udev_device *dev = udev_monitor_receive_device(m->monitor);
+                if (!dev && errno != ENOBUFS)
+                        return;
+        }
+}
+
 static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata) {
         Manager *m = userdata;
 
@@ -767,8 +887,10 @@ static int monitor_handler(sd_event_source *s _unused_, int fd _unused_, uint32_
                 if (action)
                         handle_device(m, dev, action);
         }
-        if (errno == ENOBUFS)
+        if (errno == ENOBUFS) {
+                monitor_drain(m);
                 resync(m);
+        }
         return 0;
 }
 
@@ -792,8 +914,8 @@ static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
                         if (is_root_hub(dev))
                                 controller_lock(m, dev);
                         else {
-                                Device *d = device_add(m, dev);
-                                if (d)
+                                Device *d;
+                                if (device_add(m, dev, 0, &d) >= 0)
                                         device_process(m, d, trigger);
                         }
                 }

@@ -13,6 +13,10 @@
  *    Different devices run in parallel, up to TG_WORKERS_MAX threads.
  *  - Each job says what the kernel state should be (allow or deny a device or an interface);
  *    the worker reads the state first and writes only what differs.
+ *  - Each job belongs to one attachment: the device number its device had when it was judged.
+ *    The next device on the same port gets the same sysfs paths; a job that runs after its
+ *    device was unplugged must not authorize (or cut off) the device that took its place, so
+ *    the device number is checked before every write.
  *  - Fail closed: a deny job cancels the allow jobs of the same target (of the whole device for
  *    a device-level deny) that have not started, so storage never becomes reachable because
  *    an older allow was still queued. Deny jobs unmount what is on the target before cutting
@@ -55,6 +59,7 @@ typedef struct Job {
         struct Job *next;
         GateOp op;
         char key[PATH_MAX];    /* the device's syspath: one job per key at a time */
+        unsigned devnum;       /* the attachment at key the job is for; 0: any */
         char target[PATH_MAX]; /* the device or interface the job acts on */
         char why[64];
         uint64_t submitted;
@@ -101,11 +106,29 @@ static void set_step(Job *j, const char *step) {
         pthread_mutex_unlock(&W.lock);
 }
 
-/* Runs one job; called without the lock. Returns 0 or a negative errno. */
-static int job_run(Job *j, struct udev **udev) {
-        int authorized = sysfs_read_bool(j->target, "authorized");
+/* True when the device at the job's key is no longer the attachment the job was made for:
+ * unplugged, and perhaps another device on the same port already. */
+static bool attachment_gone(const Job *j) {
+        unsigned devnum;
         int r;
 
+        if (j->devnum == 0)
+                return false;
+        r = sysfs_read_uint(j->key, "devnum", &devnum);
+        if (r < 0)
+                /* Unreadable: nothing is admitted, and a cut-off runs unless the device is gone. */
+                return !is_deny(j->op) || r == -ENOENT || r == -ENODEV;
+        return devnum != j->devnum;
+}
+
+/* Runs one job; called without the lock. Returns 0 or a negative errno. A job whose attachment
+ * is gone is done: what it would have allowed is gone, and what it would have cut off too. */
+static int job_run(Job *j, struct udev **udev) {
+        int authorized, r;
+
+        if (attachment_gone(j))
+                return 0;
+        authorized = sysfs_read_bool(j->target, "authorized");
         switch (j->op) {
         case GATE_OP_ALLOW_DEVICE:
                 if (authorized != 0)
@@ -115,7 +138,7 @@ static int job_run(Job *j, struct udev **udev) {
                 if (authorized != 0)
                         return 0;
                 r = sysfs_write(j->target, "authorized", "1");
-                if (r < 0)
+                if (r < 0 || attachment_gone(j))
                         return r;
                 /* With interface_authorized_default=0 nothing probes the interface by itself. */
                 set_step(j, "probe");
@@ -133,6 +156,9 @@ static int job_run(Job *j, struct udev **udev) {
                 r = *udev ? mounts_unmount_below(*udev, j->target, j->why) : -ENOMEM;
                 if (r < 0)
                         event_cut_off_failed(j->key, j->target, "unmount", r, j->why);
+                /* Unplugged while unmounting: the path may be the next device's by now. */
+                if (attachment_gone(j))
+                        return 0;
                 set_step(j, "deauthorize");
                 return sysfs_write(j->target, "authorized", "0");
         }
@@ -243,7 +269,7 @@ bool usb_worker_pending(const char *target) {
         return found;
 }
 
-int usb_worker_submit(Manager *m, GateOp op, const char *key, const char *target, const char *why) {
+int usb_worker_submit(Manager *m, GateOp op, const char *key, unsigned devnum, const char *target, const char *why) {
         Job *last_same = NULL;
 
         assert_return(key && target && strlen(key) < PATH_MAX && strlen(target) < PATH_MAX, -EINVAL);
@@ -265,7 +291,7 @@ int usb_worker_submit(Manager *m, GateOp op, const char *key, const char *target
                         free(j);
                         continue;
                 }
-                if (same_target)
+                if (same_target && j->devnum == devnum)
                         last_same = j;
                 p = &j->next;
         }
@@ -285,6 +311,7 @@ int usb_worker_submit(Manager *m, GateOp op, const char *key, const char *target
                 return -ENOMEM;
         }
         j->op = op;
+        j->devnum = devnum;
         snprintf(j->key, sizeof(j->key), "%s", key);
         snprintf(j->target, sizeof(j->target), "%s", target);
         snprintf(j->why, sizeof(j->why), "%s", why ? why : "");

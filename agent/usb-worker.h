@@ -16,7 +16,10 @@ typedef enum {
 
 int usb_worker_start(Manager *m);
 void usb_worker_stop(Manager *m);
-int usb_worker_submit(Manager *m, GateOp op, const char *key, const char *target, const char *why);
+/* devnum names the attachment of the device at key (its "devnum" when judged): a job whose
+ * device is gone by the time it runs does nothing, even if another device took the same port
+ * and so the same paths. 0: whatever is at key (root hubs, devices not tracked). */
+int usb_worker_submit(Manager *m, GateOp op, const char *key, unsigned devnum, const char *target, const char *why);
 /* True while a job for target is queued or running. */
 bool usb_worker_pending(const char *target);
 /* Drops the jobs not yet started of a device that is gone. */

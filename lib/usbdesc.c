@@ -115,3 +115,14 @@ tg_iface_kind tg_usb_interface_kind(const tg_usb_interface *i) {
                 return TG_IFACE_STILL_IMAGE;
         return TG_IFACE_OTHER;
 }
+
+bool tg_usb_is_boot_hid(const tg_usb_descriptors *d) {
+        if (d->n_interfaces == 0 || d->n_interfaces > TG_USB_MAX_INTERFACES)
+                return false;
+        for (size_t i = 0; i < d->n_interfaces; i++) {
+                const tg_usb_interface *f = &d->interfaces[i];
+                if (f->cls != LIBUSB_CLASS_HID || f->subclass != 0x01 || (f->protocol != 0x01 && f->protocol != 0x02))
+                        return false;
+        }
+        return true;
+}

@@ -6,6 +6,10 @@
  * (BLKROSET) and tells udisks to mount read-only. If it cannot learn the decision (daemon
  * down, file missing, stale or unreadable), it treats the medium as read-only: fail closed.
  *
+ * The decisions are where termguardd writes them: RuntimeDirectory= of the same configuration
+ * (termguard.conf and its drop-ins, read with the daemon's own loader). A configuration that
+ * does not load leaves the helper without the directory: read-only.
+ *
  * Prints udev properties on stdout: TERMGUARD_MODE, UDISKS_MOUNT_OPTIONS_DEFAULTS/ALLOW.
  */
 #define _GNU_SOURCE
@@ -23,17 +27,18 @@
 
 #include <libudev.h>
 
+#include "termguard/config.h"
 #include "termguard/decision-file.h"
 #include "termguard/macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref)
 
-static const char *runtime_dir = "/run/termguard";
+#define USAGE "usage: termguard-udev-helper [--config DIR] [--runtime-dir DIR] DEVPATH\n"
 
 /* True only when the recorded decision for this exact attachment says read-write. Any file
  * that is missing, unreadable or malformed leaves the medium read-only. */
-static bool decision_is_read_write(struct udev_device *usb) {
+static bool decision_is_read_write(struct udev_device *usb, const char *runtime_dir) {
         tg_decision_record rec;
         char dir[PATH_MAX];
 
@@ -55,9 +60,13 @@ static int set_read_only(const char *node) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
+                {"config", required_argument, NULL, 'c'},
                 {"runtime-dir", required_argument, NULL, 'r'},
                 {},
         };
+        const char *config_root = TG_CONFIG_ROOT, *runtime_dir = NULL;
+        tg_config cfg;
+        char err[512] = "";
         _cleanup_(udev_unrefp) struct udev *udev = NULL;
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
         struct udev_device *usb;
@@ -65,16 +74,24 @@ int main(int argc, char **argv) {
         bool rw;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "r:", opts, NULL)) >= 0) {
-                if (c != 'r') {
-                        fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] DEVPATH\n");
-                        return 2;
+        while ((c = getopt_long(argc, argv, "c:r:", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'c': config_root = optarg; break;
+                case 'r': runtime_dir = optarg; break;
+                default: fprintf(stderr, USAGE); return 2;
                 }
-                runtime_dir = optarg;
         }
         if (optind != argc - 1) {
-                fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] DEVPATH\n");
+                fprintf(stderr, USAGE);
                 return 2;
+        }
+        /* --runtime-dir overrides; otherwise the daemon's own setting. */
+        if (!runtime_dir) {
+                r = tg_config_load(config_root, &cfg, err, sizeof(err));
+                if (r < 0)
+                        fprintf(stderr, "termguard-udev-helper: %s; the medium is made read-only\n", err);
+                else
+                        runtime_dir = cfg.runtime_dir;
         }
 
         udev = udev_new();
@@ -92,7 +109,7 @@ int main(int argc, char **argv) {
         }
         usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
         node = udev_device_get_devnode(dev);
-        rw = usb && decision_is_read_write(usb);
+        rw = usb && runtime_dir && decision_is_read_write(usb, runtime_dir);
 
         if (rw) {
                 printf("TERMGUARD_MODE=read-write\n");

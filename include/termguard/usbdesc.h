@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,10 @@ typedef enum {
 } tg_iface_kind;
 
 tg_iface_kind tg_usb_interface_kind(const tg_usb_interface *i);
+/* True when the device is nothing but HID boot keyboards and mice: at least one interface, and
+ * every interface of every configuration and alternate setting class 03, subclass 01 (boot),
+ * protocol 1 (keyboard) or 2 (mouse). What the degraded mode admits (termguard-hid-fallback). */
+bool tg_usb_is_boot_hid(const tg_usb_descriptors *d);
 const char *tg_usb_class_name(uint8_t cls);
 /* Parses a class given as a name ("hid", "mass-storage") or hex ("03", "0x03"). */
 int tg_usb_class_from_string(const char *s, uint8_t *ret);

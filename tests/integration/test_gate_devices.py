@@ -160,7 +160,9 @@ class DeviceTest(GateTestCase):
         self.register(s, "USB-KEIRI-01")
         self.wait_for(lambda: (self.decision_file(s.name) or {}).get("MODE") == "read-only", "read-only")
         attaches = len(self.events("usb.attach", device=s.name))
+        # The kernel's add event of the new attachment carries its number (DEVNUM=).
         self.tb.set_attribute(s.syspath, "devnum", "77")
+        self.tb.set_property(s.syspath, "DEVNUM", "077")
         self.tb.uevent(s.syspath, "add")
         self.wait_for(lambda: len(self.events("usb.attach", device=s.name)) == attaches + 1, "a new attach record")
         self.wait_for(lambda: (self.decision_file(s.name) or {}).get("DEVNUM") == "77", "a decision for DEVNUM 77")

@@ -149,6 +149,67 @@ static void class_names_round_trip(void **state) {
         assert_string_equal(tg_usb_class_name(8), "mass-storage");
 }
 
+/* The degraded mode's rule: HID boot keyboards and mice only, every interface of every
+ * configuration and alternate setting. */
+static void boot_hid_only(void **state) {
+        static const struct {
+                uint8_t cls, subclass, protocol, cls2;
+                int n_ifaces;
+                bool want;
+        } cases[] = {
+                {0x03, 0x01, 0x01, 0, 1, true},     /* boot keyboard */
+                {0x03, 0x01, 0x02, 0, 1, true},     /* boot mouse */
+                {0x03, 0x01, 0x01, 0x03, 2, true},  /* keyboard + its boot mouse */
+                {0x03, 0x00, 0x00, 0, 1, false},    /* HID, not boot: a vendor device, a FIDO key */
+                {0x03, 0x01, 0x00, 0, 1, false},    /* boot subclass, no boot protocol */
+                {0x03, 0x01, 0x03, 0, 1, false},    /* reserved protocol */
+                {0x08, 0x06, 0x50, 0, 1, false},    /* storage */
+                {0x03, 0x01, 0x01, 0x08, 2, false}, /* keyboard with storage behind it */
+                {0x09, 0x00, 0x00, 0, 1, false},    /* hub */
+        };
+        (void) state;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                blob b;
+                tg_usb_descriptors d;
+                blob_device(&b, 0x046d, 0xc31c, 1);
+                blob_config(&b, 1);
+                blob_interface(&b, 0, 0, cases[i].cls, cases[i].subclass, cases[i].protocol);
+                if (cases[i].n_ifaces == 2)
+                        blob_interface(&b, 1, 0, cases[i].cls2, cases[i].cls2 == 0x03 ? 0x01 : 0x06,
+                                       cases[i].cls2 == 0x03 ? 0x02 : 0x50);
+                assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
+                if (tg_usb_is_boot_hid(&d) != cases[i].want)
+                        fail_msg("case %zu", i);
+        }
+}
+
+/* A keyboard whose alternate setting or second configuration is storage is not a keyboard. */
+static void boot_hid_every_alt_and_config(void **state) {
+        blob b;
+        tg_usb_descriptors d;
+        (void) state;
+        blob_device(&b, 0x046d, 0xc31c, 1);
+        blob_config(&b, 1);
+        blob_interface(&b, 0, 0, 0x03, 0x01, 0x01);
+        blob_interface(&b, 0, 1, 0x08, 0x06, 0x50);
+        assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
+        assert_false(tg_usb_is_boot_hid(&d));
+
+        blob_device(&b, 0x046d, 0xc31c, 2);
+        blob_config(&b, 1);
+        blob_interface(&b, 0, 0, 0x03, 0x01, 0x01);
+        blob_config(&b, 2);
+        blob_interface(&b, 0, 0, 0xff, 0xff, 0x00);
+        assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
+        assert_false(tg_usb_is_boot_hid(&d));
+
+        /* No interface at all: nothing to admit. */
+        blob_device(&b, 0x046d, 0xc31c, 1);
+        blob_config(&b, 1);
+        assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
+        assert_false(tg_usb_is_boot_hid(&d));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(parses_a_stick),
@@ -158,6 +219,8 @@ int main(void) {
                 cmocka_unit_test(rejects_too_many_interfaces),
                 cmocka_unit_test(fuzz_never_overreads),
                 cmocka_unit_test(class_names_round_trip),
+                cmocka_unit_test(boot_hid_only),
+                cmocka_unit_test(boot_hid_every_alt_and_config),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,3 +264,27 @@ gadget_create_ffs() {
         ln -s "$_tg_g/functions/hid.0" "$_tg_g/configs/c.1/" || return 1
     fi
 }
+
+# gadget_create_hid NAME VID PID SERIAL PROTOCOL [SUBCLASS]
+# A gadget that is only a HID device: one interface, class 03, SUBCLASS (default 1, boot),
+# PROTOCOL (1 keyboard, 2 mouse). TG_GADGET_PRODUCT overrides the product string.
+gadget_create_hid() {
+    _tg_g=$TG_CONFIGFS/$1
+    mkdir "$_tg_g" || return 1
+    echo "$2" >"$_tg_g/idVendor" || return 1
+    echo "$3" >"$_tg_g/idProduct" || return 1
+    echo 0x0200 >"$_tg_g/bcdUSB"
+    mkdir "$_tg_g/strings/0x409" || return 1
+    printf '%s' "$4" >"$_tg_g/strings/0x409/serialnumber" || return 1
+    printf 'termguard-test' >"$_tg_g/strings/0x409/manufacturer"
+    printf '%s' "${TG_GADGET_PRODUCT:-Test Keyboard}" >"$_tg_g/strings/0x409/product"
+    mkdir "$_tg_g/configs/c.1" || return 1
+    echo 100 >"$_tg_g/configs/c.1/MaxPower"
+    mkdir "$_tg_g/functions/hid.0" || return 1
+    echo "$5" >"$_tg_g/functions/hid.0/protocol" || return 1
+    echo "${6:-1}" >"$_tg_g/functions/hid.0/subclass" || return 1
+    echo 8 >"$_tg_g/functions/hid.0/report_length" || return 1
+    # shellcheck disable=SC2059 # the format IS the octal-escaped data
+    printf "$TG_KBD_REPORT_DESC" >"$_tg_g/functions/hid.0/report_desc" || return 1
+    ln -s "$_tg_g/functions/hid.0" "$_tg_g/configs/c.1/" || return 1
+}

@@ -85,6 +85,31 @@ udevadm trigger --action=change "/sys/block/$D"
 udevadm settle -t 30
 check "no runtime directory at all: read-only" ro_is "$D" 1
 
+tg_section "the helper looks for decisions where the configuration puts them"
+# RuntimeDirectory= moved by a drop-in: the daemon writes its decisions there, and the helper,
+# reading the same configuration, finds them (a path compiled into the helper would not).
+mkdir -p /run/tg-alt
+printf '[Daemon]\nRuntimeDirectory=/run/tg-alt\n' >/etc/termguard/termguard.conf.d/60-runtime.conf
+/usr/sbin/termguardd >>"$EVENTS" 2>&1 &
+DAEMON=$!
+check "termguardd up with RuntimeDirectory=/run/tg-alt" wait_for 20 test -S /run/tg-alt/control.socket
+plug rw2 UDEV-RW
+check "block device" wait_for 30 has_disk "$DEV"
+D=$(disk_for "$DEV")
+udevadm settle -t 30
+check "decision written in the configured directory" test -f "/run/tg-alt/devices/$(basename "$DEV")"
+check "helper found it: TERMGUARD_MODE=read-write" prop "$D" TERMGUARD_MODE=read-write
+check "disk is writable" ro_is "$D" 0
+# A configuration the helper cannot load: it cannot know where the decisions are.
+printf '[Daemon]\nRuntimeDirectory=relative/path\n' >/etc/termguard/termguard.conf.d/70-broken.conf
+udevadm trigger --action=change "/sys/block/$D"
+udevadm settle -t 30
+check "configuration that does not load: read-only" ro_is "$D" 1
+check "... TERMGUARD_MODE=read-only" prop "$D" TERMGUARD_MODE=read-only
+rm -f /etc/termguard/termguard.conf.d/70-broken.conf
+kill "$DAEMON"
+wait "$DAEMON" 2>/dev/null
+
 kill "$MON" 2>/dev/null
 udevadm control --exit 2>/dev/null
 tg_summary
