@@ -7,6 +7,12 @@
  * down, file missing, stale or unreadable), it treats the medium as read-only: fail closed.
  *
  * Prints udev properties on stdout: TERMGUARD_MODE, UDISKS_MOUNT_OPTIONS_DEFAULTS/ALLOW.
+ *
+ * With --raw, run by the later rule (72-termguard-raw.rules) for the nodes that reach a USB
+ * device below its block devices (usbfs, hidraw, SCSI generic, and block devices themselves), it
+ * prints TERMGUARD_RAW=1 only where the decision grants them to the seat user: raw access for
+ * usbfs and hidraw, read-write storage for sg, sr and sd. The rule strips udev's uaccess tag and
+ * makes every other node root's alone. Anything it cannot learn means TERMGUARD_RAW=0.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +51,53 @@ static bool decision_is_read_write(struct udev_device *usb) {
                                              udev_device_get_sysattr_value(usb, "devnum"));
 }
 
+/* Subsystems whose nodes pass the device's data both ways, and what the decision must grant for
+ * the seat user to have them. */
+typedef enum { GRANT_RAW_ACCESS, GRANT_READ_WRITE } grant;
+
+static const struct {
+        const char *subsystem;
+        grant needs;
+} raw_nodes[] = {
+        {"usb", GRANT_RAW_ACCESS},          /* usbfs: control requests even while unauthorized */
+        {"hidraw", GRANT_RAW_ACCESS},       /* reports both ways (FIDO, vendor channels) */
+        {"scsi_generic", GRANT_READ_WRITE}, /* SG_IO ignores the read-only flag */
+        {"block", GRANT_READ_WRITE},        /* sd and sr: SG_IO again */
+};
+
+/* True only when the decision for this attachment grants dev's node to the seat user. */
+static bool raw_node_granted(struct udev_device *dev, struct udev_device *usb) {
+        const char *subsystem = udev_device_get_subsystem(dev);
+        tg_decision_record rec;
+        char dir[PATH_MAX];
+
+        if (!usb || !subsystem)
+                return false;
+        if ((size_t) snprintf(dir, sizeof(dir), "%s/devices", runtime_dir) >= sizeof(dir))
+                return false;
+        if (tg_decision_file_read(dir, udev_device_get_sysname(usb), &rec) < 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(raw_nodes); i++) {
+                const char *busnum = udev_device_get_sysattr_value(usb, "busnum");
+                const char *devnum = udev_device_get_sysattr_value(usb, "devnum");
+                if (strcmp(subsystem, raw_nodes[i].subsystem) != 0)
+                        continue;
+                return raw_nodes[i].needs == GRANT_RAW_ACCESS ? tg_decision_grants_raw_access(&rec, busnum, devnum)
+                                                              : tg_decision_grants_read_write(&rec, busnum, devnum);
+        }
+        return false;
+}
+
+/* The USB device dev is or lies below. */
+static struct udev_device *usb_device_of(struct udev_device *dev) {
+        const char *subsystem = udev_device_get_subsystem(dev);
+        const char *devtype = udev_device_get_devtype(dev);
+
+        if (subsystem && devtype && strcmp(subsystem, "usb") == 0 && strcmp(devtype, "usb_device") == 0)
+                return dev;
+        return udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+}
+
 static int set_read_only(const char *node) {
         _cleanup_close_ int fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         int one = 1;
@@ -56,24 +109,28 @@ static int set_read_only(const char *node) {
 int main(int argc, char **argv) {
         static const struct option opts[] = {
                 {"runtime-dir", required_argument, NULL, 'r'},
+                {"raw", no_argument, NULL, 'R'},
                 {},
         };
         _cleanup_(udev_unrefp) struct udev *udev = NULL;
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
         struct udev_device *usb;
         const char *node;
-        bool rw;
+        bool rw, raw = false;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "r:", opts, NULL)) >= 0) {
-                if (c != 'r') {
-                        fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] DEVPATH\n");
+        while ((c = getopt_long(argc, argv, "r:R", opts, NULL)) >= 0) {
+                if (c == 'r')
+                        runtime_dir = optarg;
+                else if (c == 'R')
+                        raw = true;
+                else {
+                        fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] [--raw] DEVPATH\n");
                         return 2;
                 }
-                runtime_dir = optarg;
         }
         if (optind != argc - 1) {
-                fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] DEVPATH\n");
+                fprintf(stderr, "usage: termguard-udev-helper [--runtime-dir DIR] [--raw] DEVPATH\n");
                 return 2;
         }
 
@@ -89,6 +146,10 @@ int main(int argc, char **argv) {
         if (!dev) {
                 fprintf(stderr, "termguard-udev-helper: no such device %s\n", syspath);
                 return 1;
+        }
+        if (raw) {
+                printf("TERMGUARD_RAW=%d\n", raw_node_granted(dev, usb_device_of(dev)) ? 1 : 0);
+                return 0;
         }
         usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
         node = udev_device_get_devnode(dev);
