@@ -36,8 +36,20 @@ static void models_parse_and_format(void **state) {
 
 static void bad_models_are_refused(void **state) {
         static const char *const bad[] = {
-                "", "04e6", "04e6:", "04e6:511", "4e6:5116", "04e6-5116", "04e6:5116/", "04e6:5116x",
-                "04e6:51160", "g4e6:5116", "04e6:5116/a b", "04e6:5116/\x01", "04e6:5116/\xe3\x81\x82", "+4e6:5116",
+                "",
+                "04e6",
+                "04e6:",
+                "04e6:511",
+                "4e6:5116",
+                "04e6-5116",
+                "04e6:5116/",
+                "04e6:5116x",
+                "04e6:51160",
+                "g4e6:5116",
+                "04e6:5116/a b",
+                "04e6:5116/\x01",
+                "04e6:5116/\xe3\x81\x82",
+                "+4e6:5116",
         };
         tg_token_model m = {.vid = 7};
         char longest[TG_TOKEN_TEXT_MAX + 2];
