@@ -9,7 +9,8 @@ what=${1:-test}
 build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
        libjson-c-dev libgcrypt20-dev libssl-dev libmount-dev libcmocka-dev gettext systemd udev
        oathtool libpam0g-dev libqrencode-dev)
-vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux)
+# acl: setfacl/getfacl in the VM, to give and read node ACLs as logind does for the seat user.
+vm=(qemu-system-x86 busybox-static kmod cpio dosfstools util-linux acl)
 # clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps
 # more ids than the caller's own (tests/unit/run-as-root.sh). clang and libclang-rt-14-dev
 # (libFuzzer and the sanitizer runtimes, only recommended by clang): the fuzz tier.
