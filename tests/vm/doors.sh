@@ -111,10 +111,17 @@ scsi_nodes() {
     done
 }
 no_scsi_device_of_type() { # DEV TYPE : no SCSI device of that type below DEV
-    for _t in $(find "$(readlink -f "$1")" -name type -path '*/[0-9]*:[0-9]*:[0-9]*:[0-9]*/type' 2>/dev/null); do
-        [ "$(cat "$_t" 2>/dev/null)" = "$2" ] && return 1
+    find "$(readlink -f "$1")" -name type -path '*/[0-9]*:[0-9]*:[0-9]*:[0-9]*/type' 2>/dev/null | {
+        while read -r _t; do [ "$(cat "$_t" 2>/dev/null)" = "$2" ] && exit 1; done
+        exit 0
+    }
+}
+# hidraw_of DEV : the first hidraw node below DEV.
+hidraw_of() {
+    for _h in "$1"/*/*/hidraw/hidraw*; do
+        [ -e "$_h" ] && { echo "/dev/${_h##*/}"; return 0; }
     done
-    return 0
+    return 1
 }
 staff_opens_none_of() { # NODES... : staff can open none of them
     for _n in "$@"; do staff_opens "$_n" 2>/dev/null && return 1; done
@@ -168,6 +175,7 @@ check_not "the seat user cannot claim the storage interface (detach, claim, WRIT
 check_not "... nor send control requests" as_staff "/usr/bin/usbfs-raw $RO_NODE"
 udevadm settle -t 30
 check "the disk node is root's, 0600 (group disk sends no SG_IO)" root_only "/dev/$(disk_of "$DEV")"
+# shellcheck disable=SC2046 # one node a word
 check "the disk's nodes are not the seat user's" staff_opens_none_of "/dev/$(disk_of "$DEV")" $(scsi_nodes "$DEV")
 
 say "A PTP camera, unregistered: blocked, and its control endpoint root's"
@@ -184,8 +192,8 @@ check_not "none reached the device" grep -q vendor "/tmp/ffs-ptp.log"
 
 say "A device claiming to be a FIDO key, not allowed: hidraw root's"
 plug_ffs fido 0x1209 0xf1d0 DOOR-FIDO fido
-check "usbhid gives it a hidraw node" wait_for 30 sh -c "ls -d $DEV/*/*/hidraw/hidraw* >/dev/null 2>&1"
-FIDO_HID=/dev/$(basename "$(ls -d "$DEV"/*/*/hidraw/hidraw* | head -n 1)")
+check "usbhid gives it a hidraw node" wait_for 30 hidraw_of "$DEV"
+FIDO_HID=$(hidraw_of "$DEV")
 check "udev ran the rules" wait_for 30 settled "$FIDO_HID"
 seat_change 1000
 check "Debian's fido_id sees a security token" has_prop "$FIDO_HID" ID_SECURITY_TOKEN=1
@@ -195,8 +203,8 @@ check "usbfs node root's too" root_only "$(usb_node "$DEV")"
 
 say "An allowed FIDO key and an allowed card reader keep their user access"
 plug_ffs key 0x1209 0xf1d1 KEY-OK fido
-check "hidraw node" wait_for 30 sh -c "ls -d $DEV/*/*/hidraw/hidraw* >/dev/null 2>&1"
-KEY_HID=/dev/$(basename "$(ls -d "$DEV"/*/*/hidraw/hidraw* | head -n 1)")
+check "hidraw node" wait_for 30 hidraw_of "$DEV"
+KEY_HID=$(hidraw_of "$DEV")
 check "termguard grants raw access to its hidraw" wait_for 30 raw_settled "$KEY_HID" 1
 check "the seat user opens the key's hidraw" wait_for 10 staff_opens "$KEY_HID"
 plug_ffs reader 0x1209 0x0b01 READER-1 reader
@@ -240,6 +248,7 @@ check "the CD-ROM LUN is removed" wait_for 30 no_scsi_device_of_type "$DEV" 5
 check "its removal is recorded" wait_for 10 events_have '"event":"storage.lun-removed".*"scsi_type":"5"'
 udevadm settle -t 30
 check "no sr node is left" sh -c "! ls /sys/block/ | grep -q '^sr'"
+# shellcheck disable=SC2046 # one node a word
 check "the seat user opens none of the stick's nodes" staff_opens_none_of "/dev/$(disk_of "$DEV")" $(scsi_nodes "$DEV")
 for n in $(scsi_nodes "$DEV"); do check "$n is root's, 0600" root_only "$n"; done
 
