@@ -598,6 +598,10 @@ static void block_guard(Manager *m, struct udev_device *dev) {
         fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0 || ioctl(fd, BLKROSET, &one) < 0) {
                 int r = -errno;
+                /* Gone meanwhile (a LUN that is not a disk, deleted by scsi_guard(); a medium
+                 * pulled): nothing is left to protect, and the rest of the medium stays. */
+                if (access(udev_device_get_syspath(dev), F_OK) < 0 && errno == ENOENT)
+                        return;
                 event_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
                            "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */

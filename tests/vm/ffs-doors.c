@@ -256,11 +256,8 @@ static void *bot_main(void *arg) {
                 case 0x00: /* TEST UNIT READY */
                 case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL */
                 case 0x2a: /* WRITE(10) */
-                case 0x35: /* SYNCHRONIZE CACHE */
-                        break;
-                default:
-                        status = 1;
-                        break;
+                case 0x35: /* SYNCHRONIZE CACHE */ break;
+                default: status = 1; break;
                 }
                 if (dir_in && len > 0) {
                         if (give > len)

@@ -20,8 +20,13 @@
 
 static int control(int fd, unsigned char type, void *data) {
         struct usbdevfs_ctrltransfer t = {
-                .bRequestType = type, .bRequest = 0x42, .wValue = 0, .wIndex = 0, .wLength = LEN,
-                .timeout = TIMEOUT_MS, .data = data,
+                .bRequestType = type,
+                .bRequest = 0x42,
+                .wValue = 0,
+                .wIndex = 0,
+                .wLength = LEN,
+                .timeout = TIMEOUT_MS,
+                .data = data,
         };
         return ioctl(fd, USBDEVFS_CONTROL, &t);
 }
