@@ -10,7 +10,7 @@
 #    below the way logind writes it;
 #  - at seat changes logind gives that ACL on every node whose udev record carries the tag in
 #    its current event (logind-acl.c: sd_device_has_current_tag(d, "uaccess")); seat_change()
-#    below does the same with setfacl on the "Q:uaccess" records of udev's database.
+#    below does the same with setfacl on the records whose CURRENT_TAGS hold uaccess.
 # Devices are played through FunctionFS (ffs-doors) or configfs mass_storage.
 . /lib/tg/lib.sh
 
@@ -28,8 +28,9 @@ staff_opens() { as_staff "exec 3<>'$1'"; }
 # raw_prop NODE VALUE : udev's record of NODE says TERMGUARD_RAW=VALUE.
 raw_prop() { udevadm info -q property -n "$1" 2>/dev/null | grep -qx "TERMGUARD_RAW=$2"; }
 has_prop() { udevadm info -q property -n "$1" 2>/dev/null | grep -qx "$2"; }
-# current_uaccess NODE : udev's record of NODE carries the uaccess tag in its current event.
-current_uaccess() { udevadm info -q all -n "$1" 2>/dev/null | grep -qx 'Q: uaccess'; }
+# current_uaccess NODE : udev's record of NODE carries the uaccess tag in its current event
+# (udevadm info shows tags as the properties TAGS and CURRENT_TAGS).
+current_uaccess() { udevadm info -q property -n "$1" 2>/dev/null | grep -q '^CURRENT_TAGS=.*:uaccess:'; }
 root_only() { [ "$(stat -c '%a %u %g' "$1")" = "600 0 0" ]; }
 no_acl_for_staff() { ! getfacl -n "$1" 2>/dev/null | grep -q '^user:1000:'; }
 # raw_settled NODE VALUE : once udev is idle, its record of NODE says TERMGUARD_RAW=VALUE.
@@ -40,13 +41,22 @@ no_scsi_nodes() { [ -z "$(scsi_nodes "$1")" ]; }
 cut_off_recorded() { grep -q -E "\"event\":\"(usb.driver-refused|storage.unexpected)\"[^}]*\"device\":\"$1\"" "$EVENTS"; }
 decided() { grep '"event":"usb.decision"' "$EVENTS" | grep -q "\"serial\":\"$1\""; }
 
-# seat_change UID : logind's ACLs at a seat change (see above).
+# seat_change UID : logind's ACLs at a seat change (see above): the previous user's entry goes,
+# the new user's comes, on every node whose udev record has uaccess in CURRENT_TAGS.
+SEAT_UID=1000
 seat_change() {
     printf 'ACTIVE=c%s\nACTIVE_UID=%s\n' "$1" "$1" >/run/systemd/seats/.seat0
     mv /run/systemd/seats/.seat0 /run/systemd/seats/seat0
-    udevadm info --export-db | awk '/^N: /{n=$2} /^Q: uaccess$/{if (n) print "/dev/" n} /^$/{n=""}' |
-        while read -r node; do setfacl -m "u:$1:rw" "$node"; done
+    udevadm info --export-db |
+        awk '/^N: /{n=$2} /^E: CURRENT_TAGS=.*:uaccess:/{if (n) print "/dev/" n} /^$/{n=""}' |
+        while read -r node; do
+            [ "$SEAT_UID" = "$1" ] || setfacl -x "u:$SEAT_UID" "$node" 2>/dev/null
+            setfacl -m "u:$1:rw" "$node"
+        done
+    SEAT_UID=$1
 }
+# uaccess_nodes : how many nodes seat_change would give the seat user.
+uaccess_nodes() { udevadm info --export-db | grep -c '^E: CURRENT_TAGS=.*:uaccess:'; }
 
 # settled NODE : udev has run its rules for NODE's latest event, termguard's included.
 settled() { udevadm settle -t 30 && udevadm info -q property -n "$1" 2>/dev/null | grep -q '^TERMGUARD_RAW='; }
@@ -212,8 +222,14 @@ READER_NODE=$(usb_node "$DEV")
 READER_SYS=$(basename "$DEV")
 check "termguard grants raw access (after its decision)" wait_for 30 raw_settled "$READER_NODE" 1
 check "the seat user talks to the reader through usbfs" as_staff "/usr/bin/usbfs-raw $READER_NODE"
+check "its node carries uaccess in its current event" current_uaccess "$READER_NODE"
+check "seat changes have nodes to give (the emulation is not idle)" test "$(uaccess_nodes)" -gt 0
+seat_change 1001
+check "another user takes the seat: the reader is theirs" su -s /bin/sh admin -c "/usr/bin/usbfs-raw $READER_NODE"
+check_not "... and no longer staff's" as_staff "/usr/bin/usbfs-raw $READER_NODE"
+check_not "... while the devices termguard keeps root's stay so" su -s /bin/sh admin -c "/usr/bin/usbfs-raw $BOT_NODE"
 seat_change 1000
-check "... and still after a seat change" as_staff "/usr/bin/usbfs-raw $READER_NODE"
+check "staff back on the seat: the reader is theirs again" as_staff "/usr/bin/usbfs-raw $READER_NODE"
 
 say "Fail closed: the helper cannot learn the decision"
 mv "/run/termguard/devices/$READER_SYS" /tmp/reader.decision
