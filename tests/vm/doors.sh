@@ -31,6 +31,7 @@ has_prop() { udevadm info -q property -n "$1" 2>/dev/null | grep -qx "$2"; }
 # current_uaccess NODE : udev's record of NODE carries the uaccess tag in its current event
 # (udevadm info shows tags as the properties TAGS and CURRENT_TAGS).
 current_uaccess() { udevadm info -q property -n "$1" 2>/dev/null | grep -q '^CURRENT_TAGS=.*:uaccess:'; }
+staff_refused() { ! as_staff "/usr/bin/usbfs-raw $1" >/dev/null; }
 root_only() { [ "$(stat -c '%a %u %g' "$1")" = "600 0 0" ]; }
 no_acl_for_staff() { ! getfacl -n "$1" 2>/dev/null | grep -q '^user:1000:'; }
 # raw_settled NODE VALUE : once udev is idle, its record of NODE says TERMGUARD_RAW=VALUE.
@@ -233,22 +234,22 @@ check "staff back on the seat: the reader is theirs again" as_staff "/usr/bin/us
 
 say "Fail closed: the helper cannot learn the decision"
 mv "/run/termguard/devices/$READER_SYS" /tmp/reader.decision
-udevadm trigger --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
+udevadm trigger --settle --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
 udevadm settle -t 30
 check "no decision: no raw access" raw_prop "$READER_NODE" 0
-check_not "... the seat user loses the reader" as_staff "/usr/bin/usbfs-raw $READER_NODE"
+check "... the seat user loses the reader" wait_for 10 staff_refused "$READER_NODE"
 sed 's/^DEVNUM=.*/DEVNUM=999/' /tmp/reader.decision >"/run/termguard/devices/$READER_SYS"
-udevadm trigger --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
+udevadm trigger --settle --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
 udevadm settle -t 30
 check_not "a stale decision (another attachment) grants nothing" as_staff "/usr/bin/usbfs-raw $READER_NODE"
 printf 'garbage\n' >"/run/termguard/devices/$READER_SYS"
-udevadm trigger --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
+udevadm trigger --settle --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
 udevadm settle -t 30
 check_not "a malformed decision grants nothing" as_staff "/usr/bin/usbfs-raw $READER_NODE"
 
 say "The model is taken off the allow-list: the reader's raw access ends on reload"
 mv /tmp/reader.decision "/run/termguard/devices/$READER_SYS"
-udevadm trigger --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
+udevadm trigger --settle --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
 udevadm settle -t 30
 check "raw access back with the daemon's decision" as_staff "/usr/bin/usbfs-raw $READER_NODE"
 printf '[Daemon]\nAdminGroup=tgadmin\n[USB]\nRawAccess=1209:f1d1/KEY-OK\n' >/etc/termguard/termguard.conf.d/50-site.conf
