@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libudev.h>
@@ -148,7 +149,14 @@ int main(int argc, char **argv) {
                 return 1;
         }
         if (raw) {
-                printf("TERMGUARD_RAW=%d\n", raw_node_granted(dev, usb_device_of(dev)) ? 1 : 0);
+                bool granted = raw_node_granted(dev, usb_device_of(dev));
+                node = udev_device_get_devnode(dev);
+                /* udev may leave a node's mode alone when its rules ask for what they asked
+                 * before, while ACL entries logind added at a seat change raised the mask: the
+                 * mode is set here, and with it the mask that voids every named entry. */
+                if (!granted && node && (chown(node, 0, 0) < 0 || chmod(node, 0600) < 0))
+                        fprintf(stderr, "termguard-udev-helper: cannot make %s root's: %m\n", node);
+                printf("TERMGUARD_RAW=%d\n", granted ? 1 : 0);
                 return 0;
         }
         usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
