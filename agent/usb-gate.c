@@ -63,7 +63,10 @@ static void decision_dir(Manager *m, char buf[static PATH_MAX]) {
 /* Records d's decision for the udev helper. On failure no decision file is left: the helper
  * then makes the medium read-only. */
 static void decision_file_write(Manager *m, const Device *d) {
-        tg_decision_record rec = {.busnum = d->busnum, .devnum = d->devnum, .mode = d->decision.storage_mode};
+        tg_decision_record rec = {.busnum = d->busnum,
+                                  .devnum = d->devnum,
+                                  .mode = d->decision.storage_mode,
+                                  .raw_access = d->decision.raw_access};
         char dir[PATH_MAX];
         int r;
 
@@ -150,7 +153,8 @@ static int emit_decision(const Device *d, const char *trigger) {
                           d->manufacturer_esc, "product", d->product_esc, "descriptor_sha256",
                           d->descriptors_ok ? d->desc.hash : "", "decision", verdict, "label",
                           d->decision.label[0] ? d->decision.label : NULL, "exception", excid[0] ? excid : NULL,
-                          "interfaces", ifaces, "user", user ? user : "", "trigger", trigger, NULL);
+                          "interfaces", ifaces, "raw_access", d->decision.raw_access ? "yes" : "no", "user",
+                          user ? user : "", "trigger", trigger, NULL);
 }
 
 /* A decision's record is durable before the decision takes effect. When the audit journal
@@ -209,6 +213,36 @@ static void gate_deny(Manager *m, GateOp op, const char *key, unsigned devnum, c
         int r = usb_worker_submit(m, op, key, devnum, target, why);
         if (r < 0)
                 event_cut_off_failed(key, target, "queue", r, why);
+}
+
+/* Has udev apply d's decision to its raw nodes (72-termguard-raw.rules): usbfs is created with
+ * the device, before termguardd decided, so the rule met no decision file then and left the node
+ * root's; a grant needs a change uevent. A revocation needs one for every node: the device's and
+ * hidraw's below it. Without udev no rule runs and the uevent changes nothing. */
+static void raw_nodes_refresh(Manager *m, const Device *d, bool with_hidraw) {
+        int r;
+
+        r = usb_worker_submit(m, GATE_OP_REFRESH_NODES, d->syspath, d->devnum, d->syspath, "raw access decided");
+        if (r < 0)
+                log_msg(LOG_ERR, "Failed to queue the node refresh of %s: %s", d->sysname, strerror(-r));
+        if (!with_hidraw)
+                return;
+
+        _cleanup_udev_enumerate_ struct udev_enumerate *en = udev_enumerate_new(m->udev);
+        size_t len = strlen(d->syspath);
+        struct udev_list_entry *e;
+        if (!en)
+                return;
+        udev_enumerate_add_match_subsystem(en, "hidraw");
+        udev_enumerate_scan_devices(en);
+        udev_list_entry_foreach(e, udev_enumerate_get_list_entry(en)) {
+                const char *p = udev_list_entry_get_name(e);
+                if (strncmp(p, d->syspath, len) != 0 || p[len] != '/')
+                        continue;
+                r = usb_worker_submit(m, GATE_OP_REFRESH_NODES, d->syspath, d->devnum, p, "raw access decided");
+                if (r < 0)
+                        log_msg(LOG_ERR, "Failed to queue the node refresh of %s: %s", p, strerror(-r));
+        }
 }
 
 /* Brings one interface to the device's decision. The kernel writes run on the device's worker,
@@ -574,6 +608,7 @@ static void device_process(Manager *m, Device *d, const char *trigger) {
         device_judge(m, d, &d->decision);
         record_decision(d, trigger);
         decision_file_write(m, d);
+        raw_nodes_refresh(m, d, true);
         /* Found writable at start although the decision is read-only (its exception expired
          * while termguardd was not running): unmount and re-admit it, as a mode change. The
          * read-only flag must never go under a live read-write mount. */
@@ -688,6 +723,10 @@ static void block_guard(Manager *m, struct udev_device *dev) {
                 return;
         if (fd < 0 || ioctl(fd, BLKROSET, &one) < 0) {
                 int r = -errno;
+                /* Gone meanwhile (a LUN that is not a disk, deleted by scsi_guard(); a medium
+                 * pulled): nothing is left to protect, and the rest of the medium stays. */
+                if (access(udev_device_get_syspath(dev), F_OK) < 0 && errno == ENOENT)
+                        return;
                 event_emit("storage.error", LOG_ERR, "Could not make removable medium read-only; cutting it off",
                            "devnode", node, "error", strerror(-r), NULL);
                 /* Fail closed: a medium that cannot be made read-only must not stay attached. */
@@ -696,6 +735,62 @@ static void block_guard(Manager *m, struct udev_device *dev) {
         }
         event_emit("storage.read-only", LOG_INFO, "Removable medium set read-only", "devnode", node, "device",
                    d->sysname, "label", d->decision.label, NULL);
+}
+
+/* SCSI peripheral types that sd drives as disks (direct access, optical memory, RBC): the ones
+ * BLKROSET covers. Any other LUN (CD-ROM, changer, processor, ...) has nodes, sg above all,
+ * through which SG_IO writes whatever the read-only flag says. */
+static const unsigned disk_scsi_types[] = {0x00, 0x07, 0x0e};
+
+static bool is_disk_scsi_type(const char *type) {
+        char *end;
+        unsigned long t;
+
+        errno = 0;
+        t = strtoul(type, &end, 10);
+        if (errno || end == type || *end)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(disk_scsi_types); i++)
+                if (t == disk_scsi_types[i])
+                        return true;
+        return false;
+}
+
+/* A SCSI device (a LUN) below a USB interface. Drivers bind by more than the declared class
+ * (usb-storage's unusual-devices table), so a LUN may come from an interface admitted as, say,
+ * a smart-card reader: the interface is cut off. On a medium that is not read-write, a LUN
+ * that is not a disk is removed from the kernel, sg and sr nodes with it; the disks stay,
+ * read-only. Both are recorded. */
+static void scsi_guard(Manager *m, struct udev_device *dev) {
+        const char *syspath = udev_device_get_syspath(dev);
+        const char *lun = udev_device_get_sysname(dev);
+        const char *user = seat_user();
+        char intf[PATH_MAX], usb[PATH_MAX], type[16];
+        Device *d;
+
+        if (!usb_ancestors(syspath, intf, usb))
+                return;
+        d = device_find(m, usb);
+        const char *intf_name = strrchr(intf, '/') + 1;
+        const tg_iface_verdict *v = interface_verdict(d, intf_name);
+        if (sysfs_read(syspath, "type", type, sizeof(type)) <= 0)
+                snprintf(type, sizeof(type), "unknown");
+        if (!is_admitted_storage(v)) {
+                event_emit("storage.unexpected", LOG_WARNING,
+                           "SCSI device from an interface not admitted as storage; cutting it off", "device",
+                           strrchr(usb, '/') + 1, "interface", intf_name, "lun", lun, "scsi_type", type, "user",
+                           user ? user : "", NULL);
+                gate_deny(m, GATE_OP_DENY_INTERFACE, usb, d ? d->devnum : 0, intf,
+                          "SCSI device on an interface not admitted as storage");
+                return;
+        }
+        if (d->decision.storage_mode == TG_MODE_READ_WRITE || is_disk_scsi_type(type))
+                return;
+        event_emit("storage.lun-removed", LOG_WARNING,
+                   "A read-only medium has a SCSI device that is not a disk; removing it", "device", d->sysname,
+                   "interface", intf_name, "lun", lun, "scsi_type", type, "label",
+                   d->decision.label[0] ? d->decision.label : NULL, "user", user ? user : "", NULL);
+        gate_deny(m, GATE_OP_DELETE_SCSI, usb, d->devnum, syspath, "not a disk on a read-only medium");
 }
 
 static void interface_added(Manager *m, struct udev_device *dev, const char *usb) {
@@ -713,6 +808,7 @@ static void interface_added(Manager *m, struct udev_device *dev, const char *usb
                 device_judge(m, d, &d->decision);
                 record_decision(d, "attach");
                 decision_file_write(m, d);
+                raw_nodes_refresh(m, d, false);
         }
         apply_interface(m, d, udev_device_get_syspath(dev), udev_device_get_sysname(dev));
 }
@@ -779,6 +875,11 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
         if (strcmp(subsystem, "block") == 0) {
                 if (strcmp(action, "add") == 0 || strcmp(action, "change") == 0)
                         block_guard(m, dev);
+                return;
+        }
+        if (strcmp(subsystem, "scsi") == 0) {
+                if (strcmp(action, "add") == 0 && devtype && strcmp(devtype, "scsi_device") == 0)
+                        scsi_guard(m, dev);
                 return;
         }
         if (strcmp(subsystem, "usb") != 0 || !devtype)
@@ -860,6 +961,7 @@ static void resync(Manager *m) {
                 }
         }
         coldplug(m, "usb", "resync");
+        coldplug(m, "scsi", "resync");
         coldplug(m, "block", "resync");
 }
 
@@ -908,7 +1010,7 @@ static void coldplug(Manager *m, const char *subsystem, const char *trigger) {
                 if (!dev)
                         continue;
                 const char *devtype = udev_device_get_devtype(dev);
-                if (strcmp(subsystem, "block") == 0) {
+                if (strcmp(subsystem, "block") == 0 || strcmp(subsystem, "scsi") == 0) {
                         handle_device(m, dev, "add");
                 } else if (devtype && strcmp(devtype, "usb_device") == 0) {
                         if (is_root_hub(dev))
@@ -941,6 +1043,7 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                         continue;
                 }
                 bool mode_changed = n.storage_mode != d->decision.storage_mode;
+                bool raw_changed = n.raw_access != d->decision.raw_access;
                 /* Storage leaves the system before its mode changes: unmount, then cut the
                  * interface off, so nothing mounted read-write survives into read-only. */
                 if (mode_changed || !n.authorize_device)
@@ -948,6 +1051,8 @@ void usb_gate_rejudge_all(Manager *m, const char *trigger) {
                 d->decision = n;
                 record_decision(d, trigger);
                 decision_file_write(m, d);
+                if (raw_changed || mode_changed)
+                        raw_nodes_refresh(m, d, true);
                 apply_device(m, d);
         }
 }
@@ -975,6 +1080,7 @@ int usb_gate_start(Manager *m) {
                 return -EIO;
         udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "usb", NULL);
         udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "block", NULL);
+        udev_monitor_filter_add_match_subsystem_devtype(m->monitor, "scsi", "scsi_device");
         udev_monitor_set_receive_buffer_size(m->monitor, 4 * 1024 * 1024);
         r = udev_monitor_enable_receiving(m->monitor);
         if (r < 0)
@@ -990,6 +1096,7 @@ int usb_gate_start(Manager *m) {
  * missed. Devices already present are judged like new ones. */
 void usb_gate_coldplug(Manager *m, const char *trigger) {
         coldplug(m, "usb", trigger);
+        coldplug(m, "scsi", trigger);
         coldplug(m, "block", trigger);
         /* Media mounted read-write before termguardd started. */
         media_audit_rescan(m);

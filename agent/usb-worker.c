@@ -79,10 +79,9 @@ static struct {
 } W = {.lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1};
 
 static const char *const op_names[] = {
-        [GATE_OP_ALLOW_DEVICE] = "authorize",
-        [GATE_OP_DENY_DEVICE] = "deauthorize",
-        [GATE_OP_ALLOW_INTERFACE] = "authorize",
-        [GATE_OP_DENY_INTERFACE] = "deauthorize",
+        [GATE_OP_ALLOW_DEVICE] = "authorize",    [GATE_OP_DENY_DEVICE] = "deauthorize",
+        [GATE_OP_ALLOW_INTERFACE] = "authorize", [GATE_OP_DENY_INTERFACE] = "deauthorize",
+        [GATE_OP_DELETE_SCSI] = "delete",        [GATE_OP_REFRESH_NODES] = "refresh",
 };
 
 static uint64_t now_usec(void) {
@@ -91,8 +90,13 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
+/* Cut-offs: recorded when they fail, never refused for a full queue. */
 static bool is_deny(GateOp op) {
-        return op == GATE_OP_DENY_DEVICE || op == GATE_OP_DENY_INTERFACE;
+        return op == GATE_OP_DENY_DEVICE || op == GATE_OP_DENY_INTERFACE || op == GATE_OP_DELETE_SCSI;
+}
+
+static bool is_allow(GateOp op) {
+        return op == GATE_OP_ALLOW_DEVICE || op == GATE_OP_ALLOW_INTERFACE;
 }
 
 static const char *basename_of(const char *path) {
@@ -128,6 +132,16 @@ static int job_run(Job *j, struct udev **udev) {
 
         if (attachment_gone(j))
                 return 0;
+        /* SCSI devices and the change uevent have no authorized attribute. Deleting a SCSI device
+         * unmounts nothing: the LUNs cut off this way are never admitted as disks. */
+        if (j->op == GATE_OP_DELETE_SCSI) {
+                r = sysfs_write(j->target, "delete", "1");
+                return r == -ENOENT ? 0 : r;
+        }
+        if (j->op == GATE_OP_REFRESH_NODES) {
+                r = sysfs_write(j->target, "uevent", "change");
+                return r == -ENOENT ? 0 : r;
+        }
         authorized = sysfs_read_bool(j->target, "authorized");
         switch (j->op) {
         case GATE_OP_ALLOW_DEVICE:
@@ -161,6 +175,8 @@ static int job_run(Job *j, struct udev **udev) {
                         return 0;
                 set_step(j, "deauthorize");
                 return sysfs_write(j->target, "authorized", "0");
+        case GATE_OP_DELETE_SCSI:
+        case GATE_OP_REFRESH_NODES: break;
         }
         return -EINVAL;
 }
@@ -284,7 +300,7 @@ int usb_worker_submit(Manager *m, GateOp op, const char *key, unsigned devnum, c
                 bool same_target = strcmp(j->target, target) == 0;
                 /* Fail closed: a deny cancels allows not yet started, of the target or, for a
                  * device, of everything below it. */
-                if (is_deny(op) && !j->started && !is_deny(j->op) &&
+                if (is_deny(op) && !j->started && is_allow(j->op) &&
                     (same_target || (op == GATE_OP_DENY_DEVICE && strcmp(j->key, key) == 0))) {
                         *p = j->next;
                         W.n_queued--;

@@ -6,12 +6,15 @@
 #include "daemon.h"
 
 /* Kernel operations a device can stall, run in order per device (key) on worker threads. Each
- * names the state wanted; a deny cancels allows of its target not yet started. */
+ * names the state wanted; a deny cancels allows of its target not yet started (never a cut-off
+ * or a refresh). */
 typedef enum {
         GATE_OP_ALLOW_DEVICE,
         GATE_OP_DENY_DEVICE,     /* unmounts below the device first */
         GATE_OP_ALLOW_INTERFACE, /* authorize, then drivers_probe */
         GATE_OP_DENY_INTERFACE,  /* unmounts below the interface first */
+        GATE_OP_DELETE_SCSI,     /* removes a SCSI device (a LUN) from the kernel; a cut-off */
+        GATE_OP_REFRESH_NODES,   /* a change uevent, so udev applies the decision to its nodes */
 } GateOp;
 
 int usb_worker_start(Manager *m);

@@ -139,6 +139,12 @@ static int parse_classes(const config_item *item _unused_, const char *v, void *
         return 0;
 }
 
+/* Reader and key models allowed raw access (lib/tokens.c): a list setting, as in systemd, since
+ * one line (inih: 200 bytes) holds only a few models. Each line adds, an empty value empties. */
+static int parse_raw_access(const config_item *item _unused_, const char *v, void *field) {
+        return tg_token_list_extend(field, v);
+}
+
 static int parse_seconds(const config_item *item, const char *v, void *field) {
         int64_t d;
         if (tg_parse_duration(v, &d) < 0 || d < item->min || d > item->max)
@@ -231,6 +237,10 @@ static const config_item config_items[] = {
         {"USB", "AllowInterfaceClasses", parse_classes, FIELD(usb), 0, 0,
          "expects class names (hid, hub, audio, video, smartcard, ...) or hex codes",
          "mass-storage and still-image pass only through the media register"},
+        {"USB", "RawAccess", parse_raw_access, FIELD(usb.raw_access), 0, 0,
+         "expects reader and key models VID:PID or VID:PID/SERIAL (hex, e.g. 04e6:5116) separated by spaces, at "
+         "most " STR(TG_TOKENS_MAX) " in all",
+         NULL},
         {"Exceptions", "MaxDuration", parse_seconds, FIELD(max_exception_duration), 1, DAYS(366),
          "expects a duration such as 8h or 31d, at most 366d", NULL},
         {"MediaAudit", "HashMaxSize", parse_size, FIELD(media_hash_max), 0, (int64_t) TG_MEDIA_HASH_MAX_LIMIT,
@@ -278,7 +288,8 @@ static const config_item *config_item_find(const char *section, const char *key)
         return NULL;
 }
 
-/* A key given twice (in one file or in a later drop-in) takes the last value, as in systemd. */
+/* A key given twice (in one file or in a later drop-in) takes the last value, as in systemd; a
+ * list setting (RawAccess=) adds to what earlier lines gave. */
 static int handler(void *user, const char *section, const char *name, const char *value) {
         parse_ctx *c = user;
         const config_item *item;

@@ -14,13 +14,10 @@
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
 
-typedef enum { KEY_BUSNUM, KEY_DEVNUM, KEY_MODE, KEY_LABEL, _KEY_MAX } key;
+typedef enum { KEY_BUSNUM, KEY_DEVNUM, KEY_MODE, KEY_LABEL, KEY_RAW, _KEY_MAX } key;
 
 static const char *const key_names[_KEY_MAX] = {
-        [KEY_BUSNUM] = "BUSNUM",
-        [KEY_DEVNUM] = "DEVNUM",
-        [KEY_MODE] = "MODE",
-        [KEY_LABEL] = "LABEL",
+        [KEY_BUSNUM] = "BUSNUM", [KEY_DEVNUM] = "DEVNUM", [KEY_MODE] = "MODE", [KEY_LABEL] = "LABEL", [KEY_RAW] = "RAW",
 };
 
 static bool label_ok(const char *label) {
@@ -52,9 +49,9 @@ int tg_decision_record_format(const tg_decision_record *rec, char *buf, size_t s
             (unsigned) rec->mode > TG_MODE_READ_WRITE || strnlen(rec->label, sizeof(rec->label)) > TG_LABEL_MAX ||
             !label_ok(rec->label))
                 return -EINVAL;
-        n = snprintf(buf, size, "%s=%u\n%s=%u\n%s=%s\n%s=%s\n", key_names[KEY_BUSNUM], rec->busnum,
+        n = snprintf(buf, size, "%s=%u\n%s=%u\n%s=%s\n%s=%s\n%s=%s\n", key_names[KEY_BUSNUM], rec->busnum,
                      key_names[KEY_DEVNUM], rec->devnum, key_names[KEY_MODE], tg_mode_to_string(rec->mode),
-                     key_names[KEY_LABEL], rec->label);
+                     key_names[KEY_LABEL], rec->label, key_names[KEY_RAW], rec->raw_access ? "yes" : "no");
         if (n < 0 || (size_t) n >= size)
                 return -ENOBUFS;
         return n;
@@ -104,6 +101,12 @@ int tg_decision_record_parse(const char *text, size_t len, tg_decision_record *r
                         if (!label_ok(value))
                                 return -EBADMSG;
                         memcpy(rec.label, value, vlen + 1);
+                        break;
+                case KEY_RAW:
+                        if (strcmp(value, "yes") == 0)
+                                rec.raw_access = true;
+                        else if (strcmp(value, "no") != 0)
+                                return -EBADMSG;
                         break;
                 case _KEY_MAX: break;
                 }
@@ -186,12 +189,21 @@ int tg_decision_file_remove(const char *dir, const char *sysname) {
         return 0;
 }
 
-bool tg_decision_grants_read_write(const tg_decision_record *rec, const char *busnum, const char *devnum) {
+/* rec was written for the attachment whose sysfs busnum and devnum read as given. */
+static bool same_attachment(const tg_decision_record *rec, const char *busnum, const char *devnum) {
         unsigned bus, dev;
 
-        if (!rec || !busnum || !devnum || rec->mode != TG_MODE_READ_WRITE)
+        if (!rec || !busnum || !devnum)
                 return false;
         if (parse_number(busnum, strlen(busnum), &bus) < 0 || parse_number(devnum, strlen(devnum), &dev) < 0)
                 return false;
         return bus == rec->busnum && dev == rec->devnum;
+}
+
+bool tg_decision_grants_read_write(const tg_decision_record *rec, const char *busnum, const char *devnum) {
+        return same_attachment(rec, busnum, devnum) && rec->mode == TG_MODE_READ_WRITE;
+}
+
+bool tg_decision_grants_raw_access(const tg_decision_record *rec, const char *busnum, const char *devnum) {
+        return same_attachment(rec, busnum, devnum) && rec->raw_access;
 }

@@ -65,6 +65,21 @@ static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface
         }
 }
 
+/* Through usbfs a program sends its own requests to every interface and to the device's control
+ * endpoint, authorized or not; hidraw passes reports both ways. So raw access follows the whole
+ * device: none while anything of it is denied as storage or the storage is not read-write. */
+static bool raw_access_granted(const tg_usb_policy *policy, const tg_usb_descriptors *desc, const char *serial,
+                               const tg_decision *d) {
+        if (!d->authorize_device)
+                return false;
+        for (size_t k = 0; k < d->n_ifaces; k++)
+                if (d->ifaces[k].kind != TG_IFACE_OTHER && !d->ifaces[k].allow)
+                        return false;
+        if (d->has_storage)
+                return d->storage_mode == TG_MODE_READ_WRITE;
+        return tg_token_raw_allowed(&policy->raw_access, desc->vid, desc->pid, serial);
+}
+
 void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg_usb_descriptors *desc,
                    const char *serial, const char *user, int64_t now, tg_decision *ret) {
         tg_decision d = {0};
@@ -140,12 +155,13 @@ void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg
                 snprintf(d.reason, sizeof(d.reason), "no interface class is allowed");
         if (!d.has_storage)
                 d.storage_mode = TG_MODE_BLOCKED;
+        d.raw_access = raw_access_granted(policy, desc, serial, &d);
         *ret = d;
 }
 
 bool tg_decision_equal(const tg_decision *a, const tg_decision *b) {
         if (a->authorize_device != b->authorize_device || a->storage_mode != b->storage_mode ||
-            a->n_ifaces != b->n_ifaces)
+            a->raw_access != b->raw_access || a->n_ifaces != b->n_ifaces)
                 return false;
         for (size_t i = 0; i < a->n_ifaces; i++)
                 if (a->ifaces[i].allow != b->ifaces[i].allow)

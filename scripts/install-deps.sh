@@ -11,8 +11,9 @@ build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libu
        oathtool libpam0g-dev libqrencode-dev libpcsclite-dev)
 # debootstrap, debian-archive-keyring, e2fsprogs (mkfs.ext4 -d): the Debian root with systemd
 # as init that the VM tier boots for the unit's confinement (tests/vm/fetch-debian-root.sh).
+# acl: setfacl/getfacl in the VM, to give and read node ACLs as logind does for the seat user.
 vm=(qemu-system-x86 busybox-static kmod cpio dosfstools exfatprogs util-linux debootstrap debian-archive-keyring
-    e2fsprogs)
+    e2fsprogs acl)
 # clang-format: the formatting gate; uidmap: newuidmap, so that an unprivileged unit run maps
 # more ids than the caller's own (tests/unit/run-as-root.sh). clang and libclang-rt-14-dev
 # (libFuzzer and the sanitizer runtimes, only recommended by clang): the fuzz tier.

@@ -11,6 +11,12 @@
  * does not load leaves the helper without the directory: read-only.
  *
  * Prints udev properties on stdout: TERMGUARD_MODE, UDISKS_MOUNT_OPTIONS_DEFAULTS/ALLOW.
+ *
+ * With --raw, run by the later rule (72-termguard-raw.rules) for the nodes that reach a USB
+ * device below its block devices (usbfs, hidraw, SCSI generic, and block devices themselves), it
+ * prints TERMGUARD_RAW=1 only where the decision grants them to the seat user: raw access for
+ * usbfs and hidraw, read-write storage for sg, sr and sd. The rule strips udev's uaccess tag and
+ * makes every other node root's alone. Anything it cannot learn means TERMGUARD_RAW=0.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libudev.h>
@@ -34,7 +41,7 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev *, udev_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref)
 
-#define USAGE "usage: termguard-udev-helper [--config DIR] [--runtime-dir DIR] DEVPATH\n"
+#define USAGE "usage: termguard-udev-helper [--config DIR] [--runtime-dir DIR] [--raw] DEVPATH\n"
 
 /* True only when the recorded decision for this exact attachment says read-write. Any file
  * that is missing, unreadable or malformed leaves the medium read-only. */
@@ -50,6 +57,53 @@ static bool decision_is_read_write(struct udev_device *usb, const char *runtime_
                                              udev_device_get_sysattr_value(usb, "devnum"));
 }
 
+/* Subsystems whose nodes pass the device's data both ways, and what the decision must grant for
+ * the seat user to have them. */
+typedef enum { GRANT_RAW_ACCESS, GRANT_READ_WRITE } grant;
+
+static const struct {
+        const char *subsystem;
+        grant needs;
+} raw_nodes[] = {
+        {"usb", GRANT_RAW_ACCESS},          /* usbfs: control requests even while unauthorized */
+        {"hidraw", GRANT_RAW_ACCESS},       /* reports both ways (FIDO, vendor channels) */
+        {"scsi_generic", GRANT_READ_WRITE}, /* SG_IO ignores the read-only flag */
+        {"block", GRANT_READ_WRITE},        /* sd and sr: SG_IO again */
+};
+
+/* True only when the decision for this attachment grants dev's node to the seat user. */
+static bool raw_node_granted(struct udev_device *dev, struct udev_device *usb, const char *runtime_dir) {
+        const char *subsystem = udev_device_get_subsystem(dev);
+        tg_decision_record rec;
+        char dir[PATH_MAX];
+
+        if (!usb || !subsystem || !runtime_dir)
+                return false;
+        if ((size_t) snprintf(dir, sizeof(dir), "%s/devices", runtime_dir) >= sizeof(dir))
+                return false;
+        if (tg_decision_file_read(dir, udev_device_get_sysname(usb), &rec) < 0)
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(raw_nodes); i++) {
+                const char *busnum = udev_device_get_sysattr_value(usb, "busnum");
+                const char *devnum = udev_device_get_sysattr_value(usb, "devnum");
+                if (strcmp(subsystem, raw_nodes[i].subsystem) != 0)
+                        continue;
+                return raw_nodes[i].needs == GRANT_RAW_ACCESS ? tg_decision_grants_raw_access(&rec, busnum, devnum)
+                                                              : tg_decision_grants_read_write(&rec, busnum, devnum);
+        }
+        return false;
+}
+
+/* The USB device dev is or lies below. */
+static struct udev_device *usb_device_of(struct udev_device *dev) {
+        const char *subsystem = udev_device_get_subsystem(dev);
+        const char *devtype = udev_device_get_devtype(dev);
+
+        if (subsystem && devtype && strcmp(subsystem, "usb") == 0 && strcmp(devtype, "usb_device") == 0)
+                return dev;
+        return udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
+}
+
 static int set_read_only(const char *node) {
         _cleanup_close_ int fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         int one = 1;
@@ -62,6 +116,7 @@ int main(int argc, char **argv) {
         static const struct option opts[] = {
                 {"config", required_argument, NULL, 'c'},
                 {"runtime-dir", required_argument, NULL, 'r'},
+                {"raw", no_argument, NULL, 'R'},
                 {},
         };
         const char *config_root = TG_CONFIG_ROOT, *runtime_dir = NULL;
@@ -71,13 +126,14 @@ int main(int argc, char **argv) {
         _cleanup_(udev_device_unrefp) struct udev_device *dev = NULL;
         struct udev_device *usb;
         const char *node;
-        bool rw;
+        bool rw, raw = false;
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "c:r:", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "c:r:R", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'c': config_root = optarg; break;
                 case 'r': runtime_dir = optarg; break;
+                case 'R': raw = true; break;
                 default: fprintf(stderr, USAGE); return 2;
                 }
         }
@@ -106,6 +162,17 @@ int main(int argc, char **argv) {
         if (!dev) {
                 fprintf(stderr, "termguard-udev-helper: no such device %s\n", syspath);
                 return 1;
+        }
+        if (raw) {
+                bool granted = raw_node_granted(dev, usb_device_of(dev), runtime_dir);
+                node = udev_device_get_devnode(dev);
+                /* udev may leave a node's mode alone when its rules ask for what they asked
+                 * before, while ACL entries logind added at a seat change raised the mask: the
+                 * mode is set here, and with it the mask that voids every named entry. */
+                if (!granted && node && (chown(node, 0, 0) < 0 || chmod(node, 0600) < 0))
+                        fprintf(stderr, "termguard-udev-helper: cannot make %s root's: %m\n", node);
+                printf("TERMGUARD_RAW=%d\n", granted ? 1 : 0);
+                return 0;
         }
         usb = udev_device_get_parent_with_subsystem_devtype(dev, "usb", "usb_device");
         node = udev_device_get_devnode(dev);

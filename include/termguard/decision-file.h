@@ -4,18 +4,20 @@
 /*
  * The decision file: termguardd's decision for one attached USB device, read by
  * termguard-udev-helper when a block device of that device appears. One file per device,
- * RuntimeDirectory/devices/SYSNAME, four lines in this order:
+ * RuntimeDirectory/devices/SYSNAME, five lines in this order:
  *
  *   BUSNUM=1
  *   DEVNUM=5
  *   MODE=read-only
  *   LABEL=USB-JINJI-03
+ *   RAW=no
  *
  * BUSNUM and DEVNUM tie it to one attachment: a later device on the same port gets another
  * DEVNUM, so a stale file never grants it anything. MODE is blocked, read-only or
- * read-write; LABEL is the medium's register label or empty. The reader is strict and the
- * helper fails closed: any file it cannot parse, or that is not for this attachment, means
- * read-only.
+ * read-write; LABEL is the medium's register label or empty. RAW (yes or no) says whether the
+ * seat user may have the device's raw nodes (usbfs, hidraw) as udev's rules would give them.
+ * The reader is strict and the helper fails closed: any file it cannot parse, or that is not
+ * for this attachment, means read-only and no raw access.
  *
  * Root's alone (directory 0700, files 0600): which present device is read-write, and its
  * register label, is nobody else's business; the helper runs as root from udev.
@@ -26,13 +28,14 @@
 
 #include "termguard/register.h"
 
-#define TG_DECISION_FILE_MAX 256 /* bytes; the longest valid file is about 130 */
+#define TG_DECISION_FILE_MAX 256 /* bytes; the longest valid file is about 125 */
 #define TG_DECISION_NUMBER_MAX 65535
 
 typedef struct {
         unsigned busnum, devnum;
         tg_mode mode;
         char label[TG_LABEL_MAX + 1];
+        bool raw_access;
 } tg_decision_record;
 
 /* The file's text into buf (NUL-terminated). Returns its length, -EINVAL for a record that
@@ -66,3 +69,6 @@ int tg_decision_file_remove(const char *dir, const char *sysname);
 /* True only when rec grants read-write to the attachment whose sysfs attributes busnum and
  * devnum read as given (NULL: unknown, never read-write). */
 bool tg_decision_grants_read_write(const tg_decision_record *rec, const char *busnum, const char *devnum);
+
+/* True only when rec grants raw access to that attachment (NULL: unknown, never). */
+bool tg_decision_grants_raw_access(const tg_decision_record *rec, const char *busnum, const char *devnum);

@@ -4,10 +4,12 @@
 #include <stdbool.h>
 
 #include "termguard/register.h"
+#include "termguard/tokens.h"
 #include "termguard/usbdesc.h"
 
 typedef struct {
-        bool allow_class[256]; /* interface classes that pass without registration */
+        bool allow_class[256];    /* interface classes that pass without registration */
+        tg_token_list raw_access; /* reader and key models whose users get raw access */
 } tg_usb_policy;
 
 void tg_usb_policy_default(tg_usb_policy *p);
@@ -26,6 +28,10 @@ typedef struct {
         tg_mode storage_mode;         /* mode in force for storage interfaces that pass */
         char label[TG_LABEL_MAX + 1]; /* register label, empty when unregistered */
         uint64_t exception_id;        /* exception in force, 0 if none */
+        /* Raw access (usbfs, hidraw) for the seat user: a model in RawAccess= without storage,
+         * or a medium whose storage is read-write. Never for a device that is blocked or has
+         * storage that is read-only or denied: usbfs reaches every interface of the device. */
+        bool raw_access;
         size_t n_ifaces;
         tg_iface_verdict ifaces[TG_USB_MAX_INTERFACES];
         char reason[160]; /* one line for staff and the log */

@@ -7,6 +7,7 @@ strings, malformed descriptors).
 Run with run.sh (see gate_testbed.py and README.md in this folder)."""
 
 import json
+import signal
 import unittest
 
 from gate_testbed import (ELLIPSIS, GateTestCase, HID_KEYBOARD, MASS_STORAGE, TG_ESCAPED_MAX,
@@ -59,7 +60,8 @@ class DeviceTest(GateTestCase):
         self.assertEqual(d["interfaces"][0]["class"], "08")
         self.assertIs(d["interfaces"][0]["allowed"], False)
         f = self.decision_file(s.name)
-        self.assertEqual(f, {"BUSNUM": "1", "DEVNUM": str(s.devnum), "MODE": "blocked", "LABEL": ""})
+        self.assertEqual(f, {"BUSNUM": "1", "DEVNUM": str(s.devnum), "MODE": "blocked", "LABEL": "",
+                             "RAW": "no"})
         # The attach is recorded before the decision.
         kinds = [e["event"] for e in self.events() if e.get("device") == s.name]
         self.assertEqual(kinds[:2], ["usb.attach", "usb.decision"])
@@ -79,6 +81,32 @@ class DeviceTest(GateTestCase):
         self.assertIs(d["authorized"], True)
         self.assertEqual(d["storage"], "none")
         self.assertIsNotNone(self.decision_file(kbd.name), "the decision is recorded")
+
+    def test_raw_access_only_for_listed_models(self):
+        # Allowed classes pass either way; the raw nodes (usbfs, hidraw) are the seat user's only
+        # for models in RawAccess=, and the decision file tells the udev helper so.
+        self.write_dropin("60-tokens.conf", "[USB]\nRawAccess=046d:c31c/KBD-OK\nRawAccess=1050:0407\n")
+        self.start_daemon()
+        listed = UsbDevice("1-2", 0x046D, 0xC31C, "KBD-OK", [(0,) + HID_KEYBOARD], 3)
+        other = UsbDevice("1-3", 0x046D, 0xC31C, "KBD-OTHER", [(0,) + HID_KEYBOARD], 4)
+        self.plug(listed)
+        self.plug(other)
+        self.assertEqual(self.decision_of(listed)["raw_access"], "yes")
+        self.assertEqual(self.decision_of(other)["raw_access"], "no")
+        # The file is written after the record, before authorization.
+        self.wait_attr(listed.syspath, "authorized", "1")
+        self.wait_attr(other.syspath, "authorized", "1")
+        self.assertEqual(self.decision_file(listed.name)["RAW"], "yes")
+        self.assertEqual(self.decision_file(other.name)["RAW"], "no")
+        # A storage stick whose model is listed: raw access would reach its storage.
+        self.write_dropin("70-stick.conf", "[USB]\nRawAccess=0951:1666\n")
+        self.daemon.send_signal(signal.SIGHUP)
+        self.wait_event("config.reloaded")
+        s = stick(name="1-4", devnum=5)
+        self.plug(s)
+        self.assertEqual(self.decision_of(s)["raw_access"], "no")
+        self.wait_for(lambda: self.decision_file(s.name) is not None, "the stick's decision file")
+        self.assertEqual(self.decision_file(s.name)["RAW"], "no")
 
     # As the real kernel does it: an unauthorized device has no interfaces; they appear
     # (with authorized=0, as interface_authorized_default=0) only after the device is

@@ -29,6 +29,12 @@ static void write_file(const char *rel, const char *text, mode_t mode) {
         chmod(p, mode);
 }
 
+static void unlink_file(const char *rel) {
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", root, rel);
+        assert_int_equal(unlink(p), 0);
+}
+
 static int setup(void **state) {
         char p[300];
         (void) state;
@@ -290,6 +296,47 @@ static void duplicate_keys_last_wins(void **state) {
         expect_error("termguard.conf", "[MFA]\nMaxFailures=500\nMaxFailures=5\n", ":2: MFA.MaxFailures");
 }
 
+/* RawAccess= is a list: every line adds (one line holds only a few models), an empty one
+ * empties, drop-ins add to the main file; a bad model or one too many is an error naming it. */
+static void raw_access_models(void **state) {
+        tg_config c;
+        char err[512] = "", line[200];
+        (void) state;
+
+        expect_ok("[USB]\n", &c);
+        assert_int_equal(c.usb.raw_access.n, 0);
+        expect_ok("[USB]\nRawAccess=04e6:5116 1050:0407/K1\nRawAccess=096E:0858\n", &c);
+        assert_int_equal(c.usb.raw_access.n, 3);
+        assert_true(tg_token_raw_allowed(&c.usb.raw_access, 0x096e, 0x0858, NULL));
+        assert_true(tg_token_raw_allowed(&c.usb.raw_access, 0x1050, 0x0407, "K1"));
+        assert_false(tg_token_raw_allowed(&c.usb.raw_access, 0x1050, 0x0407, "K2"));
+        write_file("termguard.conf.d/50-keys.conf", "[USB]\nRawAccess=2581:f1d0\n", 0644);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_int_equal(c.usb.raw_access.n, 4);
+        write_file("termguard.conf.d/60-none.conf", "[USB]\nRawAccess=\n", 0644);
+        assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
+        assert_int_equal(c.usb.raw_access.n, 0);
+        unlink_file("termguard.conf.d/50-keys.conf");
+        unlink_file("termguard.conf.d/60-none.conf");
+
+        expect_error("termguard.conf", "[USB]\nRawAccess=04e6:5116 yubikey\n", ":2: USB.RawAccess: expects reader");
+        expect_error("termguard.conf", "[USB]\nRawAccess=04e6\n", ":2: USB.RawAccess");
+        expect_error("termguard.conf", "[USB]\nRawAccess=04e6:5116/\x1b[2J\n", ":2: USB.RawAccess");
+        expect_error("termguard.conf", "[Daemon]\nRawAccess=04e6:5116\n", ":2: Daemon.RawAccess: unknown key");
+        /* TG_RAW_ACCESS_MODELS_MAX models in all, over several lines; one more is refused. */
+        char text[2048] = "[USB]\n";
+        for (int i = 0; i < TG_RAW_ACCESS_MODELS_MAX; i += 8) {
+                snprintf(line, sizeof(line), "RawAccess=");
+                for (int k = i; k < i + 8; k++)
+                        snprintf(line + strlen(line), sizeof(line) - strlen(line), "%04x:0001 ", k);
+                snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n", line);
+        }
+        expect_ok(text, &c);
+        assert_int_equal(c.usb.raw_access.n, TG_RAW_ACCESS_MODELS_MAX);
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "RawAccess=ffff:ffff\n");
+        expect_error("termguard.conf", text, ":10: USB.RawAccess");
+}
+
 /* On any error the caller's configuration is untouched: a reload keeps the last good policy. */
 static void error_keeps_last_good_config(void **state) {
         tg_config good, c;
@@ -426,6 +473,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(keys_belong_to_their_section, setup, teardown),
                 cmocka_unit_test_setup_teardown(duplicate_keys_last_wins, setup, teardown),
                 cmocka_unit_test_setup_teardown(error_keeps_last_good_config, setup, teardown),
+                cmocka_unit_test_setup_teardown(raw_access_models, setup, teardown),
                 cmocka_unit_test_setup_teardown(hostile_section_is_escaped_in_error, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,8 +50,8 @@ static void round_trip(void **state) {
         char text[TG_DECISION_FILE_MAX + 1];
         (void) state;
 
-        assert_int_equal(tg_decision_record_format(&rec, text, sizeof(text)), 54);
-        assert_string_equal(text, "BUSNUM=3\nDEVNUM=17\nMODE=read-write\nLABEL=USB-JINJI-03\n");
+        assert_int_equal(tg_decision_record_format(&rec, text, sizeof(text)), 61);
+        assert_string_equal(text, "BUSNUM=3\nDEVNUM=17\nMODE=read-write\nLABEL=USB-JINJI-03\nRAW=no\n");
         assert_int_equal(tg_decision_file_write(dir, "3-1.2", &rec), 0);
         assert_int_equal(tg_decision_file_read(dir, "3-1.2", &back), 0);
         assert_memory_equal(&rec, &back, sizeof(rec));
@@ -63,6 +63,15 @@ static void round_trip(void **state) {
         assert_int_equal(tg_decision_file_read(dir, "1-1", &back), 0);
         assert_int_equal(back.mode, TG_MODE_BLOCKED);
         assert_string_equal(back.label, "");
+        assert_false(back.raw_access);
+
+        /* A reader allowed raw access. */
+        rec = (tg_decision_record){.busnum = 1, .devnum = 3, .mode = TG_MODE_BLOCKED, .raw_access = true};
+        assert_int_equal(tg_decision_record_format(&rec, text, sizeof(text)), 46);
+        assert_string_equal(text, "BUSNUM=1\nDEVNUM=3\nMODE=blocked\nLABEL=\nRAW=yes\n");
+        assert_int_equal(tg_decision_file_write(dir, "1-2", &rec), 0);
+        assert_int_equal(tg_decision_file_read(dir, "1-2", &back), 0);
+        assert_memory_equal(&rec, &back, sizeof(rec));
 
         assert_int_equal(tg_decision_file_remove(dir, "1-1"), 0);
         assert_int_equal(tg_decision_file_read(dir, "1-1", &back), -ENOENT);
@@ -72,7 +81,8 @@ static void round_trip(void **state) {
 static void other_key_orders_parse(void **state) {
         tg_decision_record rec;
         (void) state;
-        assert_int_equal(parse("LABEL=x\nMODE=read-only\nDEVNUM=0\nBUSNUM=65535\n", &rec), 0);
+        assert_int_equal(parse("RAW=yes\nLABEL=x\nMODE=read-only\nDEVNUM=0\nBUSNUM=65535\n", &rec), 0);
+        assert_true(rec.raw_access);
         assert_int_equal(rec.busnum, 65535);
         assert_int_equal(rec.devnum, 0);
         assert_int_equal(rec.mode, TG_MODE_READ_ONLY);
@@ -83,37 +93,43 @@ static void hostile_files_are_errors(void **state) {
         static const char *const bad[] = {
                 "",
                 "\n",
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\n",                          /* missing label */
-                "BUSNUM=1\nMODE=read-write\nLABEL=x\n",                           /* missing devnum */
-                "DEVNUM=2\nMODE=read-write\nLABEL=x\n",                           /* missing busnum */
-                "BUSNUM=1\nDEVNUM=2\nLABEL=x\n",                                  /* missing mode */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x",                   /* no final newline */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nFOO=bar\n",        /* unknown key */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n\n",               /* empty line */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-only\nMODE=read-write\nLABEL=x\n", /* duplicate */
-                "BUSNUM=1\nDEVNUM=2\nDEVNUM=2\nMODE=read-write\nLABEL=x\n",
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nRAW=no\n",                   /* missing label */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n",                  /* missing raw */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=yes\nRAW=no\n", /* duplicate */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=1\n",           /* not yes or no */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=YES\n",
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=yes \n",
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=\n",
+                "BUSNUM=1\nMODE=read-write\nLABEL=x\nRAW=no\n",                           /* missing devnum */
+                "DEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n",                           /* missing busnum */
+                "BUSNUM=1\nDEVNUM=2\nLABEL=x\nRAW=no\n",                                  /* missing mode */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no",                   /* no final newline */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nFOO=bar\n",                /* unknown key */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n\n",                       /* empty line */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-only\nMODE=read-write\nLABEL=x\nRAW=no\n", /* duplicate */
+                "BUSNUM=1\nDEVNUM=2\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n",
                 "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nLABEL=y\n",
-                "BUSNUM=one\nDEVNUM=2\nMODE=read-write\nLABEL=x\n", /* non-numeric */
-                "BUSNUM=1\nDEVNUM=\nMODE=read-write\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=-2\nMODE=read-write\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=+2\nMODE=read-write\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM= 2\nMODE=read-write\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=2 \nMODE=read-write\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=02\nMODE=read-write\nLABEL=x\n", /* not as the kernel prints it */
-                "BUSNUM=1\nDEVNUM=0x2\nMODE=read-write\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=65536\nMODE=read-write\nLABEL=x\n", /* out of range */
-                "BUSNUM=99999999999999999999\nDEVNUM=2\nMODE=read-write\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=2\nMODE=READ-WRITE\nLABEL=x\n", /* unknown mode */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write \nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=2\nMODE=rw\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\r\nLABEL=x\n",
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=a b\n",      /* the register refuses it */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=a\x1b[2J\n", /* control characters */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=\xff\xfe\n", /* invalid UTF-8 */
-                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL\n",          /* no '=' */
-                "BUSNUM 1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n",
-                "busnum=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n",
-                "=1\nBUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n",
+                "BUSNUM=one\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n", /* non-numeric */
+                "BUSNUM=1\nDEVNUM=\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=-2\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=+2\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM= 2\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=2 \nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=02\nMODE=read-write\nLABEL=x\nRAW=no\n", /* not as the kernel prints it */
+                "BUSNUM=1\nDEVNUM=0x2\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=65536\nMODE=read-write\nLABEL=x\nRAW=no\n", /* out of range */
+                "BUSNUM=99999999999999999999\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=2\nMODE=READ-WRITE\nLABEL=x\nRAW=no\n", /* unknown mode */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write \nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=2\nMODE=rw\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\r\nLABEL=x\nRAW=no\n",
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=a b\nRAW=no\n",      /* the register refuses it */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=a\x1b[2J\nRAW=no\n", /* control characters */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=\xff\xfe\nRAW=no\n", /* invalid UTF-8 */
+                "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL\nRAW=no\n",          /* no '=' */
+                "BUSNUM 1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "busnum=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n",
+                "=1\nBUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n",
         };
         tg_decision_record rec = {.busnum = 7, .label = "untouched"};
         (void) state;
@@ -125,7 +141,7 @@ static void hostile_files_are_errors(void **state) {
         assert_string_equal(rec.label, "untouched");
 
         /* A NUL byte inside: strlen() would stop there, the parser must not. */
-        static const char nul[] = "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\0y\n";
+        static const char nul[] = "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\0y\nRAW=no\n";
         assert_int_equal(tg_decision_record_parse(nul, sizeof(nul) - 1, &rec), -EBADMSG);
 }
 
@@ -137,16 +153,16 @@ static void overlong_files_are_errors(void **state) {
         /* The longest label the register allows parses; one byte more does not. */
         memset(label, 'a', TG_LABEL_MAX);
         label[TG_LABEL_MAX] = '\0';
-        snprintf(text, sizeof(text), "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=%s\n", label);
+        snprintf(text, sizeof(text), "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=%s\nRAW=no\n", label);
         assert_int_equal(parse(text, &rec), 0);
         assert_string_equal(rec.label, label);
         label[TG_LABEL_MAX] = 'a';
         label[TG_LABEL_MAX + 1] = '\0';
-        snprintf(text, sizeof(text), "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=%s\n", label);
+        snprintf(text, sizeof(text), "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=%s\nRAW=no\n", label);
         assert_int_equal(parse(text, &rec), -EBADMSG);
 
         /* A file larger than any valid one, even of valid lines. */
-        size_t o = (size_t) snprintf(text, sizeof(text), "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n");
+        size_t o = (size_t) snprintf(text, sizeof(text), "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n");
         memset(text + o, '\n', sizeof(text) - o - 1);
         text[sizeof(text) - 1] = '\0';
         assert_int_equal(parse(text, &rec), -EBADMSG);
@@ -160,7 +176,7 @@ static void files_that_are_not_decisions(void **state) {
         (void) state;
 
         /* A symlink is never followed, even to a valid decision. */
-        static const char valid[] = "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\n";
+        static const char valid[] = "BUSNUM=1\nDEVNUM=2\nMODE=read-write\nLABEL=x\nRAW=no\n";
         put("real", valid, strlen(valid));
         assert_int_equal(tg_decision_file_read(dir, "real", &rec), 0);
         rec.busnum = 7;
@@ -252,6 +268,24 @@ static void read_write_only_for_this_attachment(void **state) {
         assert_false(tg_decision_grants_read_write(&rec, "1", "5"));
 }
 
+static void raw_access_only_for_this_attachment(void **state) {
+        tg_decision_record rec = {.busnum = 1, .devnum = 5, .mode = TG_MODE_BLOCKED, .raw_access = true};
+        (void) state;
+
+        assert_true(tg_decision_grants_raw_access(&rec, "1", "5"));
+        assert_false(tg_decision_grants_raw_access(&rec, "1", "6")); /* stale: another attachment */
+        assert_false(tg_decision_grants_raw_access(&rec, "2", "5"));
+        assert_false(tg_decision_grants_raw_access(&rec, "1", "05"));
+        assert_false(tg_decision_grants_raw_access(&rec, NULL, "5"));
+        assert_false(tg_decision_grants_raw_access(&rec, "1", NULL));
+        assert_false(tg_decision_grants_raw_access(NULL, "1", "5"));
+        /* Raw access and read-write are separate grants. */
+        assert_false(tg_decision_grants_read_write(&rec, "1", "5"));
+        rec.raw_access = false;
+        rec.mode = TG_MODE_READ_WRITE;
+        assert_false(tg_decision_grants_raw_access(&rec, "1", "5"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(round_trip, setup, teardown),
@@ -262,6 +296,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(failed_write_leaves_no_decision, setup, teardown),
                 cmocka_unit_test_setup_teardown(root_alone_reads_decisions, setup, teardown),
                 cmocka_unit_test(read_write_only_for_this_attachment),
+                cmocka_unit_test(raw_access_only_for_this_attachment),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,6 +293,93 @@ static void decision_equality_ignores_exception_identity(void **state) {
         assert_false(tg_decision_equal(&a, &b));
 }
 
+/* A device with one interface of class cls, subclass sub, protocol proto. */
+static tg_usb_descriptors single(uint16_t vid, uint16_t pid, uint8_t cls, uint8_t sub, uint8_t proto) {
+        blob b;
+        tg_usb_descriptors d;
+        blob_device(&b, vid, pid, 1);
+        blob_config(&b, 1);
+        blob_interface(&b, 0, 0, cls, sub, proto);
+        assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
+        return d;
+}
+
+static void raw_access_only_for_allowed_models(void **state) {
+        fixture *f = *state;
+        tg_usb_descriptors reader = single(0x04e6, 0x5116, 0x0b, 0x00, 0x00);
+        tg_usb_descriptors fido = single(0x1050, 0x0407, 0x03, 0x00, 0x00);
+        tg_decision dec;
+
+        /* Allowed classes pass, but their raw nodes are not the seat user's by default. */
+        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &dec);
+        assert_true(dec.authorize_device);
+        assert_false(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, &fido, "K1", NULL, NOW, &dec);
+        assert_false(dec.raw_access);
+
+        assert_int_equal(tg_token_list_extend(&f->policy.raw_access, "04e6:5116 1050:0407/K1"), 0);
+        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &dec);
+        assert_true(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, &reader, NULL, NULL, NOW, &dec);
+        assert_true(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, &fido, "K1", NULL, NOW, &dec);
+        assert_true(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, &fido, "K2", NULL, NOW, &dec); /* another key of the model */
+        assert_false(dec.raw_access);
+
+        /* An allowed model whose class the policy no longer allows: blocked, no raw access. */
+        f->policy.allow_class[0x0b] = false;
+        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &dec);
+        assert_false(dec.authorize_device);
+        assert_false(dec.raw_access);
+}
+
+static void raw_access_never_reaches_storage_that_is_not_read_write(void **state) {
+        fixture *f = *state;
+        blob b;
+        tg_usb_descriptors d = stick();
+        tg_decision dec;
+
+        /* Even when the model is allowed: usbfs would reach the storage interface. */
+        assert_int_equal(tg_token_list_extend(&f->policy.raw_access, "0951:1666"), 0);
+        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        assert_true(dec.authorize_device);
+        assert_false(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, &d, "UNREG", NULL, NOW, &dec);
+        assert_false(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, &d, "BL1", NULL, NOW, &dec);
+        assert_false(dec.raw_access);
+        /* Read-write storage: nothing more to keep from the user (MTP works from user space). */
+        tg_usb_decide(&f->policy, &f->reg, &d, "RW1", NULL, NOW, &dec);
+        assert_true(dec.raw_access);
+
+        /* A registered read-only stick's clone with one more interface, a smart-card reader. */
+        blob_device(&b, 0x0951, 0x1666, 1);
+        blob_config(&b, 2);
+        blob_interface(&b, 0, 0, 0x08, 0x06, 0x50);
+        blob_interface(&b, 1, 0, 0x0b, 0x00, 0x00);
+        assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
+        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        assert_true(dec.authorize_device);
+        assert_false(dec.raw_access);
+
+        /* A blocked PTP camera: its control endpoint stays root's. */
+        d = single(0x04a9, 0x0001, 0x06, 0x01, 0x01);
+        tg_usb_decide(&f->policy, &f->reg, &d, "CAM", NULL, NOW, &dec);
+        assert_false(dec.raw_access);
+}
+
+static void raw_access_change_is_a_new_decision(void **state) {
+        fixture *f = *state;
+        tg_usb_descriptors reader = single(0x04e6, 0x5116, 0x0b, 0x00, 0x00);
+        tg_decision a, b;
+
+        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &a);
+        assert_int_equal(tg_token_list_extend(&f->policy.raw_access, "04e6:5116"), 0);
+        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &b);
+        assert_false(tg_decision_equal(&a, &b));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(unregistered_storage_is_blocked, setup, teardown),
@@ -308,6 +395,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(mtp_and_ptp, setup, teardown),
                 cmocka_unit_test_setup_teardown(keyboard_and_hub_pass, setup, teardown),
                 cmocka_unit_test_setup_teardown(decision_equality_ignores_exception_identity, setup, teardown),
+                cmocka_unit_test_setup_teardown(raw_access_only_for_allowed_models, setup, teardown),
+                cmocka_unit_test_setup_teardown(raw_access_never_reaches_storage_that_is_not_read_write, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(raw_access_change_is_a_new_decision, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

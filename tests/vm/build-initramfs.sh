@@ -22,7 +22,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # nls_ascii: Debian's FAT_DEFAULT_IOCHARSET is "ascii"; without it every
 # plain vfat mount fails with EINVAL ("IO charset ascii not found").
 modules=(usbcore xhci-pci usb-storage sd_mod dummy_hcd libcomposite
-    usb_f_mass_storage usb_f_hid usb_f_fs usbhid hid-generic configfs vfat exfat
+    usb_f_mass_storage usb_f_hid usb_f_fs usbhid hid-generic configfs vfat exfat sg sr_mod
     nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii)
 
 usage() {
