@@ -248,6 +248,14 @@ static const tg_event_type catalogue[] = {
          FIELDS("label", "kind", "vid", "pid", "serial", "owner", "actor")},
         {"token.removed", D "003a", LOG_NOTICE, DAEMON, 1, "a token was removed from the registry",
          FIELDS("label", "actor")},
+        {"idle.helper-refused", D "003b", LOG_WARNING, DAEMON, 1,
+         "a session helper's idle report was refused: the reporting process is not in the session it named, or not "
+         "its owner's",
+         FIELDS("session", "uid", "process_id", "why")},
+        {"idle.helper-gone", D "003c", LOG_WARNING, DAEMON, 1,
+         "the session helper of a session whose desktop gives no IdleHint stopped reporting: the session is locked at "
+         "the deadline counted from its last report",
+         FIELDS("session", "user", "seat", "tty", "deadline")},
         {"clock.sync-lost", D "001a", LOG_WARNING, DAEMON, 1, "the clock is no longer synchronised", FIELDS("detail")},
         {"clock.sync-regained", D "001b", LOG_NOTICE, DAEMON, 1, "the clock is synchronised again", FIELDS("detail")},
         {"journal.recovered", D "001c", LOG_WARNING, DAEMON, 1,
