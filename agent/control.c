@@ -447,6 +447,9 @@ static json_object *sessions_json(Call *call) {
                                s->privileged ? call->m->cfg.idle_privileged_lock_after : call->m->cfg.idle_lock_after);
                 put_time_usec(x, TG_F_DEADLINE, idle_lock_deadline(call->m, s));
                 put_time_usec(x, TG_F_LOGOFF_AT, s->st.phase == TG_IDLE_LOGOFF_PENDING ? s->st.logoff_at : 0);
+                /* only for sessions whose idle time comes from a session helper */
+                if (s->st.helper_report_at && !s->info.idle_hint)
+                        put_time_usec(x, TG_F_HELPER_REPORT_AT, s->st.helper_report_at);
                 json_object_array_add(a, x);
         }
         return a;

@@ -725,7 +725,9 @@ static const LogindCallbacks callbacks = {
 
 /* ---- the session helper ---- */
 
-#define HELPER_REFUSED_RECORD_INTERVAL_USEC (10 * TG_USEC_PER_SEC)
+/* Longer than the helper's retry (TG_IDLE_REPORT_RETRY_USEC): a refused helper that keeps
+ * trying makes one record a minute. */
+#define HELPER_REFUSED_RECORD_INTERVAL_USEC (60 * TG_USEC_PER_SEC)
 
 /* A report on its way through logind: who sent it, and what it said. */
 typedef struct {
@@ -759,23 +761,24 @@ static int proc_start_time(pid_t pid, uint64_t *ret) {
         return 0;
 }
 
-/* Refused reports are recorded at most once per session and interval: any local user can send
- * them, and they must not push other records past the journal's rate limit. */
+/* Refused reports are recorded at most once per session, sender uid and interval: any local
+ * user can send them, and they must not push other records past the journal's rate limit. */
 static void helper_refused(Manager *m, IdleSession *s, uid_t uid, pid_t pid, const char *why) {
         uint64_t now = now_usec(m);
         char u[16], p[16], esc[256];
 
-        if (s && s->helper_refused_at && now - s->helper_refused_at < HELPER_REFUSED_RECORD_INTERVAL_USEC) {
+        if (s->helper_refused_at && s->helper_refused_uid == uid &&
+            now - s->helper_refused_at < HELPER_REFUSED_RECORD_INTERVAL_USEC) {
                 log_msg(LOG_INFO, "Session %s: another idle report refused (%s)", s->info.id, why);
                 return;
         }
-        if (s)
-                s->helper_refused_at = now;
+        s->helper_refused_at = now;
+        s->helper_refused_uid = uid;
         snprintf(u, sizeof(u), "%u", (unsigned) uid);
         snprintf(p, sizeof(p), "%d", (int) pid);
         tg_escape_str(why, esc, sizeof(esc));
         event_emit(IDLE_EV_HELPER_REFUSED, LOG_WARNING, "Idle report refused: not from the session it names", "session",
-                   s ? s->info.id : "", "uid", u, "process_id", p, "why", esc, NULL);
+                   s->info.id, "uid", u, "process_id", p, "why", esc, NULL);
 }
 
 static void on_helper_pid(Manager *m, void *userdata, int error, const char *why, const char *id) {

@@ -45,6 +45,7 @@ typedef struct IdleSession {
         uint64_t refreshed_at;      /* when it was last read */
         bool helper_gone;           /* idle.helper-gone recorded since the last report */
         uint64_t helper_refused_at; /* the last idle.helper-refused record for the session */
+        uid_t helper_refused_uid;   /* and whose report it refused */
         struct IdleSession *next;
 } IdleSession;
 

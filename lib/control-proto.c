@@ -79,13 +79,21 @@ static const member exception_members[] = {
 };
 
 static const member session_members[] = {
-        F(TG_F_SESSION),      F(TG_F_USER),
-        F(TG_F_SESSION_TYPE), F(TG_F_SEAT),
-        F(TG_F_TTY),          F(TG_F_REMOTE),
-        F(TG_F_IDLE),         F(TG_F_IDLE_SINCE),
-        F(TG_F_LOCKED),       F(TG_F_STATE),
-        F(TG_F_LOCK_AFTER),   F(TG_F_DEADLINE),
-        F(TG_F_LOGOFF_AT),    END,
+        F(TG_F_SESSION),
+        F(TG_F_USER),
+        F(TG_F_SESSION_TYPE),
+        F(TG_F_SEAT),
+        F(TG_F_TTY),
+        F(TG_F_REMOTE),
+        F(TG_F_IDLE),
+        F(TG_F_IDLE_SINCE),
+        F(TG_F_LOCKED),
+        F(TG_F_STATE),
+        F(TG_F_LOCK_AFTER),
+        F(TG_F_DEADLINE),
+        F(TG_F_LOGOFF_AT),
+        OPT(TG_F_HELPER_REPORT_AT),
+        END,
 };
 
 static const member token_members[] = {
@@ -193,6 +201,7 @@ static const field_info fields[_TG_F_MAX] = {
                           .check = CHECK_IDLE_MS,
                           .expect = "expected milliseconds of input idle time, 0 to 604800000"},
         [TG_F_REPORT_INTERVAL_MS] = {.name = "report_interval_ms", .type = T_INT},
+        [TG_F_HELPER_REPORT_AT] = {.name = "helper_report_at", .type = T_STRING},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */

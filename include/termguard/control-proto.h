@@ -125,6 +125,7 @@ typedef enum {
         /* the session helper's report */
         TG_F_IDLE_MS,
         TG_F_REPORT_INTERVAL_MS,
+        TG_F_HELPER_REPORT_AT,
         _TG_F_MAX,
 } tg_ctl_field;
 
@@ -190,6 +191,11 @@ typedef struct {
         const char *error; /* when !ok */
         json_object *json;
 } tg_ctl_reply;
+
+/* Client side: sends req to termguardd's control socket at socket_path and reads the reply.
+ * timeout_usec bounds each send and read (0: none). -errno when the daemon cannot be reached,
+ * -ETIMEDOUT, -EBADMSG when the reply is not one of req's command. */
+int tg_ctl_call(const char *socket_path, const tg_ctl_request *req, uint64_t timeout_usec, tg_ctl_reply *ret);
 
 /* -EBADMSG when buf is not a reply of command c (malformed, fields missing or mistyped). */
 int tg_ctl_reply_decode(tg_ctl_command c, const char *buf, size_t len, tg_ctl_reply *ret);
