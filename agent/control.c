@@ -180,6 +180,7 @@ typedef struct {
         const tg_ctl_request *req;
         const char *actor;
         uid_t uid;
+        pid_t pid;
         bool admin;
         Change *change; /* mutating commands only */
 } Call;
@@ -446,6 +447,9 @@ static json_object *sessions_json(Call *call) {
                                s->privileged ? call->m->cfg.idle_privileged_lock_after : call->m->cfg.idle_lock_after);
                 put_time_usec(x, TG_F_DEADLINE, idle_lock_deadline(call->m, s));
                 put_time_usec(x, TG_F_LOGOFF_AT, s->st.phase == TG_IDLE_LOGOFF_PENDING ? s->st.logoff_at : 0);
+                /* only for sessions whose idle time comes from a session helper */
+                if (s->st.helper_report_at && !s->info.idle_hint)
+                        put_time_usec(x, TG_F_HELPER_REPORT_AT, s->st.helper_report_at);
                 json_object_array_add(a, x);
         }
         return a;
@@ -618,6 +622,31 @@ static json_object *cmd_lock(Call *call) {
         return o;
 }
 
+/* The session helper's report. Anyone may send one, for a session of their own: the idle lock
+ * checks the sender's uid now and its logind session before it believes the report. */
+static json_object *cmd_session_idle(Call *call) {
+        const tg_ctl_request *req = call->req;
+        uint64_t interval = 0;
+        json_object *o;
+        int r;
+
+        r = idle_lock_helper_report(call->m, req->str[TG_F_SESSION], (uint64_t) req->num[TG_F_IDLE_MS], call->uid,
+                                    call->pid, &interval);
+        if (r == -EPERM)
+                return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED, "session %s is not yours",
+                                          req->str[TG_F_SESSION]);
+        if (r == -ENOENT)
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no user session \"%s\"", req->str[TG_F_SESSION]);
+        if (r == -ENOTCONN)
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "the idle lock is not attached to logind (%s)",
+                                          logind_state_to_string(idle_lock_state(call->m)));
+        if (r < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "session-idle: %s", strerror(-r));
+        o = tg_ctl_reply_ok();
+        tg_ctl_put_int(o, TG_F_REPORT_INTERVAL_MS, (int64_t) (interval / 1000));
+        return o;
+}
+
 /* Every refusal is counted, but a user hammering the socket cannot flood the journal (and
  * push other records past its rate limit): one record per user, command and interval,
  * carrying the number of refusals it stands for. */
@@ -683,6 +712,8 @@ static const struct {
         [TG_CTL_TOKEN_LIST] = {cmd_token_list, true, false, false, DENIED_READ},
         [TG_CTL_TOKEN_ADD] = {cmd_token_add, true, false, true, DENIED_CHANGE},
         [TG_CTL_TOKEN_REMOVE] = {cmd_token_remove, true, false, true, DENIED_CHANGE},
+        /* Attributed by the idle lock (uid, then logind's session of the pid), which records refusals. */
+        [TG_CTL_SESSION_IDLE] = {cmd_session_idle, false, false, false, NULL},
 };
 
 static bool reply_ok(json_object *reply) {
@@ -750,7 +781,12 @@ json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *b
                 tg_ctl_request_done(&req);
                 return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "%s", err);
         }
-        Call call = {.m = m, .req = &req, .actor = actor, .uid = peer->cred.uid, .admin = peer->admin};
+        Call call = {.m = m,
+                     .req = &req,
+                     .actor = actor,
+                     .uid = peer->cred.uid,
+                     .pid = peer->cred.pid,
+                     .admin = peer->admin};
         if (handlers[req.command].mutates)
                 reply = run_change(&call, handlers[req.command].handler);
         else

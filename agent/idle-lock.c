@@ -142,6 +142,9 @@ static json_object *session_state_json(const char *id, uid_t uid, const tg_idle_
         json_object_object_add(o, "warned_for", json_object_new_int64((int64_t) st->warned_for));
         json_object_object_add(o, "lock_requested_at", json_object_new_int64((int64_t) st->lock_requested_at));
         json_object_object_add(o, "logoff_at", json_object_new_int64((int64_t) st->logoff_at));
+        /* A restarted daemon keeps the deadline of a session whose helper was killed. */
+        json_object_object_add(o, "helper_input", json_object_new_int64((int64_t) st->helper_input));
+        json_object_object_add(o, "helper_report_at", json_object_new_int64((int64_t) st->helper_report_at));
         return o;
 }
 
@@ -168,8 +171,10 @@ static void save_state(Manager *m) {
 static int load_entry(json_object *o, Saved *ret) {
         Saved s = {0};
         const char *phase;
-        int64_t uid, v[5];
-        static const char *const keys[5] = {"first_seen", "not_before", "warned_for", "lock_requested_at", "logoff_at"};
+        int64_t uid, v[7];
+        /* The last two are optional: files written before the session helper existed lack them. */
+        static const char *const keys[7] = {"first_seen", "not_before",   "warned_for",      "lock_requested_at",
+                                            "logoff_at",  "helper_input", "helper_report_at"};
 
         if (tg_json_get_string(o, "id", TG_JSON_REQUIRED, s.id, sizeof(s.id), NULL, 0) < 0 ||
             tg_json_get_int64(o, "uid", TG_JSON_REQUIRED, 0, UINT32_MAX - 1, &uid, NULL, 0) < 0 ||
@@ -177,7 +182,8 @@ static int load_entry(json_object *o, Saved *ret) {
             tg_idle_phase_from_string(phase, &s.st.phase) < 0)
                 return -EBADMSG;
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                if (tg_json_get_int64(o, keys[i], TG_JSON_REQUIRED, 0, INT64_MAX, &v[i], NULL, 0) < 0)
+                if (tg_json_get_int64(o, keys[i], i < 5 ? TG_JSON_REQUIRED : TG_JSON_OPTIONAL, 0, INT64_MAX, &v[i],
+                                      NULL, 0) < 0)
                         return -EBADMSG;
         s.uid = (uid_t) uid;
         s.st.first_seen = (uint64_t) v[0];
@@ -185,6 +191,8 @@ static int load_entry(json_object *o, Saved *ret) {
         s.st.warned_for = (uint64_t) v[2];
         s.st.lock_requested_at = (uint64_t) v[3];
         s.st.logoff_at = (uint64_t) v[4];
+        s.st.helper_input = (uint64_t) v[5];
+        s.st.helper_report_at = (uint64_t) v[6];
         *ret = s;
         return 0;
 }
@@ -410,6 +418,25 @@ static void arm(Manager *m, uint64_t next) {
         sd_event_source_set_enabled(il->timer, SD_EVENT_ONESHOT);
 }
 
+/* The session helper of a session without IdleHint stopped reporting (killed, crashed, the X
+ * server gone): recorded once. The lock needs nothing more: the deadline stays where the last
+ * report put it. Returns when to look again (0: never). */
+static uint64_t helper_check(Manager *m _unused_, IdleSession *s, const tg_idle_policy *p, uint64_t now) {
+        uint64_t gone = tg_idle_helper_gone_at(&s->st, p);
+        char t[TG_ISO8601_MAX];
+
+        if (!gone || s->helper_gone || s->st.idle_hint || s->st.phase == TG_IDLE_LOGGED_OFF)
+                return 0;
+        if (now < gone)
+                return gone;
+        s->helper_gone = true;
+        format_usec(tg_idle_lock_deadline(&s->st, p), t, sizeof(t));
+        emit(IDLE_EV_HELPER_GONE, LOG_WARNING,
+             "Session helper stopped reporting: locked at the deadline of its last report", s, "deadline", t, NULL,
+             NULL);
+        return 0;
+}
+
 /* Everything that is due, for every session; then one timer at the earliest next time. */
 static void evaluate(Manager *m) {
         IdleLock *il = m->idle;
@@ -438,6 +465,9 @@ static void evaluate(Manager *m) {
                         act(m, s, a, now);
                         changed = true;
                 }
+                if (next && (earliest == 0 || next < earliest))
+                        earliest = next;
+                next = helper_check(m, s, &p, now);
                 if (next && (earliest == 0 || next < earliest))
                         earliest = next;
         }
@@ -692,6 +722,127 @@ static const LogindCallbacks callbacks = {
         .call_done = on_call_done,
         .prepare_for_sleep = on_prepare_for_sleep,
 };
+
+/* ---- the session helper ---- */
+
+/* Longer than the helper's retry (TG_IDLE_REPORT_RETRY_USEC): a refused helper that keeps
+ * trying makes one record a minute. */
+#define HELPER_REFUSED_RECORD_INTERVAL_USEC (60 * TG_USEC_PER_SEC)
+
+/* A report on its way through logind: who sent it, and what it said. */
+typedef struct {
+        char session[LOGIND_ID_MAX + 1];
+        uid_t uid;
+        pid_t pid;
+        uint64_t start_time; /* the peer's start time: the pid was not reused meanwhile */
+        uint64_t idle_ms;
+        uint64_t at; /* when the report came */
+} HelperReport;
+
+/* A process's start time (clock ticks since boot, /proc/PID/stat field 22): with the pid, it
+ * names one process, where a pid alone can be reused by the time logind answers. */
+static int proc_start_time(pid_t pid, uint64_t *ret) {
+        char path[64], buf[1024];
+        const char *p;
+        unsigned long long v;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        n = tg_read_file(path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return (int) n;
+        buf[n] = '\0';
+        /* the name in parentheses may hold anything, ")" and spaces included: count after the last ")" */
+        p = strrchr(buf, ')');
+        if (!p ||
+            sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+/* Refused reports are recorded at most once per session, sender uid and interval: any local
+ * user can send them, and they must not push other records past the journal's rate limit. */
+static void helper_refused(Manager *m, IdleSession *s, uid_t uid, pid_t pid, const char *why) {
+        uint64_t now = now_usec(m);
+        char u[16], p[16], esc[256];
+
+        if (s->helper_refused_at && s->helper_refused_uid == uid &&
+            now - s->helper_refused_at < HELPER_REFUSED_RECORD_INTERVAL_USEC) {
+                log_msg(LOG_INFO, "Session %s: another idle report refused (%s)", s->info.id, why);
+                return;
+        }
+        s->helper_refused_at = now;
+        s->helper_refused_uid = uid;
+        snprintf(u, sizeof(u), "%u", (unsigned) uid);
+        snprintf(p, sizeof(p), "%d", (int) pid);
+        tg_escape_str(why, esc, sizeof(esc));
+        event_emit(IDLE_EV_HELPER_REFUSED, LOG_WARNING, "Idle report refused: not from the session it names", "session",
+                   s->info.id, "uid", u, "process_id", p, "why", esc, NULL);
+}
+
+static void on_helper_pid(Manager *m, void *userdata, int error, const char *why, const char *id) {
+        HelperReport *rep = userdata;
+        IdleSession *s = m->idle ? find(m->idle, rep->session) : NULL;
+        uint64_t start;
+        char text[128];
+
+        if (!s || s->info.uid != rep->uid)
+                return; /* the session ended meanwhile */
+        if (error < 0) {
+                snprintf(text, sizeof(text), "logind: %s", why);
+                helper_refused(m, s, rep->uid, rep->pid, text);
+                return;
+        }
+        if (strcmp(id, rep->session) != 0) {
+                snprintf(text, sizeof(text), "the process is in session %s", id);
+                helper_refused(m, s, rep->uid, rep->pid, text);
+                return;
+        }
+        if (proc_start_time(rep->pid, &start) < 0 || start != rep->start_time) {
+                helper_refused(m, s, rep->uid, rep->pid, "the process ended before logind answered");
+                return;
+        }
+        tg_idle_helper_report(&s->st, rep->idle_ms, rep->at);
+        s->helper_gone = false;
+        log_msg(LOG_DEBUG, "Session %s: the helper reports %" PRIu64 " ms idle", s->info.id, rep->idle_ms);
+        save_state(m);
+        evaluate(m);
+}
+
+int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, uid_t uid, pid_t pid,
+                            uint64_t *ret_interval) {
+        IdleLock *il = m->idle;
+        IdleSession *s;
+        HelperReport *rep;
+        tg_idle_policy p;
+        int r;
+
+        if (!il || logind_state(m) != LOGIND_ATTACHED)
+                return -ENOTCONN;
+        s = find(il, session);
+        if (!s)
+                return -ENOENT;
+        if (s->info.uid != uid) {
+                helper_refused(m, s, uid, pid, "the session belongs to another user");
+                return -EPERM;
+        }
+        rep = calloc(1, sizeof(*rep));
+        if (!rep)
+                return -ENOMEM;
+        *rep = (HelperReport){.uid = uid, .pid = pid, .idle_ms = idle_ms, .at = now_usec(m)};
+        snprintf(rep->session, sizeof(rep->session), "%s", session);
+        r = proc_start_time(pid, &rep->start_time);
+        if (r >= 0)
+                r = logind_session_of_pid(m, pid, on_helper_pid, rep);
+        if (r < 0) {
+                free(rep);
+                return r;
+        }
+        p = policy_of(m, s);
+        *ret_interval = tg_idle_report_interval(&p);
+        return 0;
+}
 
 /* ---- IC cards ---- */
 

@@ -25,6 +25,8 @@
 #define IDLE_EV_SUSPEND_LOCK "idle.suspend-lock"
 #define IDLE_EV_TOKEN_LOCK "idle.token-lock"
 #define IDLE_EV_CARD_LOCK "idle.card-lock"
+#define IDLE_EV_HELPER_REFUSED "idle.helper-refused"
+#define IDLE_EV_HELPER_GONE "idle.helper-gone"
 
 #define IDLE_SESSIONS_MAX 256
 
@@ -39,8 +41,11 @@ typedef struct IdleSession {
         LogindSession info;
         tg_idle_session st;
         bool privileged;
-        bool refreshing;       /* a console session's input time is being read again */
-        uint64_t refreshed_at; /* when it was last read */
+        bool refreshing;            /* a console session's input time is being read again */
+        uint64_t refreshed_at;      /* when it was last read */
+        bool helper_gone;           /* idle.helper-gone recorded since the last report */
+        uint64_t helper_refused_at; /* the last idle.helper-refused record for the session */
+        uid_t helper_refused_uid;   /* and whose report it refused */
         struct IdleSession *next;
 } IdleSession;
 
@@ -59,6 +64,16 @@ uint64_t idle_lock_deadline(Manager *m, const IdleSession *s);
  * Returns the number of sessions asked to lock, -ENOENT when id is not a followed session,
  * -ENOTCONN when logind is not attached. */
 int idle_lock_request(Manager *m, const char *id, const char *actor);
+
+/* A session helper (termguard-session, control command session-idle) reports idle_ms of input
+ * idle time for session, from the peer uid and pid (SO_PEERCRED). The session must be a
+ * followed user session of uid; then logind is asked which session pid is in, and the report
+ * counts only if it is this one (idle.helper-refused otherwise). ret_interval: how often the
+ * helper is to report (µs). -EPERM when uid does not own the session (recorded), -ENOENT when
+ * the session is not followed, -ENOTCONN when logind is not attached, -EBUSY when too many
+ * reports wait for logind. */
+int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, uid_t uid, pid_t pid,
+                            uint64_t *ret_interval);
 
 /* A USB device left: if it is a registered token with an owner (m->tokens), every session of
  * the owner is locked at once (idle.token-lock). serial: as the device claimed it. */

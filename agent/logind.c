@@ -32,8 +32,9 @@ typedef struct Logind {
         LogindState state;
         LogindCallbacks cb;
         sd_event_source *reconnect;
-        int sleep_fd;    /* logind's delay inhibitor for sleep, -1 when not held */
-        bool inhibiting; /* an Inhibit call is on its way */
+        int sleep_fd;         /* logind's delay inhibitor for sleep, -1 when not held */
+        bool inhibiting;      /* an Inhibit call is on its way */
+        unsigned pid_queries; /* GetSessionByPID calls on their way */
 } Logind;
 
 /* A pending call: whose reply it is. Freed with its slot. */
@@ -288,6 +289,73 @@ int logind_call(Manager *m, const char *id, const char *path, const char *method
                 return r;
         }
         pending_attach(slot, p);
+        return 0;
+}
+
+typedef struct {
+        Manager *m;
+        sd_bus *bus;
+        LogindPidDone done;
+        void *userdata;
+} PidQuery;
+
+static void pid_query_free(void *userdata) {
+        PidQuery *q = userdata;
+        if (q->m->logind && q->m->logind->pid_queries > 0)
+                q->m->logind->pid_queries--;
+        free(q->userdata);
+        free(q);
+}
+
+static int on_session_by_pid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error _unused_) {
+        PidQuery *q = userdata;
+        const sd_bus_error *e;
+        const char *path;
+        char id[LOGIND_ID_MAX + 1];
+
+        if (!q->m->logind || q->m->logind->bus != q->bus)
+                return 0;
+        e = sd_bus_message_get_error(reply);
+        if (e) {
+                q->done(q->m, q->userdata, -sd_bus_error_get_errno(e) ?: -EIO, e->message ? e->message : e->name, NULL);
+                return 0;
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0 || id_from_path(path, id, sizeof(id)) < 0) {
+                q->done(q->m, q->userdata, -EBADMSG, "logind's answer is not a session", NULL);
+                return 0;
+        }
+        q->done(q->m, q->userdata, 0, "", id);
+        return 0;
+}
+
+int logind_session_of_pid(Manager *m, pid_t pid, LogindPidDone done, void *userdata) {
+        Logind *l = m->logind;
+        sd_bus_slot *slot = NULL;
+        PidQuery *q;
+        int r;
+
+        if (!l || l->state != LOGIND_ATTACHED)
+                return -ENOTCONN;
+        if (pid <= 0)
+                return -EINVAL;
+        if (l->pid_queries >= LOGIND_PID_QUERIES_MAX)
+                return -EBUSY;
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        *q = (PidQuery){.m = m, .bus = l->bus, .done = done};
+        r = sd_bus_call_method_async(l->bus, &slot, LOGIND_NAME, LOGIND_PATH, LOGIND_MANAGER_IFACE, "GetSessionByPID",
+                                     on_session_by_pid, q, "u", (uint32_t) pid);
+        if (r < 0) {
+                free(q);
+                return r;
+        }
+        /* From here the slot owns q and the caller's userdata. */
+        q->userdata = userdata;
+        l->pid_queries++;
+        (void) sd_bus_slot_set_destroy_callback(slot, pid_query_free);
+        (void) sd_bus_slot_set_floating(slot, 1);
+        sd_bus_slot_unref(slot);
         return 0;
 }
 

@@ -62,5 +62,13 @@ int logind_refresh(Manager *m, const char *id, const char *path);
 void logind_inhibit_sleep(Manager *m);
 void logind_release_sleep(Manager *m);
 bool logind_holds_sleep(Manager *m);
+/* Asks logind which session process pid is in (Manager.GetSessionByPID). done gets the
+ * session's id, or a negative errno with logind's text in why; userdata is free()d after done,
+ * or with the bus when no answer comes. -EBUSY while LOGIND_PID_QUERIES_MAX are on their way
+ * (any local user can make the daemon ask); on failure userdata stays the caller's. */
+#define LOGIND_PID_QUERIES_MAX 64
+typedef void (*LogindPidDone)(Manager *m, void *userdata, int error, const char *why, const char *id);
+int logind_session_of_pid(Manager *m, pid_t pid, LogindPidDone done, void *userdata);
+
 /* Calls Session.Lock or Session.Terminate on the session at path (call_done follows). */
 int logind_call(Manager *m, const char *id, const char *path, const char *method);

@@ -25,7 +25,8 @@ typedef enum {
         CHECK_TIME,
         CHECK_POSITIVE,
         CHECK_SESSION_ID,
-        CHECK_TOKEN_KIND
+        CHECK_TOKEN_KIND,
+        CHECK_IDLE_MS
 } field_check;
 
 typedef struct {
@@ -78,13 +79,21 @@ static const member exception_members[] = {
 };
 
 static const member session_members[] = {
-        F(TG_F_SESSION),      F(TG_F_USER),
-        F(TG_F_SESSION_TYPE), F(TG_F_SEAT),
-        F(TG_F_TTY),          F(TG_F_REMOTE),
-        F(TG_F_IDLE),         F(TG_F_IDLE_SINCE),
-        F(TG_F_LOCKED),       F(TG_F_STATE),
-        F(TG_F_LOCK_AFTER),   F(TG_F_DEADLINE),
-        F(TG_F_LOGOFF_AT),    END,
+        F(TG_F_SESSION),
+        F(TG_F_USER),
+        F(TG_F_SESSION_TYPE),
+        F(TG_F_SEAT),
+        F(TG_F_TTY),
+        F(TG_F_REMOTE),
+        F(TG_F_IDLE),
+        F(TG_F_IDLE_SINCE),
+        F(TG_F_LOCKED),
+        F(TG_F_STATE),
+        F(TG_F_LOCK_AFTER),
+        F(TG_F_DEADLINE),
+        F(TG_F_LOGOFF_AT),
+        OPT(TG_F_HELPER_REPORT_AT),
+        END,
 };
 
 static const member token_members[] = {
@@ -187,6 +196,12 @@ static const field_info fields[_TG_F_MAX] = {
                        .expect = "expected security-key or card-reader"},
         [TG_F_OWNER] = {.name = "owner", .type = T_STRING, .max = TG_USER_MAX},
         [TG_F_TOKENS] = {.name = "tokens", .type = T_LIST, .items = token_members},
+        [TG_F_IDLE_MS] = {.name = "idle_ms",
+                          .type = T_INT,
+                          .check = CHECK_IDLE_MS,
+                          .expect = "expected milliseconds of input idle time, 0 to 604800000"},
+        [TG_F_REPORT_INTERVAL_MS] = {.name = "report_interval_ms", .type = T_INT},
+        [TG_F_HELPER_REPORT_AT] = {.name = "helper_report_at", .type = T_STRING},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */
@@ -239,6 +254,9 @@ static const struct {
                                                OPT(TG_F_OWNER), END},
                               (const member[]){END}},
         [TG_CTL_TOKEN_REMOVE] = {"token-remove", (const member[]){F(TG_F_LABEL), END}, (const member[]){END}},
+        /* termguard-session: the input idle time of the caller's own session */
+        [TG_CTL_SESSION_IDLE] = {"session-idle", (const member[]){F(TG_F_SESSION), F(TG_F_IDLE_MS), END},
+                                 (const member[]){F(TG_F_REPORT_INTERVAL_MS), END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {
@@ -317,8 +335,14 @@ int tg_ctl_request_set(tg_ctl_request *req, tg_ctl_field f, const char *value) {
         if (req->has[f])
                 return -EEXIST;
         if (fields[f].type == T_INT) {
-                if (parse_positive(value, &req->num[f]) < 0)
+                int64_t v = 0;
+                /* an idle time may be 0; ids and counts may not */
+                bool zero = fields[f].check == CHECK_IDLE_MS && strcmp(value, "0") == 0;
+                if (!zero && parse_positive(value, &v) < 0)
                         return -EINVAL;
+                if (fields[f].check == CHECK_IDLE_MS && v > TG_CTL_IDLE_MS_MAX)
+                        return -EINVAL;
+                req->num[f] = v;
         } else if (fields[f].type == T_BOOL) {
                 if (strcmp(value, "true") != 0)
                         return -EINVAL;
@@ -392,7 +416,10 @@ static int check_argument(const field_info *fi, json_object *v, tg_ctl_request *
         size_t len;
 
         if (fi->type == T_INT) {
-                if (!json_object_is_type(v, json_type_int) || (req->num[f] = json_object_get_int64(v)) <= 0)
+                int64_t min = fi->check == CHECK_IDLE_MS ? 0 : 1;
+                int64_t max = fi->check == CHECK_IDLE_MS ? TG_CTL_IDLE_MS_MAX : INT64_MAX;
+                if (!json_object_is_type(v, json_type_int) || (req->num[f] = json_object_get_int64(v)) < min ||
+                    req->num[f] > max)
                         return fail(err, err_size, "%s: %s", fi->name, fi->expect);
                 return 0;
         }

@@ -269,6 +269,14 @@ static const tg_event_type catalogue[] = {
         {"storage.lun-removed", D "0040", LOG_WARNING, DAEMON, 1,
          "a LUN that is not a disk on a medium that is not read-write was deleted (SG_IO ignores the read-only flag)",
          FIELDS("device", "interface", "lun", "scsi_type", "label", "user")},
+        {"idle.helper-refused", D "0041", LOG_WARNING, DAEMON, 1,
+         "a session helper's idle report was refused: the reporting process is not in the session it named, or not "
+         "its owner's",
+         FIELDS("session", "uid", "process_id", "why")},
+        {"idle.helper-gone", D "0042", LOG_WARNING, DAEMON, 1,
+         "the session helper of a session whose desktop gives no IdleHint stopped reporting: the session is locked at "
+         "the deadline counted from its last report",
+         FIELDS("session", "user", "seat", "tty", "deadline")},
         {"clock.sync-lost", D "001a", LOG_WARNING, DAEMON, 1, "the clock is no longer synchronised", FIELDS("detail")},
         {"clock.sync-regained", D "001b", LOG_NOTICE, DAEMON, 1, "the clock is synchronised again", FIELDS("detail")},
         {"journal.recovered", D "001c", LOG_WARNING, DAEMON, 1,

@@ -42,7 +42,15 @@ static uint64_t max_u64(uint64_t a, uint64_t b) {
         return a > b ? a : b;
 }
 
+/* Does termguard know the session's input time, not only whether it is idle? */
+static bool input_known(const tg_idle_session *s) {
+        return s->idle_since_is_input || (!s->idle_hint && s->helper_report_at);
+}
+
 uint64_t tg_idle_last_input(const tg_idle_session *s) {
+        /* The desktop's IdleHint comes first: it sees input the helper may not (Wayland). */
+        if (!s->idle_hint && !s->idle_since_is_input && s->helper_report_at)
+                return max_u64(s->helper_input, s->not_before);
         if (!s->idle_hint && !s->idle_since_is_input)
                 return 0;
         /* Without IdleSinceHint the input is unknown: counting from the time termguard first
@@ -94,7 +102,7 @@ tg_idle_action tg_idle_step(const tg_idle_session *s, const tg_idle_policy *p, u
                 /* Someone used the session after the lock was asked for: the staff member is
                  * back (a session that cannot be locked is as open to them as before). */
                 input = tg_idle_last_input(s);
-                if (s->locked_hint || (s->idle_since_is_input ? input > s->lock_requested_at : !s->idle_hint)) {
+                if (s->locked_hint || (input_known(s) ? input > s->lock_requested_at : !s->idle_hint)) {
                         a = TG_IDLE_DO_CANCEL;
                         break;
                 }
@@ -130,6 +138,31 @@ void tg_idle_apply(tg_idle_session *s, const tg_idle_policy *p, tg_idle_action a
         case TG_IDLE_DO_NOTHING:
         default: break;
         }
+}
+
+void tg_idle_helper_report(tg_idle_session *s, uint64_t idle_ms, uint64_t now) {
+        uint64_t idle = idle_ms > UINT64_MAX / 1000 ? UINT64_MAX : idle_ms * 1000;
+        /* An idle time longer than the clock (a bogus report) puts the input at the epoch's
+         * start: the lock comes at once rather than never. 1 µs: 0 means no input known. */
+        s->helper_input = idle >= now ? 1 : now - idle;
+        s->helper_report_at = now;
+}
+
+#define REPORT_INTERVAL_MIN TG_USEC_PER_SEC
+#define REPORT_INTERVAL_MAX (60 * TG_USEC_PER_SEC)
+#define HELPER_GONE_INTERVALS 3
+
+uint64_t tg_idle_report_interval(const tg_idle_policy *p) {
+        uint64_t i = p->lock_after / 4;
+        if (p->lock_after == 0 || i > REPORT_INTERVAL_MAX)
+                return REPORT_INTERVAL_MAX;
+        return i < REPORT_INTERVAL_MIN ? REPORT_INTERVAL_MIN : i;
+}
+
+uint64_t tg_idle_helper_gone_at(const tg_idle_session *s, const tg_idle_policy *p) {
+        if (!s->helper_report_at)
+                return 0;
+        return add_sat(s->helper_report_at, HELPER_GONE_INTERVALS * tg_idle_report_interval(p));
 }
 
 bool tg_idle_locked_changed(tg_idle_session *s, bool locked, uint64_t now) {

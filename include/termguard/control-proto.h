@@ -19,6 +19,8 @@
 
 #define TG_CTL_REQUEST_MAX (64 * 1024)
 #define TG_CTL_REPLY_MAX (64 * 1024 * 1024)
+/* The longest idle time a session helper may report: a week, far beyond any LockAfter=. */
+#define TG_CTL_IDLE_MS_MAX (INT64_C(7) * 24 * 3600 * 1000)
 
 typedef enum {
         TG_CTL_STATUS,
@@ -33,6 +35,7 @@ typedef enum {
         TG_CTL_TOKEN_LIST,
         TG_CTL_TOKEN_ADD,
         TG_CTL_TOKEN_REMOVE,
+        TG_CTL_SESSION_IDLE,
         _TG_CTL_COMMAND_MAX,
         _TG_CTL_COMMAND_INVALID = -1,
 } tg_ctl_command;
@@ -119,6 +122,10 @@ typedef enum {
         TG_F_KIND,
         TG_F_OWNER,
         TG_F_TOKENS,
+        /* the session helper's report */
+        TG_F_IDLE_MS,
+        TG_F_REPORT_INTERVAL_MS,
+        TG_F_HELPER_REPORT_AT,
         _TG_F_MAX,
 } tg_ctl_field;
 
@@ -139,7 +146,8 @@ bool tg_ctl_command_takes(tg_ctl_command c, tg_ctl_field f);
 
 /* A request. Decoded on the daemon side: strings point into json (owned), and checked
  * arguments carry their value in num: vid and pid (0..0xffff), mode (tg_mode), until
- * (seconds since the epoch), id (> 0) and flags (1). Built on the client side: strings are borrowed. */
+ * (seconds since the epoch), id (> 0), idle_ms (0..TG_CTL_IDLE_MS_MAX) and flags (1). Built on the client side: strings
+ * are borrowed. */
 typedef struct {
         tg_ctl_command command;
         bool has[_TG_F_MAX];
@@ -183,6 +191,11 @@ typedef struct {
         const char *error; /* when !ok */
         json_object *json;
 } tg_ctl_reply;
+
+/* Client side: sends req to termguardd's control socket at socket_path and reads the reply.
+ * timeout_usec bounds each send and read (0: none). -errno when the daemon cannot be reached,
+ * -ETIMEDOUT, -EBADMSG when the reply is not one of req's command. */
+int tg_ctl_call(const char *socket_path, const tg_ctl_request *req, uint64_t timeout_usec, tg_ctl_reply *ret);
 
 /* -EBADMSG when buf is not a reply of command c (malformed, fields missing or mistyped). */
 int tg_ctl_reply_decode(tg_ctl_command c, const char *buf, size_t len, tg_ctl_reply *ret);

@@ -34,6 +34,12 @@ typedef struct {
         bool idle_since_is_input;
         uint64_t first_seen; /* when termguard first saw the session: stands for an unknown IdleSinceHint */
 
+        /* From the session helper (termguard-session), only where logind has no IdleHint: the
+         * last input it measured (the report's time less its idle time) and when it last
+         * reported; 0 when it never did. */
+        uint64_t helper_input;
+        uint64_t helper_report_at;
+
         /* The countdown counts from here at the earliest: set when the user is back (an
          * unlock, input after a failed lock) before logind's hints say so. */
         uint64_t not_before;
@@ -68,7 +74,10 @@ int tg_idle_phase_from_string(const char *s, tg_idle_phase *ret);
 const char *tg_idle_action_to_string(tg_idle_action a);
 
 /* The last input termguard can attribute to the session, 0 when none is known (a graphical
- * session whose desktop says it is not idle: no deadline until it says otherwise). */
+ * session whose desktop says it is not idle and whose session helper never reported: no
+ * deadline until one of them says otherwise). Where logind has no IdleHint, the helper's last
+ * report counts: a helper that stops reporting leaves the deadline where its last report put
+ * it. */
 uint64_t tg_idle_last_input(const tg_idle_session *s);
 
 /* The time the session is to be locked, 0 when no lock is counting down. */
@@ -79,6 +88,17 @@ uint64_t tg_idle_lock_deadline(const tg_idle_session *s, const tg_idle_policy *p
  * anything due. Call again after acting (and updating s with tg_idle_apply()): several
  * actions can be due at once after a long sleep. */
 tg_idle_action tg_idle_step(const tg_idle_session *s, const tg_idle_policy *p, uint64_t now, uint64_t *ret_next);
+
+/* A session helper reported idle_ms of input idle time at now (trusted: the caller
+ * attributed the report to the session). */
+void tg_idle_helper_report(tg_idle_session *s, uint64_t idle_ms, uint64_t now);
+
+/* How often the session helper reports (its reply tells it), µs: a quarter of the lock time,
+ * so that a silent helper is noticed long before the deadline, and 1 s to 60 s. */
+uint64_t tg_idle_report_interval(const tg_idle_policy *p);
+/* When a helper that stopped reporting counts as gone: three intervals after its last report
+ * (one late report is not a disappearance); 0 when no helper ever reported. */
+uint64_t tg_idle_helper_gone_at(const tg_idle_session *s, const tg_idle_policy *p);
 
 /* Updates s for action a taken at now (phase and its times). */
 void tg_idle_apply(tg_idle_session *s, const tg_idle_policy *p, tg_idle_action a, uint64_t now);

@@ -284,6 +284,7 @@ EOF
 chmod 0755 "$root$UDEVADM"
 
 CONF=/etc/termguard/termguard.conf
+AUTOSTART=/etc/xdg/autostart/termguard-session.desktop
 DROPIN=/etc/termguard/termguard.conf.d/50-local.conf
 STATE=/var/lib/termguard
 REG=$STATE/register.json
@@ -301,6 +302,9 @@ check "dependency udev was installed" status_is udev "install ok installed"
 check "udev's udevadm went to the diversion (stand-in active)" exists "$UDEVADM.real"
 check "/usr/sbin/termguardd 0755 root" stat_is /usr/sbin/termguardd "755 root:root regular file"
 check "/usr/bin/termguardctl 0755 root" stat_is /usr/bin/termguardctl "755 root:root regular file"
+check "/usr/bin/termguard-session 0755 root" stat_is /usr/bin/termguard-session "755 root:root regular file"
+check "$AUTOSTART 0644 root" stat_is "$AUTOSTART" "644 root:root regular file"
+check "autostart Exec is the installed helper" bash -c "grep -qx 'Exec=/usr/bin/termguard-session' '$root$AUTOSTART'"
 check "/lib/udev/termguard-udev-helper 0755 root" stat_is /lib/udev/termguard-udev-helper "755 root:root regular file"
 check "/lib/udev/rules.d/61-termguard.rules 0644 root" stat_is /lib/udev/rules.d/61-termguard.rules "644 root:root regular file"
 check "/lib/udev/rules.d/72-termguard-raw.rules 0644 root" stat_is /lib/udev/rules.d/72-termguard-raw.rules "644 root:root regular file"
@@ -311,8 +315,10 @@ check "$STATE created 0700 root" stat_is "$STATE" "700 root:root directory"
 check "$STATE/mfa created 0700 root:root (not left to the first login)" stat_is "$STATE/mfa" "700 root:root directory"
 check "termguard.conf is a conffile" \
 	bash -c "chroot '$root' dpkg-query -W -f='\${Conffiles}\n' $pkg | grep -q '^ $CONF [0-9a-f]\{32\}\$'"
-check "termguard.conf is the only conffile" \
-	bash -c "[ \"\$(chroot '$root' dpkg-query -W -f='\${Conffiles}\n' $pkg | grep -c .)\" = 1 ]"
+check "the session helper's autostart entry is a conffile" \
+	bash -c "chroot '$root' dpkg-query -W -f='\${Conffiles}\n' $pkg | grep -q '^ $AUTOSTART [0-9a-f]\{32\}\$'"
+check "termguard.conf and the autostart entry are the only conffiles" \
+	bash -c "[ \"\$(chroot '$root' dpkg-query -W -f='\${Conffiles}\n' $pkg | grep -c .)\" = 2 ]"
 check "udev rule runs the installed helper" \
 	bash -c "grep -q 'IMPORT{program}=\"/lib/udev/termguard-udev-helper %p\"' '$root/lib/udev/rules.d/61-termguard.rules'"
 check "raw-access rule runs the installed helper" \
@@ -324,10 +330,12 @@ check "service enabled (sysinit.target.wants symlink)" \
 check "termguardd --version prints 'termguardd $upstream'" \
 	bash -c "[ \"\$(chroot '$root' /usr/sbin/termguardd --version)\" = 'termguardd $upstream' ]"
 check "termguardctl --help runs" bash -c "chroot '$root' /usr/bin/termguardctl --help | grep -q 'termguardctl'"
+check "termguard-session runs (nothing to do without an X display)" \
+	bash -c "chroot '$root' env -u DISPLAY /usr/bin/termguard-session 2>&1 | grep -q 'not an X11 session'"
 check "termguard-udev-helper runs (usage without a device)" \
 	bash -c "chroot '$root' /lib/udev/termguard-udev-helper 2>&1 | grep -q '^usage: termguard-udev-helper'"
 check "all shared libraries resolve (shlibs dependencies complete)" \
-	bash -c "! chroot '$root' ldd /usr/sbin/termguardd /usr/bin/termguardctl /lib/udev/termguard-udev-helper | grep -q 'not found'"
+	bash -c "! chroot '$root' ldd /usr/sbin/termguardd /usr/bin/termguardctl /usr/bin/termguard-session /lib/udev/termguard-udev-helper | grep -q 'not found'"
 if exists /usr/share/locale/ja/LC_MESSAGES/termguard.mo; then
 	check "Japanese messages installed" stat_is /usr/share/locale/ja/LC_MESSAGES/termguard.mo "644 root:root regular file"
 fi
@@ -388,7 +396,7 @@ log "4. remove (apt-get remove)"
 check "apt-get remove succeeds" run remove apt-get remove -y "$pkg"
 check "status is 'deinstall ok config-files'" status_is "deinstall ok config-files"
 check "stop requested through policy-rc.d and denied" bash -c "grep -q 'termguardd.service stop' '$root/var/log/policy-rc.d.log'"
-for f in /usr/sbin/termguardd /usr/bin/termguardctl /lib/udev/termguard-udev-helper \
+for f in /usr/sbin/termguardd /usr/bin/termguardctl /usr/bin/termguard-session /lib/udev/termguard-udev-helper \
 	/lib/udev/rules.d/61-termguard.rules /lib/systemd/system/termguardd.service; do
 	check "$f removed" absent "$f"
 done
@@ -405,6 +413,7 @@ set_udev_running no
 check "dpkg --purge succeeds" run purge dpkg --purge "$pkg"
 check "package gone from dpkg's database" bash -c "! chroot '$root' dpkg-query -W -f='\${Status}' $pkg 2>/dev/null | grep -q ."
 check "termguard.conf removed" absent "$CONF"
+check "autostart entry removed" absent "$AUTOSTART"
 check "termguard.conf.dpkg-dist removed" absent "$CONF.dpkg-dist"
 check "drop-ins removed" absent /etc/termguard/termguard.conf.d
 check "/etc/termguard removed" absent /etc/termguard

@@ -4,7 +4,8 @@
 #   tests/integration/run.sh BUILD_DIR [unittest arguments, e.g. test_gate_devices or
 #   test_gate_control.ControlTest.test_vid_must_be_four_hex_digits]
 # Needs root and the Debian packages umockdev, gir1.2-umockdev-1.0, python3-gi, util-linux, and for
-# the idle lock dbus-daemon, python3-dbus, python3-dbusmock, pcscd, vsmartcard-vpcd and iproute2.
+# the idle lock dbus-daemon, python3-dbus, python3-dbusmock, pcscd, vsmartcard-vpcd and iproute2, for
+# the session helper xvfb and xdotool.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -18,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-/usr/bin/python3}
 
 missing=""
-for b in agent/termguardd ctl/termguardctl tests/pam-login; do
+for b in agent/termguardd ctl/termguardctl session/termguard-session tests/pam-login; do
         [ -x "$build/$b" ] || missing="$missing $build/$b"
 done
 command -v umockdev-wrapper >/dev/null 2>&1 || missing="$missing umockdev-wrapper(umockdev)"
@@ -26,6 +27,9 @@ command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus-daemon(dbus-dae
 "$python" -c 'import dbus, dbusmock' 2>/dev/null || missing="$missing $python:dbusmock(python3-dbus,python3-dbusmock)"
 for t in pcscd ip; do
         command -v $t >/dev/null 2>&1 || missing="$missing $t(pcscd/iproute2)"
+done
+for t in Xvfb xdotool; do
+        command -v $t >/dev/null 2>&1 || missing="$missing $t(xvfb/xdotool)"
 done
 [ -e /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || missing="$missing libifdvpcd.so(vsmartcard-vpcd)"
 for t in setpriv unshare mount; do
@@ -45,7 +49,7 @@ fi
 if [ $# -eq 0 ]; then
         set -- test_gate_devices test_gate_startup test_gate_config test_gate_register \
                 test_gate_control test_gate_storage test_gate_drivers test_lifecycle test_ctl_mfa test_records test_idle_lock \
-                test_udev_helper
+                test_udev_helper test_session_helper
 fi
 cd "$here"
 # umockdev carries uevents over a Unix datagram socket, where a receiver may have at most

@@ -80,6 +80,34 @@ static void client_rejects_bad_ids(void **state) {
         }
 }
 
+/* The session helper's report: 0 ms is a valid idle time (input just now), unlike an id. */
+static void session_idle_round_trip(void **state) {
+        tg_ctl_request out, in;
+        char *line, err[256];
+        (void) state;
+
+        tg_ctl_request_init(&out, TG_CTL_SESSION_IDLE);
+        assert_int_equal(tg_ctl_request_set(&out, TG_F_SESSION, "c2"), 0);
+        assert_int_equal(tg_ctl_request_set(&out, TG_F_IDLE_MS, "0"), 0);
+        assert_int_equal(tg_ctl_request_encode(&out, &line), 0);
+        assert_string_equal(line, "{\"command\":\"session-idle\",\"session\":\"c2\",\"idle_ms\":0}\n");
+        assert_int_equal(decode(line, &in, err, sizeof(err)), 0);
+        assert_true(in.has[TG_F_IDLE_MS]);
+        assert_int_equal(in.num[TG_F_IDLE_MS], 0);
+        assert_string_equal(in.str[TG_F_SESSION], "c2");
+        tg_ctl_request_done(&in);
+        free(line);
+
+        for (const char *const *s =
+                     (const char *const[]){"-1", "x", "1.5", "", "604800001", "99999999999999999999", NULL};
+             *s; s++) {
+                tg_ctl_request_init(&out, TG_CTL_SESSION_IDLE);
+                assert_int_equal(tg_ctl_request_set(&out, TG_F_IDLE_MS, *s), -EINVAL);
+        }
+        tg_ctl_request_init(&out, TG_CTL_SESSION_IDLE);
+        assert_int_equal(tg_ctl_request_set(&out, TG_F_IDLE_MS, "604800000"), 0);
+}
+
 /* Each hostile request is refused with a reason; the command is known where it was named. */
 static void hostile_requests(void **state) {
         static const struct {
@@ -113,6 +141,15 @@ static void hostile_requests(void **state) {
                 {"{\"command\":\"exception-revoke\",\"id\":0}", TG_CTL_EXCEPTION_REVOKE, "id: expected"},
                 {"{\"command\":\"exception-revoke\",\"id\":-4}", TG_CTL_EXCEPTION_REVOKE, "id: expected"},
                 {"{\"command\":\"exception-revoke\",\"id\":1.5}", TG_CTL_EXCEPTION_REVOKE, "id: expected"},
+                {"{\"command\":\"session-idle\",\"session\":\"c2\"}", TG_CTL_SESSION_IDLE, "idle_ms: missing"},
+                {"{\"command\":\"session-idle\",\"session\":\"c2\",\"idle_ms\":-1}", TG_CTL_SESSION_IDLE,
+                 "idle_ms: expected"},
+                {"{\"command\":\"session-idle\",\"session\":\"c2\",\"idle_ms\":604800001}", TG_CTL_SESSION_IDLE,
+                 "idle_ms: expected"},
+                {"{\"command\":\"session-idle\",\"session\":\"c2\",\"idle_ms\":\"5\"}", TG_CTL_SESSION_IDLE,
+                 "idle_ms: expected"},
+                {"{\"command\":\"session-idle\",\"session\":\"../c2\",\"idle_ms\":5}", TG_CTL_SESSION_IDLE,
+                 "session: expected"},
                 {"{\"command\":\"exception-grant\",\"label\":\"x\",\"until\":\"tomorrow\",\"approver\":\"a\","
                  "\"reason\":\"r\"}",
                  TG_CTL_EXCEPTION_GRANT, "until: expected an ISO 8601 time"},
@@ -262,13 +299,10 @@ static void names_are_unique_per_command(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(request_round_trip),
-                cmocka_unit_test(client_rejects_bad_ids),
-                cmocka_unit_test(hostile_requests),
-                cmocka_unit_test(oversized_requests),
-                cmocka_unit_test(reply_round_trip),
-                cmocka_unit_test(malformed_replies),
-                cmocka_unit_test(names_are_unique_per_command),
+                cmocka_unit_test(request_round_trip),      cmocka_unit_test(client_rejects_bad_ids),
+                cmocka_unit_test(session_idle_round_trip), cmocka_unit_test(hostile_requests),
+                cmocka_unit_test(oversized_requests),      cmocka_unit_test(reply_round_trip),
+                cmocka_unit_test(malformed_replies),       cmocka_unit_test(names_are_unique_per_command),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

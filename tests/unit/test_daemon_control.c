@@ -179,6 +179,7 @@ static json_object *ask(const ControlPeer *peer, tg_ctl_command c) {
                 return call(peer, c, TG_F_LABEL, "key-1", TG_F_KIND, "security-key", TG_F_VID, "1050", TG_F_PID, "0407",
                             -1);
         case TG_CTL_TOKEN_REMOVE: return call(peer, c, TG_F_LABEL, "key-1", -1);
+        case TG_CTL_SESSION_IDLE: return call(peer, c, TG_F_SESSION, "c1", TG_F_IDLE_MS, "0", -1);
         default: return call(peer, c, -1);
         }
 }
@@ -189,10 +190,20 @@ static const struct {
         tg_ctl_command command;
         bool needs_admin, recorded;
 } policy[] = {
-        {TG_CTL_STATUS, false, false},        {TG_CTL_DEVICES, false, false},        {TG_CTL_MEDIA_LIST, true, false},
-        {TG_CTL_EXCEPTION_LIST, true, false}, {TG_CTL_MEDIA_ADD, true, true},        {TG_CTL_MEDIA_REMOVE, true, true},
-        {TG_CTL_EXCEPTION_GRANT, true, true}, {TG_CTL_EXCEPTION_REVOKE, true, true}, {TG_CTL_LOCK, true, true},
-        {TG_CTL_TOKEN_LIST, true, false},     {TG_CTL_TOKEN_ADD, true, true},        {TG_CTL_TOKEN_REMOVE, true, true},
+        {TG_CTL_STATUS, false, false},
+        {TG_CTL_DEVICES, false, false},
+        {TG_CTL_MEDIA_LIST, true, false},
+        {TG_CTL_EXCEPTION_LIST, true, false},
+        {TG_CTL_MEDIA_ADD, true, true},
+        {TG_CTL_MEDIA_REMOVE, true, true},
+        {TG_CTL_EXCEPTION_GRANT, true, true},
+        {TG_CTL_EXCEPTION_REVOKE, true, true},
+        {TG_CTL_LOCK, true, true},
+        {TG_CTL_TOKEN_LIST, true, false},
+        {TG_CTL_TOKEN_ADD, true, true},
+        {TG_CTL_TOKEN_REMOVE, true, true},
+        /* anyone, for their own session; here no logind is attached: "io" */
+        {TG_CTL_SESSION_IDLE, false, false},
 };
 
 static void non_admin_is_refused_what_needs_admin(void **state) {
@@ -205,7 +216,9 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(policy); i++) {
                 const char *ev = read_events();
                 size_t denied_before = count(ev, "\"event\":\"admin.denied\"");
-                expect(ask(&user, policy[i].command), policy[i].needs_admin ? "permission-denied" : "ok");
+                expect(ask(&user, policy[i].command), policy[i].needs_admin                      ? "permission-denied"
+                                                      : policy[i].command == TG_CTL_SESSION_IDLE ? "io"
+                                                                                                 : "ok");
                 ev = read_events();
                 /* A refused change is on the record, with the caller; a refused read is not. */
                 assert_int_equal(count(ev, "\"event\":\"admin.denied\""),

@@ -162,6 +162,66 @@ static void input_during_the_grace_cancels_the_logoff(void **state) {
         expect_step(&g, &policy, T0 + S(700), TG_IDLE_DO_CANCEL, T0 + S(700));
 }
 
+/* A graphical session whose desktop reports no IdleHint: the session helper's reports give
+ * the last input; a helper that stops reporting leaves the deadline at its last report. */
+static void helper_reports_give_the_input(void **state) {
+        (void) state;
+        tg_idle_session s = {.first_seen = T0, .phase = TG_IDLE_ACTIVE};
+        /* no report: no deadline (nothing known) */
+        expect_step(&s, &policy, T0 + S(10000), TG_IDLE_DO_NOTHING, 0);
+        assert_int_equal(tg_idle_helper_gone_at(&s, &policy), 0);
+        tg_idle_helper_report(&s, 30000, T0 + S(100)); /* idle for 30 s at T0+100 */
+        assert_int_equal(s.helper_input, T0 + S(70));
+        assert_int_equal(tg_idle_lock_deadline(&s, &policy), T0 + S(670));
+        /* input: the next report moves the deadline */
+        tg_idle_helper_report(&s, 0, T0 + S(250));
+        assert_int_equal(tg_idle_lock_deadline(&s, &policy), T0 + S(850));
+        /* the helper is killed: the deadline stays where its last report put it */
+        expect_step(&s, &policy, T0 + S(789), TG_IDLE_DO_NOTHING, T0 + S(790));
+        expect_step(&s, &policy, T0 + S(790), TG_IDLE_DO_WARN, T0 + S(790));
+        tg_idle_apply(&s, &policy, TG_IDLE_DO_WARN, T0 + S(790));
+        expect_step(&s, &policy, T0 + S(849), TG_IDLE_DO_NOTHING, T0 + S(850));
+        expect_step(&s, &policy, T0 + S(850), TG_IDLE_DO_LOCK, T0 + S(850));
+        /* gone three intervals (600 s / 4 = 150 s, at most 60 s: 60 s) after the last report */
+        assert_int_equal(tg_idle_report_interval(&policy), S(60));
+        assert_int_equal(tg_idle_helper_gone_at(&s, &policy), T0 + S(430));
+        /* the desktop's IdleHint comes first where it is given */
+        s.idle_hint = true;
+        s.idle_since = T0 + S(50);
+        assert_int_equal(tg_idle_lock_deadline(&s, &policy), T0 + S(650));
+        /* a bogus idle time longer than the clock: locked at once, not never */
+        tg_idle_session b = {.first_seen = T0, .phase = TG_IDLE_ACTIVE};
+        tg_idle_helper_report(&b, UINT64_MAX, T0);
+        expect_step(&b, &policy, T0, TG_IDLE_DO_LOCK, T0);
+}
+
+/* Input reported by the helper during the grace calls the logoff off; a report of no input
+ * does not. */
+static void helper_input_during_the_grace_cancels(void **state) {
+        (void) state;
+        tg_idle_session s = {.first_seen = T0, .phase = TG_IDLE_ACTIVE};
+        tg_idle_helper_report(&s, 600000, T0 + S(600));
+        expect_step(&s, &policy, T0 + S(600), TG_IDLE_DO_LOCK, T0 + S(600));
+        tg_idle_apply(&s, &policy, TG_IDLE_DO_LOCK, T0 + S(600));
+        tg_idle_apply(&s, &policy, TG_IDLE_DO_LOCK_FAILED, T0 + S(605));
+        tg_idle_helper_report(&s, 610000, T0 + S(610));
+        expect_step(&s, &policy, T0 + S(610), TG_IDLE_DO_NOTHING, T0 + S(725));
+        tg_idle_helper_report(&s, 1000, T0 + S(620));
+        expect_step(&s, &policy, T0 + S(620), TG_IDLE_DO_CANCEL, T0 + S(620));
+}
+
+/* The report interval follows the lock time, within 1 s and 60 s. */
+static void report_interval_bounds(void **state) {
+        (void) state;
+        tg_idle_policy p = policy;
+        p.lock_after = S(2);
+        assert_int_equal(tg_idle_report_interval(&p), S(1));
+        p.lock_after = S(8);
+        assert_int_equal(tg_idle_report_interval(&p), S(2));
+        p.lock_after = 0;
+        assert_int_equal(tg_idle_report_interval(&p), S(60));
+}
+
 /* Bad values: times at the end of the range do not wrap around into the past. */
 static void saturating_times(void **state) {
         (void) state;
@@ -196,6 +256,9 @@ int main(void) {
                 cmocka_unit_test(unconfirmed_lock_logs_off_after_the_grace),
                 cmocka_unit_test(confirmed_lock_waits_for_unlock),
                 cmocka_unit_test(input_during_the_grace_cancels_the_logoff),
+                cmocka_unit_test(helper_reports_give_the_input),
+                cmocka_unit_test(helper_input_during_the_grace_cancels),
+                cmocka_unit_test(report_interval_bounds),
                 cmocka_unit_test(saturating_times),
                 cmocka_unit_test(phase_names),
         };
