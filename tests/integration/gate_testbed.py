@@ -460,8 +460,8 @@ class GateTestCase(unittest.TestCase):
 
     def start_daemon(self, tmpfs_at=(), prelude=""):
         """Starts termguardd. tmpfs_at: directories; if any, it runs in a private mount
-        namespace with a tmpfs mounted on each (filesystems it may unmount without touching
-        the host's mounts). prelude: shell commands run there first, without the preload (a
+        namespace with a tmpfs mounted on each, made first where missing (filesystems it may
+        unmount without touching the host's mounts). prelude: shell commands run there first, without the preload (a
         service the daemon talks to, such as pcscd)."""
         self.assertIsNone(self.daemon, "daemon already running")
         n_started = len(self.events("daemon.started"))
@@ -469,7 +469,7 @@ class GateTestCase(unittest.TestCase):
         if tmpfs_at:
             # mount(8) runs without the preload; termguardd (same PID, via exec) with it.
             cmd = ["unshare", "--mount", "--propagation", "private", "env", "-u", "LD_PRELOAD", "sh", "-c",
-                   'while [ "$1" != -- ]; do mount -t tmpfs tg-it "$1" || exit; shift; done; shift; '
+                   'while [ "$1" != -- ]; do mkdir -p "$1" && mount -t tmpfs tg-it "$1" || exit; shift; done; shift; '
                    + prelude + ' exec env LD_PRELOAD="$0" "$@"',
                    os.environ["LD_PRELOAD"]] + list(tmpfs_at) + ["--"] + cmd
         err = open(self.errlog, "ab")

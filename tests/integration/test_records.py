@@ -48,6 +48,12 @@ class RecordBase(GateTestCase):
         self.safe = tempfile.mkdtemp(prefix="tg-rec-", dir="/run")
         os.chmod(self.safe, 0o755)
         self.addCleanup(shutil.rmtree, self.safe, True)
+        # The module and the login program as a user process can load them wherever the build
+        # tree is (a home directory of mode 0700, say): copies beside the spool.
+        self.pam_login_bin = os.path.join(self.safe, "pam-login")
+        self.pam_module = os.path.join(self.safe, "pam_termguard.so")
+        shutil.copy(PAM_LOGIN, self.pam_login_bin)
+        shutil.copy(PAM_MODULE, self.pam_module)
         self.statedir = os.path.join(self.safe, "state")
         self.spooldir = os.path.join(self.statedir, "spool")
         self.write_config("[MFA]\nRequireUsers=%s\n" % MFA_USER)
@@ -56,7 +62,7 @@ class RecordBase(GateTestCase):
         os.mkdir(self.pamdir, 0o755)
         for service in ("tgtest", "tgtest1", "tgtest2", "tgtest3"):
             with open(os.path.join(self.pamdir, service), "w") as f:
-                f.write("auth required %s config=%s helper=/nonexistent/helper\n" % (PAM_MODULE, self.confdir))
+                f.write("auth required %s config=%s helper=/nonexistent/helper\n" % (self.pam_module, self.confdir))
 
     def submit(self, rec, uid=None):
         """Hands rec (a dict, or text) to termguardd as root or as uid; returns its answer."""
@@ -71,7 +77,7 @@ class RecordBase(GateTestCase):
         return r.stdout.strip()
 
     def pam_login(self, service="tgtest", uid=None):
-        cmd = [PAM_LOGIN, self.pamdir, service, MFA_USER, "000000"]
+        cmd = [self.pam_login_bin, self.pamdir, service, MFA_USER, "000000"]
         if uid is not None:
             cmd = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups"] + cmd
         env = dict(os.environ)
