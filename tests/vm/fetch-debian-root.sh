@@ -12,9 +12,10 @@
 # simply redone.
 set -euo pipefail
 
-# The libraries are what ldd lists for termguardd, termguardctl and the udev helper (libmount,
+# The libraries are what ldd lists for termguardd, termguardctl, the udev helper and
+# termguard-hid-fallback (libmount,
 # which termguardd loads on demand, is in minbase).
-PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,dosfstools,libjson-c5,libinih1,libgcrypt20,libqrencode4,libssl3
+PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,dosfstools,libjson-c5,libinih1,libgcrypt20,libqrencode4,liboath0,libpcsclite1
 SUITE=bookworm
 
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
