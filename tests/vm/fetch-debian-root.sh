@@ -13,8 +13,7 @@
 set -euo pipefail
 
 # The libraries are what ldd lists for termguardd, termguardctl, the udev helper and
-# termguard-hid-fallback (libmount,
-# which termguardd loads on demand, is in minbase).
+# termguard-hid-fallback (libmount, which termguardd loads on demand, is in minbase).
 PACKAGES=systemd,systemd-sysv,udev,dbus,kmod,dosfstools,libjson-c5,libinih1,libgcrypt20,libqrencode4,liboath0,libpcsclite1
 SUITE=bookworm
 
