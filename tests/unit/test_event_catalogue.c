@@ -161,17 +161,18 @@ static const call_kind calls[] = {
 };
 
 /* Splits the arguments of the call whose "(" is at p: top-level commas, strings and character
- * literals skipped. Each argument is returned trimmed; a string literal argument (adjacent
- * literals joined) comes back without quotes in lit[i], else lit[i] is NULL. */
+ * literals skipped. A string literal argument (adjacent literals joined) comes back without
+ * quotes in lit[i], any other argument as "" (no event type or field name is empty). */
 #define ARGS_MAX 48
-static int split_args(const char *p, char *lit[ARGS_MAX]) {
+#define LIT_MAX 128
+static int split_args(const char *p, char lit[ARGS_MAX][LIT_MAX]) {
         int depth = 0, n = 0;
-        char buf[1024];
+        char buf[LIT_MAX];
         size_t len = 0;
         bool only_literal = true, any = false;
 
         for (int i = 0; i < ARGS_MAX; i++)
-                lit[i] = NULL;
+                lit[i][0] = '\0';
         for (p++; *p; p++) {
                 if (*p == '"') {
                         for (p++; *p && *p != '"'; p++) {
@@ -202,7 +203,7 @@ static int split_args(const char *p, char *lit[ARGS_MAX]) {
                 if (depth == 0 && (*p == ',' || *p == ')')) {
                         if (n < ARGS_MAX && any && only_literal) {
                                 buf[len] = '\0';
-                                lit[n] = strdup(buf);
+                                memcpy(lit[n], buf, len + 1);
                         }
                         n++;
                         len = 0;
@@ -229,12 +230,12 @@ static void check_file(const char *path) {
         for (size_t k = 0; k < sizeof(calls) / sizeof(calls[0]); k++) {
                 const call_kind *ck = &calls[k];
                 for (const char *p = strstr(text, ck->call); p; p = strstr(p + 1, ck->call)) {
-                        char *lit[ARGS_MAX], type[96];
+                        char lit[ARGS_MAX][LIT_MAX], type[LIT_MAX + 16];
                         /* a whole name: not the tail of a longer one */
                         if (p > text && (isalnum((unsigned char) p[-1]) || p[-1] == '_'))
                                 continue;
                         int n = split_args(p + strlen(ck->call) - 1, lit);
-                        if (n > ck->type_arg && lit[ck->type_arg]) {
+                        if (n > ck->type_arg && lit[ck->type_arg][0]) {
                                 snprintf(type, sizeof(type), "%s%s", ck->prefix, lit[ck->type_arg]);
                                 const tg_event_type *t = tg_event_lookup(type);
                                 if (!t)
@@ -242,7 +243,7 @@ static void check_file(const char *path) {
                                                  ck->call, type);
                                 checked_sites++;
                                 for (int a = ck->first_key; ck->first_key >= 0 && a < n && a < ARGS_MAX; a += 2) {
-                                        if (!lit[a])
+                                        if (!lit[a][0])
                                                 continue; /* NULL (the end), or a computed key */
                                         if (!tg_event_has_field(t, lit[a]))
                                                 fail_msg(
@@ -251,8 +252,6 @@ static void check_file(const char *path) {
                                                         path, type, lit[a]);
                                 }
                         }
-                        for (int a = 0; a < ARGS_MAX; a++)
-                                free(lit[a]);
                 }
         }
         free(text);
@@ -281,21 +280,17 @@ static void call_sites_name_catalogued_types_and_fields(void **state) {
 
 /* The scanner itself catches what it is for. */
 static void scanner_catches_unknown_types_and_fields(void **state) {
-        char *lit[ARGS_MAX];
+        char lit[ARGS_MAX][LIT_MAX];
         (void) state;
         assert_int_equal(split_args("(\"usb.attach\", LOG_INFO, f(a, b), \"device\", x ? \"a\" : \"b\", NULL)", lit),
                          6);
         assert_string_equal(lit[0], "usb.attach");
-        assert_null(lit[1]);
-        assert_null(lit[2]);
+        assert_string_equal(lit[1], "");
+        assert_string_equal(lit[2], "");
         assert_string_equal(lit[3], "device");
-        assert_null(lit[4]);
-        for (int a = 0; a < ARGS_MAX; a++)
-                free(lit[a]);
+        assert_string_equal(lit[4], "");
         assert_int_equal(split_args("(\"mfa.\" \"success\", ',')", lit), 2);
         assert_string_equal(lit[0], "mfa.success");
-        for (int a = 0; a < ARGS_MAX; a++)
-                free(lit[a]);
 }
 
 int main(int argc, char **argv) {
