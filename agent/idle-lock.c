@@ -784,7 +784,7 @@ static void helper_refused(Manager *m, IdleSession *s, uid_t uid, pid_t pid, con
 static void on_helper_pid(Manager *m, void *userdata, int error, const char *why, const char *id) {
         HelperReport *rep = userdata;
         IdleSession *s = m->idle ? find(m->idle, rep->session) : NULL;
-        uint64_t start;
+        uint64_t start = 0;
         char text[128];
 
         if (!s || s->info.uid != rep->uid)

@@ -306,7 +306,7 @@ static bool parse_seq(const char *s, uint64_t *ret) {
 /* A journal.recovered record explains the seqs before it that are missing when its fields
  * name exactly that range. Returns the kind it explains them as, or -1. */
 static int recovered_explains(const tg_journal_record *rec, uint64_t from, uint64_t to) {
-        uint64_t lf, ll, sf, sl;
+        uint64_t lf = 0, ll = 0, sf = 0, sl = 0;
         bool lost = parse_seq(tg_journal_record_get(rec, "lost_first"), &lf) &&
                     parse_seq(tg_journal_record_get(rec, "lost_last"), &ll);
         bool skipped = parse_seq(tg_journal_record_get(rec, "skipped_first"), &sf) &&

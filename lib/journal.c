@@ -445,7 +445,7 @@ static int sync_locked(tg_journal *j) {
 }
 
 int tg_journal_append(tg_journal *j, const tg_journal_entry *e, unsigned flags, uint64_t *ret_seq) {
-        uint64_t seq;
+        uint64_t seq = 0;
         int r;
 
         assert_return(j && e, -EINVAL);
@@ -482,7 +482,7 @@ static int append_own(tg_journal *j, const char *type, int priority, const tg_jo
                 .fields = fields,
                 .n_fields = n,
         };
-        uint64_t seq;
+        uint64_t seq = 0;
         int r;
 
         snprintf(comm, sizeof(comm), "%s", program_invocation_short_name); /* as the kernel cuts it */
