@@ -259,7 +259,7 @@ int central_ca_issue(const char *ca_dir, const char *cn, const char *const *sans
                 return -EIO;
         for (size_t i = 0; i < n_sans; i++) {
                 char *s;
-                if (asprintf(&s, "%s%s%s", san ? san : "", san ? "," : "", sans[i]) < 0)
+                if (central_asprintf(&s, "%s%s%s", san ? san : "", san ? "," : "", sans[i]) < 0)
                         return -ENOMEM;
                 free(san);
                 san = s;

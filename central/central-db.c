@@ -14,7 +14,6 @@
 #include "termguard/fileio.h"
 
 #define SQL_FILE_MAX (4 * 1024 * 1024)
-#define MIGRATIONS_MAX 999
 
 /* As root without --dsn: peer authentication as the cluster's superuser. The server reads the
  * peer's credentials once, at connect(): the effective ids are the superuser's for that call
@@ -32,7 +31,8 @@ static int connect_as_superuser(const char *dbname, PGconn **ret) {
         }
         if (setegid(pw->pw_gid) < 0 || seteuid(pw->pw_uid) < 0) {
                 int r = -errno;
-                (void) setegid(0);
+                if (setegid(0) < 0)
+                        abort();
                 fprintf(stderr, "termguard-central: cannot become %s: %s\n", CENTRAL_PG_SUPERUSER, strerror(-r));
                 return r;
         }
@@ -101,7 +101,7 @@ static int read_sql(const char *dir, const char *name, char **ret) {
         _cleanup_free_ char *path = NULL, *buf = NULL;
         ssize_t n;
 
-        if (asprintf(&path, "%s/%s", dir, name) < 0)
+        if (central_asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         buf = malloc(SQL_FILE_MAX + 1);
         if (!buf)
@@ -139,78 +139,81 @@ static int migration_version(const char *name) {
         return (name[0] - '0') * 100 + (name[1] - '0') * 10 + (name[2] - '0');
 }
 
-/* Each pending migration in one transaction with its row in termguard.schema_migrations. */
-int central_apply_migrations(const central_context *ctx, PGconn *conn, int *ret_applied) {
-        _cleanup_closedir_ DIR *d = opendir(ctx->sql_dir);
-        char *names[MIGRATIONS_MAX + 1] = {};
-        int applied = 0, r = 0;
-        struct dirent *de;
+static int is_migration(const struct dirent *de) {
+        return migration_version(de->d_name) > 0;
+}
 
-        if (!d) {
-                fprintf(stderr, "termguard-central: cannot open %s: %m\n", ctx->sql_dir);
-                return -errno;
+typedef struct {
+        struct dirent **list;
+        int n;
+} dirent_list;
+
+static void dirent_list_free(dirent_list *l) {
+        for (int i = 0; i < l->n; i++)
+                free(l->list[i]);
+        free(l->list);
+}
+
+/* Each pending migration in one transaction with its row in termguard.schema_migrations, in
+ * the order of their numbers (three digits: the names sort by number). */
+int central_apply_migrations(const central_context *ctx, PGconn *conn, int *ret_applied) {
+        _cleanup_(dirent_list_free) dirent_list l = {};
+        int applied = 0, r, last = 0;
+
+        l.n = scandir(ctx->sql_dir, &l.list, is_migration, alphasort);
+        if (l.n < 0) {
+                r = -errno;
+                l.n = 0;
+                fprintf(stderr, "termguard-central: cannot read %s: %s\n", ctx->sql_dir, strerror(-r));
+                return r;
         }
-        while ((de = readdir(d))) {
-                int v = migration_version(de->d_name);
-                if (v <= 0)
-                        continue;
-                if (names[v]) {
-                        fprintf(stderr, "termguard-central: two migrations numbered %03d\n", v);
-                        r = -EEXIST;
-                        goto out;
-                }
-                names[v] = strdup(de->d_name);
-                if (!names[v]) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-        }
-        for (int v = 1; v <= MIGRATIONS_MAX; v++) {
+        for (int i = 0; i < l.n; i++) {
                 _cleanup_pgresult_ PGresult *res = NULL;
                 _cleanup_free_ char *sql = NULL, *mark = NULL;
+                const char *name = l.list[i]->d_name;
+                int v = migration_version(name);
                 char version[8];
                 const char *params[] = {version};
 
-                if (!names[v])
-                        continue;
+                if (v == last) {
+                        fprintf(stderr, "termguard-central: two migrations numbered %03d\n", v);
+                        return -EEXIST;
+                }
+                last = v;
                 snprintf(version, sizeof(version), "%d", v);
                 /* Before migration 1 there is no table to ask. */
                 r = central_query(conn, "SELECT to_regclass('termguard.schema_migrations') IS NOT NULL", 0, NULL, &res);
                 if (r < 0)
-                        goto out;
+                        return r;
                 if (strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
                         PQclear(TAKE_PTR(res));
                         r = central_query(conn, "SELECT FROM termguard.schema_migrations WHERE version = $1::int", 1,
                                           params, &res);
                         if (r < 0)
-                                goto out;
+                                return r;
                         if (PQntuples(res) > 0)
                                 continue;
                 }
-                r = read_sql(ctx->sql_dir, names[v], &sql);
+                r = read_sql(ctx->sql_dir, name, &sql);
                 if (r < 0)
-                        goto out;
-                if (asprintf(&mark,
-                             "BEGIN;\n%s\n;INSERT INTO termguard.schema_migrations (version) VALUES (%d);\nCOMMIT;",
-                             sql, v) < 0) {
-                        r = -ENOMEM;
-                        goto out;
-                }
+                        return r;
+                if (central_asprintf(
+                            &mark,
+                            "BEGIN;\n%s\n;INSERT INTO termguard.schema_migrations (version) VALUES (%d);\nCOMMIT;", sql,
+                            v) < 0)
+                        return -ENOMEM;
                 r = central_exec(conn, mark);
                 if (r < 0) {
-                        fprintf(stderr, "termguard-central: migration %s failed, nothing of it applied\n", names[v]);
+                        fprintf(stderr, "termguard-central: migration %s failed, nothing of it applied\n", name);
                         (void) central_exec(conn, "ROLLBACK");
-                        goto out;
+                        return r;
                 }
-                printf("applied migration %s\n", names[v]);
+                printf("applied migration %s\n", name);
                 applied++;
         }
         if (ret_applied)
                 *ret_applied = applied;
-out:
-        for (int v = 0; v <= MIGRATIONS_MAX; v++)
-                free(names[v]);
-        return r;
+        return 0;
 }
 
 int central_client_argv(const central_context *ctx, const char *program, const char *dbname, char **ret_argv,
@@ -225,9 +228,9 @@ int central_client_argv(const central_context *ctx, const char *program, const c
                 ret_argv[n++] = (char *) "-u";
                 ret_argv[n++] = (char *) CENTRAL_PG_SUPERUSER;
                 ret_argv[n++] = (char *) "--";
-                if (asprintf(&dbarg, "--dbname=dbname=%s", dbname) < 0)
+                if (central_asprintf(&dbarg, "--dbname=dbname=%s", dbname) < 0)
                         return -ENOMEM;
-        } else if (asprintf(&dbarg, "--dbname=%s dbname=%s", ctx->dsn ? ctx->dsn : "", dbname) < 0)
+        } else if (central_asprintf(&dbarg, "--dbname=%s dbname=%s", ctx->dsn ? ctx->dsn : "", dbname) < 0)
                 return -ENOMEM;
         ret_argv[n++] = (char *) program;
         *ret_n = n;

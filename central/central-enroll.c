@@ -62,9 +62,9 @@ static int write_bundle(const central_context *ctx, int dirfd, const char *host_
         _cleanup_free_ char *conf = NULL, *id_line = NULL, *dep_line = NULL;
         int r;
 
-        if (asprintf(&conf, "[Central]\nHost=%s\nPort=%s\nDatabase=" CENTRAL_DATABASE "\nRole=%s\n", central_host, port,
-                     role) < 0 ||
-            asprintf(&id_line, "%s\n", host_id) < 0 || asprintf(&dep_line, "%s\n", department) < 0)
+        if (central_asprintf(&conf, "[Central]\nHost=%s\nPort=%s\nDatabase=" CENTRAL_DATABASE "\nRole=%s\n",
+                             central_host, port, role) < 0 ||
+            central_asprintf(&id_line, "%s\n", host_id) < 0 || central_asprintf(&dep_line, "%s\n", department) < 0)
                 return -ENOMEM;
         if ((r = write_text(dirfd, "host-id", id_line, 0644)) < 0 ||
             (r = write_text(dirfd, "department", dep_line, 0644)) < 0 ||
@@ -145,7 +145,7 @@ int central_enroll_host(const central_context *ctx, int argc, char **argv) {
         if (r < 0)
                 goto fail;
         /* The seed goes to the auditors' escrow and into the bundle, never into the database. */
-        if (asprintf(&escrow_path, "%s/%s.seed", escrow, host_id) < 0) {
+        if (central_asprintf(&escrow_path, "%s/%s.seed", escrow, host_id) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }

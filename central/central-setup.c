@@ -106,7 +106,7 @@ static int configure_hba(PGconn *conn) {
                 buf[n] = 0;
                 if (strstr(buf, HBA_BEGIN))
                         return 0;
-                if (asprintf(&out, "%s%s", HBA_BLOCK, buf) < 0)
+                if (central_asprintf(&out, "%s%s", HBA_BLOCK, buf) < 0)
                         return -ENOMEM;
                 r = tg_write_file_atomic(AT_FDCWD, path, out, strlen(out), st.st_uid, st.st_gid, st.st_mode & 07777);
                 if (r == 0) {
@@ -129,7 +129,7 @@ static int alter_system(PGconn *conn, const char *name, const char *value) {
         if (!lit)
                 return -ENOMEM;
         /* name is one of ours, never input */
-        r = asprintf(&sql, "ALTER SYSTEM SET %s = %s", name, lit);
+        r = central_asprintf(&sql, "ALTER SYSTEM SET %s = %s", name, lit);
         PQfreemem(lit);
         if (r < 0)
                 return -ENOMEM;
@@ -148,7 +148,7 @@ static int configure_tls(const central_context *ctx, PGconn *conn, const char *s
                 return r;
         if (faccessat(dirfd, CENTRAL_SERVER_CERT, F_OK, 0) < 0) {
                 const char *sans[] = {NULL, "DNS:localhost", "IP:127.0.0.1", "IP:::1"};
-                if (asprintf(&dns, "DNS:%s", server_name) < 0)
+                if (central_asprintf(&dns, "DNS:%s", server_name) < 0)
                         return -ENOMEM;
                 sans[0] = dns;
                 r = central_ca_issue(ctx->ca_dir, server_name, sans, ELEMENTSOF(sans), dirfd, CENTRAL_SERVER_CERT,

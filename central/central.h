@@ -35,6 +35,16 @@ typedef struct {
         const char *sql_dir; /* migrations */
 } central_context;
 
+/* asprintf that leaves *ret NULL on failure (glibc leaves it undefined), so that a
+ * _cleanup_free_ pointer is always safe to free. */
+#define central_asprintf(ret, ...)                                                                                     \
+        ({                                                                                                             \
+                int _r_ = asprintf(ret, __VA_ARGS__);                                                                  \
+                if (_r_ < 0)                                                                                           \
+                        *(ret) = NULL;                                                                                 \
+                _r_;                                                                                                   \
+        })
+
 /* central-db.c */
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGconn *, PQfinish)
 DEFINE_TRIVIAL_CLEANUP_FUNC(PGresult *, PQclear)
