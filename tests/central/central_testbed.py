@@ -41,7 +41,8 @@ def free_port():
 class Cluster:
     """One PostgreSQL cluster in its own directory, started and stopped by the test."""
 
-    def __init__(self, parent):
+    def __init__(self, parent, superuser=SUPERUSER, auth_local="trust"):
+        self.superuser = superuser
         self.dir = tempfile.mkdtemp(prefix="cluster-", dir=parent)
         self.data = os.path.join(self.dir, "data")
         self.sock = os.path.join(self.dir, "sock")
@@ -58,7 +59,7 @@ class Cluster:
             os.chmod(self.dir, 0o755)
             for d in (self.dir, self.sock):
                 os.chown(d, self.user.pw_uid, self.user.pw_gid)
-        self.pg("initdb", "-D", self.data, "-U", SUPERUSER, "--auth-local=trust", "--auth-host=reject",
+        self.pg("initdb", "-D", self.data, "-U", superuser, "--auth-local=" + auth_local, "--auth-host=reject",
                 "-E", "UTF8", "--locale=C", "--no-sync")
         self.started = False
 
@@ -84,10 +85,11 @@ class Cluster:
             self.pg("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
             self.started = False
 
-    def dsn(self, dbname="postgres", user=SUPERUSER):
+    def dsn(self, dbname="postgres", user=None):
+        user = user or self.superuser
         return "host=%s port=%d user=%s dbname=%s" % (self.sock, self.port, user, dbname)
 
-    def sql(self, sql, dbname="termguard", user=SUPERUSER, check=True):
+    def sql(self, sql, dbname="termguard", user=None, check=True):
         """Runs sql over the Unix socket (trust); returns the rows as lists of strings."""
         return psql(self.dsn(dbname, user), sql, check=check)
 
@@ -105,17 +107,24 @@ def psql(dsn, sql, check=True):
 class Central:
     """termguard-central against one cluster, its CA and escrow in the test's directory."""
 
-    def __init__(self, cluster, parent, name="central"):
+    def __init__(self, cluster, parent, name="central", local=False):
+        """local: no --dsn; the program finds the cluster as root does on a server (its
+        postgres superuser by peer authentication), here through PGHOST and PGPORT."""
         self.cluster = cluster
+        self.local = local
         self.dir = os.path.join(parent, name)
         os.mkdir(self.dir, 0o700)
         self.ca = os.path.join(self.dir, "ca")
         self.escrow = os.path.join(self.dir, "escrow")
 
     def run(self, *args, check=True):
-        cmd = [CENTRAL, "--dsn", self.cluster.dsn(), "--ca-dir", self.ca] + list(args)
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=180,
-                           env=dict(os.environ, TG_CENTRAL_SQL_DIR=SQL_DIR))
+        env = dict(os.environ, TG_CENTRAL_SQL_DIR=SQL_DIR)
+        if self.local:
+            cmd = [CENTRAL, "--ca-dir", self.ca] + list(args)
+            env.update(PGHOST=self.cluster.sock, PGPORT=str(self.cluster.port))
+        else:
+            cmd = [CENTRAL, "--dsn", self.cluster.dsn(), "--ca-dir", self.ca] + list(args)
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
         if check and r.returncode != 0:
             raise AssertionError("%s failed (%d): %s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r

@@ -418,6 +418,30 @@ class BackupRestoreTest(CentralTestCase):
         finally:
             fresh.stop()
 
+    def test_as_root_on_the_local_cluster(self):
+        """Without --dsn, as root on the server: the cluster's postgres superuser by peer
+        authentication (no trust anywhere), pg_dump and pg_restore through runuser."""
+        if os.geteuid() != 0 or self.cluster.user is None or self.cluster.user.pw_name != "postgres":
+            self.skipTest("needs root and the postgres user")
+        local = Cluster(self.tmp, superuser="postgres", auth_local="peer")
+        try:
+            local.start()
+            c = Central(local, self.tmp, "central-local", local=True)
+            r = c.init()
+            self.assertIn("applied migration 001-schema.sql", r.stdout)
+            b = c.enroll("総務課", "pc-local")
+            self.assertEqual(b.ingest([record(1)]).stdout.strip(), "1")
+            # The program went back to root: its files are root's.
+            self.assertEqual(os.stat(os.path.join(b.path, "client.key")).st_uid, 0)
+            self.assertEqual(os.stat(os.path.join(c.escrow, b.host_id + ".seed")).st_uid, 0)
+            self.assertIn(b.host_id, c.run("list-hosts").stdout)
+            out = os.path.join(self.tmp, "backup-local")
+            c.run("backup", "--out", out)
+            self.assertGreater(os.path.getsize(os.path.join(out, "termguard.dump")), 0)
+            self.assertEqual(os.stat(os.path.join(out, "termguard.dump")).st_uid, 0)
+        finally:
+            local.stop()
+
     def assertRefused(self, r, what):
         self.assertNotEqual(r.returncode, 0, "%s was not refused: %s" % (what, r.stdout))
 
