@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-from central_testbed import CentralTestCase, Central, Cluster, Bundle, SUPERUSER, psql, ingest_sql, record
+from central_testbed import CENTRAL, SQL_DIR, SUPERUSER, Bundle, Central, CentralTestCase, Cluster, ingest_sql, psql, record
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9))
 
@@ -294,6 +294,34 @@ class CentralStoreTest(CentralTestCase):
                 self.assertRefused(aud(stmt), stmt)
         self.assertEqual(self.count("SELECT count(*) FROM termguard.events WHERE host_id = '%s'" % b.host_id), 1)
 
+    def test_admin_role_manages_hosts_reads_no_records(self):
+        self.cluster.sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'admin1') THEN "
+                         "CREATE ROLE admin1 LOGIN IN ROLE termguard_admin; END IF; END $$;")
+        admin = Central(self.cluster, self.tmp, "central-admin")
+        admin.ca = self.central.ca
+        admin.escrow = self.central.escrow
+        dsn = self.cluster.dsn(user="admin1")
+        out = os.path.join(admin.dir, "bundle")
+        r = subprocess.run([CENTRAL, "--dsn", dsn, "--ca-dir", admin.ca, "enroll-host",
+                            "--department", "情報政策課", "--out", out, "--escrow", admin.escrow, "--central-host",
+                            "127.0.0.1", "--port", str(self.cluster.port)], capture_output=True, text=True,
+                           env=dict(os.environ, TG_CENTRAL_SQL_DIR=SQL_DIR))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        b = Bundle(out, self.cluster.port)
+        self.assertEqual(b.ingest([record(1)]).stdout.strip(), "1")
+        aid = lambda q: self.cluster.sql(q, user="admin1", check=False)
+        self.assertEqual(aid("SELECT department FROM termguard.hosts WHERE host_id = '%s';" % b.host_id).stdout,
+                         "情報政策課\n")
+        for stmt in ["SELECT * FROM termguard.events;", "SELECT * FROM termguard_report.events;",
+                     "SELECT * FROM termguard.heartbeats;", "DELETE FROM termguard.hosts;",
+                     "UPDATE termguard.hosts SET department = 'x';", "SELECT termguard.ingest('[]');",
+                     "SELECT termguard.restore_host_roles();", "DROP TABLE termguard.events;"]:
+            with self.subTest(stmt):
+                self.assertRefused(aid(stmt), stmt)
+        r = aid("SELECT termguard.revoke_host('%s');" % b.host_id)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRefused(b.ingest([record(2)]), "a host the admin revoked")
+
     # Partitions and retention -----------------------------------------------------------------
 
     def test_partition_made_for_a_new_month(self):
@@ -309,6 +337,16 @@ class CentralStoreTest(CentralTestCase):
         self.assertEqual(self.cluster.sql("SELECT tableoid::regclass FROM termguard.events WHERE host_id = '%s' "
                                           "AND seq = 2" % b.host_id), [["termguard.events_default"]])
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = 'events_198503'"), 0)
+        # A month whose rows sit in the default partition: they move into the new partition.
+        t20, part20 = months_ago(20)
+        self.cluster.sql("INSERT INTO termguard.events_default SELECT host_id, 100, '%s'::timestamptz, time_usec, "
+                         "boot_id, clock, priority, type, uid, pid, comm, unit, fields, prev_mac, mac, raw, "
+                         "received_at FROM termguard.events WHERE host_id = '%s' AND seq = 2"
+                         % (datetime.datetime.fromtimestamp(t20 / 1e6, TOKYO).isoformat(), b.host_id))
+        self.assertEqual(b.ingest([record(3, time_usec=t20 + 1)]).stdout.strip(), "1")
+        self.assertEqual(self.cluster.sql("SELECT seq, tableoid::regclass FROM termguard.events WHERE host_id = '%s' "
+                                          "AND seq IN (3, 100) ORDER BY seq" % b.host_id),
+                         [["3", "termguard." + part20], ["100", "termguard." + part20]])
         # init made this month's and the next ones ahead.
         _, this = months_ago(0)
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % this), 1)
