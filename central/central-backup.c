@@ -3,7 +3,6 @@
  * directory through tar, each run with posix_spawn, never through a shell. */
 #define _GNU_SOURCE
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -50,19 +49,6 @@ int central_spawn(char *const *argv, int in_fd, int out_fd) {
         return 0;
 }
 
-/* The CA directory as the parent it lives in and its own name, for tar -C. */
-static int ca_parts(const char *ca_dir, char parent[PATH_MAX], char name[PATH_MAX]) {
-        char a[PATH_MAX], b[PATH_MAX];
-
-        if (strlen(ca_dir) >= PATH_MAX)
-                return -ENAMETOOLONG;
-        strcpy(a, ca_dir);
-        strcpy(b, ca_dir);
-        strcpy(parent, dirname(a));
-        strcpy(name, basename(b));
-        return 0;
-}
-
 static int create_file(int dirfd, const char *name) {
         int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 
@@ -77,15 +63,11 @@ int central_backup(const central_context *ctx, int argc, char **argv) {
         _cleanup_close_ int dirfd = -EBADF, dump = -EBADF, tar = -EBADF;
         _cleanup_free_ char *dbarg = NULL;
         char *cmd[ARGV_MAX] = {};
-        char parent[PATH_MAX], name[PATH_MAX];
         char **args;
         size_t k;
         int n, r;
 
         r = central_parse("backup", argc, argv, opts, ELEMENTSOF(opts), 0, 0, &args, &n);
-        if (r < 0)
-                return r;
-        r = ca_parts(ctx->ca_dir, parent, name);
         if (r < 0)
                 return r;
         if (mkdir(out, 0700) < 0) {
@@ -114,8 +96,10 @@ int central_backup(const central_context *ctx, int argc, char **argv) {
         if (tar < 0)
                 return tar;
         {
-                char *tar_cmd[] = {(char *) "/bin/tar", (char *) "-C", parent, (char *) "-cf",
-                                   (char *) "-",        name,          NULL};
+                /* The directory's contents: restore puts them into whatever CA directory it is given. */
+                char *tar_cmd[] = {
+                        (char *) "/bin/tar", (char *) "-C", (char *) ctx->ca_dir, (char *) "-cf", (char *) "-",
+                        (char *) ".",        NULL};
                 r = central_spawn(tar_cmd, -1, tar);
         }
         if (r < 0)
@@ -140,16 +124,12 @@ int central_restore(const central_context *ctx, int argc, char **argv) {
         _cleanup_pgconn_ PGconn *conn = NULL, *db = NULL;
         _cleanup_pgresult_ PGresult *res = NULL;
         char *cmd[ARGV_MAX] = {};
-        char parent[PATH_MAX], name[PATH_MAX];
         struct stat st;
         char **args;
         size_t k;
         int n, r;
 
         r = central_parse("restore", argc, argv, NULL, 0, 1, 1, &args, &n);
-        if (r < 0)
-                return r;
-        r = ca_parts(ctx->ca_dir, parent, name);
         if (r < 0)
                 return r;
         dirfd = open(args[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -183,8 +163,12 @@ int central_restore(const central_context *ctx, int argc, char **argv) {
         if (r < 0)
                 return r;
         {
-                char *tar_cmd[] = {(char *) "/bin/tar", (char *) "-C", parent, (char *) "-xpf",
-                                   (char *) "-",        name,          NULL};
+                char *tar_cmd[] = {(char *) "/bin/tar", (char *) "-C", (char *) ctx->ca_dir,
+                                   (char *) "-xpf",     (char *) "-",  NULL};
+                if (mkdir(ctx->ca_dir, 0700) < 0) {
+                        fprintf(stderr, "termguard-central: cannot create %s: %m\n", ctx->ca_dir);
+                        return -errno;
+                }
                 r = central_spawn(tar_cmd, tar, -1);
         }
         if (r < 0)

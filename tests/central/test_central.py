@@ -436,6 +436,7 @@ class BackupRestoreTest(CentralTestCase):
         try:
             fresh.start()
             new = Central(fresh, self.tmp, "central2")
+            new.ca = os.path.join(new.dir, "ca-restored")  # another name than the backed-up one
             # A server with a CA or the database in place is refused.
             self.assertNotEqual(Central(self.cluster, self.tmp, "central3").run("restore", out,
                                                                                 check=False).returncode, 0)
