@@ -22,7 +22,11 @@
 #include "termguard/macro.h"
 
 static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
+        Manager *m = userdata;
         sd_notify(0, "RELOADING=1");
+        /* A journal created since ("termguardctl journal init") first: the decisions the
+         * reload applies again are then recorded, and storage is admitted. */
+        (void) event_journal_open(m->cfg.state_dir, (uint64_t) m->cfg.journal_max_bytes); /* logged there */
         manager_reload(userdata);
         (void) intake_spool(userdata); /* logged there */
         sd_notify(0, "READY=1");

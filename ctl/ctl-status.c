@@ -17,7 +17,9 @@ static const char *journal_state(const char *state) {
                 {"near-cap", N_("NEAR ITS SIZE CAP (see the admin guide: journal)")},
                 {"full", N_("FULL: storage stays blocked (see the admin guide: journal)")},
                 {"unwritable", N_("CANNOT BE WRITTEN: storage stays blocked (see the admin guide: journal)")},
-                {"not-initialised", N_("not created (termguardctl journal init); records go to journald only")},
+                {"not-initialised",
+                 N_("NOT CREATED: storage stays blocked until termguardctl journal init (see the admin guide: "
+                    "journal)")},
         };
         for (size_t i = 0; i < ELEMENTSOF(states); i++)
                 if (strcmp(states[i].state, state) == 0)

@@ -7,6 +7,7 @@ when termguardd is killed."""
 import json
 import os
 import re
+import signal
 import shutil
 import socket
 import subprocess
@@ -93,8 +94,8 @@ class RecordBase(GateTestCase):
 
 
 class RecordTest(RecordBase):
-    """Without an audit journal (never created): records are mirrored to journald (and the
-    daemon's stderr, which the tests read), as before the journal existed."""
+    """Records handed in as they are mirrored to journald (and the daemon's stderr, which the
+    tests read)."""
 
     def test_pam_module_records_arrive_with_the_sender_from_peer_credentials(self):
         """A login's record goes to termguardd, which stamps who sent it (uid, pid, command)
@@ -399,3 +400,67 @@ class JournalRecordTest(RecordBase):
         r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "verify", "--key", self.seed],
                            capture_output=True, text=True, timeout=120, env=self.client_env())
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+class NoJournalTest(RecordBase):
+    """A terminal whose audit journal was never created (termguardctl journal init not run):
+    journald alone is no audit record, so storage stays blocked, with the reason in the
+    decision, in status and on the console; logins go on and their records wait in the spool.
+    Once the journal is created and termguardd reloaded, storage is admitted and the spool is
+    taken in."""
+
+    init_journal_at_start = False
+
+    def test_storage_blocked_and_logins_spooled_until_the_journal_is_created(self):
+        s = stick()
+        self.plug(s, with_interfaces=False)
+        self.start_daemon()
+        self.assertEqual(self.ctl_json("status")["journal"], "not-initialised")
+        out = self.ctl_ok("status").stdout.decode()
+        self.assertIn("NOT CREATED: storage stays blocked until termguardctl journal init", out)
+        with open(self.errlog, encoding="utf-8", errors="replace") as f:
+            self.assertIn("No audit journal in %s/journal: USB storage stays blocked" % self.statedir, f.read())
+        self.assertTrue(self.events("journal.unwritable", error="the audit journal was never created "
+                                    "(termguardctl journal init)"))
+
+        # a registered medium: its decision cannot be recorded, so it is not admitted
+        self.register(s, "USB-KEIRI-01")
+        ev = self.wait_event("usb.decision", device=s.name, trigger="register-change")
+        self.assertEqual(ev["decision"], "blocked")
+        self.assertIn("could not be recorded (the audit journal was never created", ev["message"])
+        self.barrier()
+        self.assertEqual(self.attr(s.syspath, "authorized"), "0")
+
+        # a login goes on as before; its record waits in the spool, not only in journald
+        self.assertNotEqual(self.pam_login("tgtest1").returncode, 0)
+        self.assertEqual(len(self.spool()), 1)
+
+        # the administrator creates the journal and reloads: storage admitted, spool taken in
+        self.init_journal_once()
+        self.daemon.send_signal(signal.SIGHUP)
+        self.wait_attr(s.syspath, "authorized", "1")
+        self.assertEqual(self.ctl_json("status")["journal"], "ok")
+        self.wait_event("spool.taken-in", records="1")
+        self.assertEqual(self.spool(), [])
+        r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "--json", "log"], capture_output=True,
+                           text=True, timeout=30, env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        self.assertIn(("mfa.failure", "tgtest1", "spool"),
+                      [(x["type"], x["fields"].get("service"), x["fields"].get("via")) for x in recs])
+        admitted = [x for x in recs if x["type"] == "usb.decision" and x["fields"].get("device") == s.name]
+        self.assertTrue(admitted)
+        self.assertEqual(admitted[-1]["fields"]["decision"], "read-only")
+
+    def test_an_empty_journal_directory_keeps_storage_blocked(self):
+        """A journal directory without its key state and segments (a failed restore, say) is
+        no journal: storage stays blocked."""
+        os.makedirs(os.path.join(self.statedir, "journal"), mode=0o700)
+        s = stick()
+        self.plug(s, with_interfaces=False)
+        self.start_daemon()
+        self.assertIn(self.ctl_json("status")["journal"], ("not-initialised", "unwritable"))
+        self.register(s, "USB-KEIRI-01")
+        ev = self.wait_event("usb.decision", device=s.name, trigger="register-change")
+        self.assertEqual(ev["decision"], "blocked")
+        self.assertEqual(self.attr(s.syspath, "authorized"), "0")
