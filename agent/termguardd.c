@@ -46,6 +46,11 @@ static int on_checkpoint(sd_event_source *s, uint64_t usec _unused_, void *userd
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
+/* malloc: allocations from this size on are mapped (and unmapped on free); a free top of the
+ * heap above the trim size is given back. */
+#define MALLOC_MMAP_THRESHOLD (32 * 1024)
+#define MALLOC_TRIM_THRESHOLD (64 * 1024)
+
 /* Name of the host's mount namespace in the service manager's file descriptor store. */
 #define HOST_NS_FDNAME "host-mount-ns"
 /* How long --pass-host-namespace waits for the service manager to take the namespace. */
@@ -168,6 +173,11 @@ int main(int argc, char **argv) {
         /* USB worker threads would each get a malloc arena of their own: one is enough for a
          * daemon that must stay small. */
         (void) mallopt(M_ARENA_MAX, 1);
+        /* Buffers of a record's or a journal read's size are used once and freed: mapped, they
+         * go back to the kernel on free; the heap is given back above a small free top. glibc's
+         * defaults (a threshold that grows to 32 MiB, a 128 KiB trim) keep them resident. */
+        (void) mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
+        (void) mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD);
 
         /* Fail closed: unmounting in the wrong namespace would leave the users' mounts writable. */
         if (take_passed_fds() < 0)
@@ -226,6 +236,9 @@ int main(int argc, char **argv) {
         /* What root producers spooled while we were not running, in order, before anything new. */
         (void) intake_spool(&m);
         sd_notify(0, "READY=1\nSTATUS=Guarding USB storage");
+        /* Start-up (configuration, coldplug, the spool) is done: what it freed in the heap goes
+         * back now rather than when a later free happens to cross the trim threshold. */
+        (void) malloc_trim(0);
 
         r = sd_event_loop(m.event);
 
