@@ -64,7 +64,7 @@ def per_file(pid):
     return sorted(sizes.items(), key=lambda kv: -kv[1])
 
 
-def measure(build, tmp, label, config, bus, settle):
+def measure(build, tmp, label, config, bus, settle, journal=True):
     conf = os.path.join(tmp, label, "conf")
     state = os.path.join(tmp, label, "state")
     run = os.path.join(tmp, label, "run")
@@ -74,8 +74,10 @@ def measure(build, tmp, label, config, bus, settle):
         f.write("[Daemon]\nStateDirectory=%s\nRuntimeDirectory=%s\n%s" % (state, run, config))
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "NOTIFY_SOCKET", "JOURNAL_STREAM")}
     env["DBUS_SYSTEM_BUS_ADDRESS"] = "unix:path=" + bus
-    subprocess.run([os.path.join(build, "ctl", "termguardctl"), "--config", conf, "journal", "init",
-                    "--seed-out", os.path.join(tmp, label, "seed")], check=True, env=env, stdout=subprocess.DEVNULL)
+    if journal:
+        subprocess.run([os.path.join(build, "ctl", "termguardctl"), "--config", conf, "journal", "init",
+                        "--seed-out", os.path.join(tmp, label, "seed")], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
     err = os.path.join(tmp, label, "stderr")
     with open(err, "wb") as e:
         p = subprocess.Popen([os.path.join(build, "agent", "termguardd"), "--config", conf], env=env,
@@ -100,6 +102,8 @@ def main():
     ap.add_argument("--settle", type=float, default=2.0)
     ap.add_argument("--top", type=int, default=14)
     ap.add_argument("--runs", type=int, default=5, help="starts per configuration; medians are printed")
+    ap.add_argument("--no-journal", action="store_true",
+                    help="without an audit journal (what the journal costs; storage then stays blocked)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     tmp = tempfile.mkdtemp(prefix="tg-mem-", dir="/run")
@@ -121,7 +125,8 @@ def main():
                 ("every job on", "[IdleLock]\nLockAfter=10m\nCardReaders=*\n[MediaAudit]\nHashMaxSize=64M\n")]
         results = []
         for label, cfg in runs:
-            samples = [measure(build, tmp, "%s-%d" % (label.replace(" ", "-"), i), cfg, bus, a.settle)
+            samples = [measure(build, tmp, "%s-%d" % (label.replace(" ", "-"), i), cfg, bus, a.settle,
+                               not a.no_journal)
                        for i in range(a.runs)]
             med = {k: sorted(s[0][k] for s in samples)[len(samples) // 2] for k in samples[0][0]}
             # the mappings of the run whose Rss is the median
