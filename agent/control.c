@@ -25,7 +25,9 @@
 #include "control.h"
 #include "event.h"
 #include "idle-lock.h"
+#include "intake.h"
 #include "manager.h"
+#include "own-records.h"
 #include "termguard/account.h"
 #include "termguard/control-proto.h"
 #include "termguard/escape.h"
@@ -490,6 +492,8 @@ static json_object *cmd_status(Call *call) {
         tg_ctl_put_int(o, TG_F_JOURNAL_USED, (int64_t) j.used_bytes);
         tg_ctl_put_int(o, TG_F_JOURNAL_MAX, (int64_t) j.max_bytes);
         tg_ctl_put_int(o, TG_F_JOURNAL_NEXT_SEQ, (int64_t) j.next_seq);
+        int waiting = intake_spool_waiting(m);
+        tg_ctl_put_int(o, TG_F_SPOOL_WAITING, waiting < 0 ? -1 : waiting);
         tg_ctl_put_string(o, TG_F_IDLE_LOCK, logind_state_to_string(idle_lock_state(m)));
         tg_ctl_put_list(o, TG_F_SESSIONS, sessions_json(call));
         return o;
@@ -647,6 +651,14 @@ static json_object *cmd_session_idle(Call *call) {
         return o;
 }
 
+/* A search holds the loop up for a bounded time (own-records.c: the newest records only), so a
+ * user asking again and again delays a USB decision by one search at most. */
+static json_object *cmd_log_own(Call *call) {
+        const tg_ctl_request *req = call->req;
+        return own_records_reply(call->m, call->uid, req->has[TG_F_SINCE] ? req->num[TG_F_SINCE] * 1000000 : 0,
+                                 req->has[TG_F_UNTIL] ? req->num[TG_F_UNTIL] * 1000000 : 0);
+}
+
 /* Every refusal is counted, but a user hammering the socket cannot flood the journal (and
  * push other records past its rate limit): one record per user, command and interval,
  * carrying the number of refusals it stands for. */
@@ -714,6 +726,8 @@ static const struct {
         [TG_CTL_TOKEN_REMOVE] = {cmd_token_remove, true, false, true, DENIED_CHANGE},
         /* Attributed by the idle lock (uid, then logind's session of the pid), which records refusals. */
         [TG_CTL_SESSION_IDLE] = {cmd_session_idle, false, false, false, NULL},
+        /* Anyone: the reply holds only the caller's own records. */
+        [TG_CTL_LOG_OWN] = {cmd_log_own, false, false, false, NULL},
 };
 
 static bool reply_ok(json_object *reply) {

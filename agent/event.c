@@ -29,11 +29,13 @@
 static pthread_mutex_t output_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The audit journal (lib/journal.c), the record itself; journald is its mirror. NULL while it
- * is not open: never initialised (records then go to journald only) or unwritable. */
+ * is not open: never initialised or unwritable. Either way no record is kept, so nothing that
+ * must be recorded first takes effect (storage stays blocked; root producers spool). */
 static pthread_mutex_t journal_lock = PTHREAD_MUTEX_INITIALIZER;
 static tg_journal *journal;
 static event_journal_state journal_state = EVENT_JOURNAL_NOT_INITIALISED;
 static tg_journal_clock last_clock = TG_JOURNAL_CLOCK_UNKNOWN;
+static bool journal_opened_before; /* whether event_journal_open() ran already */
 /* "near its cap": nine tenths of what records other than the reserve's may use. */
 #define NEAR_CAP_PERCENT 90
 
@@ -298,6 +300,10 @@ int event_record(const tg_record *rec) {
                 error = r;
         } else if (journal_state == EVENT_JOURNAL_UNWRITABLE)
                 r = -EIO; /* it exists but could not be opened: nothing may depend on a record */
+        else if (journal_state == EVENT_JOURNAL_NOT_INITIALISED)
+                /* journald alone is no audit record (it rotates, root edits it): a terminal
+                 * whose journal was never created keeps nothing, like one whose journal broke. */
+                r = -ENOKEY;
         journal_state = after;
         pthread_mutex_unlock(&journal_lock);
 
@@ -312,6 +318,12 @@ int event_journal_open(const char *state_dir, uint64_t max_bytes) {
         tg_journal *j = NULL;
         int r;
 
+        pthread_mutex_lock(&journal_lock);
+        bool open = journal != NULL;
+        pthread_mutex_unlock(&journal_lock);
+        if (open)
+                return 0; /* a reload: the journal stays as it is */
+
         snprintf(dir, sizeof(dir), "%s/journal", state_dir);
         snprintf(host_id, sizeof(host_id), "%s/host-id", state_dir);
         /* The reserve is an eighth of the cap, at most the journal's default: room for the
@@ -321,21 +333,28 @@ int event_journal_open(const char *state_dir, uint64_t max_bytes) {
                 dir, &(tg_journal_options){.host_id_path = host_id, .max_bytes = max_bytes, .reserve_bytes = reserve},
                 &j);
         pthread_mutex_lock(&journal_lock);
+        bool reopen = journal_opened_before;
+        journal_opened_before = true;
+        event_journal_state before = journal_state;
         journal = r < 0 ? NULL : j;
         journal_state = r >= 0                         ? EVENT_JOURNAL_OK
                         : r == -ENOKEY || r == -ENOENT ? EVENT_JOURNAL_NOT_INITIALISED
                                                        : EVENT_JOURNAL_UNWRITABLE;
         if (journal_state == EVENT_JOURNAL_OK && near_cap_locked())
                 journal_state = EVENT_JOURNAL_NEAR_CAP;
+        event_journal_state after = journal_state;
         pthread_mutex_unlock(&journal_lock);
         if (r == -ENOKEY || r == -ENOENT) {
-                log_msg(LOG_WARNING,
-                        "No audit journal in %s: records go to journald only until "
-                        "\"termguardctl journal init\" creates it",
+                /* Said on every start and reload while it lasts: the console, journald and
+                 * status show why storage is blocked. */
+                log_msg(LOG_CRIT,
+                        "No audit journal in %s: USB storage stays blocked until \"termguardctl journal init\" "
+                        "creates it (then \"systemctl reload termguardd\")",
                         dir);
+                /* journald only: there is no journal to hold it */
                 event_emit("journal.unwritable", LOG_CRIT,
-                           "The audit journal was never created: records go to journald only", "error",
-                           "not initialised (termguardctl journal init)", NULL);
+                           "The audit journal was never created: USB storage stays blocked", "error",
+                           EVENT_JOURNAL_NOT_INITIALISED_REASON, NULL);
                 return 0;
         }
         if (r < 0) {
@@ -343,7 +362,9 @@ int event_journal_open(const char *state_dir, uint64_t max_bytes) {
                 journal_state_changed(EVENT_JOURNAL_UNWRITABLE, r);
                 return r;
         }
-        if (journal_state == EVENT_JOURNAL_NEAR_CAP)
+        if (reopen && before == EVENT_JOURNAL_NOT_INITIALISED)
+                log_msg(LOG_NOTICE, "Audit journal in %s opened: storage decisions are recorded again", dir);
+        if (after == EVENT_JOURNAL_NEAR_CAP)
                 journal_state_changed(EVENT_JOURNAL_NEAR_CAP, 0);
         return 0;
 }
@@ -401,6 +422,18 @@ void event_journal_status(event_journal_info *ret) {
                 ret->next_seq = u.next_seq;
         }
         pthread_mutex_unlock(&journal_lock);
+}
+
+const char *event_journal_unusable_reason(void) {
+        pthread_mutex_lock(&journal_lock);
+        event_journal_state s = journal_state;
+        pthread_mutex_unlock(&journal_lock);
+        switch (s) {
+        case EVENT_JOURNAL_NOT_INITIALISED: return EVENT_JOURNAL_NOT_INITIALISED_REASON;
+        case EVENT_JOURNAL_FULL: return "the audit journal is full";
+        case EVENT_JOURNAL_UNWRITABLE: return "the audit journal cannot be written";
+        default: return "the audit journal did not take the record";
+        }
 }
 
 const char *event_journal_state_to_string(event_journal_state s) {

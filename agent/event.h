@@ -21,10 +21,11 @@ int event_emit(const char *type, int priority, const char *message, ...) __attri
 int event_record(const tg_record *rec);
 
 /* The audit journal in STATE_DIR/journal (created by "termguardctl journal init"). Never
- * created: records go to journald only and event_record() succeeds (recorded as
- * journal.unwritable and shown in status). Created but not writable, or full: event_record()
- * fails for everything but the reserve's records (mfa.*, journal.*, clock.*), recorded once
- * as journal.unwritable or journal.full. */
+ * created: event_record() fails (-ENOKEY) for every record, which is still mirrored to
+ * journald: storage decisions fail closed, root producers spool (said at every start and
+ * reload as journal.unwritable, and shown in status). Not writable: the same (-EIO). Full:
+ * event_record() fails for everything but the reserve's records (mfa.*, journal.*, clock.*),
+ * recorded once as journal.full. */
 typedef enum {
         EVENT_JOURNAL_OK,
         EVENT_JOURNAL_NEAR_CAP,
@@ -38,7 +39,12 @@ typedef struct {
         uint64_t used_bytes, max_bytes, next_seq;
 } event_journal_info;
 
+/* Opens the journal; when it is open already, nothing (a reload opens one that was created
+ * since: "termguardctl journal init", then "systemctl reload termguardd"). */
 int event_journal_open(const char *state_dir, uint64_t max_bytes);
+#define EVENT_JOURNAL_NOT_INITIALISED_REASON "the audit journal was never created (termguardctl journal init)"
+/* Why event_record() failed, in words for a decision's reason. */
+const char *event_journal_unusable_reason(void);
 /* A journal.checkpoint (durable), mirrored to journald with the chain head to keep off the
  * host. */
 int event_journal_checkpoint(void);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +36,8 @@
  * record, which is then not taken in twice. */
 #define RECENT_IDS 256
 #define SPOOL_FILE_MAX TG_RECORD_WIRE_MAX
+/* Counting the spool for status stops here: a number that large says enough. */
+#define SPOOL_COUNT_MAX 100000
 
 typedef struct IntakeConnection {
         struct Intake *intake;
@@ -59,6 +62,9 @@ typedef struct Intake {
                 unsigned held_back; /* refusals not yet on the record */
         } users[REFUSED_SLOTS];
         unsigned next_user;
+        /* The spool directory, watched (inotify): a record spooled while termguardd runs (it
+         * answered too late, or its journal was full) is taken in at once, once per burst. */
+        sd_event_source *spool_watch, *spool_take_in;
 } Intake;
 
 static uint64_t now_usec(Intake *in) {
@@ -200,6 +206,13 @@ static void take_record(IntakeConnection *c, const char *buf, size_t len) {
                 tg_record_done(&rec);
                 return;
         }
+        if (seen_recently(in, rec.id)) {
+                /* The producer gave up waiting and spooled it, and the spool was taken in
+                 * first: it is on the record once already. */
+                answer(c, "ok\n");
+                tg_record_done(&rec);
+                return;
+        }
         rec.sender = (tg_record_sender){.via = TG_RECORD_VIA_SOCKET, .uid = uid, .pid = c->cred.pid};
         describe_sender(c->cred.pid, &rec.sender);
         r = event_record(&rec);
@@ -278,6 +291,64 @@ static int intake_accept(sd_event_source *s _unused_, int fd, uint32_t revents _
         return 0;
 }
 
+static int spool_take_in(sd_event_source *s, void *userdata);
+
+/* Whether the journal may take records in now: while it was never created or cannot be
+ * written, each would fail again (the spool waits for the start or reload that opens it). */
+static bool journal_usable(void) {
+        event_journal_info j;
+        event_journal_status(&j);
+        return j.state != EVENT_JOURNAL_NOT_INITIALISED && j.state != EVENT_JOURNAL_UNWRITABLE;
+}
+
+static int spool_changed(sd_event_source *s _unused_, const struct inotify_event *ev, void *userdata) {
+        Intake *in = userdata;
+
+        /* The directory went (removed or moved by hand): watched again once it is made anew. */
+        if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+                in->spool_watch = sd_event_source_disable_unref(in->spool_watch);
+                return sd_event_source_set_enabled(in->spool_take_in, SD_EVENT_ONESHOT);
+        }
+        /* Only files with a spool name; what the take-in itself sets aside (bad-*) is none. */
+        if (ev->len == 0 || !tg_record_spool_name_valid(ev->name))
+                return 0;
+        return sd_event_source_set_enabled(in->spool_take_in, SD_EVENT_ONESHOT);
+}
+
+/* Makes the spool (root:root 0700, as producers would) and watches it for files moved in:
+ * producers write a spool file under a temporary name and rename it (IN_MOVED_TO); a file
+ * written in place is taken once it is closed (IN_CLOSE_WRITE). Without a watch the spool is
+ * taken in at start and reload only (logged). */
+static int spool_watch_arm(Intake *in) {
+        char path[PATH_MAX], err[512];
+        _cleanup_close_ int dfd = -EBADF;
+        int r;
+
+        dfd = tg_record_spool_open(in->m->cfg.state_dir, true, err, sizeof(err));
+        if (dfd < 0) {
+                log_msg(LOG_WARNING, "The spool is not watched: %s; it is taken in at start and reload", err);
+                return dfd;
+        }
+        snprintf(path, sizeof(path), "%s/%s", in->m->cfg.state_dir, TG_RECORD_SPOOL);
+        r = sd_event_add_inotify(in->m->event, &in->spool_watch, path,
+                                 IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
+                                         IN_DONT_FOLLOW,
+                                 spool_changed, in);
+        if (r < 0)
+                log_msg(LOG_WARNING, "The spool %s is not watched: %s; it is taken in at start and reload", path,
+                        strerror(-r));
+        return r;
+}
+
+static void spool_watch_start(Intake *in) {
+        /* One take-in after a burst of changes: a deferred source, armed by the watch, run
+         * once the loop has handled what is pending (other records first). */
+        if (sd_event_add_defer(in->m->event, &in->spool_take_in, spool_take_in, in) < 0)
+                return;
+        (void) sd_event_source_set_enabled(in->spool_take_in, SD_EVENT_OFF);
+        (void) spool_watch_arm(in);
+}
+
 int intake_start(Manager *m) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         Intake *in;
@@ -312,6 +383,7 @@ int intake_start(Manager *m) {
                 return r;
         }
         m->intake = in;
+        spool_watch_start(in);
         return 0;
 }
 
@@ -324,6 +396,8 @@ void intake_stop(Manager *m) {
         while (in->connections)
                 connection_free(in->connections);
         sd_event_source_unref(in->source);
+        sd_event_source_disable_unref(in->spool_watch);
+        sd_event_source_disable_unref(in->spool_take_in);
         snprintf(path, sizeof(path), "%s/%s", m->cfg.runtime_dir, TG_RECORD_SOCKET);
         (void) unlink(path);
         close(in->fd);
@@ -437,4 +511,40 @@ int intake_spool(Manager *m) {
         if (skipped > 0)
                 log_msg(LOG_INFO, "%d spooled records had been recorded already", skipped);
         return r < 0 ? r : taken;
+}
+
+static int spool_take_in(sd_event_source *s _unused_, void *userdata) {
+        Intake *in = userdata;
+
+        if (!in->spool_watch)
+                (void) spool_watch_arm(in); /* logged there */
+        if (journal_usable())
+                (void) intake_spool(in->m); /* logged there */
+        return 0;
+}
+
+static int count_entry(const struct dirent *de) {
+        return tg_record_spool_name_valid(de->d_name);
+}
+
+int intake_spool_waiting(Manager *m) {
+        _cleanup_close_ int dfd = -EBADF;
+        DIR *d;
+        struct dirent *de;
+        char err[512];
+        int n = 0;
+
+        dfd = tg_record_spool_open(m->cfg.state_dir, false, err, sizeof(err));
+        if (dfd == -ENOENT)
+                return 0;
+        if (dfd < 0)
+                return dfd;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        dfd = -EBADF; /* closedir closes it */
+        while (n < SPOOL_COUNT_MAX && (de = readdir(d)))
+                n += count_entry(de);
+        closedir(d);
+        return n;
 }

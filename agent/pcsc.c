@@ -6,8 +6,11 @@
  * loop reads the pipe and calls the idle lock. No polling: the thread sleeps in pcscd's call
  * until something changes. Without pcscd (not installed, not started yet) it tries again
  * every PCSC_RETRY_SEC seconds, since pcscd has no notification of its own start.
+ * libpcsclite is loaded on demand (dlopen) by the first start: a terminal without
+ * CardReaders= maps none of it.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -46,6 +49,45 @@ typedef struct Pcsc {
 
 static Pcsc *pcsc; /* one per process: the thread needs it */
 
+/* libpcsclite's calls, once loaded; it stays loaded (a thread left behind may still be in it). */
+static struct {
+        void *dl;
+        __typeof__(SCardEstablishContext) *establish_context;
+        __typeof__(SCardReleaseContext) *release_context;
+        __typeof__(SCardListReaders) *list_readers;
+        __typeof__(SCardGetStatusChange) *get_status_change;
+        __typeof__(SCardFreeMemory) *free_memory;
+        __typeof__(SCardCancel) *cancel;
+        __typeof__(pcsc_stringify_error) *stringify_error;
+} api;
+
+#define PCSC_LIBRARY "libpcsclite.so.1"
+
+static int api_load(void) {
+        void *dl;
+
+        if (api.dl)
+                return 0;
+        dl = dlopen(PCSC_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+        if (!dl) {
+                log_msg(LOG_ERR, "Cannot load %s: %s", PCSC_LIBRARY, dlerror());
+                return -ENOENT;
+        }
+        if (!(api.establish_context = (__typeof__(api.establish_context)) dlsym(dl, "SCardEstablishContext")) ||
+            !(api.release_context = (__typeof__(api.release_context)) dlsym(dl, "SCardReleaseContext")) ||
+            !(api.list_readers = (__typeof__(api.list_readers)) dlsym(dl, "SCardListReaders")) ||
+            !(api.get_status_change = (__typeof__(api.get_status_change)) dlsym(dl, "SCardGetStatusChange")) ||
+            !(api.free_memory = (__typeof__(api.free_memory)) dlsym(dl, "SCardFreeMemory")) ||
+            !(api.cancel = (__typeof__(api.cancel)) dlsym(dl, "SCardCancel")) ||
+            !(api.stringify_error = (__typeof__(api.stringify_error)) dlsym(dl, "pcsc_stringify_error"))) {
+                log_msg(LOG_ERR, "%s lacks a call termguardd needs", PCSC_LIBRARY);
+                dlclose(dl);
+                return -ELIBBAD;
+        }
+        api.dl = dl;
+        return 0;
+}
+
 static bool stopping(Pcsc *p) {
         bool s;
         pthread_mutex_lock(&p->lock);
@@ -71,7 +113,7 @@ static LONG watch_readers(Pcsc *p) {
         DWORD len = SCARD_AUTOALLOCATE, n = 0;
         LONG r;
 
-        r = SCardListReaders(p->context, NULL, (LPSTR) &names, &len);
+        r = api.list_readers(p->context, NULL, (LPSTR) &names, &len);
         if (r != SCARD_S_SUCCESS && r != SCARD_E_NO_READERS_AVAILABLE)
                 return r;
         memset(st, 0, sizeof(st));
@@ -79,11 +121,11 @@ static LONG watch_readers(Pcsc *p) {
                 st[n++] = (SCARD_READERSTATE){.szReader = s, .dwCurrentState = SCARD_STATE_UNAWARE};
         /* the reader list itself: a reader plugged or unplugged */
         st[n] = (SCARD_READERSTATE){.szReader = "\\\\?PnP?\\Notification", .dwCurrentState = SCARD_STATE_UNAWARE};
-        r = SCardGetStatusChange(p->context, 0, st, n + 1);
+        r = api.get_status_change(p->context, 0, st, n + 1);
         while ((r == SCARD_S_SUCCESS || r == SCARD_E_TIMEOUT) && !stopping(p)) {
                 for (DWORD i = 0; i < n + 1; i++)
                         st[i].dwCurrentState = st[i].dwEventState & ~SCARD_STATE_CHANGED;
-                r = SCardGetStatusChange(p->context, INFINITE, st, n + 1);
+                r = api.get_status_change(p->context, INFINITE, st, n + 1);
                 if (r != SCARD_S_SUCCESS)
                         break;
                 if (st[n].dwEventState & SCARD_STATE_CHANGED)
@@ -106,7 +148,7 @@ static LONG watch_readers(Pcsc *p) {
                             (st[i].dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE)))
                                 report(p, st[i].szReader);
         if (names)
-                SCardFreeMemory(p->context, names);
+                api.free_memory(p->context, names);
         return r;
 }
 
@@ -115,7 +157,7 @@ static void *thread_main(void *userdata) {
         bool warned = false;
 
         while (!stopping(p)) {
-                LONG r = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->context);
+                LONG r = api.establish_context(SCARD_SCOPE_SYSTEM, NULL, NULL, &p->context);
                 if (r == SCARD_S_SUCCESS) {
                         pthread_mutex_lock(&p->lock);
                         p->has_context = !p->stopping;
@@ -128,13 +170,13 @@ static void *thread_main(void *userdata) {
                         pthread_mutex_lock(&p->lock);
                         p->has_context = false;
                         pthread_mutex_unlock(&p->lock);
-                        SCardReleaseContext(p->context);
+                        api.release_context(p->context);
                 }
                 if (stopping(p))
                         break;
                 if (!warned)
                         log_msg(LOG_INFO, "IC card readers: pcscd not reachable (%s); trying every %d s",
-                                pcsc_stringify_error(r), PCSC_RETRY_SEC);
+                                api.stringify_error(r), PCSC_RETRY_SEC);
                 warned = true;
                 for (int i = 0; i < PCSC_RETRY_SEC * 10 && !stopping(p); i++)
                         usleep(100000);
@@ -168,6 +210,9 @@ int pcsc_start(Manager *m, void (*removed)(Manager *m, const char *reader)) {
 
         if (pcsc)
                 return -EBUSY;
+        r = api_load();
+        if (r < 0)
+                return r;
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -207,7 +252,7 @@ void pcsc_stop(Manager *m _unused_) {
                 struct timespec ts;
                 pthread_mutex_lock(&p->lock);
                 if (p->has_context)
-                        (void) SCardCancel(p->context);
+                        (void) api.cancel(p->context);
                 pthread_mutex_unlock(&p->lock);
                 clock_gettime(CLOCK_REALTIME, &ts);
                 ts.tv_nsec += 100000000;

@@ -22,7 +22,11 @@
 #include "termguard/macro.h"
 
 static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
+        Manager *m = userdata;
         sd_notify(0, "RELOADING=1");
+        /* A journal created since ("termguardctl journal init") first: the decisions the
+         * reload applies again are then recorded, and storage is admitted. */
+        (void) event_journal_open(m->cfg.state_dir, (uint64_t) m->cfg.journal_max_bytes); /* logged there */
         manager_reload(userdata);
         (void) intake_spool(userdata); /* logged there */
         sd_notify(0, "READY=1");
@@ -41,6 +45,11 @@ static int on_checkpoint(sd_event_source *s, uint64_t usec _unused_, void *userd
         (void) sd_event_source_set_time_relative(s, (uint64_t) m->cfg.journal_checkpoint_interval * 1000000ULL);
         return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
+
+/* malloc: allocations from this size on are mapped (and unmapped on free); a free top of the
+ * heap above the trim size is given back. */
+#define MALLOC_MMAP_THRESHOLD (32 * 1024)
+#define MALLOC_TRIM_THRESHOLD (64 * 1024)
 
 /* Name of the host's mount namespace in the service manager's file descriptor store. */
 #define HOST_NS_FDNAME "host-mount-ns"
@@ -164,6 +173,11 @@ int main(int argc, char **argv) {
         /* USB worker threads would each get a malloc arena of their own: one is enough for a
          * daemon that must stay small. */
         (void) mallopt(M_ARENA_MAX, 1);
+        /* Buffers of a record's or a journal read's size are used once and freed: mapped, they
+         * go back to the kernel on free; the heap is given back above a small free top. glibc's
+         * defaults (a threshold that grows to 32 MiB, a 128 KiB trim) keep them resident. */
+        (void) mallopt(M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD);
+        (void) mallopt(M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD);
 
         /* Fail closed: unmounting in the wrong namespace would leave the users' mounts writable. */
         if (take_passed_fds() < 0)
@@ -222,6 +236,9 @@ int main(int argc, char **argv) {
         /* What root producers spooled while we were not running, in order, before anything new. */
         (void) intake_spool(&m);
         sd_notify(0, "READY=1\nSTATUS=Guarding USB storage");
+        /* Start-up (configuration, coldplug, the spool) is done: what it freed in the heap goes
+         * back now rather than when a later free happens to cross the trim threshold. */
+        (void) malloc_trim(0);
 
         r = sd_event_loop(m.event);
 

@@ -158,9 +158,10 @@ static int emit_decision(const Device *d, const char *trigger) {
 }
 
 /* A decision's record is durable before the decision takes effect. When the audit journal
- * cannot take it (full, unwritable), nothing is admitted as storage on an unrecorded decision:
- * its storage interfaces are denied (fail closed; keyboards and other classes still pass) and
- * that is recorded where it can be (the journal has said why: journal.full/-unwritable). */
+ * cannot take it (full, unwritable, never created), nothing is admitted as storage on an
+ * unrecorded decision: its storage interfaces are denied (fail closed; keyboards and other
+ * classes still pass) and that is recorded where it can be, with the journal's reason (the
+ * journal has said why: journal.full/-unwritable). */
 static void record_decision(Device *d, const char *trigger) {
         bool admits_storage = false;
 
@@ -181,7 +182,7 @@ static void record_decision(Device *d, const char *trigger) {
                 d->decision.authorize_device |= d->decision.ifaces[i].allow;
         d->decision.storage_mode = TG_MODE_BLOCKED;
         snprintf(d->decision.reason, sizeof(d->decision.reason),
-                 "storage blocked: the decision could not be recorded (audit journal full or unwritable)");
+                 "storage blocked: the decision could not be recorded (%s)", event_journal_unusable_reason());
         log_msg(LOG_ERR, "%s: %s", d->sysname, d->decision.reason);
         (void) emit_decision(d, trigger); /* journald at least */
 }

@@ -13,6 +13,8 @@ rollup_kib() { sed -n 's/^Rss:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/smaps_ro
 count() { grep -c "\"event\":\"media.$1\"" "$EVENTS"; }
 
 mkdir -p /etc/termguard
+# As an administrator does before the first start: without it storage stays blocked.
+tg_journal_init || { echo "BENCH error journal-init-failed"; exit 1; }
 /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
 PID=$!
 wait_for 20 test -S /run/termguard/control.socket || { echo "BENCH error daemon-did-not-start"; exit 1; }

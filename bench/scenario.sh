@@ -189,6 +189,8 @@ latency floor
 say "termguardd"
 hubs_default
 replug_present || err termguardd "present stick did not come up"
+# As an administrator does before the first start: without it storage stays blocked.
+tg_journal_init || err termguardd "termguardctl journal init failed"
 /usr/sbin/termguardd >"$LOGDIR/termguardd.log" 2>&1 &
 TGPID=$!
 if wait_for 30 test -S /run/termguard/control.socket &&

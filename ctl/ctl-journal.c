@@ -31,6 +31,11 @@
 #define ESCAPED_MAX (4 * TG_JOURNAL_VALUE_MAX + 8)
 
 typedef enum { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV } output_format;
+static const ctl_log_format log_formats[] = {
+        [FORMAT_TABLE] = CTL_LOG_TABLE,
+        [FORMAT_JSON] = CTL_LOG_JSON,
+        [FORMAT_CSV] = CTL_LOG_CSV,
+};
 
 typedef struct {
         const char *journal_dir;
@@ -41,6 +46,7 @@ typedef struct {
         int64_t since, until; /* µs; until 0: none */
         bool have_since, have_until;
         output_format format;
+        bool journal_dir_given;
 } journal_args;
 
 enum {
@@ -102,7 +108,10 @@ static int parse_args(const ctl_context *ctx, int argc, char **argv, journal_arg
         opterr = 0;
         while ((c = getopt_long(argc, argv, ":h", journal_options, NULL)) >= 0) {
                 switch (c) {
-                case OPT_JOURNAL: a->journal_dir = optarg; break;
+                case OPT_JOURNAL:
+                        a->journal_dir = optarg;
+                        a->journal_dir_given = true;
+                        break;
                 case OPT_KEY: a->key_file = optarg; break;
                 case OPT_CHECKPOINT: a->checkpoint = optarg; break;
                 case OPT_SEED_OUT: a->seed_out = optarg; break;
@@ -529,6 +538,17 @@ int ctl_journal_log(const ctl_context *ctx, int argc, char **argv) {
                 return r < 0 ? 0 : r;
         if (!val)
                 return EXIT_DAEMON_ERROR;
+        /* The journal is root's: anyone else gets their own records from termguardd (a copy
+         * named with --journal is read where it lies, as far as the files let them). */
+        if (geteuid() != 0 && !a.journal_dir_given)
+                return ctl_journal_log_own(ctx, &(ctl_log_query){.since = a.since,
+                                                                 .until = a.until,
+                                                                 .have_since = a.have_since,
+                                                                 .have_until = a.have_until,
+                                                                 .type = a.type,
+                                                                 .device = a.device,
+                                                                 .user = a.user,
+                                                                 .format = log_formats[a.format]});
         r = tg_journal_reader_open(a.journal_dir, &reader);
         if (r < 0)
                 return open_failed(a.journal_dir, r);

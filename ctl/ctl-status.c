@@ -17,7 +17,9 @@ static const char *journal_state(const char *state) {
                 {"near-cap", N_("NEAR ITS SIZE CAP (see the admin guide: journal)")},
                 {"full", N_("FULL: storage stays blocked (see the admin guide: journal)")},
                 {"unwritable", N_("CANNOT BE WRITTEN: storage stays blocked (see the admin guide: journal)")},
-                {"not-initialised", N_("not created (termguardctl journal init); records go to journald only")},
+                {"not-initialised",
+                 N_("NOT CREATED: storage stays blocked until termguardctl journal init (see the admin guide: "
+                    "journal)")},
         };
         for (size_t i = 0; i < ELEMENTSOF(states); i++)
                 if (strcmp(states[i].state, state) == 0)
@@ -97,6 +99,10 @@ int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_
         ctl_table_add(t, _("  active exceptions:"), active);
         ctl_table_add(t, _("  udev running:"), tg_ctl_get_bool(r, TG_F_UDEV_RUNNING) ? _("yes") : _("no"));
         ctl_table_add(t, _("  audit journal:"), journal);
+        ctl_table_add(t, _("  records waiting in the spool:"),
+                      strcmp(tg_ctl_get_string(r, TG_F_SPOOL_WAITING), "-1") == 0
+                              ? _("cannot be read")
+                              : tg_ctl_get_string(r, TG_F_SPOOL_WAITING));
         if (*tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) {
                 if (asprintf(&failed, _("%s (previous policy in force)"),
                              tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) < 0)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <json-c/json.h>
@@ -52,6 +53,17 @@ int ctl_journal_init(const ctl_context *ctx, int argc, char **argv);
 int ctl_journal_verify(const ctl_context *ctx, int argc, char **argv);
 int ctl_journal_log(const ctl_context *ctx, int argc, char **argv);
 int ctl_report_usage(const ctl_context *ctx, int argc, char **argv);
+
+/* ctl-journal-own.c: termguardctl log for a user who is not root: termguardd sends the
+ * caller's own records, filtered here as the options say. */
+typedef enum { CTL_LOG_TABLE, CTL_LOG_JSON, CTL_LOG_CSV } ctl_log_format;
+typedef struct {
+        int64_t since, until; /* µs */
+        bool have_since, have_until;
+        const char *type, *device, *user;
+        ctl_log_format format;
+} ctl_log_query;
+int ctl_journal_log_own(const ctl_context *ctx, const ctl_log_query *q);
 
 /* termguardctl mfa SUBCOMMAND USER */
 int ctl_mfa(const char *config_root, int argc, char **argv, bool json);

@@ -15,7 +15,9 @@
 #include "termguard/timeutil.h"
 #include "termguard/token.h"
 
-typedef enum { T_STRING, T_INT, T_BOOL, T_LIST } field_type;
+/* T_MAP: an object whose values are all strings, at most TG_CTL_MAP_MAX of them. */
+typedef enum { T_STRING, T_INT, T_BOOL, T_LIST, T_MAP } field_type;
+#define TG_CTL_MAP_MAX 64
 
 /* How a request argument is checked beyond its JSON type. */
 typedef enum {
@@ -96,6 +98,11 @@ static const member session_members[] = {
         END,
 };
 
+static const member record_members[] = {
+        F(TG_F_SEQ),  F(TG_F_TIME),   F(TG_F_CLOCK), F(TG_F_EVENT_TYPE), F(TG_F_PRIORITY), F(TG_F_UID),
+        F(TG_F_COMM), F(TG_F_FIELDS), END,
+};
+
 static const member token_members[] = {
         F(TG_F_LABEL), F(TG_F_KIND),     F(TG_F_VID),      F(TG_F_PID), F(TG_F_SERIAL),
         F(TG_F_OWNER), F(TG_F_ADDED_BY), F(TG_F_ADDED_AT), END,
@@ -147,6 +154,8 @@ static const field_info fields[_TG_F_MAX] = {
         [TG_F_JOURNAL_USED] = {.name = "journal_used_bytes", .type = T_INT},
         [TG_F_JOURNAL_MAX] = {.name = "journal_max_bytes", .type = T_INT},
         [TG_F_JOURNAL_NEXT_SEQ] = {.name = "journal_next_seq", .type = T_INT},
+        /* -1: the spool cannot be read */
+        [TG_F_SPOOL_WAITING] = {.name = "spool_waiting", .type = T_INT},
         [TG_F_DEVICES] = {.name = "devices", .type = T_LIST, .items = device_members},
         [TG_F_MEDIA] = {.name = "media", .type = T_LIST, .items = medium_members},
         [TG_F_EXCEPTIONS] = {.name = "exceptions", .type = T_LIST, .items = exception_members},
@@ -202,6 +211,27 @@ static const field_info fields[_TG_F_MAX] = {
                           .expect = "expected milliseconds of input idle time, 0 to 604800000"},
         [TG_F_REPORT_INTERVAL_MS] = {.name = "report_interval_ms", .type = T_INT},
         [TG_F_HELPER_REPORT_AT] = {.name = "helper_report_at", .type = T_STRING},
+        [TG_F_SINCE] =
+                {.name = "since",
+                 .type = T_STRING,
+                 .max =
+                         64,
+                 .check = CHECK_TIME,
+                 .expect =
+                         "expected an ISO 8601 time with zone, e.g. 2026-12-01T17:00:00Z or 2026-12-01T17:00:00+09:00"},
+        [TG_F_RECORDS] = {.name = "records", .type = T_LIST, .items = record_members},
+        /* the oldest seq looked at: older records were not searched */
+        [TG_F_SCANNED_FROM] = {.name = "scanned_from", .type = T_INT},
+        /* more records matched than one reply carries: the newest are in it */
+        [TG_F_TRUNCATED] = {.name = "truncated", .type = T_BOOL},
+        [TG_F_SEQ] = {.name = "seq", .type = T_INT},
+        [TG_F_TIME] = {.name = "time_usec", .type = T_INT},
+        [TG_F_CLOCK] = {.name = "clock", .type = T_STRING},
+        [TG_F_EVENT_TYPE] = {.name = "type", .type = T_STRING},
+        [TG_F_PRIORITY] = {.name = "priority", .type = T_INT},
+        [TG_F_UID] = {.name = "uid", .type = T_INT},
+        [TG_F_COMM] = {.name = "comm", .type = T_STRING},
+        [TG_F_FIELDS] = {.name = "fields", .type = T_MAP},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */
@@ -229,6 +259,7 @@ static const struct {
                                             F(TG_F_JOURNAL_USED),
                                             F(TG_F_JOURNAL_MAX),
                                             F(TG_F_JOURNAL_NEXT_SEQ),
+                                            F(TG_F_SPOOL_WAITING),
                                             F(TG_F_IDLE_LOCK),
                                             F(TG_F_SESSIONS),
                                             END}},
@@ -257,6 +288,9 @@ static const struct {
         /* termguard-session: the input idle time of the caller's own session */
         [TG_CTL_SESSION_IDLE] = {"session-idle", (const member[]){F(TG_F_SESSION), F(TG_F_IDLE_MS), END},
                                  (const member[]){F(TG_F_REPORT_INTERVAL_MS), END}},
+        /* termguardctl log for staff: the caller's own records (the daemon knows who asks) */
+        [TG_CTL_LOG_OWN] = {"log-own", (const member[]){OPT(TG_F_SINCE), OPT(TG_F_UNTIL), END},
+                            (const member[]){F(TG_F_RECORDS), F(TG_F_SCANNED_FROM), F(TG_F_TRUNCATED), END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {
@@ -577,12 +611,28 @@ void tg_ctl_put_list(json_object *o, tg_ctl_field f, json_object *array) {
         json_object_object_add(o, fields[f].name, array);
 }
 
+void tg_ctl_put_map(json_object *o, tg_ctl_field f, json_object *map) {
+        assert(valid_field(f) && fields[f].type == T_MAP);
+        json_object_object_add(o, fields[f].name, map);
+}
+
 static bool has_type(json_object *v, field_type t) {
         switch (t) {
         case T_STRING: return json_object_is_type(v, json_type_string);
         case T_INT: return json_object_is_type(v, json_type_int);
         case T_BOOL: return json_object_is_type(v, json_type_boolean);
         case T_LIST: return json_object_is_type(v, json_type_array);
+        case T_MAP: {
+                size_t n = 0;
+                if (!json_object_is_type(v, json_type_object))
+                        return false;
+                json_object_object_foreach(v, key, val) {
+                        (void) key;
+                        if (!json_object_is_type(val, json_type_string) || ++n > TG_CTL_MAP_MAX)
+                                return false;
+                }
+                return true;
+        }
         }
         return false;
 }
@@ -697,6 +747,14 @@ bool tg_ctl_get_bool(json_object *o, tg_ctl_field f) {
         json_object *v;
         return valid_field(f) && json_object_object_get_ex(o, fields[f].name, &v) &&
                json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+json_object *tg_ctl_get_map(json_object *o, tg_ctl_field f) {
+        json_object *v;
+        if (!valid_field(f) || !json_object_object_get_ex(o, fields[f].name, &v) ||
+            !json_object_is_type(v, json_type_object))
+                return NULL;
+        return v;
 }
 
 json_object *tg_ctl_get_list(json_object *o, tg_ctl_field f) {

@@ -36,6 +36,7 @@ typedef enum {
         TG_CTL_TOKEN_ADD,
         TG_CTL_TOKEN_REMOVE,
         TG_CTL_SESSION_IDLE,
+        TG_CTL_LOG_OWN,
         _TG_CTL_COMMAND_MAX,
         _TG_CTL_COMMAND_INVALID = -1,
 } tg_ctl_command;
@@ -75,6 +76,7 @@ typedef enum {
         TG_F_JOURNAL_USED,
         TG_F_JOURNAL_MAX,
         TG_F_JOURNAL_NEXT_SEQ,
+        TG_F_SPOOL_WAITING,
         /* lists */
         TG_F_DEVICES,
         TG_F_MEDIA,
@@ -126,6 +128,19 @@ typedef enum {
         TG_F_IDLE_MS,
         TG_F_REPORT_INTERVAL_MS,
         TG_F_HELPER_REPORT_AT,
+        /* a caller's own records in the audit journal: arguments, reply, a record */
+        TG_F_SINCE,
+        TG_F_RECORDS,
+        TG_F_SCANNED_FROM,
+        TG_F_TRUNCATED,
+        TG_F_SEQ,
+        TG_F_TIME,
+        TG_F_CLOCK,
+        TG_F_EVENT_TYPE,
+        TG_F_PRIORITY,
+        TG_F_UID,
+        TG_F_COMM,
+        TG_F_FIELDS,
         _TG_F_MAX,
 } tg_ctl_field;
 
@@ -177,6 +192,8 @@ void tg_ctl_put_string(json_object *o, tg_ctl_field f, const char *v);
 void tg_ctl_put_int(json_object *o, tg_ctl_field f, int64_t v);
 void tg_ctl_put_bool(json_object *o, tg_ctl_field f, bool v);
 void tg_ctl_put_list(json_object *o, tg_ctl_field f, json_object *array);
+/* A map field: an object of string values (a record's fields). */
+void tg_ctl_put_map(json_object *o, tg_ctl_field f, json_object *map);
 /* Checks an ok reply of command c against the table: every field the command replies with,
  * of its type, nothing else; lists item by item. -EBADMSG with the reason in err. */
 int tg_ctl_reply_check(tg_ctl_command c, json_object *reply, char *err, size_t err_size);
@@ -205,3 +222,4 @@ const char *tg_ctl_get_string(json_object *o, tg_ctl_field f);
 bool tg_ctl_get_bool(json_object *o, tg_ctl_field f);
 /* The list f (NULL when absent). */
 json_object *tg_ctl_get_list(json_object *o, tg_ctl_field f);
+json_object *tg_ctl_get_map(json_object *o, tg_ctl_field f);

@@ -458,12 +458,31 @@ class GateTestCase(unittest.TestCase):
             env.pop(k, None)
         return env
 
+    # A test of a terminal whose audit journal was never created sets this to False.
+    init_journal_at_start = True
+
+    def init_journal_once(self):
+        """Creates the audit journal as an administrator does before the first start
+        (termguardctl journal init, the seed written for escrow): without it termguardd keeps
+        storage blocked. Nothing when it exists already."""
+        if os.path.exists(os.path.join(self.statedir, "journal")):
+            return
+        os.makedirs(self.statedir, mode=0o700, exist_ok=True)
+        self.journal_seed = os.path.join(self.tmp, "journal-seed")
+        r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "journal", "init", "--seed-out",
+                            self.journal_seed], capture_output=True, text=True, timeout=TIMEOUT,
+                           env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
+        self.assertEqual(r.returncode, 0, "journal init: " + r.stdout + r.stderr)
+
     def start_daemon(self, tmpfs_at=(), prelude=""):
-        """Starts termguardd. tmpfs_at: directories; if any, it runs in a private mount
+        """Starts termguardd, its audit journal created first (init_journal_at_start).
+        tmpfs_at: directories; if any, it runs in a private mount
         namespace with a tmpfs mounted on each, made first where missing (filesystems it may
         unmount without touching the host's mounts). prelude: shell commands run there first, without the preload (a
         service the daemon talks to, such as pcscd)."""
         self.assertIsNone(self.daemon, "daemon already running")
+        if self.init_journal_at_start:
+            self.init_journal_once()
         n_started = len(self.events("daemon.started"))
         cmd = [TERMGUARDD, "--config", self.confdir]
         if tmpfs_at:

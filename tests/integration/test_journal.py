@@ -20,7 +20,7 @@ BUILD = os.environ["TG_BUILD_DIR"]
 CTL = os.path.join(BUILD, "ctl", "termguardctl")
 WRITER = os.path.join(BUILD, "tests", "journal-writer")
 NOBODY = 65534
-EXIT_DENIED, EXIT_DAMAGED = 4, 5
+EXIT_UNREACHABLE, EXIT_DENIED, EXIT_DAMAGED = 3, 4, 5
 
 
 class JournalTest(unittest.TestCase):
@@ -34,7 +34,7 @@ class JournalTest(unittest.TestCase):
         os.makedirs(self.conf)
         os.makedirs(self.state)
         with open(os.path.join(self.conf, "termguard.conf"), "w") as f:
-            f.write("[Daemon]\nStateDirectory=%s\n" % self.state)
+            f.write("[Daemon]\nStateDirectory=%s\nRuntimeDirectory=%s/run\n" % (self.state, self.tmp))
         self.dir = os.path.join(self.state, "journal")
         self.hostid = os.path.join(self.state, "host-id")
         self.seed = os.path.join(self.tmp, "seed")
@@ -254,12 +254,17 @@ class JournalTest(unittest.TestCase):
 
     def test_non_root_is_refused_clearly(self):
         self.fill(1)
-        for args in (["log"], ["verify"], ["report", "usage", "--from", "2026-01-01T00:00:00Z",
-                                            "--to", "2027-01-01T00:00:00Z"]):
+        for args in (["log", "--journal", self.dir], ["verify"],
+                     ["report", "usage", "--from", "2026-01-01T00:00:00Z", "--to", "2027-01-01T00:00:00Z"]):
             r = self.ctl(*args, user=NOBODY)
             self.assertEqual(r.returncode, EXIT_DENIED, args)
             self.assertIn(b"Only root reads the journal", r.stderr)
             self.assertEqual(r.stdout.strip(b"\xef\xbb\xbf\r\n").count(b"\n"), 0, "nothing listed")
+        # "log" alone asks termguardd for the caller's own records (test_records.py); none runs here
+        r = self.ctl("log", user=NOBODY)
+        self.assertEqual(r.returncode, EXIT_UNREACHABLE, r.stderr)
+        self.assertIn(b"cannot reach termguardd", r.stderr)
+        self.assertEqual(r.stdout, b"")
 
     # log
 

@@ -7,6 +7,7 @@ when termguardd is killed."""
 import json
 import os
 import re
+import signal
 import shutil
 import socket
 import subprocess
@@ -84,6 +85,13 @@ class RecordBase(GateTestCase):
         env.pop("LD_PRELOAD", None)
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=30)
 
+    def staff_log(self, uid, *args):
+        """termguardctl log as uid (a real account of this system), through termguardd."""
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        return subprocess.run(["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups",
+                               TERMGUARDCTL, "--socket", self.socket, "log"] + list(args),
+                              capture_output=True, timeout=30, env=dict(env, LC_ALL="C.UTF-8", LANGUAGE=""))
+
     def spool(self):
         """The spool's records waiting to be taken in (what is set aside is named bad-*)."""
         try:
@@ -93,8 +101,8 @@ class RecordBase(GateTestCase):
 
 
 class RecordTest(RecordBase):
-    """Without an audit journal (never created): records are mirrored to journald (and the
-    daemon's stderr, which the tests read), as before the journal existed."""
+    """Records handed in as they are mirrored to journald (and the daemon's stderr, which the
+    tests read)."""
 
     def test_pam_module_records_arrive_with_the_sender_from_peer_credentials(self):
         """A login's record goes to termguardd, which stamps who sent it (uid, pid, command)
@@ -350,6 +358,133 @@ class JournalRecordTest(RecordBase):
         self.assertNotEqual(self.pam_login("tgtest2").returncode, 0)
         self.assertEqual(len(self.spool()), 1)
 
+    def write_spool_file(self, rec, tmp_first=True):
+        """Writes rec into the spool as a root producer does: under a temporary name, then
+        renamed (tmp_first), or in place. Returns its spool name."""
+        os.makedirs(self.spooldir, mode=0o700, exist_ok=True)
+        rec = dict(rec, sender={"uid": 0, "pid": os.getpid(), "comm": "pam-login"})
+        name = "%020d-%s.rec" % (rec["time"], rec["id"])
+        path = os.path.join(self.spooldir, ("." + name + ".tmp") if tmp_first else name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, json.dumps(rec).encode())
+        os.fsync(fd)
+        os.close(fd)
+        if tmp_first:
+            os.rename(path, os.path.join(self.spooldir, name))
+        return name
+
+    def test_records_spooled_while_running_are_taken_in_without_a_restart(self):
+        """The spool is watched: a record that lands in it while termguardd runs (a producer
+        that gave up waiting) goes into the journal at once, and leaves the spool."""
+        self.init_journal()
+        self.start_daemon()
+        self.assertEqual(self.ctl_json("status")["spool_waiting"], 0)
+        self.write_spool_file(record("mfa.failure", {"user": MFA_USER, "detail": "renamed"}))
+        ev = self.wait_event("mfa.failure", detail="renamed")
+        self.assertEqual((ev["via"], ev["sender_uid"]), ("spool", 0))
+        self.wait_for(lambda: self.spool() == [], "the spool to be empty")
+        # written in place, closed: taken in too
+        self.write_spool_file(record("mfa.failure", {"user": MFA_USER, "detail": "in-place"}), tmp_first=False)
+        self.wait_event("mfa.failure", detail="in-place")
+        self.wait_for(lambda: self.spool() == [], "the spool to be empty")
+        # a file that is no root producer's record is set aside, once, and the watch goes on
+        bad = self.write_spool_file(record("usb.decision", {"device": "1-9"}, producer="termguardd"))
+        self.wait_for(lambda: "bad-" + bad in os.listdir(self.spooldir), "the bad file set aside")
+        self.write_spool_file(record("mfa.failure", {"user": MFA_USER, "detail": "after"}))
+        self.wait_event("mfa.failure", detail="after")
+        self.barrier()
+        self.assertEqual([e for e in self.events("usb.decision") if e.get("device") == "1-9"], [])
+        # the spool directory removed by hand: made anew and watched again
+        shutil.rmtree(self.spooldir)
+        self.wait_for(lambda: os.path.isdir(self.spooldir), "the spool made anew")
+        self.write_spool_file(record("mfa.failure", {"user": MFA_USER, "detail": "new-dir"}))
+        self.wait_event("mfa.failure", detail="new-dir")
+        details = [r["fields"].get("detail") for r in self.journal() if r["type"] == "mfa.failure"]
+        self.assertEqual(details, ["renamed", "in-place", "after", "new-dir"])
+
+    def test_a_login_that_gave_up_waiting_is_recorded_once(self):
+        """termguardd held up (SIGSTOP) while logins happen: each login spools its record after
+        200 ms, and its connection is still queued. Once termguardd goes on, each record is in
+        the journal exactly once, whichever copy it read first, and the spool is empty."""
+        self.init_journal()
+        self.start_daemon()
+        os.kill(self.daemon.pid, signal.SIGSTOP)
+        try:
+            for service in ("tgtest1", "tgtest2"):
+                self.assertNotEqual(self.pam_login(service).returncode, 0)
+            self.assertEqual(len(self.spool()), 2)
+        finally:
+            os.kill(self.daemon.pid, signal.SIGCONT)
+        self.wait_for(lambda: self.spool() == [], "the spool to be taken in")
+        self.barrier()
+        services = [r["fields"].get("service") for r in self.journal() if r["type"] == "mfa.failure"]
+        self.assertEqual(sorted(services), ["tgtest1", "tgtest2"])
+
+    def staff_records(self, uid, *args):
+        r = self.staff_log(uid, "--json", *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(line) for line in r.stdout.decode().splitlines() if line.strip()]
+
+    def test_staff_read_only_their_own_records(self):
+        """A user who is not root asks termguardd and gets the records they sent (sender uid)
+        and the records about them (user), nobody else's, every value escaped and bounded."""
+        self.init_journal()
+        self.start_daemon()
+        daemon_uid, bin_uid = 1, 2  # the accounts "daemon" and "bin" of every Debian system
+        self.assertNotEqual(self.pam_login("tgtest1", uid=daemon_uid).returncode, 0)  # sent by daemon
+        self.assertEqual(self.submit(record("mfa.failure", {"user": "daemon", "detail": "about-daemon"}),
+                                     uid=NOBODY), "ok")  # about daemon, sent by nobody
+        self.assertEqual(self.submit(record("mfa.failure", {"user": "bin", "detail": "x" * 2000}),
+                                     uid=bin_uid), "ok")
+        # hostile text never gets in: what a user reads was escaped when it was recorded, and again
+        self.assertTrue(self.submit(record("mfa.failure", {"user": "bin", "detail": "\u202e\u0007bell"}),
+                                    uid=bin_uid).startswith("refused"))
+        self.assertEqual(self.submit(record("mfa.failure", {"user": "bin", "detail": "root-said"})), "ok")
+        self.wait_event("mfa.failure", detail="about-daemon")
+        self.barrier()
+
+        mine = self.staff_records(daemon_uid)
+        self.assertEqual(sorted(r["fields"].get("detail", "") for r in mine if r["type"] == "mfa.failure"),
+                         sorted(["about-daemon"] + [r["fields"]["detail"] for r in mine
+                                                    if r["fields"].get("service") == "tgtest1"]))
+        self.assertTrue(any(r["fields"].get("service") == "tgtest1" and r["uid"] == daemon_uid for r in mine))
+        for r in mine:
+            self.assertTrue(r["uid"] == daemon_uid or r["fields"].get("user") == "daemon", r)
+        self.assertNotIn("daemon.started", [r["type"] for r in mine])  # termguardd's own, nobody's
+
+        theirs = self.staff_records(bin_uid)
+        self.assertEqual(len(theirs), 2, theirs)
+        long_ = [r["fields"]["detail"] for r in theirs if r["fields"]["detail"].startswith("xxx")][0]
+        self.assertLess(len(long_), 2000)  # bounded
+        self.assertIn("root-said", [r["fields"]["detail"] for r in theirs])
+        for r in theirs + mine:
+            for v in list(r["fields"].values()) + [r["comm"], r["type"]]:
+                self.assertTrue(all(ord(c) >= 0x20 and c not in "\u202e\x7f" for c in v), repr(v))
+
+        # the table and CSV forms hold the same records only
+        r = self.staff_log(bin_uid)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(b"about-daemon", r.stdout)
+        self.assertEqual(r.stdout.decode().splitlines()[0].split()[:4], ["TIME", "(UTC)", "SEQ", "TYPE"])
+        r = self.staff_log(bin_uid, "--csv")
+        self.assertTrue(r.stdout.startswith(b"\xef\xbb\xbf\"seq\","), r.stdout[:20])
+        self.assertEqual(len(r.stdout.decode("utf-8-sig").strip().splitlines()), 3)
+        # filters apply to their own records only
+        self.assertEqual(self.staff_records(bin_uid, "--type", "usb.*"), [])
+        self.assertEqual(self.staff_records(daemon_uid, "--user", "bin"), [])
+        self.assertEqual(self.staff_records(daemon_uid, "--since", "2000-01-01T00:00:00Z",
+                                            "--until", "2000-01-02T00:00:00Z"), [])
+
+        # bad input: a time that is none is refused before anything is asked
+        r = self.staff_log(bin_uid, "--since", "yesterday")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        # termguardd down: said so, nothing listed
+        self.stop_daemon()
+        r = self.staff_log(bin_uid)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn(b"cannot reach termguardd", r.stderr)
+        self.assertEqual(r.stdout, b"")
+
     def test_kill_9_loses_no_acknowledged_record(self):
         """termguardd killed with SIGKILL during bursts of records, again and again: every record
         it answered "ok" is in the journal (a producer that got no answer spools its own), and
@@ -399,3 +534,78 @@ class JournalRecordTest(RecordBase):
         r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "verify", "--key", self.seed],
                            capture_output=True, text=True, timeout=120, env=self.client_env())
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+
+class NoJournalTest(RecordBase):
+    """A terminal whose audit journal was never created (termguardctl journal init not run):
+    journald alone is no audit record, so storage stays blocked, with the reason in the
+    decision, in status and on the console; logins go on and their records wait in the spool.
+    Once the journal is created and termguardd reloaded, storage is admitted and the spool is
+    taken in."""
+
+    init_journal_at_start = False
+
+    def test_storage_blocked_and_logins_spooled_until_the_journal_is_created(self):
+        s = stick()
+        self.plug(s, with_interfaces=False)
+        self.start_daemon()
+        self.assertEqual(self.ctl_json("status")["journal"], "not-initialised")
+        out = self.ctl_ok("status").stdout.decode()
+        self.assertIn("NOT CREATED: storage stays blocked until termguardctl journal init", out)
+        with open(self.errlog, encoding="utf-8", errors="replace") as f:
+            self.assertIn("No audit journal in %s/journal: USB storage stays blocked" % self.statedir, f.read())
+        self.assertTrue(self.events("journal.unwritable", error="the audit journal was never created "
+                                    "(termguardctl journal init)"))
+
+        # a registered medium: its decision cannot be recorded, so it is not admitted
+        self.register(s, "USB-KEIRI-01")
+        ev = self.wait_event("usb.decision", device=s.name, trigger="register-change")
+        self.assertEqual(ev["decision"], "blocked")
+        self.assertIn("could not be recorded (the audit journal was never created", ev["message"])
+        self.barrier()
+        self.assertEqual(self.attr(s.syspath, "authorized"), "0")
+
+        # a login goes on as before; its record waits in the spool, not only in journald
+        self.assertNotEqual(self.pam_login("tgtest1").returncode, 0)
+        self.assertEqual(len(self.spool()), 1)
+        self.barrier()
+        self.assertEqual(self.ctl_json("status")["spool_waiting"], 1)  # not taken in: no journal
+        self.assertRegex(self.ctl_ok("status").stdout.decode(), r"records waiting in the spool: +1\n")
+
+        # the administrator creates the journal and reloads: storage admitted, spool taken in
+        self.init_journal_once()
+        self.daemon.send_signal(signal.SIGHUP)
+        self.wait_attr(s.syspath, "authorized", "1")
+        self.assertEqual(self.ctl_json("status")["journal"], "ok")
+        self.wait_event("spool.taken-in", records="1")
+        self.assertEqual(self.spool(), [])
+        self.assertEqual(self.ctl_json("status")["spool_waiting"], 0)
+        r = subprocess.run([TERMGUARDCTL, "--config", self.confdir, "--json", "log"], capture_output=True,
+                           text=True, timeout=30, env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        recs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+        self.assertIn(("mfa.failure", "tgtest1", "spool"),
+                      [(x["type"], x["fields"].get("service"), x["fields"].get("via")) for x in recs])
+        admitted = [x for x in recs if x["type"] == "usb.decision" and x["fields"].get("device") == s.name]
+        self.assertTrue(admitted)
+        self.assertEqual(admitted[-1]["fields"]["decision"], "read-only")
+
+    def test_an_empty_journal_directory_keeps_storage_blocked(self):
+        """A journal directory without its key state and segments (a failed restore, say) is
+        no journal: storage stays blocked."""
+        os.makedirs(os.path.join(self.statedir, "journal"), mode=0o700)
+        s = stick()
+        self.plug(s, with_interfaces=False)
+        self.start_daemon()
+        self.assertIn(self.ctl_json("status")["journal"], ("not-initialised", "unwritable"))
+        self.register(s, "USB-KEIRI-01")
+        ev = self.wait_event("usb.decision", device=s.name, trigger="register-change")
+        self.assertEqual(ev["decision"], "blocked")
+        self.assertEqual(self.attr(s.syspath, "authorized"), "0")
+
+    def test_staff_without_a_journal_are_told_why(self):
+        self.start_daemon()
+        r = self.staff_log(1)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(b"never created", r.stderr)
+        self.assertEqual(r.stdout, b"")

@@ -282,6 +282,95 @@ static void malformed_replies(void **state) {
         json_object_put(o);
 }
 
+/* A caller's own records: each record's fields are a map of strings, bounded; anything else
+ * is no reply of log-own. */
+static void log_own_replies(void **state) {
+        static const char *const bad[] = {
+                /* a field that is not text */
+                "{\"ok\":true,\"scanned_from\":1,\"truncated\":false,\"records\":[{\"seq\":1,\"time_usec\":1,"
+                "\"clock\":\"x\",\"type\":\"t\",\"priority\":4,\"uid\":1,\"comm\":\"c\",\"fields\":{\"a\":1}}]}",
+                /* fields not a map */
+                "{\"ok\":true,\"scanned_from\":1,\"truncated\":false,\"records\":[{\"seq\":1,\"time_usec\":1,"
+                "\"clock\":\"x\",\"type\":\"t\",\"priority\":4,\"uid\":1,\"comm\":\"c\",\"fields\":[\"a\"]}]}",
+                /* a record without its type */
+                "{\"ok\":true,\"scanned_from\":1,\"truncated\":false,\"records\":[{\"seq\":1,\"time_usec\":1,"
+                "\"clock\":\"x\",\"priority\":4,\"uid\":1,\"comm\":\"c\",\"fields\":{}}]}",
+                /* without truncated */
+                "{\"ok\":true,\"scanned_from\":1,\"records\":[]}",
+        };
+        json_object *o = tg_ctl_reply_ok(), *a = json_object_new_array(), *r = json_object_new_object();
+        json_object *fields = json_object_new_object();
+        tg_ctl_request req;
+        tg_ctl_reply reply;
+        char err[256], *line;
+        (void) state;
+
+        tg_ctl_put_int(r, TG_F_SEQ, 7);
+        tg_ctl_put_int(r, TG_F_TIME, INT64_C(1796039222000000));
+        tg_ctl_put_string(r, TG_F_CLOCK, "synchronised");
+        tg_ctl_put_string(r, TG_F_EVENT_TYPE, "mfa.failure");
+        tg_ctl_put_int(r, TG_F_PRIORITY, 4);
+        tg_ctl_put_int(r, TG_F_UID, 1000);
+        tg_ctl_put_string(r, TG_F_COMM, "pam-login");
+        json_object_object_add(fields, "user", json_object_new_string("tanaka"));
+        tg_ctl_put_map(r, TG_F_FIELDS, fields);
+        json_object_array_add(a, r);
+        tg_ctl_put_list(o, TG_F_RECORDS, a);
+        tg_ctl_put_int(o, TG_F_SCANNED_FROM, 1);
+        tg_ctl_put_bool(o, TG_F_TRUNCATED, false);
+        assert_int_equal(tg_ctl_reply_encode(TG_CTL_LOG_OWN, o, &line), 0);
+        json_object_put(o);
+        assert_int_equal(tg_ctl_reply_decode(TG_CTL_LOG_OWN, line, strlen(line), &reply), 0);
+        json_object *rec = json_object_array_get_idx(tg_ctl_get_list(reply.json, TG_F_RECORDS), 0);
+        assert_string_equal(tg_ctl_get_string(rec, TG_F_EVENT_TYPE), "mfa.failure");
+        assert_non_null(tg_ctl_get_map(rec, TG_F_FIELDS));
+        assert_null(tg_ctl_get_map(rec, TG_F_COMM));
+        tg_ctl_reply_done(&reply);
+        free(line);
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (tg_ctl_reply_decode(TG_CTL_LOG_OWN, bad[i], strlen(bad[i]), &reply) != -EBADMSG)
+                        fail_msg("accepted %s", bad[i]);
+        /* more fields than a record has: refused */
+        o = tg_ctl_reply_ok();
+        a = json_object_new_array();
+        r = json_object_new_object();
+        fields = json_object_new_object();
+        for (int i = 0; i < 65; i++) {
+                char k[16];
+                snprintf(k, sizeof(k), "f%d", i);
+                json_object_object_add(fields, k, json_object_new_string("v"));
+        }
+        tg_ctl_put_int(r, TG_F_SEQ, 1);
+        tg_ctl_put_int(r, TG_F_TIME, 1);
+        tg_ctl_put_string(r, TG_F_CLOCK, "x");
+        tg_ctl_put_string(r, TG_F_EVENT_TYPE, "t");
+        tg_ctl_put_int(r, TG_F_PRIORITY, 4);
+        tg_ctl_put_int(r, TG_F_UID, 1);
+        tg_ctl_put_string(r, TG_F_COMM, "c");
+        tg_ctl_put_map(r, TG_F_FIELDS, fields);
+        json_object_array_add(a, r);
+        tg_ctl_put_list(o, TG_F_RECORDS, a);
+        tg_ctl_put_int(o, TG_F_SCANNED_FROM, 1);
+        tg_ctl_put_bool(o, TG_F_TRUNCATED, false);
+        assert_int_equal(tg_ctl_reply_encode(TG_CTL_LOG_OWN, o, &line), -EBADMSG);
+        json_object_put(o);
+
+        /* the request: times with a zone, nothing else */
+        const char *ok = "{\"command\":\"log-own\",\"since\":\"2026-12-01T00:00:00+09:00\"}";
+        assert_int_equal(tg_ctl_request_decode(ok, strlen(ok), &req, err, sizeof(err)), 0);
+        assert_true(req.has[TG_F_SINCE]);
+        assert_int_equal(req.num[TG_F_SINCE], INT64_C(1796050800));
+        tg_ctl_request_done(&req);
+        const char *bad_since = "{\"command\":\"log-own\",\"since\":\"yesterday\"}";
+        assert_int_equal(tg_ctl_request_decode(bad_since, strlen(bad_since), &req, err, sizeof(err)), -EINVAL);
+        assert_non_null(strstr(err, "since"));
+        tg_ctl_request_done(&req);
+        const char *user = "{\"command\":\"log-own\",\"user\":\"root\"}";
+        assert_int_equal(tg_ctl_request_decode(user, strlen(user), &req, err, sizeof(err)), -EINVAL);
+        tg_ctl_request_done(&req);
+}
+
 static void names_are_unique_per_command(void **state) {
         (void) state;
         assert_int_equal(tg_ctl_command_from_string("media-add"), TG_CTL_MEDIA_ADD);
@@ -303,6 +392,7 @@ int main(void) {
                 cmocka_unit_test(session_idle_round_trip), cmocka_unit_test(hostile_requests),
                 cmocka_unit_test(oversized_requests),      cmocka_unit_test(reply_round_trip),
                 cmocka_unit_test(malformed_replies),       cmocka_unit_test(names_are_unique_per_command),
+                cmocka_unit_test(log_own_replies),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

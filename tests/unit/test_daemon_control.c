@@ -204,6 +204,8 @@ static const struct {
         {TG_CTL_TOKEN_REMOVE, true, true},
         /* anyone, for their own session; here no logind is attached: "io" */
         {TG_CTL_SESSION_IDLE, false, false},
+        /* anyone: the caller's own records; here no journal was created: "not-found" */
+        {TG_CTL_LOG_OWN, false, false},
 };
 
 static void non_admin_is_refused_what_needs_admin(void **state) {
@@ -218,6 +220,7 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
                 size_t denied_before = count(ev, "\"event\":\"admin.denied\"");
                 expect(ask(&user, policy[i].command), policy[i].needs_admin                      ? "permission-denied"
                                                       : policy[i].command == TG_CTL_SESSION_IDLE ? "io"
+                                                      : policy[i].command == TG_CTL_LOG_OWN      ? "not-found"
                                                                                                  : "ok");
                 ev = read_events();
                 /* A refused change is on the record, with the caller; a refused read is not. */

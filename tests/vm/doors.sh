@@ -150,6 +150,7 @@ check "udev control socket" wait_for 10 test -e /run/udev/control
 for r in 61-termguard.rules 72-termguard-raw.rules 70-uaccess.rules 73-seat-late.rules 60-fido-id.rules; do
     check "rule $r installed" test -f "/lib/udev/rules.d/$r"
 done
+check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
 /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
 DAEMON=$!
 check "termguardd up" wait_for 20 test -S /run/termguard/control.socket

@@ -11,6 +11,7 @@ say() { echo; echo "==> $*"; }
 run() { echo "\$ $*"; "$@"; }
 
 start_daemon() {
+    check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
     /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
     DAEMON_PID=$!
     wait_for 20 test -S /run/termguard/control.socket

@@ -94,6 +94,7 @@ tg_section "not while termguardd runs"
 # later stays blocked, and the degraded mode started by hand must not admit it.
 rm -f /etc/termguard/termguard.conf.d/90-broken.conf
 printf '[USB]\nAllowInterfaceClasses=09\n' >/etc/termguard/termguard.conf.d/80-no-hid.conf
+check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
 /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
 DAEMON=$!
 check "termguardd up" wait_for 20 test -S /run/termguard/control.socket

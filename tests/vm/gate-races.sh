@@ -62,6 +62,7 @@ printf '[Daemon]\nAdminGroup=tgadmin\n' >/etc/termguard/termguard.conf.d/50-site
 # staff holds the seat (the seat state sd-login reads; logind renames it into place).
 mkdir -p /run/systemd/seats
 printf 'ACTIVE=c1000\nACTIVE_UID=1000\n' >/run/systemd/seats/seat0
+check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
 /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
 DAEMON_PID=$!
 check "daemon is up" wait_for 20 test -S /run/termguard/control.socket

@@ -20,6 +20,15 @@ tg_section() {
     echo "# --- $* ---"
 }
 
+# tg_journal_init : creates the audit journal as an administrator does before termguardd's
+# first start (termguardctl journal init, the seed written for escrow); without it termguardd
+# keeps USB storage blocked. Nothing when it exists.
+tg_journal_init() {
+    [ -d /var/lib/termguard/journal ] && return 0
+    mkdir -p /var/lib/termguard && chmod 0700 /var/lib/termguard &&
+        /usr/bin/termguardctl journal init --seed-out /root/journal-seed.txt >/dev/null
+}
+
 # tg_info TEXT... : diagnostic line that is neither a pass nor a fail.
 tg_info() {
     echo "# $*"

@@ -15,6 +15,7 @@ FFS=/usr/bin/ffs-hid-stall
 
 say() { echo; echo "==> $*"; }
 start_daemon() {
+    check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
     /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
     DAEMON_PID=$!
     wait_for 20 test -S /run/termguard/control.socket

@@ -69,6 +69,15 @@ check "with its status text" test "$(prop "$UNIT" StatusText)" = "Guarding USB s
 PID=$(main_pid)
 check "termguardd holds the host's mount namespace, handed over through the fd store" holds_host_ns "$PID"
 tg_info "termguardd is PID $PID; After=$(prop "$UNIT" After)"
+
+tg_section "the audit journal, created as the administrator does after installing"
+# Installed and started, no journal yet: nothing would be on the record, so storage is blocked.
+check "status: without an audit journal storage stays blocked" sh -c "$CTL status | grep -q 'NOT CREATED'"
+check "termguardctl journal init writes the seed for escrow" $CTL journal init --seed-out /root/journal-seed.txt
+check "the seed file is root's alone" test "$(stat -c %a:%U /root/journal-seed.txt)" = 600:root
+check "systemctl reload termguardd opens the new journal" systemctl reload "$UNIT"
+check "status: audit journal ok" wait_for 20 sh -c "$CTL --json status | grep -Eq '\"journal\": *\"ok\"'"
+check "the reload kept the same process" test "$(main_pid)" = "$PID"
 # The confinement must not push the gate later in boot: until it runs, the kernel's defaults
 # decide about USB devices.
 check "it still starts before local file systems (early boot)" \

@@ -34,6 +34,7 @@ check "termguard rule installed" test -f /lib/udev/rules.d/61-termguard.rules
 udevadm monitor --udev --property --subsystem-match=block >/tmp/udev-monitor.log 2>&1 &
 MON=$!
 
+check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
 /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
 DAEMON=$!
 check "termguardd up" wait_for 20 test -S /run/termguard/control.socket
@@ -90,6 +91,7 @@ tg_section "the helper looks for decisions where the configuration puts them"
 # reading the same configuration, finds them (a path compiled into the helper would not).
 mkdir -p /run/tg-alt
 printf '[Daemon]\nRuntimeDirectory=/run/tg-alt\n' >/etc/termguard/termguard.conf.d/60-runtime.conf
+check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
 /usr/sbin/termguardd >>"$EVENTS" 2>&1 &
 DAEMON=$!
 check "termguardd up with RuntimeDirectory=/run/tg-alt" wait_for 20 test -S /run/tg-alt/control.socket
