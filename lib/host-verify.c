@@ -265,6 +265,13 @@ void tg_host_verify_end(tg_host_verify *v, tg_host_verify_result *ret) {
         if (!v || !ret)
                 return;
         tg_journal_chain_end(v->chain, &jr);
+        if (v->opt.known_last_seq > v->res.last_seq) {
+                tg_host_finding f = {.kind = TG_HOST_FINDING_JOURNAL,
+                                     .journal = TG_JOURNAL_PROBLEM_TRUNCATED,
+                                     .seq = v->res.last_seq,
+                                     .expected = v->opt.known_last_seq};
+                found(v, &f);
+        }
         if (v->opt.last_heartbeat_usec > 0)
                 v->res.last_checkpoint_usec = v->opt.last_heartbeat_usec;
         since = v->res.last_checkpoint_usec > 0 ? v->res.last_checkpoint_usec : v->opt.enrolled_usec;

@@ -56,6 +56,9 @@ typedef struct {
         bool have_head;
         uint64_t head_seq;
         uint8_t head_mac[TG_JOURNAL_MAC_SIZE];
+        /* The highest seq the centre recorded storing for the host (its hosts row): the rows
+         * ending before it is truncation (rows deleted at the end). 0: not checked. */
+        uint64_t known_last_seq;
         int64_t now_usec;          /* for silence; 0: not checked */
         int64_t silent_after_usec; /* 0: TG_HOST_VERIFY_SILENT_AFTER_USEC */
         int64_t enrolled_usec;     /* a host without any checkpoint is silent from then */

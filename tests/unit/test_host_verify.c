@@ -374,6 +374,17 @@ static void truncated_against_head(void **state) {
         assert_int_equal(res.first.seq, 5);
         assert_int_equal(res.first.expected, 6);
         assert_int_equal(res.missing, 1);
+        /* the centre's own high-water mark says the same without a MAC */
+        o = options(&fs);
+        o.known_last_seq = 6;
+        assert_int_equal(run(&o, SIZE_MAX, 0).problems, 0);
+        res = run(&o, 5, 0);
+        assert_int_equal(res.problems, 1);
+        assert_int_equal(res.first.journal, TG_JOURNAL_PROBLEM_TRUNCATED);
+        assert_int_equal(res.first.seq, 5);
+        assert_int_equal(res.first.expected, 6);
+        assert_int_equal(res.gaps, 1);
+        assert_false(res.tampered);
         /* a different record at the head: rolled back */
         o = options(&fs);
         o.have_head = true;
