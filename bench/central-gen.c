@@ -446,7 +446,7 @@ int main(int argc, char **argv) {
                 journal_key_first(seed, h.key);
                 if (escrow) {
                         char path[4096];
-                        snprintf(path, sizeof(path), "%s/%s", escrow, h.id_text);
+                        snprintf(path, sizeof(path), "%s/%s.seed", escrow, h.id_text);
                         (void) unlink(path);
                         if (tg_journal_seed_write(path, seed, h.id) < 0) {
                                 fprintf(stderr, "central-gen: cannot write %s\n", path);

@@ -20,6 +20,7 @@ struct tg_host_verify {
         tg_host_verify_result res;
         tg_journal_chain *chain;
         bool clock_noted;
+        uint64_t gap_seq; /* the record the last gap showed at */
 };
 
 static const struct {
@@ -74,10 +75,16 @@ static void found(tg_host_verify *v, const tg_host_finding *f) {
                 switch (f->kind) {
                 case TG_HOST_FINDING_JOURNAL:
                         switch (f->journal) {
+                        case TG_JOURNAL_PROBLEM_CHAIN:
+                                /* the record after missing ones cannot link to them: part of
+                                 * the gap, not a sign of tampering by itself */
+                                tamper = f->seq != v->gap_seq;
+                                break;
                         case TG_JOURNAL_PROBLEM_GAP:
                         case TG_JOURNAL_PROBLEM_LOST:
                         case TG_JOURNAL_PROBLEM_TRUNCATED:
                                 res->gaps++;
+                                v->gap_seq = f->seq;
                                 if (f->expected > f->seq && f->journal == TG_JOURNAL_PROBLEM_TRUNCATED)
                                         res->missing += f->expected - f->seq;
                                 else if (f->seq > f->expected && f->journal != TG_JOURNAL_PROBLEM_TRUNCATED)

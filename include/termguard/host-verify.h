@@ -92,7 +92,9 @@ typedef struct {
         uint64_t problems;            /* findings that are not notes */
         uint64_t notes;
         bool macs_checked;
-        bool tampered; /* MAC, chain, corrupt, reorder, rollback, host, columns, conflict */
+        /* MAC, corrupt, reorder, rollback, host, columns, conflict; a broken link too, but not
+         * the one right after missing records (that is the gap's) */
+        bool tampered;
         uint64_t first_bad_seq;
         uint64_t gaps, missing; /* gaps in seq (truncation and lost records included), seqs in them */
         uint64_t conflicts;
