@@ -399,3 +399,51 @@ int central_verify(const central_context *ctx, int argc, char **argv) {
         }
         return out.not_intact > 0 ? CENTRAL_EXIT_NOT_INTACT : 0;
 }
+
+/* pgaudit: the library preloaded (a restart makes it take effect), the audit role and its
+ * settings (audit.sql). Fails when pgaudit is not installed: reads of staff records that
+ * nobody logs are not a setup termguard makes. */
+int central_configure_audit(const central_context *ctx, PGconn *conn) {
+        _cleanup_pgresult_ PGresult *avail = NULL, *preload = NULL, *loaded = NULL;
+        _cleanup_free_ char *list = NULL, *sql = NULL;
+        char *lit;
+        int r;
+
+        r = central_query(conn, "SELECT FROM pg_available_extensions WHERE name = 'pgaudit'", 0, NULL, &avail);
+        if (r < 0)
+                return r;
+        if (PQntuples(avail) == 0) {
+                fprintf(stderr, "termguard-central: pgaudit is not installed (apt-get install postgresql-15-pgaudit): "
+                                "reads of staff records would not be logged\n");
+                return -ENOPKG;
+        }
+        r = central_query(conn, "SELECT current_setting('shared_preload_libraries')", 0, NULL, &preload);
+        if (r < 0)
+                return r;
+        if (!strstr(PQgetvalue(preload, 0, 0), "pgaudit")) {
+                const char *old = PQgetvalue(preload, 0, 0);
+                if (asprintf(&list, "%s%spgaudit", old, *old ? "," : "") < 0)
+                        return -ENOMEM;
+                lit = PQescapeLiteral(conn, list, strlen(list));
+                if (!lit)
+                        return -ENOMEM;
+                r = asprintf(&sql, "ALTER SYSTEM SET shared_preload_libraries = %s", lit);
+                PQfreemem(lit);
+                if (r < 0)
+                        return -ENOMEM;
+                r = central_exec(conn, sql);
+                if (r < 0)
+                        return r;
+                printf("pgaudit added to shared_preload_libraries: restart PostgreSQL for reads to be logged\n");
+        }
+        r = central_run_file(conn, ctx->sql_dir, "audit.sql");
+        if (r < 0)
+                return r;
+        /* once loaded (after the restart), the extension itself */
+        r = central_query(conn, "SELECT FROM pg_settings WHERE name = 'pgaudit.role'", 0, NULL, &loaded);
+        if (r < 0)
+                return r;
+        if (PQntuples(loaded) > 0)
+                return central_exec(conn, "CREATE EXTENSION IF NOT EXISTS pgaudit");
+        return 0;
+}

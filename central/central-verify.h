@@ -42,5 +42,8 @@ int central_verify_hosts(PGconn *conn, const central_verify_options *opt);
 /* A UUID in its canonical text form. */
 int central_parse_uuid(const char *s, uint8_t ret[TG_JOURNAL_ID_SIZE]);
 
+/* pgaudit for reads of staff records (init). */
+int central_configure_audit(const central_context *ctx, PGconn *conn);
+
 int central_verify(const central_context *ctx, int argc, char **argv);
 int central_watch(const central_context *ctx, int argc, char **argv);

@@ -307,5 +307,45 @@ class WatchTest(CentralTestCase):
             self.assertNotEqual(r.returncode, 0, text)
 
 
+class AuditTest(CentralTestCase):
+    """Reads of staff records are logged by pgaudit, set up by init."""
+
+    def test_reads_are_logged(self):
+        # init preloads pgaudit: pending until PostgreSQL restarts
+        rows = self.cluster.sql("SELECT pending_restart FROM pg_settings WHERE name = 'shared_preload_libraries'")
+        self.assertEqual(rows, [["t"]])
+        self.cluster.stop()
+        self.cluster.start()
+        self.central.init()  # again: now it also creates the extension
+        self.assertEqual(self.cluster.sql("SELECT extname FROM pg_extension WHERE extname = 'pgaudit'"),
+                         [["pgaudit"]])
+        t = Terminal(self, "総務課", "pc-audit")
+        t.append(2)
+        t.forward()
+        self.cluster.sql("CREATE ROLE auditor_sato LOGIN IN ROLE termguard_auditor")
+        start = os.path.getsize(self.cluster.log)
+        rows = self.cluster.sql("SELECT count(*) FROM termguard_report.events WHERE host_id = '%s'"
+                                % t.bundle.host_id, user="auditor_sato")
+        self.assertEqual(rows, [["3"]])  # journal.initialized and two
+        with open(self.cluster.log, errors="replace") as f:
+            f.seek(start)
+            log = f.read()
+        self.assertIn("AUDIT: OBJECT", log)
+        self.assertIn("termguard_report.events", log)
+        # and verify's reads, which go through the same views
+        start = os.path.getsize(self.cluster.log)
+        self.assertEqual(self.central.run("verify", "--host", t.bundle.host_id, check=False).returncode, 0)
+        with open(self.cluster.log, errors="replace") as f:
+            f.seek(start)
+            self.assertIn("termguard_report.heartbeats", f.read())
+        # a terminal's ingest reads no view: nothing logged for it
+        start = os.path.getsize(self.cluster.log)
+        t.append(1)
+        t.forward()
+        with open(self.cluster.log, errors="replace") as f:
+            f.seek(start)
+            self.assertNotIn("termguard_report", f.read())
+
+
 if __name__ == "__main__":
     unittest.main()

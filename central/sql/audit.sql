@@ -1,0 +1,20 @@
+-- Reads of staff records are logged (pgaudit, object audit): every SELECT on the auditors'
+-- views and on the tables of records, by any role (auditors, administrators, superusers,
+-- verify and report), goes to the server's log as an AUDIT line with the role and statement.
+-- Run by termguard-central init as a superuser, in database termguard, after the migrations.
+-- Idempotent. pgaudit logs only once it is in shared_preload_libraries (init sets it; a
+-- restart of PostgreSQL makes it take effect).
+DO $audit$
+BEGIN
+        -- The audit role: never logs in, holds no privilege anyone uses; what it may read is
+        -- what pgaudit logs reads of.
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'termguard_audit') THEN
+                CREATE ROLE termguard_audit NOLOGIN;
+        END IF;
+END
+$audit$;
+GRANT SELECT ON ALL TABLES IN SCHEMA termguard_report TO termguard_audit;
+GRANT SELECT ON termguard.events, termguard.heartbeats, termguard.conflicts TO termguard_audit;
+ALTER DATABASE termguard SET pgaudit.role = 'termguard_audit';
+ALTER DATABASE termguard SET pgaudit.log_relation = on;
+ALTER DATABASE termguard SET pgaudit.log_parameter = on;
