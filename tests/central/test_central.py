@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-from central_testbed import CentralTestCase, Central, Cluster, Bundle, SUPERUSER, psql, ingest_sql, record
+from central_testbed import CentralTestCase, Central, Cluster, Bundle, SQL_DIR, SUPERUSER, psql, ingest_sql, record
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9))
 
@@ -367,7 +367,9 @@ class CentralStoreTest(CentralTestCase):
         self.assertIn("schema up to date", r.stdout)
         self.assertEqual(read(hba), before)
         self.assertEqual(before.count("termguard-central: begin"), 1)
-        self.assertEqual(self.cluster.sql("SELECT version FROM termguard.schema_migrations"), [["1"]])
+        versions = sorted(int(n[:3]) for n in os.listdir(SQL_DIR) if n[:3].isdigit() and n.endswith(".sql"))
+        self.assertEqual(self.cluster.sql("SELECT version FROM termguard.schema_migrations ORDER BY 1"),
+                         [[str(v)] for v in versions])
 
 
 class BackupRestoreTest(CentralTestCase):
