@@ -63,11 +63,12 @@ static void take_identity(tg_usage_use *u, const tg_usage_record *rec) {
         set(u->serial, sizeof(u->serial), get(rec, "serial"));
         set(u->label, sizeof(u->label), get(rec, "label"));
         set(u->user, sizeof(u->user), get(rec, "user"));
+        set(u->exception, sizeof(u->exception), get(rec, "exception"));
+        set(u->host_id, sizeof(u->host_id), rec->host_id);
+        set(u->department, sizeof(u->department), rec->department);
 }
 
-/* Decisions that concern storage; "blocked" counts when the device has a storage or
- * still-image (MTP/PTP) interface. */
-static bool decision_is_storage(const char *decision, const char *interfaces) {
+bool tg_usage_decision_is_storage(const char *decision, const char *interfaces) {
         static const char *const storage[] = {"read-only", "read-write", "storage-blocked", "partial"};
         for (size_t i = 0; i < ELEMENTSOF(storage); i++)
                 if (strcmp(decision, storage[i]) == 0)
@@ -76,14 +77,15 @@ static bool decision_is_storage(const char *decision, const char *interfaces) {
 }
 
 int tg_usage_report_add(tg_usage_report *r, const tg_usage_record *rec) {
-        char boot_device[TG_USAGE_TEXT_MAX];
+        char boot_device[3 * TG_USAGE_TEXT_MAX];
         const char *device = get(rec, "device");
         tg_usage_use *u;
         int k;
 
         if (rec->time_usec >= r->to_usec || !device || !*device)
                 return 0;
-        snprintf(boot_device, sizeof(boot_device), "%s/%s", rec->boot_id ? rec->boot_id : "", device);
+        snprintf(boot_device, sizeof(boot_device), "%.40s/%.40s/%.*s", rec->host_id ? rec->host_id : "",
+                 rec->boot_id ? rec->boot_id : "", TG_USAGE_TEXT_MAX, device);
         u = find_open(r, boot_device);
         if (strcmp(rec->type, "usb.attach") == 0) {
                 if (u)
@@ -101,14 +103,14 @@ int tg_usage_report_add(tg_usage_report *r, const tg_usage_record *rec) {
                 }
                 take_identity(u, rec);
                 set(u->decision, sizeof(u->decision), decision);
-                if (decision && decision_is_storage(decision, get(rec, "interfaces")))
+                if (decision && tg_usage_decision_is_storage(decision, get(rec, "interfaces")))
                         u->storage = true;
         } else if (strcmp(rec->type, "usb.detach") == 0) {
                 if (u) {
                         u->detached_usec = rec->time_usec;
                         u->open = false;
                 }
-        } else if (strncmp(rec->type, "file.", 5) == 0) {
+        } else if (strcmp(rec->type, "media.file-written") == 0) {
                 if (u)
                         u->files_written++;
         }

@@ -88,7 +88,7 @@ typedef struct {
         const char *hostname;   /* NULL: unknown */
         const char *department; /* the terminal's, set at enrolment; NULL or "": unknown */
         uint64_t seq;
-        int64_t time_usec; /* UTC */
+        int64_t time_usec;   /* UTC */
         const char *boot_id; /* text; tells device names of different boots apart */
         const char *type;    /* event type, lib/event-catalogue.c */
         const char *const *keys;
