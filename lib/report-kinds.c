@@ -49,6 +49,44 @@ static int set_str(char **dst, const char *s) {
         return 0;
 }
 
+/* The first of n sorted elements not less than key: lookups stay O(log n) with a fleet's
+ * thousands of media, users and exceptions. */
+static size_t lower_bound(const void *base, size_t n, size_t size, const void *key,
+                          int (*cmp)(const void *key, const void *elem)) {
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cmp(key, (const char *) base + mid * size) > 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+/* Room for one more element at index at of a sorted array (*n elements, *alloc allocated). */
+static void *insert_at(void **base, size_t *n, size_t *alloc, size_t size, size_t at, int *ret) {
+        if (*n >= TG_REPORT_ROWS_MAX) {
+                *ret = -E2BIG;
+                return NULL;
+        }
+        if (*n == *alloc) {
+                size_t a = *alloc ? *alloc * 2 : 32;
+                void *p = realloc(*base, a * size);
+                if (!p) {
+                        *ret = -ENOMEM;
+                        return NULL;
+                }
+                *base = p;
+                *alloc = a;
+        }
+        char *b = *base;
+        memmove(b + (at + 1) * size, b + at * size, (*n - at) * size);
+        (*n)++;
+        memset(b + at * size, 0, size);
+        return b + at * size;
+}
+
 /* A value escaped, or "" (never NULL) to compare against. */
 static const char *val_or_empty(const char *s) {
         return s ? s : "";
@@ -76,11 +114,14 @@ typedef struct {
         size_t n, alloc;
 } media_register;
 
+static int cmp_label(const void *key, const void *elem) {
+        return strcmp(key, ((const medium *) elem)->label);
+}
+
+/* Sorted by label. */
 static medium *register_find(media_register *reg, const char *label) {
-        for (size_t i = 0; i < reg->n; i++)
-                if (strcmp(reg->media[i].label, label) == 0)
-                        return &reg->media[i];
-        return NULL;
+        size_t i = lower_bound(reg->media, reg->n, sizeof(*reg->media), label, cmp_label);
+        return i < reg->n && strcmp(reg->media[i].label, label) == 0 ? &reg->media[i] : NULL;
 }
 
 /* The medium's department in the register at time t ("" unregistered then). */
@@ -123,22 +164,12 @@ static int register_apply(media_register *reg, const tg_report_record *rec) {
                 return 1;
         m = register_find(reg, label);
         if (!m) {
-                if (reg->n == reg->alloc) {
-                        size_t alloc = reg->alloc ? reg->alloc * 2 : 32;
-                        medium *p;
-                        if (reg->n >= TG_REPORT_ROWS_MAX)
-                                return -E2BIG;
-                        p = realloc(reg->media, alloc * sizeof(*p));
-                        if (!p)
-                                return -ENOMEM;
-                        reg->media = p;
-                        reg->alloc = alloc;
-                }
-                m = &reg->media[reg->n];
-                *m = (medium){0};
+                size_t at = lower_bound(reg->media, reg->n, sizeof(*reg->media), label, cmp_label);
+                m = insert_at((void **) &reg->media, &reg->n, &reg->alloc, sizeof(*m), at, &k);
+                if (!m)
+                        return k;
                 if (set_str(&m->label, label) < 0)
                         return -ENOMEM;
-                reg->n++;
         }
         k = history_add(m, rec->time_usec, added ? report_value(rec, "department", b) : NULL);
         if (k < 0)
@@ -400,18 +431,24 @@ static int usage_dept_month(tg_report *r, usage_state *st, month_counts *mc) {
                         m->b += u->files_written;
                 }
                 report_month(t, month);
-                for (size_t j = 0; j < n && !x; j++)
-                        if (strcmp(dm[j].department, dept) == 0 && strcmp(dm[j].month, month) == 0)
-                                x = &dm[j];
-                if (!x) {
-                        x = &dm[n++];
-                        x->department = (char *) dept; /* owned by the register */
-                        memcpy(x->month, month, sizeof(month));
-                }
-                x->uses++;
-                x->files += u->files_written;
+                x = &dm[n++];
+                x->department = (char *) dept; /* owned by the register */
+                memcpy(x->month, month, sizeof(month));
+                x->uses = 1;
+                x->files = u->files_written;
         }
-        qsort(dm, n, sizeof(*dm), cmp_dept_month);
+        /* one entry a use, sorted, then the equal ones merged */
+        if (n > 0)
+                qsort(dm, n, sizeof(*dm), cmp_dept_month);
+        size_t merged = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (merged > 0 && cmp_dept_month(&dm[merged - 1], &dm[i]) == 0) {
+                        dm[merged - 1].uses += dm[i].uses;
+                        dm[merged - 1].files += dm[i].files;
+                } else
+                        dm[merged++] = dm[i];
+        }
+        n = merged;
         for (size_t i = 0; i < n && k == 0; i++) {
                 cell_buf c[4];
                 const char *cells[] = {dm[i].department, dm[i].month, num(dm[i].uses, c[2]), num(dm[i].files, c[3])};
@@ -434,7 +471,8 @@ static int usage_finish(tg_report *r) {
         int k;
 
         tg_usage_report_finish(&st->usage);
-        qsort(st->usage.uses, st->usage.n_uses, sizeof(*st->usage.uses), cmp_use);
+        if (st->usage.n_uses > 0)
+                qsort(st->usage.uses, st->usage.n_uses, sizeof(*st->usage.uses), cmp_use);
         for (size_t i = 0; i < st->usage.n_uses; i++) {
                 const tg_usage_use *u = &st->usage.uses[i];
                 cell_buf c[13];
@@ -547,13 +585,8 @@ static int media_add(tg_report *r, const tg_report_record *rec) {
         return report_section_add(st->changes, rec->time_usec, rec->seq, cells);
 }
 
-static int cmp_medium(const void *a, const void *b) {
-        return strcmp(((const medium *) a)->label, ((const medium *) b)->label);
-}
-
 static int media_finish(tg_report *r) {
         media_state *st = r->state;
-        qsort(st->reg.media, st->reg.n, sizeof(*st->reg.media), cmp_medium);
         for (size_t i = 0; i < st->reg.n; i++) {
                 const medium *m = &st->reg.media[i];
                 cell_buf c[2];
@@ -657,28 +690,27 @@ static int exceptions_init(tg_report *r) {
         return 0;
 }
 
-/* Exception ids are the terminal's own: the same id on two hosts is two exceptions. */
+typedef struct {
+        const char *host, *id;
+} exception_key;
+
+static int cmp_exception(const void *key, const void *elem) {
+        const exception_key *k = key;
+        const exception *e = elem;
+        int c = strcmp(k->host, e->s[EX_HOST]);
+        return c ? c : strcmp(k->id, e->s[EX_ID]);
+}
+
+/* Exception ids are the terminal's own: the same id on two hosts is two exceptions. Sorted by
+ * (host, id). */
 static exception *exception_get(exceptions_state *st, const char *host, const char *id, int *ret) {
-        for (size_t i = 0; i < st->n; i++)
-                if (strcmp(st->ex[i].s[EX_HOST], host) == 0 && strcmp(st->ex[i].s[EX_ID], id) == 0)
-                        return &st->ex[i];
-        if (st->n == st->alloc) {
-                size_t alloc = st->alloc ? st->alloc * 2 : 32;
-                exception *p;
-                if (st->n >= TG_REPORT_ROWS_MAX) {
-                        *ret = -E2BIG;
-                        return NULL;
-                }
-                p = realloc(st->ex, alloc * sizeof(*p));
-                if (!p) {
-                        *ret = -ENOMEM;
-                        return NULL;
-                }
-                st->ex = p;
-                st->alloc = alloc;
-        }
-        exception *e = &st->ex[st->n++];
-        *e = (exception){0};
+        exception_key key = {host, id};
+        size_t at = lower_bound(st->ex, st->n, sizeof(*st->ex), &key, cmp_exception);
+        if (at < st->n && cmp_exception(&key, &st->ex[at]) == 0)
+                return &st->ex[at];
+        exception *e = insert_at((void **) &st->ex, &st->n, &st->alloc, sizeof(*e), at, ret);
+        if (!e)
+                return NULL;
         for (size_t i = 0; i < _EX_MAX; i++)
                 if (set_str(&e->s[i], i == EX_HOST ? host : i == EX_ID ? id : i == EX_STATUS ? "active" : "") < 0) {
                         *ret = -ENOMEM;
@@ -843,41 +875,28 @@ typedef struct {
         size_t n, alloc;
 } user_counts;
 
-static user_count *user_counts_get(user_counts *uc, const char *user, const char *dept, int *ret) {
-        for (size_t i = 0; i < uc->n; i++)
-                if (strcmp(uc->u[i].user, user) == 0 && strcmp(uc->u[i].department, dept) == 0)
-                        return &uc->u[i];
-        if (uc->n == uc->alloc) {
-                size_t alloc = uc->alloc ? uc->alloc * 2 : 32;
-                user_count *p;
-                if (uc->n >= TG_REPORT_ROWS_MAX) {
-                        *ret = -E2BIG;
-                        return NULL;
-                }
-                p = realloc(uc->u, alloc * sizeof(*p));
-                if (!p) {
-                        *ret = -ENOMEM;
-                        return NULL;
-                }
-                uc->u = p;
-                uc->alloc = alloc;
-        }
-        user_count *x = &uc->u[uc->n];
-        *x = (user_count){.user = strdup(user), .department = strdup(dept)};
-        if (!x->user || !x->department) {
-                free(x->user);
-                free(x->department);
-                *ret = -ENOMEM;
-                return NULL;
-        }
-        uc->n++;
-        return x;
-}
-
 static int cmp_user_count(const void *a, const void *b) {
         const user_count *x = a, *y = b;
         int c = strcmp(x->user, y->user);
         return c ? c : strcmp(x->department, y->department);
+}
+
+/* Sorted by (user, department). */
+static user_count *user_counts_get(user_counts *uc, const char *user, const char *dept, int *ret) {
+        user_count key = {.user = (char *) user, .department = (char *) dept};
+        size_t at = lower_bound(uc->u, uc->n, sizeof(*uc->u), &key, cmp_user_count);
+        if (at < uc->n && cmp_user_count(&key, &uc->u[at]) == 0)
+                return &uc->u[at];
+        user_count *x = insert_at((void **) &uc->u, &uc->n, &uc->alloc, sizeof(*x), at, ret);
+        if (!x)
+                return NULL;
+        x->user = strdup(user);
+        x->department = strdup(dept);
+        if (!x->user || !x->department) {
+                *ret = -ENOMEM; /* freed with the others */
+                return NULL;
+        }
+        return x;
 }
 
 static void user_counts_free(user_counts *uc) {
@@ -1013,7 +1032,6 @@ static int blocked_add(tg_report *r, const tg_report_record *rec) {
 static int blocked_finish(tg_report *r) {
         blocked_state *st = r->state;
         int k = 0;
-        qsort(st->users.u, st->users.n, sizeof(*st->users.u), cmp_user_count);
         for (size_t i = 0; i < st->users.n && k == 0; i++) {
                 cell_buf c;
                 const char *cells[] = {st->users.u[i].user, st->users.u[i].department, num(st->users.u[i].n[0], c)};
@@ -1110,7 +1128,6 @@ static int mfa_add(tg_report *r, const tg_report_record *rec) {
 static int mfa_finish(tg_report *r) {
         mfa_state *st = r->state;
         int k = 0;
-        qsort(st->users.u, st->users.n, sizeof(*st->users.u), cmp_user_count);
         for (size_t i = 0; i < st->users.n && k == 0; i++) {
                 const user_count *u = &st->users.u[i];
                 cell_buf c[3];

@@ -44,6 +44,8 @@ typedef struct {
         int64_t from_usec, to_usec; /* the period, [from, to) */
         tg_usage_use *uses;
         size_t n_uses, alloc;
+        size_t *open; /* indexes of the open uses: few, however many uses there were */
+        size_t n_open, open_alloc;
 } tg_usage_report;
 
 /* One record, as the journal reader gives it. */
