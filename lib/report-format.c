@@ -28,7 +28,7 @@ static const report_words w_period = W("Period", "期間"), w_times = W("Times",
                           w_rows = W("rows", "件"), w_chart = W("Chart", "グラフ");
 
 static const char *cell(const report_section *s, size_t row, size_t col) {
-        return s->cells[row * s->n_columns + col];
+        return report_cell(s, row, col);
 }
 
 /* "YYYY-MM-DD" of the first and of the last day of the period. */
@@ -77,7 +77,9 @@ static int write_table(const tg_report *r, FILE *f, const tg_report_output *o) {
                 for (size_t c = 0; c < s->n_columns; c++)
                         cells[c] = report_word(&s->columns[c].label, o->lang);
                 for (size_t k = 0; k < s->n_rows * s->n_columns; k++)
-                        cells[s->n_columns + k] = *s->cells[k] ? s->cells[k] : "-";
+                        cells[s->n_columns + k] = *cell(s, k / s->n_columns, k % s->n_columns)
+                                                          ? cell(s, k / s->n_columns, k % s->n_columns)
+                                                          : "-";
                 if (tg_display_table(f, cells, s->n_columns, n) < 0)
                         return -ENOMEM;
         }

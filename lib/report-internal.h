@@ -28,7 +28,9 @@ typedef struct {
         report_words title;
         const report_column *columns;
         size_t n_columns;
-        char **cells; /* row by row */
+        size_t *cells; /* row by row: offsets into text */
+        char *text;    /* every cell's text and NUL, one after the other */
+        size_t text_len, text_alloc;
         int64_t *order_time;
         uint64_t *order_seq;
         size_t n_rows, alloc;
@@ -67,6 +69,10 @@ report_section *report_section_new(tg_report *r, const char *id, report_words ti
  * values first (report_value). -E2BIG past TG_REPORT_ROWS_MAX, -ENOMEM. */
 int report_section_add(report_section *s, int64_t order_time, uint64_t order_seq, const char *const *cells);
 void report_sections_sort(tg_report *r);
+/* The text of a cell. */
+static inline const char *report_cell(const report_section *s, size_t row, size_t col) {
+        return s->text + s->cells[row * s->n_columns + col];
+}
 
 /* A record's value of key (first match), escaped and cut into buf (REPORT_CELL_MAX); "" when
  * absent. Returns buf. */

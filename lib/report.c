@@ -250,7 +250,7 @@ int report_section_add(report_section *s, int64_t order_time, uint64_t order_seq
                 return -E2BIG;
         if (s->n_rows == s->alloc) {
                 size_t alloc = s->alloc ? s->alloc * 2 : 32;
-                char **c = realloc(s->cells, alloc * s->n_columns * sizeof(*c));
+                size_t *c = realloc(s->cells, alloc * s->n_columns * sizeof(*c));
                 if (!c)
                         return -ENOMEM;
                 s->cells = c;
@@ -264,14 +264,25 @@ int report_section_add(report_section *s, int64_t order_time, uint64_t order_seq
                 s->order_seq = q;
                 s->alloc = alloc;
         }
-        char **row = &s->cells[s->n_rows * s->n_columns];
-        for (size_t i = 0; i < s->n_columns; i++) {
-                row[i] = strdup(cells[i] ? cells[i] : "");
-                if (!row[i]) {
-                        while (i-- > 0)
-                                free(row[i]);
+        size_t need = 0, *row = &s->cells[s->n_rows * s->n_columns];
+        for (size_t i = 0; i < s->n_columns; i++)
+                need += strlen(cells[i] ? cells[i] : "") + 1;
+        if (s->text_len + need > s->text_alloc) {
+                size_t alloc = s->text_alloc ? s->text_alloc : 4096;
+                while (alloc < s->text_len + need)
+                        alloc *= 2;
+                char *t = realloc(s->text, alloc);
+                if (!t)
                         return -ENOMEM;
-                }
+                s->text = t;
+                s->text_alloc = alloc;
+        }
+        for (size_t i = 0; i < s->n_columns; i++) {
+                const char *c = cells[i] ? cells[i] : "";
+                size_t len = strlen(c) + 1;
+                memcpy(s->text + s->text_len, c, len);
+                row[i] = s->text_len;
+                s->text_len += len;
         }
         s->order_time[s->n_rows] = order_time;
         s->order_seq[s->n_rows] = order_seq;
@@ -290,8 +301,8 @@ static int cmp_rows(const void *a, const void *b) {
         if (s->order_time[x->row] != s->order_time[y->row])
                 return s->order_time[x->row] < s->order_time[y->row] ? -1 : 1;
         if (s->host_column >= 0) {
-                int c = strcmp(s->cells[x->row * s->n_columns + (size_t) s->host_column],
-                               s->cells[y->row * s->n_columns + (size_t) s->host_column]);
+                int c = strcmp(report_cell(s, x->row, (size_t) s->host_column),
+                               report_cell(s, y->row, (size_t) s->host_column));
                 if (c)
                         return c;
         }
@@ -304,7 +315,7 @@ static int cmp_rows(const void *a, const void *b) {
  * store, which may hand over hosts interleaved, fed them. */
 static void sort_section(report_section *s) {
         row_ref *refs;
-        char **cells;
+        size_t *cells;
         int64_t *t;
         uint64_t *q;
         if (!s->sort || s->n_rows < 2)
@@ -367,9 +378,8 @@ void tg_report_free(tg_report *r) {
                 report_kinds[r->kind]->free(r);
         for (size_t i = 0; i < r->n_sections; i++) {
                 report_section *s = &r->sections[i];
-                for (size_t k = 0; k < s->n_rows * s->n_columns; k++)
-                        free(s->cells[k]);
                 free(s->cells);
+                free(s->text);
                 free(s->order_time);
                 free(s->order_seq);
         }

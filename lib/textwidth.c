@@ -112,37 +112,33 @@ char *tg_display_text(const char *s, char *buf, size_t size) {
 
 int tg_display_table(FILE *f, const char *const *cells, size_t n_columns, size_t n_cells) {
         _cleanup_free_ size_t *width = calloc(n_columns ? n_columns : 1, sizeof(*width));
-        _cleanup_free_ char **shown = calloc(n_cells ? n_cells : 1, sizeof(*shown));
-        int r = 0;
+        _cleanup_free_ char *shown = NULL;
+        size_t longest = 0;
 
-        if (!width || !shown)
+        if (!width)
                 return -ENOMEM;
         for (size_t i = 0; i < n_cells; i++) {
                 const char *s = cells[i] ? cells[i] : "";
-                size_t size = strlen(s) * 4 + 1; /* every byte may become \xNN */
-                shown[i] = malloc(size);
-                if (!shown[i]) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                tg_display_text(s, shown[i], size);
-                size_t w = tg_display_width(shown[i]);
+                size_t w = tg_display_width(s), len = strlen(s);
                 if (w > width[i % n_columns])
                         width[i % n_columns] = w;
+                if (len > longest)
+                        longest = len;
         }
+        shown = malloc(longest * 4 + 1); /* every byte may become \xNN */
+        if (!shown)
+                return -ENOMEM;
         for (size_t i = 0; i < n_cells; i++) {
+                const char *s = cells[i] ? cells[i] : "";
                 size_t col = i % n_columns;
-                fputs(shown[i], f);
+                fputs(tg_display_text(s, shown, longest * 4 + 1), f);
                 if (col + 1 == n_columns) {
                         fputc('\n', f);
                         continue;
                 }
                 /* one space between columns, after padding to the widest cell */
-                for (size_t w = tg_display_width(shown[i]); w <= width[col]; w++)
+                for (size_t w = tg_display_width(s); w <= width[col]; w++)
                         fputc(' ', f);
         }
-out:
-        for (size_t i = 0; i < n_cells; i++)
-                free(shown[i]);
-        return r;
+        return 0;
 }
