@@ -226,7 +226,7 @@ static const char html_style[] =
         "dl.meta dt{font-weight:bold}dl.meta dd{margin:0}"
         "table{border-collapse:collapse;width:100%;margin:.3em 0}"
         "th,td{border:1px solid #999;padding:.15em .4em;text-align:left;vertical-align:top;"
-        "overflow-wrap:anywhere}"
+        "overflow-wrap:break-word}td.b{overflow-wrap:anywhere}"
         "th{background:#e8e8e8}td.n{text-align:right;font-variant-numeric:tabular-nums}"
         "tbody tr:nth-child(even){background:#f6f6f6}"
         "p.empty{color:#555}svg.chart{max-width:100%;height:auto;margin:.3em 0}"
@@ -235,6 +235,7 @@ static const char html_style[] =
         "thead{display:table-header-group}tr{break-inside:avoid}section{break-inside:auto}"
         "h2{break-after:avoid}tbody tr:nth-child(even){background:none}}";
 
+#define LONG_CELL 24 /* bytes */
 #define CHART_W 720
 #define CHART_H 240
 #define CHART_LEFT 48
@@ -362,8 +363,14 @@ static void write_html(const tg_report *r, FILE *f, const tg_report_output *o) {
                 for (size_t row = 0; row < s->n_rows; row++) {
                         fputs("<tr>", f);
                         for (size_t c = 0; c < s->n_columns; c++) {
-                                fputs(s->columns[c].number ? "<td class=\"n\">" : "<td>", f);
-                                html_text(f, cell(s, row, c));
+                                /* long values (ids, hashes, paths) may break anywhere; words
+                                 * and times stay whole */
+                                const char *v = cell(s, row, c);
+                                fputs(s->columns[c].number    ? "<td class=\"n\">"
+                                      : strlen(v) > LONG_CELL ? "<td class=\"b\">"
+                                                              : "<td>",
+                                      f);
+                                html_text(f, v);
                                 fputs("</td>", f);
                         }
                         fputs("</tr>\n", f);
