@@ -222,16 +222,29 @@ static int feed(tg_journal_reader *reader, tg_report *rep, const char *departmen
         return 0;
 }
 
-/* --out: a new file only the caller reads (the report names staff and their files), written
- * in place; removed again when writing fails. */
-static FILE *open_out(const char *path) {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+/* --out: written to a temporary file beside FILE (mkostemp: mode 0600, only the caller reads
+ * it; the report names staff and their files), then renamed over FILE once complete: a
+ * failed report leaves no half file, and a symbolic link at FILE is replaced, not followed. */
+static FILE *open_out(const char *path, char **ret_tmp) {
+        _cleanup_free_ char *tmp = NULL;
         FILE *f;
+        int fd;
+        if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
+                errno = ENOMEM;
+                return NULL;
+        }
+        fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return NULL;
         f = fdopen(fd, "w");
-        if (!f)
+        if (!f) {
+                int saved = errno;
                 close(fd);
+                (void) unlink(tmp);
+                errno = saved;
+                return NULL;
+        }
+        *ret_tmp = TAKE_PTR(tmp);
         return f;
 }
 
@@ -240,6 +253,7 @@ int ctl_report(const ctl_context *ctx, int argc, char **argv) {
         char department[DEPARTMENT_MAX + 2], host[256] = "", scope[DEPARTMENT_MAX + 300], err[512];
         tg_journal_reader *reader = NULL;
         tg_report *rep = NULL;
+        _cleanup_free_ char *tmp = NULL;
         tg_report_period period;
         report_args a;
         tg_config cfg;
@@ -281,7 +295,7 @@ int ctl_report(const ctl_context *ctx, int argc, char **argv) {
         }
         (void) gethostname(host, sizeof(host) - 1);
         snprintf(scope, sizeof(scope), "%s%s%s%s", host, *department ? " (" : "", department, *department ? ")" : "");
-        out = a.out ? open_out(a.out) : stdout;
+        out = a.out ? open_out(a.out, &tmp) : stdout;
         if (!out) {
                 fprintf(stderr, _("termguardctl: cannot write %s: %s\n"), a.out, strerror(errno));
                 tg_report_free(rep);
@@ -295,9 +309,11 @@ int ctl_report(const ctl_context *ctx, int argc, char **argv) {
         tg_report_free(rep);
         if (a.out && fclose(out) != 0 && r == 0)
                 r = -EIO;
+        if (a.out && r == 0 && rename(tmp, a.out) < 0)
+                r = -errno;
         if (r < 0) {
                 if (a.out)
-                        (void) unlink(a.out);
+                        (void) unlink(tmp);
                 fprintf(stderr, _("termguardctl: cannot write the report: %s\n"), strerror(-r));
                 return EXIT_DAEMON_ERROR;
         }

@@ -392,6 +392,17 @@ class JournalTest(unittest.TestCase):
         html = self.read(out).decode()
         self.assertTrue(html.startswith("<!DOCTYPE html>"))
         self.assertIn("<svg", html)
+        # a symbolic link at FILE is replaced, not followed
+        victim = os.path.join(self.tmp, "victim")
+        with open(victim, "w") as f:
+            f.write("keep")
+        link = os.path.join(self.tmp, "link.csv")
+        os.symlink(victim, link)
+        self.report("mfa", "--month", "2026-04", "--format", "csv", "--out", link)
+        self.assertEqual(self.read(victim), b"keep")
+        self.assertFalse(os.path.islink(link))
+        self.assertTrue(self.read(link).startswith(b"\xef\xbb\xbf"))
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith(("link.csv.", "report.html."))], [])
         # wrong periods and options
         for bad in (["--from", "2026-04-01"], ["--from", "2026-04-01", "--to", "2026-03-01"], ["--month", "2026-13"],
                     ["--month", "2026-04", "--fiscal-year", "2026"], ["--fiscal-year", "26"],
@@ -404,6 +415,7 @@ class JournalTest(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         r = self.ctl("report", "usage", "--month", "2026-04", "--out", os.path.join(self.tmp, "none", "x.csv"))
         self.assertEqual(r.returncode, 1)
+        self.assertIn(b"cannot write", r.stderr)
 
     # crashes
 
