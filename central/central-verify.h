@@ -47,3 +47,4 @@ int central_configure_audit(const central_context *ctx, PGconn *conn);
 
 int central_verify(const central_context *ctx, int argc, char **argv);
 int central_watch(const central_context *ctx, int argc, char **argv);
+int central_report(const central_context *ctx, int argc, char **argv);

@@ -35,6 +35,10 @@ static const verb verbs[] = {
         {"verify", "[--host HOSTID] [--escrow DIR] [--silent-after DURATION] [--format text|json]",
          "verify every terminal's records: chain, MACs with the escrowed seeds, gaps, silence (exit 5: not intact)",
          central_verify},
+        {"report",
+         "usage|media|exceptions|blocked|mfa|hosts (--fiscal-year Y | --month YYYY-MM | --from D --to D) "
+         "[--department D] [--host HOSTID] [--format table|csv|json|html] [--lang ja|en] [--escrow DIR]",
+         "the fleet's audit reports, as termguardctl report makes them", central_report},
         {"watch", "[--config FILE]",
          "alert service: database alerts at once, periodic verification, to the journal and AlertCommand=",
          central_watch},
