@@ -4,15 +4,7 @@
 -- Run by termguard-central init as a superuser, in database termguard, after the migrations.
 -- Idempotent. pgaudit logs only once it is in shared_preload_libraries (init sets it; a
 -- restart of PostgreSQL makes it take effect).
-DO $audit$
-BEGIN
-        -- The audit role: never logs in, holds no privilege anyone uses; what it may read is
-        -- what pgaudit logs reads of.
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'termguard_audit') THEN
-                CREATE ROLE termguard_audit NOLOGIN;
-        END IF;
-END
-$audit$;
+-- termguard_audit is made by roles.sql (a cluster role: restore needs it before the grants).
 GRANT SELECT ON ALL TABLES IN SCHEMA termguard_report TO termguard_audit;
 GRANT SELECT ON termguard.events, termguard.heartbeats, termguard.conflicts TO termguard_audit;
 ALTER DATABASE termguard SET pgaudit.role = 'termguard_audit';
