@@ -37,6 +37,7 @@ fi
 cmake --build "$build" -j2 --target termguard termguard-central >/dev/null
 work=$(mktemp -d /var/tmp/tg-central-bench.XXXXXX)
 chmod 0755 "$work"
+chown postgres: "$work"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 as_pg() { setpriv --reuid=postgres --regid=postgres --clear-groups "$@"; }
 cleanup() {
@@ -52,6 +53,7 @@ cc -O2 -Wall -Wextra -Werror -I"$top/include" $(pkg-config --cflags libpq) -o "$
     "$here/central-ingest.c" "$build/lib/libtermguard.a" $libs
 
 mkdir "$work/sock" && chown postgres: "$work/sock"
+mkdir -m 0700 "$work/ca" && chmod 0700 "$work"/ca
 as_pg "$pg/initdb" -D "$work/data" -U postgres --auth-local=trust --auth-host=reject -E UTF8 --locale=C >/dev/null
 as_pg "$pg/pg_ctl" -D "$work/data" -l "$work/log" -w start \
     -o "-k $work/sock -c listen_addresses=127.0.0.1 -p $port" >/dev/null
@@ -92,7 +94,7 @@ echo "usage rollup built once from the events: $t s (ingest keeps it up to date 
 sql -c "VACUUM ANALYZE" >/dev/null
 echo "size: $(sql -c "SELECT pg_size_pretty(pg_database_size('termguard'))")"
 
-naive="SELECT h.department, date_trunc('month', e.time AT TIME ZONE 'Asia/Tokyo') AS month,
+naive="SELECT h.department, date_trunc('month', e.time AT TIME ZONE 'Asia/Tokyo')::date AS month,
        count(*) FILTER (WHERE e.type = 'usb.decision') AS decisions,
        count(*) FILTER (WHERE e.type = 'usb.attach') AS uses,
        count(*) FILTER (WHERE e.type = 'media.file-written') AS files
