@@ -231,8 +231,10 @@ static int latency(int n, const char *bundle, const char *dir) {
                     tg_journal_reader_next(rd, &rec) != 1)
                         return 1;
                 batch = record_batch(rd, rec);
-                if (send_batch(info, batch) != 1)
+                if (send_batch(info, batch) != 1) {
+                        fprintf(stderr, "central-ingest: record %" PRIu64 " was not stored\n", seq);
                         return 1;
+                }
                 t[i] = now() - t0;
                 free(batch);
                 tg_journal_reader_free(rd);
