@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "central.h"
+#include "central-verify.h"
 #include "termguard/fileio.h"
 
 #define HBA_MAX (1024 * 1024)
@@ -288,6 +289,9 @@ int central_init(const central_context *ctx, int argc, char **argv) {
         if (r < 0)
                 return r;
         r = configure_hba(conn);
+        if (r < 0)
+                return r;
+        r = central_configure_audit(ctx, conn);
         if (r < 0)
                 return r;
         r = central_exec(conn, "SELECT pg_reload_conf()");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "central.h"
+#include "central-verify.h"
 
 typedef struct {
         const char *name;
@@ -31,6 +32,16 @@ static const verb verbs[] = {
          "a new client certificate for an enrolled terminal (same host id and journal)", central_reenroll_host},
         {"list-hosts", "", "list enrolled terminals", central_list_hosts},
         {"prune", "--older-than MONTHS", "drop whole monthly event partitions older than MONTHS", central_prune},
+        {"verify", "[--host HOSTID] [--escrow DIR] [--silent-after DURATION] [--format text|json]",
+         "verify every terminal's records: chain, MACs with the escrowed seeds, gaps, silence (exit 5: not intact)",
+         central_verify},
+        {"report",
+         "usage|media|exceptions|blocked|mfa|hosts (--fiscal-year Y | --month YYYY-MM | --from D --to D) "
+         "[--department D] [--host HOSTID] [--format table|csv|json|html] [--lang ja|en] [--escrow DIR]",
+         "the fleet's audit reports, as termguardctl report makes them", central_report},
+        {"watch", "[--config FILE]",
+         "alert service: database alerts at once, periodic verification, to the journal and AlertCommand=",
+         central_watch},
         {"backup", "--out DIR", "dump the database and the CA directory into DIR (new, 0700)", central_backup},
         {"restore", "DIR", "restore a backup into a cluster without the database", central_restore},
 };
@@ -114,6 +125,8 @@ int main(int argc, char **argv) {
                 if (strcmp(argv[optind], verbs[i].name) != 0)
                         continue;
                 int r = verbs[i].run(&ctx, argc - optind, argv + optind);
+                if (r == CENTRAL_EXIT_NOT_INTACT) /* verify's verdict, not an error */
+                        return r;
                 return r == -EINVAL ? 2 : r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         }
         fprintf(stderr, "termguard-central: unknown verb %s\n", argv[optind]);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * termguardctl journal init, verify, log and report usage: the audit journal, read and
+ * termguardctl journal init, verify and log: the audit journal, read and
  * checked where it lies (root reads the files directly; an auditor may point --journal at a
  * copy). Everything a record holds is hostile until escaped: tables escape by display,
  * JSON and CSV by tg_escape.
@@ -25,7 +25,6 @@
 #include "termguard/journal.h"
 #include "termguard/macro.h"
 #include "termguard/timeutil.h"
-#include "termguard/usage-report.h"
 
 /* A value escaped: every byte may become \xNN. */
 #define ESCAPED_MAX (4 * TG_JOURNAL_VALUE_MAX + 8)
@@ -164,7 +163,7 @@ static int parse_args(const ctl_context *ctx, int argc, char **argv, journal_arg
         return 0;
 }
 
-static int open_failed(const char *dir, int r) {
+int ctl_journal_open_failed(const char *dir, int r) {
         if (r == -EACCES || r == -EPERM)
                 fprintf(stderr,
                         _("termguardctl: cannot read the journal in %s: %s\n"
@@ -342,7 +341,7 @@ int ctl_journal_verify(const ctl_context *ctx, int argc, char **argv) {
         explicit_bzero(seed, sizeof(seed));
         if (r < 0) {
                 json_object_put(out.list);
-                return open_failed(a.journal_dir, r);
+                return ctl_journal_open_failed(a.journal_dir, r);
         }
         if (out.list) {
                 json_object *j = json_object_new_object();
@@ -427,13 +426,11 @@ static void format_time(int64_t usec, char *buf, size_t size) {
         snprintf(buf, size, "%.19s.%06" PRId64 "Z", iso, usec % 1000000);
 }
 
-#define ID_TEXT_MAX 37
-
 /* An id as a UUID, as the host-id file and journal.initialized write it. */
-static void id_text(const uint8_t *id, char buf[ID_TEXT_MAX]) {
+void ctl_id_text(const uint8_t *id, char buf[CTL_ID_TEXT_MAX]) {
         char hex[2 * TG_JOURNAL_ID_SIZE + 1];
         (void) tg_hex_encode(id, TG_JOURNAL_ID_SIZE, hex, sizeof(hex));
-        snprintf(buf, ID_TEXT_MAX, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+        snprintf(buf, CTL_ID_TEXT_MAX, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 /* The fields not shown in their own column, as "key=value key=value". */
@@ -468,7 +465,7 @@ static char *details(const tg_journal_record *rec, bool escaped) {
 
 static void log_json(const tg_journal_record *rec, char *val) {
         json_object *o = json_object_new_object(), *fields = json_object_new_object();
-        char t[40], id[ID_TEXT_MAX];
+        char t[40], id[CTL_ID_TEXT_MAX];
 
         json_object_object_add(o, "seq", json_object_new_uint64(tg_journal_record_seq(rec)));
         format_time(tg_journal_record_time(rec), t, sizeof(t));
@@ -476,9 +473,9 @@ static void log_json(const tg_journal_record *rec, char *val) {
         json_object_object_add(o, "time_usec", json_object_new_int64(tg_journal_record_time(rec)));
         json_object_object_add(o, "clock",
                                json_object_new_string(tg_journal_clock_to_string(tg_journal_record_clock(rec))));
-        id_text(tg_journal_record_host_id(rec), id);
+        ctl_id_text(tg_journal_record_host_id(rec), id);
         json_object_object_add(o, "host_id", json_object_new_string(id));
-        id_text(tg_journal_record_boot_id(rec), id);
+        ctl_id_text(tg_journal_record_boot_id(rec), id);
         json_object_object_add(o, "boot_id", json_object_new_string(id));
         json_object_object_add(o, "type", json_object_new_string(tg_journal_record_type(rec)));
         json_object_object_add(o, "priority", json_object_new_int(tg_journal_record_priority(rec)));
@@ -500,7 +497,7 @@ static void log_json(const tg_journal_record *rec, char *val) {
 }
 
 static void log_csv(const tg_journal_record *rec, char *val) {
-        char t[40], num[24], user[64], id[ID_TEXT_MAX];
+        char t[40], num[24], user[64], id[CTL_ID_TEXT_MAX];
         _cleanup_free_ char *rest = details(rec, true);
 
         snprintf(num, sizeof(num), "%" PRIu64, tg_journal_record_seq(rec));
@@ -508,7 +505,7 @@ static void log_csv(const tg_journal_record *rec, char *val) {
         format_time(tg_journal_record_time(rec), t, sizeof(t));
         tg_csv_cell(stdout, t, false);
         tg_csv_cell(stdout, tg_journal_clock_to_string(tg_journal_record_clock(rec)), false);
-        id_text(tg_journal_record_host_id(rec), id);
+        ctl_id_text(tg_journal_record_host_id(rec), id);
         tg_csv_cell(stdout, id, false);
         tg_csv_cell(stdout, tg_journal_record_type(rec), false);
         escape_value(record_user(rec, user, sizeof(user)), val);
@@ -551,7 +548,7 @@ int ctl_journal_log(const ctl_context *ctx, int argc, char **argv) {
                                                                  .format = log_formats[a.format]});
         r = tg_journal_reader_open(a.journal_dir, &reader);
         if (r < 0)
-                return open_failed(a.journal_dir, r);
+                return ctl_journal_open_failed(a.journal_dir, r);
         if (a.format == FORMAT_CSV) {
                 static const char *const header[] = {"seq",  "time",   "clock",      "host_id", "type",
                                                      "user", "device", "sender_uid", "sender",  "details"};
@@ -594,189 +591,6 @@ int ctl_journal_log(const ctl_context *ctx, int argc, char **argv) {
                 fprintf(stderr, _("termguardctl: reading the journal failed: %s\n"), strerror(-r));
                 return EXIT_DAEMON_ERROR;
         }
-        if (bad) {
-                fprintf(stderr,
-                        _("termguardctl: %d damaged parts of the journal were skipped; run termguardctl verify.\n"),
-                        bad);
-                return EXIT_JOURNAL_DAMAGED;
-        }
-        return 0;
-}
-
-/* report usage */
-
-static void usage_time(int64_t usec, char *buf, size_t size) {
-        if (usec == 0)
-                snprintf(buf, size, "-");
-        else
-                tg_format_iso8601(usec / 1000000, buf, size);
-}
-
-static json_object *totals_json(const tg_usage_total *t, size_t n, const char *key_name, char *val) {
-        json_object *arr = json_object_new_array();
-        char tm[TG_ISO8601_MAX];
-        for (size_t i = 0; i < n; i++) {
-                json_object *o = json_object_new_object();
-                escape_value(t[i].key, val);
-                json_object_object_add(o, key_name, json_object_new_string(val));
-                json_object_object_add(o, "uses", json_object_new_uint64(t[i].uses));
-                json_object_object_add(o, "blocked", json_object_new_uint64(t[i].blocked));
-                json_object_object_add(o, "files_written", json_object_new_uint64(t[i].files_written));
-                usage_time(t[i].first_usec, tm, sizeof(tm));
-                json_object_object_add(o, "first", json_object_new_string(tm));
-                usage_time(t[i].last_usec, tm, sizeof(tm));
-                json_object_object_add(o, "last", json_object_new_string(tm));
-                json_object_array_add(arr, o);
-        }
-        return arr;
-}
-
-static void print_totals(const tg_usage_total *t, size_t n, const char *title, const char *key_header) {
-        ctl_table *tab = ctl_table_new(4);
-        printf("\n%s\n", title);
-        ctl_table_add(tab, key_header, _("USES"), _("BLOCKED"), _("FILES WRITTEN"));
-        for (size_t i = 0; i < n; i++) {
-                char uses[24], blocked[24], files[24];
-                snprintf(uses, sizeof(uses), "%" PRIu64, t[i].uses);
-                snprintf(blocked, sizeof(blocked), "%" PRIu64, t[i].blocked);
-                snprintf(files, sizeof(files), "%" PRIu64, t[i].files_written);
-                ctl_table_add(tab, t[i].key[0] ? t[i].key : "-", uses, blocked, files);
-        }
-        ctl_table_print(tab, stdout);
-        ctl_table_free(tab);
-}
-
-static int feed_report(tg_journal_reader *reader, tg_usage_report *rep, int *bad) {
-        const tg_journal_record *rec;
-        const char *keys[TG_JOURNAL_FIELDS_MAX], *values[TG_JOURNAL_FIELDS_MAX];
-        char boot[ID_TEXT_MAX];
-        int r;
-
-        while ((r = tg_journal_reader_next(reader, &rec)) != 0) {
-                tg_usage_record u = {.keys = keys, .values = values};
-                if (r == -EBADMSG) {
-                        (*bad)++;
-                        continue;
-                }
-                if (r < 0)
-                        return r;
-                u.time_usec = tg_journal_record_time(rec);
-                id_text(tg_journal_record_boot_id(rec), boot);
-                u.boot_id = boot;
-                u.type = tg_journal_record_type(rec);
-                u.n_fields = tg_journal_record_n_fields(rec);
-                for (size_t i = 0; i < u.n_fields; i++)
-                        tg_journal_record_field(rec, i, &keys[i], &values[i]);
-                r = tg_usage_report_add(rep, &u);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-int ctl_report_usage(const ctl_context *ctx, int argc, char **argv) {
-        static const char usage[] = N_("report usage --from TIME --to TIME [--json|--csv] [--journal DIR]");
-        _cleanup_free_ char *val = malloc(ESCAPED_MAX);
-        tg_usage_total *media = NULL, *users = NULL; /* freed by hand: gcc 12's analyzer misreads cleanups here */
-        tg_journal_reader *reader = NULL;
-        tg_usage_report rep;
-        size_t n_media = 0, n_users = 0;
-        journal_args a;
-        int r = parse_args(ctx, argc, argv, &a, _(usage), false), bad = 0;
-
-        if (r)
-                return r < 0 ? 0 : r;
-        if (!a.have_since || !a.have_until || a.until <= a.since) {
-                fprintf(stderr, "%s\n", _("termguardctl: report usage needs --from and --to, --from before --to."));
-                fprintf(stderr, _("Usage: termguardctl %s\n"), _(usage));
-                return EXIT_USAGE;
-        }
-        if (!val)
-                return EXIT_DAEMON_ERROR;
-        r = tg_journal_reader_open(a.journal_dir, &reader);
-        if (r < 0)
-                return open_failed(a.journal_dir, r);
-        tg_usage_report_init(&rep, a.since, a.until);
-        r = feed_report(reader, &rep, &bad);
-        tg_journal_reader_free(reader);
-        if (r == 0) {
-                tg_usage_report_finish(&rep);
-                r = tg_usage_report_totals(&rep, false, &media, &n_media);
-        }
-        if (r == 0)
-                r = tg_usage_report_totals(&rep, true, &users, &n_users);
-        if (r < 0) {
-                tg_usage_report_clear(&rep);
-                free(media);
-                free(users);
-                fprintf(stderr, _("termguardctl: reading the journal failed: %s\n"), strerror(-r));
-                return EXIT_DAEMON_ERROR;
-        }
-        if (a.format == FORMAT_CSV) {
-                static const char *const header[] = {"medium",   "vid",      "pid",      "serial",       "user",
-                                                     "decision", "attached", "detached", "files_written"};
-                tg_csv_begin(stdout);
-                for (size_t i = 0; i < ELEMENTSOF(header); i++)
-                        tg_csv_cell(stdout, header[i], i == 0);
-                tg_csv_end_row(stdout);
-        }
-        json_object *j = a.format == FORMAT_JSON ? json_object_new_object() : NULL, *uses = json_object_new_array();
-        ctl_table *t = a.format == FORMAT_TABLE ? ctl_table_new(6) : NULL;
-        if (t)
-                ctl_table_add(t, _("MEDIUM"), _("USER"), _("DECISION"), _("ATTACHED (UTC)"), _("DETACHED (UTC)"),
-                              _("FILES"));
-        for (size_t i = 0; i < rep.n_uses; i++) {
-                const tg_usage_use *u = &rep.uses[i];
-                char at[TG_ISO8601_MAX], dt[TG_ISO8601_MAX], files[24];
-                usage_time(u->attached_usec, at, sizeof(at));
-                usage_time(u->detached_usec, dt, sizeof(dt));
-                snprintf(files, sizeof(files), "%" PRIu64, u->files_written);
-                if (t) {
-                        ctl_table_add(t, u->medium, u->user[0] ? u->user : "-", u->decision, at, dt, files);
-                } else if (a.format == FORMAT_CSV) {
-                        const char *cells[] = {u->medium,   u->vid, u->pid, u->serial, u->user,
-                                               u->decision, at,     dt,     files};
-                        for (size_t k = 0; k < ELEMENTSOF(cells); k++) {
-                                escape_value(cells[k], val);
-                                tg_csv_cell(stdout, val, k == 0);
-                        }
-                        tg_csv_end_row(stdout);
-                } else {
-                        json_object *o = json_object_new_object();
-                        const char *names[] = {"medium", "label", "vid", "pid", "serial", "user", "decision"};
-                        const char *vals[] = {u->medium, u->label, u->vid, u->pid, u->serial, u->user, u->decision};
-                        for (size_t k = 0; k < ELEMENTSOF(names); k++) {
-                                escape_value(vals[k], val);
-                                json_object_object_add(o, names[k], json_object_new_string(val));
-                        }
-                        json_object_object_add(o, "attached", json_object_new_string(at));
-                        json_object_object_add(o, "detached", json_object_new_string(dt));
-                        json_object_object_add(o, "files_written", json_object_new_uint64(u->files_written));
-                        json_object_array_add(uses, o);
-                }
-        }
-        if (t) {
-                ctl_table_print(t, stdout);
-                ctl_table_free(t);
-                print_totals(media, n_media, _("Per medium:"), _("MEDIUM"));
-                print_totals(users, n_users, _("Per user:"), _("USER"));
-        }
-        if (j) {
-                char tm[TG_ISO8601_MAX];
-                tg_format_iso8601(a.since / 1000000, tm, sizeof(tm));
-                json_object_object_add(j, "from", json_object_new_string(tm));
-                tg_format_iso8601(a.until / 1000000, tm, sizeof(tm));
-                json_object_object_add(j, "to", json_object_new_string(tm));
-                json_object_object_add(j, "uses", json_object_get(uses));
-                json_object_object_add(j, "media", totals_json(media, n_media, "medium", val));
-                json_object_object_add(j, "users", totals_json(users, n_users, "user", val));
-                ctl_print_json(j, _TG_F_MAX);
-                json_object_put(j);
-        }
-        json_object_put(uses);
-        tg_usage_report_clear(&rep);
-        free(media);
-        free(users);
         if (bad) {
                 fprintf(stderr,
                         _("termguardctl: %d damaged parts of the journal were skipped; run termguardctl verify.\n"),

@@ -53,26 +53,10 @@ void ctl_table_add(ctl_table *t, ...) {
 }
 
 void ctl_table_print(ctl_table *t, FILE *f) {
-        size_t *width = calloc(t->n_columns, sizeof(*width));
-        if (!width)
-                return;
-        for (size_t i = 0; i < t->n_cells; i++) {
-                size_t w = tg_display_width(t->cells[i]);
-                if (w > width[i % t->n_columns])
-                        width[i % t->n_columns] = w;
+        if (tg_display_table(f, (const char *const *) t->cells, t->n_columns, t->n_cells) < 0) {
+                fputs("termguardctl: out of memory\n", stderr);
+                exit(EXIT_DAEMON_ERROR);
         }
-        for (size_t i = 0; i < t->n_cells; i++) {
-                size_t col = i % t->n_columns;
-                fputs(t->cells[i], f);
-                if (col + 1 == t->n_columns) {
-                        fputc('\n', f);
-                        continue;
-                }
-                /* one space between columns, after padding to the widest cell */
-                for (size_t w = tg_display_width(t->cells[i]); w <= width[col]; w++)
-                        fputc(' ', f);
-        }
-        free(width);
 }
 
 void ctl_table_free(ctl_table *t) {

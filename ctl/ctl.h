@@ -52,7 +52,13 @@ int ctl_token_change(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_journal_init(const ctl_context *ctx, int argc, char **argv);
 int ctl_journal_verify(const ctl_context *ctx, int argc, char **argv);
 int ctl_journal_log(const ctl_context *ctx, int argc, char **argv);
-int ctl_report_usage(const ctl_context *ctx, int argc, char **argv);
+/* ctl-journal.c: what to say when the journal cannot be read; returns the exit status. */
+int ctl_journal_open_failed(const char *dir, int r);
+/* A journal id (host, boot) as UUID text. */
+#define CTL_ID_TEXT_MAX 37
+void ctl_id_text(const uint8_t *id, char buf[CTL_ID_TEXT_MAX]);
+/* ctl-report.c: report usage|media|exceptions|blocked|mfa (argv[0] names the kind) */
+int ctl_report(const ctl_context *ctx, int argc, char **argv);
 
 /* ctl-journal-own.c: termguardctl log for a user who is not root: termguardd sends the
  * caller's own records, filtered here as the options say. */

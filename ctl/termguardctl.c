@@ -201,11 +201,18 @@ static const verb verbs[] = {
          .synopsis = N_("[--since TIME] [--until TIME] [--type T] [--device D] [--user U] [--csv]"),
          .summary = N_("list audit journal records"),
          .run_raw = ctl_journal_log},
-        {.group = "report",
-         .name = "usage",
-         .synopsis = N_("--from TIME --to TIME [--csv]"),
-         .summary = N_("usage register of removable media, per use, medium and user"),
-         .run_raw = ctl_report_usage},
+#define REPORT(n, s)                                                                                                   \
+        {                                                                                                              \
+                .group = "report", .name = n,                                                                          \
+                .synopsis = N_(                                                                                        \
+                        "(--from DATE --to DATE | --month YYYY-MM | --fiscal-year YYYY) [--format F] [--out FILE]"),   \
+                .summary = s, .run_raw = ctl_report                                                                    \
+        }
+        REPORT("usage", N_("usage register of removable media, per use, medium, user and month")),
+        REPORT("media", N_("media register as of the period's end, with its changes")),
+        REPORT("exceptions", N_("write exceptions granted, used, expired and revoked")),
+        REPORT("blocked", N_("blocked carry-in attempts")),
+        REPORT("mfa", N_("MFA failures and lockouts")),
 };
 
 static const verb *current_verb;

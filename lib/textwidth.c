@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "termguard/escape.h"
@@ -106,4 +108,37 @@ char *tg_display_text(const char *s, char *buf, size_t size) {
         }
         buf[o] = '\0';
         return buf;
+}
+
+int tg_display_table(FILE *f, const char *const *cells, size_t n_columns, size_t n_cells) {
+        _cleanup_free_ size_t *width = calloc(n_columns ? n_columns : 1, sizeof(*width));
+        _cleanup_free_ char *shown = NULL;
+        size_t longest = 0;
+
+        if (!width)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_cells; i++) {
+                const char *s = cells[i] ? cells[i] : "";
+                size_t w = tg_display_width(s), len = strlen(s);
+                if (w > width[i % n_columns])
+                        width[i % n_columns] = w;
+                if (len > longest)
+                        longest = len;
+        }
+        shown = malloc(longest * 4 + 1); /* every byte may become \xNN */
+        if (!shown)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_cells; i++) {
+                const char *s = cells[i] ? cells[i] : "";
+                size_t col = i % n_columns;
+                fputs(tg_display_text(s, shown, longest * 4 + 1), f);
+                if (col + 1 == n_columns) {
+                        fputc('\n', f);
+                        continue;
+                }
+                /* one space between columns, after padding to the widest cell */
+                for (size_t w = tg_display_width(s); w <= width[col]; w++)
+                        fputc(' ', f);
+        }
+        return 0;
 }

@@ -14,8 +14,10 @@ void tg_usage_report_init(tg_usage_report *r, int64_t from_usec, int64_t to_usec
 
 void tg_usage_report_clear(tg_usage_report *r) {
         free(r->uses);
+        free(r->open);
         r->uses = NULL;
-        r->n_uses = r->alloc = 0;
+        r->open = NULL;
+        r->n_uses = r->alloc = r->n_open = r->open_alloc = 0;
 }
 
 static const char *get(const tg_usage_record *rec, const char *key) {
@@ -32,10 +34,20 @@ static void set(char *dst, size_t size, const char *v) {
 
 /* The use of this device in this boot that is still open, or NULL. */
 static tg_usage_use *find_open(tg_usage_report *r, const char *boot_device) {
-        for (size_t i = r->n_uses; i-- > 0;)
-                if (r->uses[i].open && strcmp(r->uses[i].boot_device, boot_device) == 0)
-                        return &r->uses[i];
+        for (size_t i = r->n_open; i-- > 0;)
+                if (strcmp(r->uses[r->open[i]].boot_device, boot_device) == 0)
+                        return &r->uses[r->open[i]];
         return NULL;
+}
+
+static void close_use(tg_usage_report *r, tg_usage_use *u) {
+        size_t idx = (size_t) (u - r->uses);
+        u->open = false;
+        for (size_t i = 0; i < r->n_open; i++)
+                if (r->open[i] == idx) {
+                        r->open[i] = r->open[--r->n_open];
+                        return;
+                }
 }
 
 static int new_use(tg_usage_report *r, const char *boot_device, int64_t t, tg_usage_use **ret) {
@@ -50,6 +62,15 @@ static int new_use(tg_usage_report *r, const char *boot_device, int64_t t, tg_us
                 r->uses = p;
                 r->alloc = alloc;
         }
+        if (r->n_open == r->open_alloc) {
+                size_t alloc = r->open_alloc ? r->open_alloc * 2 : 16;
+                size_t *p = realloc(r->open, alloc * sizeof(*p));
+                if (!p)
+                        return -ENOMEM;
+                r->open = p;
+                r->open_alloc = alloc;
+        }
+        r->open[r->n_open++] = r->n_uses;
         tg_usage_use *u = &r->uses[r->n_uses++];
         *u = (tg_usage_use){.attached_usec = t, .open = true};
         snprintf(u->boot_device, sizeof(u->boot_device), "%s", boot_device);
@@ -63,11 +84,12 @@ static void take_identity(tg_usage_use *u, const tg_usage_record *rec) {
         set(u->serial, sizeof(u->serial), get(rec, "serial"));
         set(u->label, sizeof(u->label), get(rec, "label"));
         set(u->user, sizeof(u->user), get(rec, "user"));
+        set(u->exception, sizeof(u->exception), get(rec, "exception"));
+        set(u->host_id, sizeof(u->host_id), rec->host_id);
+        set(u->department, sizeof(u->department), rec->department);
 }
 
-/* Decisions that concern storage; "blocked" counts when the device has a storage or
- * still-image (MTP/PTP) interface. */
-static bool decision_is_storage(const char *decision, const char *interfaces) {
+bool tg_usage_decision_is_storage(const char *decision, const char *interfaces) {
         static const char *const storage[] = {"read-only", "read-write", "storage-blocked", "partial"};
         for (size_t i = 0; i < ELEMENTSOF(storage); i++)
                 if (strcmp(decision, storage[i]) == 0)
@@ -76,18 +98,19 @@ static bool decision_is_storage(const char *decision, const char *interfaces) {
 }
 
 int tg_usage_report_add(tg_usage_report *r, const tg_usage_record *rec) {
-        char boot_device[TG_USAGE_TEXT_MAX];
+        char boot_device[3 * TG_USAGE_TEXT_MAX];
         const char *device = get(rec, "device");
         tg_usage_use *u;
         int k;
 
         if (rec->time_usec >= r->to_usec || !device || !*device)
                 return 0;
-        snprintf(boot_device, sizeof(boot_device), "%s/%s", rec->boot_id ? rec->boot_id : "", device);
+        snprintf(boot_device, sizeof(boot_device), "%.40s/%.40s/%.*s", rec->host_id ? rec->host_id : "",
+                 rec->boot_id ? rec->boot_id : "", TG_USAGE_TEXT_MAX, device);
         u = find_open(r, boot_device);
         if (strcmp(rec->type, "usb.attach") == 0) {
                 if (u)
-                        u->open = false; /* a detach was never recorded: that use ends unknown */
+                        close_use(r, u); /* a detach was never recorded: that use ends unknown */
                 k = new_use(r, boot_device, rec->time_usec, &u);
                 if (k < 0)
                         return k;
@@ -101,14 +124,14 @@ int tg_usage_report_add(tg_usage_report *r, const tg_usage_record *rec) {
                 }
                 take_identity(u, rec);
                 set(u->decision, sizeof(u->decision), decision);
-                if (decision && decision_is_storage(decision, get(rec, "interfaces")))
+                if (decision && tg_usage_decision_is_storage(decision, get(rec, "interfaces")))
                         u->storage = true;
         } else if (strcmp(rec->type, "usb.detach") == 0) {
                 if (u) {
                         u->detached_usec = rec->time_usec;
-                        u->open = false;
+                        close_use(r, u);
                 }
-        } else if (strncmp(rec->type, "file.", 5) == 0) {
+        } else if (strcmp(rec->type, "media.file-written") == 0) {
                 if (u)
                         u->files_written++;
         }
@@ -130,6 +153,7 @@ void tg_usage_report_finish(tg_usage_report *r) {
                 r->uses[k++] = *u;
         }
         r->n_uses = k;
+        r->n_open = 0; /* the indexes no longer hold; nothing is added after finishing */
 }
 
 static int cmp_total(const void *a, const void *b) {
@@ -141,28 +165,32 @@ int tg_usage_report_totals(const tg_usage_report *r, bool by_user, tg_usage_tota
         size_t n = 0;
         if (!t)
                 return -ENOMEM;
+        /* one total a use, sorted by key, then the equal ones merged: O(n log n) for a fleet */
         for (size_t i = 0; i < r->n_uses; i++) {
                 const tg_usage_use *u = &r->uses[i];
-                const char *key = by_user ? u->user : u->medium;
-                tg_usage_total *x = NULL;
-                for (size_t k = 0; k < n && !x; k++)
-                        if (strcmp(t[k].key, key) == 0)
-                                x = &t[k];
-                if (!x) {
-                        x = &t[n++];
-                        snprintf(x->key, sizeof(x->key), "%s", key);
-                        x->first_usec = u->attached_usec;
-                }
-                x->uses++;
-                if (strcmp(u->decision, "blocked") == 0 || strcmp(u->decision, "storage-blocked") == 0)
-                        x->blocked++;
-                x->files_written += u->files_written;
-                if (u->attached_usec < x->first_usec)
-                        x->first_usec = u->attached_usec;
-                if (u->attached_usec > x->last_usec)
-                        x->last_usec = u->attached_usec;
+                tg_usage_total *x = &t[i];
+                snprintf(x->key, sizeof(x->key), "%s", by_user ? u->user : u->medium);
+                x->uses = 1;
+                x->blocked = strcmp(u->decision, "blocked") == 0 || strcmp(u->decision, "storage-blocked") == 0;
+                x->files_written = u->files_written;
+                x->first_usec = x->last_usec = u->attached_usec;
         }
-        qsort(t, n, sizeof(*t), cmp_total);
+        if (r->n_uses > 0)
+                qsort(t, r->n_uses, sizeof(*t), cmp_total);
+        for (size_t i = 0; i < r->n_uses; i++) {
+                tg_usage_total *x = n > 0 && strcmp(t[n - 1].key, t[i].key) == 0 ? &t[n - 1] : NULL;
+                if (!x) {
+                        t[n++] = t[i];
+                        continue;
+                }
+                x->uses += t[i].uses;
+                x->blocked += t[i].blocked;
+                x->files_written += t[i].files_written;
+                if (t[i].first_usec < x->first_usec)
+                        x->first_usec = t[i].first_usec;
+                if (t[i].last_usec > x->last_usec)
+                        x->last_usec = t[i].last_usec;
+        }
         *ret = TAKE_PTR(t);
         *ret_n = n;
         return 0;

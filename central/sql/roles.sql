@@ -20,6 +20,11 @@ BEGIN
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'termguard_admin') THEN
                 CREATE ROLE termguard_admin NOLOGIN;
         END IF;
+        -- pgaudit's object audit role (audit.sql): never logs in; what it may read is what
+        -- every role's reads of are logged.
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'termguard_audit') THEN
+                CREATE ROLE termguard_audit NOLOGIN;
+        END IF;
         -- revoke_host() ends the sessions of the role it locks.
         GRANT pg_signal_backend TO termguard_owner;
 END

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * Display width of UTF-8 text in a terminal, for tables that line up with Japanese labels,
@@ -20,3 +21,8 @@ size_t tg_display_width(const char *s);
  * characters as \uXXXX; backslashes stay as they are (replies already carry escaped device
  * strings). Cut at a whole character when buf is too small. Returns buf. */
 char *tg_display_text(const char *s, char *buf, size_t size);
+
+/* Prints n_cells cells (row by row, n_columns a row) as a table whose columns line up by
+ * display width: each cell shown as tg_display_text() shows it, one space between columns,
+ * a newline after each row. Returns 0 or -ENOMEM. */
+int tg_display_table(FILE *f, const char *const *cells, size_t n_columns, size_t n_cells);

@@ -405,7 +405,9 @@ class CentralStoreTest(CentralTestCase):
         self.assertIn("schema up to date", r.stdout)
         self.assertEqual(read(hba), before)
         self.assertEqual(before.count("termguard-central: begin"), 1)
-        self.assertEqual(self.cluster.sql("SELECT version FROM termguard.schema_migrations"), [["1"]])
+        versions = sorted(int(n[:3]) for n in os.listdir(SQL_DIR) if n[:3].isdigit() and n.endswith(".sql"))
+        self.assertEqual(self.cluster.sql("SELECT version FROM termguard.schema_migrations ORDER BY 1"),
+                         [[str(v)] for v in versions])
 
 
 class BackupRestoreTest(CentralTestCase):

@@ -255,7 +255,8 @@ class JournalTest(unittest.TestCase):
     def test_non_root_is_refused_clearly(self):
         self.fill(1)
         for args in (["log", "--journal", self.dir], ["verify"],
-                     ["report", "usage", "--from", "2026-01-01T00:00:00Z", "--to", "2027-01-01T00:00:00Z"]):
+                     ["report", "usage", "--from", "2026-01-01", "--to", "2026-12-31"],
+                     ["report", "mfa", "--fiscal-year", "2026", "--format", "html"]):
             r = self.ctl(*args, user=NOBODY)
             self.assertEqual(r.returncode, EXIT_DENIED, args)
             self.assertIn(b"Only root reads the journal", r.stderr)
@@ -315,18 +316,30 @@ class JournalTest(unittest.TestCase):
         self.assertNotIn("\x1b", r.stdout.decode())
         self.assertTrue(r.stdout.endswith(b"\r\n"))
 
-    # the usage register
+    # the audit reports (termguardctl report ...; their contents are unit-tested in test_report.c)
+
+    def report(self, *args):
+        r = self.ctl("report", *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r
+
+    def report_json(self, *args):
+        r = self.report(*args, "--format", "json")
+        self.assertTrue(r.stdout.endswith(b"}\n"))
+        return json.loads(r.stdout)
 
     def test_report_usage(self):
         self.init()
         w = self.writer
         # a registered medium used by tanaka, with two files written
+        w("append", "--time", "2026-03-01T00:00:00Z", "register.media-added", "label=総務課-01", "vid=0781",
+          "pid=5581", "serial=AA01", "department=総務課", "mode=read-only", "actor=admin")
         w("append", "--time", "2026-04-01T01:00:00Z", "usb.attach", "device=1-1", "vid=0781", "pid=5581",
           "serial=AA01", "user=tanaka")
         w("append", "--time", "2026-04-01T01:00:01Z", "usb.decision", "device=1-1", "vid=0781", "pid=5581",
           "serial=AA01", "label=総務課-01", "decision=read-write", "interfaces=1.0:08:allow", "user=tanaka")
-        w("append", "--time", "2026-04-01T01:05:00Z", "file.written", "device=1-1", "name=a.xlsx")
-        w("append", "--time", "2026-04-01T01:06:00Z", "file.written", "device=1-1", "name=b.xlsx")
+        w("append", "--time", "2026-04-01T01:05:00Z", "media.file-written", "device=1-1", "path=/a.xlsx", "size=10")
+        w("append", "--time", "2026-04-01T01:06:00Z", "media.file-written", "device=1-1", "path=/=b.xlsx", "size=20")
         w("append", "--time", "2026-04-01T02:00:00Z", "usb.detach", "device=1-1", "label=総務課-01", "user=tanaka")
         # an unregistered stick blocked for suzuki
         w("append", "--time", "2026-04-02T01:00:00Z", "usb.attach", "device=1-2", "vid=1234", "pid=5678",
@@ -338,31 +351,77 @@ class JournalTest(unittest.TestCase):
         w("append", "--time", "2026-04-02T03:00:00Z", "usb.attach", "device=1-3", "vid=046d", "pid=c31c")
         w("append", "--time", "2026-04-02T03:00:01Z", "usb.decision", "device=1-3", "decision=allowed",
           "interfaces=1.0:03:allow")
-        # outside the period
-        w("append", "--time", "2026-05-10T00:00:00Z", "usb.attach", "device=1-4", "vid=0781", "pid=5581",
+        w("append", "--time", "2026-04-03T00:00:00Z", "mfa.lockout", "user=suzuki", "service=login")
+        # outside the period (April in Japan time)
+        w("append", "--time", "2026-04-30T15:00:00Z", "usb.attach", "device=1-4", "vid=0781", "pid=5581",
           "serial=AA01", "user=tanaka")
-        w("append", "--time", "2026-05-10T00:00:01Z", "usb.decision", "device=1-4", "decision=read-only",
+        w("append", "--time", "2026-04-30T15:00:01Z", "usb.decision", "device=1-4", "decision=read-only",
           "label=総務課-01", "user=tanaka")
-        r = self.ctl("report", "usage", "--from", "2026-04-01T00:00:00+09:00", "--to", "2026-05-01T00:00:00+09:00",
-                     "--json")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        rep = json.loads(r.stdout)
-        self.assertEqual([(u["medium"], u["user"], u["decision"], u["files_written"]) for u in rep["uses"]],
-                         [("総務課-01", "tanaka", "read-write", 2), ("1234:5678 ZZ", "suzuki", "storage-blocked", 0)])
-        self.assertEqual(rep["uses"][0]["attached"], "2026-04-01T01:00:00Z")
-        self.assertEqual(rep["uses"][0]["detached"], "2026-04-01T02:00:00Z")
-        media = {m["medium"]: m for m in rep["media"]}
-        self.assertEqual(media["1234:5678 ZZ"]["blocked"], 1)
-        users = {u["user"]: u for u in rep["users"]}
-        self.assertEqual(users["tanaka"]["files_written"], 2)
-        r = self.ctl("report", "usage", "--from", "2026-04-01T00:00:00Z", "--to", "2026-05-01T00:00:00Z", "--csv")
+        for period in (["--from", "2026-04-01", "--to", "2026-04-30"], ["--month", "2026-04"],
+                       ["--from", "2026-04-01T00:00:00+09:00", "--to", "2026-05-01T00:00:00+09:00"]):
+            rep = self.report_json("usage", *period)
+            self.assertEqual(rep["period"], {"from": "2026-04-01", "to": "2026-04-30", "time_zone": "Asia/Tokyo",
+                                             "start": "2026-04-01 00:00:00", "end": "2026-05-01 00:00:00"})
+            uses = rep["sections"]["uses"]
+            self.assertEqual([(u["medium"], u["user"], u["decision"], u["files_written"], u["medium_department"])
+                              for u in uses],
+                             [("総務課-01", "tanaka", "read-write", 2, "総務課"),
+                              ("1234:5678 ZZ", "suzuki", "storage-blocked", 0, "")], period)
+            self.assertEqual(uses[0]["attached"], "2026-04-01 10:00:00")  # Japan time
+            self.assertEqual(uses[0]["detached"], "2026-04-01 11:00:00")
+            self.assertIn("medium's department", rep["department_basis"])
+        self.assertEqual(len(self.report_json("usage", "--fiscal-year", "2026")["sections"]["per_month"]), 12)
+        r = self.report("usage", "--month", "2026-04", "--csv")
         rows = list(csv.reader(io.StringIO(r.stdout.decode("utf-8-sig"), newline="")))
-        self.assertEqual(rows[0][0], "medium")
-        self.assertEqual(len(rows), 3)
-        r = self.ctl("report", "usage", "--from", "2026-04-01T00:00:00Z")
+        self.assertTrue(r.stdout.startswith(b"\xef\xbb\xbf\"report\",\"usage\"\r\n"))
+        files = rows[rows.index(["section", "files"]) + 2:]
+        self.assertEqual([f[4] for f in files[:2]], ["/a.xlsx", "/=b.xlsx"])
+        # the table, in Japanese by the locale, and in English by --lang
+        r = subprocess.run([CTL, "--config", self.conf, "report", "usage", "--month", "2026-04"],
+                           capture_output=True, env=dict(os.environ, LC_ALL="ja_JP.UTF-8", LANGUAGE=""))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("外部記録媒体 使用簿", r.stdout.decode())
+        out = self.report("usage", "--month", "2026-04", "--lang", "en").stdout.decode()
+        self.assertIn("Usage register of removable media", out)
+        self.assertIn("Asia/Tokyo (UTC+09:00)", out)
+        # the other reports from the same journal
+        self.assertEqual(len(self.report_json("blocked", "--month", "2026-04")["sections"]["attempts"]), 1)
+        self.assertEqual(self.report_json("mfa", "--month", "2026-04")["sections"]["per_user"][0]["lockouts"], 1)
+        media = self.report_json("media", "--month", "2026-04")["sections"]["media"]
+        self.assertEqual([(m["label"], m["medium_department"], m["added_by"]) for m in media],
+                         [("総務課-01", "総務課", "admin")])
+        self.assertEqual(self.report_json("exceptions", "--month", "2026-04")["sections"]["exceptions"], [])
+        # --out: a file for the caller alone
+        out = os.path.join(self.tmp, "report.html")
+        self.report("usage", "--fiscal-year", "2026", "--format", "html", "--out", out)
+        self.assertEqual(os.stat(out).st_mode & 0o777, 0o600)
+        html = self.read(out).decode()
+        self.assertTrue(html.startswith("<!DOCTYPE html>"))
+        self.assertIn("<svg", html)
+        # a symbolic link at FILE is replaced, not followed
+        victim = os.path.join(self.tmp, "victim")
+        with open(victim, "w") as f:
+            f.write("keep")
+        link = os.path.join(self.tmp, "link.csv")
+        os.symlink(victim, link)
+        self.report("mfa", "--month", "2026-04", "--format", "csv", "--out", link)
+        self.assertEqual(self.read(victim), b"keep")
+        self.assertFalse(os.path.islink(link))
+        self.assertTrue(self.read(link).startswith(b"\xef\xbb\xbf"))
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith(("link.csv.", "report.html."))], [])
+        # wrong periods and options
+        for bad in (["--from", "2026-04-01"], ["--from", "2026-04-01", "--to", "2026-03-01"], ["--month", "2026-13"],
+                    ["--month", "2026-04", "--fiscal-year", "2026"], ["--fiscal-year", "26"],
+                    ["--month", "2026-04", "--format", "pdf"], ["--month", "2026-04", "--lang", "fr"],
+                    ["--from", "2026-02-30", "--to", "2026-03-01"], ["--month", "2026-04", "extra"], []):
+            r = self.ctl("report", "usage", *bad)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertEqual(r.stdout, b"", bad)
+        r = self.ctl("report", "hosts", "--month", "2026-04")
         self.assertEqual(r.returncode, 2)
-        r = self.ctl("report", "usage", "--from", "2026-04-01T00:00:00Z", "--to", "2026-03-01T00:00:00Z")
-        self.assertEqual(r.returncode, 2)
+        r = self.ctl("report", "usage", "--month", "2026-04", "--out", os.path.join(self.tmp, "none", "x.csv"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"cannot write", r.stderr)
 
     # crashes
 

@@ -40,13 +40,13 @@ static void pairs_uses_per_boot_and_device(void **state) {
         feed(&r, H(5), "b1", "usb.attach", "device", "1-1", "vid", "0781", "pid", "5581", "serial", "S1", "user",
              "tanaka", NULL);
         feed(&r, H(5), "b1", "usb.decision", "device", "1-1", "decision", "read-write", "label", "L1", NULL);
-        feed(&r, H(11), "b1", "file.written", "device", "1-1", NULL);
+        feed(&r, H(11), "b1", "media.file-written", "device", "1-1", NULL);
         feed(&r, H(12), "b1", "usb.detach", "device", "1-1", NULL);
         /* the same device name in another boot is another use; it never got a detach */
         feed(&r, H(20), "b2", "usb.decision", "device", "1-1", "decision", "read-only", "label", "L1", "user", "suzuki",
              "trigger", "startup", NULL);
         /* a file written on another device does not count for 1-1 */
-        feed(&r, H(21), "b2", "file.written", "device", "1-9", NULL);
+        feed(&r, H(21), "b2", "media.file-written", "device", "1-9", NULL);
         /* before the period entirely: left out */
         feed(&r, H(1), "b0", "usb.attach", "device", "2-1", NULL);
         feed(&r, H(1), "b0", "usb.decision", "device", "2-1", "decision", "read-only", NULL);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "central.h"
+#include "termguard/host-verify.h"
+
+/* Central verification, fleet reports and alerts of termguard-central (central-verify.c,
+ * central-report.c, central-watch.c). */
+
+/* verify's exit status when a host is not intact: as termguardctl journal verify's. */
+#define CENTRAL_EXIT_NOT_INTACT 5
+
+typedef struct {
+        const char *host_id, *department, *hostname; /* as the hosts view holds them */
+        uint8_t id[TG_JOURNAL_ID_SIZE];
+        int64_t enrolled_usec, last_heartbeat_usec;
+        uint64_t known_last_seq;
+        bool revoked;
+        bool have_seed;
+        uint8_t seed[TG_JOURNAL_SEED_SIZE];
+} central_host_info;
+
+typedef struct {
+        const char *host;          /* one host id, NULL: all */
+        const char *escrow;        /* the auditors' escrow directory (HOSTID.seed files), NULL: none */
+        int64_t silent_after_usec; /* 0: TG_HOST_VERIFY_SILENT_AFTER_USEC */
+        int64_t now_usec;          /* 0: the database server's now() */
+        /* each finding of a host, then the host's result; either may be NULL */
+        void (*report)(const central_host_info *h, const tg_host_finding *f, void *userdata);
+        void (*done)(const central_host_info *h, const tg_host_verify_result *res, void *userdata);
+        void *userdata;
+} central_verify_options;
+
+/* Verifies the hosts through the termguard_report views. Returns the number of hosts not
+ * intact, or a negative errno (database errors printed; an escrow file that exists but is
+ * unusable fails the whole run). */
+int central_verify_hosts(PGconn *conn, const central_verify_options *opt);
+/* A UUID in its canonical text form. */
+int central_parse_uuid(const char *s, uint8_t ret[TG_JOURNAL_ID_SIZE]);
+
+/* pgaudit for reads of staff records (init). */
+int central_configure_audit(const central_context *ctx, PGconn *conn);
+
+int central_verify(const central_context *ctx, int argc, char **argv);
+int central_watch(const central_context *ctx, int argc, char **argv);
+int central_report(const central_context *ctx, int argc, char **argv);
