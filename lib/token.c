@@ -143,6 +143,18 @@ const tg_token *tg_token_find_label(const tg_token_registry *reg, const char *la
         return NULL;
 }
 
+bool tg_token_reader_names_serial(const char *reader, const char *serial) {
+        size_t n;
+
+        if (!reader || !serial || !serial_ok(serial, strlen(serial)))
+                return false;
+        n = strlen(serial);
+        for (const char *p = strstr(reader, serial); p; p = strstr(p + 1, serial))
+                if (p - reader >= 2 && p[-1] == '(' && p[-2] == ' ' && p[n] == ')' && (p[n + 1] == ' ' || !p[n + 1]))
+                        return true;
+        return false;
+}
+
 const tg_token *tg_token_match(const tg_token_registry *reg, uint16_t vid, uint16_t pid, const char *serial) {
         const tg_token *model = NULL;
         for (size_t i = 0; reg && i < reg->n_tokens; i++) {

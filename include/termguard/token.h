@@ -107,6 +107,11 @@ int tg_token_add(tg_token_registry *reg, const tg_token *t, char *err, size_t er
 int tg_token_remove(tg_token_registry *reg, const char *label);
 const tg_token *tg_token_find_label(const tg_token_registry *reg, const char *label);
 
+/* True when reader, a PC/SC reader's name as pcscd gives it, carries serial the way pcsc-lite
+ * names USB readers: "NAME (SERIAL) 00 00", the serial in parentheses after a space and before
+ * a space or the end. Serials that break the model rule (empty, spaces...) never match. */
+bool tg_token_reader_names_serial(const char *reader, const char *serial);
+
 /* The token a device is: an entry for its serial comes before one for its whole model, so a
  * registered key's owner is found even where RawAccess= names its model. serial may be NULL
  * or empty (a device without one matches model entries only). NULL: not a registered token. */

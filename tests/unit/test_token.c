@@ -267,6 +267,27 @@ static void raw_access_models_merge_into_the_registry(void **state) {
         tg_token_registry_clear(&reg);
 }
 
+/* pcsc-lite names a USB reader "NAME [INTERFACE] (SERIAL) 00 00": the serial places the reader
+ * on its USB device, and nothing else in the name may pass for it. */
+static void reader_names_carry_serials(void **state) {
+        (void) state;
+        assert_true(tg_token_reader_names_serial("SCM Microsystems Inc. SCR 3310 [CCID Interface] (53311234) 00 00",
+                                                 "53311234"));
+        assert_true(tg_token_reader_names_serial("Reader (R-1)", "R-1"));
+        assert_false(tg_token_reader_names_serial("Reader (R-12) 00 00", "R-1"));
+        assert_false(tg_token_reader_names_serial("Reader (XR-1) 00 00", "R-1"));
+        assert_false(tg_token_reader_names_serial("Reader(R-1) 00 00", "R-1"));
+        assert_false(tg_token_reader_names_serial("Reader (R-1)x 00 00", "R-1"));
+        assert_false(tg_token_reader_names_serial("(R-1) 00 00", "R-1")); /* a name before it */
+        assert_true(tg_token_reader_names_serial("R-1 (R-1) (R-1) 00 00", "R-1"));
+        assert_false(tg_token_reader_names_serial("Virtual PCD 00 00", "00"));
+        /* serials outside the rule never match, nor does nothing */
+        assert_false(tg_token_reader_names_serial("Reader (A B) 00 00", "A B"));
+        assert_false(tg_token_reader_names_serial("Reader () 00 00", ""));
+        assert_false(tg_token_reader_names_serial(NULL, "R-1"));
+        assert_false(tg_token_reader_names_serial("Reader (R-1) 00 00", NULL));
+}
+
 static void file_round_trip(void **state) {
         tg_token_registry reg = {0}, back = {0};
         tg_token a = token("key-a", 0x1050, 0x0407, "ABC", "tanaka");
@@ -335,6 +356,7 @@ int main(void) {
                 cmocka_unit_test(lists_add_reset_and_are_bounded),
                 cmocka_unit_test_setup_teardown(raw_access_models_merge_into_the_registry, setup, teardown),
                 cmocka_unit_test(serial_comes_before_model),
+                cmocka_unit_test(reader_names_carry_serials),
                 cmocka_unit_test(bad_tokens_are_refused),
                 cmocka_unit_test_setup_teardown(file_round_trip, setup, teardown),
                 cmocka_unit_test_setup_teardown(malformed_files_are_refused, setup, teardown),

@@ -267,6 +267,19 @@ check "revoked: TERMGUARD_RAW=0" wait_for 30 raw_settled "$READER_NODE" 0
 check_not "the seat user's ACL no longer opens it" as_staff "/usr/bin/usbfs-raw $READER_NODE"
 check "the decision records raw access no" events_have '"serial":"READER-1".*"raw_access":"no".*"trigger":"reload"'
 
+say "The token registry is the allow-list: a reader registered with termguardctl gets raw access"
+check "RawAccess= models are ownerless entries of the registry" \
+    sh -c "$CTL token list --json | grep -q 'RawAccess=1209:f1d1'"
+check "the reader is registered for staff" \
+    $CTL token add --kind card-reader --vid 1209 --pid 0b01 --serial READER-1 --owner staff --label reader-staff
+check "granted at once: TERMGUARD_RAW=1" wait_for 30 raw_settled "$READER_NODE" 1
+check "the seat user talks to the registered reader" wait_for 10 as_staff "/usr/bin/usbfs-raw $READER_NODE"
+check "the decision records the registry change" \
+    events_have '"serial":"READER-1".*"raw_access":"yes".*"trigger":"token-change"'
+check "the registration is removed" $CTL token remove reader-staff
+check "revoked again: TERMGUARD_RAW=0" wait_for 30 raw_settled "$READER_NODE" 0
+check_not "the seat user's ACL no longer opens it" as_staff "/usr/bin/usbfs-raw $READER_NODE"
+
 say "A registered read-only stick's clone with a CD-ROM LUN"
 plug_storage cdclone 0x0951 0x1666 DOOR-RO-2 cdrom
 check "its disk appears, read-only" wait_for 30 ro_disk_of "$DEV"
