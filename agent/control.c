@@ -526,7 +526,8 @@ static json_object *cmd_token_list(Call *call) {
         return o;
 }
 
-/* Saves the changed copy; recorded only once saved. */
+/* Saves the changed copy; recorded only once saved. The caller re-judges the devices
+ * (token_applied): the registry decides their raw access. */
 static json_object *token_commit(Call *call, tg_token_registry *copy) {
         int r = tg_token_registry_save(call->m->tokens_path, copy);
         if (r < 0) {
@@ -578,27 +579,37 @@ static json_object *cmd_token_add(Call *call) {
         event_emit("token.added", LOG_NOTICE, "Token registered", "label", t.label, "kind",
                    tg_token_kind_to_string(t.kind), "vid", vid, "pid", pid, "serial", t.serial, "owner", t.owner,
                    "actor", call->actor, NULL);
+        manager_apply(call->m, "token-change");
         return tg_ctl_reply_ok();
 }
 
 static json_object *cmd_token_remove(Call *call) {
         const char *label = call->req->str[TG_F_LABEL];
+        const tg_token *t = tg_token_find_label(&call->m->tokens, label);
         tg_token_registry copy;
         json_object *fail;
-        char esc[128];
+        char esc[128], err[256];
 
-        if (!tg_token_find_label(&call->m->tokens, label)) {
-                tg_escape_str(label, esc, sizeof(esc));
+        tg_escape_str(label, esc, sizeof(esc));
+        if (!t)
                 return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no token with label \"%s\"", esc);
-        }
+        if (t->from_config)
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID,
+                                          "\"%s\" is a model of RawAccess= in termguard.conf: remove it there", esc);
         if (tg_token_registry_copy(&call->m->tokens, &copy) < 0)
                 return oom_reply();
         (void) tg_token_remove(&copy, label);
+        /* A RawAccess= model this entry stood in for is the configuration's again. */
+        if (tg_token_registry_add_models(&copy, &call->m->cfg.usb.raw_access, err, sizeof(err)) < 0) {
+                tg_token_registry_clear(&copy);
+                return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "%s", err);
+        }
         fail = token_commit(call, &copy);
         if (fail)
                 return fail;
         event_emit("token.removed", LOG_NOTICE, "Token removed from the registry", "label", label, "actor", call->actor,
                    NULL);
+        manager_apply(call->m, "token-change");
         return tg_ctl_reply_ok();
 }
 

@@ -39,6 +39,23 @@
 /* A console's input time is read again at a deadline unless it was read this recently. */
 #define REFRESH_FRESH_USEC (TG_USEC_PER_SEC / 2)
 
+/* Readers whose card is in (or was, until its removal is handled): pcscd follows at most
+ * this many readers (PCSC_READERS_MAX), and a reader whose card never leaves takes no more. */
+#define CARD_READERS_MAX 16
+#define READER_NAME_MAX 512 /* pcsc.c escapes names to at most 120 characters, 4 bytes each */
+#define SEAT_ID_MAX 63
+
+/* Where a reader is: the USB device it was found to be when its card went in, since a reader
+ * unplugged with its card is gone from the gate's devices when its removal arrives. */
+typedef struct {
+        char reader[READER_NAME_MAX];
+        bool placed; /* false: no single USB device of the gate carries its name's serial */
+        uint16_t vid, pid;
+        char serial[TG_SERIAL_MAX + 1];
+        char device[64];
+        char seat[SEAT_ID_MAX + 1];
+} CardReader;
+
 /* What termguard did to a session, as saved: restored when logind shows the session again
  * (same id and uid) after a restart. */
 typedef struct {
@@ -62,6 +79,8 @@ typedef struct IdleLock {
         sd_event_source *sleep_timer;
 
         bool pcsc_on; /* following IC card readers ([IdleLock] CardReaders=) */
+        CardReader readers[CARD_READERS_MAX];
+        unsigned next_reader; /* the slot a new reader takes when all are used */
 } IdleLock;
 
 static void evaluate(Manager *m);
@@ -846,34 +865,155 @@ int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, u
 
 /* ---- IC cards ---- */
 
-/* A card left a reader: the person at the terminal is leaving. Every local session on a seat
- * is locked (the readers are the terminal's own; remote sessions have nobody here). */
-static void on_card_removed(Manager *m, const char *reader) {
-        IdleLock *il = m->idle;
+static bool has_smartcard_interface(const Device *d) {
+        for (size_t i = 0; d->descriptors_ok && i < d->desc.n_interfaces; i++)
+                if (d->desc.interfaces[i].cls == 0x0b)
+                        return true;
+        return false;
+}
+
+/* logind's seat of a device: udev's ID_SEAT, seat0 without one (as logind). */
+static void device_seat(Manager *m, const Device *d, char *buf, size_t size) {
+        struct udev_device *u = m->udev ? udev_device_new_from_syspath(m->udev, d->syspath) : NULL;
+        const char *seat = u ? udev_device_get_property_value(u, "ID_SEAT") : NULL;
+
+        if (!seat || !*seat || strlen(seat) > SEAT_ID_MAX ||
+            strspn(seat, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(seat))
+                seat = "seat0";
+        snprintf(buf, size, "%s", seat);
+        udev_device_unref(u);
+}
+
+/* The USB device a reader is: pcsc-lite names a USB reader with its serial number in
+ * parentheses, and the gate knows the devices present. Exactly one smart-card device whose
+ * serial the name carries, or the reader stays unplaced (a reader without a serial, a virtual
+ * one, two devices claiming one serial). */
+static void place_reader(Manager *m, CardReader *r) {
+        const Device *found = NULL;
+
+        r->placed = false;
+        for (const Device *d = m->devices; d; d = d->next) {
+                if (!has_smartcard_interface(d) || !tg_token_reader_names_serial(r->reader, d->serial))
+                        continue;
+                if (found)
+                        return; /* ambiguous */
+                found = d;
+        }
+        if (!found)
+                return;
+        r->placed = true;
+        r->vid = found->desc.vid;
+        r->pid = found->desc.pid;
+        snprintf(r->serial, sizeof(r->serial), "%s", found->serial);
+        snprintf(r->device, sizeof(r->device), "%s", found->sysname);
+        device_seat(m, found, r->seat, sizeof(r->seat));
+}
+
+static CardReader *find_reader(IdleLock *il, const char *reader) {
+        for (size_t i = 0; i < CARD_READERS_MAX; i++)
+                if (il->readers[i].reader[0] && strcmp(il->readers[i].reader, reader) == 0)
+                        return &il->readers[i];
+        return NULL;
+}
+
+static bool card_reader_followed(Manager *m, const char *reader) {
         const char *want = m->cfg.idle_card_readers;
+        return want[0] && (strcmp(want, "*") == 0 || strncmp(reader, want, strlen(want)) == 0);
+}
+
+/* A card went in: where its reader is, kept for the card's removal. */
+static void on_card_inserted(Manager *m, const char *reader) {
+        IdleLock *il = m->idle;
+        CardReader *r = find_reader(il, reader);
+
+        if (!r) {
+                r = &il->readers[il->next_reader];
+                il->next_reader = (il->next_reader + 1) % CARD_READERS_MAX;
+        }
+        *r = (CardReader){0};
+        snprintf(r->reader, sizeof(r->reader), "%s", reader);
+        place_reader(m, r);
+        log_msg(LOG_INFO, "IC card inserted in %s (%s%s)", reader,
+                r->placed ? "USB device " : "not placed on a USB device", r->placed ? r->device : "");
+}
+
+/* Locks the sessions a card removal concerns; returns how many were asked. owner_uid is the
+ * reader's owner or (uid_t) -1; seat the reader's seat or NULL for every seat. */
+static unsigned lock_for_card(Manager *m, uid_t owner_uid, const char *seat) {
         uint64_t now = now_usec(m);
         unsigned n = 0;
-        char count[16];
 
-        if (!want[0] || (strcmp(want, "*") != 0 && strncmp(reader, want, strlen(want)) != 0)) {
+        for (IdleSession *s = m->idle->sessions; s; s = s->next) {
+                bool concerned = owner_uid != (uid_t) -1 ? s->info.uid == owner_uid
+                                                         : s->info.seat[0] && !s->info.remote &&
+                                                                   (!seat || strcmp(s->info.seat, seat) == 0);
+                if (concerned && lockable(s)) {
+                        lock_now(m, s, IDLE_REASON_CARD, NULL, now);
+                        n++;
+                }
+        }
+        return n;
+}
+
+/* A card left a reader: the person it belongs to is leaving. A reader of the token registry
+ * with an owner locks that owner's sessions; a reader without an owner locks the local
+ * sessions of the seat it is attached to; a reader termguard cannot place on one USB device
+ * locks every local session on a seat (the terminal's readers; remote sessions have nobody
+ * here): fail closed. */
+static void on_card_removed(Manager *m, const char *reader) {
+        IdleLock *il = m->idle;
+        CardReader *r = find_reader(il, reader), here = {0};
+        const tg_token *t = NULL;
+        const char *scope = "terminal";
+        uid_t owner_uid = (uid_t) -1;
+        unsigned n = 0;
+        char count[16], why[160] = "";
+
+        if (!card_reader_followed(m, reader)) {
                 log_msg(LOG_INFO, "IC card removed from %s, a reader not in CardReaders=: nothing locked", reader);
                 return;
         }
+        if (!r) { /* the card was in before the reader was followed, and no insertion came */
+                snprintf(here.reader, sizeof(here.reader), "%s", reader);
+                place_reader(m, &here);
+                r = &here;
+        }
+        if (r->placed) {
+                t = tg_token_match(&m->tokens, r->vid, r->pid, r->serial);
+                scope = "seat";
+                if (t && t->owner[0]) {
+                        tg_account a;
+                        int e = tg_account_by_name(t->owner, &a);
+                        if (e >= 0) {
+                                owner_uid = a.uid;
+                                scope = "owner";
+                        } else /* fail closed: the seat's sessions */
+                                snprintf(why, sizeof(why), "owner %s cannot be looked up: %s", t->owner, strerror(-e));
+                }
+        }
         if (logind_state(m) == LOGIND_ATTACHED)
-                for (IdleSession *s = il->sessions; s; s = s->next)
-                        if (s->info.seat[0] && !s->info.remote && lockable(s)) {
-                                lock_now(m, s, IDLE_REASON_CARD, NULL, now);
-                                n++;
-                        }
+                n = lock_for_card(m, owner_uid, strcmp(scope, "seat") == 0 ? r->seat : NULL);
         snprintf(count, sizeof(count), "%u", n);
         event_emit(IDLE_EV_CARD_LOCK, LOG_NOTICE,
-                   logind_state(m) == LOGIND_ATTACHED ? "IC card removed: the terminal's sessions locked"
-                                                      : "IC card removed, but the idle lock is not attached to logind",
-                   "reader", reader, "sessions", count, NULL);
+                   logind_state(m) != LOGIND_ATTACHED ? "IC card removed, but the idle lock is not attached to logind"
+                   : strcmp(scope, "owner") == 0      ? "IC card removed: its owner's sessions locked"
+                   : strcmp(scope, "seat") == 0       ? "IC card removed: the sessions of the reader's seat locked"
+                                                      : "IC card removed: the terminal's local sessions locked",
+                   "reader", reader, "scope", scope, "token", t ? t->label : "", "owner", t ? t->owner : "", "device",
+                   r->placed ? r->device : "", "seat", r->placed ? r->seat : "", "sessions", count, "error", why, NULL);
+        if (r != &here)
+                *r = (CardReader){0};
         if (n) {
                 save_state(m);
                 evaluate(m);
         }
+}
+
+static void on_card_changed(Manager *m, const char *reader, bool present) {
+        if (present)
+                on_card_inserted(m, reader);
+        else
+                on_card_removed(m, reader);
 }
 
 /* Readers are followed only when CardReaders= names some: without pcscd the thread would
@@ -890,7 +1030,7 @@ static void card_readers_apply(Manager *m) {
                 il->pcsc_on = false;
                 return;
         }
-        r = pcsc_start(m, on_card_removed);
+        r = pcsc_start(m, on_card_changed);
         if (r < 0)
                 log_msg(LOG_ERR, "Cannot follow IC card readers: %s", strerror(-r));
         il->pcsc_on = r >= 0;

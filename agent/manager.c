@@ -60,8 +60,11 @@ int manager_load(Manager *m, char *err, size_t err_size) {
                 return r;
         snprintf(tokens_path, sizeof(tokens_path), "%s/tokens.json", cfg.state_dir);
         r = tg_token_registry_load(tokens_path, &tokens, err, err_size);
+        if (r >= 0)
+                r = tg_token_registry_add_models(&tokens, &cfg.usb.raw_access, err, err_size);
         if (r < 0) {
                 tg_register_clear(&reg);
+                tg_token_registry_clear(&tokens);
                 return r;
         }
         /* The runtime directory cannot move while the gate and socket are live. */

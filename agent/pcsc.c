@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Card removal from IC card readers, as pcscd reports it (pcsc-lite). pcsc-lite's calls block,
- * so one thread waits in SCardGetStatusChange on every reader and on pcscd's reader-list
- * notification, and writes the name of each reader whose card left into a pipe; the event
- * loop reads the pipe and calls the idle lock. No polling: the thread sleeps in pcscd's call
- * until something changes. Without pcscd (not installed, not started yet) it tries again
- * every PCSC_RETRY_SEC seconds, since pcscd has no notification of its own start.
+ * Cards inserted in and removed from IC card readers, as pcscd reports it (pcsc-lite).
+ * pcsc-lite's calls block, so one thread waits in SCardGetStatusChange on every reader and on
+ * pcscd's reader-list notification, and writes one line per change into a pipe ("+" or "-",
+ * then the reader's name); the event loop reads the pipe and calls the idle lock. A card
+ * already in a reader when the thread starts or the reader list changes counts as inserted. No polling: the thread
+ * sleeps in pcscd's call until something changes. Without pcscd (not installed, not started yet) it tries again every
+ * PCSC_RETRY_SEC seconds, since pcscd has no notification of its own start.
  * libpcsclite is loaded on demand (dlopen) by the first start: a terminal without
  * CardReaders= maps none of it.
  */
@@ -34,7 +35,7 @@
 
 typedef struct Pcsc {
         Manager *m;
-        void (*removed)(Manager *m, const char *reader);
+        void (*changed)(Manager *m, const char *reader, bool present);
         pthread_t thread;
         bool thread_started;
         int pipe[2];
@@ -96,11 +97,11 @@ static bool stopping(Pcsc *p) {
         return s;
 }
 
-static void report(Pcsc *p, const char *reader) {
-        char esc[PCSC_READER_NAME_MAX * 4 + 8], line[sizeof(esc) + 2];
+static void report(Pcsc *p, const char *reader, bool present) {
+        char esc[PCSC_READER_NAME_MAX * 4 + 8], line[sizeof(esc) + 3];
         size_t n;
         tg_escape(reader, strlen(reader), 120, esc, sizeof(esc));
-        n = (size_t) snprintf(line, sizeof(line), "%s\n", esc);
+        n = (size_t) snprintf(line, sizeof(line), "%c%s\n", present ? '+' : '-', esc);
         /* one line, written whole (at most PIPE_BUF bytes are atomic) */
         if (write(p->pipe[1], line, n < sizeof(line) ? n : sizeof(line) - 1) < 0)
                 log_msg(LOG_ERR, "Card removal from %s could not be passed on: %m", esc);
@@ -122,6 +123,9 @@ static LONG watch_readers(Pcsc *p) {
         /* the reader list itself: a reader plugged or unplugged */
         st[n] = (SCARD_READERSTATE){.szReader = "\\\\?PnP?\\Notification", .dwCurrentState = SCARD_STATE_UNAWARE};
         r = api.get_status_change(p->context, 0, st, n + 1);
+        for (DWORD i = 0; r == SCARD_S_SUCCESS && i < n; i++)
+                if (st[i].dwEventState & SCARD_STATE_PRESENT)
+                        report(p, st[i].szReader, true);
         while ((r == SCARD_S_SUCCESS || r == SCARD_E_TIMEOUT) && !stopping(p)) {
                 for (DWORD i = 0; i < n + 1; i++)
                         st[i].dwCurrentState = st[i].dwEventState & ~SCARD_STATE_CHANGED;
@@ -135,10 +139,7 @@ static LONG watch_readers(Pcsc *p) {
                         bool is = st[i].dwEventState & SCARD_STATE_PRESENT;
                         if (!(st[i].dwEventState & SCARD_STATE_CHANGED) || was == is)
                                 continue;
-                        if (is)
-                                log_msg(LOG_INFO, "IC card inserted in a reader");
-                        else
-                                report(p, st[i].szReader);
+                        report(p, st[i].szReader, is);
                 }
         }
         /* A reader unplugged with its card: the card left too. */
@@ -146,7 +147,7 @@ static LONG watch_readers(Pcsc *p) {
                 for (DWORD i = 0; i < n; i++)
                         if ((st[i].dwCurrentState & SCARD_STATE_PRESENT) &&
                             (st[i].dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE)))
-                                report(p, st[i].szReader);
+                                report(p, st[i].szReader, false);
         if (names)
                 api.free_memory(p->context, names);
         return r;
@@ -195,7 +196,8 @@ static int on_pipe(sd_event_source *s _unused_, int fd, uint32_t revents _unused
         p->buf[p->buf_len] = '\0';
         while ((nl = strchr(p->buf, '\n'))) {
                 *nl = '\0';
-                p->removed(p->m, p->buf);
+                if (p->buf[0] == '+' || p->buf[0] == '-')
+                        p->changed(p->m, p->buf + 1, p->buf[0] == '+');
                 p->buf_len -= (size_t) (nl + 1 - p->buf);
                 memmove(p->buf, nl + 1, p->buf_len + 1);
         }
@@ -204,7 +206,7 @@ static int on_pipe(sd_event_source *s _unused_, int fd, uint32_t revents _unused
         return 0;
 }
 
-int pcsc_start(Manager *m, void (*removed)(Manager *m, const char *reader)) {
+int pcsc_start(Manager *m, void (*changed)(Manager *m, const char *reader, bool present)) {
         Pcsc *p;
         int r;
 
@@ -217,7 +219,7 @@ int pcsc_start(Manager *m, void (*removed)(Manager *m, const char *reader)) {
         if (!p)
                 return -ENOMEM;
         p->m = m;
-        p->removed = removed;
+        p->changed = changed;
         pthread_mutex_init(&p->lock, NULL);
         if (pipe2(p->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
                 r = -errno;

@@ -4,7 +4,7 @@
 #include "daemon.h"
 
 /* IC card readers through pcsc-lite: a thread waits in SCardGetStatusChange (pcscd's calls
- * block) and hands each card removal to the event loop, which calls removed(m, reader).
- * reader is pcscd's name of the reader, escaped. */
-int pcsc_start(Manager *m, void (*removed)(Manager *m, const char *reader));
+ * block) and hands each card inserted or removed to the event loop, which calls
+ * changed(m, reader, present). reader is pcscd's name of the reader, escaped. */
+int pcsc_start(Manager *m, void (*changed)(Manager *m, const char *reader, bool present));
 void pcsc_stop(Manager *m);

@@ -114,7 +114,7 @@ static void device_judge(Manager *m, Device *d, tg_decision *ret) {
                 snprintf(ret->reason, sizeof(ret->reason), "malformed or unreadable descriptors");
                 return;
         }
-        tg_usb_decide(&m->cfg.usb, &m->reg, &d->desc, d->serial, user, now, ret);
+        tg_usb_decide(&m->cfg.usb, &m->reg, &m->tokens, &d->desc, d->serial, user, now, ret);
 }
 
 static int emit_decision(const Device *d, const char *trigger) {

@@ -139,8 +139,9 @@ static int parse_classes(const config_item *item _unused_, const char *v, void *
         return 0;
 }
 
-/* Reader and key models allowed raw access (lib/tokens.c): a list setting, as in systemd, since
- * one line (inih: 200 bytes) holds only a few models. Each line adds, an empty value empties. */
+/* Reader and key models allowed raw access, ownerless entries of the token registry
+ * (lib/token.c): a list setting, as in systemd, since one line (inih: 200 bytes) holds only a
+ * few models. Each line adds, an empty value empties. */
 static int parse_raw_access(const config_item *item _unused_, const char *v, void *field) {
         return tg_token_list_extend(field, v);
 }
@@ -239,7 +240,7 @@ static const config_item config_items[] = {
          "mass-storage and still-image pass only through the media register"},
         {"USB", "RawAccess", parse_raw_access, FIELD(usb.raw_access), 0, 0,
          "expects reader and key models VID:PID or VID:PID/SERIAL (hex, e.g. 04e6:5116) separated by spaces, at "
-         "most " STR(TG_TOKENS_MAX) " in all",
+         "most " STR(TG_RAW_ACCESS_MODELS_MAX) " in all",
          NULL},
         {"Exceptions", "MaxDuration", parse_seconds, FIELD(max_exception_duration), 1, DAYS(366),
          "expects a duration such as 8h or 31d, at most 366d", NULL},

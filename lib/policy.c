@@ -68,7 +68,7 @@ static void judge_altsetting(const tg_usb_policy *policy, const tg_usb_interface
 /* Through usbfs a program sends its own requests to every interface and to the device's control
  * endpoint, authorized or not; hidraw passes reports both ways. So raw access follows the whole
  * device: none while anything of it is denied as storage or the storage is not read-write. */
-static bool raw_access_granted(const tg_usb_policy *policy, const tg_usb_descriptors *desc, const char *serial,
+static bool raw_access_granted(const tg_token_registry *tokens, const tg_usb_descriptors *desc, const char *serial,
                                const tg_decision *d) {
         if (!d->authorize_device)
                 return false;
@@ -77,11 +77,12 @@ static bool raw_access_granted(const tg_usb_policy *policy, const tg_usb_descrip
                         return false;
         if (d->has_storage)
                 return d->storage_mode == TG_MODE_READ_WRITE;
-        return tg_token_raw_allowed(&policy->raw_access, desc->vid, desc->pid, serial);
+        return tg_token_match(tokens, desc->vid, desc->pid, serial) != NULL;
 }
 
-void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg_usb_descriptors *desc,
-                   const char *serial, const char *user, int64_t now, tg_decision *ret) {
+void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg_token_registry *tokens,
+                   const tg_usb_descriptors *desc, const char *serial, const char *user, int64_t now,
+                   tg_decision *ret) {
         tg_decision d = {0};
         const tg_medium *m = NULL;
         const tg_exception *e = NULL;
@@ -155,7 +156,7 @@ void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg
                 snprintf(d.reason, sizeof(d.reason), "no interface class is allowed");
         if (!d.has_storage)
                 d.storage_mode = TG_MODE_BLOCKED;
-        d.raw_access = raw_access_granted(policy, desc, serial, &d);
+        d.raw_access = raw_access_granted(tokens, desc, serial, &d);
         *ret = d;
 }
 

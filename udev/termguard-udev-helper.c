@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/xattr.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,6 +172,11 @@ int main(int argc, char **argv) {
                  * mode is set here, and with it the mask that voids every named entry. */
                 if (!granted && node && (chown(node, 0, 0) < 0 || chmod(node, 0600) < 0))
                         fprintf(stderr, "termguard-udev-helper: cannot make %s root's: %m\n", node);
+                /* The named entries go too: a later setfacl -m (a seat change) recomputes the
+                 * mask from them and would open the node again. */
+                if (!granted && node && removexattr(node, "system.posix_acl_access") < 0 && errno != ENODATA &&
+                    errno != EOPNOTSUPP)
+                        fprintf(stderr, "termguard-udev-helper: cannot drop the ACL of %s: %m\n", node);
                 printf("TERMGUARD_RAW=%d\n", granted ? 1 : 0);
                 return 0;
         }

@@ -4,12 +4,12 @@
 #include <stdbool.h>
 
 #include "termguard/register.h"
-#include "termguard/tokens.h"
+#include "termguard/token.h"
 #include "termguard/usbdesc.h"
 
 typedef struct {
         bool allow_class[256];    /* interface classes that pass without registration */
-        tg_token_list raw_access; /* reader and key models whose users get raw access */
+        tg_token_list raw_access; /* RawAccess=: models added to the token registry as it loads */
 } tg_usb_policy;
 
 void tg_usb_policy_default(tg_usb_policy *p);
@@ -28,7 +28,7 @@ typedef struct {
         tg_mode storage_mode;         /* mode in force for storage interfaces that pass */
         char label[TG_LABEL_MAX + 1]; /* register label, empty when unregistered */
         uint64_t exception_id;        /* exception in force, 0 if none */
-        /* Raw access (usbfs, hidraw) for the seat user: a model in RawAccess= without storage,
+        /* Raw access (usbfs, hidraw) for the seat user: a token of the registry without storage,
          * or a medium whose storage is read-write. Never for a device that is blocked or has
          * storage that is read-only or denied: usbfs reaches every interface of the device. */
         bool raw_access;
@@ -38,9 +38,10 @@ typedef struct {
 } tg_decision;
 
 /* Judges one device. serial may be NULL or empty (a device without serial can never match
- * the register). user is the user on the seat or NULL. */
-void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg_usb_descriptors *desc,
-                   const char *serial, const char *user, int64_t now, tg_decision *ret);
+ * the register). tokens is the token registry with the models of RawAccess= in it (NULL:
+ * none). user is the user on the seat or NULL. */
+void tg_usb_decide(const tg_usb_policy *policy, const tg_register *reg, const tg_token_registry *tokens,
+                   const tg_usb_descriptors *desc, const char *serial, const char *user, int64_t now, tg_decision *ret);
 
 /* The verdict for the interface (config, number), or NULL when the descriptors never declared
  * it (then it must not pass). */

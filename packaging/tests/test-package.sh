@@ -308,6 +308,7 @@ check "autostart Exec is the installed helper" bash -c "grep -qx 'Exec=/usr/bin/
 check "/lib/udev/termguard-udev-helper 0755 root" stat_is /lib/udev/termguard-udev-helper "755 root:root regular file"
 check "/lib/udev/rules.d/61-termguard.rules 0644 root" stat_is /lib/udev/rules.d/61-termguard.rules "644 root:root regular file"
 check "/lib/udev/rules.d/72-termguard-raw.rules 0644 root" stat_is /lib/udev/rules.d/72-termguard-raw.rules "644 root:root regular file"
+check "/lib/udev/rules.d/74-termguard-raw-late.rules 0644 root" stat_is /lib/udev/rules.d/74-termguard-raw-late.rules "644 root:root regular file"
 check "/lib/systemd/system/termguardd.service 0644 root" stat_is /lib/systemd/system/termguardd.service "644 root:root regular file"
 check "$CONF 0644 root" stat_is "$CONF" "644 root:root regular file"
 check "/etc/termguard/termguard.conf.d/ 0755 root" stat_is /etc/termguard/termguard.conf.d "755 root:root directory"
@@ -323,6 +324,8 @@ check "udev rule runs the installed helper" \
 	bash -c "grep -q 'IMPORT{program}=\"/lib/udev/termguard-udev-helper %p\"' '$root/lib/udev/rules.d/61-termguard.rules'"
 check "raw-access rule runs the installed helper" \
 	bash -c "grep -q 'IMPORT{program}=\"/lib/udev/termguard-udev-helper --raw %p\"' '$root/lib/udev/rules.d/72-termguard-raw.rules'"
+check "late raw-access rule runs the installed helper" \
+	bash -c "grep -q 'RUN+=\"/lib/udev/termguard-udev-helper --raw %p\"' '$root/lib/udev/rules.d/74-termguard-raw-late.rules'"
 check "unit ExecStart is the installed daemon" \
 	bash -c "grep -qx 'ExecStart=/usr/sbin/termguardd' '$root/lib/systemd/system/termguardd.service'"
 check "service enabled (sysinit.target.wants symlink)" \

@@ -121,10 +121,10 @@ class IdleTestCase(GateTestCase):
 
     # ---- sessions ----
 
-    def add_session(self, sid, uid=0, user="root", type_="x11", tty="", idle_since=None, announce=True):
+    def add_session(self, sid, uid=0, user="root", type_="x11", tty="", idle_since=None, announce=True, seat="seat0"):
         """A user session; with idle_since (µs) it is idle since then. announce: logind's
         SessionNew signal (dbusmock's AddSession sends none)."""
-        path = self.logind.AddSession(sid, "seat0", dbus.UInt32(uid), user, True, dbus_interface=MOCK_IFACE)
+        path = self.logind.AddSession(sid, seat, dbus.UInt32(uid), user, True, dbus_interface=MOCK_IFACE)
         props = {"Type": type_, "TTY": tty}
         if idle_since is not None:
             props.update(IdleHint=True, IdleSinceHint=dbus.UInt64(idle_since))
@@ -160,6 +160,12 @@ class IdleTestCase(GateTestCase):
 
 
 VPCD_PORT = 0x8C7B  # vsmartcard's vpcd driver (/etc/reader.conf.d/vpcd)
+# pcscd's configuration of vpcd's reader; the name is the reader's as pcscd shows it, less " 00 00".
+VPCD_READER_CONF = """FRIENDLYNAME "%s"
+DEVICENAME   /dev/null:0x8C7B
+LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID    0x8C7B
+"""
 
 
 class VirtualCard:

@@ -7,10 +7,12 @@ strings, malformed descriptors).
 Run with run.sh (see gate_testbed.py and README.md in this folder)."""
 
 import json
+import os
 import signal
+import subprocess
 import unittest
 
-from gate_testbed import (ELLIPSIS, GateTestCase, HID_KEYBOARD, MASS_STORAGE, TG_ESCAPED_MAX,
+from gate_testbed import (ELLIPSIS, GateTestCase, HID_KEYBOARD, MASS_STORAGE, TERMGUARDD, TG_ESCAPED_MAX, TIMEOUT,
                           UsbDevice, config_descriptor, device_descriptor, keyboard, stick)
 
 
@@ -107,6 +109,64 @@ class DeviceTest(GateTestCase):
         self.assertEqual(self.decision_of(s)["raw_access"], "no")
         self.wait_for(lambda: self.decision_file(s.name) is not None, "the stick's decision file")
         self.assertEqual(self.decision_file(s.name)["RAW"], "no")
+
+    def test_one_token_registry_for_raw_access_and_owners(self):
+        # RawAccess= models and tokens registered with termguardctl are one registry: both give
+        # raw access, a change of the registry re-judges present devices (decision file first),
+        # and a registered entry gives a RawAccess= model an owner without taking access away.
+        self.write_dropin("60-tokens.conf", "[USB]\nRawAccess=1050:0407 04e6:5116\nRawAccess=1050:0407\n")
+        self.start_daemon()
+        key = UsbDevice("1-2", 0x1050, 0x0407, "KEY-1", [(0,) + HID_KEYBOARD], 3)
+        fido = UsbDevice("1-3", 0x2581, 0xF1D0, "FIDO-1", [(0,) + HID_KEYBOARD], 4)
+        for dev in (key, fido):
+            self.plug(dev)
+        self.assertEqual(self.decision_of(key)["raw_access"], "yes")
+        self.assertEqual(self.decision_of(fido)["raw_access"], "no")
+        listed = self.ctl_json("token", "list")
+        self.assertEqual([(t["label"], t["kind"], t["owner"], t["added_by"]) for t in listed],
+                         [("RawAccess=1050:0407", "any", "", "termguard.conf"),
+                          ("RawAccess=04e6:5116", "any", "", "termguard.conf")])
+        # the configuration's entries are edited in the configuration
+        r = self.ctl("token", "remove", "RawAccess=1050:0407")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(b"termguard.conf", r.stderr)
+        r = self.ctl("token", "add", "--kind", "security-key", "--vid", "1234", "--pid", "0001",
+                     "--label", "RawAccess=1234:0001")
+        self.assertNotEqual(r.returncode, 0)
+        # registering a key: its raw access follows at once, decision file before the record's
+        # consumers see the node
+        self.ctl_ok("token", "add", "--kind", "security-key", "--vid", "2581", "--pid", "f1d0",
+                    "--label", "fido-root", "--owner", "root")
+        self.decision_of(fido, raw_access="yes", trigger="token-change")
+        self.assertEqual(self.decision_file(fido.name)["RAW"], "yes")
+        # an owner for a RawAccess= model: the registered entry stands in for it
+        self.ctl_ok("token", "add", "--kind", "security-key", "--vid", "1050", "--pid", "0407",
+                    "--label", "keys-root", "--owner", "root")
+        labels = [t["label"] for t in self.ctl_json("token", "list")]
+        self.assertNotIn("RawAccess=1050:0407", labels)
+        self.assertIn("keys-root", labels)
+        self.barrier()
+        self.assertEqual(self.events("usb.decision", device=key.name, raw_access="no"), [])
+        # the file holds the registered entries alone; a restart merges the configuration again
+        with open(os.path.join(self.statedir, "tokens.json")) as f:
+            saved = json.load(f)["tokens"]
+        self.assertEqual([t["label"] for t in saved], ["fido-root", "keys-root"])
+        self.ctl_ok("token", "remove", "keys-root")
+        self.assertIn("RawAccess=1050:0407", [t["label"] for t in self.ctl_json("token", "list")])
+        self.ctl_ok("token", "remove", "fido-root")
+        self.decision_of(fido, raw_access="no", trigger="token-change")
+        self.assertEqual(self.decision_file(fido.name)["RAW"], "no")
+        self.barrier()
+        self.assertEqual(self.events("usb.decision", device=key.name, raw_access="no"), [])
+        # a registry file that does not load keeps the daemon from starting (fail closed)
+        self.stop_daemon()
+        with open(os.path.join(self.statedir, "tokens.json"), "w") as f:
+            f.write('{"tokens": [{"label": "k", "kind": "security-key", "vid": 1, "pid": 2, "serial": "A B"}]}')
+        r = subprocess.run([TERMGUARDD, "--config", self.confdir], env=self.daemon_env(),
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"tokens.json: token 1: serial", r.stderr)
+        self.assertFalse(os.path.exists(self.socket))
 
     # As the real kernel does it: an unauthorized device has no interfaces; they appear
     # (with authorized=0, as interface_authorized_default=0) only after the device is

@@ -10,7 +10,7 @@ import subprocess
 import unittest
 
 from gate_testbed import EXIT_DENIED, HID_KEYBOARD, UsbDevice, iso_utc
-from idle_testbed import IdleTestCase, USEC, VirtualCard, now_usec
+from idle_testbed import IdleTestCase, USEC, VPCD_READER_CONF, VirtualCard, now_usec
 
 EXIT_DAEMON_ERROR = 1
 
@@ -283,33 +283,57 @@ class IdleLockTest(IdleTestCase):
     def log_lines(self, text):
         return [l for l in self.raw_lines() if text.encode() in l]
 
-    def test_pulling_the_ic_card_locks_the_terminals_local_sessions(self):
-        """pcscd with vsmartcard's virtual reader, in a mount namespace of the daemon's own (pcscd's
-        socket path is fixed); the card is a connection to the reader's driver."""
+    def start_with_pcscd(self, config, reader_name=None):
+        """termguardd with pcscd and vsmartcard's virtual reader, in a mount namespace of the
+        daemon's own (pcscd's socket path is fixed); the card is a connection to the reader's
+        driver. reader_name: the reader's name in pcscd (a reader.conf of the test's own)."""
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)  # this test run's network namespace
-        self.write_config(self.idle_config(LockAfter="1h", CardReaders="Virtual PCD"))
+        self.write_config(config)
         self.start_bus()
         self.start_logind()
         pidfile = os.path.join(self.tmp, "pcscd.pid")
-        self.start_daemon(tmpfs_at=["/run/pcscd"],
+        tmpfs = ["/run/pcscd"]
+        prelude = ""
+        if reader_name is not None:
+            conf = os.path.join(self.tmp, "vpcd.conf")
+            with open(conf, "w") as f:
+                f.write(VPCD_READER_CONF % reader_name)
+            tmpfs.append("/etc/reader.conf.d")
+            prelude = "cp %s /etc/reader.conf.d/vpcd; " % conf
+        self.start_daemon(tmpfs_at=tmpfs,
                           # termguardd starts once pcscd listens (as with systemd's pcscd.socket)
-                          prelude="pcscd -f -e >%s/pcscd.log 2>&1 & echo $! >%s; i=0; "
+                          prelude=prelude + "pcscd -f -e >%s/pcscd.log 2>&1 & echo $! >%s; i=0; "
                                   "while [ ! -S /run/pcscd/pcscd.comm ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done;"
                                   % (self.tmp, pidfile))
         self.addCleanup(lambda: os.kill(int(open(pidfile).read()), signal.SIGTERM))
         self.wait_event("idle.attached")
+
+    def card_in_and_out(self, inserted_text):
+        """Inserts a card, waits until termguardd has seen it (its log line says where the
+        reader is), pulls it and returns the idle.card-lock record."""
+        n_locks = len(self.events("idle.card-lock"))
+        n_in = len(self.log_lines(inserted_text))
+        card = VirtualCard()
+        self.wait_for(card.insert, "vpcd to listen")
+        self.wait_for(lambda: len(self.log_lines(inserted_text)) > n_in, "termguardd to see the card")
+        card.pull()
+        self.wait_for(lambda: len(self.events("idle.card-lock")) > n_locks, "the card's removal")
+        return self.events("idle.card-lock")[-1]
+
+    def test_pulling_the_ic_card_of_an_unplaced_reader_locks_the_terminals_local_sessions(self):
+        """vpcd's "Virtual PCD" names no serial: termguard cannot tell which USB device it is,
+        so every local session on a seat is locked (fail closed)."""
+        self.start_with_pcscd(self.idle_config(LockAfter="1h", CardReaders="Virtual PCD"))
         self.add_session("70")  # at the terminal
         self.add_session("71", uid=65534, user="nobody")
         self.set_props("71", Remote=True)  # over the network: nobody here
-        self.wait_for(lambda: len(self.ctl_json("status")["sessions"]) == 2, "both sessions")
-        card = VirtualCard()
-        self.wait_for(card.insert, "vpcd to listen")
-        self.wait_for(lambda: self.log_lines("IC card inserted"), "termguardd to see the card")
-        card.pull()
-        ev = self.wait_event("idle.card-lock")
+        self.add_session("72", uid=65534, user="nobody", seat="seat1")  # another seat of the terminal
+        self.wait_for(lambda: len(self.ctl_json("status")["sessions"]) == 3, "the sessions")
+        ev = self.card_in_and_out("IC card inserted in Virtual PCD 00 00 (not placed")
         self.assertTrue(ev["reader"].startswith("Virtual PCD"), ev)
-        self.assertEqual(ev["sessions"], "1")
+        self.assertEqual((ev["scope"], ev["sessions"], ev["token"], ev["seat"]), ("terminal", "2", "", ""))
         self.wait_call("70", "Lock")
+        self.wait_call("72", "Lock")
         self.assertEqual(self.wait_event("idle.lock-requested", session="70")["reason"], "card-removed")
         self.assertEqual(self.calls("71", "Lock"), [])
         # a reader not in CardReaders=: its cards lock nothing
@@ -324,6 +348,70 @@ class IdleLockTest(IdleTestCase):
         self.wait_for(lambda: self.log_lines("not in CardReaders"), "the second removal")
         self.assertEqual(len(self.events("idle.card-lock")), 1)
         self.assertEqual(len(self.calls("70", "Lock")), 1)
+
+    def test_pulling_the_ic_card_locks_the_readers_owner_or_its_seat(self):
+        """The reader's name carries its USB serial, as pcsc-lite names USB readers; the gate's
+        device with that serial is the reader. Registered with an owner: the owner's sessions,
+        on every seat. Without one: the local sessions of the reader's seat."""
+        self.start_with_pcscd(self.idle_config(LockAfter="1h", CardReaders="*"), reader_name="Test Reader (ALICE-R1)")
+        self.add_session("80")  # root (bob) at seat0
+        self.add_session("81", uid=65534, user="nobody")  # nobody (alice) at seat0
+        self.add_session("82", uid=65534, user="nobody", seat="seat1")
+        self.add_session("83", seat="seat1")
+        self.wait_for(lambda: len(self.ctl_json("status")["sessions"]) == 4, "the sessions")
+        reader = UsbDevice("1-5", 0x04E6, 0x5116, "ALICE-R1", [(0, 0x0B, 0, 0)], 6)
+        # a device of another class claiming the same serial does not make the reader ambiguous
+        stick_alike = UsbDevice("1-6", 0x1234, 0x0001, "ALICE-R1", [(0,) + HID_KEYBOARD], 7)
+        for dev in (reader, stick_alike):
+            self.plug(dev)
+            self.decision_of(dev)
+        self.ctl_ok("token", "add", "--kind", "card-reader", "--vid", "04e6", "--pid", "5116", "--serial",
+                    "ALICE-R1", "--owner", "nobody", "--label", "reader-alice")
+        ev = self.card_in_and_out("(USB device 1-5)")
+        self.assertEqual((ev["scope"], ev["token"], ev["owner"], ev["device"], ev["sessions"]),
+                         ("owner", "reader-alice", "nobody", "1-5", "2"))
+        self.assertEqual(ev["reader"], "Test Reader (ALICE-R1) 00 00")
+        self.wait_call("81", "Lock")
+        self.wait_call("82", "Lock")
+        self.assertEqual(self.wait_event("idle.lock-requested", session="81")["reason"], "card-removed")
+        self.assertEqual(self.calls("80", "Lock") + self.calls("83", "Lock"), [])
+        for sid in ("81", "82"):
+            self.set_props(sid, LockedHint=True)
+            self.wait_event("idle.lock-confirmed", session=sid)
+
+        # no owner: the reader's seat (seat0, as logind without ID_SEAT); seat1 is left alone
+        self.ctl_ok("token", "remove", "reader-alice")
+        ev = self.card_in_and_out("(USB device 1-5)")
+        self.assertEqual((ev["scope"], ev["token"], ev["owner"], ev["seat"], ev["sessions"]),
+                         ("seat", "", "", "seat0", "1"))
+        self.wait_call("80", "Lock")
+        self.assertEqual(self.calls("83", "Lock"), [])
+        self.assertEqual(len(self.calls("81", "Lock")), 1)
+
+        # the reader unplugged with the card in: placed when the card went in
+        self.set_props("80", LockedHint=False)
+        self.wait_for(lambda: self.session_status("80")["locked"] is False, "session 80 unlocked")
+        n_locks = len(self.events("idle.card-lock"))
+        card = VirtualCard()
+        self.wait_for(card.insert, "vpcd to listen")
+        self.wait_for(lambda: len(self.log_lines("(USB device 1-5)")) >= 3, "termguardd to see the card")
+        self.unplug(reader)
+        self.wait_event("usb.detach", device="1-5")
+        card.pull()
+        self.wait_for(lambda: len(self.events("idle.card-lock")) > n_locks, "the card's removal")
+        ev = self.events("idle.card-lock")[-1]
+        self.assertEqual((ev["scope"], ev["device"], ev["seat"]), ("seat", "1-5", "seat0"))
+        self.wait_for(lambda: len(self.calls("80", "Lock")) == 2, "session 80 locked again")
+        self.assertEqual(self.calls("83", "Lock"), [])
+
+        # two smart-card devices claim the serial: the reader cannot be placed, every seat locks
+        for name, devnum in (("1-7", 8), ("1-8", 9)):
+            clone = UsbDevice(name, 0x04E6, 0x5116, "ALICE-R1", [(0, 0x0B, 0, 0)], devnum)
+            self.plug(clone)
+            self.decision_of(clone)
+        ev = self.card_in_and_out("IC card inserted in Test Reader (ALICE-R1) 00 00 (not placed")
+        self.assertEqual((ev["scope"], ev["device"], ev["seat"]), ("terminal", "", ""))
+        self.wait_call("83", "Lock")
 
     def test_privileged_groups_get_the_shorter_time(self):
         self.start_all(self.idle_config(LockAfter="10m", PrivilegedLockAfter="1m", PrivilegedGroups="root"))

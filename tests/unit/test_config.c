@@ -307,9 +307,9 @@ static void raw_access_models(void **state) {
         assert_int_equal(c.usb.raw_access.n, 0);
         expect_ok("[USB]\nRawAccess=04e6:5116 1050:0407/K1\nRawAccess=096E:0858\n", &c);
         assert_int_equal(c.usb.raw_access.n, 3);
-        assert_true(tg_token_raw_allowed(&c.usb.raw_access, 0x096e, 0x0858, NULL));
-        assert_true(tg_token_raw_allowed(&c.usb.raw_access, 0x1050, 0x0407, "K1"));
-        assert_false(tg_token_raw_allowed(&c.usb.raw_access, 0x1050, 0x0407, "K2"));
+        assert_int_equal(c.usb.raw_access.models[2].vid, 0x096e);
+        assert_int_equal(c.usb.raw_access.models[2].pid, 0x0858);
+        assert_string_equal(c.usb.raw_access.models[1].serial, "K1");
         write_file("termguard.conf.d/50-keys.conf", "[USB]\nRawAccess=2581:f1d0\n", 0644);
         assert_int_equal(tg_config_load(root, &c, err, sizeof(err)), 0);
         assert_int_equal(c.usb.raw_access.n, 4);
@@ -322,6 +322,7 @@ static void raw_access_models(void **state) {
         expect_error("termguard.conf", "[USB]\nRawAccess=04e6:5116 yubikey\n", ":2: USB.RawAccess: expects reader");
         expect_error("termguard.conf", "[USB]\nRawAccess=04e6\n", ":2: USB.RawAccess");
         expect_error("termguard.conf", "[USB]\nRawAccess=04e6:5116/\x1b[2J\n", ":2: USB.RawAccess");
+        expect_error("termguard.conf", "[USB]\nRawAccess=04e6:5116/A\"B\n", ":2: USB.RawAccess");
         expect_error("termguard.conf", "[Daemon]\nRawAccess=04e6:5116\n", ":2: Daemon.RawAccess: unknown key");
         /* TG_RAW_ACCESS_MODELS_MAX models in all, over several lines; one more is refused. */
         char text[2048] = "[USB]\n";

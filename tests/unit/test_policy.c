@@ -16,7 +16,16 @@
 typedef struct {
         tg_usb_policy policy;
         tg_register reg;
+        tg_token_registry tokens;
 } fixture;
+
+/* Models of RawAccess=, added to the token registry as termguardd does when it loads. */
+static void allow_models(fixture *f, const char *text) {
+        tg_token_list l = {0};
+        char err[256];
+        assert_int_equal(tg_token_list_extend(&l, text), 0);
+        assert_int_equal(tg_token_registry_add_models(&f->tokens, &l, err, sizeof(err)), 0);
+}
 
 static int setup(void **state) {
         static fixture f;
@@ -44,6 +53,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
         fixture *f = *state;
         tg_register_clear(&f->reg);
+        tg_token_registry_clear(&f->tokens);
         return 0;
 }
 
@@ -61,14 +71,14 @@ static void unregistered_storage_is_blocked(void **state) {
         fixture *f = *state;
         tg_usb_descriptors d = stick();
         tg_decision dec;
-        tg_usb_decide(&f->policy, &f->reg, &d, "UNKNOWN", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "UNKNOWN", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
         assert_false(dec.ifaces[0].allow);
         assert_non_null(strstr(dec.reason, "not in the media register"));
         /* no serial: never matches */
-        tg_usb_decide(&f->policy, &f->reg, &d, NULL, NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, NULL, NULL, NOW, &dec);
         assert_false(dec.authorize_device);
-        tg_usb_decide(&f->policy, &f->reg, &d, "", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
 }
 
@@ -77,10 +87,10 @@ static void match_needs_vid_pid_and_serial(void **state) {
         tg_usb_descriptors d = stick();
         tg_decision dec;
         d.pid = 0x1667; /* same serial, other product */
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
         d = stick();
-        tg_usb_decide(&f->policy, &f->reg, &d, "ro1", NULL, NOW, &dec); /* serials are exact */
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "ro1", NULL, NOW, &dec); /* serials are exact */
         assert_false(dec.authorize_device);
 }
 
@@ -89,16 +99,16 @@ static void registered_modes(void **state) {
         tg_usb_descriptors d = stick();
         tg_decision dec;
 
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW, &dec);
         assert_true(dec.authorize_device);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
         assert_string_equal(dec.label, "ro-stick");
 
-        tg_usb_decide(&f->policy, &f->reg, &d, "RW1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RW1", NULL, NOW, &dec);
         assert_true(dec.authorize_device);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_WRITE);
 
-        tg_usb_decide(&f->policy, &f->reg, &d, "BL1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "BL1", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
 }
 
@@ -114,20 +124,20 @@ static void exception_opens_writing_until_expiry(void **state) {
         strcpy(e.approver, "CISO");
         strcpy(e.reason, "minutes");
         assert_int_equal(tg_register_add_exception(&f->reg, &e, NOW, 86400, &id, err, sizeof(err)), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_WRITE);
         assert_int_equal(dec.exception_id, id);
         assert_int_equal(tg_register_next_expiry(&f->reg, NOW), NOW + 3600);
 
         /* at and after the expiry instant it no longer applies */
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW + 3600, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW + 3600, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
         assert_int_equal(dec.exception_id, 0);
         assert_int_equal(tg_register_next_expiry(&f->reg, NOW + 3600), 0);
 
         /* revoked: gone at once */
         assert_int_equal(tg_register_revoke_exception(&f->reg, id, "admin", NOW + 10), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW + 11, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW + 11, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
         assert_int_equal(tg_register_revoke_exception(&f->reg, id, "admin", NOW + 12), -EALREADY);
 }
@@ -146,7 +156,7 @@ static void setting_the_clock_back_revives_nothing(void **state) {
         assert_false(tg_register_observe_clock(&f->reg, NOW + 8 * 86400));
         /* the clock is set back into the week of the exception */
         assert_true(tg_register_observe_clock(&f->reg, NOW + 3 * 86400));
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW + 3 * 86400, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW + 3 * 86400, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
         /* small adjustments within the tolerance are not a rollback */
         assert_false(tg_register_observe_clock(&f->reg, NOW + 8 * 86400 - 60));
@@ -162,9 +172,9 @@ static void exception_does_not_apply_before_its_grant(void **state) {
         strcpy(e.approver, "CISO");
         strcpy(e.reason, "x");
         assert_int_equal(tg_register_add_exception(&f->reg, &e, NOW, 30 * 86400, NULL, err, sizeof(err)), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW - 3600, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW - 3600, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW + 10, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW + 10, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_WRITE);
 }
 
@@ -178,7 +188,7 @@ static void exception_never_unblocks_a_blocked_medium(void **state) {
         strcpy(e.approver, "CISO");
         strcpy(e.reason, "x");
         assert_int_equal(tg_register_add_exception(&f->reg, &e, NOW, 86400, NULL, err, sizeof(err)), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "BL1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "BL1", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
 }
 
@@ -193,11 +203,11 @@ static void per_user_exception(void **state) {
         strcpy(e.reason, "x");
         strcpy(e.user, "tanaka");
         assert_int_equal(tg_register_add_exception(&f->reg, &e, NOW, 86400, NULL, err, sizeof(err)), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", "tanaka", NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", "tanaka", NOW, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_WRITE);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", "suzuki", NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", "suzuki", NOW, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW, &dec);
         assert_int_equal(dec.storage_mode, TG_MODE_READ_ONLY);
 }
 
@@ -212,7 +222,7 @@ static void composite_gets_exactly_allowed_interfaces(void **state) {
         blob_interface(&b, 1, 0, 0x03, 0x01, 0x01);
         blob_interface(&b, 2, 0, 0xe0, 0x01, 0x01); /* wireless: not allowed by default */
         assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "X", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "X", NULL, NOW, &dec);
         assert_true(dec.authorize_device);
         assert_false(tg_decision_iface(&dec, 1, 0)->allow);
         assert_true(tg_decision_iface(&dec, 1, 1)->allow);
@@ -231,7 +241,7 @@ static void altsetting_switching_class_is_denied(void **state) {
         blob_interface(&b, 0, 0, 0x03, 0x01, 0x01);
         blob_interface(&b, 0, 1, 0x08, 0x06, 0x50); /* same interface, altsetting 1 is storage */
         assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "X", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "X", NULL, NOW, &dec);
         assert_false(tg_decision_iface(&dec, 1, 0)->allow);
         assert_false(dec.authorize_device);
 }
@@ -245,20 +255,20 @@ static void mtp_and_ptp(void **state) {
         blob_config(&b, 1);
         blob_interface(&b, 0, 0, 0xff, 0xff, 0x00); /* Android MTP */
         assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "UNREG", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "UNREG", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
         assert_true(dec.has_storage);
         /* read-only cannot be enforced on MTP: blocked even when registered read-only */
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RW1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RW1", NULL, NOW, &dec);
         assert_true(dec.authorize_device);
 
         blob_device(&b, 0x04a9, 0x0001, 1);
         blob_config(&b, 1);
         blob_interface(&b, 0, 0, 0x06, 0x01, 0x01); /* PTP camera */
         assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "CAM", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "CAM", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
 }
 
@@ -271,12 +281,12 @@ static void keyboard_and_hub_pass(void **state) {
         blob_config(&b, 1);
         blob_interface(&b, 0, 0, 0x03, 0x01, 0x01);
         assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, NULL, NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, NULL, NULL, NOW, &dec);
         assert_true(dec.authorize_device);
         assert_false(dec.has_storage);
 
         f->policy.allow_class[0x03] = false; /* policy removes HID */
-        tg_usb_decide(&f->policy, &f->reg, &d, NULL, NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, NULL, NULL, NOW, &dec);
         assert_false(dec.authorize_device);
 }
 
@@ -285,7 +295,7 @@ static void decision_equality_ignores_exception_identity(void **state) {
         tg_usb_descriptors d = stick();
         tg_decision a, b;
         (void) f;
-        tg_usb_decide(&f->policy, &f->reg, &d, "RW1", NULL, NOW, &a);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RW1", NULL, NOW, &a);
         b = a;
         b.exception_id = 7;
         assert_true(tg_decision_equal(&a, &b));
@@ -311,25 +321,39 @@ static void raw_access_only_for_allowed_models(void **state) {
         tg_decision dec;
 
         /* Allowed classes pass, but their raw nodes are not the seat user's by default. */
-        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &reader, "R1", NULL, NOW, &dec);
         assert_true(dec.authorize_device);
         assert_false(dec.raw_access);
-        tg_usb_decide(&f->policy, &f->reg, &fido, "K1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &fido, "K1", NULL, NOW, &dec);
         assert_false(dec.raw_access);
 
-        assert_int_equal(tg_token_list_extend(&f->policy.raw_access, "04e6:5116 1050:0407/K1"), 0);
-        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &dec);
+        allow_models(f, "04e6:5116 1050:0407/K1");
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &reader, "R1", NULL, NOW, &dec);
         assert_true(dec.raw_access);
-        tg_usb_decide(&f->policy, &f->reg, &reader, NULL, NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &reader, NULL, NULL, NOW, &dec);
         assert_true(dec.raw_access);
-        tg_usb_decide(&f->policy, &f->reg, &fido, "K1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &fido, "K1", NULL, NOW, &dec);
         assert_true(dec.raw_access);
-        tg_usb_decide(&f->policy, &f->reg, &fido, "K2", NULL, NOW, &dec); /* another key of the model */
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &fido, "K2", NULL, NOW, &dec); /* another key of the model */
+        assert_false(dec.raw_access);
+
+        /* A key registered with an owner (termguardctl token add) is in the same registry. */
+        tg_token k2 = {.kind = TG_TOKEN_SECURITY_KEY, .vid = 0x1050, .pid = 0x0407};
+        char err[256];
+        strcpy(k2.label, "key-suzuki");
+        strcpy(k2.serial, "K2");
+        strcpy(k2.owner, "suzuki");
+        assert_int_equal(tg_token_add(&f->tokens, &k2, err, sizeof(err)), 0);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &fido, "K2", NULL, NOW, &dec);
+        assert_true(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &fido, "K3", NULL, NOW, &dec);
+        assert_false(dec.raw_access);
+        tg_usb_decide(&f->policy, &f->reg, NULL, &fido, "K2", NULL, NOW, &dec); /* no registry */
         assert_false(dec.raw_access);
 
         /* An allowed model whose class the policy no longer allows: blocked, no raw access. */
         f->policy.allow_class[0x0b] = false;
-        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &reader, "R1", NULL, NOW, &dec);
         assert_false(dec.authorize_device);
         assert_false(dec.raw_access);
 }
@@ -341,16 +365,16 @@ static void raw_access_never_reaches_storage_that_is_not_read_write(void **state
         tg_decision dec;
 
         /* Even when the model is allowed: usbfs would reach the storage interface. */
-        assert_int_equal(tg_token_list_extend(&f->policy.raw_access, "0951:1666"), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        allow_models(f, "0951:1666");
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW, &dec);
         assert_true(dec.authorize_device);
         assert_false(dec.raw_access);
-        tg_usb_decide(&f->policy, &f->reg, &d, "UNREG", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "UNREG", NULL, NOW, &dec);
         assert_false(dec.raw_access);
-        tg_usb_decide(&f->policy, &f->reg, &d, "BL1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "BL1", NULL, NOW, &dec);
         assert_false(dec.raw_access);
         /* Read-write storage: nothing more to keep from the user (MTP works from user space). */
-        tg_usb_decide(&f->policy, &f->reg, &d, "RW1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RW1", NULL, NOW, &dec);
         assert_true(dec.raw_access);
 
         /* A registered read-only stick's clone with one more interface, a smart-card reader. */
@@ -359,13 +383,13 @@ static void raw_access_never_reaches_storage_that_is_not_read_write(void **state
         blob_interface(&b, 0, 0, 0x08, 0x06, 0x50);
         blob_interface(&b, 1, 0, 0x0b, 0x00, 0x00);
         assert_int_equal(tg_usb_parse_descriptors(b.buf, b.len, &d), 0);
-        tg_usb_decide(&f->policy, &f->reg, &d, "RO1", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "RO1", NULL, NOW, &dec);
         assert_true(dec.authorize_device);
         assert_false(dec.raw_access);
 
         /* A blocked PTP camera: its control endpoint stays root's. */
         d = single(0x04a9, 0x0001, 0x06, 0x01, 0x01);
-        tg_usb_decide(&f->policy, &f->reg, &d, "CAM", NULL, NOW, &dec);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &d, "CAM", NULL, NOW, &dec);
         assert_false(dec.raw_access);
 }
 
@@ -374,9 +398,9 @@ static void raw_access_change_is_a_new_decision(void **state) {
         tg_usb_descriptors reader = single(0x04e6, 0x5116, 0x0b, 0x00, 0x00);
         tg_decision a, b;
 
-        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &a);
-        assert_int_equal(tg_token_list_extend(&f->policy.raw_access, "04e6:5116"), 0);
-        tg_usb_decide(&f->policy, &f->reg, &reader, "R1", NULL, NOW, &b);
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &reader, "R1", NULL, NOW, &a);
+        allow_models(f, "04e6:5116");
+        tg_usb_decide(&f->policy, &f->reg, &f->tokens, &reader, "R1", NULL, NOW, &b);
         assert_false(tg_decision_equal(&a, &b));
 }
 

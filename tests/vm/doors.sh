@@ -147,7 +147,7 @@ printf '[Daemon]\nAdminGroup=tgadmin\n[USB]\nRawAccess=1209:0b01\nRawAccess=1209
     >/etc/termguard/termguard.conf.d/50-site.conf
 check "systemd-udevd starts" /lib/systemd/systemd-udevd --daemon --resolve-names=never
 check "udev control socket" wait_for 10 test -e /run/udev/control
-for r in 61-termguard.rules 72-termguard-raw.rules 70-uaccess.rules 73-seat-late.rules 60-fido-id.rules; do
+for r in 61-termguard.rules 72-termguard-raw.rules 74-termguard-raw-late.rules 70-uaccess.rules 73-seat-late.rules 60-fido-id.rules; do
     check "rule $r installed" test -f "/lib/udev/rules.d/$r"
 done
 check "audit journal created as an administrator does (termguardctl journal init)" tg_journal_init
@@ -267,6 +267,20 @@ kill -HUP "$DAEMON"
 check "revoked: TERMGUARD_RAW=0" wait_for 30 raw_settled "$READER_NODE" 0
 check_not "the seat user's ACL no longer opens it" as_staff "/usr/bin/usbfs-raw $READER_NODE"
 check "the decision records raw access no" events_have '"serial":"READER-1".*"raw_access":"no".*"trigger":"reload"'
+
+say "The token registry is the allow-list: a reader registered with termguardctl gets raw access"
+check "RawAccess= models are ownerless entries of the registry" \
+    sh -c "$CTL token list --json | grep -q 'RawAccess=1209:f1d1'"
+check "the reader is registered for staff" \
+    $CTL token add --kind card-reader --vid 1209 --pid 0b01 --serial READER-1 --owner staff --label reader-staff
+check "granted at once: TERMGUARD_RAW=1" wait_for 30 raw_settled "$READER_NODE" 1
+check "the seat user talks to the registered reader" wait_for 10 as_staff "/usr/bin/usbfs-raw $READER_NODE"
+check "the decision records the registry change" \
+    events_have '"serial":"READER-1".*"raw_access":"yes".*"trigger":"token-change"'
+check "the registration is removed" $CTL token remove reader-staff
+check "revoked again: TERMGUARD_RAW=0" wait_for 30 raw_settled "$READER_NODE" 0
+check_not "the seat user's ACL no longer opens it" as_staff "/usr/bin/usbfs-raw $READER_NODE"
+check "the node keeps no ACL entry for the seat user" no_acl_for_staff "$READER_NODE"
 
 say "A registered read-only stick's clone with a CD-ROM LUN"
 plug_storage cdclone 0x0951 0x1666 DOOR-RO-2 cdrom
