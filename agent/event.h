@@ -36,9 +36,16 @@ typedef enum {
 typedef struct {
         event_journal_state state;
         uint64_t used_bytes, max_bytes, next_seq;
+        uint64_t forwarded_seq; /* every record up to it is in the central store; 0: none */
 } event_journal_info;
 
-int event_journal_open(const char *state_dir, uint64_t max_bytes);
+/* auditor_group ([Journal] AuditorGroup=) may read the records; "" or a group that does not
+ * exist: root only (logged). */
+int event_journal_open(const char *state_dir, uint64_t max_bytes, const char *auditor_group);
+/* The forwarder committed every record up to seq centrally: the mark that retention keeps
+ * records for. Never moves back. -ERANGE past the last record, -ENOKEY without a journal.
+ * The mark and the next seq after the call in ret_*. */
+int event_journal_mark_forwarded(uint64_t seq, uint64_t *ret_forwarded, uint64_t *ret_next);
 /* A journal.checkpoint (durable), mirrored to journald with the chain head to keep off the
  * host. */
 int event_journal_checkpoint(void);

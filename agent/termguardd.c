@@ -180,7 +180,7 @@ int main(int argc, char **argv) {
         }
 
         /* The journal first: every record from here on goes into it. */
-        r = event_journal_open(m.cfg.state_dir, (uint64_t) m.cfg.journal_max_bytes);
+        r = event_journal_open(m.cfg.state_dir, (uint64_t) m.cfg.journal_max_bytes, m.cfg.journal_auditor_group);
         if (r < 0)
                 log_msg(LOG_ERR, "Running without a writable audit journal: storage stays blocked"); /* recorded */
 
