@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The central store through libpq: the enrolment's central.conf, a TLS connection with the
+ * host's client certificate (the role is the certificate's CN, no password), and one
+ * transaction per batch. Only a successful COMMIT counts: an error, a lost connection or an
+ * unknown outcome means "not stored", and the batch is sent again (the centre ignores a record
+ * it already holds with the same MAC).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+#include <libpq-fe.h>
+
+#include "forwarder.h"
+#include "termguard/macro.h"
+
+struct fwd_central {
+        PGconn *conn;
+};
+
+/* How long a connection attempt may take, in seconds (libpq's connect_timeout). */
+#define CONNECT_TIMEOUT "10"
+
+static bool all_of(const char *s, const char *set) {
+        return *s && strspn(s, set) == strlen(s);
+}
+
+static bool valid_host(const char *s) {
+        /* a DNS name or an address; nothing libpq would read as another keyword */
+        return strlen(s) <= FWD_HOST_MAX &&
+               all_of(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:");
+}
+
+static bool valid_port(const char *s) {
+        char *end;
+        long v;
+        if (!all_of(s, "0123456789") || strlen(s) > 5)
+                return false;
+        v = strtol(s, &end, 10);
+        return *end == 0 && v >= 1 && v <= 65535;
+}
+
+static bool valid_database(const char *s) {
+        return strlen(s) <= FWD_NAME_MAX && all_of(s, "abcdefghijklmnopqrstuvwxyz0123456789_");
+}
+
+/* tg_host_ and 32 lowercase hex digits: the contract's role of one terminal */
+static bool valid_role(const char *s) {
+        return strlen(s) == 8 + 32 && strncmp(s, "tg_host_", 8) == 0 && all_of(s + 8, "0123456789abcdef");
+}
+
+typedef struct {
+        fwd_central_config *cfg;
+        bool seen[4];
+        const char *problem;
+} parse_state;
+
+static const struct {
+        const char *key;
+        size_t offset, size;
+        bool (*valid)(const char *s);
+        const char *problem;
+} keys[] = {
+        {"Host", offsetof(fwd_central_config, host), FWD_HOST_MAX + 1, valid_host,
+         "Host= must be a host name or address"},
+        {"Port", offsetof(fwd_central_config, port), 6, valid_port, "Port= must be a port number"},
+        {"Database", offsetof(fwd_central_config, database), FWD_NAME_MAX + 1, valid_database,
+         "Database= must be a database name (a-z 0-9 _)"},
+        {"Role", offsetof(fwd_central_config, role), FWD_NAME_MAX + 1, valid_role,
+         "Role= must be tg_host_ and 32 lowercase hex digits"},
+};
+
+/* Returns 0 on a problem: ini_parse then returns its line. */
+static int handler(void *user, const char *section, const char *name, const char *value) {
+        parse_state *st = user;
+        if (st->problem)
+                return 0;
+        if (strcmp(section, "Central") != 0) {
+                st->problem = "unknown section (expected [Central])";
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                if (strcmp(name, keys[i].key) != 0)
+                        continue;
+                if (!keys[i].valid(value)) {
+                        st->problem = keys[i].problem;
+                        return 0;
+                }
+                snprintf((char *) st->cfg + keys[i].offset, keys[i].size, "%s", value);
+                st->seen[i] = true;
+                return 1;
+        }
+        st->problem = "unknown key";
+        return 0;
+}
+
+int fwd_central_config_load(const char *path, fwd_central_config *ret, char *err, size_t err_size) {
+        fwd_central_config cfg = {0};
+        parse_state st = {.cfg = &cfg};
+        int r;
+
+        assert_return(path && ret, -EINVAL);
+        r = ini_parse(path, handler, &st);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot read %s", path);
+                return -ENOENT;
+        }
+        if (r > 0) {
+                snprintf(err, err_size, "%s:%d: %s", path, r, st.problem ? st.problem : "not an INI line");
+                return -EBADMSG;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (!st.seen[i]) {
+                        snprintf(err, err_size, "%s: %s= is missing", path, keys[i].key);
+                        return -EBADMSG;
+                }
+        *ret = cfg;
+        return 0;
+}
+
+/* libpq's messages end in a newline and may hold several lines: one line for status. */
+static void one_line(const char *in, char *err, size_t err_size) {
+        size_t o = 0;
+        for (; in && *in && o + 1 < err_size; in++) {
+                unsigned char c = (unsigned char) *in;
+                if (c == '\n' || c == '\r' || c == '\t')
+                        c = ' ';
+                if (c < 0x20 || c == 0x7f)
+                        continue;
+                err[o++] = (char) c;
+        }
+        while (o > 0 && err[o - 1] == ' ')
+                o--;
+        err[o] = '\0';
+}
+
+int fwd_central_connect(const fwd_central_config *cfg, const char *ca, const char *cert, const char *key,
+                        fwd_central **ret, char *err, size_t err_size) {
+        /* keywords and values apart: nothing in the configuration is parsed as a conninfo */
+        const char *const keywords[] = {"host",
+                                        "port",
+                                        "dbname",
+                                        "user",
+                                        "sslmode",
+                                        "sslrootcert",
+                                        "sslcert",
+                                        "sslkey",
+                                        "connect_timeout",
+                                        "application_name",
+                                        NULL};
+        const char *const values[] = {cfg->host, cfg->port, cfg->database, cfg->role,       "verify-full",
+                                      ca,        cert,      key,           CONNECT_TIMEOUT, "termguard-forwarder",
+                                      NULL};
+        fwd_central *c;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->conn = PQconnectdbParams(keywords, values, 0);
+        if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
+                one_line(c->conn ? PQerrorMessage(c->conn) : "out of memory", err, err_size);
+                fwd_central_free(c);
+                return -ECONNREFUSED;
+        }
+        *ret = c;
+        return 0;
+}
+
+void fwd_central_free(fwd_central *c) {
+        if (!c)
+                return;
+        PQfinish(c->conn);
+        free(c);
+}
+
+static int exec_ok(fwd_central *c, const char *sql, char *err, size_t err_size) {
+        PGresult *res = PQexec(c->conn, sql);
+        int r = res && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -EIO;
+        if (r < 0)
+                one_line(PQerrorMessage(c->conn), err, err_size);
+        PQclear(res);
+        return r;
+}
+
+int fwd_central_send(fwd_central *c, fwd_batch *b, int64_t *ret_stored, char *err, size_t err_size) {
+        const char *params[1];
+        PGresult *res;
+        int64_t stored = 0;
+        int r;
+
+        assert_return(c && b && b->n > 0, -EINVAL);
+        params[0] = fwd_batch_text(b);
+        if (!params[0])
+                return -ENOMEM;
+        r = exec_ok(c, "BEGIN", err, err_size);
+        if (r < 0)
+                return r;
+        res = PQexecParams(c->conn, "SELECT termguard.ingest($1::jsonb)", 1, NULL, params, NULL, NULL, 0);
+        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+                one_line(PQerrorMessage(c->conn), err, err_size);
+                PQclear(res);
+                return -EIO;
+        }
+        stored = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        PQclear(res);
+        /* Only COMMIT's success says the records are there; a COMMIT after a failed
+         * statement would report ROLLBACK, which PGRES_COMMAND_OK does not tell apart. */
+        res = PQexec(c->conn, "COMMIT");
+        r = res && PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0 ? 0 : -EIO;
+        if (r < 0)
+                one_line(PQerrorMessage(c->conn), err, err_size);
+        PQclear(res);
+        if (r == 0 && ret_stored)
+                *ret_stored = stored;
+        return r;
+}
