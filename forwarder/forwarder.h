@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "termguard/central.h"
 #include "termguard/journal.h"
 
 /* A batch is one ingest call: bounded so that one transaction stays short and one failed
@@ -70,24 +71,10 @@ typedef struct {
 uint64_t fwd_backoff_next(fwd_backoff *b, uint64_t random);
 void fwd_backoff_reset(fwd_backoff *b);
 
-/* central.conf ([Central] Host=, Port=, Database=, Role=) of the enrolment. */
-#define FWD_HOST_MAX 253
-#define FWD_NAME_MAX 63
-typedef struct {
-        char host[FWD_HOST_MAX + 1];
-        char port[6];
-        char database[FWD_NAME_MAX + 1];
-        char role[FWD_NAME_MAX + 1];
-} fwd_central_config;
-
-/* Reads and checks the file: every key present, each value of its form. -EBADMSG with
- * "LINE: problem" in err. */
-int fwd_central_config_load(const char *path, fwd_central_config *ret, char *err, size_t err_size);
-
 typedef struct fwd_central fwd_central;
 /* Connects with TLS (verify-full against ca, client certificate cert/key): 0 or -ECONNREFUSED
  * etc. with the server's or libpq's reason in err. */
-int fwd_central_connect(const fwd_central_config *cfg, const char *ca, const char *cert, const char *key,
+int fwd_central_connect(const tg_central_config *cfg, const char *ca, const char *cert, const char *key,
                         fwd_central **ret, char *err, size_t err_size);
 void fwd_central_free(fwd_central *c);
 /* Sends the batch in one transaction: SELECT termguard.ingest($1::jsonb), then COMMIT.

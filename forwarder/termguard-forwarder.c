@@ -46,7 +46,7 @@ typedef struct {
         size_t batch_records;
         bool once;
         char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], conf[PATH_MAX];
-        fwd_central_config cfg;
+        tg_central_config cfg;
         bool have_cfg;
         fwd_central *central;
         bool have_cursor;
@@ -191,7 +191,7 @@ static int load_config(Forwarder *f) {
         snprintf(f->ca, sizeof(f->ca), "%s/%s", f->central_dir, TG_CENTRAL_CA);
         snprintf(f->cert, sizeof(f->cert), "%s/%s", f->central_dir, TG_CENTRAL_CERT);
         snprintf(f->key, sizeof(f->key), "%s/%s", f->central_dir, TG_CENTRAL_KEY);
-        r = fwd_central_config_load(f->conf, &f->cfg, err, sizeof(err));
+        r = tg_central_config_load(f->conf, &f->cfg, err, sizeof(err));
         if (r < 0) {
                 set_error(f, "%s (termguardctl central enroll installs it)", err);
                 return r;

@@ -336,7 +336,7 @@ static void backoff_bounds(void **state) {
         assert_true(fwd_backoff_next(&b, 12345) <= FWD_BACKOFF_MIN_USEC);
 }
 
-static int load_conf(const char *text, fwd_central_config *c, char *err, size_t err_size) {
+static int load_conf(const char *text, tg_central_config *c, char *err, size_t err_size) {
         char path[400];
         FILE *f;
         snprintf(path, sizeof(path), "%s/central.conf", base);
@@ -344,7 +344,7 @@ static int load_conf(const char *text, fwd_central_config *c, char *err, size_t 
         assert_non_null(f);
         fputs(text, f);
         fclose(f);
-        return fwd_central_config_load(path, c, err, err_size);
+        return tg_central_config_load(path, c, err, err_size);
 }
 
 #define ROLE "tg_host_0123456789abcdef0123456789abcdef"
@@ -362,7 +362,7 @@ static void central_config(void **state) {
                 {"[Other]\nHost=db\n", ":2: unknown section"},
                 {"garbage\n", ":1:"},
         };
-        fwd_central_config c;
+        tg_central_config c;
         char err[512];
         (void) state;
         assert_int_equal(load_conf("[Central]\nHost=central.example.lg.jp\nPort=5432\nDatabase=termguard\nRole=" ROLE
@@ -378,7 +378,7 @@ static void central_config(void **state) {
                 if (load_conf(bad[i].text, &c, err, sizeof(err)) != -EBADMSG || !strstr(err, bad[i].problem))
                         fail_msg("case %zu: %s", i, err);
         }
-        assert_int_equal(fwd_central_config_load("/nonexistent/central.conf", &c, err, sizeof(err)), -ENOENT);
+        assert_int_equal(tg_central_config_load("/nonexistent/central.conf", &c, err, sizeof(err)), -ENOENT);
 }
 
 int main(void) {
