@@ -53,5 +53,8 @@ int ctl_journal_verify(const ctl_context *ctx, int argc, char **argv);
 int ctl_journal_log(const ctl_context *ctx, int argc, char **argv);
 int ctl_report_usage(const ctl_context *ctx, int argc, char **argv);
 
+/* ctl-central.c: the terminal's enrolment in the central store. */
+int ctl_central_enroll(const ctl_context *ctx, int argc, char **argv);
+
 /* termguardctl mfa SUBCOMMAND USER */
 int ctl_mfa(const char *config_root, int argc, char **argv, bool json);
