@@ -257,29 +257,89 @@ const uint8_t *tg_journal_record_prev_mac(const tg_journal_record *rec) {
         return rec->prev_mac;
 }
 
-/* Verification. */
+int tg_journal_reader_raw(tg_journal_reader *r, const void **ret, size_t *ret_size) {
+        const uint8_t *p;
+        assert_return(r && ret && ret_size, -EINVAL);
+        /* the bytes of the record last returned are still in the cursor's buffer */
+        if (r->segfd < 0 || r->seg_started || r->off - r->rec_off != r->rec.size ||
+            journal_cursor_at(&r->cursor, r->rec_off, &p) < (ssize_t) r->rec.size)
+                return -ENODATA;
+        *ret = p;
+        *ret_size = r->rec.size;
+        return 0;
+}
 
-typedef struct {
-        const tg_journal_verify_options *opt;
-        tg_journal_verify_result *res;
-        tg_journal_reader *reader;
+int tg_journal_record_new(tg_journal_record **ret) {
+        assert_return(ret, -EINVAL);
+        *ret = calloc(1, sizeof(tg_journal_record));
+        return *ret ? 0 : -ENOMEM;
+}
+
+void tg_journal_record_free(tg_journal_record *rec) {
+        free(rec);
+}
+
+int tg_journal_record_decode(const void *buf, size_t len, tg_journal_record *rec) {
+        ssize_t n;
+        assert_return(buf && rec, -EINVAL);
+        journal_gcrypt_init();
+        /* exactly one record: bytes before or after it would be stored but not authenticated */
+        n = journal_record_decode(buf, len, rec);
+        return n >= 0 && (size_t) n == len ? 0 : -EBADMSG;
+}
+
+/* Verification: one verifier over a stream of records, fed by tg_journal_verify from the
+ * segment files and by central verification from the rows of the central store. */
+
+struct tg_journal_chain {
+        tg_journal_verify_options opt;
+        tg_journal_verify_result res;
         uint8_t key[TG_JOURNAL_MAC_SIZE];
         uint64_t key_seq;       /* key is K_key_seq; 0: none yet */
         uint64_t restarts_left; /* key chains computed again from K_1 (reordered records) */
-} verifier;
+        uint8_t last_mac[TG_JOURNAL_MAC_SIZE], first_prev[TG_JOURNAL_MAC_SIZE];
+        uint64_t last_seq, first_seq, pruned_through;
+        bool have_last, checkpoint_seen, start_explained, chain_known;
+        /* where the record being checked is: set by tg_journal_verify, NULL for a stream */
+        const char *file;
+        uint64_t offset;
+        tg_journal_record rec; /* the record fed last */
+};
 
-static void report(verifier *v, tg_journal_problem_kind kind, uint64_t seq, uint64_t expected) {
-        tg_journal_problem p = {.kind = kind, .seq = seq, .expected = expected};
-        tg_journal_reader_position(v->reader, &p.file, &p.offset);
+void tg_journal_chain_free(tg_journal_chain *c) {
+        if (!c)
+                return;
+        explicit_bzero(c->key, sizeof(c->key));
+        free(c);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(tg_journal_chain *, tg_journal_chain_free);
+
+/* KEY_RESTARTS_MAX is below */
+static void chain_init(tg_journal_chain *c, const tg_journal_verify_options *opt);
+
+int tg_journal_chain_new(const tg_journal_verify_options *opt, tg_journal_chain **ret) {
+        tg_journal_chain *c;
+        assert_return(opt && ret, -EINVAL);
+        journal_gcrypt_init();
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        chain_init(c, opt);
+        *ret = c;
+        return 0;
+}
+
+static void report(tg_journal_chain *c, tg_journal_problem_kind kind, uint64_t seq, uint64_t expected) {
+        tg_journal_problem p = {.kind = kind, .seq = seq, .expected = expected, .file = c->file, .offset = c->offset};
         if (kind == TG_JOURNAL_PROBLEM_SKIPPED) {
-                v->res->notes++;
-        } else if (v->res->problems++ == 0) {
-                v->res->first = p;
-                snprintf(v->res->first_file, sizeof(v->res->first_file), "%s", p.file ? p.file : "");
-                v->res->first.file = v->res->first_file;
+                c->res.notes++;
+        } else if (c->res.problems++ == 0) {
+                c->res.first = p;
+                snprintf(c->res.first_file, sizeof(c->res.first_file), "%s", p.file ? p.file : "");
+                c->res.first.file = c->res.first_file;
         }
-        if (v->opt->report)
-                v->opt->report(&p, v->opt->userdata);
+        if (c->opt.report)
+                c->opt.report(&p, c->opt.userdata);
 }
 
 /* How many key evolutions one record may cost: a record's seq is only covered by its
@@ -288,26 +348,32 @@ static void report(verifier *v, tg_journal_problem_kind kind, uint64_t seq, uint
 #define KEY_STEPS_MAX (UINT64_C(1) << 22)
 #define KEY_RESTARTS_MAX 64
 
+static void chain_init(tg_journal_chain *c, const tg_journal_verify_options *opt) {
+        c->opt = *opt;
+        c->restarts_left = KEY_RESTARTS_MAX;
+        c->res.macs_checked = opt->seed != NULL;
+}
+
 /* K_seq from the seed: evolved forward from the last key, or again from K_1 when the journal
  * goes backwards (a reordered record). False when that is too far to go. */
-static bool key_for(verifier *v, uint64_t seq) {
-        if (v->key_seq == 0 || seq < v->key_seq) {
+static bool key_for(tg_journal_chain *c, uint64_t seq) {
+        if (c->key_seq == 0 || seq < c->key_seq) {
                 if (seq - 1 > KEY_STEPS_MAX)
                         return false;
                 /* every record out of order would cost a chain from K_1: a few are checked,
                  * the rest of such a journal is reported unverified */
-                if (v->key_seq != 0 && v->restarts_left-- == 0) {
-                        v->restarts_left = 0;
+                if (c->key_seq != 0 && c->restarts_left-- == 0) {
+                        c->restarts_left = 0;
                         return false;
                 }
-                journal_key_first(v->opt->seed, v->key);
-                v->key_seq = 1;
+                journal_key_first(c->opt.seed, c->key);
+                c->key_seq = 1;
         }
-        if (seq - v->key_seq > KEY_STEPS_MAX)
+        if (seq - c->key_seq > KEY_STEPS_MAX)
                 return false;
-        while (v->key_seq < seq) {
-                journal_key_evolve(v->key);
-                v->key_seq++;
+        while (c->key_seq < seq) {
+                journal_key_evolve(c->key);
+                c->key_seq++;
         }
         return true;
 }
@@ -344,117 +410,160 @@ static int recovered_explains(const tg_journal_record *rec, uint64_t from, uint6
         return lost ? TG_JOURNAL_PROBLEM_LOST : TG_JOURNAL_PROBLEM_SKIPPED;
 }
 
+/* Checks one decoded record (raw: its bytes) against the records before it. */
+static void chain_record(tg_journal_chain *c, const tg_journal_record *rec, const uint8_t *raw) {
+        uint8_t mac[TG_JOURNAL_MAC_SIZE];
+
+        c->res.records++;
+        if (c->first_seq == 0) {
+                c->first_seq = rec->seq;
+                memcpy(c->first_prev, rec->prev_mac, sizeof(c->first_prev));
+                c->start_explained = rec->seq == 1;
+        }
+        if (c->opt.host_id && memcmp(rec->host_id, c->opt.host_id, TG_JOURNAL_ID_SIZE) != 0)
+                report(c, TG_JOURNAL_PROBLEM_HOST, rec->seq, 0);
+        /* seqs: one more than the record before, except where the journal says why */
+        if (c->have_last && rec->seq <= c->last_seq) {
+                report(c, TG_JOURNAL_PROBLEM_REORDER, rec->seq, c->last_seq + 1);
+        } else if (c->have_last && rec->seq > c->last_seq + 1) {
+                int kind = recovered_explains(rec, c->last_seq + 1, rec->seq - 1);
+                report(c, kind < 0 ? TG_JOURNAL_PROBLEM_GAP : (tg_journal_problem_kind) kind, rec->seq,
+                       c->last_seq + 1);
+        } else if (!c->have_last && rec->seq > 1) {
+                int kind = recovered_explains(rec, 1, rec->seq - 1);
+                if (kind >= 0) {
+                        report(c, (tg_journal_problem_kind) kind, rec->seq, 1);
+                        c->start_explained = true;
+                }
+        }
+        /* the chain: each record carries the MAC of the one before */
+        if (c->chain_known && memcmp(rec->prev_mac, c->last_mac, TG_JOURNAL_MAC_SIZE) != 0)
+                report(c, TG_JOURNAL_PROBLEM_CHAIN, rec->seq, 0);
+        if (c->opt.seed) {
+                if (!key_for(c, rec->seq)) {
+                        report(c, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
+                } else {
+                        journal_record_mac(raw, rec, c->key, mac);
+                        if (memcmp(mac, rec->mac, sizeof(mac)) != 0)
+                                report(c, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
+                }
+        }
+        if (strcmp(rec->type, TG_JOURNAL_TYPE_PRUNED) == 0) {
+                uint64_t through;
+                uint8_t head[TG_JOURNAL_MAC_SIZE];
+                size_t got;
+                const char *h = tg_journal_record_get(rec, "head_mac");
+                if (parse_seq(tg_journal_record_get(rec, "pruned_through"), &through) && h &&
+                    strlen(h) == 2 * TG_JOURNAL_MAC_SIZE && tg_hex_decode(h, head, sizeof(head), &got) == 0 &&
+                    through + 1 == c->first_seq && memcmp(head, c->first_prev, sizeof(head)) == 0)
+                        c->pruned_through = through;
+        }
+        if (c->opt.have_checkpoint && rec->seq == c->opt.checkpoint_seq) {
+                c->checkpoint_seen = true;
+                if (memcmp(rec->mac, c->opt.checkpoint_mac, TG_JOURNAL_MAC_SIZE) != 0)
+                        report(c, TG_JOURNAL_PROBLEM_ROLLBACK, rec->seq, 0);
+        }
+        if (!c->have_last || rec->seq > c->last_seq)
+                c->last_seq = rec->seq;
+        c->have_last = true;
+        memcpy(c->last_mac, rec->mac, sizeof(c->last_mac));
+        c->chain_known = true;
+}
+
+/* A record that could not be decoded: where it was, the chain is unknown. */
+static void chain_corrupt(tg_journal_chain *c) {
+        report(c, TG_JOURNAL_PROBLEM_CORRUPT, 0, c->have_last ? c->last_seq + 1 : 0);
+        c->chain_known = false;
+}
+
+int tg_journal_chain_feed(tg_journal_chain *c, const void *raw, size_t len, const tg_journal_record **ret_rec) {
+        assert_return(c && (raw || len == 0), -EINVAL);
+        if (!raw || tg_journal_record_decode(raw, len, &c->rec) < 0) {
+                chain_corrupt(c);
+                return 0;
+        }
+        chain_record(c, &c->rec, raw);
+        if (ret_rec)
+                *ret_rec = &c->rec;
+        return 1;
+}
+
+static void chain_finish(tg_journal_chain *c, tg_journal_verify_result *ret) {
+        if (c->first_seq > 1 && !c->start_explained && c->pruned_through + 1 != c->first_seq)
+                /* the oldest records are gone, and no prune says so */
+                report(c, TG_JOURNAL_PROBLEM_GAP, c->first_seq, 1);
+        c->file = NULL;
+        c->offset = 0;
+        if (c->opt.have_checkpoint && !c->checkpoint_seen && c->opt.checkpoint_seq > c->last_seq)
+                report(c, TG_JOURNAL_PROBLEM_TRUNCATED, c->last_seq, c->opt.checkpoint_seq);
+        c->res.first_seq = c->first_seq;
+        c->res.last_seq = c->last_seq;
+        *ret = c->res;
+        ret->first.file = ret->first_file;
+}
+
+void tg_journal_chain_end(tg_journal_chain *c, tg_journal_verify_result *ret) {
+        if (!c || !ret)
+                return;
+        c->file = NULL;
+        c->offset = 0;
+        chain_finish(c, ret);
+}
+
 int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_journal_verify_result *ret) {
         _cleanup_(tg_journal_reader_freep) tg_journal_reader *reader = NULL;
-        tg_journal_verify_result res = {0};
-        verifier v = {.opt = opt, .res = &res, .restarts_left = KEY_RESTARTS_MAX};
-        uint8_t last_mac[TG_JOURNAL_MAC_SIZE], first_prev[TG_JOURNAL_MAC_SIZE], mac[TG_JOURNAL_MAC_SIZE];
-        uint64_t last_seq = 0, first_seq = 0, pruned_through = 0, seg_expect = 0;
-        bool have_last = false, checkpoint_seen = false, start_explained = false, chain_known = false;
+        _cleanup_(tg_journal_chain_freep) tg_journal_chain *c = NULL;
+        uint64_t seg_expect = 0;
         int r;
 
         assert_return(dir && opt && ret, -EINVAL);
         r = tg_journal_reader_open(dir, &reader);
         if (r < 0 || !reader)
                 return r < 0 ? r : -ENOMEM;
-        v.reader = reader;
-        res.macs_checked = opt->seed != NULL;
+        r = tg_journal_chain_new(opt, &c);
+        if (r < 0)
+                return r;
+        /* the host is each segment's, checked below */
+        c->opt.host_id = NULL;
         for (;;) {
                 const tg_journal_record *rec = NULL;
+                const uint8_t *raw;
                 int cur = reader->cur;
                 bool first_in_segment;
                 r = tg_journal_reader_next(reader, &rec);
                 if (r == 0)
                         break;
+                tg_journal_reader_position(reader, &c->file, &c->offset);
                 if (r == -EBADMSG) {
-                        report(&v, TG_JOURNAL_PROBLEM_CORRUPT, 0, have_last ? last_seq + 1 : 0);
-                        chain_known = false;
+                        chain_corrupt(c);
                         continue;
                 }
-                if (r < 0 || !rec) {
-                        r = r < 0 ? r : -EINVAL;
-                        goto out;
-                }
-                first_in_segment = reader->cur != cur || res.records == 0;
+                if (r < 0 || !rec)
+                        return r < 0 ? r : -EINVAL;
+                first_in_segment = reader->cur != cur || c->res.records == 0;
                 if (first_in_segment)
                         seg_expect = reader->seg_first;
-                res.records++;
-                if (first_seq == 0) {
-                        first_seq = rec->seq;
-                        memcpy(first_prev, rec->prev_mac, sizeof(first_prev));
-                        start_explained = rec->seq == 1;
-                }
                 if (memcmp(rec->host_id, reader->seg_host, TG_JOURNAL_ID_SIZE) != 0)
-                        report(&v, TG_JOURNAL_PROBLEM_HOST, rec->seq, 0);
-                /* seqs: one more than the record before, except where the journal says why */
+                        report(c, TG_JOURNAL_PROBLEM_HOST, rec->seq, 0);
                 if (first_in_segment && rec->seq != seg_expect)
-                        report(&v, TG_JOURNAL_PROBLEM_GAP, rec->seq, seg_expect);
-                if (have_last && rec->seq <= last_seq) {
-                        report(&v, TG_JOURNAL_PROBLEM_REORDER, rec->seq, last_seq + 1);
-                } else if (have_last && rec->seq > last_seq + 1) {
-                        int kind = recovered_explains(rec, last_seq + 1, rec->seq - 1);
-                        report(&v, kind < 0 ? TG_JOURNAL_PROBLEM_GAP : (tg_journal_problem_kind) kind, rec->seq,
-                               last_seq + 1);
-                } else if (!have_last && rec->seq > 1) {
-                        int kind = recovered_explains(rec, 1, rec->seq - 1);
-                        if (kind >= 0) {
-                                report(&v, (tg_journal_problem_kind) kind, rec->seq, 1);
-                                start_explained = true;
-                        }
-                }
-                /* the chain: each record carries the MAC of the one before */
-                if (chain_known && memcmp(rec->prev_mac, last_mac, TG_JOURNAL_MAC_SIZE) != 0)
-                        report(&v, TG_JOURNAL_PROBLEM_CHAIN, rec->seq, 0);
-                if (opt->seed) {
-                        /* the record's raw bytes are still in the reader's buffer */
-                        const uint8_t *raw;
-                        if (!key_for(&v, rec->seq))
-                                report(&v, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
-                        else if (journal_cursor_at(&reader->cursor, reader->rec_off, &raw) >= (ssize_t) rec->size) {
-                                journal_record_mac(raw, rec, v.key, mac);
-                                if (memcmp(mac, rec->mac, sizeof(mac)) != 0)
-                                        report(&v, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
-                        }
-                }
-                if (strcmp(rec->type, TG_JOURNAL_TYPE_PRUNED) == 0) {
-                        uint64_t through;
-                        uint8_t head[TG_JOURNAL_MAC_SIZE];
-                        size_t got;
-                        const char *h = tg_journal_record_get(rec, "head_mac");
-                        if (parse_seq(tg_journal_record_get(rec, "pruned_through"), &through) && h &&
-                            strlen(h) == 2 * TG_JOURNAL_MAC_SIZE && tg_hex_decode(h, head, sizeof(head), &got) == 0 &&
-                            through + 1 == first_seq && memcmp(head, first_prev, sizeof(head)) == 0)
-                                pruned_through = through;
-                }
-                if (opt->have_checkpoint && rec->seq == opt->checkpoint_seq) {
-                        checkpoint_seen = true;
-                        if (memcmp(rec->mac, opt->checkpoint_mac, TG_JOURNAL_MAC_SIZE) != 0)
-                                report(&v, TG_JOURNAL_PROBLEM_ROLLBACK, rec->seq, 0);
-                }
-                if (!have_last || rec->seq > last_seq)
-                        last_seq = rec->seq;
-                have_last = true;
+                        report(c, TG_JOURNAL_PROBLEM_GAP, rec->seq, seg_expect);
+                /* the record's raw bytes are still in the reader's buffer */
+                if (journal_cursor_at(&reader->cursor, reader->rec_off, &raw) < (ssize_t) rec->size)
+                        return -EIO;
+                chain_record(c, rec, raw);
                 seg_expect = rec->seq + 1;
-                memcpy(last_mac, rec->mac, sizeof(last_mac));
-                chain_known = true;
         }
         if (reader->torn_tail) {
                 reader->rec_off = reader->torn_offset;
-                report(&v, TG_JOURNAL_PROBLEM_TRUNCATED, 0, last_seq + 1);
+                tg_journal_reader_position(reader, &c->file, &c->offset);
+                report(c, TG_JOURNAL_PROBLEM_TRUNCATED, 0, c->last_seq + 1);
         }
-        if (first_seq > 1 && !start_explained && pruned_through + 1 != first_seq) {
-                /* the oldest records are gone, and no prune says so */
+        c->file = NULL;
+        c->offset = 0;
+        if (c->first_seq > 1 && !c->start_explained && c->pruned_through + 1 != c->first_seq) {
                 reader->rec_off = SEGMENT_HEADER_SIZE;
-                report(&v, TG_JOURNAL_PROBLEM_GAP, first_seq, 1);
+                tg_journal_reader_position(reader, &c->file, &c->offset);
         }
-        if (opt->have_checkpoint && !checkpoint_seen && opt->checkpoint_seq > last_seq)
-                report(&v, TG_JOURNAL_PROBLEM_TRUNCATED, last_seq, opt->checkpoint_seq);
-        res.first_seq = first_seq;
-        res.last_seq = last_seq;
-        *ret = res;
-        ret->first.file = ret->first_file;
-        r = 0;
-out:
-        explicit_bzero(v.key, sizeof(v.key));
-        return r;
+        chain_finish(c, ret);
+        return 0;
 }

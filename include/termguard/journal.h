@@ -182,6 +182,16 @@ int tg_journal_reader_next(tg_journal_reader *r, const tg_journal_record **ret);
 int tg_journal_reader_raw(tg_journal_reader *r, const uint8_t **ret, size_t *ret_size);
 /* The segment file name and byte offset of the record last returned or refused. */
 void tg_journal_reader_position(const tg_journal_reader *r, const char **ret_file, uint64_t *ret_offset);
+/* The exact bytes of the record last returned (what the MAC covers, and what the central store
+ * keeps): valid until the next call or free; -ENODATA when no record was just returned. */
+int tg_journal_reader_raw(tg_journal_reader *r, const void **ret, size_t *ret_size);
+
+/* A record held apart from any reader, e.g. the bytes of one row of the central store. */
+int tg_journal_record_new(tg_journal_record **ret);
+void tg_journal_record_free(tg_journal_record *rec);
+/* Decodes buf, which must hold exactly one record (len its size), into rec: 0, or -EBADMSG when
+ * it is no valid record or bytes are left over. The same checks as the reader's. */
+int tg_journal_record_decode(const void *buf, size_t len, tg_journal_record *rec);
 
 uint64_t tg_journal_record_seq(const tg_journal_record *rec);
 const uint8_t *tg_journal_record_host_id(const tg_journal_record *rec); /* TG_JOURNAL_ID_SIZE */
@@ -227,7 +237,9 @@ typedef struct {
 } tg_journal_problem;
 
 typedef struct {
-        const uint8_t *seed; /* NULL: structure and chain links only */
+        const uint8_t *seed;    /* NULL: structure and chain links only */
+        const uint8_t *host_id; /* a stream (tg_journal_chain): every record must be this host's;
+                                   NULL: not checked. tg_journal_verify checks segment headers. */
         bool have_checkpoint;
         uint64_t checkpoint_seq;
         uint8_t checkpoint_mac[TG_JOURNAL_MAC_SIZE];
@@ -249,6 +261,20 @@ typedef struct {
 /* Reads the whole journal in dir and checks it. Returns 0 when it could be read (then
  * ret->problems says whether it is intact) or a negative errno (-ENOENT, -EACCES...). */
 int tg_journal_verify(const char *dir, const tg_journal_verify_options *opt, tg_journal_verify_result *ret);
+
+/* The same verification over a stream of records that are not in segment files (the central
+ * store's rows of one host, in seq order): feed each record's exact bytes, then end. Problems
+ * are reported with file NULL and offset 0; CORRUPT for bytes that are no valid record. The
+ * seed (if any) is copied by reference: keep it until tg_journal_chain_free. */
+typedef struct tg_journal_chain tg_journal_chain;
+int tg_journal_chain_new(const tg_journal_verify_options *opt, tg_journal_chain **ret);
+void tg_journal_chain_free(tg_journal_chain *c);
+/* Returns 1 with the decoded record in *ret_rec (may be NULL; valid until the next feed), 0
+ * when the bytes are no valid record (reported), or -EINVAL. */
+int tg_journal_chain_feed(tg_journal_chain *c, const void *raw, size_t len, const tg_journal_record **ret_rec);
+/* Ends the stream (the oldest records gone without a prune, truncation against the checkpoint)
+ * and gives the result. */
+void tg_journal_chain_end(tg_journal_chain *c, tg_journal_verify_result *ret);
 
 /* The seed file given to auditors (escrow) and read back by verify and by init --seed-in:
  * a small text file, see docs/journal-format.md. Written 0600, exclusively (never over an

@@ -59,13 +59,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         tg_journal_reader *r;
         const tg_journal_record *p;
 
+        tg_journal_chain *c = NULL;
+
+        /* the records one by one, as the central store hands them to its verification */
+        o.seed = seed;
+        if (tg_journal_chain_new(&o, &c) < 0)
+                abort();
         for (size_t off = SEGMENT_HEADER_SIZE; off < size;) {
                 ssize_t k = journal_record_decode(data + off, size - off, &rec);
+                size_t len = k > 0 ? (size_t) k : size - off;
+                if (len > TG_JOURNAL_RECORD_MAX)
+                        len = TG_JOURNAL_RECORD_MAX;
+                if (tg_journal_chain_feed(c, data + off, len, NULL) < 0)
+                        abort();
                 if (k <= 0)
                         break;
                 reencode(data + off);
                 off += (size_t) k;
         }
+        tg_journal_chain_end(c, &res);
+        tg_journal_chain_free(c);
+        o.seed = NULL;
 
         fuzz_file_write(data, size, 0600);
         if (tg_journal_reader_open(fuzz_dir, &r) == 0) {

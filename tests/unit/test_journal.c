@@ -865,6 +865,179 @@ static void tamper_forged_checksum(void **state) {
         free(seg);
 }
 
+/* The reader hands out each record's exact bytes, and those bytes decode alone to the same
+ * record: what a forwarder sends and the central store keeps. */
+static void reader_raw_and_record_decode(void **state) {
+        tg_journal *j = init_and_open();
+        tg_journal_reader *r = NULL;
+        tg_journal_record *rec = NULL;
+        const tg_journal_record *got;
+        const void *raw;
+        size_t size;
+        uint8_t copy[TG_JOURNAL_RECORD_MAX + 1];
+        (void) state;
+        append_n(j, "usb.attach", "総務課-USB01", TG_JOURNAL_SYNC);
+        tg_journal_close(j);
+        assert_int_equal(tg_journal_reader_open(dir, &r), 0);
+        assert_int_equal(tg_journal_reader_raw(r, &raw, &size), -ENODATA); /* nothing returned yet */
+        assert_int_equal(tg_journal_reader_next(r, &got), 1);              /* journal.initialized */
+        assert_int_equal(tg_journal_reader_next(r, &got), 1);
+        assert_int_equal(tg_journal_reader_raw(r, &raw, &size), 0);
+        assert_true(size <= TG_JOURNAL_RECORD_MAX);
+        memcpy(copy, raw, size);
+        assert_int_equal(tg_journal_record_new(&rec), 0);
+        assert_int_equal(tg_journal_record_decode(copy, size, rec), 0);
+        assert_int_equal(tg_journal_record_seq(rec), 2);
+        assert_string_equal(tg_journal_record_type(rec), "usb.attach");
+        assert_string_equal(tg_journal_record_get(rec, "label"), "総務課-USB01");
+        assert_memory_equal(tg_journal_record_mac(rec), tg_journal_record_mac(got), TG_JOURNAL_MAC_SIZE);
+        /* exactly one record: a byte more or less, or one changed, is no record */
+        copy[size] = 0;
+        assert_int_equal(tg_journal_record_decode(copy, size + 1, rec), -EBADMSG);
+        assert_int_equal(tg_journal_record_decode(copy, size - 1, rec), -EBADMSG);
+        assert_int_equal(tg_journal_record_decode(copy, 0, rec), -EBADMSG);
+        copy[RECORD_FIXED_SIZE + 1] ^= 1;
+        assert_int_equal(tg_journal_record_decode(copy, size, rec), -EBADMSG);
+        assert_int_equal(tg_journal_reader_next(r, &got), 0);
+        assert_int_equal(tg_journal_reader_raw(r, &raw, &size), -ENODATA);
+        tg_journal_record_free(rec);
+        tg_journal_reader_free(r);
+}
+
+/* Verification of records fed one by one (the central store's rows of one host). */
+static tg_journal_verify_result feed_all(const uint8_t *seg, const size_t *offs, const size_t *order, size_t n,
+                                         const tg_journal_verify_options *opt, problems *ps) {
+        tg_journal_verify_options o = *opt;
+        tg_journal_chain *c = NULL;
+        tg_journal_verify_result res;
+        o.report = collect;
+        o.userdata = ps;
+        memset(ps, 0, sizeof(*ps));
+        assert_int_equal(tg_journal_chain_new(&o, &c), 0);
+        for (size_t i = 0; i < n; i++) {
+                const uint8_t *p = seg + offs[order[i]];
+                const tg_journal_record *rec = NULL;
+                int k = tg_journal_chain_feed(c, p, get32(p + 4), &rec);
+                assert_true(k == 0 || k == 1);
+                if (k == 1)
+                        assert_non_null(rec);
+        }
+        tg_journal_chain_end(c, &res);
+        tg_journal_chain_free(c);
+        return res;
+}
+
+static void chain_over_stream(void **state) {
+        uint8_t *seg, other[TG_JOURNAL_ID_SIZE] = {0xee};
+        size_t len, offs[16] = {0}, n, order[16];
+        problems ps;
+        tg_journal_verify_result res;
+        tg_journal_verify_options o = {.seed = seed};
+        uint8_t host[TG_JOURNAL_ID_SIZE];
+        (void) state;
+        tamper_setup(&seg, &len, offs, &n);
+        memcpy(host, seg + offs[0] + 20, sizeof(host));
+        for (size_t i = 0; i < n; i++)
+                order[i] = i;
+
+        /* intact, MACs checked, host checked */
+        o.host_id = host;
+        res = feed_all(seg, offs, order, n, &o, &ps);
+        assert_int_equal(res.problems, 0);
+        assert_true(res.macs_checked);
+        assert_int_equal(res.records, 10);
+        assert_int_equal(res.first_seq, 1);
+        assert_int_equal(res.last_seq, 10);
+
+        /* another host's records */
+        o.host_id = other;
+        res = feed_all(seg, offs, order, n, &o, &ps);
+        assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_HOST);
+        assert_int_equal(res.first.seq, 1);
+        assert_string_equal(res.first_file, "");
+        o.host_id = host;
+
+        /* a row deleted: the gap and the broken link */
+        for (size_t i = 4; i < n; i++)
+                order[i - 1] = i;
+        res = feed_all(seg, offs, order, n - 1, &o, &ps);
+        assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_GAP);
+        assert_int_equal(res.first.seq, 5);
+        assert_int_equal(res.first.expected, 4);
+        assert_true(has_problem(&ps, TG_JOURNAL_PROBLEM_CHAIN));
+        for (size_t i = 0; i < n; i++)
+                order[i] = i;
+
+        /* the oldest rows deleted: a gap at the start, no prune says why */
+        res = feed_all(seg, offs, order + 3, n - 3, &o, &ps);
+        assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_GAP);
+        assert_int_equal(res.first.seq, 4);
+        assert_int_equal(res.first.expected, 1);
+
+        /* two rows swapped */
+        order[6] = 7;
+        order[7] = 6;
+        res = feed_all(seg, offs, order, n, &o, &ps);
+        assert_true(has_problem(&ps, TG_JOURNAL_PROBLEM_REORDER));
+        order[6] = 6;
+        order[7] = 7;
+
+        /* the tail cut off before a checkpoint kept elsewhere */
+        o.have_checkpoint = true;
+        o.checkpoint_seq = 10;
+        memcpy(o.checkpoint_mac, seg + offs[9] + get32(seg + offs[9] + 4) - 4 - TG_JOURNAL_MAC_SIZE,
+               TG_JOURNAL_MAC_SIZE);
+        res = feed_all(seg, offs, order, n, &o, &ps);
+        assert_int_equal(res.problems, 0);
+        res = feed_all(seg, offs, order, n - 2, &o, &ps);
+        assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_TRUNCATED);
+        assert_int_equal(res.first.seq, 8);
+        assert_int_equal(res.first.expected, 10);
+        o.have_checkpoint = false;
+
+        /* a field changed and its checksum recomputed: only the MAC shows it, with the seed */
+        {
+                uint8_t *rec = seg + offs[5];
+                uint32_t size = get32(rec + 4);
+                assert_int_equal(rec[size - RECORD_TRAILER_SIZE - 1], 'A');
+                rec[size - RECORD_TRAILER_SIZE - 1] = 'B';
+                fix_crc(rec);
+        }
+        res = feed_all(seg, offs, order, n, &o, &ps);
+        assert_int_equal(res.problems, 1);
+        assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_MAC);
+        assert_int_equal(res.first.seq, 6);
+        o.seed = NULL;
+        res = feed_all(seg, offs, order, n, &o, &ps);
+        assert_int_equal(res.problems, 0);
+        assert_false(res.macs_checked);
+        o.seed = seed;
+
+        /* bytes that are no record: corrupt, the chain is unknown until the next record */
+        seg[offs[2] + RECORD_FIXED_SIZE + 2] ^= 0x40;
+        res = feed_all(seg, offs, order, n, &o, &ps);
+        assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_CORRUPT);
+        assert_int_equal(res.first.expected, 3);
+        assert_int_equal(res.records, 9);
+        free(seg);
+}
+
+static void chain_rejects_bad_arguments(void **state) {
+        tg_journal_verify_options o = {0};
+        tg_journal_chain *c = NULL;
+        tg_journal_verify_result res;
+        (void) state;
+        assert_int_equal(tg_journal_chain_new(NULL, &c), -EINVAL);
+        assert_int_equal(tg_journal_chain_new(&o, &c), 0);
+        assert_int_equal(tg_journal_chain_feed(c, NULL, 5, NULL), -EINVAL);
+        assert_int_equal(tg_journal_chain_feed(c, "", 0, NULL), 0); /* empty: corrupt */
+        tg_journal_chain_end(c, &res);
+        assert_int_equal(res.problems, 1);
+        assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_CORRUPT);
+        tg_journal_chain_free(c);
+        tg_journal_chain_free(NULL);
+}
+
 static void tamper_delete_record(void **state) {
         uint8_t *seg;
         size_t len, offs[16] = {0}, n;
@@ -1234,6 +1407,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(tamper_flip_byte, setup, teardown),
                 cmocka_unit_test_setup_teardown(tamper_forged_checksum, setup, teardown),
                 cmocka_unit_test_setup_teardown(tamper_delete_record, setup, teardown),
+                cmocka_unit_test_setup_teardown(reader_raw_and_record_decode, setup, teardown),
+                cmocka_unit_test_setup_teardown(chain_over_stream, setup, teardown),
+                cmocka_unit_test(chain_rejects_bad_arguments),
                 cmocka_unit_test_setup_teardown(tamper_reorder, setup, teardown),
                 cmocka_unit_test_setup_teardown(tamper_reverse_all, setup, teardown),
                 cmocka_unit_test_setup_teardown(tamper_truncate, setup, teardown),
