@@ -169,7 +169,7 @@ int fwd_batch_fill(fwd_batch *b, const char *dir, uint64_t cursor, fwd_read_note
                 return r;
         for (;;) {
                 const tg_journal_record *rec = NULL;
-                const uint8_t *raw;
+                const void *raw;
                 size_t raw_len;
 
                 r = tg_journal_reader_next(reader, &rec);

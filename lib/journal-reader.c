@@ -30,7 +30,6 @@ struct tg_journal_reader {
         uint64_t min_seq; /* seek */
         bool seg_started; /* the first record of the open segment was not returned yet */
         bool torn_tail;   /* the last segment ends in an incomplete record */
-        bool have_rec;    /* rec is the record last returned, at rec_off of the open segment */
         uint64_t torn_offset;
         tg_journal_record rec;
 };
@@ -82,7 +81,6 @@ int tg_journal_reader_seek_seq(tg_journal_reader *r, uint64_t seq) {
         r->segfd = -EBADF;
         r->cur = k - 1; /* next() opens segment k */
         r->min_seq = seq;
-        r->have_rec = false;
         return 0;
 }
 
@@ -134,7 +132,6 @@ static int open_next_segment(tg_journal_reader *r) {
 
 int tg_journal_reader_next(tg_journal_reader *r, const tg_journal_record **ret) {
         assert_return(r && ret, -EINVAL);
-        r->have_rec = false;
         for (;;) {
                 const uint8_t *p;
                 ssize_t n, size;
@@ -178,27 +175,8 @@ int tg_journal_reader_next(tg_journal_reader *r, const tg_journal_record **ret) 
                 if (r->rec.seq < r->min_seq)
                         continue;
                 *ret = &r->rec;
-                r->have_rec = true;
                 return 1;
         }
-}
-
-int tg_journal_reader_raw(tg_journal_reader *r, const uint8_t **ret, size_t *ret_size) {
-        const uint8_t *p;
-        ssize_t n;
-
-        assert_return(r && ret && ret_size, -EINVAL);
-        if (!r->have_rec || r->segfd < 0)
-                return -ENODATA;
-        /* the cursor still holds it: decoded from these bytes a moment ago */
-        n = journal_cursor_at(&r->cursor, r->rec_off, &p);
-        if (n < 0)
-                return (int) n;
-        if ((size_t) n < r->rec.size)
-                return -EIO;
-        *ret = p;
-        *ret_size = r->rec.size;
-        return 0;
 }
 
 uint64_t tg_journal_record_seq(const tg_journal_record *rec) {

@@ -176,10 +176,6 @@ int tg_journal_reader_seek_seq(tg_journal_reader *r, uint64_t seq);
  * -EBADMSG for a corrupt record (tg_journal_reader_position tells where; the next call goes
  * on at the next segment). */
 int tg_journal_reader_next(tg_journal_reader *r, const tg_journal_record **ret);
-/* The exact bytes of the record last returned by tg_journal_reader_next (valid until the next
- * call or free): what the central store keeps and verifies. -ENODATA when no record was
- * returned last. */
-int tg_journal_reader_raw(tg_journal_reader *r, const uint8_t **ret, size_t *ret_size);
 /* The segment file name and byte offset of the record last returned or refused. */
 void tg_journal_reader_position(const tg_journal_reader *r, const char **ret_file, uint64_t *ret_offset);
 /* The exact bytes of the record last returned (what the MAC covers, and what the central store

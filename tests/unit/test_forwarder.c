@@ -135,7 +135,7 @@ static void records_as_contract_json(void **state) {
         assert_int_equal(tg_journal_reader_open(dir, &r), 0);
         while (tg_journal_reader_next(r, &rec) == 1) {
                 json_object *o = json_object_array_get_idx(parsed, i++), *fields;
-                const uint8_t *raw;
+                const void *raw;
                 size_t raw_len;
                 char hex[2 * TG_JOURNAL_MAC_SIZE + 1], boot[2 * TG_JOURNAL_ID_SIZE + 1], boot_uuid[37];
                 static uint8_t decoded[TG_JOURNAL_RECORD_MAX];
@@ -252,7 +252,7 @@ static void corrupt_and_out_of_order(void **state) {
         int n;
         tg_journal_reader *r = NULL;
         const tg_journal_record *rec;
-        const uint8_t *raw;
+        const void *raw;
         size_t raw_len;
         (void) state;
 

@@ -750,7 +750,7 @@ static void reader_raw_bytes(void **state) {
         tg_journal_reader *r = NULL;
         const tg_journal_record *rec;
         tg_journal_record *dec = malloc(sizeof(*dec));
-        const uint8_t *raw;
+        const void *raw;
         size_t len, n = 0;
         (void) state;
         assert_non_null(dec);
