@@ -8,7 +8,7 @@ what=${1:-test}
 # build-essential: dpkg-buildpackage refuses to build without it (an implicit build dependency).
 build=(build-essential cmake gcc make pkg-config libsystemd-dev libudev-dev libusb-1.0-0-dev libinih-dev
        libjson-c-dev libgcrypt20-dev liboath-dev libcrypt-dev libmount-dev libcmocka-dev gettext systemd udev
-       oathtool libpam0g-dev libqrencode-dev libpcsclite-dev libx11-dev libxss-dev)
+       oathtool libpam0g-dev libqrencode-dev libpcsclite-dev libx11-dev libxss-dev libpq-dev libssl-dev)
 # debootstrap, debian-archive-keyring, e2fsprogs (mkfs.ext4 -d): the Debian root with systemd
 # as init that the VM tier boots for the unit's confinement (tests/vm/fetch-debian-root.sh).
 # acl: setfacl/getfacl in the VM, to give and read node ACLs as logind does for the seat user.
@@ -20,7 +20,9 @@ vm=(qemu-system-x86 busybox-static kmod cpio dosfstools exfatprogs util-linux de
 # dbus-daemon, python3-dbus, python3-dbusmock: the idle lock's private system bus and simulated logind;
 # pcscd, vsmartcard-vpcd (a virtual IC card reader) and iproute2: IC card removal.
 # xvfb and xdotool: a real X server and real input for the session helper.
-test=(umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard dbus-daemon python3-dbus python3-dbusmock
+# postgresql-15 (initdb, pg_ctl, pg_dump, pg_restore), postgresql-client-15 (psql) and openssl
+# (a foreign CA's certificate): the central store's tier, a real server in a temporary directory.
+test=(postgresql-15 postgresql-client-15 openssl umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard dbus-daemon python3-dbus python3-dbusmock
       pcscd vsmartcard-vpcd iproute2 xvfb xdotool
       dpkg-dev debhelper lintian debootstrap clang-format uidmap clang libclang-rt-14-dev)
 

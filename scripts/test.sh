@@ -1,7 +1,7 @@
 #!/bin/bash
 # test.sh : sets everything up on a fresh Debian 12 machine (as root) and runs all tests:
 # the formatting check, unit (cmocka), device integration (umockdev, real daemon), kernel
-# end-to-end (QEMU VM), the unit and integration tiers again under ASan+UBSan, a build with
+# end-to-end (QEMU VM), the central store (a real PostgreSQL server), the unit and integration tiers again under ASan+UBSan, a build with
 # gcc's static analyzer, a short libFuzzer run of every parser of hostile input, and the
 # packaging tier. Prints each tier's time and a summary.
 #
@@ -50,7 +50,7 @@ build() {
 ctest_label() { (cd "$top/build" && ctest --output-on-failure --timeout 1200 --no-tests=error -L "^$1\$"); }
 # A test without one of the tier labels still runs, and shows up here.
 ctest_other() {
-    (cd "$top/build" && ctest --output-on-failure --timeout 1200 --no-tests=ignore -LE '^(unit|integration|vm)$')
+    (cd "$top/build" && ctest --output-on-failure --timeout 1200 --no-tests=ignore -LE '^(unit|integration|vm|central)$')
 }
 asan() {
     cmake -S "$top" -B "$top/build-asan" -DCMAKE_BUILD_TYPE=Debug -DTG_SANITIZE=ON -DTG_VM_TESTS=OFF >/dev/null &&
@@ -107,7 +107,13 @@ if [ "$vm" = ON ]; then
 else
     skipped vm "TG_VM_TESTS=OFF"
 fi
-if (cd "$top/build" && ctest -N -LE '^(unit|integration|vm)$' 2>/dev/null | grep -q '^Total Tests: [1-9]'); then
+# The central store's tier needs PostgreSQL's server programs (install-deps installs them).
+if [ -x /usr/lib/postgresql/15/bin/initdb ] && [ -x /usr/lib/postgresql/15/bin/pg_ctl ]; then
+    tier central ctest_label central
+else
+    skipped central "PostgreSQL 15 server programs missing in /usr/lib/postgresql/15/bin"
+fi
+if (cd "$top/build" && ctest -N -LE '^(unit|integration|vm|central)$' 2>/dev/null | grep -q '^Total Tests: [1-9]'); then
     tier other-tests ctest_other
 fi
 tier asan+ubsan asan
