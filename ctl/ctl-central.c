@@ -50,12 +50,29 @@ typedef struct {
         bundle_file ca, cert, key, host_id, department;
         tg_central_config cfg;
         uint8_t id[TG_JOURNAL_ID_SIZE], seed[TG_JOURNAL_SEED_SIZE];
+        bool have_seed; /* a bundle of reenroll-host has none: same host, same journal */
 } bundle;
 
 static void uuid_text(const uint8_t id[TG_JOURNAL_ID_SIZE], char ret[UUID_TEXT + 1]) {
         char hex[2 * TG_JOURNAL_ID_SIZE + 1];
         (void) tg_hex_encode(id, TG_JOURNAL_ID_SIZE, hex, sizeof(hex));
         snprintf(ret, UUID_TEXT + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+static int parse_uuid(const char *s, uint8_t ret[TG_JOURNAL_ID_SIZE]) {
+        char hex[2 * TG_JOURNAL_ID_SIZE + 1];
+        size_t n = 0, got;
+        for (; *s; s++) {
+                if (*s == '-')
+                        continue;
+                if (n >= sizeof(hex) - 1)
+                        return -EBADMSG;
+                hex[n++] = *s;
+        }
+        hex[n] = '\0';
+        if (n != 2 * TG_JOURNAL_ID_SIZE || tg_hex_decode(hex, ret, TG_JOURNAL_ID_SIZE, &got) < 0)
+                return -EBADMSG;
+        return 0;
 }
 
 static int read_bundle_file(bundle *b, const char *name, bundle_file *f) {
@@ -116,12 +133,18 @@ static int check_bundle(bundle *b) {
                 return -EBADMSG;
         }
         snprintf(path, sizeof(path), "%s/seed", b->dir);
-        r = tg_journal_seed_read(path, b->seed, seed_host);
-        if (r < 0) {
-                fprintf(stderr, _("termguardctl: cannot read the seed file %s: %s\n"), path, strerror(-r));
+        b->have_seed = faccessat(b->dirfd, "seed", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        if (b->have_seed) {
+                r = tg_journal_seed_read(path, b->seed, seed_host);
+                if (r < 0) {
+                        fprintf(stderr, _("termguardctl: cannot read the seed file %s: %s\n"), path, strerror(-r));
+                        return -EBADMSG;
+                }
+                memcpy(b->id, seed_host, sizeof(b->id));
+        } else if (!one_line(&b->host_id) || parse_uuid(b->host_id.data, b->id) < 0) {
+                fprintf(stderr, _("termguardctl: %s/host-id is not a host id.\n"), b->dir);
                 return -EBADMSG;
         }
-        memcpy(b->id, seed_host, sizeof(b->id));
         uuid_text(b->id, id_text);
         if (!one_line(&b->host_id) || strcasecmp(b->host_id.data, id_text) != 0) {
                 fprintf(stderr,
@@ -204,6 +227,18 @@ static int setup_journal(bundle *b, const char *journal_dir, const char *host_id
         int r;
 
         *ret_created = false;
+        if (!b->have_seed) {
+                /* enrolled again (new certificate): the journal and host id stay as they are */
+                uint8_t id[TG_JOURNAL_ID_SIZE];
+                if (!journal_exists(journal_dir) || tg_journal_host_id(host_id_path, id) < 0 ||
+                    memcmp(id, b->id, sizeof(id)) != 0) {
+                        fprintf(stderr, _("termguardctl: the bundle has no seed: it renews the certificate of a "
+                                          "terminal enrolled before, and this terminal is not that one (no journal, "
+                                          "or another host id). Ask for a bundle of enroll-host.\n"));
+                        return -ENOENT;
+                }
+                return 0;
+        }
         if (journal_exists(journal_dir)) {
                 r = tg_journal_verify(journal_dir, &vo, &res);
                 if (r == 0 && res.records > 0 && res.problems == 0 && res.macs_checked) {

@@ -156,6 +156,30 @@ class EnrollTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.central))
         self.assertFalse(os.path.exists(self.journal))
 
+    def test_reenrolment_bundle_keeps_the_journal(self):
+        first = os.path.join(self.tmp, "first")
+        host, _ = make_bundle(first)
+        self.assertEqual(self.enroll(first).returncode, 0)
+        # reenroll-host: the same host id, a new certificate, no seed
+        again = os.path.join(self.tmp, "again")
+        make_bundle(again, host=host)
+        os.unlink(os.path.join(again, "seed"))
+        with open(os.path.join(again, "client.crt"), "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nRENEWED\n-----END CERTIFICATE-----\n")
+        r = self.enroll(again)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.central, "client.crt")) as f:
+            self.assertIn("RENEWED", f.read())
+        r = self.ctl("verify", "--key", os.path.join(first, "seed"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # a seedless bundle of another host is refused
+        other = os.path.join(self.tmp, "other")
+        make_bundle(other)
+        os.unlink(os.path.join(other, "seed"))
+        r = self.enroll(other)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("has no seed", r.stderr)
+
     def test_not_root(self):
         bundle = os.path.join(self.tmp, "bundle")
         make_bundle(bundle)
