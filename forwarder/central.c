@@ -25,6 +25,12 @@ struct fwd_central {
 
 /* How long a connection attempt may take, in seconds (libpq's connect_timeout). */
 #define CONNECT_TIMEOUT "10"
+/* A cut network must not hold a batch for TCP's quarter of an hour: unacknowledged data fails
+ * the connection after this many milliseconds, and an idle one is probed (keepalives). */
+#define TCP_USER_TIMEOUT_MS "20000"
+#define KEEPALIVE_IDLE_S "20"
+#define KEEPALIVE_INTERVAL_S "5"
+#define KEEPALIVE_COUNT "3"
 
 /* libpq's messages end in a newline and may hold several lines: one line for status. */
 static void one_line(const char *in, char *err, size_t err_size) {
@@ -54,10 +60,28 @@ int fwd_central_connect(const tg_central_config *cfg, const char *ca, const char
                                         "sslcert",
                                         "sslkey",
                                         "connect_timeout",
+                                        "tcp_user_timeout",
+                                        "keepalives",
+                                        "keepalives_idle",
+                                        "keepalives_interval",
+                                        "keepalives_count",
                                         "application_name",
                                         NULL};
-        const char *const values[] = {cfg->host, cfg->port, cfg->database, cfg->role,       "verify-full",
-                                      ca,        cert,      key,           CONNECT_TIMEOUT, "termguard-forwarder",
+        const char *const values[] = {cfg->host,
+                                      cfg->port,
+                                      cfg->database,
+                                      cfg->role,
+                                      "verify-full",
+                                      ca,
+                                      cert,
+                                      key,
+                                      CONNECT_TIMEOUT,
+                                      TCP_USER_TIMEOUT_MS,
+                                      "1",
+                                      KEEPALIVE_IDLE_S,
+                                      KEEPALIVE_INTERVAL_S,
+                                      KEEPALIVE_COUNT,
+                                      "termguard-forwarder",
                                       NULL};
         fwd_central *c;
 
