@@ -156,7 +156,7 @@ static int check_bundle(bundle *b) {
         snprintf(path, sizeof(path), "%s/%s", b->dir, TG_CENTRAL_CONF);
         r = tg_central_config_load(path, &b->cfg, err, sizeof(err));
         if (r < 0) {
-                fprintf(stderr, _("termguardctl: %s\n"), err);
+                fprintf(stderr, "termguardctl: %s\n", err);
                 return -EBADMSG;
         }
         (void) tg_hex_encode(b->id, sizeof(b->id), hex, sizeof(hex));
