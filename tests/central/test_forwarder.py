@@ -268,7 +268,7 @@ class ForwarderTest(CentralTestCase):
             script = ("import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); "
                       "s.sendall(sys.argv[2].encode()+b'\\n'); print(s.makefile().readline())")
             cmd = ["setpriv", "--reuid=%s" % uid, "--regid=%s" % uid, "--init-groups" if isinstance(uid, str)
-                   else "--clear-groups", "python3", "-c", script, self.term.socket, json.dumps(request)]
+                   else "--clear-groups", "/usr/bin/python3", "-c", script, self.term.socket, json.dumps(request)]
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 0, r.stderr)
             return json.loads(r.stdout)
