@@ -5,8 +5,10 @@ umockdev-wrapper: an empty emulated sysfs, the host's USB untouched), the forwar
 termguard-forwarder system user, and a real PostgreSQL. Faults: PostgreSQL stopped mid-stream
 and started again, the forwarder killed with SIGKILL at varying points, the network cut (the
 forwarder in a network namespace whose veth goes down). After recovery the central (seq, mac)
-of the host are exactly the local journal's, each once, and no conflict was raised. Another
-user cannot move the forwarded mark."""
+of the host are exactly the local journal's, each once, and no conflict was raised. Retention
+after a partial forward deletes no record after the mark. Another user cannot move the
+forwarded mark."""
+import grp
 import json
 import os
 import pwd
@@ -25,6 +27,7 @@ CTL = os.path.join(BUILD, "ctl", "termguardctl")
 DAEMON = os.path.join(BUILD, "agent", "termguardd")
 FORWARDER = os.path.join(BUILD, "forwarder", "termguard-forwarder")
 LIST = os.path.join(BUILD, "tests", "journal-list")
+WRITER = os.path.join(BUILD, "tests", "journal-writer")
 TIMEOUT = float(os.environ.get("TG_IT_TIMEOUT", "90"))
 NOBODY = 65534
 
@@ -76,6 +79,8 @@ class Terminal:
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=%s/no-bus" % self.dir)
         for k in ("JOURNAL_STREAM", "NOTIFY_SOCKET", "LD_PRELOAD"):
             env.pop(k, None)
+        if getattr(self, "daemon_log", None):
+            self.daemon_log.close()
         self.daemon_log = open(os.path.join(self.dir, "termguardd.log"), "ab")
         self.daemon = subprocess.Popen(["umockdev-wrapper", DAEMON, "--config", self.conf], env=env,
                                        stdin=subprocess.DEVNULL, stdout=self.daemon_log, stderr=self.daemon_log)
@@ -260,6 +265,55 @@ class ForwarderTest(CentralTestCase):
         subprocess.run(["ip", "link", "set", host_if, "up"], check=True)
         self.wait_all()
         self.assert_exactly_once()
+
+    def test_retention_keeps_unforwarded_records(self):
+        """Retention after a forward, with closed segments of records never forwarded after the
+        mark: only segments at or below the mark go; every record after it stays and reaches
+        the centre later, once."""
+        self.make_terminal()
+        t = self.term
+        host_id = os.path.join(t.state, "host-id")
+        env = dict(os.environ, TG_JOURNAL_SEGMENT_BYTES=str(64 + 128 * 1024),
+                   TG_JOURNAL_READER_GID=str(grp.getgrnam("termguard-audit").gr_gid))
+
+        def write(n, tag):
+            # with termguardd stopped: the writer takes the journal's lock; about 30 a segment
+            for i in range(n):
+                r = subprocess.run([WRITER, t.journal, host_id, "append", "usb.attach", "device=%s-%d" % (tag, i),
+                                    "label=" + "x" * 4000], capture_output=True, text=True, env=env)
+                self.assertEqual(r.returncode, 0, r.stderr)
+
+        def stop_daemon():
+            t.daemon.send_signal(signal.SIGTERM)
+            t.daemon.wait(timeout=60)
+
+        stop_daemon()
+        write(90, "a")
+        t.start_daemon()
+        t.start_forwarder(batch=20)
+        self.wait_all()
+        t.kill_forwarder()
+        mark = t.status()["journal_forwarded_seq"]
+        stop_daemon()
+        # several closed segments of records the centre has not seen
+        write(90, "b")
+        before = t.local()
+        self.assertGreater(int(before[-1][0]) - mark, 60)
+        r = subprocess.run([WRITER, t.journal, host_id, "prune"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(int(r.stdout), 0)  # forwarded segments went
+        after = t.local()
+        gone = [x for x in before if x not in after]
+        self.assertTrue(gone)
+        self.assertTrue(all(int(x[0]) <= mark for x in gone), "an unforwarded record was deleted")
+        self.assertEqual([x for x in before if int(x[0]) > mark], [x for x in after if x in before and int(x[0]) > mark])
+        # the rest arrives, each record once (the pruned ones were there already)
+        t.start_daemon()
+        t.start_forwarder(batch=50)
+        self.wait_all()
+        rows = self.central_rows()
+        self.assertEqual(len(rows), len(set(rows)))
+        self.assertEqual(sorted(set(before) | set(t.local()), key=lambda x: int(x[0])), rows)
 
     def test_only_the_forwarder_moves_the_mark(self):
         self.make_terminal()
