@@ -141,7 +141,9 @@ int tg_journal_host_id(const char *path, uint8_t ret[TG_JOURNAL_ID_SIZE]) {
  * auditors read records, never the key state. Exactly these modes are accepted, the private
  * ones too (a journal made before the group was configured); anything looser refuses. */
 #define DIR_MODE_PRIVATE 0700
-#define DIR_MODE_SHARED 0750
+/* set-group-ID: segments made in it get the group without a chown, which the confined daemon
+ * could not do (root is no member of the group, and it keeps no CAP_CHOWN) */
+#define DIR_MODE_SHARED 02750
 #define SEGMENT_MODE_PRIVATE 0600
 #define SEGMENT_MODE_SHARED 0640
 #define SECRET_MODE 0600
@@ -936,6 +938,45 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
         }
         *ret = TAKE_PTR(j);
         return 0;
+}
+
+int tg_journal_share(const char *dir, const tg_journal_options *opt) {
+        _cleanup_(journal_freep) tg_journal *j = NULL;
+        _cleanup_free_ uint64_t *segs = NULL;
+        char name[SEGMENT_NAME_MAX];
+        int n, r;
+
+        assert_return(dir, -EINVAL);
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        pthread_mutex_init(&j->lock, NULL);
+        j->statefd = j->segfd = -EBADF;
+        j->shared = opt && opt->reader_group;
+        j->gid = j->shared ? opt->reader_gid : (gid_t) -1;
+        j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (j->dirfd < 0)
+                return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+        /* the writer's lock: no segment is made while the modes change */
+        if (flock(j->dirfd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        r = check_dir(j, j->dirfd);
+        if (r < 0)
+                return r;
+        n = journal_list_segments(j->dirfd, &segs);
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                journal_segment_name(segs[i], name);
+                r = open_file(j, name, O_RDONLY, FILE_SEGMENT);
+                if (r < 0)
+                        return r;
+                close(r);
+        }
+        r = open_file(j, STATE_FILE, O_RDONLY, FILE_SECRET);
+        if (r >= 0)
+                close(r);
+        return r == -ENOENT ? 0 : r < 0 ? r : 0;
 }
 
 int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], const tg_journal_options *opt) {

@@ -659,7 +659,7 @@ static int chmod_in(const char *name, mode_t mode) {
         return chmod(path, mode);
 }
 
-/* [Journal] AuditorGroup=: the group reads records (directory 0750, segments 0640), never the
+/* [Journal] AuditorGroup=: the group reads records (directory 02750, segments 0640), never the
  * key state; exactly these modes, or the private ones, are accepted and nothing looser. */
 static void reader_group_modes(void **state) {
         static const char *const seg1 = "seg-0000000000000001.tgj";
@@ -671,7 +671,7 @@ static void reader_group_modes(void **state) {
         j = init_and_open();
         append_n(j, "usb.attach", "shared", TG_JOURNAL_SYNC);
         tg_journal_close(j);
-        assert_int_equal(mode_of(NULL, &gid), 0750);
+        assert_int_equal(mode_of(NULL, &gid), 02750);
         assert_int_equal(gid, getegid());
         assert_int_equal(mode_of(seg1, &gid), 0640);
         assert_int_equal(gid, getegid());
@@ -681,9 +681,10 @@ static void reader_group_modes(void **state) {
                 const char *name;
                 mode_t bad, good;
         } loose[] = {
-                {NULL, 0755, 0750},
-                {NULL, 0770, 0750},
-                {NULL, 0751, 0750},
+                {NULL, 02755, 02750},
+                {NULL, 02770, 02750},
+                {NULL, 02751, 02750},
+                {NULL, 0750, 02750},
                 {"seg-0000000000000001.tgj", 0644, 0640},
                 {"seg-0000000000000001.tgj", 0660, 0640},
                 {"seg-0000000000000001.tgj", 0604, 0640},
@@ -695,6 +696,14 @@ static void reader_group_modes(void **state) {
                 assert_int_equal(tg_journal_open(dir, &opts, &j), -EPERM);
                 assert_int_equal(chmod_in(loose[i].name, loose[i].good), 0);
         }
+        /* sharing (done before a confined writer starts) refuses the same */
+        assert_int_equal(chmod_in(seg1, 0644), 0);
+        assert_int_equal(tg_journal_share(dir, &opts), -EPERM);
+        assert_int_equal(chmod_in(seg1, 0640), 0);
+        /* and waits for no writer: a writer holds the lock */
+        assert_int_equal(tg_journal_open(dir, &opts, &j), 0);
+        assert_int_equal(tg_journal_share(dir, &opts), -EBUSY);
+        tg_journal_close(j);
         /* the right modes, but of another group than the configured one */
         opts.reader_gid = getegid() + 1;
         assert_int_equal(tg_journal_open(dir, &opts, &j), -EPERM);
@@ -709,7 +718,20 @@ static void reader_group_modes(void **state) {
         opts.reader_gid = getegid();
         assert_int_equal(tg_journal_open(dir, &opts, &j), 0);
         tg_journal_close(j);
-        assert_int_equal(mode_of(NULL, NULL), 0750);
+        assert_int_equal(mode_of(NULL, NULL), 02750);
+        assert_int_equal(mode_of(seg1, NULL), 0640);
+        assert_int_equal(mode_of(STATE_FILE, NULL), 0600);
+        /* the same by tg_journal_share, without opening the journal; a shared journal with no
+         * group configured is refused as by the writer */
+        opts.reader_group = false;
+        assert_int_equal(tg_journal_share(dir, &opts), -EPERM);
+        assert_int_equal(mode_of(NULL, NULL), 02750);
+        assert_int_equal(chmod_in(NULL, 0700), 0);
+        assert_int_equal(chmod_in(seg1, 0600), 0);
+        opts.reader_group = true;
+        assert_int_equal(tg_journal_share(dir, &opts), 0);
+        assert_int_equal(mode_of(NULL, &gid), 02750);
+        assert_int_equal(gid, getegid());
         assert_int_equal(mode_of(seg1, NULL), 0640);
         assert_int_equal(mode_of(STATE_FILE, NULL), 0600);
         assert_int_equal(chmod_in(NULL, 0700), 0);
