@@ -92,6 +92,19 @@ class EnrollTest(unittest.TestCase):
             self.assertIn("SECRET", f.read())
         with open(os.path.join(self.state, "host-id")) as f:
             self.assertEqual(f.read().strip(), str(host))
+        # the unit's privileged pre-start gives the journal to the auditor group; the forwarder's
+        # user then reads segments, never the key state
+        r = subprocess.run([os.path.join(BUILD, "agent", "termguardd"), "--config", self.conf, "--share-journal"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st = os.stat(self.journal)
+        self.assertEqual((stat.S_IMODE(st.st_mode), st.st_gid), (0o2750, grp.getgrnam(AUDIT).gr_gid))
+        seg = os.path.join(self.journal, "seg-0000000000000001.tgj")
+        self.assertEqual(stat.S_IMODE(os.stat(seg).st_mode), 0o640)
+        as_fwd = ["setpriv", "--reuid=" + FORWARDER, "--regid=" + FORWARDER, "--init-groups"]
+        self.assertEqual(subprocess.run(as_fwd + ["cat", seg], capture_output=True).returncode, 0)
+        self.assertNotEqual(subprocess.run(as_fwd + ["cat", os.path.join(self.journal, "state")],
+                                           capture_output=True).returncode, 0)
         # the journal's MACs verify with the bundle's seed (the auditors' escrow copy)
         r = self.ctl("verify", "--key", os.path.join(bundle, "seed"))
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
