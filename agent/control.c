@@ -29,6 +29,7 @@
 #include "manager.h"
 #include "own-records.h"
 #include "termguard/account.h"
+#include "termguard/central.h"
 #include "termguard/control-proto.h"
 #include "termguard/escape.h"
 #include "termguard/macro.h"
@@ -79,6 +80,15 @@ static void actor_name(const ControlPeer *p, char *buf, size_t size) {
         if (p->cred.uid == 0 && tg_loginuid_read(p->cred.pid, &login) < 0)
                 login = (uid_t) -1;
         tg_actor_describe(p->cred.uid, login, buf, size);
+}
+
+/* The forwarder's user, looked up at each call: termguardctl central enroll may create it while
+ * the daemon runs. A lookup that fails is no match: only root moves the mark then. */
+static bool is_forwarder(const ControlPeer *p) {
+        tg_account a;
+        if (p->cred.uid == 0)
+                return true;
+        return tg_account_by_name(TG_FORWARDER_USER, &a) == 0 && a.uid == p->cred.uid;
 }
 
 static bool is_admin(const Manager *m, const ControlPeer *p) {
@@ -494,6 +504,13 @@ static json_object *cmd_status(Call *call) {
         tg_ctl_put_int(o, TG_F_JOURNAL_NEXT_SEQ, (int64_t) j.next_seq);
         int waiting = intake_spool_waiting(m);
         tg_ctl_put_int(o, TG_F_SPOOL_WAITING, waiting < 0 ? -1 : waiting);
+        tg_ctl_put_int(o, TG_F_JOURNAL_FORWARDED_SEQ, (int64_t) j.forwarded_seq);
+        /* pending from the journal itself, not from the forwarder: what retention must keep */
+        tg_ctl_put_int(o, TG_F_JOURNAL_PENDING,
+                       (int64_t) (j.next_seq > j.forwarded_seq + 1 ? j.next_seq - 1 - j.forwarded_seq : 0));
+        put_time_usec(o, TG_F_FORWARDER_REPORT_AT, (uint64_t) m->forwarder.report_at);
+        put_time_usec(o, TG_F_FORWARDER_LAST_COMMIT_AT, (uint64_t) m->forwarder.last_commit_at);
+        tg_ctl_put_string(o, TG_F_FORWARDER_LAST_ERROR, m->forwarder.last_error);
         tg_ctl_put_string(o, TG_F_IDLE_LOCK, logind_state_to_string(idle_lock_state(m)));
         tg_ctl_put_list(o, TG_F_SESSIONS, sessions_json(call));
         return o;
@@ -670,6 +687,47 @@ static json_object *cmd_log_own(Call *call) {
                                  req->has[TG_F_UNTIL] ? req->num[TG_F_UNTIL] * 1000000 : 0);
 }
 
+/* ---- the forwarder: the central store's commits move the journal's forwarded mark ---- */
+
+static json_object *forwarded_reply(uint64_t forwarded, uint64_t next) {
+        json_object *o = tg_ctl_reply_ok();
+        tg_ctl_put_int(o, TG_F_FORWARDED_SEQ, (int64_t) forwarded);
+        tg_ctl_put_int(o, TG_F_JOURNAL_NEXT_SEQ, (int64_t) next);
+        return o;
+}
+
+/* Every record up to seq is committed centrally. The mark is what retention keeps records
+ * for, so only the forwarder's user and root may move it (the table says so), and never back. */
+static json_object *cmd_journal_forwarded(Call *call) {
+        uint64_t seq = (uint64_t) call->req->num[TG_F_SEQ], forwarded = 0, next = 0;
+        int r = event_journal_mark_forwarded(seq, &forwarded, &next);
+
+        if (r == -ENOKEY)
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "there is no audit journal");
+        if (r == -ERANGE)
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID,
+                                          "seq %" PRIu64 " is past the journal's last record (%" PRIu64 ")", seq,
+                                          next - 1);
+        if (r < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "could not record the forwarded mark: %s", strerror(-r));
+        return forwarded_reply(forwarded, next);
+}
+
+/* The forwarder's own account of itself, for status; its last error was checked to be one
+ * line of text safe to show. */
+static json_object *cmd_forwarder_status(Call *call) {
+        Manager *m = call->m;
+        const tg_ctl_request *req = call->req;
+        event_journal_info j;
+
+        m->forwarder.report_at = tg_now() * 1000000;
+        m->forwarder.last_commit_at = req->num[TG_F_LAST_COMMIT_USEC];
+        m->forwarder.pending = (uint64_t) req->num[TG_F_PENDING];
+        snprintf(m->forwarder.last_error, sizeof(m->forwarder.last_error), "%s", req->str[TG_F_LAST_ERROR]);
+        event_journal_status(&j);
+        return forwarded_reply(j.forwarded_seq, j.next_seq);
+}
+
 /* Every refusal is counted, but a user hammering the socket cannot flood the journal (and
  * push other records past its rate limit): one record per user, command and interval,
  * carrying the number of refusals it stands for. */
@@ -712,6 +770,7 @@ static void record_denied(Manager *m, uid_t uid, const char *cmd, const char *ac
 #define DENIED_READ "only administrators may read the register"
 #define DENIED_CHANGE "only root or members of the admin group may change the register or exceptions"
 #define DENIED_LOCK "only root or members of the admin group may lock sessions"
+#define DENIED_FORWARDER "only root or the forwarder's user (" TG_FORWARDER_USER ") may report forwarding"
 
 /* Who may call what, whether it changes the register, and whether a refusal is recorded (an
  * attempted action is; a read is not), is in this table, not in branches. */
@@ -719,6 +778,7 @@ static const struct {
         json_object *(*handler)(Call *call);
         bool needs_admin, mutates, record_denial;
         const char *denied;
+        bool needs_forwarder; /* root or TG_FORWARDER_USER only (admins are not enough) */
 } handlers[_TG_CTL_COMMAND_MAX] = {
         [TG_CTL_STATUS] = {cmd_status, false, false, false, NULL},
         [TG_CTL_DEVICES] = {cmd_devices, false, false, false, NULL},
@@ -739,6 +799,9 @@ static const struct {
         [TG_CTL_SESSION_IDLE] = {cmd_session_idle, false, false, false, NULL},
         /* Anyone: the reply holds only the caller's own records. */
         [TG_CTL_LOG_OWN] = {cmd_log_own, false, false, false, NULL},
+        /* A mark moved by someone else would let retention delete records never sent. */
+        [TG_CTL_JOURNAL_FORWARDED] = {cmd_journal_forwarded, false, false, true, DENIED_FORWARDER, true},
+        [TG_CTL_FORWARDER_STATUS] = {cmd_forwarder_status, false, false, true, DENIED_FORWARDER, true},
 };
 
 static bool reply_ok(json_object *reply) {
@@ -794,7 +857,8 @@ json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *b
         }
         actor_name(peer, actor, sizeof(actor));
         /* Privilege before arguments: a refused caller learns nothing from validation. */
-        if (handlers[req.command].needs_admin && !peer->admin) {
+        if ((handlers[req.command].needs_admin && !peer->admin) ||
+            (handlers[req.command].needs_forwarder && !is_forwarder(peer))) {
                 const char *name = tg_ctl_command_to_string(req.command);
                 const char *denied = handlers[req.command].denied;
                 if (handlers[req.command].record_denial)

@@ -15,6 +15,7 @@
 #include <systemd/sd-login.h>
 
 #include "termguard/config.h"
+#include "termguard/control-proto.h"
 #include "termguard/escape.h"
 #include "termguard/policy.h"
 #include "termguard/register.h"
@@ -67,6 +68,13 @@ typedef struct Manager {
         sd_event_source *seat_source;
         char seat_user[TG_USER_MAX + 8];
         void (*seat_changed)(struct Manager *m, const char *trigger);
+
+        /* termguard-forwarder's last report (forwarder.status); times in µs, 0: none yet */
+        struct {
+                int64_t report_at, last_commit_at;
+                uint64_t pending;
+                char last_error[TG_CTL_FORWARDER_ERROR_MAX + 1];
+        } forwarder;
 
         struct Intake *intake; /* intake.c: records from other programs */
         struct Logind *logind; /* logind.c */

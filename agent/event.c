@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "event.h"
+#include "termguard/account.h"
 #include "termguard/event-catalogue.h"
 #include "termguard/macro.h"
 #include "termguard/hex.h"
@@ -313,9 +314,11 @@ int event_record(const tg_record *rec) {
         return r;
 }
 
-int event_journal_open(const char *state_dir, uint64_t max_bytes) {
+int event_journal_open(const char *state_dir, uint64_t max_bytes, const char *auditor_group) {
         char dir[PATH_MAX], host_id[PATH_MAX];
         tg_journal *j = NULL;
+        gid_t gid = (gid_t) -1;
+        bool shared = false;
         int r;
 
         pthread_mutex_lock(&journal_lock);
@@ -329,9 +332,20 @@ int event_journal_open(const char *state_dir, uint64_t max_bytes) {
         /* The reserve is an eighth of the cap, at most the journal's default: room for the
          * MFA and journal-health records once the rest is full. */
         uint64_t reserve = max_bytes / 8 < TG_JOURNAL_DEFAULT_RESERVE ? max_bytes / 8 : TG_JOURNAL_DEFAULT_RESERVE;
-        r = tg_journal_open(
-                dir, &(tg_journal_options){.host_id_path = host_id, .max_bytes = max_bytes, .reserve_bytes = reserve},
-                &j);
+        if (auditor_group && auditor_group[0]) {
+                r = tg_group_gid(auditor_group, &gid);
+                shared = r > 0;
+                if (r <= 0)
+                        log_msg(LOG_WARNING, "[Journal] AuditorGroup=%s: %s; the journal stays readable by root only",
+                                auditor_group, r < 0 ? strerror(-r) : "no such group");
+        }
+        r = tg_journal_open(dir,
+                            &(tg_journal_options){.host_id_path = host_id,
+                                                  .max_bytes = max_bytes,
+                                                  .reserve_bytes = reserve,
+                                                  .reader_group = shared,
+                                                  .reader_gid = gid},
+                            &j);
         pthread_mutex_lock(&journal_lock);
         bool reopen = journal_opened_before;
         journal_opened_before = true;
@@ -420,6 +434,7 @@ void event_journal_status(event_journal_info *ret) {
                 ret->used_bytes = u.used_bytes;
                 ret->max_bytes = u.max_bytes;
                 ret->next_seq = u.next_seq;
+                ret->forwarded_seq = u.forwarded_seq;
         }
         pthread_mutex_unlock(&journal_lock);
 }
@@ -434,6 +449,20 @@ const char *event_journal_unusable_reason(void) {
         case EVENT_JOURNAL_UNWRITABLE: return "the audit journal cannot be written";
         default: return "the audit journal did not take the record";
         }
+}
+
+int event_journal_mark_forwarded(uint64_t seq, uint64_t *ret_forwarded, uint64_t *ret_next) {
+        tg_journal_usage_info u = {0};
+        int r;
+
+        pthread_mutex_lock(&journal_lock);
+        r = journal ? tg_journal_mark_forwarded(journal, seq) : -ENOKEY;
+        if (journal && tg_journal_usage(journal, &u) == 0) {
+                *ret_forwarded = u.forwarded_seq;
+                *ret_next = u.next_seq;
+        }
+        pthread_mutex_unlock(&journal_lock);
+        return r;
 }
 
 const char *event_journal_state_to_string(event_journal_state s) {

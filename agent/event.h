@@ -37,14 +37,21 @@ typedef enum {
 typedef struct {
         event_journal_state state;
         uint64_t used_bytes, max_bytes, next_seq;
+        uint64_t forwarded_seq; /* every record up to it is in the central store; 0: none */
 } event_journal_info;
 
 /* Opens the journal; when it is open already, nothing (a reload opens one that was created
- * since: "termguardctl journal init", then "systemctl reload termguardd"). */
-int event_journal_open(const char *state_dir, uint64_t max_bytes);
+ * since: "termguardctl journal init", then "systemctl reload termguardd"). auditor_group
+ * ([Journal] AuditorGroup=) may read the records; "" or a group that does not exist: root
+ * only (logged). */
+int event_journal_open(const char *state_dir, uint64_t max_bytes, const char *auditor_group);
 #define EVENT_JOURNAL_NOT_INITIALISED_REASON "the audit journal was never created (termguardctl journal init)"
 /* Why event_record() failed, in words for a decision's reason. */
 const char *event_journal_unusable_reason(void);
+/* The forwarder committed every record up to seq centrally: the mark that retention keeps
+ * records for. Never moves back. -ERANGE past the last record, -ENOKEY without a journal.
+ * The mark and the next seq after the call in ret_*. */
+int event_journal_mark_forwarded(uint64_t seq, uint64_t *ret_forwarded, uint64_t *ret_next);
 /* A journal.checkpoint (durable), mirrored to journald with the chain head to keep off the
  * host. */
 int event_journal_checkpoint(void);

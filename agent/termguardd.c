@@ -19,6 +19,8 @@
 #include "intake.h"
 #include "manager.h"
 #include "mounts.h"
+#include "termguard/account.h"
+#include "termguard/journal.h"
 #include "termguard/macro.h"
 
 static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata) {
@@ -26,7 +28,8 @@ static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo 
         sd_notify(0, "RELOADING=1");
         /* A journal created since ("termguardctl journal init") first: the decisions the
          * reload applies again are then recorded, and storage is admitted. */
-        (void) event_journal_open(m->cfg.state_dir, (uint64_t) m->cfg.journal_max_bytes); /* logged there */
+        (void) event_journal_open(m->cfg.state_dir, (uint64_t) m->cfg.journal_max_bytes,
+                                 m->cfg.journal_auditor_group); /* logged there */
         manager_reload(userdata);
         (void) intake_spool(userdata); /* logged there */
         sd_notify(0, "READY=1");
@@ -125,12 +128,38 @@ static int take_passed_fds(void) {
         return r;
 }
 
+/* --share-journal: for the unit's ExecStartPre=+, with root's privileges and before the
+ * confined daemon: gives the journal to [Journal] AuditorGroup= (directory set-group-ID, so that
+ * the daemon's new segments get the group without CAP_CHOWN, which it does not keep). Never
+ * stops the daemon from starting: a journal it cannot share, termguardd judges itself. */
+static int share_journal(const char *config_root) {
+        char err[512], dir[PATH_MAX];
+        tg_config cfg;
+        gid_t gid = (gid_t) -1;
+        int r;
+
+        if (tg_config_load(config_root, &cfg, err, sizeof(err)) < 0) {
+                log_msg(LOG_WARNING, "--share-journal: %s", err);
+                return 0;
+        }
+        snprintf(dir, sizeof(dir), "%s/journal", cfg.state_dir);
+        r = cfg.journal_auditor_group[0] ? tg_group_gid(cfg.journal_auditor_group, &gid) : 0;
+        if (r < 0)
+                log_msg(LOG_WARNING, "--share-journal: group %s: %s", cfg.journal_auditor_group, strerror(-r));
+        r = tg_journal_share(dir, &(tg_journal_options){.reader_group = r > 0, .reader_gid = gid});
+        if (r < 0 && r != -ENOENT)
+                log_msg(LOG_WARNING, "--share-journal: %s: %s", dir, strerror(-r));
+        return 0;
+}
+
 static void usage(void) {
         printf("Usage: termguardd [--config DIR]\n\n"
                "Resident termguard agent: keeps USB storage under the media register.\n\n"
                "  -c, --config DIR          configuration root (default %s)\n"
                "      --pass-host-namespace for the unit's ExecStartPre=+: hand the host's mount\n"
                "                            namespace to systemd, to unmount users' media in\n"
+               "      --share-journal       for the unit's ExecStartPre=+: give the journal to\n"
+               "                            [Journal] AuditorGroup=\n"
                "  -h, --help                show this help\n"
                "      --version             show the version\n",
                TG_CONFIG_ROOT);
@@ -138,15 +167,14 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
         static const struct option opts[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},
-                {"pass-host-namespace", no_argument, NULL, 'P'},
-                {},
+                {"config", required_argument, NULL, 'c'},  {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},       {"pass-host-namespace", no_argument, NULL, 'P'},
+                {"share-journal", no_argument, NULL, 'S'}, {},
         };
         Manager m = {.control_fd = -1, .reg = {.next_exception_id = 1}};
         char err[512] = "";
         sigset_t ss;
+        bool share = false;
         int c, r;
 
         snprintf(m.config_root, sizeof(m.config_root), "%s", TG_CONFIG_ROOT);
@@ -162,9 +190,12 @@ int main(int argc, char **argv) {
                 case 'h': usage(); return 0;
                 case 'V': printf("termguardd %s\n", TG_VERSION); return 0;
                 case 'P': return pass_host_namespace();
+                case 'S': share = true; break;
                 default: return 2;
                 }
         }
+        if (share)
+                return share_journal(m.config_root);
         if (optind < argc) {
                 fprintf(stderr, "termguardd: unexpected argument '%s'\n", argv[optind]);
                 return 2;
@@ -194,7 +225,7 @@ int main(int argc, char **argv) {
         }
 
         /* The journal first: every record from here on goes into it. */
-        r = event_journal_open(m.cfg.state_dir, (uint64_t) m.cfg.journal_max_bytes);
+        r = event_journal_open(m.cfg.state_dir, (uint64_t) m.cfg.journal_max_bytes, m.cfg.journal_auditor_group);
         if (r < 0)
                 log_msg(LOG_ERR, "Running without a writable audit journal: storage stays blocked"); /* recorded */
 

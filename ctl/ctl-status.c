@@ -60,10 +60,29 @@ static void print_sessions(json_object *a) {
         ctl_table_free(t);
 }
 
+/* Forwarding to the central store: the last commit the forwarder reported and the records the
+ * journal holds past the forwarded mark (what retention must keep). */
+static char *forwarding_text(json_object *r) {
+        const char *commit = tg_ctl_get_string(r, TG_F_FORWARDER_LAST_COMMIT_AT);
+        const char *pending = tg_ctl_get_string(r, TG_F_JOURNAL_PENDING);
+        char *text = NULL;
+        int k;
+
+        if (!*tg_ctl_get_string(r, TG_F_FORWARDER_REPORT_AT))
+                k = asprintf(&text,
+                             _("no report from termguard-forwarder since termguardd started; %s records pending"),
+                             pending);
+        else if (!*commit)
+                k = asprintf(&text, _("nothing committed centrally yet; %s records pending"), pending);
+        else
+                k = asprintf(&text, _("last commit %s, %s records pending"), commit, pending);
+        return k < 0 ? NULL : text;
+}
+
 int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
         tg_ctl_reply reply;
         json_object *r;
-        _cleanup_free_ char *active = NULL, *failed = NULL, *journal = NULL;
+        _cleanup_free_ char *active = NULL, *failed = NULL, *journal = NULL, *forwarding = NULL;
         int rc = ctl_call(ctx, req, &reply);
 
         if (rc)
@@ -103,6 +122,13 @@ int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_
                       strcmp(tg_ctl_get_string(r, TG_F_SPOOL_WAITING), "-1") == 0
                               ? _("cannot be read")
                               : tg_ctl_get_string(r, TG_F_SPOOL_WAITING));
+        if (strcmp(tg_ctl_get_string(r, TG_F_JOURNAL), "not-initialised") != 0) {
+                forwarding = forwarding_text(r);
+                ctl_table_add(t, _("  forwarding:"), forwarding);
+                /* checked by termguardd: one line of text safe to show */
+                if (*tg_ctl_get_string(r, TG_F_FORWARDER_LAST_ERROR))
+                        ctl_table_add(t, _("  FORWARDING ERROR:"), tg_ctl_get_string(r, TG_F_FORWARDER_LAST_ERROR));
+        }
         if (*tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) {
                 if (asprintf(&failed, _("%s (previous policy in force)"),
                              tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) < 0)

@@ -71,5 +71,8 @@ typedef struct {
 } ctl_log_query;
 int ctl_journal_log_own(const ctl_context *ctx, const ctl_log_query *q);
 
+/* ctl-central.c: the terminal's enrolment in the central store. */
+int ctl_central_enroll(const ctl_context *ctx, int argc, char **argv);
+
 /* termguardctl mfa SUBCOMMAND USER */
 int ctl_mfa(const char *config_root, int argc, char **argv, bool json);

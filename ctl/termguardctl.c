@@ -2,7 +2,8 @@
 /*
  * termguardctl: the administration CLI. main() takes the global options, finds the verb in
  * one table and parses the verb's own options with getopt_long; the verbs live in one file
- * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-lock.c, ctl-token.c, ctl-mfa.c).
+ * per group (ctl-status.c, ctl-devices.c, ctl-media.c, ctl-exception.c, ctl-lock.c, ctl-token.c, ctl-mfa.c,
+ * ctl-central.c).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -193,6 +194,11 @@ static const verb verbs[] = {
          .synopsis = N_("--seed-out FILE | --seed-in FILE"),
          .summary = N_("create the audit journal; the seed goes to the auditors"),
          .run_raw = ctl_journal_init},
+        {.group = "central",
+         .name = "enroll",
+         .synopsis = N_("DIR [--journal DIR] [--central-dir DIR]"),
+         .summary = N_("install this terminal's enrolment bundle for the central store"),
+         .run_raw = ctl_central_enroll},
         {.group = "verify",
          .synopsis = N_("[--key SEEDFILE] [--checkpoint FILE|SEQ:MAC]"),
          .summary = N_("check the audit journal for damage, deletion, truncation and rollback"),

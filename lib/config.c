@@ -26,6 +26,7 @@ void tg_config_default(tg_config *c) {
         c->media_hash_max = TG_MEDIA_HASH_MAX_DEFAULT;
         c->journal_checkpoint_interval = 5 * 60;
         c->journal_max_bytes = INT64_C(512) << 20;
+        snprintf(c->journal_auditor_group, sizeof(c->journal_auditor_group), "%s", TG_AUDITOR_GROUP_DEFAULT);
         c->mfa_max_failures = 5;
         c->mfa_lockout = 15 * 60;
         snprintf(c->mfa_services, sizeof(c->mfa_services), "%s", TG_MFA_SERVICES_DEFAULT);
@@ -250,6 +251,7 @@ static const config_item config_items[] = {
          "expects a duration such as 5m or 1h, from 10s to 1d", NULL},
         {"Journal", "MaxUse", parse_size, FIELD(journal_max_bytes), INT64_C(64) << 10, INT64_C(1) << 40,
          "expects a size such as 512M or 2G, from 64K to 1024G", NULL},
+        {"Journal", "AuditorGroup", parse_group, FIELD(journal_auditor_group), 0, 0, "must be a group name", NULL},
         {"MFA", "RequireUsers", parse_name_list, FIELD(mfa_users), 0, 0,
          "expects user or group names separated by spaces (at most 511 characters)", NULL},
         {"MFA", "RequireGroups", parse_name_list, FIELD(mfa_groups), 0, 0,

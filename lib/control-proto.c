@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "termguard/control-proto.h"
+#include "termguard/escape.h"
 #include "termguard/json-util.h"
 #include "termguard/macro.h"
 #include "termguard/register.h"
@@ -28,7 +29,9 @@ typedef enum {
         CHECK_POSITIVE,
         CHECK_SESSION_ID,
         CHECK_TOKEN_KIND,
-        CHECK_IDLE_MS
+        CHECK_IDLE_MS,
+        CHECK_COUNT, /* an integer >= 0 */
+        CHECK_ONE_LINE
 } field_check;
 
 typedef struct {
@@ -224,7 +227,6 @@ static const field_info fields[_TG_F_MAX] = {
         [TG_F_SCANNED_FROM] = {.name = "scanned_from", .type = T_INT},
         /* more records matched than one reply carries: the newest are in it */
         [TG_F_TRUNCATED] = {.name = "truncated", .type = T_BOOL},
-        [TG_F_SEQ] = {.name = "seq", .type = T_INT},
         [TG_F_TIME] = {.name = "time_usec", .type = T_INT},
         [TG_F_CLOCK] = {.name = "clock", .type = T_STRING},
         [TG_F_EVENT_TYPE] = {.name = "type", .type = T_STRING},
@@ -232,6 +234,26 @@ static const field_info fields[_TG_F_MAX] = {
         [TG_F_UID] = {.name = "uid", .type = T_INT},
         [TG_F_COMM] = {.name = "comm", .type = T_STRING},
         [TG_F_FIELDS] = {.name = "fields", .type = T_MAP},
+        [TG_F_SEQ] = {.name = "seq",
+                      .type = T_INT,
+                      .check = CHECK_POSITIVE,
+                      .expect = "expected the seq of the last record committed centrally"},
+        [TG_F_LAST_COMMIT_USEC] = {.name = "last_commit_usec",
+                                   .type = T_INT,
+                                   .check = CHECK_COUNT,
+                                   .expect = "expected microseconds since the epoch, 0 for never"},
+        [TG_F_PENDING] = {.name = "pending", .type = T_INT, .check = CHECK_COUNT, .expect = "expected a count"},
+        [TG_F_LAST_ERROR] = {.name = "last_error",
+                             .type = T_STRING,
+                             .max = TG_CTL_FORWARDER_ERROR_MAX,
+                             .check = CHECK_ONE_LINE,
+                             .expect = "expected one line of text"},
+        [TG_F_FORWARDED_SEQ] = {.name = "forwarded_seq", .type = T_INT},
+        [TG_F_JOURNAL_FORWARDED_SEQ] = {.name = "journal_forwarded_seq", .type = T_INT},
+        [TG_F_JOURNAL_PENDING] = {.name = "journal_pending", .type = T_INT},
+        [TG_F_FORWARDER_REPORT_AT] = {.name = "forwarder_report_at", .type = T_STRING},
+        [TG_F_FORWARDER_LAST_COMMIT_AT] = {.name = "forwarder_last_commit_at", .type = T_STRING},
+        [TG_F_FORWARDER_LAST_ERROR] = {.name = "forwarder_last_error", .type = T_STRING},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */
@@ -260,6 +282,11 @@ static const struct {
                                             F(TG_F_JOURNAL_MAX),
                                             F(TG_F_JOURNAL_NEXT_SEQ),
                                             F(TG_F_SPOOL_WAITING),
+                                            F(TG_F_JOURNAL_FORWARDED_SEQ),
+                                            F(TG_F_JOURNAL_PENDING),
+                                            F(TG_F_FORWARDER_REPORT_AT),
+                                            F(TG_F_FORWARDER_LAST_COMMIT_AT),
+                                            F(TG_F_FORWARDER_LAST_ERROR),
                                             F(TG_F_IDLE_LOCK),
                                             F(TG_F_SESSIONS),
                                             END}},
@@ -291,6 +318,15 @@ static const struct {
         /* termguardctl log for staff: the caller's own records (the daemon knows who asks) */
         [TG_CTL_LOG_OWN] = {"log-own", (const member[]){OPT(TG_F_SINCE), OPT(TG_F_UNTIL), END},
                             (const member[]){F(TG_F_RECORDS), F(TG_F_SCANNED_FROM), F(TG_F_TRUNCATED), END}},
+        /* termguard-forwarder: every record up to seq is committed centrally (root or the
+         * forwarder's user only, the daemon checks); the reply is the mark now */
+        [TG_CTL_JOURNAL_FORWARDED] = {"journal.forwarded", (const member[]){F(TG_F_SEQ), END},
+                                      (const member[]){F(TG_F_FORWARDED_SEQ), F(TG_F_JOURNAL_NEXT_SEQ), END}},
+        /* termguard-forwarder: its state, for termguardctl status */
+        [TG_CTL_FORWARDER_STATUS] = {"forwarder.status",
+                                     (const member[]){F(TG_F_LAST_COMMIT_USEC), F(TG_F_PENDING), F(TG_F_LAST_ERROR),
+                                                      END},
+                                     (const member[]){F(TG_F_FORWARDED_SEQ), F(TG_F_JOURNAL_NEXT_SEQ), END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {
@@ -371,7 +407,8 @@ int tg_ctl_request_set(tg_ctl_request *req, tg_ctl_field f, const char *value) {
         if (fields[f].type == T_INT) {
                 int64_t v = 0;
                 /* an idle time may be 0; ids and counts may not */
-                bool zero = fields[f].check == CHECK_IDLE_MS && strcmp(value, "0") == 0;
+                bool zero =
+                        (fields[f].check == CHECK_IDLE_MS || fields[f].check == CHECK_COUNT) && strcmp(value, "0") == 0;
                 if (!zero && parse_positive(value, &v) < 0)
                         return -EINVAL;
                 if (fields[f].check == CHECK_IDLE_MS && v > TG_CTL_IDLE_MS_MAX)
@@ -450,7 +487,7 @@ static int check_argument(const field_info *fi, json_object *v, tg_ctl_request *
         size_t len;
 
         if (fi->type == T_INT) {
-                int64_t min = fi->check == CHECK_IDLE_MS ? 0 : 1;
+                int64_t min = fi->check == CHECK_IDLE_MS || fi->check == CHECK_COUNT ? 0 : 1;
                 int64_t max = fi->check == CHECK_IDLE_MS ? TG_CTL_IDLE_MS_MAX : INT64_MAX;
                 if (!json_object_is_type(v, json_type_int) || (req->num[f] = json_object_get_int64(v)) < min ||
                     req->num[f] > max)
@@ -500,6 +537,11 @@ static int check_argument(const field_info *fi, json_object *v, tg_ctl_request *
                 req->num[f] = kind;
                 return 0;
         }
+        case CHECK_ONE_LINE:
+                /* shown by status: no control characters, valid UTF-8 (it may quote a server) */
+                if (len > fi->max || !tg_text_is_escaped(s, len))
+                        return fail(err, err_size, "%s: %s", fi->name, fi->expect);
+                return 0;
         case CHECK_SESSION_ID:
                 /* logind's ids: letters, digits, "_" and "-" */
                 if (len == 0 || len > fi->max ||

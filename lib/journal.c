@@ -44,6 +44,8 @@ struct tg_journal {
         uint8_t host_id[TG_JOURNAL_ID_SIZE], boot_id[TG_JOURNAL_ID_SIZE];
         uint64_t used, max, reserve, segment_bytes;
         uint64_t forwarded;
+        bool shared; /* segments readable by the reader group (gid) */
+        gid_t gid;
         int failed; /* a buffered write failed: the chain went past records not on disk */
         size_t wlen;
         uint8_t buf[TG_JOURNAL_RECORD_MAX];
@@ -133,37 +135,78 @@ int tg_journal_host_id(const char *path, uint8_t ret[TG_JOURNAL_ID_SIZE]) {
         return 0;
 }
 
-/* The directory and files are the caller's alone: nobody else may read the records or the
- * key, nor swap a file in. */
-static int check_dir(int fd) {
-        struct stat st;
-        if (fstat(fd, &st) < 0)
+/* The directory and files are the caller's alone: nobody else may change a record or swap a
+ * file in, nor read the key. With a reader group (tg_journal_options.reader_gid) the directory
+ * and the segments are also readable by that group, and by nobody else: the forwarder and the
+ * auditors read records, never the key state. Exactly these modes are accepted, the private
+ * ones too (a journal made before the group was configured); anything looser refuses. */
+#define DIR_MODE_PRIVATE 0700
+/* set-group-ID: segments made in it get the group without a chown, which the confined daemon
+ * could not do (root is no member of the group, and it keeps no CAP_CHOWN) */
+#define DIR_MODE_SHARED 02750
+#define SEGMENT_MODE_PRIVATE 0600
+#define SEGMENT_MODE_SHARED 0640
+#define SECRET_MODE 0600
+
+typedef enum {
+        FILE_SEGMENT, /* records: group-readable with a reader group */
+        FILE_SECRET,  /* the key state and the forwarded mark: the owner's only */
+} file_kind;
+
+static bool mode_acceptable(const tg_journal *j, const struct stat *st, mode_t private_mode, mode_t shared_mode) {
+        mode_t mode = st->st_mode & 07777;
+        if (st->st_uid != geteuid())
+                return false;
+        if (mode == private_mode)
+                return true;
+        return j->shared && mode == shared_mode && st->st_gid == j->gid;
+}
+
+/* Brings an accepted directory or segment to the mode the configuration asks for: group
+ * readable, or private again when the group was taken out of the configuration. */
+static int mode_apply(const tg_journal *j, int fd, const struct stat *st, mode_t private_mode, mode_t shared_mode) {
+        mode_t want = j->shared ? shared_mode : private_mode;
+        if (j->shared && st->st_gid != j->gid && fchown(fd, (uid_t) -1, j->gid) < 0)
                 return -errno;
-        if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777) != 0700)
-                return -EPERM;
+        if ((st->st_mode & 07777) != want && fchmod(fd, want) < 0)
+                return -errno;
         return 0;
 }
 
-static int check_file(int fd) {
+static int check_dir(const tg_journal *j, int fd) {
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 07777) != 0600)
+        if (!S_ISDIR(st.st_mode) || !mode_acceptable(j, &st, DIR_MODE_PRIVATE, DIR_MODE_SHARED))
                 return -EPERM;
-        return 0;
+        return mode_apply(j, fd, &st, DIR_MODE_PRIVATE, DIR_MODE_SHARED);
 }
 
-static int open_file(int dirfd, const char *name, int flags) {
-        int fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+static int check_file(const tg_journal *j, int fd, file_kind kind) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EPERM;
+        if (kind == FILE_SECRET)
+                return st.st_uid == geteuid() && (st.st_mode & 07777) == SECRET_MODE ? 0 : -EPERM;
+        if (!mode_acceptable(j, &st, SEGMENT_MODE_PRIVATE, SEGMENT_MODE_SHARED))
+                return -EPERM;
+        return mode_apply(j, fd, &st, SEGMENT_MODE_PRIVATE, SEGMENT_MODE_SHARED);
+}
+
+static int open_file(const tg_journal *j, const char *name, int flags, file_kind kind) {
+        int fd = openat(j->dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
         int r;
         if (fd < 0)
                 return -errno;
+        /* created private first: the group gets it once it is ours and checked */
         if ((flags & O_CREAT) && fchmod(fd, 0600) < 0) {
                 r = -errno;
                 close(fd);
                 return r;
         }
-        r = check_file(fd);
+        r = check_file(j, fd, kind);
         if (r < 0) {
                 close(fd);
                 return r;
@@ -277,6 +320,8 @@ static int journal_new(const char *dir, const tg_journal_options *opt, bool crea
         j->max = opt && opt->max_bytes ? opt->max_bytes : TG_JOURNAL_DEFAULT_MAX;
         j->reserve = opt && opt->reserve_bytes ? opt->reserve_bytes : TG_JOURNAL_DEFAULT_RESERVE;
         j->segment_bytes = opt && opt->segment_bytes ? opt->segment_bytes : TG_JOURNAL_DEFAULT_SEGMENT;
+        j->shared = opt && opt->reader_group;
+        j->gid = j->shared ? opt->reader_gid : (gid_t) -1;
         if (j->reserve >= j->max || j->segment_bytes < SEGMENT_HEADER_SIZE + TG_JOURNAL_RECORD_MAX)
                 return -EINVAL;
         if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -284,9 +329,9 @@ static int journal_new(const char *dir, const tg_journal_options *opt, bool crea
         j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (j->dirfd < 0)
                 return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
-        if (create && fchmod(j->dirfd, 0700) < 0)
+        if (create && fchmod(j->dirfd, DIR_MODE_PRIVATE) < 0)
                 return -errno;
-        r = check_dir(j->dirfd);
+        r = check_dir(j, j->dirfd);
         if (r < 0)
                 return r;
         if (flock(j->dirfd, LOCK_EX | LOCK_NB) < 0)
@@ -307,7 +352,7 @@ static int segment_create(tg_journal *j, uint64_t first) {
         int fd, r;
 
         journal_segment_name(first, name);
-        fd = open_file(j->dirfd, name, O_RDWR | O_CREAT | O_EXCL);
+        fd = open_file(j, name, O_RDWR | O_CREAT | O_EXCL, FILE_SEGMENT);
         if (fd < 0)
                 return fd;
         journal_segment_header_encode(hdr, j->host_id, first, now_usec());
@@ -546,7 +591,7 @@ int tg_journal_checkpoint(tg_journal *j, uint64_t *ret_seq, uint8_t ret_mac[TG_J
 
 static int read_forwarded(tg_journal *j) {
         char buf[32];
-        _cleanup_close_ int fd = open_file(j->dirfd, FORWARDED_FILE, O_RDONLY);
+        _cleanup_close_ int fd = open_file(j, FORWARDED_FILE, O_RDONLY, FILE_SECRET);
         ssize_t n;
         char *end;
 
@@ -611,9 +656,10 @@ int tg_journal_usage(tg_journal *j, tg_journal_usage_info *ret) {
 }
 
 /* The seq and MAC of the last record in the segment file name. */
-static int segment_last(int dirfd, const char *name, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE]) {
+static int segment_last(const tg_journal *j, const char *name, uint64_t *ret_seq,
+                        uint8_t ret_mac[TG_JOURNAL_MAC_SIZE]) {
         _cleanup_free_ tg_journal_record *rec = malloc(sizeof(*rec));
-        _cleanup_close_ int fd = open_file(dirfd, name, O_RDONLY);
+        _cleanup_close_ int fd = open_file(j, name, O_RDONLY, FILE_SEGMENT);
         uint64_t off = SEGMENT_HEADER_SIZE;
         journal_cursor c;
         bool found = false;
@@ -675,7 +721,7 @@ int tg_journal_prune(tg_journal *j, int64_t max_age_usec) {
         }
         if (r == 0 && k > 0) {
                 journal_segment_name(segs[k - 1], name);
-                r = segment_last(j->dirfd, name, &last, mac);
+                r = segment_last(j, name, &last, mac);
         }
         if (r == 0 && k > 0) {
                 /* The chain's new start is recorded before the files go: verify then knows the
@@ -779,7 +825,7 @@ static int segments_usage(tg_journal *j, const uint64_t *segs, int n) {
                 _cleanup_close_ int fd = -EBADF;
                 struct stat st;
                 journal_segment_name(segs[i], name);
-                fd = open_file(j->dirfd, name, O_RDONLY);
+                fd = open_file(j, name, O_RDONLY, FILE_SEGMENT);
                 if (fd < 0)
                         return fd;
                 if (fstat(fd, &st) < 0)
@@ -802,7 +848,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
         r = journal_new(dir, opt, false, &j);
         if (r < 0)
                 return r;
-        j->statefd = open_file(j->dirfd, STATE_FILE, O_RDWR);
+        j->statefd = open_file(j, STATE_FILE, O_RDWR, FILE_SECRET);
         if (j->statefd == -ENOENT)
                 return -ENOKEY;
         if (j->statefd < 0)
@@ -823,7 +869,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
                 return r;
         if (n > 0) {
                 journal_segment_name(segs[n - 1], name);
-                j->segfd = open_file(j->dirfd, name, O_RDWR);
+                j->segfd = open_file(j, name, O_RDWR, FILE_SEGMENT);
                 if (j->segfd < 0)
                         return j->segfd;
                 j->seg_first = segs[n - 1];
@@ -894,6 +940,45 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
         return 0;
 }
 
+int tg_journal_share(const char *dir, const tg_journal_options *opt) {
+        _cleanup_(journal_freep) tg_journal *j = NULL;
+        _cleanup_free_ uint64_t *segs = NULL;
+        char name[SEGMENT_NAME_MAX];
+        int n, r;
+
+        assert_return(dir, -EINVAL);
+        j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        pthread_mutex_init(&j->lock, NULL);
+        j->statefd = j->segfd = -EBADF;
+        j->shared = opt && opt->reader_group;
+        j->gid = j->shared ? opt->reader_gid : (gid_t) -1;
+        j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (j->dirfd < 0)
+                return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+        /* the writer's lock: no segment is made while the modes change */
+        if (flock(j->dirfd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        r = check_dir(j, j->dirfd);
+        if (r < 0)
+                return r;
+        n = journal_list_segments(j->dirfd, &segs);
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                journal_segment_name(segs[i], name);
+                r = open_file(j, name, O_RDONLY, FILE_SEGMENT);
+                if (r < 0)
+                        return r;
+                close(r);
+        }
+        r = open_file(j, STATE_FILE, O_RDONLY, FILE_SECRET);
+        if (r >= 0)
+                close(r);
+        return r == -ENOENT ? 0 : r < 0 ? r : 0;
+}
+
 int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], const tg_journal_options *opt) {
         _cleanup_(journal_freep) tg_journal *j = NULL;
         uint64_t *segs = NULL;
@@ -912,7 +997,7 @@ int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], c
                 return n;
         if (n > 0)
                 return -EEXIST;
-        j->statefd = open_file(j->dirfd, STATE_FILE, O_RDWR | O_CREAT | O_EXCL);
+        j->statefd = open_file(j, STATE_FILE, O_RDWR | O_CREAT | O_EXCL, FILE_SECRET);
         if (j->statefd < 0)
                 return j->statefd;
         journal_key_first(seed, j->key);

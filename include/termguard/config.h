@@ -11,6 +11,8 @@
 #define TG_RUNTIME_DIR_DEFAULT "/run/termguard"
 #define TG_PATH_MAX 96 /* keeps RuntimeDirectory/control.socket inside sun_path */
 #define TG_CONFIG_DROPINS_MAX 128
+/* [Journal] AuditorGroup= when not set: the forwarder's user is a member (the package makes both). */
+#define TG_AUDITOR_GROUP_DEFAULT "termguard-audit"
 
 typedef struct {
         char state_dir[TG_PATH_MAX + 1];
@@ -21,6 +23,7 @@ typedef struct {
         uint64_t media_hash_max;             /* [MediaAudit] files written to media larger than this are not hashed */
         int64_t journal_checkpoint_interval; /* seconds between checkpoints of the audit journal */
         int64_t journal_max_bytes;           /* the audit journal's size cap */
+        char journal_auditor_group[TG_USER_MAX + 1]; /* may read the journal's records; empty: root only */
 
         /* [MFA] who needs a second factor, attempt limit, login display */
         char mfa_users[512];       /* space-separated user names */

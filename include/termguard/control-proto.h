@@ -21,6 +21,8 @@
 #define TG_CTL_REPLY_MAX (64 * 1024 * 1024)
 /* The longest idle time a session helper may report: a week, far beyond any LockAfter=. */
 #define TG_CTL_IDLE_MS_MAX (INT64_C(7) * 24 * 3600 * 1000)
+/* The forwarder's last error as it reports it: one line for status, cut beyond this. */
+#define TG_CTL_FORWARDER_ERROR_MAX 256
 
 typedef enum {
         TG_CTL_STATUS,
@@ -37,6 +39,8 @@ typedef enum {
         TG_CTL_TOKEN_REMOVE,
         TG_CTL_SESSION_IDLE,
         TG_CTL_LOG_OWN,
+        TG_CTL_JOURNAL_FORWARDED,
+        TG_CTL_FORWARDER_STATUS,
         _TG_CTL_COMMAND_MAX,
         _TG_CTL_COMMAND_INVALID = -1,
 } tg_ctl_command;
@@ -133,7 +137,6 @@ typedef enum {
         TG_F_RECORDS,
         TG_F_SCANNED_FROM,
         TG_F_TRUNCATED,
-        TG_F_SEQ,
         TG_F_TIME,
         TG_F_CLOCK,
         TG_F_EVENT_TYPE,
@@ -141,6 +144,17 @@ typedef enum {
         TG_F_UID,
         TG_F_COMM,
         TG_F_FIELDS,
+        /* forwarding to the central store: the forwarder's mark and report, status */
+        TG_F_SEQ,
+        TG_F_LAST_COMMIT_USEC,
+        TG_F_PENDING,
+        TG_F_LAST_ERROR,
+        TG_F_FORWARDED_SEQ,
+        TG_F_JOURNAL_FORWARDED_SEQ,
+        TG_F_JOURNAL_PENDING,
+        TG_F_FORWARDER_REPORT_AT,
+        TG_F_FORWARDER_LAST_COMMIT_AT,
+        TG_F_FORWARDER_LAST_ERROR,
         _TG_F_MAX,
 } tg_ctl_field;
 
@@ -161,7 +175,8 @@ bool tg_ctl_command_takes(tg_ctl_command c, tg_ctl_field f);
 
 /* A request. Decoded on the daemon side: strings point into json (owned), and checked
  * arguments carry their value in num: vid and pid (0..0xffff), mode (tg_mode), until
- * (seconds since the epoch), id (> 0), idle_ms (0..TG_CTL_IDLE_MS_MAX) and flags (1). Built on the client side: strings
+ * (seconds since the epoch), id and seq (> 0), idle_ms (0..TG_CTL_IDLE_MS_MAX), counts such as
+ * pending and last_commit_usec (>= 0) and flags (1). Built on the client side: strings
  * are borrowed. */
 typedef struct {
         tg_ctl_command command;
@@ -173,7 +188,8 @@ typedef struct {
 
 void tg_ctl_request_init(tg_ctl_request *req, tg_ctl_command c);
 void tg_ctl_request_done(tg_ctl_request *req);
-/* Client side: sets argument f from its command-line text. The id is a decimal number > 0;
+/* Client side: sets argument f from its command-line text. The id and seq are decimal numbers
+ * > 0, counts >= 0;
  * a flag (such as all) is set by "true"; other arguments are checked by the daemon. -EINVAL when f is not an argument
  * of the command or the id is not a number, -EEXIST when f is already set. */
 int tg_ctl_request_set(tg_ctl_request *req, tg_ctl_field f, const char *value);

@@ -78,6 +78,13 @@ typedef struct {
         uint64_t segment_bytes;   /* a segment is closed once it passes this; 0: default */
         const char *host_id_path; /* NULL: TG_JOURNAL_HOST_ID_FILE */
         const char *boot_id_path; /* NULL: /proc/sys/kernel/random/boot_id */
+        /* The group that may read the records ([Journal] AuditorGroup=): the directory becomes
+         * 02750 (set-group-ID: new segments get the group) and the segments 0640,
+         * owner:reader_gid; the key state stays 0600. Without it everything is the owner's
+         * only (0700, 0600). Giving files to the group needs CAP_CHOWN unless the caller is a
+         * member: tg_journal_share does it before a confined writer opens the journal. */
+        bool reader_group;
+        gid_t reader_gid;
 } tg_journal_options;
 
 #define TG_JOURNAL_DEFAULT_MAX (512ULL * 1024 * 1024)
@@ -94,13 +101,18 @@ int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], c
 /* Opens the journal in dir for appending: one writer per journal (an exclusive lock on the
  * directory, -EBUSY when another holds it); one tg_journal may be used from several threads,
  * its calls are serialised inside. dir and every file in it must be the caller's (root's, for
- * the daemon), dir 0700 and files 0600 (-EPERM otherwise); -ENOKEY when the journal was never
- * initialised. A torn tail (a record cut short or failing its checksum at the end of the last
- * segment) is cut off, and the recovery is appended as a journal.recovered record, as is a
- * skip of seqs that may have been handed out before a crash: a seq is never used twice.
- * A record that passes its checksum but not its MAC refuses the open (-EBADMSG): tampering
- * is left for verify to show, never repaired. opt may be NULL. */
+ * the daemon), dir 0700 and files 0600, or with opt->reader_group dir 02750 and segments 0640 of
+ * that group (-EPERM for anything else; what is accepted is brought to what opt asks for); -ENOKEY when the journal was
+ * never initialised. A torn tail (a record cut short or failing its checksum at the end of the last segment) is cut
+ * off, and the recovery is appended as a journal.recovered record, as is a skip of seqs that may have been handed out
+ * before a crash: a seq is never used twice. A record that passes its checksum but not its MAC refuses the open
+ * (-EBADMSG): tampering is left for verify to show, never repaired. opt may be NULL. */
 int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal **ret);
+/* Brings the modes of dir and its segments to what opt asks for (a reader group or none), as
+ * tg_journal_open would, without opening the journal for writing: run by root with its
+ * privileges before the confined daemon starts (termguardd --share-journal). Takes the
+ * writer's lock (-EBUSY while a writer holds it); -EPERM for modes looser than either form. */
+int tg_journal_share(const char *dir, const tg_journal_options *opt);
 /* Syncs what is buffered, writes the key state and closes. NULL is fine. */
 void tg_journal_close(tg_journal *j);
 

@@ -328,6 +328,14 @@ check "late raw-access rule runs the installed helper" \
 	bash -c "grep -q 'RUN+=\"/lib/udev/termguard-udev-helper --raw %p\"' '$root/lib/udev/rules.d/74-termguard-raw-late.rules'"
 check "unit ExecStart is the installed daemon" \
 	bash -c "grep -qx 'ExecStart=/usr/sbin/termguardd' '$root/lib/systemd/system/termguardd.service'"
+check "/usr/libexec/termguard/termguard-forwarder 0755 root" \
+	stat_is /usr/libexec/termguard/termguard-forwarder "755 root:root regular file"
+check "/lib/systemd/system/termguard-forwarder.service 0644 root" \
+	stat_is /lib/systemd/system/termguard-forwarder.service "644 root:root regular file"
+check "the forwarder is not enabled before enrolment" \
+	absent /etc/systemd/system/multi-user.target.wants/termguard-forwarder.service
+check "the forwarder's system user exists, in termguard-audit" \
+	bash -c "chroot '$root' id -nG termguard-forwarder | grep -qw termguard-audit"
 check "service enabled (sysinit.target.wants symlink)" \
 	bash -c "[ \"\$(readlink '$root/etc/systemd/system/sysinit.target.wants/termguardd.service')\" = /lib/systemd/system/termguardd.service ]"
 check "termguardd --version prints 'termguardd $upstream'" \

@@ -10,6 +10,8 @@
  *       appends a checkpoint and prints the chain head, SEQ:MAC
  *   journal-writer DIR HOSTID forwarded SEQ
  *   journal-writer DIR HOSTID prune
+ * TG_JOURNAL_SEGMENT_BYTES in the environment: segments of that size (tests of retention);
+ * TG_JOURNAL_READER_GID: the journal is group-readable by that group, as termguardd keeps it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,6 +60,12 @@ int main(int argc, char **argv) {
                 return 2;
         }
         opt.host_id_path = argv[2];
+        if (getenv("TG_JOURNAL_SEGMENT_BYTES"))
+                opt.segment_bytes = strtoull(getenv("TG_JOURNAL_SEGMENT_BYTES"), NULL, 10);
+        if (getenv("TG_JOURNAL_READER_GID")) {
+                opt.reader_group = true;
+                opt.reader_gid = (gid_t) strtoul(getenv("TG_JOURNAL_READER_GID"), NULL, 10);
+        }
         r = tg_journal_open(argv[1], &opt, &j);
         if (r < 0)
                 return fail("open", r);

@@ -211,6 +211,14 @@ static void bounds_of_every_bounded_key(void **state) {
         expect_ok("[Journal]\nMaxUse=1048576\n", &c);
         assert_int_equal(c.journal_max_bytes, 1048576);
         expect_error("termguard.conf", "[Journal]\nMaxUse=63K\n", ":2: Journal.MaxUse: expects a size");
+        /* who may read the records: a group, by default the forwarder's; empty means root only */
+        expect_ok("", &c);
+        assert_string_equal(c.journal_auditor_group, "termguard-audit");
+        expect_ok("[Journal]\nAuditorGroup=監査\n", &c);
+        assert_string_equal(c.journal_auditor_group, "監査");
+        expect_ok("[Journal]\nAuditorGroup=\n", &c);
+        assert_string_equal(c.journal_auditor_group, "");
+        expect_error("termguard.conf", "[Journal]\nAuditorGroup=audit\x01\n", ":2: Journal.AuditorGroup");
         expect_error("termguard.conf", "[Journal]\nMaxUse=1025G\n", ":2: Journal.MaxUse");
         expect_error("termguard.conf", "[Journal]\nMaxUse=18446744073709551615G\n", ":2: Journal.MaxUse");
         expect_error("termguard.conf", "[Journal]\nMaxUse=-1M\n", ":2: Journal.MaxUse");

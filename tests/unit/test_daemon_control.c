@@ -22,8 +22,10 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "event.h"
 #include "manager.h"
 #include "termguard/fileio.h"
+#include "termguard/journal.h"
 #include "termguard/macro.h"
 
 static char dir[64], events_path[160];
@@ -180,6 +182,9 @@ static json_object *ask(const ControlPeer *peer, tg_ctl_command c) {
                             -1);
         case TG_CTL_TOKEN_REMOVE: return call(peer, c, TG_F_LABEL, "key-1", -1);
         case TG_CTL_SESSION_IDLE: return call(peer, c, TG_F_SESSION, "c1", TG_F_IDLE_MS, "0", -1);
+        case TG_CTL_JOURNAL_FORWARDED: return call(peer, c, TG_F_SEQ, "1", -1);
+        case TG_CTL_FORWARDER_STATUS:
+                return call(peer, c, TG_F_LAST_COMMIT_USEC, "0", TG_F_PENDING, "0", TG_F_LAST_ERROR, "", -1);
         default: return call(peer, c, -1);
         }
 }
@@ -206,6 +211,9 @@ static const struct {
         {TG_CTL_SESSION_IDLE, false, false},
         /* anyone: the caller's own records; here no journal was created: "not-found" */
         {TG_CTL_LOG_OWN, false, false},
+        /* root and the forwarder's user only (forwarder_only_moves_the_mark) */
+        {TG_CTL_JOURNAL_FORWARDED, true, true},
+        {TG_CTL_FORWARDER_STATUS, true, true},
 };
 
 static void non_admin_is_refused_what_needs_admin(void **state) {
@@ -227,7 +235,7 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
                 assert_int_equal(count(ev, "\"event\":\"admin.denied\""),
                                  denied_before + (policy[i].needs_admin && policy[i].recorded));
         }
-        assert_int_equal(count(read_events(), "\"actor\":\"uid:4242\""), 7);
+        assert_int_equal(count(read_events(), "\"actor\":\"uid:4242\""), 9);
         /* Nothing was saved, nothing applied. */
         assert_string_equal(trail, "");
         assert_int_equal(stat(m.register_path, &st), -1);
@@ -320,6 +328,65 @@ static void lock_arguments_and_no_logind(void **state) {
         assert_int_equal(count(read_events(), "idle.lock-requested"), 0);
 }
 
+/* The forwarded mark is what retention keeps records for: root and the forwarder's user move
+ * it, nobody else, not even an administrator; it never moves back nor past the journal. */
+static void forwarder_only_moves_the_mark(void **state) {
+        const ControlPeer admin = {.cred = {.pid = 1, .uid = 4244, .gid = 4244}, .admin = true};
+        const ControlPeer user = user_peer(4245);
+        char journal_dir[128], host_id[128];
+        json_object *r;
+        (void) state;
+
+        /* no journal yet */
+        expect(call(&root_peer, TG_CTL_JOURNAL_FORWARDED, TG_F_SEQ, "1", -1), "not-found");
+        snprintf(journal_dir, sizeof(journal_dir), "%s/journal", m.cfg.state_dir);
+        snprintf(host_id, sizeof(host_id), "%s/host-id", m.cfg.state_dir);
+        assert_int_equal(tg_journal_init(journal_dir, (const uint8_t[TG_JOURNAL_SEED_SIZE]){1},
+                                         &(tg_journal_options){.host_id_path = host_id}),
+                         0);
+        assert_int_equal(event_journal_open(m.cfg.state_dir, 1 << 20, ""), 0);
+        /* the refusals below are records too: the journal holds seqs 1 to 4 then */
+
+        expect(call(&admin, TG_CTL_JOURNAL_FORWARDED, TG_F_SEQ, "1", -1), "permission-denied");
+        expect(call(&user, TG_CTL_JOURNAL_FORWARDED, TG_F_SEQ, "1", -1), "permission-denied");
+        expect(call(&user, TG_CTL_FORWARDER_STATUS, TG_F_LAST_COMMIT_USEC, "5", TG_F_PENDING, "0", TG_F_LAST_ERROR,
+                    "spoofed", -1),
+               "permission-denied");
+        r = call(&root_peer, TG_CTL_STATUS, -1);
+        assert_string_equal(tg_ctl_get_string(r, TG_F_JOURNAL_FORWARDED_SEQ), "0");
+        assert_string_equal(tg_ctl_get_string(r, TG_F_FORWARDER_LAST_ERROR), "");
+        json_object_put(r);
+
+        r = call(&root_peer, TG_CTL_JOURNAL_FORWARDED, TG_F_SEQ, "1", -1);
+        assert_string_equal(reply_code(r), "ok");
+        assert_string_equal(tg_ctl_get_string(r, TG_F_FORWARDED_SEQ), "1");
+        json_object_put(r);
+        /* past the last record: refused; back: the mark stays */
+        expect(call(&root_peer, TG_CTL_JOURNAL_FORWARDED, TG_F_SEQ, "1000", -1), "invalid");
+        r = call(&root_peer, TG_CTL_JOURNAL_FORWARDED, TG_F_SEQ, "2", -1);
+        assert_string_equal(tg_ctl_get_string(r, TG_F_FORWARDED_SEQ), "2");
+        json_object_put(r);
+        r = call(&root_peer, TG_CTL_JOURNAL_FORWARDED, TG_F_SEQ, "1", -1);
+        assert_string_equal(tg_ctl_get_string(r, TG_F_FORWARDED_SEQ), "2");
+        json_object_put(r);
+
+        /* a last error with a control character is refused; a good report shows in status */
+        expect(call(&root_peer, TG_CTL_FORWARDER_STATUS, TG_F_LAST_COMMIT_USEC, "5", TG_F_PENDING, "0", TG_F_LAST_ERROR,
+                    "a\x1b[2Jb", -1),
+               "invalid");
+        expect(call(&root_peer, TG_CTL_FORWARDER_STATUS, TG_F_LAST_COMMIT_USEC, "1764500000000000", TG_F_PENDING, "3",
+                    TG_F_LAST_ERROR, "サーバーに接続できません", -1),
+               "ok");
+        r = call(&root_peer, TG_CTL_STATUS, -1);
+        assert_string_equal(tg_ctl_get_string(r, TG_F_JOURNAL_FORWARDED_SEQ), "2");
+        assert_string_equal(tg_ctl_get_string(r, TG_F_FORWARDER_LAST_ERROR), "サーバーに接続できません");
+        assert_string_equal(tg_ctl_get_string(r, TG_F_FORWARDER_LAST_COMMIT_AT), "2025-11-30T10:53:20Z");
+        /* pending is the journal's own count of records past the mark */
+        assert_true(strcmp(tg_ctl_get_string(r, TG_F_JOURNAL_PENDING), "0") != 0);
+        json_object_put(r);
+        event_journal_close();
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(non_admin_is_refused_what_needs_admin, setup, teardown),
@@ -328,6 +395,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(failed_save_records_and_applies_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(refused_change_is_not_saved, setup, teardown),
                 cmocka_unit_test_setup_teardown(lock_arguments_and_no_logind, setup, teardown),
+                cmocka_unit_test_setup_teardown(forwarder_only_moves_the_mark, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

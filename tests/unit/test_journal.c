@@ -637,6 +637,181 @@ static void prune_keeps_unforwarded(void **state) {
         tg_journal_close(j);
 }
 
+static mode_t mode_of(const char *name, gid_t *ret_gid) {
+        char path[400];
+        struct stat st;
+        if (name)
+                path_of(path, sizeof(path), name);
+        else
+                snprintf(path, sizeof(path), "%s", dir);
+        assert_int_equal(stat(path, &st), 0);
+        if (ret_gid)
+                *ret_gid = st.st_gid;
+        return st.st_mode & 07777;
+}
+
+static int chmod_in(const char *name, mode_t mode) {
+        char path[400];
+        if (name)
+                path_of(path, sizeof(path), name);
+        else
+                snprintf(path, sizeof(path), "%s", dir);
+        return chmod(path, mode);
+}
+
+/* [Journal] AuditorGroup=: the group reads records (directory 02750, segments 0640), never the
+ * key state; exactly these modes, or the private ones, are accepted and nothing looser. */
+static void reader_group_modes(void **state) {
+        static const char *const seg1 = "seg-0000000000000001.tgj";
+        tg_journal *j = NULL;
+        gid_t gid;
+        (void) state;
+        opts.reader_group = true;
+        opts.reader_gid = getegid();
+        j = init_and_open();
+        append_n(j, "usb.attach", "shared", TG_JOURNAL_SYNC);
+        tg_journal_close(j);
+        assert_int_equal(mode_of(NULL, &gid), 02750);
+        assert_int_equal(gid, getegid());
+        assert_int_equal(mode_of(seg1, &gid), 0640);
+        assert_int_equal(gid, getegid());
+        assert_int_equal(mode_of(STATE_FILE, NULL), 0600);
+        /* looser than the group's read: refused, each one */
+        static const struct {
+                const char *name;
+                mode_t bad, good;
+        } loose[] = {
+                {NULL, 02755, 02750},
+                {NULL, 02770, 02750},
+                {NULL, 02751, 02750},
+                {NULL, 0750, 02750},
+                {"seg-0000000000000001.tgj", 0644, 0640},
+                {"seg-0000000000000001.tgj", 0660, 0640},
+                {"seg-0000000000000001.tgj", 0604, 0640},
+                {STATE_FILE, 0640, 0600},
+                {STATE_FILE, 0604, 0600},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(loose); i++) {
+                assert_int_equal(chmod_in(loose[i].name, loose[i].bad), 0);
+                assert_int_equal(tg_journal_open(dir, &opts, &j), -EPERM);
+                assert_int_equal(chmod_in(loose[i].name, loose[i].good), 0);
+        }
+        /* sharing (done before a confined writer starts) refuses the same */
+        assert_int_equal(chmod_in(seg1, 0644), 0);
+        assert_int_equal(tg_journal_share(dir, &opts), -EPERM);
+        assert_int_equal(chmod_in(seg1, 0640), 0);
+        /* and waits for no writer: a writer holds the lock */
+        assert_int_equal(tg_journal_open(dir, &opts, &j), 0);
+        assert_int_equal(tg_journal_share(dir, &opts), -EBUSY);
+        tg_journal_close(j);
+        /* the right modes, but of another group than the configured one */
+        opts.reader_gid = getegid() + 1;
+        assert_int_equal(tg_journal_open(dir, &opts, &j), -EPERM);
+        /* the group taken out of the configuration: a group-readable journal is refused too */
+        opts.reader_group = false;
+        assert_int_equal(tg_journal_open(dir, &opts, &j), -EPERM);
+        /* a private journal (made before the group was configured) is shared on open, and
+         * made private again when the group goes */
+        assert_int_equal(chmod_in(NULL, 0700), 0);
+        assert_int_equal(chmod_in(seg1, 0600), 0);
+        opts.reader_group = true;
+        opts.reader_gid = getegid();
+        assert_int_equal(tg_journal_open(dir, &opts, &j), 0);
+        tg_journal_close(j);
+        assert_int_equal(mode_of(NULL, NULL), 02750);
+        assert_int_equal(mode_of(seg1, NULL), 0640);
+        assert_int_equal(mode_of(STATE_FILE, NULL), 0600);
+        /* the same by tg_journal_share, without opening the journal; a shared journal with no
+         * group configured is refused as by the writer */
+        opts.reader_group = false;
+        assert_int_equal(tg_journal_share(dir, &opts), -EPERM);
+        assert_int_equal(mode_of(NULL, NULL), 02750);
+        assert_int_equal(chmod_in(NULL, 0700), 0);
+        assert_int_equal(chmod_in(seg1, 0600), 0);
+        opts.reader_group = true;
+        assert_int_equal(tg_journal_share(dir, &opts), 0);
+        assert_int_equal(mode_of(NULL, &gid), 02750);
+        assert_int_equal(gid, getegid());
+        assert_int_equal(mode_of(seg1, NULL), 0640);
+        assert_int_equal(mode_of(STATE_FILE, NULL), 0600);
+        assert_int_equal(chmod_in(NULL, 0700), 0);
+        assert_int_equal(chmod_in(seg1, 0600), 0);
+        opts.reader_group = false;
+        assert_int_equal(tg_journal_open(dir, &opts, &j), 0);
+        tg_journal_close(j);
+        assert_int_equal(mode_of(NULL, NULL), 0700);
+        assert_int_equal(mode_of(seg1, NULL), 0600);
+}
+
+/* Segments made by rotation get the group's mode too. */
+static void reader_group_new_segments(void **state) {
+        static char big[4001];
+        tg_journal *j;
+        (void) state;
+        memset(big, 'g', sizeof(big) - 1);
+        opts.reader_group = true;
+        opts.reader_gid = getegid();
+        opts.segment_bytes = SEGMENT_HEADER_SIZE + TG_JOURNAL_RECORD_MAX;
+        j = init_and_open();
+        for (int i = 0; i < 40; i++)
+                append_n(j, "usb.attach", big, 0);
+        tg_journal_close(j);
+        assert_true(count_segments() >= 2);
+        {
+                char cmd[500];
+                /* every segment 0640: find prints those that are not */
+                snprintf(cmd, sizeof(cmd), "test -z \"$(find '%s' -name 'seg-*' ! -perm 0640)\"", dir);
+                assert_int_equal(system(cmd), 0);
+        }
+}
+
+/* The reader hands out each record's exact bytes: they decode to the record it returned and
+ * are the bytes in the segment file. */
+static void reader_raw_bytes(void **state) {
+        tg_journal *j = init_and_open();
+        tg_journal_reader *r = NULL;
+        const tg_journal_record *rec;
+        tg_journal_record *dec = malloc(sizeof(*dec));
+        const void *raw;
+        size_t len, n = 0;
+        (void) state;
+        assert_non_null(dec);
+        for (int i = 0; i < 5; i++)
+                append_n(j, "usb.attach", i % 2 ? "日本語" : "x", TG_JOURNAL_SYNC);
+        tg_journal_close(j);
+        assert_int_equal(tg_journal_reader_open(dir, &r), 0);
+        /* nothing returned yet */
+        assert_int_equal(tg_journal_reader_raw(r, &raw, &len), -ENODATA);
+        while (tg_journal_reader_next(r, &rec) == 1) {
+                const char *file;
+                uint64_t off;
+                uint8_t *seg;
+                size_t seg_len;
+                assert_int_equal(tg_journal_reader_raw(r, &raw, &len), 0);
+                assert_int_equal(journal_record_decode(raw, len, dec), (ssize_t) len);
+                assert_int_equal(dec->seq, tg_journal_record_seq(rec));
+                assert_memory_equal(dec->mac, tg_journal_record_mac(rec), TG_JOURNAL_MAC_SIZE);
+                tg_journal_reader_position(r, &file, &off);
+                seg = read_whole(file, &seg_len);
+                assert_true(off + len <= seg_len);
+                assert_memory_equal(seg + off, raw, len);
+                free(seg);
+                n++;
+        }
+        assert_int_equal(n, 6);
+        /* at the end: no record */
+        assert_int_equal(tg_journal_reader_raw(r, &raw, &len), -ENODATA);
+        /* after a seek, not before the next record */
+        assert_int_equal(tg_journal_reader_seek_seq(r, 3), 0);
+        assert_int_equal(tg_journal_reader_raw(r, &raw, &len), -ENODATA);
+        assert_int_equal(tg_journal_reader_next(r, &rec), 1);
+        assert_int_equal(tg_journal_reader_raw(r, &raw, &len), 0);
+        assert_int_equal(journal_record_decode(raw, len, dec), (ssize_t) len);
+        assert_int_equal(dec->seq, 3);
+        tg_journal_reader_free(r);
+        free(dec);
+}
+
 static void deleted_head_segment_is_a_gap(void **state) {
         tg_journal *j;
         static char big[4001];
@@ -1265,6 +1440,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(refuses_unsafe_files, setup, teardown),
                 cmocka_unit_test_setup_teardown(write_failures_fail_closed, setup, teardown),
                 cmocka_unit_test_setup_teardown(head_and_seed_files, setup, teardown),
+                cmocka_unit_test_setup_teardown(reader_group_modes, setup, teardown),
+                cmocka_unit_test_setup_teardown(reader_group_new_segments, setup, teardown),
+                cmocka_unit_test_setup_teardown(reader_raw_bytes, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
