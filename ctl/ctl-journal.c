@@ -442,6 +442,10 @@ static char *details(const tg_journal_record *rec, bool escaped) {
         bool first = true;
 
         if (!f || (escaped && !val)) {
+                if (f)
+                        fclose(f);
+                free(buf);
+                free(val);
                 fputs("termguardctl: out of memory\n", stderr);
                 exit(EXIT_DAEMON_ERROR);
         }
