@@ -188,7 +188,9 @@ class Watcher:
         self.fifo = tempfile.mktemp(prefix="alerts-", dir=case.tmp)
         os.mkfifo(self.fifo, 0o600)
         # opened for reading first, non-blocking: the hook's open for writing never waits
-        self.fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)
+        # Read and write: this end is a writer too, so the FIFO never reads as ended between two
+        # hooks, and select() wakes only for data.
+        self.fd = os.open(self.fifo, os.O_RDWR | os.O_NONBLOCK)
         self.buf = b""
         conf = self.fifo + ".conf"
         with open(conf, "w") as f:
@@ -224,7 +226,10 @@ class Watcher:
                 self.case.fail("no alert within %d s" % WAIT)
             ready, _, _ = select.select([self.fd], [], [], left)
             if ready:
-                self.buf += os.read(self.fd, 65536)
+                try:
+                    self.buf += os.read(self.fd, 65536)
+                except BlockingIOError:
+                    pass  # another hook opened the FIFO between select() and read()
         line, self.buf = self.buf.split(b"\n", 1)
         return json.loads(line)
 
