@@ -257,6 +257,9 @@ static const struct {
         /* termguard-session: the input idle time of the caller's own session */
         [TG_CTL_SESSION_IDLE] = {"session-idle", (const member[]){F(TG_F_SESSION), F(TG_F_IDLE_MS), END},
                                  (const member[]){F(TG_F_REPORT_INTERVAL_MS), END}},
+        /* termguard-session: notices for the caller's own session; after the ok reply the
+         * connection stays open and carries notices (termguard/notice.h) */
+        [TG_CTL_SESSION_NOTIFY] = {"session-notify", (const member[]){F(TG_F_SESSION), END}, (const member[]){END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {

@@ -36,6 +36,7 @@ typedef enum {
         TG_CTL_TOKEN_ADD,
         TG_CTL_TOKEN_REMOVE,
         TG_CTL_SESSION_IDLE,
+        TG_CTL_SESSION_NOTIFY,
         _TG_CTL_COMMAND_MAX,
         _TG_CTL_COMMAND_INVALID = -1,
 } tg_ctl_command;

@@ -121,10 +121,10 @@ static int teardown(void **state) {
         return 0;
 }
 
-static const ControlPeer root_peer = {.cred = {.pid = 1, .uid = 0, .gid = 0}, .admin = true};
+static const ControlPeer root_peer = {.cred = {.pid = 1, .uid = 0, .gid = 0}, .admin = true, .fd = -1};
 
 static ControlPeer user_peer(uid_t uid) {
-        return (ControlPeer){.cred = {.pid = 1, .uid = uid, .gid = uid}, .admin = false};
+        return (ControlPeer){.cred = {.pid = 1, .uid = uid, .gid = uid}, .admin = false, .fd = -1};
 }
 
 /* A request with the arguments the command needs; pairs of field and text, then -1. */
@@ -180,6 +180,7 @@ static json_object *ask(const ControlPeer *peer, tg_ctl_command c) {
                             -1);
         case TG_CTL_TOKEN_REMOVE: return call(peer, c, TG_F_LABEL, "key-1", -1);
         case TG_CTL_SESSION_IDLE: return call(peer, c, TG_F_SESSION, "c1", TG_F_IDLE_MS, "0", -1);
+        case TG_CTL_SESSION_NOTIFY: return call(peer, c, TG_F_SESSION, "c1", -1);
         default: return call(peer, c, -1);
         }
 }
@@ -204,6 +205,8 @@ static const struct {
         {TG_CTL_TOKEN_REMOVE, true, true},
         /* anyone, for their own session; here no logind is attached: "io" */
         {TG_CTL_SESSION_IDLE, false, false},
+        /* anyone, for their own session, on a connection of its own (none here: "invalid") */
+        {TG_CTL_SESSION_NOTIFY, false, false},
 };
 
 static void non_admin_is_refused_what_needs_admin(void **state) {
@@ -216,9 +219,10 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(policy); i++) {
                 const char *ev = read_events();
                 size_t denied_before = count(ev, "\"event\":\"admin.denied\"");
-                expect(ask(&user, policy[i].command), policy[i].needs_admin                      ? "permission-denied"
-                                                      : policy[i].command == TG_CTL_SESSION_IDLE ? "io"
-                                                                                                 : "ok");
+                expect(ask(&user, policy[i].command), policy[i].needs_admin                        ? "permission-denied"
+                                                      : policy[i].command == TG_CTL_SESSION_IDLE   ? "io"
+                                                      : policy[i].command == TG_CTL_SESSION_NOTIFY ? "invalid"
+                                                                                                   : "ok");
                 ev = read_events();
                 /* A refused change is on the record, with the caller; a refused read is not. */
                 assert_int_equal(count(ev, "\"event\":\"admin.denied\""),
