@@ -27,6 +27,9 @@
 
 /* A subscription logind has not confirmed by then is dropped (logind went away meanwhile). */
 #define PENDING_TIMEOUT_USEC (10 * 1000000ULL)
+/* The kernel's buffer for one helper's notices (it doubles this): a few dozen notices. A helper
+ * that leaves more unread does not read, and its queue then drops the oldest. */
+#define HELPER_SNDBUF 8192
 /* What a helper may send after its request (nothing is expected): read and thrown away. */
 #define DISCARD_CHUNK 512
 
@@ -266,6 +269,8 @@ int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid) 
         nt->helpers = h;
         nt->n_pending++;
         q->serial = h->serial;
+        if (setsockopt(h->fd, SOL_SOCKET, SO_SNDBUF, &(int){HELPER_SNDBUF}, sizeof(int)) < 0)
+                log_msg(LOG_DEBUG, "Session %s: cannot bound the helper's buffer: %m", session);
         r = tg_proc_start_time(pid, &h->start_time);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &h->io, h->fd, EPOLLIN, helper_io, h);

@@ -13,6 +13,8 @@
 #include "termguard/textwidth.h"
 #include "termguard/timeutil.h"
 
+#define ELLIPSIS "\u2026"
+
 /* Which fields each kind carries; the others are left out of the line and refused in one. */
 enum {
         N_DEVICE = 1 << 0,
@@ -48,6 +50,11 @@ void tg_notice_set_device(tg_notice *n, const char *escaped_name, uint16_t vid, 
 
         snprintf(ids, sizeof(ids), "%04x:%04x", vid, pid);
         tg_display_text(escaped_name ? escaped_name : "", name, sizeof(name));
+        /* a name cut here is marked as tg_escape marks one cut at the device's bound */
+        if (escaped_name && strlen(name) < strlen(escaped_name)) {
+                tg_display_text(escaped_name, name, sizeof(name) - strlen(ELLIPSIS));
+                strcat(name, ELLIPSIS);
+        }
         if (name[0])
                 snprintf(n->device, sizeof(n->device), "%.*s (%.9s)", (int) (sizeof(name) - 1), name, ids);
         else

@@ -62,7 +62,7 @@ static void device_text_is_bounded_whole(void **state) {
         tg_notice_set_device(&n, name, 0xabcd, 0x0001);
         assert_true(strlen(n.device) <= TG_NOTICE_DEVICE_MAX);
         assert_true(tg_text_is_escaped(n.device, strlen(n.device)));
-        assert_non_null(strstr(n.device, "(abcd:0001)"));
+        assert_non_null(strstr(n.device, "… (abcd:0001)"));
         round_trip(&n, NULL);
         tg_notice_set_device(&n, "", 0x0951, 0x1666);
         assert_string_equal(n.device, "0951:1666");
