@@ -122,8 +122,8 @@ static int next_line(Helper *h) {
 static int helper_flush(Helper *h) {
         while (next_line(h) > 0) {
                 while (h->out_off < h->out_len) {
-                        ssize_t k = send(h->fd, h->out + h->out_off, h->out_len - h->out_off,
-                                         MSG_NOSIGNAL | MSG_DONTWAIT);
+                        ssize_t k =
+                                send(h->fd, h->out + h->out_off, h->out_len - h->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
                         if (k < 0 && errno == EINTR)
                                 continue;
                         if (k < 0 && errno == EAGAIN)

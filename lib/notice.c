@@ -78,8 +78,8 @@ int tg_notice_encode(const tg_notice *n, char **ret) {
         want = kinds[n->kind].required | kinds[n->kind].optional;
         if ((kinds[n->kind].required & N_DEVICE && !n->device[0]) ||
             (kinds[n->kind].required & N_LABEL && !n->label[0]) || !text_ok(n->device, TG_NOTICE_DEVICE_MAX) ||
-            !text_ok(n->label, TG_LABEL_MAX) || n->seconds < 0 || n->seconds > TG_NOTICE_SECONDS_MAX ||
-            n->until < 0 || n->until > TG_TIME_MAX || n->dropped > TG_NOTICE_DROPPED_MAX)
+            !text_ok(n->label, TG_LABEL_MAX) || n->seconds < 0 || n->seconds > TG_NOTICE_SECONDS_MAX || n->until < 0 ||
+            n->until > TG_TIME_MAX || n->dropped > TG_NOTICE_DROPPED_MAX)
                 return -EINVAL;
         o = json_object_new_object();
         if (!o)
@@ -155,8 +155,7 @@ int tg_notice_decode(const char *buf, size_t len, tg_notice *ret, char *err, siz
 #define NEED(bit) (need & (bit) ? TG_JSON_REQUIRED : TG_JSON_OPTIONAL)
         if (tg_json_get_string(o, "device", NEED(N_DEVICE), n.device, sizeof(n.device), err, err_size) < 0 ||
             tg_json_get_string(o, "label", NEED(N_LABEL), n.label, sizeof(n.label), err, err_size) < 0 ||
-            tg_json_get_int64(o, "seconds", NEED(N_SECONDS), 0, TG_NOTICE_SECONDS_MAX, &n.seconds, err, err_size) <
-                    0 ||
+            tg_json_get_int64(o, "seconds", NEED(N_SECONDS), 0, TG_NOTICE_SECONDS_MAX, &n.seconds, err, err_size) < 0 ||
             tg_json_get_int64(o, "until", NEED(N_UNTIL), 0, TG_TIME_MAX, &n.until, err, err_size) < 0 ||
             tg_json_get_int64(o, "dropped", TG_JSON_OPTIONAL, 0, TG_NOTICE_DROPPED_MAX, &dropped, err, err_size) < 0)
                 return -EBADMSG;

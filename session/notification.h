@@ -19,7 +19,7 @@
 void notification_text(const tg_notice *n, char *summary, size_t summary_size, char *body, size_t body_size);
 
 typedef struct {
-        sd_bus *bus; /* NULL: no session bus; nothing is shown */
+        sd_bus *bus;          /* NULL: no session bus; nothing is shown */
         char last_error[256]; /* said once until it changes */
 } Notifier;
 

@@ -74,17 +74,17 @@ static void bad_notices_are_refused(void **state) {
                 "not json",
                 "[1]",
                 "{\"notice\":\"format-disk\"}",
-                "{\"notice\":\"storage-blocked\"}",                                  /* device missing */
-                "{\"notice\":\"storage-blocked\",\"device\":\"\"}",                  /* empty */
-                "{\"notice\":\"storage-blocked\",\"device\":\"a\\nb\"}",             /* a control character */
-                "{\"notice\":\"storage-blocked\",\"device\":\"a\\u001b[31m\"}",      /* escape sequence */
-                "{\"notice\":\"storage-blocked\",\"device\":\"\\u202egnp.exe\"}",    /* bidi override */
-                "{\"notice\":\"storage-blocked\",\"device\":\"x\",\"seconds\":5}",   /* not a field of the kind */
-                "{\"notice\":\"idle-warning\",\"seconds\":-1}",                      /* out of range */
-                "{\"notice\":\"idle-warning\",\"seconds\":604801}",                  /* out of range */
-                "{\"notice\":\"idle-warning\",\"seconds\":\"30\"}",                  /* mistyped */
-                "{\"notice\":\"idle-warning\",\"seconds\":30,\"dropped\":-2}",       /* out of range */
-                "{\"notice\":\"exception-ending\",\"seconds\":30,\"until\":5}",      /* label missing */
+                "{\"notice\":\"storage-blocked\"}",                                /* device missing */
+                "{\"notice\":\"storage-blocked\",\"device\":\"\"}",                /* empty */
+                "{\"notice\":\"storage-blocked\",\"device\":\"a\\nb\"}",           /* a control character */
+                "{\"notice\":\"storage-blocked\",\"device\":\"a\\u001b[31m\"}",    /* escape sequence */
+                "{\"notice\":\"storage-blocked\",\"device\":\"\\u202egnp.exe\"}",  /* bidi override */
+                "{\"notice\":\"storage-blocked\",\"device\":\"x\",\"seconds\":5}", /* not a field of the kind */
+                "{\"notice\":\"idle-warning\",\"seconds\":-1}",                    /* out of range */
+                "{\"notice\":\"idle-warning\",\"seconds\":604801}",                /* out of range */
+                "{\"notice\":\"idle-warning\",\"seconds\":\"30\"}",                /* mistyped */
+                "{\"notice\":\"idle-warning\",\"seconds\":30,\"dropped\":-2}",     /* out of range */
+                "{\"notice\":\"exception-ending\",\"seconds\":30,\"until\":5}",    /* label missing */
                 "{\"notice\":\"idle-warning\",\"seconds\":30}\n{\"notice\":\"idle-warning\",\"seconds\":1}",
                 "{\"notice\":\"idle-warning\",\"seconds\":30} trailing",
         };
@@ -137,10 +137,8 @@ static void markup_is_escaped(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(every_kind_round_trips),
-                cmocka_unit_test(device_text_is_bounded_whole),
-                cmocka_unit_test(bad_notices_are_refused),
-                cmocka_unit_test(encode_refuses_what_decode_would),
+                cmocka_unit_test(every_kind_round_trips),  cmocka_unit_test(device_text_is_bounded_whole),
+                cmocka_unit_test(bad_notices_are_refused), cmocka_unit_test(encode_refuses_what_decode_would),
                 cmocka_unit_test(markup_is_escaped),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
