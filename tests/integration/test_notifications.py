@@ -228,6 +228,20 @@ class NotificationTest(tsh.HelperTestCase):
         self.assertEqual([n for n in self.notifications("c1") if "ends soon" in n[0]], [(summary, body)])
         self.assertEqual(self.notifications("c2"), [])
 
+    def test_exception_is_told_five_minutes_before_its_end(self):
+        """Granted for 5 min 4 s: not told at grant (6 minutes would be left), told by the
+        timer at its end less 5 minutes."""
+        self.two_sessions(lang_c1="ja_JP.UTF-8", LockAfter="1h", WarnBefore="0")
+        s = stick()
+        self.register(s, "USB-KEIRI-02")
+        exc, until = self.grant_expiring("USB-KEIRI-02", 304)
+        summary, body = self.wait_notification("c1", lambda n: True, "the exception's end")
+        self.assertEqual(summary, "書き込みの許可がまもなく終わります")
+        self.assertIn("USB-KEIRI-02 への書き込みは %s まで（あと 5 分）許可されています。"
+                      % time.strftime("%H:%M", time.localtime(until)), body)
+        self.assertEqual(len(self.notifications("c1")), 1)
+        self.assertEqual(self.notifications("c2"), [])
+
     def test_without_a_notification_server_the_helper_says_so_once_and_goes_on(self):
         self.two_sessions(LockAfter="12s", WarnBefore="0")
         self.add_session("c3", type_="x11")
