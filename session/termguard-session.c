@@ -274,7 +274,8 @@ static void wait_events(Display *d, Channel *ch, Reporter *rp, Notifier *nf, uin
 
 static void usage(FILE *f) {
         fputs("Usage: termguard-session [--socket PATH] [--session ID]\n"
-              "Reports this graphical session's input idle time (X11) to termguardd.\n"
+              "Reports this graphical session's input idle time (X11) to termguardd and shows\n"
+              "termguardd's notices for the session as desktop notifications.\n"
               "  --socket PATH  termguardd's control socket (default " DEFAULT_SOCKET ", or $TERMGUARD_SOCKET)\n"
               "  --session ID   the logind session (default $XDG_SESSION_ID, else the caller's)\n",
               f);
