@@ -213,7 +213,6 @@ static void on_pid(Manager *m, void *userdata, int error, const char *why, const
                         h = i;
         if (!h)
                 return; /* gone meanwhile */
-        h->timer = sd_event_source_unref(h->timer);
         if (error < 0)
                 snprintf(text, sizeof(text), "logind: %s", why);
         else if (strcmp(id, h->session) != 0)
@@ -230,6 +229,8 @@ static void on_pid(Manager *m, void *userdata, int error, const char *why, const
                         helper_free(h);
                 return;
         }
+        /* A refused one keeps its timer: it is gone at the latest then, read or not. */
+        h->timer = sd_event_source_unref(h->timer);
         /* One helper per session: the newer one is the one the desktop runs now. */
         old = find_confirmed(nt, h->session);
         if (old)
@@ -249,11 +250,16 @@ int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid) 
         _cleanup_free_ PidQuery *q = NULL;
         Helper *h;
         uint64_t now;
+        unsigned mine = 0;
         int r;
 
         if (!nt)
                 return -ENOMEM;
-        if (nt->n_pending >= NOTIFY_PENDING_MAX || nt->n_helpers >= NOTIFY_HELPERS_MAX)
+        for (Helper *i = nt->helpers; i; i = i->next)
+                if (!i->confirmed && i->uid == uid)
+                        mine++;
+        if (nt->n_pending >= NOTIFY_PENDING_MAX || mine >= NOTIFY_PENDING_PER_USER_MAX ||
+            nt->n_helpers >= NOTIFY_HELPERS_MAX)
                 return -EBUSY;
         if (strlen(session) > LOGIND_ID_MAX)
                 return -EINVAL;

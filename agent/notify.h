@@ -19,6 +19,8 @@
  * subscriptions waiting for logind's answer. */
 #define NOTIFY_HELPERS_MAX 256
 #define NOTIFY_PENDING_MAX 16
+/* Any local user can ask: one user's requests may not take every place that waits. */
+#define NOTIFY_PENDING_PER_USER_MAX 4
 
 /* Takes fd, a control connection whose session-notify request for session came from uid and
  * pid and whose uid owns the session (the caller checked). logind is asked which session pid

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,15 +75,24 @@ static int on_x_io_error(Display *d _unused_) {
 typedef struct {
         const char *socket_path;
         const char *session;
-        char last_error[256]; /* said once until it changes: no log storm from a daemon that is down */
+        char last_error[256];   /* said once until it changes: no log storm from a daemon that is down */
+        char notice_error[256]; /* the same for the notice connection */
 } Reporter;
 
-static void say_once(Reporter *rp, const char *text) {
-        if (strcmp(rp->last_error, text) == 0)
+static void say_once_in(char *last, size_t size, const char *text) {
+        if (strcmp(last, text) == 0)
                 return;
-        snprintf(rp->last_error, sizeof(rp->last_error), "%s", text);
+        snprintf(last, size, "%s", text);
         if (text[0])
                 fprintf(stderr, "termguard-session: %s\n", text);
+}
+
+static void say_once(Reporter *rp, const char *text) {
+        say_once_in(rp->last_error, sizeof(rp->last_error), text);
+}
+
+static void say_once_notices(Reporter *rp, const char *text) {
+        say_once_in(rp->notice_error, sizeof(rp->notice_error), text);
 }
 
 /* One report. Returns 0 with the interval termguardd asks for (µs), or a negative errno. */
@@ -143,6 +153,7 @@ static void channel_open(Channel *ch, Reporter *rp, uint64_t now) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_free_ char *text = NULL;
         _cleanup_close_ int fd = -EBADF;
+        struct timeval tv = {.tv_sec = (time_t) (CALL_TIMEOUT_USEC / 1000000)};
         tg_ctl_request req;
         char msg[256];
         int r;
@@ -156,13 +167,15 @@ static void channel_open(Channel *ch, Reporter *rp, uint64_t now) {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+        /* a daemon that does not accept holds the helper up no longer than a report */
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+            connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
             send(fd, text, strlen(text), MSG_NOSIGNAL) != (ssize_t) strlen(text) ||
             fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
                 r = -errno;
                 snprintf(msg, sizeof(msg), "cannot ask termguardd at %s for notices: %s", rp->socket_path,
                          strerror(-r));
-                say_once(rp, msg);
+                say_once_notices(rp, msg);
                 return;
         }
         ch->fd = TAKE_FD(fd);
@@ -177,17 +190,18 @@ static bool channel_line(Channel *ch, Reporter *rp, Notifier *nf, const char *li
         if (!ch->subscribed) {
                 tg_ctl_reply reply = {0};
                 if (tg_ctl_reply_decode(TG_CTL_SESSION_NOTIFY, line, len, &reply) < 0) {
-                        say_once(rp, "termguardd's answer to the notice request is not understood");
+                        say_once_notices(rp, "termguardd's answer to the notice request is not understood");
                         return false;
                 }
                 if (!reply.ok) {
                         snprintf(msg, sizeof(msg), "termguardd refused notices: %s", reply.error ? reply.error : "?");
-                        say_once(rp, msg);
+                        say_once_notices(rp, msg);
                         tg_ctl_reply_done(&reply);
                         return false;
                 }
                 tg_ctl_reply_done(&reply);
                 ch->subscribed = true;
+                say_once_notices(rp, "");
                 return true;
         }
         tg_notice n;

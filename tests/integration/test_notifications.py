@@ -275,6 +275,10 @@ class NotificationTest(tsh.HelperTestCase):
         self.wait_event("usb.decision", device="1-1", decision="blocked")
         self.barrier()
         self.assertEqual(self.notifications("spy"), [])
+        # it asks again every 10 s and is refused again; it says so once
+        refused = ("Session c1: notice request of uid 0, process %d refused" % spy.pid).encode()
+        self.wait_for(lambda: b"".join(self.raw_lines()).count(refused) >= 2, "the second refusal")
+        self.assertEqual(self.helper_output(spy).count("termguardd refused notices"), 1)
         # the session's own helper, started now, is told of the next one
         self.start_desk_helper("c1")
         self.unplug(stick())
