@@ -114,6 +114,10 @@ static int teardown(void **state) {
         assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
         close(saved_stderr);
         m.expiry_source = sd_event_source_unref(m.expiry_source);
+        m.ending_source = sd_event_source_unref(m.ending_source);
+        free(m.ending_told);
+        m.ending_told = NULL;
+        m.n_ending_told = 0;
         m.event = sd_event_unref(m.event);
         tg_register_clear(&m.reg);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -276,6 +280,13 @@ static void admin_change_is_saved_recorded_applied(void **state) {
         int enabled = SD_EVENT_OFF;
         assert_int_equal(sd_event_source_get_enabled(m.expiry_source, &enabled), 1);
         assert_int_equal(enabled, SD_EVENT_ONESHOT);
+        /* and the staff member is to be told 5 minutes before it (nobody is on the seat here) */
+        int64_t until = 0;
+        uint64_t at = 0;
+        assert_int_equal(tg_parse_iso8601(until_text, &until), 0);
+        assert_non_null(m.ending_source);
+        assert_int_equal(sd_event_source_get_time(m.ending_source, &at), 0);
+        assert_int_equal(at, (uint64_t) (until - 5 * 60) * 1000000);
 
         /* One change, several records: the medium and the exception that ends with it. */
         trail[0] = '\0';
