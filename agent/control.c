@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include "intake.h"
 #include "manager.h"
 #include "own-records.h"
+#include "notify.h"
 #include "termguard/account.h"
 #include "termguard/central.h"
 #include "termguard/control-proto.h"
@@ -194,7 +196,9 @@ typedef struct {
         uid_t uid;
         pid_t pid;
         bool admin;
-        Change *change; /* mutating commands only */
+        int fd;           /* the connection (peer->fd) */
+        bool handed_over; /* the connection is notify.c's now */
+        Change *change;   /* mutating commands only */
 } Call;
 
 static json_object *oom_reply(void) {
@@ -728,6 +732,37 @@ static json_object *cmd_forwarder_status(Call *call) {
         return forwarded_reply(j.forwarded_seq, j.next_seq);
 }
 
+/* The session helper asks for the notices of its session. The uid is checked here, the session
+ * of the process by notify.c once logind answers; the answer then comes from there, on a copy
+ * of this connection, which stays open for the notices. */
+static json_object *cmd_session_notify(Call *call) {
+        const char *session = call->req->str[TG_F_SESSION];
+        int r, fd;
+
+        if (call->fd < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_INVALID, "session-notify needs a connection of its own");
+        r = idle_lock_helper_check(call->m, session, call->uid, call->pid);
+        if (r == -EPERM)
+                return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED, "session %s is not yours", session);
+        if (r == -ENOENT)
+                return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no user session \"%s\"", session);
+        if (r == -ENOTCONN)
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "the idle lock is not attached to logind (%s)",
+                                          logind_state_to_string(idle_lock_state(call->m)));
+        if (r < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "session-notify: %s", strerror(-r));
+        fd = fcntl(call->fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "session-notify: %s", strerror(errno));
+        r = notify_adopt(call->m, fd, session, call->uid, call->pid);
+        if (r == -EBUSY)
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "too many session helpers; try again later");
+        if (r < 0)
+                return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "session-notify: %s", strerror(-r));
+        call->handed_over = true;
+        return NULL;
+}
+
 /* Every refusal is counted, but a user hammering the socket cannot flood the journal (and
  * push other records past its rate limit): one record per user, command and interval,
  * carrying the number of refusals it stands for. */
@@ -802,6 +837,8 @@ static const struct {
         /* A mark moved by someone else would let retention delete records never sent. */
         [TG_CTL_JOURNAL_FORWARDED] = {cmd_journal_forwarded, false, false, true, DENIED_FORWARDER, true},
         [TG_CTL_FORWARDER_STATUS] = {cmd_forwarder_status, false, false, true, DENIED_FORWARDER, true},
+        /* Attributed like session-idle: the uid here, the session of the process by notify.c. */
+        [TG_CTL_SESSION_NOTIFY] = {cmd_session_notify, false, false, false, NULL},
 };
 
 static bool reply_ok(json_object *reply) {
@@ -875,12 +912,15 @@ json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *b
                      .actor = actor,
                      .uid = peer->cred.uid,
                      .pid = peer->cred.pid,
-                     .admin = peer->admin};
+                     .admin = peer->admin,
+                     .fd = peer->fd};
         if (handlers[req.command].mutates)
                 reply = run_change(&call, handlers[req.command].handler);
         else
                 reply = handlers[req.command].handler(&call);
         tg_ctl_request_done(&req);
+        if (!reply && !call.handed_over)
+                reply = oom_reply();
         return reply;
 }
 
@@ -932,6 +972,10 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                         tg_ctl_command command;
                         _cleanup_json_ json_object *r =
                                 control_dispatch(c->m, &c->peer, c->in ? c->in : "", c->in_len, &command);
+                        if (!r) { /* handed over */
+                                connection_free(c);
+                                return 0;
+                        }
                         c->out = reply_text(command, r);
                 }
                 if (!c->out) {
@@ -975,6 +1019,7 @@ static int control_accept(sd_event_source *s _unused_, int fd, uint32_t revents 
         }
         c->m = m;
         c->fd = cfd;
+        c->peer.fd = cfd;
         c->next = m->connections;
         m->connections = c;
         m->n_connections++;

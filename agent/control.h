@@ -18,6 +18,7 @@ typedef struct {
         gid_t groups[64];
         int n_groups;
         bool admin;
+        int fd; /* the connection, for a command that keeps it (session-notify); -1: none */
 } ControlPeer;
 
 /* The control socket, RuntimeDirectory/control.socket. */
@@ -26,6 +27,7 @@ void control_stop(Manager *m);
 
 /* Answers one request (len bytes of buf) from peer: by the table of commands, who may run
  * what; a mutating command is saved, then recorded, then applied (manager_apply()). Returns
- * the reply; ret_command is the command when it was recognised. */
+ * the reply; ret_command is the command when it was recognised. NULL when the connection was
+ * handed over (session-notify: notify.c answers on a copy of peer->fd): close it, reply nothing. */
 json_object *control_dispatch(Manager *m, const ControlPeer *peer, const char *buf, size_t len,
                               tg_ctl_command *ret_command);

@@ -43,6 +43,9 @@ typedef struct Manager {
         struct udev *udev;
         struct udev_monitor *monitor;
         sd_event_source *monitor_source, *expiry_source, *control_source;
+        sd_event_source *ending_source; /* the next "exception ends soon" notice */
+        uint64_t *ending_told;          /* exceptions whose end the staff member was told of */
+        size_t n_ending_told;
         sd_event_source *worker_done_source, *worker_slow_source;
         int control_fd;
         unsigned n_connections;
@@ -79,4 +82,5 @@ typedef struct Manager {
         struct Intake *intake; /* intake.c: records from other programs */
         struct Logind *logind; /* logind.c */
         struct IdleLock *idle; /* idle-lock.c */
+        struct Notify *notify; /* notify.c: session helpers that show notices */
 } Manager;

@@ -25,6 +25,7 @@
 #include "event.h"
 #include "idle-lock.h"
 #include "logind.h"
+#include "notify.h"
 #include "pcsc.h"
 #include "termguard/account.h"
 #include "termguard/escape.h"
@@ -356,6 +357,7 @@ static void act(Manager *m, IdleSession *s, tg_idle_action a, uint64_t now) {
         tg_idle_policy p = policy_of(m, s);
         char t1[TG_ISO8601_MAX], clock[16], text[640];
         uint64_t deadline = tg_idle_lock_deadline(&s->st, &p);
+        tg_notice notice;
         int r;
 
         switch (a) {
@@ -368,6 +370,12 @@ static void act(Manager *m, IdleSession *s, tg_idle_action a, uint64_t now) {
                          "*** termguard: This session will be locked at %s for inactivity.\r\n",
                          clock, clock);
                 console_message(s, text);
+                notice = (tg_notice){.kind = TG_NOTICE_IDLE_WARNING};
+                notice.seconds =
+                        deadline > now ? (int64_t) ((deadline - now + TG_USEC_PER_SEC / 2) / TG_USEC_PER_SEC) : 0;
+                if (notice.seconds > TG_NOTICE_SECONDS_MAX)
+                        notice.seconds = TG_NOTICE_SECONDS_MAX;
+                notify_session(m, s->info.id, s->info.uid, &notice);
                 break;
         case TG_IDLE_DO_LOCK:
                 format_usec(deadline, t1, sizeof(t1));
@@ -699,6 +707,7 @@ static void on_refresh_failed(Manager *m, const char *id) {
 
 static void on_session_removed(Manager *m, const char *id) {
         IdleLock *il = m->idle;
+        notify_session_ended(m, id);
         drop(m, id);
         for (size_t i = 0; i < il->n_saved; i++)
                 if (strcmp(il->saved[i].id, id) == 0)
@@ -758,28 +767,6 @@ typedef struct {
         uint64_t at; /* when the report came */
 } HelperReport;
 
-/* A process's start time (clock ticks since boot, /proc/PID/stat field 22): with the pid, it
- * names one process, where a pid alone can be reused by the time logind answers. */
-static int proc_start_time(pid_t pid, uint64_t *ret) {
-        char path[64], buf[1024];
-        const char *p;
-        unsigned long long v;
-        ssize_t n;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        n = tg_read_file(path, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return (int) n;
-        buf[n] = '\0';
-        /* the name in parentheses may hold anything, ")" and spaces included: count after the last ")" */
-        p = strrchr(buf, ')');
-        if (!p ||
-            sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
-                return -EBADMSG;
-        *ret = v;
-        return 0;
-}
-
 /* Refused reports are recorded at most once per session, sender uid and interval: any local
  * user can send them, and they must not push other records past the journal's rate limit. */
 static void helper_refused(Manager *m, IdleSession *s, uid_t uid, pid_t pid, const char *why) {
@@ -818,7 +805,7 @@ static void on_helper_pid(Manager *m, void *userdata, int error, const char *why
                 helper_refused(m, s, rep->uid, rep->pid, text);
                 return;
         }
-        if (proc_start_time(rep->pid, &start) < 0 || start != rep->start_time) {
+        if (tg_proc_start_time(rep->pid, &start) < 0 || start != rep->start_time) {
                 helper_refused(m, s, rep->uid, rep->pid, "the process ended before logind answered");
                 return;
         }
@@ -829,6 +816,30 @@ static void on_helper_pid(Manager *m, void *userdata, int error, const char *why
         evaluate(m);
 }
 
+int idle_lock_helper_check(Manager *m, const char *session, uid_t uid, pid_t pid) {
+        IdleSession *s;
+
+        if (!m->idle || logind_state(m) != LOGIND_ATTACHED)
+                return -ENOTCONN;
+        s = find(m->idle, session);
+        if (!s)
+                return -ENOENT;
+        if (s->info.uid != uid) {
+                helper_refused(m, s, uid, pid, "the session belongs to another user");
+                return -EPERM;
+        }
+        return 0;
+}
+
+const IdleSession *idle_lock_active_session(Manager *m, const char *seat) {
+        if (!m->idle || logind_state(m) != LOGIND_ATTACHED)
+                return NULL;
+        for (const IdleSession *s = m->idle->sessions; s; s = s->next)
+                if (s->info.active && !s->info.remote && strcmp(s->info.seat, seat) == 0)
+                        return s;
+        return NULL;
+}
+
 int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, uid_t uid, pid_t pid,
                             uint64_t *ret_interval) {
         IdleLock *il = m->idle;
@@ -837,21 +848,16 @@ int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, u
         tg_idle_policy p;
         int r;
 
-        if (!il || logind_state(m) != LOGIND_ATTACHED)
-                return -ENOTCONN;
+        r = idle_lock_helper_check(m, session, uid, pid);
+        if (r < 0)
+                return r;
         s = find(il, session);
-        if (!s)
-                return -ENOENT;
-        if (s->info.uid != uid) {
-                helper_refused(m, s, uid, pid, "the session belongs to another user");
-                return -EPERM;
-        }
         rep = calloc(1, sizeof(*rep));
         if (!rep)
                 return -ENOMEM;
         *rep = (HelperReport){.uid = uid, .pid = pid, .idle_ms = idle_ms, .at = now_usec(m)};
         snprintf(rep->session, sizeof(rep->session), "%s", session);
-        r = proc_start_time(pid, &rep->start_time);
+        r = tg_proc_start_time(pid, &rep->start_time);
         if (r >= 0)
                 r = logind_session_of_pid(m, pid, on_helper_pid, rep);
         if (r < 0) {

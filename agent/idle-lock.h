@@ -75,6 +75,15 @@ int idle_lock_request(Manager *m, const char *id, const char *actor);
 int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, uid_t uid, pid_t pid,
                             uint64_t *ret_interval);
 
+/* The checks of idle_lock_helper_report() that need no answer from logind: -ENOTCONN, -ENOENT,
+ * -EPERM (recorded) as there; 0 when uid owns the followed session. Which session pid is in
+ * is the caller's to ask (logind_session_of_pid). */
+int idle_lock_helper_check(Manager *m, const char *session, uid_t uid, pid_t pid);
+
+/* The active local session on seat ("seat0"), the one a USB device plugged in now is for;
+ * NULL when none is followed (or logind is not attached). */
+const IdleSession *idle_lock_active_session(Manager *m, const char *seat);
+
 /* A USB device left: if it is a registered token with an owner (m->tokens), every session of
  * the owner is locked at once (idle.token-lock). serial: as the device claimed it. */
 void idle_lock_token_removed(Manager *m, uint16_t vid, uint16_t pid, const char *serial, const char *device);

@@ -145,6 +145,9 @@ static int read_property(sd_bus_message *msg, LogindSession *s, bool *idle_seen)
         } else if (strcmp(name, "Remote") == 0) {
                 VARIANT("b", sd_bus_message_read(msg, "b", &b));
                 s->remote = b;
+        } else if (strcmp(name, "Active") == 0) {
+                VARIANT("b", sd_bus_message_read(msg, "b", &b));
+                s->active = b;
         } else if (strcmp(name, "IdleHint") == 0) {
                 VARIANT("b", sd_bus_message_read(msg, "b", &b));
                 s->idle_hint = b;

@@ -25,6 +25,7 @@ typedef struct {
         char seat[64];
         char tty[64];
         bool remote;
+        bool active; /* the seat's foreground session */
         bool idle_hint;
         uint64_t idle_since; /* IdleSinceHint, µs CLOCK_REALTIME */
         bool locked_hint;

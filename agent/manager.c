@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -17,10 +18,14 @@
 #include "idle-lock.h"
 #include "manager.h"
 #include "media-audit.h"
+#include "notify.h"
 #include "seat.h"
 #include "termguard/macro.h"
 #include "termguard/timeutil.h"
 #include "usb-gate.h"
+
+/* How long before its end a write exception's end is told to the staff member (seconds). */
+#define ENDING_NOTICE_SEC (5 * 60)
 
 static int mkdir_p(const char *path, mode_t mode) {
         char buf[PATH_MAX];
@@ -169,9 +174,95 @@ static void expiry_schedule(Manager *m) {
         sd_event_source_set_enabled(m->expiry_source, SD_EVENT_ONESHOT);
 }
 
+/* ---- "your write exception ends soon" ---- */
+
+static bool ending_was_told(const Manager *m, uint64_t id) {
+        for (size_t i = 0; i < m->n_ending_told; i++)
+                if (m->ending_told[i] == id)
+                        return true;
+        return false;
+}
+
+/* Tells the staff member on the seat that exception e ends: the active session on seat0, if
+ * the exception is for anyone or for that session's user. */
+static void ending_tell(Manager *m, const tg_exception *e, int64_t now) {
+        const IdleSession *s = idle_lock_active_session(m, "seat0");
+        tg_notice n = {.kind = TG_NOTICE_EXCEPTION_ENDING, .until = e->until};
+
+        if (!s || (e->user[0] && strcmp(e->user, s->info.user) != 0)) {
+                log_msg(LOG_INFO, "Exception %" PRIu64 " ends soon; nobody on the seat to tell", e->id);
+                return;
+        }
+        n.seconds = e->until > now ? e->until - now : 0;
+        if (n.seconds > TG_NOTICE_SECONDS_MAX)
+                n.seconds = TG_NOTICE_SECONDS_MAX;
+        snprintf(n.label, sizeof(n.label), "%s", e->label);
+        notify_session(m, s->info.id, s->info.uid, &n);
+}
+
+static int ending_handler(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata);
+
+/* Tells of every active exception that ends within ENDING_NOTICE_SEC and was not told of yet (one
+ * granted for less than that is told of at once), forgets those no longer active, and sets one
+ * timer at the next exception's end minus ENDING_NOTICE_SEC: no polling. */
+static void ending_schedule(Manager *m) {
+        int64_t now = tg_now(), next = 0;
+        size_t kept = 0;
+        int r;
+
+        for (size_t i = 0; i < m->n_ending_told; i++) {
+                const tg_exception *e = NULL;
+                for (size_t k = 0; k < m->reg.n_exceptions && !e; k++)
+                        if (m->reg.exceptions[k].id == m->ending_told[i])
+                                e = &m->reg.exceptions[k];
+                if (e && tg_exception_state_at(e, now) == TG_EXC_ACTIVE)
+                        m->ending_told[kept++] = m->ending_told[i];
+        }
+        m->n_ending_told = kept;
+        for (size_t i = 0; i < m->reg.n_exceptions; i++) {
+                const tg_exception *e = &m->reg.exceptions[i];
+                if (tg_exception_state_at(e, now) != TG_EXC_ACTIVE || ending_was_told(m, e->id))
+                        continue;
+                if (e->until - now > ENDING_NOTICE_SEC) {
+                        if (!next || e->until - ENDING_NOTICE_SEC < next)
+                                next = e->until - ENDING_NOTICE_SEC;
+                        continue;
+                }
+                uint64_t *p = realloc(m->ending_told, (m->n_ending_told + 1) * sizeof(*p));
+                if (!p) {
+                        log_msg(LOG_ERR, "Out of memory: exception %" PRIu64 " ending not told", e->id);
+                        continue;
+                }
+                m->ending_told = p;
+                m->ending_told[m->n_ending_told++] = e->id;
+                ending_tell(m, e, now);
+        }
+        if (next == 0) {
+                if (m->ending_source)
+                        sd_event_source_set_enabled(m->ending_source, SD_EVENT_OFF);
+                return;
+        }
+        if (!m->ending_source) {
+                r = sd_event_add_time(m->event, &m->ending_source, CLOCK_REALTIME, (uint64_t) next * 1000000ULL, 0,
+                                      ending_handler, m);
+                if (r < 0) {
+                        log_msg(LOG_ERR, "Failed to arm the exception-ending timer: %s", strerror(-r));
+                        return;
+                }
+        } else
+                sd_event_source_set_time(m->ending_source, (uint64_t) next * 1000000ULL);
+        sd_event_source_set_enabled(m->ending_source, SD_EVENT_ONESHOT);
+}
+
+static int ending_handler(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
+        ending_schedule(userdata);
+        return 0;
+}
+
 void manager_apply(Manager *m, const char *trigger) {
         usb_gate_rejudge_all(m, trigger);
         expiry_schedule(m);
+        ending_schedule(m);
 }
 
 int manager_start(Manager *m) {
@@ -197,14 +288,20 @@ int manager_start(Manager *m) {
         record_expiries(m, usb_gate_observe_clock(m));
         usb_gate_coldplug(m, "startup");
         expiry_schedule(m);
+        ending_schedule(m);
         return 0;
 }
 
 void manager_stop(Manager *m) {
+        notify_stop(m);
         idle_lock_stop(m);
         seat_stop(m);
         usb_gate_stop(m);
         m->expiry_source = sd_event_source_unref(m->expiry_source);
+        m->ending_source = sd_event_source_unref(m->ending_source);
+        free(m->ending_told);
+        m->ending_told = NULL;
+        m->n_ending_told = 0;
         tg_register_clear(&m->reg);
         tg_token_registry_clear(&m->tokens);
 }

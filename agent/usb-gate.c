@@ -24,6 +24,7 @@
 #include "idle-lock.h"
 #include "media-audit.h"
 #include "mounts.h"
+#include "notify.h"
 #include "seat.h"
 #include "sysfs.h"
 #include "usb-gate.h"
@@ -605,6 +606,31 @@ static void storage_cut_off(Manager *m, Device *d, const tg_decision *admitted, 
         }
 }
 
+/* Tells the staff member at the seat what became of the storage just plugged in: refused, or
+ * read-only. Other devices and read-write media pass without a word. */
+static void notice_plugged(Manager *m, const Device *d) {
+        const IdleSession *s;
+        bool storage_allowed = false;
+        tg_notice n = {0};
+
+        if (!d->decision.has_storage)
+                return;
+        for (size_t i = 0; i < d->decision.n_ifaces; i++)
+                if (d->decision.ifaces[i].kind != TG_IFACE_OTHER && d->decision.ifaces[i].allow)
+                        storage_allowed = true;
+        if (!storage_allowed || d->decision.storage_mode == TG_MODE_BLOCKED)
+                n.kind = TG_NOTICE_STORAGE_BLOCKED;
+        else if (d->decision.storage_mode == TG_MODE_READ_ONLY) {
+                n.kind = TG_NOTICE_STORAGE_READ_ONLY;
+                snprintf(n.label, sizeof(n.label), "%s", d->decision.label);
+        } else
+                return;
+        tg_notice_set_device(&n, d->product_esc[0] ? d->product_esc : d->manufacturer_esc, d->desc.vid, d->desc.pid);
+        s = idle_lock_active_session(m, "seat0");
+        if (s)
+                notify_session(m, s->info.id, s->info.uid, &n);
+}
+
 static void device_process(Manager *m, Device *d, const char *trigger) {
         device_judge(m, d, &d->decision);
         record_decision(d, trigger);
@@ -923,8 +949,10 @@ static void handle_device(Manager *m, struct udev_device *dev, const char *actio
                 int r = device_add(m, dev, devnum, &d);
                 if (r == -ESTALE && devnum != 0)
                         device_missed(dev, devnum);
-                if (r >= 0)
+                if (r >= 0) {
                         device_process(m, d, "attach");
+                        notice_plugged(m, d);
+                }
         } else if (strcmp(devtype, "usb_interface") == 0) {
                 char intf[PATH_MAX], usb[PATH_MAX];
                 if (!usb_ancestors(udev_device_get_syspath(dev), intf, usb))

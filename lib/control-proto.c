@@ -327,6 +327,9 @@ static const struct {
                                      (const member[]){F(TG_F_LAST_COMMIT_USEC), F(TG_F_PENDING), F(TG_F_LAST_ERROR),
                                                       END},
                                      (const member[]){F(TG_F_FORWARDED_SEQ), F(TG_F_JOURNAL_NEXT_SEQ), END}},
+        /* termguard-session: notices for the caller's own session; after the ok reply the
+         * connection stays open and carries notices (termguard/notice.h) */
+        [TG_CTL_SESSION_NOTIFY] = {"session-notify", (const member[]){F(TG_F_SESSION), END}, (const member[]){END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {

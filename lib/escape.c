@@ -173,3 +173,28 @@ bool tg_valid_text(const char *s, size_t max_len, bool allow_space) {
         }
         return true;
 }
+
+char *tg_escape_markup(const char *in, char *ret, size_t ret_size) {
+        size_t o = 0;
+
+        if (!ret || ret_size == 0)
+                return ret;
+        for (const unsigned char *p = (const unsigned char *) (in ? in : ""); *p;) {
+                const char *rep = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : NULL;
+                size_t n = 1;
+
+                if (!rep)
+                        /* a multibyte character is copied whole or not at all */
+                        while ((p[n] & 0xc0) == 0x80 && n < 4)
+                                n++;
+                if (rep)
+                        n = strlen(rep);
+                if (o + n >= ret_size)
+                        break;
+                memcpy(ret + o, rep ? rep : (const char *) p, n);
+                o += n;
+                p += rep ? 1 : n;
+        }
+        ret[o] = '\0';
+        return ret;
+}

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -243,4 +244,24 @@ int tg_open_root_only_dir(const char *state_dir, const char *name, bool create, 
                 return -EPERM;
         }
         return fd;
+}
+
+int tg_proc_start_time(pid_t pid, uint64_t *ret) {
+        char path[64], buf[1024];
+        const char *p;
+        unsigned long long v;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        n = tg_read_file(path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return (int) n;
+        buf[n] = '\0';
+        /* the name in parentheses may hold anything, ")" and spaces included: count after the last ")" */
+        p = strrchr(buf, ')');
+        if (!p ||
+            sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &v) != 1)
+                return -EBADMSG;
+        *ret = v;
+        return 0;
 }

@@ -5,7 +5,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 xgettext --keyword=_ --keyword=N_ --from-code=UTF-8 --language=C -o "$tmp" \
-        "$top"/ctl/*.c "$top/pam_module/pam_termguard.c"
+        "$top"/ctl/*.c "$top/pam_module/pam_termguard.c" "$top"/session/*.c
 for po in "$top"/po/*.po; do
         msgcmp "$po" "$tmp"
         untranslated=$(msgattrib --untranslated --no-obsolete "$po" | grep -c '^msgid ' || true)

@@ -19,14 +19,15 @@ vm=(qemu-system-x86 busybox-static kmod cpio dosfstools exfatprogs util-linux de
 # (libFuzzer and the sanitizer runtimes, only recommended by clang): the fuzz tier.
 # dbus-daemon, python3-dbus, python3-dbusmock: the idle lock's private system bus and simulated logind;
 # pcscd, vsmartcard-vpcd (a virtual IC card reader) and iproute2: IC card removal.
-# xvfb and xdotool: a real X server and real input for the session helper.
+# xvfb and xdotool: a real X server and real input for the session helper; locales: the ja_JP
+# locale's source, compiled by the notification tests (localedef) to check them in Japanese.
 # postgresql-15 (initdb, pg_ctl, pg_dump, pg_restore), postgresql-client-15 (psql) and openssl
 # (a foreign CA's certificate): the central store's tier, a real server in a temporary directory;
 # postgresql-15-pgaudit: termguard-central init logs reads of staff records with it.
 # chromium: renders the HTML audit report headless (tests/integration/test_report_html.py);
 # fonts-ipafont-gothic: Japanese glyphs in its screenshot.
 test=(postgresql-15 postgresql-client-15 postgresql-15-pgaudit openssl umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard dbus-daemon python3-dbus python3-dbusmock
-      pcscd vsmartcard-vpcd iproute2 xvfb xdotool chromium fonts-ipafont-gothic
+      pcscd vsmartcard-vpcd iproute2 xvfb xdotool chromium fonts-ipafont-gothic locales
       dpkg-dev debhelper lintian debootstrap clang-format uidmap clang libclang-rt-14-dev)
 
 case $what in

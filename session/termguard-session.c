@@ -6,17 +6,28 @@
  * termguardd believes a report only from a process of the session it names, so the helper
  * holds no privilege and needs none. When and how often it reports: lib/idle-report.c.
  *
+ * It also shows the staff member what termguardd has to tell this session (storage blocked or
+ * read-only, a write exception ending, the idle-lock warning): it asks for the session's
+ * notices (session-notify, attributed like the reports), keeps that connection open and turns
+ * each notice into a desktop notification (session/notification.c).
+ *
  * On Wayland it reports nothing: an X client there sees only other X clients' input, and the
  * Wayland desktops termguard supports report IdleHint to logind themselves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libintl.h>
+#include <locale.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,7 +37,9 @@
 
 #include "termguard/control-proto.h"
 #include "termguard/idle-report.h"
+#include "notification.h"
 #include "termguard/macro.h"
+#include "termguard/notice.h"
 
 #define DEFAULT_SOCKET "/run/termguard/control.socket"
 #define SESSION_ID_MAX 64
@@ -46,6 +59,12 @@ static bool valid_session_id(const char *s) {
                strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
 }
 
+/* Where translations are: TERMGUARD_LOCALEDIR overrides the installed place (a build tree). */
+static const char *locale_dir(void) {
+        const char *d = getenv("TERMGUARD_LOCALEDIR");
+        return d && *d ? d : TG_LOCALEDIR;
+}
+
 /* The X server went away (the session ended): nothing is left to measure. termguardd records
  * that the reports stopped and keeps the deadline of the last one. */
 static int on_x_io_error(Display *d _unused_) {
@@ -56,15 +75,24 @@ static int on_x_io_error(Display *d _unused_) {
 typedef struct {
         const char *socket_path;
         const char *session;
-        char last_error[256]; /* said once until it changes: no log storm from a daemon that is down */
+        char last_error[256];   /* said once until it changes: no log storm from a daemon that is down */
+        char notice_error[256]; /* the same for the notice connection */
 } Reporter;
 
-static void say_once(Reporter *rp, const char *text) {
-        if (strcmp(rp->last_error, text) == 0)
+static void say_once_in(char *last, size_t size, const char *text) {
+        if (strcmp(last, text) == 0)
                 return;
-        snprintf(rp->last_error, sizeof(rp->last_error), "%s", text);
+        snprintf(last, size, "%s", text);
         if (text[0])
                 fprintf(stderr, "termguard-session: %s\n", text);
+}
+
+static void say_once(Reporter *rp, const char *text) {
+        say_once_in(rp->last_error, sizeof(rp->last_error), text);
+}
+
+static void say_once_notices(Reporter *rp, const char *text) {
+        say_once_in(rp->notice_error, sizeof(rp->notice_error), text);
 }
 
 /* One report. Returns 0 with the interval termguardd asks for (µs), or a negative errno. */
@@ -104,22 +132,164 @@ static int report(Reporter *rp, uint64_t idle_ms, uint64_t *ret_interval) {
         return 0;
 }
 
-/* Sleeps up to usec, reading what the X server sends meanwhile (an error on the connection
- * ends the helper through on_x_io_error). */
-static void wait_x(Display *d, uint64_t usec) {
-        struct pollfd p = {.fd = ConnectionNumber(d), .events = POLLIN};
-        int ms = (int) ((usec + 999) / 1000);
+/* ---- notices: one connection to termguardd kept open (session-notify) ---- */
 
-        if (poll(&p, 1, ms) > 0) {
+typedef struct {
+        int fd;            /* -1: not connected */
+        bool subscribed;   /* termguardd's ok reply came */
+        uint64_t next_try; /* when to connect again */
+        char buf[TG_NOTICE_LINE_MAX];
+        size_t len;
+} Channel;
+
+static void channel_close(Channel *ch, uint64_t now) {
+        if (ch->fd >= 0)
+                close(ch->fd);
+        *ch = (Channel){.fd = -1, .next_try = now + TG_IDLE_REPORT_RETRY_USEC};
+}
+
+/* Connects and asks for the session's notices; the answer is read with the notices. */
+static void channel_open(Channel *ch, Reporter *rp, uint64_t now) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_free_ char *text = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct timeval tv = {.tv_sec = (time_t) (CALL_TIMEOUT_USEC / 1000000)};
+        tg_ctl_request req;
+        char msg[256];
+        int r;
+
+        ch->next_try = now + TG_IDLE_REPORT_RETRY_USEC;
+        tg_ctl_request_init(&req, TG_CTL_SESSION_NOTIFY);
+        if (strlen(rp->socket_path) >= sizeof(sa.sun_path) || tg_ctl_request_set(&req, TG_F_SESSION, rp->session) < 0 ||
+            tg_ctl_request_encode(&req, &text) < 0)
+                return;
+        strcpy(sa.sun_path, rp->socket_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        /* a daemon that does not accept holds the helper up no longer than a report */
+        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+            connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            send(fd, text, strlen(text), MSG_NOSIGNAL) != (ssize_t) strlen(text) ||
+            fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+                r = -errno;
+                snprintf(msg, sizeof(msg), "cannot ask termguardd at %s for notices: %s", rp->socket_path,
+                         strerror(-r));
+                say_once_notices(rp, msg);
+                return;
+        }
+        ch->fd = TAKE_FD(fd);
+        ch->len = 0;
+        ch->subscribed = false;
+}
+
+/* One line from termguardd: first its reply, then notices. false: close the connection. */
+static bool channel_line(Channel *ch, Reporter *rp, Notifier *nf, const char *line, size_t len) {
+        char err[256], msg[400];
+
+        if (!ch->subscribed) {
+                tg_ctl_reply reply = {0};
+                if (tg_ctl_reply_decode(TG_CTL_SESSION_NOTIFY, line, len, &reply) < 0) {
+                        say_once_notices(rp, "termguardd's answer to the notice request is not understood");
+                        return false;
+                }
+                if (!reply.ok) {
+                        snprintf(msg, sizeof(msg), "termguardd refused notices: %s", reply.error ? reply.error : "?");
+                        say_once_notices(rp, msg);
+                        tg_ctl_reply_done(&reply);
+                        return false;
+                }
+                tg_ctl_reply_done(&reply);
+                ch->subscribed = true;
+                say_once_notices(rp, "");
+                return true;
+        }
+        tg_notice n;
+        if (tg_notice_decode(line, len, &n, err, sizeof(err)) < 0) {
+                /* not shown: only what decodes is shown, and the stream goes on */
+                fprintf(stderr, "termguard-session: a notice that is not understood: %s\n", err);
+                return true;
+        }
+        notifier_show(nf, &n);
+        return true;
+}
+
+static void channel_read(Channel *ch, Reporter *rp, Notifier *nf, uint64_t now) {
+        for (;;) {
+                ssize_t k = read(ch->fd, ch->buf + ch->len, sizeof(ch->buf) - ch->len);
+                char *nl;
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0 && errno == EAGAIN)
+                        return;
+                if (k <= 0) { /* termguardd stopped or closed it: ask again later */
+                        channel_close(ch, now);
+                        return;
+                }
+                ch->len += (size_t) k;
+                while ((nl = memchr(ch->buf, '\n', ch->len))) {
+                        size_t line = (size_t) (nl - ch->buf) + 1;
+                        if (!channel_line(ch, rp, nf, ch->buf, line)) {
+                                channel_close(ch, now);
+                                return;
+                        }
+                        memmove(ch->buf, ch->buf + line, ch->len - line);
+                        ch->len -= line;
+                }
+                if (ch->len == sizeof(ch->buf)) { /* a line longer than any notice */
+                        fprintf(stderr, "termguard-session: termguardd sent an over-long line\n");
+                        channel_close(ch, now);
+                        return;
+                }
+        }
+}
+
+/* Sleeps up to usec, reading what the X server sends meanwhile (an error on the connection
+ * ends the helper through on_x_io_error), the notices and the session bus. */
+static void wait_events(Display *d, Channel *ch, Reporter *rp, Notifier *nf, uint64_t usec) {
+        struct pollfd p[3] = {{.fd = ConnectionNumber(d), .events = POLLIN}, {.fd = -1}, {.fd = -1}};
+        uint64_t now = now_usec(), bus_timeout;
+        int ms;
+
+        if (ch->fd < 0 && ch->next_try > now && ch->next_try - now < usec)
+                usec = ch->next_try - now;
+        if (ch->fd >= 0)
+                p[1] = (struct pollfd){.fd = ch->fd, .events = POLLIN};
+        if (nf->bus) {
+                p[2] = (struct pollfd){.fd = sd_bus_get_fd(nf->bus), .events = (short) sd_bus_get_events(nf->bus)};
+                if (sd_bus_get_timeout(nf->bus, &bus_timeout) >= 0 && bus_timeout != UINT64_MAX) {
+                        uint64_t mono = now; /* sd-bus timeouts are CLOCK_MONOTONIC, as now_usec() */
+                        uint64_t left = bus_timeout > mono ? bus_timeout - mono : 0;
+                        if (left < usec)
+                                usec = left;
+                }
+        }
+        ms = (int) ((usec + 999) / 1000);
+        if (poll(p, 3, ms) < 0)
+                return;
+        if (p[0].revents) {
                 XEvent ev;
                 while (XPending(d) > 0)
                         XNextEvent(d, &ev);
+        }
+        if (ch->fd >= 0 && p[1].revents)
+                channel_read(ch, rp, nf, now_usec());
+        if (nf->bus) {
+                int r;
+                while ((r = sd_bus_process(nf->bus, NULL)) > 0)
+                        ;
+                if (r < 0) { /* the session bus went away: no more notifications */
+                        fprintf(stderr, "termguard-session: lost the session bus: %s\n", strerror(-r));
+                        notifier_close(nf);
+                }
         }
 }
 
 static void usage(FILE *f) {
         fputs("Usage: termguard-session [--socket PATH] [--session ID]\n"
-              "Reports this graphical session's input idle time (X11) to termguardd.\n"
+              "Reports this graphical session's input idle time (X11) to termguardd and shows\n"
+              "termguardd's notices for the session as desktop notifications.\n"
               "  --socket PATH  termguardd's control socket (default " DEFAULT_SOCKET ", or $TERMGUARD_SOCKET)\n"
               "  --session ID   the logind session (default $XDG_SESSION_ID, else the caller's)\n",
               f);
@@ -133,6 +303,8 @@ int main(int argc, char **argv) {
                 {},
         };
         Reporter rp = {.socket_path = DEFAULT_SOCKET};
+        Channel ch = {.fd = -1};
+        Notifier nf = {0};
         _cleanup_free_ char *own_session = NULL;
         const char *env, *type = getenv("XDG_SESSION_TYPE"), *display = getenv("DISPLAY");
         tg_idle_reporter state = {0};
@@ -140,6 +312,10 @@ int main(int argc, char **argv) {
         Display *d;
         int c, event_base, error_base;
 
+        setlocale(LC_ALL, "");
+        bindtextdomain("termguard", locale_dir());
+        bind_textdomain_codeset("termguard", "UTF-8");
+        textdomain("termguard");
         env = getenv("TERMGUARD_SOCKET");
         if (env && *env)
                 rp.socket_path = env;
@@ -182,6 +358,7 @@ int main(int argc, char **argv) {
                 XCloseDisplay(d);
                 return EXIT_FAILURE;
         }
+        notifier_open(&nf);
         for (;;) {
                 uint64_t now, idle_ms, interval = 0;
                 int r;
@@ -196,8 +373,12 @@ int main(int argc, char **argv) {
                         r = report(&rp, idle_ms, &interval);
                         tg_idle_report_sent(&state, idle_ms, now, r >= 0, interval);
                 }
-                wait_x(d, tg_idle_report_sleep(&state, idle_ms, now_usec()));
+                if (ch.fd < 0 && now_usec() >= ch.next_try)
+                        channel_open(&ch, &rp, now_usec());
+                wait_events(d, &ch, &rp, &nf, tg_idle_report_sleep(&state, idle_ms, now_usec()));
         }
+        channel_close(&ch, 0);
+        notifier_close(&nf);
         XFree(info);
         XCloseDisplay(d);
         return EXIT_FAILURE;

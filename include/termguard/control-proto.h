@@ -41,6 +41,7 @@ typedef enum {
         TG_CTL_LOG_OWN,
         TG_CTL_JOURNAL_FORWARDED,
         TG_CTL_FORWARDER_STATUS,
+        TG_CTL_SESSION_NOTIFY,
         _TG_CTL_COMMAND_MAX,
         _TG_CTL_COMMAND_INVALID = -1,
 } tg_ctl_command;

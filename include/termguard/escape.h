@@ -43,3 +43,8 @@ size_t tg_utf8_decode(const unsigned char *p, size_t left, uint32_t *ret_cp);
  * length (6 or 10). */
 #define TG_ESCAPE_CHAR_MAX 11
 size_t tg_escape_char(uint32_t cp, char ret[static TG_ESCAPE_CHAR_MAX]);
+
+/* Text for the body of a desktop notification, which servers may read as markup (the
+ * Desktop Notifications Specification's body markup): "&", "<" and ">" become "&amp;", "&lt;"
+ * and "&gt;". Cut at a whole character or entity when ret is too small. Returns ret. */
+char *tg_escape_markup(const char *in, char *ret, size_t ret_size);

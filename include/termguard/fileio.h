@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Reads from fd until end of file or until size bytes are read, retrying on EINTR. Returns
@@ -11,6 +12,11 @@ ssize_t tg_read_full(int fd, void *buf, size_t size);
 
 /* Opens path read-only without following a final symlink and reads up to size bytes. */
 ssize_t tg_read_file(const char *path, void *buf, size_t size);
+
+/* The start time of process pid (clock ticks since boot, /proc/PID/stat field 22): with the
+ * pid, it names one process, where a pid alone can be reused while a question about it is
+ * on its way (to logind). -errno, or -EBADMSG when the file is not understood. */
+int tg_proc_start_time(pid_t pid, uint64_t *ret);
 
 /* Replaces the file name in the directory dirfd (AT_FDCWD: name is a path, relative to the
  * working directory) with len bytes of data, atomically: a temporary file beside it (created

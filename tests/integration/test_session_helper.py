@@ -39,7 +39,8 @@ ret = dbus.ObjectPath("/org/freedesktop/login1/session/" + sid[0])
 REPORT_LOG = re.compile(rb"Session (\S+): the helper reports (\d+) ms idle")
 
 
-class SessionHelperTest(IdleTestCase):
+class HelperTestCase(IdleTestCase):
+    """IdleTestCase plus an X server and session helpers (also test_notifications.py's)."""
 
     def setUp(self):
         super().setUp()
@@ -165,7 +166,9 @@ class SessionHelperTest(IdleTestCase):
             return None
         return self.wait_for(find, "a report of session %s: %s" % (sid, what))
 
-    # ---- the tests ----
+
+
+class SessionHelperTest(HelperTestCase):
 
     def test_idle_reported_after_inactivity_and_reset_by_input(self):
         # LockAfter 12 s: a report every 3 s; an idle spell begins after 3 s without input

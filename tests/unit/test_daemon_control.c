@@ -116,6 +116,10 @@ static int teardown(void **state) {
         assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
         close(saved_stderr);
         m.expiry_source = sd_event_source_unref(m.expiry_source);
+        m.ending_source = sd_event_source_unref(m.ending_source);
+        free(m.ending_told);
+        m.ending_told = NULL;
+        m.n_ending_told = 0;
         m.event = sd_event_unref(m.event);
         tg_register_clear(&m.reg);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -123,10 +127,10 @@ static int teardown(void **state) {
         return 0;
 }
 
-static const ControlPeer root_peer = {.cred = {.pid = 1, .uid = 0, .gid = 0}, .admin = true};
+static const ControlPeer root_peer = {.cred = {.pid = 1, .uid = 0, .gid = 0}, .admin = true, .fd = -1};
 
 static ControlPeer user_peer(uid_t uid) {
-        return (ControlPeer){.cred = {.pid = 1, .uid = uid, .gid = uid}, .admin = false};
+        return (ControlPeer){.cred = {.pid = 1, .uid = uid, .gid = uid}, .admin = false, .fd = -1};
 }
 
 /* A request with the arguments the command needs; pairs of field and text, then -1. */
@@ -185,6 +189,7 @@ static json_object *ask(const ControlPeer *peer, tg_ctl_command c) {
         case TG_CTL_JOURNAL_FORWARDED: return call(peer, c, TG_F_SEQ, "1", -1);
         case TG_CTL_FORWARDER_STATUS:
                 return call(peer, c, TG_F_LAST_COMMIT_USEC, "0", TG_F_PENDING, "0", TG_F_LAST_ERROR, "", -1);
+        case TG_CTL_SESSION_NOTIFY: return call(peer, c, TG_F_SESSION, "c1", -1);
         default: return call(peer, c, -1);
         }
 }
@@ -214,6 +219,8 @@ static const struct {
         /* root and the forwarder's user only (forwarder_only_moves_the_mark) */
         {TG_CTL_JOURNAL_FORWARDED, true, true},
         {TG_CTL_FORWARDER_STATUS, true, true},
+        /* anyone, for their own session, on a connection of its own (none here: "invalid") */
+        {TG_CTL_SESSION_NOTIFY, false, false},
 };
 
 static void non_admin_is_refused_what_needs_admin(void **state) {
@@ -226,10 +233,11 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(policy); i++) {
                 const char *ev = read_events();
                 size_t denied_before = count(ev, "\"event\":\"admin.denied\"");
-                expect(ask(&user, policy[i].command), policy[i].needs_admin                      ? "permission-denied"
-                                                      : policy[i].command == TG_CTL_SESSION_IDLE ? "io"
-                                                      : policy[i].command == TG_CTL_LOG_OWN      ? "not-found"
-                                                                                                 : "ok");
+                expect(ask(&user, policy[i].command), policy[i].needs_admin                        ? "permission-denied"
+                                                      : policy[i].command == TG_CTL_SESSION_IDLE   ? "io"
+                                                      : policy[i].command == TG_CTL_LOG_OWN        ? "not-found"
+                                                      : policy[i].command == TG_CTL_SESSION_NOTIFY ? "invalid"
+                                                                                                   : "ok");
                 ev = read_events();
                 /* A refused change is on the record, with the caller; a refused read is not. */
                 assert_int_equal(count(ev, "\"event\":\"admin.denied\""),
@@ -283,6 +291,13 @@ static void admin_change_is_saved_recorded_applied(void **state) {
         int enabled = SD_EVENT_OFF;
         assert_int_equal(sd_event_source_get_enabled(m.expiry_source, &enabled), 1);
         assert_int_equal(enabled, SD_EVENT_ONESHOT);
+        /* and the staff member is to be told 5 minutes before it (nobody is on the seat here) */
+        int64_t until = 0;
+        uint64_t at = 0;
+        assert_int_equal(tg_parse_iso8601(until_text, &until), 0);
+        assert_non_null(m.ending_source);
+        assert_int_equal(sd_event_source_get_time(m.ending_source, &at), 0);
+        assert_int_equal(at, (uint64_t) (until - 5 * 60) * 1000000);
 
         /* One change, several records: the medium and the exception that ends with it. */
         trail[0] = '\0';
