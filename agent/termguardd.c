@@ -29,7 +29,7 @@ static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo 
         /* A journal created since ("termguardctl journal init") first: the decisions the
          * reload applies again are then recorded, and storage is admitted. */
         (void) event_journal_open(m->cfg.state_dir, (uint64_t) m->cfg.journal_max_bytes,
-                                 m->cfg.journal_auditor_group); /* logged there */
+                                  m->cfg.journal_auditor_group); /* logged there */
         manager_reload(userdata);
         (void) intake_spool(userdata); /* logged there */
         sd_notify(0, "READY=1");
