@@ -203,7 +203,8 @@ static void run_hook(const watch_config *c, const char *json) {
                         break;
                 off += (size_t) k;
         }
-        (void) write(pipefd[1], "\n", 1);
+        if (off == len && write(pipefd[1], "\n", 1) != 1)
+                fprintf(stderr, "termguard-central watch: %s did not take the whole alert\n", c->argv[0]);
         close(pipefd[1]);
         pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
         p = (struct pollfd){.fd = pidfd, .events = POLLIN};

@@ -28,7 +28,8 @@ def pg_missing():
     if not shutil.which("psql"):
         return "psql missing (apt-get install postgresql-client-15)"
     if not os.access(CENTRAL, os.X_OK):
-        return "termguard-central not built in %s" % BUILD
+        # A build that failed must not pass as a skipped tier.
+        raise RuntimeError("termguard-central not built in %s" % BUILD)
     return None
 
 
