@@ -1,6 +1,7 @@
 #!/bin/bash
-# install-deps.sh [build|demo|test] : installs the Debian 12 packages termguard needs.
-#   build: compile and install;  demo: + QEMU VM;  test (default): everything the tests use.
+# install-deps.sh [build|demo|central|test] : installs the Debian 12 packages termguard needs.
+#   build: compile and install;  demo: + QEMU VM;  central: + PostgreSQL (scripts/demo-central.sh);
+#   test (default): everything the tests use.
 set -euo pipefail
 what=${1:-test}
 
@@ -21,20 +22,23 @@ vm=(qemu-system-x86 busybox-static kmod cpio dosfstools exfatprogs util-linux de
 # pcscd, vsmartcard-vpcd (a virtual IC card reader) and iproute2: IC card removal.
 # xvfb and xdotool: a real X server and real input for the session helper; locales: the ja_JP
 # locale's source, compiled by the notification tests (localedef) to check them in Japanese.
-# postgresql-15 (initdb, pg_ctl, pg_dump, pg_restore), postgresql-client-15 (psql) and openssl
-# (a foreign CA's certificate): the central store's tier, a real server in a temporary directory;
-# postgresql-15-pgaudit: termguard-central init logs reads of staff records with it.
+# openssl: a foreign CA's certificate in the central store's tier.
 # chromium: renders the HTML audit report headless (tests/integration/test_report_html.py);
 # fonts-ipafont-gothic: Japanese glyphs in its screenshot.
-test=(postgresql-15 postgresql-client-15 postgresql-15-pgaudit openssl umockdev libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard dbus-daemon python3-dbus python3-dbusmock
+# postgresql-15 (initdb, pg_ctl, pg_dump, pg_restore) and postgresql-client-15 (psql): the central
+# store, a real server in a temporary directory; postgresql-15-pgaudit: termguard-central init logs
+# reads of staff records with it; umockdev: termguardd on an emulated sysfs, the host's USB untouched.
+central=(postgresql-15 postgresql-client-15 postgresql-15-pgaudit umockdev)
+test=(openssl libumockdev-dev gir1.2-umockdev-1.0 python3 python3-gi usbguard dbus-daemon python3-dbus python3-dbusmock
       pcscd vsmartcard-vpcd iproute2 xvfb xdotool chromium fonts-ipafont-gothic locales
       dpkg-dev debhelper lintian debootstrap clang-format uidmap clang libclang-rt-14-dev)
 
 case $what in
 build) pkgs=("${build[@]}") ;;
 demo) pkgs=("${build[@]}" "${vm[@]}") ;;
-test) pkgs=("${build[@]}" "${vm[@]}" "${test[@]}") ;;
-*) echo "usage: install-deps.sh [build|demo|test]" >&2; exit 2 ;;
+central) pkgs=("${build[@]}" "${central[@]}") ;;
+test) pkgs=("${build[@]}" "${vm[@]}" "${central[@]}" "${test[@]}") ;;
+*) echo "usage: install-deps.sh [build|demo|central|test]" >&2; exit 2 ;;
 esac
 
 if [ "$(id -u)" -ne 0 ]; then
