@@ -233,25 +233,16 @@ check_not "... while the devices termguard keeps root's stay so" su -s /bin/sh a
 seat_change 1000
 check "staff back on the seat: the reader is theirs again" as_staff "/usr/bin/usbfs-raw $READER_NODE"
 
-# known_gap NAME CMD...: a property termguard does not hold yet, printed either way and not
-# counted: once it holds, it prints "ok" and becomes a check again (docs/admin-guide.md, "Raw
-# access", says what is open).
-known_gap() {
-    _tg_name=$1
-    shift
-    if "$@"; then echo "ok - $_tg_name"; else echo "# KNOWN GAP (not counted): $_tg_name"; fi
-}
-
 say "Fail closed: the helper cannot learn the decision"
 mv "/run/termguard/devices/$READER_SYS" /tmp/reader.decision
 udevadm trigger --settle --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
 udevadm settle -t 30
 check "no decision: no raw access" raw_prop "$READER_NODE" 0
-known_gap "... the seat user loses the reader" wait_for 10 staff_refused "$READER_NODE"
+check "... the seat user loses the reader" wait_for 10 staff_refused "$READER_NODE"
 sed 's/^DEVNUM=.*/DEVNUM=999/' /tmp/reader.decision >"/run/termguard/devices/$READER_SYS"
 udevadm trigger --settle --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
 udevadm settle -t 30
-known_gap "a stale decision (another attachment) grants nothing" staff_refused "$READER_NODE"
+check "a stale decision (another attachment) grants nothing" staff_refused "$READER_NODE"
 printf 'garbage\n' >"/run/termguard/devices/$READER_SYS"
 udevadm trigger --settle --action=change "$(readlink -f "/sys/bus/usb/devices/$READER_SYS")"
 udevadm settle -t 30
