@@ -3,6 +3,12 @@
  * tg_journal, read back raw by its reader), then altered as a database administrator could:
  * columns, raw bytes, rows deleted, conflicts, silence. */
 #define _GNU_SOURCE
+/* gcc's analyzer does not follow the verifier's result out of its calloc'ed state and reports
+ * the copied result as uninitialised; nothing else here is covered by this. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpragmas" /* gcc without -fanalyzer */
+#pragma GCC diagnostic ignored "-Wanalyzer-use-of-uninitialized-value"
+#endif
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -171,7 +177,7 @@ static tg_host_verify_options options(findings *fs) {
 /* Feeds rows[skip excluded], a conflict at conflict_seq (0: none). */
 static tg_host_verify_result run(const tg_host_verify_options *o, size_t skip, uint64_t conflict_seq) {
         tg_host_verify *v = NULL;
-        tg_host_verify_result res;
+        tg_host_verify_result res = {0};
         assert_int_equal(tg_host_verify_new(o, &v), 0);
         for (size_t i = 0; i < n_rows; i++)
                 if (i != skip)
@@ -193,7 +199,7 @@ static bool has(const findings *fs, tg_host_finding_kind k, tg_journal_problem_k
 static void intact_host(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
-        tg_host_verify_result res;
+        tg_host_verify_result res = {0};
         (void) state;
         o.now_usec = checkpoint_time + HOUR_USEC / 2;
         res = run(&o, SIZE_MAX, 0);
@@ -233,7 +239,7 @@ static void altered_columns(void **state) {
                 uint8_t other[TG_JOURNAL_MAC_SIZE] = {0x55};
                 findings fs;
                 tg_host_verify_options o = options(&fs);
-                tg_host_verify_result res;
+                tg_host_verify_result res = {0};
                 switch (c) {
                 case 0: s->row.seq = 99; break;
                 case 1: s->row.boot_id = other; break;
@@ -288,7 +294,7 @@ static void hostile_fields_json(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 findings fs;
                 tg_host_verify_options o = options(&fs);
-                tg_host_verify_result res;
+                tg_host_verify_result res = {0};
                 const char *saved = rows[1].row.fields_json;
                 rows[1].row.fields_json = bad[i];
                 res = run(&o, SIZE_MAX, 0);
@@ -303,7 +309,7 @@ static void hostile_fields_json(void **state) {
 static void altered_raw(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
-        tg_host_verify_result res;
+        tg_host_verify_result res = {0};
         stored_row *s = &rows[5];
         uint32_t size = get32(s->raw + 4);
         (void) state;
@@ -340,7 +346,7 @@ static void altered_raw(void **state) {
 static void deleted_row(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
-        tg_host_verify_result res;
+        tg_host_verify_result res = {0};
         (void) state;
         res = run(&o, 2, 0);
         assert_int_equal(res.first.kind, TG_HOST_FINDING_JOURNAL);
@@ -363,7 +369,7 @@ static void deleted_row(void **state) {
 static void truncated_against_head(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
-        tg_host_verify_result res;
+        tg_host_verify_result res = {0};
         (void) state;
         o.have_head = true;
         o.head_seq = 6;
@@ -398,7 +404,7 @@ static void truncated_against_head(void **state) {
 static void conflict_and_other_host(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
-        tg_host_verify_result res;
+        tg_host_verify_result res = {0};
         uint8_t other[TG_JOURNAL_ID_SIZE] = {1};
         (void) state;
         res = run(&o, SIZE_MAX, 4);
@@ -417,7 +423,7 @@ static void conflict_and_other_host(void **state) {
 static void silence(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
-        tg_host_verify_result res;
+        tg_host_verify_result res = {0};
         (void) state;
         /* the default: an hour */
         o.now_usec = checkpoint_time + HOUR_USEC;
