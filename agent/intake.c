@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,13 @@
  * one record.refused a window): nobody fills the journal from a shell. */
 #define USER_RECORDS_PER_WINDOW 30
 #define USER_WINDOW_USEC (60 * 1000000ULL)
+/* ... and this many a day: 30 a minute all day long would still fill the journal. A screen
+ * locker's failures are a handful a day; a user past this is refused until the day is over. */
+#define USER_RECORDS_PER_DAY 500
+#define USER_DAY_USEC (24 * 3600 * 1000000ULL)
+/* A user's record is at most this long: a screen locker's failure names the user, the service
+ * and a short detail. The rest of TG_RECORD_WIRE_MAX is for root's producers. */
+#define USER_RECORD_WIRE_MAX 2048
 #define REFUSED_SLOTS 32
 /* Ids of records taken in over the socket: a producer that gave up waiting spooled the same
  * record, which is then not taken in twice. */
@@ -57,8 +65,8 @@ typedef struct Intake {
         unsigned next_recent;
         struct {
                 uid_t uid;
-                uint64_t window_start;
-                unsigned accepted, refused;
+                uint64_t window_start, day_start;
+                unsigned accepted, refused, accepted_today;
                 unsigned held_back; /* refusals not yet on the record */
         } users[REFUSED_SLOTS];
         unsigned next_user;
@@ -71,6 +79,12 @@ static uint64_t now_usec(Intake *in) {
         uint64_t now = 0;
         (void) sd_event_now(in->m->event, CLOCK_MONOTONIC, &now);
         return now;
+}
+
+static int64_t realtime_usec(Intake *in) {
+        uint64_t now = 0;
+        (void) sd_event_now(in->m->event, CLOCK_REALTIME, &now);
+        return now > (uint64_t) TG_RECORD_TIME_MAX ? TG_RECORD_TIME_MAX : (int64_t) now;
 }
 
 static bool seen_recently(const Intake *in, const char *id) {
@@ -135,8 +149,12 @@ static size_t user_slot(Intake *in, uid_t uid) {
         if (i == REFUSED_SLOTS) {
                 i = in->next_user++ % REFUSED_SLOTS;
                 in->users[i].uid = uid;
-                in->users[i].window_start = 0;
-                in->users[i].held_back = 0;
+                in->users[i].window_start = in->users[i].day_start = 0;
+                in->users[i].held_back = in->users[i].accepted_today = 0;
+        }
+        if (!in->users[i].day_start || now - in->users[i].day_start >= USER_DAY_USEC) {
+                in->users[i].day_start = now ? now : 1;
+                in->users[i].accepted_today = 0;
         }
         if (!in->users[i].window_start || now - in->users[i].window_start >= USER_WINDOW_USEC) {
                 in->users[i].window_start = now ? now : 1;
@@ -164,10 +182,33 @@ static void refused(Intake *in, uid_t uid, const char *claimed, const char *reas
                    "reason", reason, "refusals", count, NULL);
 }
 
-/* Whether a user other than root may hand in one more record in this window. */
+/* Whether a user other than root may hand in one more record in this window and this day. */
 static bool user_within_rate(Intake *in, uid_t uid) {
         size_t i = user_slot(in, uid);
-        return in->users[i].accepted++ < USER_RECORDS_PER_WINDOW;
+        if (in->users[i].accepted >= USER_RECORDS_PER_WINDOW || in->users[i].accepted_today >= USER_RECORDS_PER_DAY)
+                return false;
+        in->users[i].accepted++;
+        in->users[i].accepted_today++;
+        return true;
+}
+
+/* A record from a user other than root speaks only of that user: a screen locker reports its
+ * own user's failure. Naming another account would put failures (and lockout alerts) on a
+ * colleague's name. Returns NULL or why not. */
+static const char *user_record_problem(const tg_record *rec, uid_t uid) {
+        static const char *const names[] = {"user", "actor"};
+        struct passwd pw, *pwp = NULL;
+        char pwbuf[1024];
+
+        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 || !pwp)
+                return "the sender's uid has no account";
+        for (size_t k = 0; k < ELEMENTSOF(names); k++) {
+                const char *v = tg_record_get(rec, names[k]);
+                if (v && *v && strcmp(v, pwp->pw_name) != 0)
+                        return k == 0 ? "field \"user\" is not the sender's account"
+                                      : "field \"actor\" is not the sender's account";
+        }
+        return NULL;
 }
 
 static void answer(IntakeConnection *c, const char *text) {
@@ -197,14 +238,26 @@ static void take_record(IntakeConnection *c, const char *buf, size_t len) {
                 tg_record_done(&rec);
                 return;
         }
-        if (uid != 0 && !user_within_rate(in, uid)) {
-                snprintf(err, sizeof(err), "more than %d records a minute from uid %u", USER_RECORDS_PER_WINDOW,
-                         (unsigned) uid);
-                refused(in, uid, rec.event->type, err);
-                snprintf(reply, sizeof(reply), "refused %s\n", err);
-                answer(c, reply);
-                tg_record_done(&rec);
-                return;
+        if (uid != 0) {
+                const char *problem = len > USER_RECORD_WIRE_MAX ? "record longer than a user may send"
+                                                                 : user_record_problem(&rec, uid);
+                bool refuse = true;
+                if (problem)
+                        snprintf(err, sizeof(err), "%s (uid %u)", problem, (unsigned) uid);
+                else if (!user_within_rate(in, uid))
+                        snprintf(err, sizeof(err), "more than %d records a minute or %d a day from uid %u",
+                                 USER_RECORDS_PER_WINDOW, USER_RECORDS_PER_DAY, (unsigned) uid);
+                else
+                        refuse = false;
+                if (refuse) {
+                        refused(in, uid, rec.event->type, err);
+                        snprintf(reply, sizeof(reply), "refused %s\n", err);
+                        answer(c, reply);
+                        tg_record_done(&rec);
+                        return;
+                }
+                /* It arrives as it is made: termguardd's clock, not the user's word, says when. */
+                rec.time = realtime_usec(in);
         }
         if (seen_recently(in, rec.id)) {
                 /* The producer gave up waiting and spooled it, and the spool was taken in

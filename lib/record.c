@@ -262,7 +262,7 @@ int tg_record_decode(const char *buf, size_t len, bool accept_sender, tg_record 
             tg_json_get_string_ref(o, "type", TG_JSON_REQUIRED, 64, &type, err, err_size) < 0 ||
             tg_json_get_string_ref(o, "id", TG_JSON_REQUIRED, TG_RECORD_ID_LEN, &id, err, err_size) < 0 ||
             tg_json_get_int64(o, "priority", TG_JSON_REQUIRED, 0, 7, &priority, err, err_size) < 0 ||
-            tg_json_get_int64(o, "time", TG_JSON_REQUIRED, 0, INT64_MAX, &time, err, err_size) < 0 ||
+            tg_json_get_int64(o, "time", TG_JSON_REQUIRED, 0, TG_RECORD_TIME_MAX, &time, err, err_size) < 0 ||
             tg_json_get_string_ref(o, "producer", TG_JSON_REQUIRED, TG_RECORD_PRODUCER_MAX, &producer, err, err_size) <
                     0 ||
             get_escaped(o, "message", ESCAPED_SIZE(TG_RECORD_MESSAGE_MAX), &message, err, err_size) < 0)

@@ -27,6 +27,10 @@
 #define TG_RECORD_COMM_MAX 64     /* escaped: the kernel keeps 15 bytes */
 #define TG_RECORD_UNIT_MAX 128
 #define TG_RECORD_ID_LEN 32
+/* The latest time a record may carry: the end of the year 9999 (UTC), what the central store
+ * (PostgreSQL's timestamptz) and every report can hold. A later time would be a record the
+ * centre refuses, and the forwarder could never get past it. */
+#define TG_RECORD_TIME_MAX INT64_C(253402300799999999)
 /* Every record fits: escaped values are at most 4 bytes an input byte, plus the JSON around. */
 #define TG_RECORD_WIRE_MAX (8 * 1024 + TG_EVENT_FIELDS_MAX * (TG_RECORD_VALUE_MAX * 4 * 2 + 64))
 

@@ -152,7 +152,7 @@ class RecordTest(RecordBase):
         self.barrier()
         self.assertEqual(self.events("mfa.success"), [])
         # A record's own claims (producer) are kept as claims: the sender is still the kernel's.
-        answer = self.submit(record("mfa.failure", {"user": MFA_USER, "detail": "forged"},
+        answer = self.submit(record("mfa.failure", {"user": "nobody", "detail": "forged"},
                                     producer="pam_termguard"), uid=NOBODY)
         self.assertEqual(answer, "ok")
         ev = self.wait_event("mfa.failure", detail="forged")
@@ -190,7 +190,7 @@ class RecordTest(RecordBase):
 
     def test_a_user_cannot_flood_the_journal(self):
         self.start_daemon()
-        answers = [self.submit(record("mfa.failure", {"user": MFA_USER, "detail": str(i)}), uid=NOBODY)
+        answers = [self.submit(record("mfa.failure", {"user": "nobody", "detail": str(i)}), uid=NOBODY)
                    for i in range(35)]
         self.assertEqual(answers[:30], ["ok"] * 30)
         self.assertTrue(all(a.startswith("refused") for a in answers[30:]), answers[30:])
@@ -272,6 +272,45 @@ class JournalRecordTest(RecordBase):
                            timeout=30, env=self.client_env())
         self.assertEqual(r.returncode, 0, r.stderr)
         return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+    def test_a_user_speaks_only_for_themselves_and_now(self):
+        """A user's process (a screen locker) reports its own user's failures only: a record
+        naming a colleague would put failures and lockout alerts on their name. Its time is
+        termguardd's clock, not the sender's word, and it is short."""
+        self.init_journal()
+        self.start_daemon()
+        for fields in ({"user": MFA_USER}, {"user": "nobody", "actor": "root"}, {"user": "root"}):
+            answer = self.submit(record("mfa.failure", dict(fields, detail="colleague")), uid=NOBODY)
+            self.assertTrue(answer.startswith("refused"), answer)
+            self.assertIn("not the sender's account", answer)
+        answer = self.submit(record("mfa.failure", {"user": "nobody", "detail": "y" * 500, "service": "s" * 500,
+                                                     "rhost": "r" * 500, "tty": "t" * 500}), uid=NOBODY)
+        self.assertTrue(answer.startswith("refused record longer than a user may send"), answer)
+        # a time from the far past or the last representable microsecond: stamped with now
+        since = int(time.time() * 1e6)
+        for claimed in (1, 253402300799999999):
+            self.assertEqual(self.submit(record("mfa.failure", {"user": "nobody", "detail": "t%d" % claimed},
+                                                time=claimed), uid=NOBODY), "ok")
+        # a time no central store can hold is refused for everyone, root included
+        for uid in (None, NOBODY):
+            answer = self.submit(record("mfa.failure", {"user": "nobody", "detail": "year-10000"},
+                                        time=253402300800000000), uid=uid)
+            self.assertTrue(answer.startswith("refused"), answer)
+        # root's producers keep their time (a login spooled while termguardd was down)
+        self.assertEqual(self.submit(record("mfa.failure", {"user": MFA_USER, "detail": "root-time"},
+                                            time=1000000)), "ok")
+        self.wait_event("mfa.failure", detail="root-time")
+        self.barrier()
+        recs = [r for r in self.journal() if r["type"] == "mfa.failure"]
+        self.assertNotIn("colleague", [r["fields"].get("detail") for r in recs])
+        self.assertNotIn("year-10000", [r["fields"].get("detail") for r in recs])
+        user_sent = [r for r in recs if r["fields"].get("detail", "").startswith("t")]
+        self.assertEqual(len(user_sent), 2, recs)
+        for r in user_sent:
+            self.assertEqual(r["uid"], NOBODY)
+            self.assertGreaterEqual(r["time_usec"], since)
+            self.assertLess(r["time_usec"], 253402300799999999)
+        self.assertEqual([r["time_usec"] for r in recs if r["fields"].get("detail") == "root-time"], [1000000])
 
     def test_records_are_in_the_journal_with_the_stamped_sender(self):
         self.init_journal()
@@ -432,9 +471,9 @@ class JournalRecordTest(RecordBase):
         self.start_daemon()
         daemon_uid, bin_uid = 1, 2  # the accounts "daemon" and "bin" of every Debian system
         self.assertNotEqual(self.pam_login("tgtest1", uid=daemon_uid).returncode, 0)  # sent by daemon
-        self.assertEqual(self.submit(record("mfa.failure", {"user": "daemon", "detail": "about-daemon"}),
-                                     uid=NOBODY), "ok")  # about daemon, sent by nobody
-        self.assertEqual(self.submit(record("mfa.failure", {"user": "bin", "detail": "x" * 2000}),
+        self.assertEqual(self.submit(record("mfa.failure", {"user": "daemon", "detail": "about-daemon"})),
+                         "ok")  # about daemon, sent by root
+        self.assertEqual(self.submit(record("mfa.failure", {"user": "bin", "detail": "x" * 1500}),
                                      uid=bin_uid), "ok")
         # hostile text never gets in: what a user reads was escaped when it was recorded, and again
         self.assertTrue(self.submit(record("mfa.failure", {"user": "bin", "detail": "\u202e\u0007bell"}),
@@ -455,7 +494,7 @@ class JournalRecordTest(RecordBase):
         theirs = self.staff_records(bin_uid)
         self.assertEqual(len(theirs), 2, theirs)
         long_ = [r["fields"]["detail"] for r in theirs if r["fields"]["detail"].startswith("xxx")][0]
-        self.assertLess(len(long_), 2000)  # bounded
+        self.assertLess(len(long_), 1500)  # bounded
         self.assertIn("root-said", [r["fields"]["detail"] for r in theirs])
         for r in theirs + mine:
             for v in list(r["fields"].values()) + [r["comm"], r["type"]]:
