@@ -683,10 +683,48 @@ static json_object *cmd_session_idle(Call *call) {
         return o;
 }
 
-/* A search holds the loop up for a bounded time (own-records.c: the newest records only), so a
- * user asking again and again delays a USB decision by one search at most. */
+/* A search holds the loop up for a bounded time (own-records.c: the newest records only), and a
+ * device's uevent goes first (usb-gate.c), so a plug waits for one search at most. Each user
+ * other than root also has a budget: LOG_OWN_BURST searches at once, then one every
+ * LOG_OWN_REFILL_USEC, so that nobody keeps the loop busy with search after search. */
+#define LOG_OWN_BURST 10
+#define LOG_OWN_REFILL_USEC (1000000ULL)
+#define LOG_OWN_USERS 16
+
+static bool log_own_within_budget(Manager *m, uid_t uid) {
+        static struct {
+                uid_t uid;
+                uint64_t at; /* when the budget was last full, counted in refills; 0: unused */
+        } users[LOG_OWN_USERS];
+        static unsigned next;
+        uint64_t now = 0, full_at, budget_start;
+        size_t i;
+
+        if (uid == 0)
+                return true;
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        for (i = 0; i < LOG_OWN_USERS; i++)
+                if (users[i].at && users[i].uid == uid)
+                        break;
+        if (i == LOG_OWN_USERS) {
+                i = next++ % LOG_OWN_USERS;
+                users[i].uid = uid;
+                users[i].at = 0;
+        }
+        /* A virtual clock per user: each search moves it one refill ahead; the budget is empty
+         * when it is LOG_OWN_BURST refills ahead of now. */
+        budget_start = now + LOG_OWN_REFILL_USEC; /* never 0 */
+        full_at = users[i].at && users[i].at > budget_start ? users[i].at : budget_start;
+        if (full_at - budget_start >= LOG_OWN_BURST * LOG_OWN_REFILL_USEC)
+                return false;
+        users[i].at = full_at + LOG_OWN_REFILL_USEC;
+        return true;
+}
+
 static json_object *cmd_log_own(Call *call) {
         const tg_ctl_request *req = call->req;
+        if (!log_own_within_budget(call->m, call->uid))
+                return tg_ctl_reply_error(TG_CTL_ERR_IO, "too many searches: try again in a few seconds");
         return own_records_reply(call->m, call->uid, req->has[TG_F_SINCE] ? req->num[TG_F_SINCE] * 1000000 : 0,
                                  req->has[TG_F_UNTIL] ? req->num[TG_F_UNTIL] * 1000000 : 0);
 }

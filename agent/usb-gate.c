@@ -1117,6 +1117,11 @@ int usb_gate_start(Manager *m) {
         r = sd_event_add_io(m->event, &m->monitor_source, udev_monitor_get_fd(m->monitor), EPOLLIN, monitor_handler, m);
         if (r < 0)
                 return r;
+        /* A device waiting for its decision goes before any request or record in the queue: a
+         * user sending request after request cannot hold a plug back by more than one of them. */
+        r = sd_event_source_set_priority(m->monitor_source, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r < 0)
+                return r;
 
         return media_audit_start(m);
 }

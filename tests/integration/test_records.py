@@ -464,6 +464,21 @@ class JournalRecordTest(RecordBase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return [json.loads(line) for line in r.stdout.decode().splitlines() if line.strip()]
 
+    def test_a_user_cannot_keep_termguardd_searching(self):
+        """Each search of a user's own records holds termguardd's loop for a moment: a user asking
+        again and again is told to wait once the budget is spent; others are not held back."""
+        self.init_journal()
+        self.start_daemon()
+        # 10 at once, then one a second: 40 in a row outrun the budget unless each took a second
+        answers = []
+        while len(answers) < 40 and (not answers or answers[-1].returncode == 0):
+            answers.append(self.staff_log(NOBODY, "--json"))
+        self.assertNotEqual(answers[-1].returncode, 0, "no search was refused")
+        self.assertIn(b"too many searches", answers[-1].stderr)
+        self.assertGreaterEqual(len(answers), 11)
+        self.assertEqual(self.staff_log(2, "--json").returncode, 0)  # another user
+        self.assertEqual(self.ctl_json("status")["journal"], "ok")  # root
+
     def test_staff_read_only_their_own_records(self):
         """A user who is not root asks termguardd and gets the records they sent (sender uid)
         and the records about them (user), nobody else's, every value escaped and bounded."""
