@@ -55,10 +55,6 @@ typedef struct {
  * batch is full or the journal ends. Returns the number added or a negative errno. */
 int fwd_batch_fill(fwd_batch *b, const char *dir, uint64_t cursor, fwd_read_notes *notes);
 
-/* base64 (RFC 4648, with padding) of len bytes into ret (at least FWD_BASE64_SIZE(len)). */
-#define FWD_BASE64_SIZE(len) ((((len) + 2) / 3) * 4 + 1)
-void fwd_base64(const uint8_t *data, size_t len, char *ret);
-
 /* Backoff while the centre or the daemon is unreachable: 1 s doubling to 5 min, each wait
  * drawn at random from its upper half so that a fleet that lost the centre together does not
  * come back together. */
