@@ -12,7 +12,8 @@ import subprocess
 import tempfile
 import unittest
 
-from central_testbed import CENTRAL, SQL_DIR, SUPERUSER, Bundle, Central, CentralTestCase, Cluster, ingest_sql, psql, record
+from central_testbed import (CENTRAL, SQL_DIR, SUPERUSER, Bundle, Central, CentralTestCase, Cluster, ingest_sql, psql,
+                             record, wait_for)
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9))
 
@@ -350,6 +351,56 @@ class CentralStoreTest(CentralTestCase):
         # init made this month's and the next ones ahead.
         _, this = months_ago(0)
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % this), 1)
+
+    def test_concurrent_first_ingests_of_a_new_month(self):
+        hosts = [self.central.enroll("下水道課") for _ in range(6)]
+        roles = "', '".join(b.role for b in hosts)
+
+        # Every host's first record of a month whose partition another session is making:
+        # they wait for it, then find it made, and store their record in it.
+        t, part = months_ago(50)
+        holder = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                   self.cluster.dsn("termguard") + " application_name=tg-holder"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            holder.stdin.write("BEGIN;\nSELECT termguard.ensure_partition(to_timestamp(%d / 1e6));\n" % t)
+            holder.stdin.flush()
+            wait_for(lambda: self.cluster.sql("SELECT state FROM pg_stat_activity WHERE application_name = "
+                                              "'tg-holder'") == [["idle in transaction"]], "the partition made")
+            started = [b.ingest_started([record(1, time_usec=t + i)]) for i, b in enumerate(hosts)]
+            wait_for(lambda: self.count("SELECT count(*) FROM pg_stat_activity WHERE usename IN ('%s') AND "
+                                        "wait_event_type = 'Lock'" % roles) == len(hosts),
+                     "every ingest waiting for the partition's maker")
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.close()
+            self.assertEqual(holder.wait(timeout=60), 0, holder.stderr.read())
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+                holder.wait()
+        for b, p in zip(hosts, started):
+            out, err = p.communicate(timeout=60)
+            self.assertEqual((p.returncode, out.strip()), (0, "1"), err)
+        self.assertEqual(self.count("SELECT count(*) FROM termguard.%s WHERE host_id IN (%s)"
+                                    % (part, ", ".join("'%s'" % b.host_id for b in hosts))), len(hosts))
+
+        # Free for all: every host's batch spans six new months, each host starting at another
+        # one, all at once. Every batch is stored, each month has one partition.
+        months = [months_ago(n) for n in range(60, 66)]
+        started = []
+        for i, b in enumerate(hosts):
+            order = months[i % len(months):] + months[:i % len(months)]
+            started.append(b.ingest_started([record(2 + k, time_usec=tm + i) for k, (tm, _) in enumerate(order)]))
+        for b, p in zip(hosts, started):
+            out, err = p.communicate(timeout=120)
+            self.assertEqual((p.returncode, out.strip()), (0, str(len(months))), err)
+        for tm, name in months:
+            self.assertEqual(self.cluster.sql("SELECT count(*), count(DISTINCT host_id) FROM termguard.%s" % name),
+                             [[str(len(hosts)), str(len(hosts))]])
+        self.assertEqual(self.count("SELECT count(*) FROM termguard.events_default WHERE host_id IN (%s)"
+                                    % ", ".join("'%s'" % b.host_id for b in hosts)), 0)
+        self.assertEqual(self.cluster.sql("SELECT DISTINCT last_seq FROM termguard.hosts WHERE role IN ('%s')" % roles),
+                         [[str(1 + len(months))]])
 
     def test_prune_drops_whole_old_partitions(self):
         b = self.central.enroll("教育委員会")

@@ -21,7 +21,7 @@ import tempfile
 import time
 import unittest
 
-from central_testbed import BUILD, Bundle, CentralTestCase
+from central_testbed import BUILD, Bundle, CentralTestCase, wait_for
 
 CTL = os.path.join(BUILD, "ctl", "termguardctl")
 DAEMON = os.path.join(BUILD, "agent", "termguardd")
@@ -30,17 +30,6 @@ LIST = os.path.join(BUILD, "tests", "journal-list")
 WRITER = os.path.join(BUILD, "tests", "journal-writer")
 TIMEOUT = float(os.environ.get("TG_IT_TIMEOUT", "90"))
 NOBODY = 65534
-
-
-def wait_for(predicate, what, timeout=TIMEOUT):
-    """Polls predicate until it holds (bounded): the central store has no event to wait on."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for %s" % what)
-        time.sleep(0.1)
 
 
 class Terminal:
