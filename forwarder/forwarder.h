@@ -73,6 +73,10 @@ typedef struct fwd_central fwd_central;
 int fwd_central_connect(const tg_central_config *cfg, const char *ca, const char *cert, const char *key,
                         fwd_central **ret, char *err, size_t err_size);
 void fwd_central_free(fwd_central *c);
+/* Whether a kept connection can still carry a batch: false when the server has closed it
+ * meanwhile (restarted, ended the session, timed it out), which shows without sending
+ * anything as an end of stream or a FATAL message waiting to be read. */
+bool fwd_central_usable(fwd_central *c);
 /* Sends the batch in one transaction: SELECT termguard.ingest($1::jsonb), then COMMIT.
  * 0 only when COMMIT succeeded (the new records' count in ret_stored); otherwise nothing may
  * be taken as stored and the connection should be dropped. */
