@@ -37,6 +37,17 @@ def months_ago(n):
     return usec(datetime.datetime(y, m, 15, 12, 0, tzinfo=TOKYO)), "events_%04d%02d" % (y, m)
 
 
+# The month of record()'s default time, which other tests' records make a partition for.
+DEFAULT_PART = datetime.datetime.fromtimestamp(record(1)["time_usec"] / 1e6, TOKYO).strftime("events_%Y%m")
+
+
+def new_month(n):
+    """months_ago(n), or the month before it where that one is record()'s default month: a
+    month no other test stores records in."""
+    t, part = months_ago(n)
+    return months_ago(n + 1) if part == DEFAULT_PART else (t, part)
+
+
 class CentralStoreTest(CentralTestCase):
     def count(self, sql):
         return int(self.cluster.sql(sql)[0][0])
@@ -203,7 +214,7 @@ class CentralStoreTest(CentralTestCase):
                      "termguard.reenroll_host('%s', 'ab', now())" % b.host_id,
                      "termguard.prune(1)", "termguard.ensure_partition(now())",
                      "termguard.ensure_partitions_ahead(1)", "termguard.restore_host_roles()",
-                     "termguard.json_int('{}', 'a', 0, 1)", "termguard.month_start(now())",
+                     "termguard.in_partition_window(now())", "termguard.month_start(now())",
                      "termguard.host_role(gen_random_uuid())"]:
             with self.subTest(call):
                 r = b.sql("SELECT %s;" % call)
@@ -327,7 +338,7 @@ class CentralStoreTest(CentralTestCase):
 
     def test_partition_made_for_a_new_month(self):
         b = self.central.enroll("水道課")
-        t, part = months_ago(13)
+        t, part = new_month(13)
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % part), 0)
         self.assertEqual(b.ingest([record(1, time_usec=t)]).stdout.strip(), "1")
         self.assertEqual(self.cluster.sql("SELECT tableoid::regclass FROM termguard.events WHERE host_id = '%s'"
@@ -339,7 +350,7 @@ class CentralStoreTest(CentralTestCase):
                                           "AND seq = 2" % b.host_id), [["termguard.events_default"]])
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = 'events_198503'"), 0)
         # A month whose rows sit in the default partition: they move into the new partition.
-        t20, part20 = months_ago(20)
+        t20, part20 = new_month(20)
         self.cluster.sql("INSERT INTO termguard.events_default SELECT host_id, 100, '%s'::timestamptz, time_usec, "
                          "boot_id, clock, priority, type, uid, pid, comm, unit, fields, prev_mac, mac, raw, "
                          "received_at FROM termguard.events WHERE host_id = '%s' AND seq = 2"
@@ -358,7 +369,7 @@ class CentralStoreTest(CentralTestCase):
 
         # Every host's first record of a month whose partition another session is making:
         # they wait for it, then find it made, and store their record in it.
-        t, part = months_ago(50)
+        t, part = new_month(50)
         holder = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
                                    self.cluster.dsn("termguard") + " application_name=tg-holder"],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -378,6 +389,7 @@ class CentralStoreTest(CentralTestCase):
             if holder.poll() is None:
                 holder.kill()
                 holder.wait()
+            holder.stderr.close()
         for b, p in zip(hosts, started):
             out, err = p.communicate(timeout=60)
             self.assertEqual((p.returncode, out.strip()), (0, "1"), err)
@@ -386,7 +398,7 @@ class CentralStoreTest(CentralTestCase):
 
         # Free for all: every host's batch spans six new months, each host starting at another
         # one, all at once. Every batch is stored, each month has one partition.
-        months = [months_ago(n) for n in range(60, 66)]
+        months = [new_month(n) for n in range(60, 72, 2)]
         started = []
         for i, b in enumerate(hosts):
             order = months[i % len(months):] + months[:i % len(months)]
