@@ -33,6 +33,7 @@
 #include <gcrypt.h>
 
 #include "journal-format.h"
+#include "termguard/base64.h"
 #include "termguard/hex.h"
 #include "termguard/journal.h"
 #include "termguard/macro.h"
@@ -125,22 +126,10 @@ static void hex_bytes(FILE *f, const uint8_t *p, size_t n) {
 }
 
 static void base64(FILE *f, const uint8_t *p, size_t n) {
-        static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t i = 0;
-        for (; i + 3 <= n; i += 3) {
-                uint32_t v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8) | p[i + 2];
-                fputc(t[v >> 18], f);
-                fputc(t[(v >> 12) & 63], f);
-                fputc(t[(v >> 6) & 63], f);
-                fputc(t[v & 63], f);
-        }
-        if (n - i == 1) {
-                uint32_t v = (uint32_t) p[i] << 16;
-                fprintf(f, "%c%c==", t[v >> 18], t[(v >> 12) & 63]);
-        } else if (n - i == 2) {
-                uint32_t v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8);
-                fprintf(f, "%c%c%c=", t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63]);
-        }
+        static char text[TG_BASE64_SIZE(TG_JOURNAL_RECORD_MAX)];
+        if (tg_base64_encode(p, n, text, sizeof(text)) < 0)
+                exit(1);
+        fputs(text, f);
 }
 
 static void timestamp(FILE *f, int64_t usec) {

@@ -3,20 +3,26 @@
  * central-ingest: terminals sending batches to termguard.ingest, as the forwarder does: each
  * batch over a new TLS connection with the terminal's own certificate, then disconnect.
  *
- *   central-ingest rate WORKERS BUNDLES_FILE < BATCHES      (JSON lines from central-gen --batches)
+ *   central-ingest rate WORKERS BUNDLES_FILE [keep] < BATCHES   (JSON lines from central-gen --batches)
  *   central-ingest latency N BUNDLE_DIR JOURNAL_DIR
  *
  * rate: WORKERS processes take batch lines in turn; the lines are the terminals' batches one
  * terminal after the other, the same number each, sent with the bundles of BUNDLES_FILE (one
  * directory a line) in that order; prints batches, rows, connections per second and
- * rows per second. latency: N times, a record is appended to a real journal (fdatasync), read
- * back with its raw bytes and committed centrally over a new TLS connection; prints the median
- * and 95th percentile of append-to-commit. Prints figures, decides nothing.
+ * rows per second, and where the time went: connecting (TLS, authentication, a new backend),
+ * the first ingest call on a connection (the backend compiles the PL/pgSQL functions) and the
+ * later ones. With keep, each worker sends whole terminals' batches in their order over one
+ * connection per terminal, as a forwarder does while records keep coming. latency: N times, a
+ * record is appended to a real journal (fdatasync), read back with its raw bytes and committed
+ * centrally over a new TLS connection; prints the median and 95th percentile of
+ * append-to-commit. Prints figures, decides nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "termguard/base64.h"
 #include "termguard/hex.h"
 #include "termguard/journal.h"
 
@@ -63,28 +70,127 @@ static char *conninfo(const char *bundle) {
         return ret;
 }
 
-/* One batch over a new connection: the rows stored, or -1. */
-static long send_batch(const char *info, const char *batch) {
+static PGconn *connect_to(const char *info) {
         PGconn *c = PQconnectdb(info);
-        const char *params[] = {batch};
-        PGresult *res;
-        long n = -1;
         if (PQstatus(c) != CONNECTION_OK) {
                 fprintf(stderr, "central-ingest: %s", PQerrorMessage(c));
                 PQfinish(c);
-                return -1;
+                return NULL;
         }
+        return c;
+}
+
+/* One ingest call (autocommit: the call and its commit): the rows stored, or -1. */
+static long ingest(PGconn *c, const char *batch) {
+        const char *params[] = {batch};
+        PGresult *res;
+        long n = -1;
         res = PQexecParams(c, "SELECT termguard.ingest($1::jsonb)", 1, NULL, params, NULL, NULL, 0);
         if (PQresultStatus(res) == PGRES_TUPLES_OK)
                 n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
         else
                 fprintf(stderr, "central-ingest: %s", PQresultErrorMessage(res));
         PQclear(res);
+        return n;
+}
+
+/* One batch over a new connection: the rows stored, or -1. */
+static long send_batch(const char *info, const char *batch) {
+        PGconn *c = connect_to(info);
+        long n;
+        if (!c)
+                return -1;
+        n = ingest(c, batch);
         PQfinish(c);
         return n;
 }
 
-static int rate(int workers, const char *bundles_file) {
+/* What one worker measured: where its time went. */
+typedef struct {
+        long rows, failed, connects, first_calls, later_calls, sampled, private_kib;
+        double connect_s, first_s, later_s;
+} worker_figures;
+
+/* The server process's own memory (Private_Clean + Private_Dirty of smaps_rollup, KiB): what a
+ * kept connection costs the server while it waits. Needs the server on this machine, and root. */
+static long backend_private_kib(PGconn *c) {
+        char path[64], line[256];
+        long kib = 0, v;
+        FILE *f;
+        snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", PQbackendPID(c));
+        f = fopen(path, "re");
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "Private_Clean: %ld kB", &v) == 1 || sscanf(line, "Private_Dirty: %ld kB", &v) == 1)
+                        kib += v;
+        fclose(f);
+        return kib;
+}
+
+static void finish(PGconn *c, worker_figures *r) {
+        long kib = c && r ? backend_private_kib(c) : -1;
+        if (kib >= 0) {
+                r->sampled++;
+                r->private_kib += kib;
+        }
+        PQfinish(c);
+}
+
+static void worker(size_t w, size_t workers, char **infos, size_t n_bundles, char **batches, size_t n_batches,
+                   bool keep, worker_figures *r) {
+        PGconn *c = NULL;
+        size_t terminal = SIZE_MAX;
+        for (size_t i = keep ? 0 : w; i < n_batches; i += keep ? 1 : workers) {
+                /* the batches of one terminal are consecutive lines */
+                size_t t = i * n_bundles / n_batches;
+                double t0, t1, t2;
+                bool first = false;
+                long k;
+                if (keep && t % workers != w)
+                        continue;
+                if (c && (!keep || t != terminal)) {
+                        finish(c, keep ? r : NULL);
+                        c = NULL;
+                }
+                t0 = now();
+                if (!c) {
+                        c = connect_to(infos[t]);
+                        terminal = t;
+                        first = true;
+                        if (!c) {
+                                r->failed++;
+                                continue;
+                        }
+                        r->connects++;
+                }
+                t1 = now();
+                k = ingest(c, batches[i]);
+                t2 = now();
+                r->connect_s += t1 - t0;
+                if (first) {
+                        r->first_calls++;
+                        r->first_s += t2 - t1;
+                } else {
+                        r->later_calls++;
+                        r->later_s += t2 - t1;
+                }
+                if (k < 0) {
+                        r->failed++;
+                        PQfinish(c);
+                        c = NULL;
+                } else {
+                        r->rows += k;
+                }
+        }
+        finish(c, keep ? r : NULL);
+}
+
+static double per_ms(double s, long n) {
+        return n ? s * 1e3 / (double) n : 0;
+}
+
+static int rate(int workers, const char *bundles_file, bool keep) {
         static char *infos[BUNDLES_MAX];
         char line[4096], *batch = NULL;
         size_t cap = 0, n_bundles = 0, n_batches = 0;
@@ -93,7 +199,7 @@ static int rate(int workers, const char *bundles_file) {
         FILE *f = fopen(bundles_file, "re");
         int pipes[64][2];
         double t0, t1;
-        long rows = 0, failed = 0;
+        worker_figures sum = {0};
 
         if (!f || workers < 1 || workers > 64)
                 return 2;
@@ -114,37 +220,47 @@ static int rate(int workers, const char *bundles_file) {
                 if (pipe(pipes[w]) < 0)
                         return 1;
                 if (fork() == 0) {
-                        long r[2] = {0, 0};
-                        for (size_t i = (size_t) w; i < n_batches; i += (size_t) workers) {
-                                /* the batches of one terminal are consecutive lines */
-                                long k = send_batch(infos[i * n_bundles / n_batches], batches[i]);
-                                if (k < 0)
-                                        r[1]++;
-                                else
-                                        r[0] += k;
-                        }
-                        if (write(pipes[w][1], r, sizeof(r)) != sizeof(r))
+                        worker_figures r = {0};
+                        worker((size_t) w, (size_t) workers, infos, n_bundles, batches, n_batches, keep, &r);
+                        if (write(pipes[w][1], &r, sizeof(r)) != sizeof(r))
                                 _exit(1);
                         _exit(0);
                 }
                 close(pipes[w][1]);
         }
         for (int w = 0; w < workers; w++) {
-                long r[2] = {0, 0};
-                if (read(pipes[w][0], r, sizeof(r)) == sizeof(r)) {
-                        rows += r[0];
-                        failed += r[1];
+                worker_figures r = {0};
+                if (read(pipes[w][0], &r, sizeof(r)) == sizeof(r)) {
+                        sum.rows += r.rows;
+                        sum.failed += r.failed;
+                        sum.connects += r.connects;
+                        sum.first_calls += r.first_calls;
+                        sum.later_calls += r.later_calls;
+                        sum.connect_s += r.connect_s;
+                        sum.first_s += r.first_s;
+                        sum.later_s += r.later_s;
+                        sum.sampled += r.sampled;
+                        sum.private_kib += r.private_kib;
                 }
                 close(pipes[w][0]);
         }
         while (wait(NULL) > 0)
                 ;
         t1 = now();
-        printf("ingest: %zu batches (%d workers, %zu terminals), %ld rows stored, %ld batches failed, %.1f s\n",
-               n_batches, workers, n_bundles, rows, failed, t1 - t0);
-        printf("ingest: %.0f connections+batches/s, %.0f rows/s\n", (double) n_batches / (t1 - t0),
-               (double) rows / (t1 - t0));
-        return failed ? 1 : 0;
+        printf("ingest (%s): %zu batches (%d workers, %zu terminals), %ld rows stored, %ld batches failed, %.1f s\n",
+               keep ? "connection kept per terminal" : "new connection per batch", n_batches, workers, n_bundles,
+               sum.rows, sum.failed, t1 - t0);
+        printf("ingest: %.1f batches/s, %ld connections, %.0f rows/s\n", (double) n_batches / (t1 - t0), sum.connects,
+               (double) sum.rows / (t1 - t0));
+        printf("ingest: per connection %.1f ms (TLS handshake, authentication, backend start); per ingest call "
+               "%.1f ms first on a connection (%ld), %.1f ms later (%ld)\n",
+               per_ms(sum.connect_s, sum.connects), per_ms(sum.first_s, sum.first_calls), sum.first_calls,
+               per_ms(sum.later_s, sum.later_calls), sum.later_calls);
+        if (sum.sampled > 0)
+                printf("ingest: a kept connection's server process after its batches: %ld KiB of its own memory "
+                       "(mean of %ld)\n",
+                       sum.private_kib / sum.sampled, sum.sampled);
+        return sum.failed ? 1 : 0;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -152,35 +268,16 @@ static int cmp_double(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-static void b64(const uint8_t *p, size_t n, char *out) {
-        static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t i = 0, o = 0;
-        for (; i + 3 <= n; i += 3) {
-                uint32_t v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8) | p[i + 2];
-                out[o++] = t[v >> 18];
-                out[o++] = t[(v >> 12) & 63];
-                out[o++] = t[(v >> 6) & 63];
-                out[o++] = t[v & 63];
-        }
-        if (n - i >= 1) {
-                uint32_t v = (uint32_t) p[i] << 16 | (n - i == 2 ? (uint32_t) p[i + 1] << 8 : 0);
-                out[o++] = t[v >> 18];
-                out[o++] = t[(v >> 12) & 63];
-                out[o++] = n - i == 2 ? t[(v >> 6) & 63] : '=';
-                out[o++] = '=';
-        }
-        out[o] = 0;
-}
-
 /* The record last read as a one-element batch (the fields this benchmark appends). */
 static char *record_batch(tg_journal_reader *r, const tg_journal_record *rec) {
-        static char raw64[(TG_JOURNAL_RECORD_MAX + 2) / 3 * 4 + 1];
+        static char raw64[TG_BASE64_SIZE(TG_JOURNAL_RECORD_MAX)];
         char boot[33], prev[65], mac[65], *out = NULL;
         const void *raw;
         size_t size;
         if (tg_journal_reader_raw(r, &raw, &size) < 0)
                 exit(1);
-        b64(raw, size, raw64);
+        if (tg_base64_encode(raw, size, raw64, sizeof(raw64)) < 0)
+                exit(1);
         (void) tg_hex_encode(tg_journal_record_boot_id(rec), 16, boot, sizeof(boot));
         (void) tg_hex_encode(tg_journal_record_prev_mac(rec), 32, prev, sizeof(prev));
         (void) tg_hex_encode(tg_journal_record_mac(rec), 32, mac, sizeof(mac));
@@ -248,10 +345,11 @@ static int latency(int n, const char *bundle, const char *dir) {
 }
 
 int main(int argc, char **argv) {
-        if (argc == 4 && strcmp(argv[1], "rate") == 0)
-                return rate(atoi(argv[2]), argv[3]);
+        if ((argc == 4 || (argc == 5 && strcmp(argv[4], "keep") == 0)) && strcmp(argv[1], "rate") == 0)
+                return rate(atoi(argv[2]), argv[3], argc == 5);
         if (argc == 5 && strcmp(argv[1], "latency") == 0)
                 return latency(atoi(argv[2]), argv[3], argv[4]);
-        fprintf(stderr, "usage: central-ingest rate WORKERS BUNDLES_FILE < BATCHES | latency N BUNDLE JOURNAL_DIR\n");
+        fprintf(stderr,
+                "usage: central-ingest rate WORKERS BUNDLES_FILE [keep] < BATCHES | latency N BUNDLE JOURNAL_DIR\n");
         return 2;
 }

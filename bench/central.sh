@@ -131,17 +131,45 @@ t1=$(date +%s.%N)
 per=$(sql -c "SELECT last_seq FROM termguard.hosts WHERE host_id = '$one'")
 awk -v n="$per" -v a="$t0" -v b="$t1" 'BEGIN { printf "verify one host, every MAC with its escrowed seed: %d records in %.2f s (%.0f records/s)\n", n, b-a, n/(b-a) }'
 
-# ingest: enrolled terminals, each batch over a new TLS connection with its certificate
-: >"$work/bundles"
-for i in $(seq 1 "$terminals"); do
-    central enroll-host --department "総務課" --out "$work/bundle-$i" --escrow "$work/escrow" \
-        --central-host 127.0.0.1 --port "$port" >/dev/null
-    echo "$work/bundle-$i" >>"$work/bundles"
-done
+# ingest: enrolled terminals, each with its certificate; one set of them sends each batch over
+# a new TLS connection, another set (the same batches, records new to those terminals) keeps
+# its connection between its batches, as the forwarder does while records keep coming
+enroll_set() {
+    : >"$work/bundles-$1"
+    for i in $(seq 1 "$terminals"); do
+        central enroll-host --department "総務課" --out "$work/bundle-$1-$i" --escrow "$work/escrow" \
+            --central-host 127.0.0.1 --port "$port" >/dev/null
+        echo "$work/bundle-$1-$i" >>"$work/bundles-$1"
+    done
+}
+enroll_set new
+enroll_set kept
 # each terminal's batches, 50 records each, in its seq order
 "$work/central-gen" --batches --batch-size 50 --hosts "$terminals" --records $((batches * 50)) >"$work/batches"
-echo "ingest, $terminals terminals, batches of 50 records of the mix, 4 at a time:"
-"$work/central-ingest" rate 4 "$work/bundles" <"$work/batches" | sed 's/^/  /' || true
+# where the server's time goes: PL/pgSQL functions (track_functions) and WAL flushes
+sql -c "ALTER SYSTEM SET track_functions = 'pl'" -c "ALTER SYSTEM SET track_wal_io_timing = on" \
+    -c "SELECT pg_reload_conf()" >/dev/null
+server_figures() {
+    sql -F ' ' -c "SELECT '  ' || rpad(funcname, 20) || lpad(calls::text, 8) || ' calls, self ' ||
+                          lpad(round(self_time::numeric / 1000, 2)::text, 8) || ' s, total ' ||
+                          lpad(round(total_time::numeric / 1000, 2)::text, 8) || ' s'
+                     FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 8" \
+        -c "SELECT '  WAL: ' || wal_sync || ' flushes, ' || round(wal_sync_time::numeric / 1000, 2) || ' s flushing, ' ||
+                   pg_size_pretty(wal_bytes) || ' written' FROM pg_stat_wal"
+    sql -c "SELECT pg_stat_reset(), pg_stat_reset_shared('wal')" >/dev/null
+}
+for mode in new kept; do
+    sql -c "SELECT pg_stat_reset(), pg_stat_reset_shared('wal')" >/dev/null
+    if [ "$mode" = new ]; then
+        echo "ingest, $terminals terminals, batches of 50 records of the mix, 4 at a time, a new TLS connection per batch:"
+        "$work/central-ingest" rate 4 "$work/bundles-new" <"$work/batches" | sed 's/^/  /' || true
+    else
+        echo "ingest, $terminals other terminals, the same batches, 4 at a time, each terminal's connection kept:"
+        "$work/central-ingest" rate 4 "$work/bundles-kept" keep <"$work/batches" | sed 's/^/  /' || true
+    fi
+    echo "  server side (PL/pgSQL functions by self time; WAL):"
+    server_figures
+done
 echo "  [anchor: bulk COPY 307k rows/s]"
 # a terminal of its own: its journal starts at seq 1 like the centre's record of it
 central enroll-host --department "総務課" --out "$work/bundle-latency" --escrow "$work/escrow" \

@@ -12,29 +12,9 @@
 #include <string.h>
 
 #include "forwarder.h"
+#include "termguard/base64.h"
 #include "termguard/hex.h"
 #include "termguard/macro.h"
-
-void fwd_base64(const uint8_t *data, size_t len, char *ret) {
-        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t o = 0, i = 0;
-
-        for (; i + 3 <= len; i += 3) {
-                uint32_t v = (uint32_t) data[i] << 16 | (uint32_t) data[i + 1] << 8 | data[i + 2];
-                ret[o++] = alphabet[(v >> 18) & 63];
-                ret[o++] = alphabet[(v >> 12) & 63];
-                ret[o++] = alphabet[(v >> 6) & 63];
-                ret[o++] = alphabet[v & 63];
-        }
-        if (i < len) {
-                uint32_t v = (uint32_t) data[i] << 16 | (i + 1 < len ? (uint32_t) data[i + 1] << 8 : 0);
-                ret[o++] = alphabet[(v >> 18) & 63];
-                ret[o++] = alphabet[(v >> 12) & 63];
-                ret[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
-                ret[o++] = '=';
-        }
-        ret[o] = '\0';
-}
 
 static json_object *uuid_json(const uint8_t id[TG_JOURNAL_ID_SIZE]) {
         char hex[2 * TG_JOURNAL_ID_SIZE + 1], text[37];
@@ -56,7 +36,7 @@ int fwd_record_json(const tg_journal_record *rec, const uint8_t *raw, size_t raw
         assert_return(rec && raw && ret, -EINVAL);
         if (raw_len == 0 || raw_len > TG_JOURNAL_RECORD_MAX)
                 return -EINVAL;
-        b64 = malloc(FWD_BASE64_SIZE(raw_len));
+        b64 = malloc(TG_BASE64_SIZE(raw_len));
         o = json_object_new_object();
         fields = json_object_new_array();
         if (!b64 || !o || !fields) {
@@ -87,7 +67,7 @@ int fwd_record_json(const tg_journal_record *rec, const uint8_t *raw, size_t raw
         json_object_object_add(o, "fields", fields);
         json_object_object_add(o, "prev_mac", mac_json(tg_journal_record_prev_mac(rec)));
         json_object_object_add(o, "mac", mac_json(tg_journal_record_mac(rec)));
-        fwd_base64(raw, raw_len, b64);
+        (void) tg_base64_encode(raw, raw_len, b64, TG_BASE64_SIZE(raw_len));
         json_object_object_add(o, "raw", json_object_new_string(b64));
         *ret = o;
         return 0;

@@ -105,6 +105,10 @@ void fwd_central_free(fwd_central *c) {
         free(c);
 }
 
+bool fwd_central_usable(fwd_central *c) {
+        return c && PQconsumeInput(c->conn) == 1 && PQstatus(c->conn) == CONNECTION_OK;
+}
+
 static int exec_ok(fwd_central *c, const char *sql, char *err, size_t err_size) {
         PGresult *res = PQexec(c->conn, sql);
         int r = res && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -EIO;

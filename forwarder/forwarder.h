@@ -55,10 +55,6 @@ typedef struct {
  * batch is full or the journal ends. Returns the number added or a negative errno. */
 int fwd_batch_fill(fwd_batch *b, const char *dir, uint64_t cursor, fwd_read_notes *notes);
 
-/* base64 (RFC 4648, with padding) of len bytes into ret (at least FWD_BASE64_SIZE(len)). */
-#define FWD_BASE64_SIZE(len) ((((len) + 2) / 3) * 4 + 1)
-void fwd_base64(const uint8_t *data, size_t len, char *ret);
-
 /* Backoff while the centre or the daemon is unreachable: 1 s doubling to 5 min, each wait
  * drawn at random from its upper half so that a fleet that lost the centre together does not
  * come back together. */
@@ -77,6 +73,10 @@ typedef struct fwd_central fwd_central;
 int fwd_central_connect(const tg_central_config *cfg, const char *ca, const char *cert, const char *key,
                         fwd_central **ret, char *err, size_t err_size);
 void fwd_central_free(fwd_central *c);
+/* Whether a kept connection can still carry a batch: false when the server has closed it
+ * meanwhile (restarted, ended the session, timed it out), which shows without sending
+ * anything as an end of stream or a FATAL message waiting to be read. */
+bool fwd_central_usable(fwd_central *c);
 /* Sends the batch in one transaction: SELECT termguard.ingest($1::jsonb), then COMMIT.
  * 0 only when COMMIT succeeded (the new records' count in ret_stored); otherwise nothing may
  * be taken as stored and the connection should be dropped. */

@@ -10,6 +10,12 @@
  * the mark: the centre ignores a record it holds with the same MAC. New records are waited for
  * with inotify on the journal directory; while the centre or the daemon cannot be reached the
  * forwarder backs off (1 s doubling to 5 min, jittered). termguardd never waits for it.
+ *
+ * The connection to the centre is kept between batches while records keep coming (a new TLS
+ * handshake and a new server process per batch cost the centre more than the batch itself)
+ * and closed once nothing was sent for --idle-disconnect seconds, so that a city's quiet
+ * terminals hold no server process. A connection the server closed meanwhile is noticed
+ * before a batch is sent on it, and a new one made.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,15 +46,20 @@
  * and a mark the daemon missed is told again. */
 #define IDLE_REPORT_MS (60 * 1000)
 #define INOTIFY_MASK (IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB)
+/* How long a connection with nothing to send is kept, by default and at most (seconds). */
+#define IDLE_DISCONNECT_DEFAULT_S 60
+#define IDLE_DISCONNECT_MAX_S 86400
 
 typedef struct {
         const char *journal_dir, *central_dir, *socket_path;
         size_t batch_records;
+        unsigned idle_disconnect_s;
         bool once;
         char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], conf[PATH_MAX];
         tg_central_config cfg;
         bool have_cfg;
         fwd_central *central;
+        int64_t central_used_msec; /* CLOCK_MONOTONIC of its last batch */
         bool have_cursor;
         uint64_t committed; /* every record up to it is committed centrally */
         uint64_t marked;    /* the daemon's mark as last heard */
@@ -75,6 +86,17 @@ static int64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t monotonic_msec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void disconnect(Forwarder *f) {
+        fwd_central_free(f->central);
+        f->central = NULL;
 }
 
 /* The error as status shows it: one line, escaped, bounded. */
@@ -270,6 +292,10 @@ static int round_once(Forwarder *f, fwd_batch *b) {
         r = load_config(f);
         if (r < 0)
                 return r;
+        if (f->central && !fwd_central_usable(f->central)) {
+                log_line(6, "the central store closed the connection; connecting again");
+                disconnect(f);
+        }
         if (!f->central) {
                 r = fwd_central_connect(&f->cfg, f->ca, f->cert, f->key, &f->central, err, sizeof(err));
                 if (r < 0) {
@@ -282,10 +308,10 @@ static int round_once(Forwarder *f, fwd_batch *b) {
                 /* not stored, as far as anyone knows: sent again from the same cursor */
                 set_error(f, "the central store did not commit records %" PRIu64 "-%" PRIu64 ": %s", b->first_seq,
                           b->last_seq, err);
-                fwd_central_free(f->central);
-                f->central = NULL;
+                disconnect(f);
                 return r;
         }
+        f->central_used_msec = monotonic_msec();
         f->committed = b->last_seq;
         f->last_commit_usec = now_usec();
         f->last_error[0] = '\0';
@@ -294,6 +320,22 @@ static int round_once(Forwarder *f, fwd_batch *b) {
         /* Only now may retention delete them. A failure here is told again later. */
         (void) daemon_mark(f);
         return 1;
+}
+
+/* Nothing to send: closes a connection idle for long enough, and says how long to wait for
+ * the journal before looking again (at the latest when the connection's idle time is up). */
+static int idle_wait_ms(Forwarder *f) {
+        int64_t left;
+
+        if (!f->central)
+                return IDLE_REPORT_MS;
+        left = f->central_used_msec + (int64_t) f->idle_disconnect_s * 1000 - monotonic_msec();
+        if (left <= 0) {
+                log_line(7, "closing the idle connection to the central store");
+                disconnect(f);
+                return IDLE_REPORT_MS;
+        }
+        return left < IDLE_REPORT_MS ? (int) left : IDLE_REPORT_MS;
 }
 
 static int run(Forwarder *f) {
@@ -319,14 +361,15 @@ static int run(Forwarder *f) {
                 daemon_report(f);
                 if (f->once)
                         break;
-                wait_journal(f, IDLE_REPORT_MS);
+                wait_journal(f, idle_wait_ms(f));
         }
         fwd_batch_done(&b);
         return r;
 }
 
 static void usage(FILE *out) {
-        fprintf(out, "Usage: termguard-forwarder [--journal DIR] [--central DIR] [--socket PATH] [--once]\n"
+        fprintf(out, "Usage: termguard-forwarder [--journal DIR] [--central DIR] [--socket PATH] [--batch-records N]\n"
+                     "                          [--idle-disconnect SECONDS] [--once]\n"
                      "Ships the audit journal to the central store (see termguard-forwarder(8)).\n");
 }
 
@@ -336,6 +379,7 @@ int main(int argc, char **argv) {
                 {"central", required_argument, NULL, 'C'},
                 {"socket", required_argument, NULL, 's'},
                 {"batch-records", required_argument, NULL, 'b'},
+                {"idle-disconnect", required_argument, NULL, 'i'},
                 {"once", no_argument, NULL, 'o'},
                 {"help", no_argument, NULL, 'h'},
                 {},
@@ -344,6 +388,7 @@ int main(int argc, char **argv) {
                 .journal_dir = TG_STATE_DIR_DEFAULT "/journal",
                 .central_dir = TG_CENTRAL_DIR,
                 .socket_path = TG_RUNTIME_DIR_DEFAULT "/control.socket",
+                .idle_disconnect_s = IDLE_DISCONNECT_DEFAULT_S,
         };
         int c, r;
 
@@ -360,6 +405,20 @@ int main(int argc, char **argv) {
                                 return 2;
                         }
                         break;
+                case 'i': {
+                        char *end = NULL;
+                        unsigned long v;
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' ||
+                            v > IDLE_DISCONNECT_MAX_S) {
+                                fprintf(stderr, "termguard-forwarder: --idle-disconnect: 0 to %d seconds\n",
+                                        IDLE_DISCONNECT_MAX_S);
+                                return 2;
+                        }
+                        f.idle_disconnect_s = (unsigned) v;
+                        break;
+                }
                 case 'o': f.once = true; break;
                 case 'h': usage(stdout); return 0;
                 default: usage(stderr); return 2;
@@ -377,7 +436,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         r = run(&f);
-        fwd_central_free(f.central);
+        disconnect(&f);
         close(f.inotify_fd);
         /* --once: the exit code says whether everything up to the journal's end was committed */
         return r < 0 ? 1 : 0;

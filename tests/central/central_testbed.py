@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -31,6 +32,17 @@ def pg_missing():
         # A build that failed must not pass as a skipped tier.
         raise RuntimeError("termguard-central not built in %s" % BUILD)
     return None
+
+
+def wait_for(predicate, what, timeout=float(os.environ.get("TG_IT_TIMEOUT", "90"))):
+    """Polls predicate until it holds (bounded): the central store has no event to wait on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for %s" % what)
+        time.sleep(0.1)
 
 
 def free_port():
@@ -166,6 +178,11 @@ class Bundle:
 
     def ingest(self, records):
         return self.sql(ingest_sql(records))
+
+    def ingest_started(self, records):
+        """The same, running: a Popen whose communicate() gives stdout and stderr."""
+        return subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", self.dsn(),
+                                 "-c", ingest_sql(records)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def ingest_sql(records):

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "termguard/base64.h"
 #include "termguard/hex.h"
 #include "termguard/journal.h"
 
@@ -26,26 +27,6 @@ static char host_id_path[4096];
 static void die(const char *what, int r) {
         fprintf(stderr, "journal-batch: %s: %s\n", what, strerror(-r));
         exit(1);
-}
-
-static void base64(const uint8_t *p, size_t n, char *out) {
-        static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        size_t i = 0, o = 0;
-        for (; i + 3 <= n; i += 3) {
-                uint32_t v = ((uint32_t) p[i] << 16) | ((uint32_t) p[i + 1] << 8) | p[i + 2];
-                out[o++] = t[v >> 18];
-                out[o++] = t[(v >> 12) & 63];
-                out[o++] = t[(v >> 6) & 63];
-                out[o++] = t[v & 63];
-        }
-        if (n - i >= 1) {
-                uint32_t v = (uint32_t) p[i] << 16 | (n - i == 2 ? (uint32_t) p[i + 1] << 8 : 0);
-                out[o++] = t[v >> 18];
-                out[o++] = t[(v >> 12) & 63];
-                out[o++] = n - i == 2 ? t[(v >> 6) & 63] : '=';
-                out[o++] = '=';
-        }
-        out[o] = 0;
 }
 
 static json_object *hex(const uint8_t *p, size_t n) {
@@ -62,7 +43,7 @@ static json_object *uuid(const uint8_t *p) {
 }
 
 static void batch(const char *dir, uint64_t from) {
-        static char b64[(TG_JOURNAL_RECORD_MAX + 2) / 3 * 4 + 1];
+        static char b64[TG_BASE64_SIZE(TG_JOURNAL_RECORD_MAX)];
         tg_journal_reader *r = NULL;
         const tg_journal_record *rec;
         json_object *a = json_object_new_array();
@@ -78,7 +59,8 @@ static void batch(const char *dir, uint64_t from) {
                 size_t size;
                 if (tg_journal_reader_raw(r, &raw, &size) < 0)
                         die("raw", -EIO);
-                base64(raw, size, b64);
+                if (tg_base64_encode(raw, size, b64, sizeof(b64)) < 0)
+                        die("base64", -ENOBUFS);
                 for (size_t i = 0; i < tg_journal_record_n_fields(rec); i++) {
                         const char *key, *value;
                         json_object *pair = json_object_new_array();

@@ -12,7 +12,8 @@ import subprocess
 import tempfile
 import unittest
 
-from central_testbed import CENTRAL, SQL_DIR, SUPERUSER, Bundle, Central, CentralTestCase, Cluster, ingest_sql, psql, record
+from central_testbed import (CENTRAL, SQL_DIR, SUPERUSER, Bundle, Central, CentralTestCase, Cluster, ingest_sql, psql,
+                             record, wait_for)
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9))
 
@@ -34,6 +35,17 @@ def months_ago(n):
     while m <= 0:
         y, m = y - 1, m + 12
     return usec(datetime.datetime(y, m, 15, 12, 0, tzinfo=TOKYO)), "events_%04d%02d" % (y, m)
+
+
+# The month of record()'s default time, which other tests' records make a partition for.
+DEFAULT_PART = datetime.datetime.fromtimestamp(record(1)["time_usec"] / 1e6, TOKYO).strftime("events_%Y%m")
+
+
+def new_month(n):
+    """months_ago(n), or the month before it where that one is record()'s default month: a
+    month no other test stores records in."""
+    t, part = months_ago(n)
+    return months_ago(n + 1) if part == DEFAULT_PART else (t, part)
 
 
 class CentralStoreTest(CentralTestCase):
@@ -202,7 +214,7 @@ class CentralStoreTest(CentralTestCase):
                      "termguard.reenroll_host('%s', 'ab', now())" % b.host_id,
                      "termguard.prune(1)", "termguard.ensure_partition(now())",
                      "termguard.ensure_partitions_ahead(1)", "termguard.restore_host_roles()",
-                     "termguard.json_int('{}', 'a', 0, 1)", "termguard.month_start(now())",
+                     "termguard.in_partition_window(now())", "termguard.month_start(now())",
                      "termguard.host_role(gen_random_uuid())"]:
             with self.subTest(call):
                 r = b.sql("SELECT %s;" % call)
@@ -326,7 +338,7 @@ class CentralStoreTest(CentralTestCase):
 
     def test_partition_made_for_a_new_month(self):
         b = self.central.enroll("水道課")
-        t, part = months_ago(13)
+        t, part = new_month(13)
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % part), 0)
         self.assertEqual(b.ingest([record(1, time_usec=t)]).stdout.strip(), "1")
         self.assertEqual(self.cluster.sql("SELECT tableoid::regclass FROM termguard.events WHERE host_id = '%s'"
@@ -338,7 +350,7 @@ class CentralStoreTest(CentralTestCase):
                                           "AND seq = 2" % b.host_id), [["termguard.events_default"]])
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = 'events_198503'"), 0)
         # A month whose rows sit in the default partition: they move into the new partition.
-        t20, part20 = months_ago(20)
+        t20, part20 = new_month(20)
         self.cluster.sql("INSERT INTO termguard.events_default SELECT host_id, 100, '%s'::timestamptz, time_usec, "
                          "boot_id, clock, priority, type, uid, pid, comm, unit, fields, prev_mac, mac, raw, "
                          "received_at FROM termguard.events WHERE host_id = '%s' AND seq = 2"
@@ -350,6 +362,57 @@ class CentralStoreTest(CentralTestCase):
         # init made this month's and the next ones ahead.
         _, this = months_ago(0)
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % this), 1)
+
+    def test_concurrent_first_ingests_of_a_new_month(self):
+        hosts = [self.central.enroll("下水道課") for _ in range(6)]
+        roles = "', '".join(b.role for b in hosts)
+
+        # Every host's first record of a month whose partition another session is making:
+        # they wait for it, then find it made, and store their record in it.
+        t, part = new_month(50)
+        holder = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                   self.cluster.dsn("termguard") + " application_name=tg-holder"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            holder.stdin.write("BEGIN;\nSELECT termguard.ensure_partition(to_timestamp(%d / 1e6));\n" % t)
+            holder.stdin.flush()
+            wait_for(lambda: self.cluster.sql("SELECT state FROM pg_stat_activity WHERE application_name = "
+                                              "'tg-holder'") == [["idle in transaction"]], "the partition made")
+            started = [b.ingest_started([record(1, time_usec=t + i)]) for i, b in enumerate(hosts)]
+            wait_for(lambda: self.count("SELECT count(*) FROM pg_stat_activity WHERE usename IN ('%s') AND "
+                                        "wait_event_type = 'Lock'" % roles) == len(hosts),
+                     "every ingest waiting for the partition's maker")
+            holder.stdin.write("COMMIT;\n")
+            holder.stdin.close()
+            self.assertEqual(holder.wait(timeout=60), 0, holder.stderr.read())
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+                holder.wait()
+            holder.stderr.close()
+        for b, p in zip(hosts, started):
+            out, err = p.communicate(timeout=60)
+            self.assertEqual((p.returncode, out.strip()), (0, "1"), err)
+        self.assertEqual(self.count("SELECT count(*) FROM termguard.%s WHERE host_id IN (%s)"
+                                    % (part, ", ".join("'%s'" % b.host_id for b in hosts))), len(hosts))
+
+        # Free for all: every host's batch spans six new months, each host starting at another
+        # one, all at once. Every batch is stored, each month has one partition.
+        months = [new_month(n) for n in range(60, 72, 2)]
+        started = []
+        for i, b in enumerate(hosts):
+            order = months[i % len(months):] + months[:i % len(months)]
+            started.append(b.ingest_started([record(2 + k, time_usec=tm + i) for k, (tm, _) in enumerate(order)]))
+        for b, p in zip(hosts, started):
+            out, err = p.communicate(timeout=120)
+            self.assertEqual((p.returncode, out.strip()), (0, str(len(months))), err)
+        for tm, name in months:
+            self.assertEqual(self.cluster.sql("SELECT count(*), count(DISTINCT host_id) FROM termguard.%s" % name),
+                             [[str(len(hosts)), str(len(hosts))]])
+        self.assertEqual(self.count("SELECT count(*) FROM termguard.events_default WHERE host_id IN (%s)"
+                                    % ", ".join("'%s'" % b.host_id for b in hosts)), 0)
+        self.assertEqual(self.cluster.sql("SELECT DISTINCT last_seq FROM termguard.hosts WHERE role IN ('%s')" % roles),
+                         [[str(1 + len(months))]])
 
     def test_prune_drops_whole_old_partitions(self):
         b = self.central.enroll("教育委員会")

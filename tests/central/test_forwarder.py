@@ -21,7 +21,7 @@ import tempfile
 import time
 import unittest
 
-from central_testbed import BUILD, Bundle, CentralTestCase
+from central_testbed import BUILD, Bundle, CentralTestCase, wait_for
 
 CTL = os.path.join(BUILD, "ctl", "termguardctl")
 DAEMON = os.path.join(BUILD, "agent", "termguardd")
@@ -30,17 +30,6 @@ LIST = os.path.join(BUILD, "tests", "journal-list")
 WRITER = os.path.join(BUILD, "tests", "journal-writer")
 TIMEOUT = float(os.environ.get("TG_IT_TIMEOUT", "90"))
 NOBODY = 65534
-
-
-def wait_for(predicate, what, timeout=TIMEOUT):
-    """Polls predicate until it holds (bounded): the central store has no event to wait on."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if predicate():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for %s" % what)
-        time.sleep(0.1)
 
 
 class Terminal:
@@ -100,10 +89,12 @@ class Terminal:
                          "--label", "総務-%d" % self.n_media)
             self.test.assertEqual(r.returncode, 0, r.stderr)
 
-    def start_forwarder(self, batch=3, netns=None):
+    def start_forwarder(self, batch=3, netns=None, idle_disconnect=None):
         self.test.assertIsNone(self.forwarder)
         cmd = [FORWARDER, "--journal", self.journal, "--central", self.central_dir, "--socket", self.socket,
                "--batch-records", str(batch)]
+        if idle_disconnect is not None:
+            cmd += ["--idle-disconnect", str(idle_disconnect)]
         cmd = ["setpriv", "--reuid=termguard-forwarder", "--regid=termguard-forwarder", "--init-groups"] + cmd
         if netns:
             cmd = ["ip", "netns", "exec", netns] + cmd
@@ -190,6 +181,49 @@ class ForwarderTest(CentralTestCase):
         r = self.term.ctl("status")
         self.assertIn("forwarding:", r.stdout)
         self.assertIn("0 records pending", r.stdout)
+
+    def sessions(self):
+        """The server processes of the terminal's role: (pid, backend start)."""
+        return [tuple(r) for r in self.cluster.sql("SELECT pid, backend_start FROM pg_stat_activity WHERE usename = '%s'"
+                                                     % self.term.bundle.role)]
+
+    def test_connection_kept_while_records_come_closed_when_idle(self):
+        self.make_terminal()
+        self.term.records(6)
+        self.term.start_forwarder(batch=2, idle_disconnect=15)
+        self.wait_all()
+        # several batches, one server process: the connection stays while records come
+        first = self.sessions()
+        self.assertEqual(len(first), 1)
+        for _ in range(3):
+            self.term.records(3)
+            self.wait_all()
+        self.assertEqual(self.sessions(), first)
+        # nothing more to send: closed after the idle time, and made again for new records
+        wait_for(lambda: self.sessions() == [], "the idle connection closed")
+        self.term.records(2)
+        self.wait_all()
+        again = self.sessions()
+        self.assertEqual(len(again), 1)
+        self.assertNotEqual(again, first)
+        # the server ends the session (as at a restart): the next batch goes on a new one,
+        # without an error shown
+        self.cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '%s'"
+                         % self.term.bundle.role, dbname="postgres")
+        wait_for(lambda: self.sessions() == [], "the session ended")
+        self.term.records(2)
+        self.wait_all()
+        self.assert_exactly_once()
+        self.assertEqual(self.term.status()["forwarder_last_error"], "")
+        self.assertEqual(len(self.sessions()), 1)
+        self.assertNotIn(self.sessions()[0], first + again)
+
+    def test_idle_disconnect_bounded(self):
+        for bad in ("-1", "86401", "5s", ""):
+            r = subprocess.run([FORWARDER, "--idle-disconnect", bad, "--once"], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("--idle-disconnect", r.stderr)
 
     def test_postgresql_stopped_mid_stream(self):
         self.make_terminal()
