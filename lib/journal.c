@@ -691,6 +691,32 @@ static int segment_last(const tg_journal *j, const char *name, uint64_t *ret_seq
         return r < 0 ? r : found ? 0 : -ENODATA;
 }
 
+/* The seq and prev_mac of the first record in the segment file name: where the chain goes on
+ * after the segments before it, as verify checks a prune (one record read, not the segment
+ * before it). -ENODATA when the segment holds no record yet. */
+static int segment_first(const tg_journal *j, const char *name, uint64_t *ret_seq,
+                         uint8_t ret_prev_mac[TG_JOURNAL_MAC_SIZE]) {
+        _cleanup_free_ tg_journal_record *rec = malloc(sizeof(*rec));
+        _cleanup_free_ uint8_t *buf = malloc(TG_JOURNAL_RECORD_MAX);
+        _cleanup_close_ int fd = open_file(j, name, O_RDONLY, FILE_SEGMENT);
+        ssize_t n;
+
+        if (!rec || !buf)
+                return -ENOMEM;
+        if (fd < 0)
+                return fd;
+        n = pread_full(fd, buf, TG_JOURNAL_RECORD_MAX, SEGMENT_HEADER_SIZE);
+        if (n < 0)
+                return (int) n;
+        if (n == 0)
+                return -ENODATA;
+        if (journal_record_decode(buf, (size_t) n, rec) < 0)
+                return -EBADMSG;
+        *ret_seq = rec->seq;
+        memcpy(ret_prev_mac, rec->prev_mac, TG_JOURNAL_MAC_SIZE);
+        return 0;
+}
+
 static int64_t mtime_usec(const struct stat *st) {
         return (int64_t) st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
 }
@@ -742,8 +768,15 @@ int tg_journal_prune_step(tg_journal *j, const tg_journal_prune_options *opt, tg
         if (r == 0 && k > 0 && faccessat(j->dirfd, ".", W_OK, AT_EACCESS) < 0)
                 r = -errno;
         if (r == 0 && k > 0) {
-                journal_segment_name(segs[k - 1], name);
-                r = segment_last(j, name, &last, mac);
+                uint64_t first;
+                journal_segment_name(segs[k], name);
+                if (segment_first(j, name, &first, mac) == 0 && first > 1)
+                        last = first - 1;
+                else {
+                        /* the segment after them has no record on disk yet */
+                        journal_segment_name(segs[k - 1], name);
+                        r = segment_last(j, name, &last, mac);
+                }
         }
         if (r == 0 && k > 0) {
                 /* The chain's new start is recorded before the files go: verify then knows the
