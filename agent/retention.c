@@ -69,8 +69,9 @@ static void report_error(Manager *m, int error, uint64_t pruned_through) {
         m->retention.reported_error = error;
         snprintf(through, sizeof(through), "%" PRIu64, pruned_through);
         log_msg(LOG_ERR, "Retention could not prune the audit journal: %s (retried in an hour)", strerror(-error));
-        (void) event_emit("journal.prune-failed", LOG_ERR, "Retention could not delete old segments of the audit journal",
-                          "error", strerror(-error), "pruned_through", through, NULL);
+        (void) event_emit("journal.prune-failed", LOG_ERR,
+                          "Retention could not delete old segments of the audit journal", "error", strerror(-error),
+                          "pruned_through", through, NULL);
 }
 
 static int on_prune(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {

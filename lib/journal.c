@@ -768,7 +768,7 @@ int tg_journal_prune_step(tg_journal *j, const tg_journal_prune_options *opt, tg
         if (r == 0 && k > 0 && faccessat(j->dirfd, ".", W_OK, AT_EACCESS) < 0)
                 r = -errno;
         if (r == 0 && k > 0) {
-                uint64_t first;
+                uint64_t first = 0;
                 journal_segment_name(segs[k], name);
                 if (segment_first(j, name, &first, mac) == 0 && first > 1)
                         last = first - 1;
