@@ -30,6 +30,7 @@
 #include "manager.h"
 #include "own-records.h"
 #include "notify.h"
+#include "retention.h"
 #include "termguard/account.h"
 #include "termguard/central.h"
 #include "termguard/control-proto.h"
@@ -440,6 +441,24 @@ static void put_time_usec(json_object *o, tg_ctl_field f, uint64_t t) {
         tg_ctl_put_string(o, f, buf);
 }
 
+/* Retention of the journal: the period, the oldest record kept (and so what was pruned), the
+ * next prune planned, the last prune's error. */
+static void put_retention(json_object *o, const Manager *m) {
+        retention_info ri;
+        uint64_t oldest_seq;
+        int64_t oldest_usec;
+
+        retention_status(m, &ri);
+        tg_ctl_put_int(o, TG_F_JOURNAL_MAX_AGE, ri.max_age);
+        if (event_journal_oldest(&oldest_seq, &oldest_usec) == 0) {
+                tg_ctl_put_int(o, TG_F_JOURNAL_OLDEST_SEQ, (int64_t) oldest_seq);
+                put_time_usec(o, TG_F_JOURNAL_OLDEST_AT, oldest_usec > 0 ? (uint64_t) oldest_usec : 0);
+                tg_ctl_put_int(o, TG_F_JOURNAL_PRUNED_THROUGH, (int64_t) (oldest_seq > 0 ? oldest_seq - 1 : 0));
+        }
+        put_time_usec(o, TG_F_JOURNAL_NEXT_PRUNE_AT, ri.next_prune_at > 0 ? (uint64_t) ri.next_prune_at : 0);
+        tg_ctl_put_string(o, TG_F_JOURNAL_PRUNE_ERROR, ri.last_error ? strerror(-ri.last_error) : "");
+}
+
 /* The idle lock's sessions: every one for administrators, their own for other users. */
 static json_object *sessions_json(Call *call) {
         json_object *a = json_object_new_array();
@@ -515,6 +534,7 @@ static json_object *cmd_status(Call *call) {
         put_time_usec(o, TG_F_FORWARDER_REPORT_AT, (uint64_t) m->forwarder.report_at);
         put_time_usec(o, TG_F_FORWARDER_LAST_COMMIT_AT, (uint64_t) m->forwarder.last_commit_at);
         tg_ctl_put_string(o, TG_F_FORWARDER_LAST_ERROR, m->forwarder.last_error);
+        put_retention(o, m);
         tg_ctl_put_string(o, TG_F_IDLE_LOCK, logind_state_to_string(idle_lock_state(m)));
         tg_ctl_put_list(o, TG_F_SESSIONS, sessions_json(call));
         return o;
@@ -752,6 +772,9 @@ static json_object *cmd_journal_forwarded(Call *call) {
                                           next - 1);
         if (r < 0)
                 return tg_ctl_reply_error(TG_CTL_ERR_IO, "could not record the forwarded mark: %s", strerror(-r));
+        /* What is forwarded may now be old enough to go, or give the cap its room. Pruned on
+         * the loop after this reply, so the forwarder never waits for it. */
+        retention_kick(call->m);
         return forwarded_reply(forwarded, next);
 }
 

@@ -79,6 +79,13 @@ typedef struct Manager {
                 char last_error[TG_CTL_FORWARDER_ERROR_MAX + 1];
         } forwarder;
 
+        /* retention.c: pruning of the audit journal; times in µs (CLOCK_REALTIME), 0: none */
+        struct {
+                sd_event_source *timer, *pressure;
+                int64_t next_at, last_prune_at;
+                int last_error, reported_error; /* the last prune's; the last one recorded */
+        } retention;
+
         struct Intake *intake; /* intake.c: records from other programs */
         struct Logind *logind; /* logind.c */
         struct IdleLock *idle; /* idle-lock.c */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/eventfd.h>
 #include <sys/uio.h>
 
 #include <json-c/json.h>
@@ -39,6 +40,15 @@ static tg_journal_clock last_clock = TG_JOURNAL_CLOCK_UNKNOWN;
 static bool journal_opened_before; /* whether event_journal_open() ran already */
 /* "near its cap": nine tenths of what records other than the reserve's may use. */
 #define NEAR_CAP_PERCENT 90
+/* Near the cap, retention frees forwarded segments until the journal is down to this share of
+ * it: well below NEAR_CAP_PERCENT, so one prune buys room for a while, not for one record. */
+#define ROOM_TARGET_PERCENT 75
+/* Readable when the journal came near its cap or to it (retention.c makes room). Written
+ * from any thread that records; an eventfd, so the event loop needs no lock to learn it. */
+static int pressure_fd = -EBADF;
+/* Retention is making room (from NEAR_CAP_PERCENT down to ROOM_TARGET_PERCENT): the bounded
+ * steps go on past the near-cap mark until a step finds nothing more to delete. */
+static bool making_room;
 
 /* stderr is the journal under systemd: then journald gets the structured record only. */
 static bool stderr_is_journal(void) {
@@ -237,6 +247,8 @@ static void journal_state_changed(event_journal_state to, int error) {
                 snprintf(used, sizeof(used), "%" PRIu64, u.used_bytes);
                 snprintf(cap, sizeof(cap), "%" PRIu64, u.max_bytes);
         }
+        if ((to == EVENT_JOURNAL_NEAR_CAP || to == EVENT_JOURNAL_FULL) && pressure_fd >= 0)
+                (void) eventfd_write(pressure_fd, 1); /* only a wake-up: a full counter wakes too */
         switch (to) {
         case EVENT_JOURNAL_NEAR_CAP:
                 event_emit("journal.near-cap", LOG_WARNING, "The audit journal is close to its size cap", "used", used,
@@ -327,6 +339,14 @@ int event_journal_open(const char *state_dir, uint64_t max_bytes, const char *au
         if (open)
                 return 0; /* a reload: the journal stays as it is */
 
+        if (pressure_fd < 0) {
+                pressure_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+                if (pressure_fd < 0)
+                        log_msg(LOG_WARNING,
+                                "No eventfd for the journal's cap (%s): retention makes room only on "
+                                "its timer and when the forwarded mark moves",
+                                strerror(errno));
+        }
         snprintf(dir, sizeof(dir), "%s/journal", state_dir);
         snprintf(host_id, sizeof(host_id), "%s/host-id", state_dir);
         /* The reserve is an eighth of the cap, at most the journal's default: room for the
@@ -416,6 +436,75 @@ int event_journal_checkpoint(void) {
         if (after != before)
                 journal_state_changed(after, 0);
         return 0;
+}
+
+int event_journal_prune(int64_t max_age_usec, unsigned max_segments, tg_journal_prune_result *ret) {
+        char through[24], head_mac[2 * TG_JOURNAL_MAC_SIZE + 1];
+        tg_journal_prune_result res = {0};
+        tg_journal_usage_info u;
+        uint64_t room = 0;
+        tg_record rec;
+        int r;
+
+        pthread_mutex_lock(&journal_lock);
+        if (!journal) {
+                pthread_mutex_unlock(&journal_lock);
+                return -ENOKEY;
+        }
+        if (tg_journal_usage(journal, &u) == 0 && u.max_bytes > u.reserve_bytes) {
+                uint64_t limit = u.max_bytes - u.reserve_bytes;
+                /* Near the cap: forwarded segments are safe centrally, so they go before storage
+                 * decisions are refused for want of room, whatever their age. */
+                if (u.used_bytes * 100 >= limit * NEAR_CAP_PERCENT)
+                        making_room = true;
+                if (making_room)
+                        room = limit - limit / 100 * ROOM_TARGET_PERCENT;
+        }
+        r = tg_journal_prune_step(journal,
+                                  &(tg_journal_prune_options){.max_age_usec = max_age_usec,
+                                                              .room_bytes = room,
+                                                              .max_segments = max_segments},
+                                  &res);
+        if (!res.more)
+                making_room = false; /* there is room, or nothing forwarded is left to give it */
+        event_journal_state before = journal_state;
+        if (res.deleted > 0 &&
+            (before == EVENT_JOURNAL_OK || before == EVENT_JOURNAL_NEAR_CAP || before == EVENT_JOURNAL_FULL))
+                /* room again: storage decisions are recorded again from the next one */
+                journal_state = near_cap_locked() ? EVENT_JOURNAL_NEAR_CAP : EVENT_JOURNAL_OK;
+        event_journal_state after = journal_state;
+        pthread_mutex_unlock(&journal_lock);
+
+        if (res.record_seq > 0) {
+                /* The journal wrote the journal.pruned record itself: journald gets its mirror. */
+                snprintf(through, sizeof(through), "%" PRIu64, res.pruned_through);
+                tg_hex_encode(res.head_mac, sizeof(res.head_mac), head_mac, sizeof(head_mac));
+                if (tg_record_init(&rec, TG_JOURNAL_TYPE_PRUNED, -1, "termguardd",
+                                   "Retention deleted forwarded segments of the audit journal") >= 0) {
+                        (void) tg_record_set(&rec, "pruned_through", through);
+                        (void) tg_record_set(&rec, "head_mac", head_mac);
+                        mirror(&rec, res.record_seq);
+                        tg_record_done(&rec);
+                }
+        }
+        if (after != before)
+                journal_state_changed(after, 0);
+        if (before == EVENT_JOURNAL_FULL && after != EVENT_JOURNAL_FULL)
+                log_msg(LOG_NOTICE, "Retention made room in the audit journal: storage decisions are recorded again");
+        *ret = res;
+        return r;
+}
+
+int event_journal_pressure_fd(void) {
+        return pressure_fd;
+}
+
+int event_journal_oldest(uint64_t *ret_seq, int64_t *ret_usec) {
+        int r;
+        pthread_mutex_lock(&journal_lock);
+        r = journal ? tg_journal_oldest(journal, ret_seq, ret_usec) : -ENOKEY;
+        pthread_mutex_unlock(&journal_lock);
+        return r;
 }
 
 void event_journal_close(void) {

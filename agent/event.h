@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "termguard/journal.h"
 #include "termguard/record.h"
 
 /* Structured events (journald, and stderr unless stderr is the journal) and log lines. Safe
@@ -52,6 +53,18 @@ const char *event_journal_unusable_reason(void);
  * records for. Never moves back. -ERANGE past the last record, -ENOKEY without a journal.
  * The mark and the next seq after the call in ret_*. */
 int event_journal_mark_forwarded(uint64_t seq, uint64_t *ret_forwarded, uint64_t *ret_next);
+/* One bounded step of retention (retention.c): closed segments whose records are all
+ * forwarded go when older than max_age_usec (< 0: never by age) and, while the journal is near
+ * its cap, oldest first whatever their age until it is well below it; at most max_segments.
+ * The journal.pruned record is mirrored to journald; room made at the cap lets storage
+ * decisions be recorded again. -ENOKEY without a journal; *ret is filled also on an error. */
+int event_journal_prune(int64_t max_age_usec, unsigned max_segments, tg_journal_prune_result *ret);
+/* An eventfd that becomes readable when the journal comes near its cap or to it; -EBADF
+ * before event_journal_open(). */
+int event_journal_pressure_fd(void);
+/* The oldest record kept: its seq and when its segment was started (µs). -ENOKEY without a
+ * journal. */
+int event_journal_oldest(uint64_t *ret_seq, int64_t *ret_usec);
 /* A journal.checkpoint (durable), mirrored to journald with the chain head to keep off the
  * host. */
 int event_journal_checkpoint(void);

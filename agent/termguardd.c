@@ -19,6 +19,7 @@
 #include "intake.h"
 #include "manager.h"
 #include "mounts.h"
+#include "retention.h"
 #include "termguard/account.h"
 #include "termguard/journal.h"
 #include "termguard/macro.h"
@@ -32,6 +33,7 @@ static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo 
                                   m->cfg.journal_auditor_group); /* logged there */
         manager_reload(userdata);
         (void) intake_spool(userdata); /* logged there */
+        retention_kick(m);             /* MaxAge= may have changed, or a journal opened */
         sd_notify(0, "READY=1");
         return 0;
 }
@@ -262,6 +264,12 @@ int main(int argc, char **argv) {
                 return 1;
         }
 
+        /* After the spool's records are in (below, on the loop): a prune never comes first. */
+        r = retention_start(&m);
+        if (r < 0)
+                /* Nothing is deleted without it; the cap still fails closed and says so. */
+                log_msg(LOG_ERR, "Failed to set up the journal's retention: %s; nothing will be pruned", strerror(-r));
+
         event_emit("daemon.started", LOG_INFO, "termguardd started", "version", TG_VERSION, "config", m.config_root,
                    NULL);
         /* What root producers spooled while we were not running, in order, before anything new. */
@@ -275,6 +283,7 @@ int main(int argc, char **argv) {
 
         event_emit("daemon.stopping", LOG_INFO, "termguardd stopping; controllers stay deny-by-default", NULL);
         (void) event_journal_checkpoint();
+        retention_stop(&m);
         intake_stop(&m);
         control_stop(&m);
         manager_stop(&m);

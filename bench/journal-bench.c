@@ -2,8 +2,10 @@
 /*
  * journal-bench DIR SEEDFILE_OUT: figures of the journal store in DIR (a fresh directory on the
  * file system to measure): appends with fdatasync per record, buffered appends with one sync
- * per batch, and verify over the whole journal, with and without the key. Prints figures;
- * decides nothing.
+ * per batch, verify over the whole journal, with and without the key, and retention: every
+ * segment forwarded and pruned in termguardd's bounded steps (cold cache), each step being how
+ * long an append (a storage decision's record) may wait for it. Prints figures; decides
+ * nothing.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -128,5 +130,38 @@ int main(int argc, char **argv) {
         t = now() - t0;
         printf("verify, every MAC with the key: %" PRIu64 " records in %.2f s, %" PRIu64 " problems\n", res.records, t,
                res.problems);
+
+        /* Retention as termguardd runs it (agent/retention.c: PRUNE_STEP_SEGMENTS), cold cache:
+         * everything forwarded and old, steps until nothing is left to delete. */
+        enum { STEP_SEGMENTS = 4 };
+        tg_journal_prune_result pr;
+        double step_max = 0, steps_total = 0;
+        unsigned steps = 0, deleted = 0;
+        if ((r = tg_journal_open(argv[1], &opt, &j)) < 0)
+                die("open", r);
+        if ((r = tg_journal_usage(j, &u)) < 0 || (r = tg_journal_mark_forwarded(j, u.next_seq - 1)) < 0)
+                die("forwarded", r);
+        sync();
+        dc = fopen("/proc/sys/vm/drop_caches", "w");
+        if (dc) {
+                fputs("3\n", dc);
+                fclose(dc);
+        }
+        do {
+                t0 = now();
+                r = tg_journal_prune_step(
+                        j, &(tg_journal_prune_options){.max_age_usec = 0, .max_segments = STEP_SEGMENTS}, &pr);
+                t = now() - t0;
+                if (r < 0)
+                        die("prune", r);
+                steps++;
+                deleted += pr.deleted;
+                steps_total += t;
+                step_max = t > step_max ? t : step_max;
+        } while (pr.more);
+        printf("prune, steps of %d segments (cold cache): %u segments in %u steps, %.1f ms per step on average, "
+               "%.1f ms at most\n",
+               STEP_SEGMENTS, deleted, steps, steps_total * 1000 / steps, step_max * 1000);
+        tg_journal_close(j);
         return 0;
 }

@@ -79,10 +79,55 @@ static char *forwarding_text(json_object *r) {
         return k < 0 ? NULL : text;
 }
 
+/* Retention of the journal: rows for the table; the texts are freed by the caller. */
+typedef struct {
+        char *period, *oldest, *pruned;
+} retention_text;
+
+static void retention_text_done(retention_text *t) {
+        free(t->period);
+        free(t->oldest);
+        free(t->pruned);
+}
+
+static void add_retention(ctl_table *t, json_object *r, retention_text *text) {
+        long long days = strtoll(tg_ctl_get_string(r, TG_F_JOURNAL_MAX_AGE), NULL, 10) / 86400;
+        const char *oldest = tg_ctl_get_string(r, TG_F_JOURNAL_OLDEST_SEQ);
+        const char *through = tg_ctl_get_string(r, TG_F_JOURNAL_PRUNED_THROUGH);
+        const char *next = tg_ctl_get_string(r, TG_F_JOURNAL_NEXT_PRUNE_AT);
+
+        if (days <= 0)
+                text->period = strdup(_("records are kept for ever (MaxAge=infinity); forwarded ones go only when "
+                                        "the size cap needs room"));
+        else if (asprintf(&text->period, _("%lld days for forwarded records (MaxAge=); never a record not forwarded"),
+                          days) < 0)
+                text->period = NULL;
+        ctl_table_add(t, _("  retention:"), text->period);
+        if (*oldest) {
+                if (asprintf(&text->oldest, _("seq %s, from %s"), oldest,
+                             tg_ctl_get_string(r, TG_F_JOURNAL_OLDEST_AT)) < 0)
+                        text->oldest = NULL;
+                ctl_table_add(t, _("  oldest record kept:"), text->oldest);
+                if (strcmp(through, "0") == 0)
+                        ctl_table_add(t, _("  pruned through:"), _("nothing pruned"));
+                else {
+                        if (asprintf(&text->pruned, _("seq %s"), through) < 0)
+                                text->pruned = NULL;
+                        ctl_table_add(t, _("  pruned through:"), text->pruned);
+                }
+        }
+        ctl_table_add(t, _("  next prune:"),
+                      *next ? next : _("when the forwarded mark moves or the journal comes near its cap"));
+        /* strerror() text from termguardd */
+        if (*tg_ctl_get_string(r, TG_F_JOURNAL_PRUNE_ERROR))
+                ctl_table_add(t, _("  PRUNE FAILED:"), tg_ctl_get_string(r, TG_F_JOURNAL_PRUNE_ERROR));
+}
+
 int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
         tg_ctl_reply reply;
         json_object *r;
         _cleanup_free_ char *active = NULL, *failed = NULL, *journal = NULL, *forwarding = NULL;
+        retention_text retention = {0};
         int rc = ctl_call(ctx, req, &reply);
 
         if (rc)
@@ -128,6 +173,7 @@ int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_
                 /* checked by termguardd: one line of text safe to show */
                 if (*tg_ctl_get_string(r, TG_F_FORWARDER_LAST_ERROR))
                         ctl_table_add(t, _("  FORWARDING ERROR:"), tg_ctl_get_string(r, TG_F_FORWARDER_LAST_ERROR));
+                add_retention(t, r, &retention);
         }
         if (*tg_ctl_get_string(r, TG_F_LAST_RELOAD_ERROR)) {
                 if (asprintf(&failed, _("%s (previous policy in force)"),
@@ -138,6 +184,7 @@ int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_
         ctl_table_add(t, _("  idle lock:"), tg_ctl_get_string(r, TG_F_IDLE_LOCK));
         ctl_table_print(t, stdout);
         ctl_table_free(t);
+        retention_text_done(&retention);
         print_sessions(tg_ctl_get_list(r, TG_F_SESSIONS));
         tg_ctl_reply_done(&reply);
         return 0;

@@ -155,6 +155,15 @@ static int parse_seconds(const config_item *item, const char *v, void *field) {
         return 0;
 }
 
+/* A retention period: a duration, or "infinity" (also "0") to keep for ever. */
+static int parse_max_age(const config_item *item, const char *v, void *field) {
+        if (strcmp(v, "infinity") == 0 || strcmp(v, "0") == 0) {
+                *(int64_t *) field = 0;
+                return 0;
+        }
+        return parse_seconds(item, v, field);
+}
+
 static int parse_unsigned(const config_item *item, const char *v, void *field) {
         char *end;
         unsigned long n;
@@ -251,6 +260,10 @@ static const config_item config_items[] = {
          "expects a duration such as 5m or 1h, from 10s to 1d", NULL},
         {"Journal", "MaxUse", parse_size, FIELD(journal_max_bytes), INT64_C(64) << 10, INT64_C(1) << 40,
          "expects a size such as 512M or 2G, from 64K to 1024G", NULL},
+        /* Whole days at least: a record is kept for the policy's period, never for minutes. At
+         * most 100 years, so that microseconds of it never overflow. */
+        {"Journal", "MaxAge", parse_max_age, FIELD(journal_max_age), DAYS(1), DAYS(36500),
+         "expects a duration such as 1825d, from 1d to 36500d, or infinity (0) to keep records for ever", NULL},
         {"Journal", "AuditorGroup", parse_group, FIELD(journal_auditor_group), 0, 0, "must be a group name", NULL},
         {"MFA", "RequireUsers", parse_name_list, FIELD(mfa_users), 0, 0,
          "expects user or group names separated by spaces (at most 511 characters)", NULL},

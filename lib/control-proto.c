@@ -254,6 +254,12 @@ static const field_info fields[_TG_F_MAX] = {
         [TG_F_FORWARDER_REPORT_AT] = {.name = "forwarder_report_at", .type = T_STRING},
         [TG_F_FORWARDER_LAST_COMMIT_AT] = {.name = "forwarder_last_commit_at", .type = T_STRING},
         [TG_F_FORWARDER_LAST_ERROR] = {.name = "forwarder_last_error", .type = T_STRING},
+        [TG_F_JOURNAL_MAX_AGE] = {.name = "journal_max_age", .type = T_INT},
+        [TG_F_JOURNAL_OLDEST_SEQ] = {.name = "journal_oldest_seq", .type = T_INT},
+        [TG_F_JOURNAL_OLDEST_AT] = {.name = "journal_oldest_at", .type = T_STRING},
+        [TG_F_JOURNAL_PRUNED_THROUGH] = {.name = "journal_pruned_through", .type = T_INT},
+        [TG_F_JOURNAL_NEXT_PRUNE_AT] = {.name = "journal_next_prune_at", .type = T_STRING},
+        [TG_F_JOURNAL_PRUNE_ERROR] = {.name = "journal_prune_error", .type = T_STRING},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */
@@ -287,6 +293,12 @@ static const struct {
                                             F(TG_F_FORWARDER_REPORT_AT),
                                             F(TG_F_FORWARDER_LAST_COMMIT_AT),
                                             F(TG_F_FORWARDER_LAST_ERROR),
+                                            F(TG_F_JOURNAL_MAX_AGE),
+                                            OPT(TG_F_JOURNAL_OLDEST_SEQ),
+                                            OPT(TG_F_JOURNAL_OLDEST_AT),
+                                            OPT(TG_F_JOURNAL_PRUNED_THROUGH),
+                                            F(TG_F_JOURNAL_NEXT_PRUNE_AT),
+                                            F(TG_F_JOURNAL_PRUNE_ERROR),
                                             F(TG_F_IDLE_LOCK),
                                             F(TG_F_SESSIONS),
                                             END}},

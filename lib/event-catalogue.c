@@ -297,6 +297,10 @@ static const tg_event_type catalogue[] = {
          "the journal cannot be written (disk full, I/O error): storage decisions fail closed", FIELDS("error")},
         {"journal.pruned", D "0023", LOG_INFO, DAEMON, 1, "retention deleted forwarded segments; the chain goes on",
          FIELDS("pruned_through", "head_mac")},
+        {"journal.prune-failed", D "0043", LOG_ERR, DAEMON, 1,
+         "retention could not delete old forwarded segments (the directory or a file cannot be changed): nothing "
+         "unforwarded is at risk, but the journal may fill up",
+         FIELDS("error", "pruned_through")},
         {"journal.initialized", D "0024", LOG_NOTICE, DAEMON, 1, "the first record of a new journal and key chain",
          FIELDS("host_id")},
         {"spool.taken-in", D "0021", LOG_NOTICE, DAEMON, 1,

@@ -255,6 +255,10 @@ int journal_segment_header_decode(const uint8_t buf[SEGMENT_HEADER_SIZE], uint8_
         return 0;
 }
 
+int64_t journal_segment_header_created(const uint8_t buf[SEGMENT_HEADER_SIZE]) {
+        return (int64_t) get64(buf + 40);
+}
+
 void journal_segment_name(uint64_t first_seq, char ret[SEGMENT_NAME_MAX]) {
         snprintf(ret, SEGMENT_NAME_MAX, SEGMENT_PREFIX "%016" PRIx64 SEGMENT_SUFFIX, first_seq);
 }

@@ -77,6 +77,8 @@ void journal_segment_header_encode(uint8_t buf[SEGMENT_HEADER_SIZE], const uint8
                                    uint64_t first_seq, int64_t created_usec);
 int journal_segment_header_decode(const uint8_t buf[SEGMENT_HEADER_SIZE], uint8_t ret_host_id[TG_JOURNAL_ID_SIZE],
                                   uint64_t *ret_first_seq);
+/* The time a checked header says its segment was started (UTC microseconds). */
+int64_t journal_segment_header_created(const uint8_t buf[SEGMENT_HEADER_SIZE]);
 void journal_segment_name(uint64_t first_seq, char ret[SEGMENT_NAME_MAX]);
 /* Whether name is a segment file name; its first seq in ret. */
 bool journal_segment_name_parse(const char *name, uint64_t *ret_first_seq);

@@ -691,37 +691,92 @@ static int segment_last(const tg_journal *j, const char *name, uint64_t *ret_seq
         return r < 0 ? r : found ? 0 : -ENODATA;
 }
 
-int tg_journal_prune(tg_journal *j, int64_t max_age_usec) {
+/* The seq and prev_mac of the first record in the segment file name: where the chain goes on
+ * after the segments before it, as verify checks a prune (one record read, not the segment
+ * before it). -ENODATA when the segment holds no record yet. */
+static int segment_first(const tg_journal *j, const char *name, uint64_t *ret_seq,
+                         uint8_t ret_prev_mac[TG_JOURNAL_MAC_SIZE]) {
+        _cleanup_free_ tg_journal_record *rec = malloc(sizeof(*rec));
+        _cleanup_free_ uint8_t *buf = malloc(TG_JOURNAL_RECORD_MAX);
+        _cleanup_close_ int fd = open_file(j, name, O_RDONLY, FILE_SEGMENT);
+        ssize_t n;
+
+        if (!rec || !buf)
+                return -ENOMEM;
+        if (fd < 0)
+                return fd;
+        n = pread_full(fd, buf, TG_JOURNAL_RECORD_MAX, SEGMENT_HEADER_SIZE);
+        if (n < 0)
+                return (int) n;
+        if (n == 0)
+                return -ENODATA;
+        if (journal_record_decode(buf, (size_t) n, rec) < 0)
+                return -EBADMSG;
+        *ret_seq = rec->seq;
+        memcpy(ret_prev_mac, rec->prev_mac, TG_JOURNAL_MAC_SIZE);
+        return 0;
+}
+
+static int64_t mtime_usec(const struct stat *st) {
+        return (int64_t) st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
+}
+
+int tg_journal_prune_step(tg_journal *j, const tg_journal_prune_options *opt, tg_journal_prune_result *ret) {
         _cleanup_free_ uint64_t *segs = NULL;
-        int64_t cutoff = now_usec() - max_age_usec;
+        tg_journal_prune_result res = {0};
+        int64_t now = now_usec();
         char name[SEGMENT_NAME_MAX], through[21], mac_hex[2 * TG_JOURNAL_MAC_SIZE + 1];
         uint8_t mac[TG_JOURNAL_MAC_SIZE];
-        uint64_t last = 0;
+        uint64_t last = 0, freed = 0, limit;
         int n, k = 0, r = 0;
 
-        assert_return(j && max_age_usec >= 0, -EINVAL);
+        assert_return(j && opt, -EINVAL);
         pthread_mutex_lock(&j->lock);
         n = journal_list_segments(j->dirfd, &segs);
         if (n < 0) {
                 pthread_mutex_unlock(&j->lock);
                 return n;
         }
+        limit = j->max > j->reserve ? j->max - j->reserve : 0;
         /* Segment i holds seqs segs[i]..segs[i+1]-1; the last is being written and stays. Its
          * age is its file's last write: the time of its newest record. */
         while (k + 1 < n && segs[k + 1] - 1 <= j->forwarded) {
                 struct stat st;
+                bool old, room;
                 journal_segment_name(segs[k], name);
                 if (fstatat(j->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         r = -errno;
                         break;
                 }
-                if ((int64_t) st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000 >= cutoff)
+                old = opt->max_age_usec >= 0 && now - mtime_usec(&st) > opt->max_age_usec;
+                room = opt->room_bytes > 0 && j->used - freed + opt->room_bytes > limit;
+                if (!old && !room) {
+                        if (opt->max_age_usec >= 0)
+                                res.next_usec = mtime_usec(&st) + opt->max_age_usec + 1;
                         break;
+                }
+                if (opt->max_segments > 0 && (unsigned) k >= opt->max_segments) {
+                        res.more = true;
+                        break;
+                }
+                freed += (uint64_t) st.st_size;
                 k++;
         }
+        /* A directory that cannot be changed (read-only mount, immutable) would take the
+         * journal.pruned record but none of the deletions: said before anything is written, so
+         * that retrying does not fill the journal with prune records. */
+        if (r == 0 && k > 0 && faccessat(j->dirfd, ".", W_OK, AT_EACCESS) < 0)
+                r = -errno;
         if (r == 0 && k > 0) {
-                journal_segment_name(segs[k - 1], name);
-                r = segment_last(j, name, &last, mac);
+                uint64_t first = 0;
+                journal_segment_name(segs[k], name);
+                if (segment_first(j, name, &first, mac) == 0 && first > 1)
+                        last = first - 1;
+                else {
+                        /* the segment after them has no record on disk yet */
+                        journal_segment_name(segs[k - 1], name);
+                        r = segment_last(j, name, &last, mac);
+                }
         }
         if (r == 0 && k > 0) {
                 /* The chain's new start is recorded before the files go: verify then knows the
@@ -729,7 +784,8 @@ int tg_journal_prune(tg_journal *j, int64_t max_age_usec) {
                 tg_journal_field f[] = {{"pruned_through", through}, {"head_mac", mac_hex}};
                 snprintf(through, sizeof(through), "%" PRIu64, last);
                 (void) tg_hex_encode(mac, sizeof(mac), mac_hex, sizeof(mac_hex));
-                r = append_own(j, TG_JOURNAL_TYPE_PRUNED, 6, f, ELEMENTSOF(f), NULL);
+                r = append_own(j, TG_JOURNAL_TYPE_PRUNED, 6, f, ELEMENTSOF(f), &res.record_seq);
+                memcpy(res.head_mac, mac, sizeof(mac));
         }
         for (int i = 0; r == 0 && i < k; i++) {
                 uint64_t size;
@@ -737,13 +793,60 @@ int tg_journal_prune(tg_journal *j, int64_t max_age_usec) {
                 size = file_size(j->dirfd, name);
                 if (unlinkat(j->dirfd, name, 0) < 0)
                         r = -errno;
-                else
+                else {
                         j->used -= size < j->used ? size : j->used;
+                        res.deleted++;
+                }
         }
-        if (k > 0)
-                (void) fsync(j->dirfd);
+        if (res.deleted > 0) {
+                (void) fsync(j->dirfd); /* a segment that comes back after a crash is still verified */
+                res.pruned_through = res.deleted == (unsigned) k ? last : segs[res.deleted] - 1;
+        }
         pthread_mutex_unlock(&j->lock);
-        return r < 0 ? r : k;
+        if (ret)
+                *ret = res;
+        return r;
+}
+
+int tg_journal_prune(tg_journal *j, int64_t max_age_usec) {
+        tg_journal_prune_result res;
+        int r;
+
+        assert_return(j && max_age_usec >= 0, -EINVAL);
+        r = tg_journal_prune_step(j, &(tg_journal_prune_options){.max_age_usec = max_age_usec}, &res);
+        return r < 0 ? r : (int) res.deleted;
+}
+
+int tg_journal_oldest(tg_journal *j, uint64_t *ret_seq, int64_t *ret_usec) {
+        _cleanup_free_ uint64_t *segs = NULL;
+        uint8_t hdr[SEGMENT_HEADER_SIZE], host[TG_JOURNAL_ID_SIZE];
+        char name[SEGMENT_NAME_MAX];
+        uint64_t first = 0;
+        int n, r = 0;
+
+        assert_return(j && ret_seq && ret_usec, -EINVAL);
+        pthread_mutex_lock(&j->lock);
+        n = journal_list_segments(j->dirfd, &segs);
+        if (n < 0)
+                r = n;
+        else if (n == 0)
+                r = -ENODATA;
+        else {
+                _cleanup_close_ int fd = -EBADF;
+                journal_segment_name(segs[0], name);
+                fd = open_file(j, name, O_RDONLY, FILE_SEGMENT);
+                if (fd < 0)
+                        r = fd;
+                else if (pread_full(fd, hdr, sizeof(hdr), 0) != SEGMENT_HEADER_SIZE ||
+                         journal_segment_header_decode(hdr, host, &first) < 0 || first != segs[0])
+                        r = -EBADMSG;
+        }
+        pthread_mutex_unlock(&j->lock);
+        if (r < 0)
+                return r;
+        *ret_seq = first;
+        *ret_usec = journal_segment_header_created(hdr);
+        return 0;
 }
 
 /* Recovery. */

@@ -23,6 +23,7 @@ typedef struct {
         uint64_t media_hash_max;             /* [MediaAudit] files written to media larger than this are not hashed */
         int64_t journal_checkpoint_interval; /* seconds between checkpoints of the audit journal */
         int64_t journal_max_bytes;           /* the audit journal's size cap */
+        int64_t journal_max_age;             /* seconds a forwarded record is kept at least; 0: for ever */
         char journal_auditor_group[TG_USER_MAX + 1]; /* may read the journal's records; empty: root only */
 
         /* [MFA] who needs a second factor, attempt limit, login display */

@@ -156,6 +156,13 @@ typedef enum {
         TG_F_FORWARDER_REPORT_AT,
         TG_F_FORWARDER_LAST_COMMIT_AT,
         TG_F_FORWARDER_LAST_ERROR,
+        /* retention of the journal, status */
+        TG_F_JOURNAL_MAX_AGE,
+        TG_F_JOURNAL_OLDEST_SEQ,
+        TG_F_JOURNAL_OLDEST_AT,
+        TG_F_JOURNAL_PRUNED_THROUGH,
+        TG_F_JOURNAL_NEXT_PRUNE_AT,
+        TG_F_JOURNAL_PRUNE_ERROR,
         _TG_F_MAX,
 } tg_ctl_field;
 

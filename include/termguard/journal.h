@@ -160,6 +160,40 @@ int tg_journal_mark_forwarded(tg_journal *j, uint64_t seq);
  * segments deleted. */
 int tg_journal_prune(tg_journal *j, int64_t max_age_usec);
 
+typedef struct {
+        /* Closed forwarded segments whose newest record is older than this go; < 0: none by
+         * age (keep forever). */
+        int64_t max_age_usec;
+        /* Then, oldest first, closed forwarded segments of any age until the cap less the
+         * reserve has this many bytes free (the cap needs room); 0: none for room. A record
+         * that is not forwarded is never deleted, whatever the cap says. */
+        uint64_t room_bytes;
+        /* At most this many segments in one call, so that the journal's lock is held for a
+         * bounded time (appends wait for it); 0: no bound. */
+        unsigned max_segments;
+} tg_journal_prune_options;
+
+typedef struct {
+        unsigned deleted;        /* segments deleted by this call */
+        uint64_t pruned_through; /* the seq of the last record deleted; 0: none deleted */
+        uint64_t record_seq;     /* the journal.pruned record's seq; 0: none written */
+        /* the MAC of the record at pruned_through */
+        uint8_t head_mac[TG_JOURNAL_MAC_SIZE];
+        bool more; /* max_segments stopped it: more may go now, call again */
+        /* When the oldest closed segment left turns max_age_usec old, if every record in it is
+         * forwarded; 0: no such moment is known (not forwarded yet, no closed segment, no age). */
+        int64_t next_usec;
+} tg_journal_prune_result;
+
+/* tg_journal_prune with the cap's needs and a bound; the result in *ret (may be NULL). On an
+ * error (reading, the journal.pruned record, unlinking) what was deleted before it stays
+ * deleted and is counted in *ret, which is then filled too. */
+int tg_journal_prune_step(tg_journal *j, const tg_journal_prune_options *opt, tg_journal_prune_result *ret);
+
+/* The oldest record the journal keeps: its seq (the first segment's first) and the time its
+ * segment was started (UTC microseconds). -ENODATA when there is no segment. */
+int tg_journal_oldest(tg_journal *j, uint64_t *ret_seq, int64_t *ret_usec);
+
 /* The host id (TG_JOURNAL_HOST_ID_FILE or path): read, or created once from a random UUID
  * (0644) when missing. */
 int tg_journal_host_id(const char *path, uint8_t ret[TG_JOURNAL_ID_SIZE]);

@@ -10,6 +10,9 @@
  *       appends a checkpoint and prints the chain head, SEQ:MAC
  *   journal-writer DIR HOSTID forwarded SEQ
  *   journal-writer DIR HOSTID prune
+ *   journal-writer DIR HOSTID fill N [SIZE]
+ *       appends N usb.attach records (buffered, one sync at the end), their label SIZE bytes
+ *       (default 16), and prints the last seq
  * TG_JOURNAL_SEGMENT_BYTES in the environment: segments of that size (tests of retention);
  * TG_JOURNAL_READER_GID: the journal is group-readable by that group, as termguardd keeps it.
  */
@@ -56,7 +59,7 @@ int main(int argc, char **argv) {
         int r;
 
         if (argc < 4) {
-                fprintf(stderr, "usage: journal-writer DIR HOSTID loop|append|checkpoint|forwarded|prune ...\n");
+                fprintf(stderr, "usage: journal-writer DIR HOSTID loop|append|checkpoint|forwarded|prune|fill ...\n");
                 return 2;
         }
         opt.host_id_path = argv[2];
@@ -114,6 +117,25 @@ int main(int argc, char **argv) {
                 r = tg_journal_mark_forwarded(j, strtoull(argv[4], NULL, 10));
                 if (r < 0)
                         return fail("forwarded", r);
+        } else if (strcmp(argv[3], "fill") == 0 && argc > 4) {
+                static char label[TG_JOURNAL_VALUE_MAX + 1];
+                tg_journal_field f[] = {{"device", "1-1"}, {"label", label}};
+                tg_journal_entry e = {
+                        .type = "usb.attach", .priority = 6, .comm = "journal-writer", .fields = f, .n_fields = 2};
+                unsigned long n = strtoul(argv[4], NULL, 10), size = argc > 5 ? strtoul(argv[5], NULL, 10) : 16;
+                uint64_t seq = 0;
+                if (size > TG_JOURNAL_VALUE_MAX)
+                        return fail("fill SIZE", -EINVAL);
+                memset(label, 'x', size);
+                for (unsigned long i = 0; i < n; i++) {
+                        r = tg_journal_append(j, &e, 0, &seq);
+                        if (r < 0)
+                                return fail("append", r);
+                }
+                r = tg_journal_sync(j);
+                if (r < 0)
+                        return fail("sync", r);
+                printf("%llu\n", (unsigned long long) seq);
         } else if (strcmp(argv[3], "prune") == 0) {
                 r = tg_journal_prune(j, 0);
                 if (r < 0)

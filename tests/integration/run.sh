@@ -48,7 +48,8 @@ fi
 
 if [ $# -eq 0 ]; then
         set -- test_gate_devices test_gate_startup test_gate_config test_gate_register \
-                test_gate_control test_gate_storage test_gate_drivers test_lifecycle test_ctl_mfa test_records test_idle_lock \
+                test_gate_control test_gate_storage test_gate_drivers test_lifecycle test_ctl_mfa test_records test_retention \
+                test_idle_lock \
                 test_udev_helper test_session_helper test_notifications
 fi
 cd "$here"

@@ -223,6 +223,32 @@ static void bounds_of_every_bounded_key(void **state) {
         expect_error("termguard.conf", "[Journal]\nMaxUse=18446744073709551615G\n", ":2: Journal.MaxUse");
         expect_error("termguard.conf", "[Journal]\nMaxUse=-1M\n", ":2: Journal.MaxUse");
         expect_error("termguard.conf", "[Journal]\nMaxUse=2T\n", ":2: Journal.MaxUse");
+
+        /* retention: by default for ever; whole days at least; infinity or 0 for ever */
+        expect_ok("", &c);
+        assert_int_equal(c.journal_max_age, 0);
+        expect_ok("[Journal]\nMaxAge=1825d\n", &c);
+        assert_int_equal(c.journal_max_age, INT64_C(1825) * 86400);
+        expect_ok("[Journal]\nMaxAge=1d\n", &c);
+        assert_int_equal(c.journal_max_age, 86400);
+        expect_ok("[Journal]\nMaxAge=36500d\n", &c);
+        assert_int_equal(c.journal_max_age, INT64_C(36500) * 86400);
+        expect_ok("[Journal]\nMaxAge=24h\n", &c);
+        assert_int_equal(c.journal_max_age, 86400);
+        expect_ok("[Journal]\nMaxAge=30d\nMaxAge=infinity\n", &c);
+        assert_int_equal(c.journal_max_age, 0);
+        expect_ok("[Journal]\nMaxAge=30d\nMaxAge=0\n", &c);
+        assert_int_equal(c.journal_max_age, 0);
+        expect_error("termguard.conf", "[Journal]\nMaxAge=23h\n", ":2: Journal.MaxAge: expects a duration");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=5\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=36501d\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=-30d\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=5y\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=never\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=Infinity\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=99999999999999999999d\n", ":2: Journal.MaxAge");
+        expect_error("termguard.conf", "[Journal]\nMaxAge=00\n", ":2: Journal.MaxAge");
         expect_error("termguard.conf", "[Journal]\nMaxUse=1MM\n", ":2: Journal.MaxUse");
         expect_error("termguard.conf", "[Journal]\nMaxUse=\n", ":2: Journal.MaxUse");
 

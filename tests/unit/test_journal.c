@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -635,6 +636,131 @@ static void prune_keeps_unforwarded(void **state) {
         assert_int_equal(tg_journal_usage(j, &u), 0);
         assert_int_equal(u.forwarded_seq, seq);
         tg_journal_close(j);
+}
+
+/* Sets the last write of the segment starting at first to age_sec seconds ago. */
+static void age_segment(uint64_t first, int64_t age_sec) {
+        char name[SEGMENT_NAME_MAX], path[400];
+        struct timespec ts[2];
+        clock_gettime(CLOCK_REALTIME, &ts[0]);
+        ts[0].tv_sec -= age_sec;
+        ts[1] = ts[0];
+        journal_segment_name(first, name);
+        path_of(path, sizeof(path), name);
+        assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* The first seqs of the segments, oldest first. */
+static int list_segments(uint64_t **ret) {
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), n;
+        assert_true(fd >= 0);
+        n = journal_list_segments(fd, ret);
+        close(fd);
+        return n;
+}
+
+static void prune_step_bounded_by_age_then_by_room(void **state) {
+        static char big[4001];
+        const int64_t day = INT64_C(86400), day_usec = day * 1000000;
+        tg_journal_prune_result res;
+        tg_journal_usage_info u;
+        tg_journal *j;
+        uint64_t *segs = NULL, oldest_seq, forwarded;
+        int64_t oldest_usec, before;
+        problems ps;
+        int n;
+        (void) state;
+        memset(big, 'y', sizeof(big) - 1);
+        opts.segment_bytes = SEGMENT_HEADER_SIZE + TG_JOURNAL_RECORD_MAX;
+        j = init_and_open();
+        for (int i = 0; i < 300; i++)
+                append_n(j, "usb.attach", big, 0);
+        assert_int_equal(tg_journal_sync(j), 0);
+        n = list_segments(&segs);
+        assert_true(n >= 9);
+        /* the first four segments are 40 days old, the rest young; all but the last three
+         * segments are forwarded, the last forwarded one only in part */
+        for (int i = 0; i < 4; i++)
+                age_segment(segs[i], 40 * day);
+        forwarded = segs[n - 3] + 1;
+        assert_int_equal(tg_journal_mark_forwarded(j, forwarded), 0);
+        assert_int_equal(tg_journal_oldest(j, &oldest_seq, &oldest_usec), 0);
+        assert_int_equal(oldest_seq, 1);
+        assert_true(oldest_usec > 0);
+
+        /* no age, no room wanted: nothing, and no moment to come back */
+        assert_int_equal(tg_journal_prune_step(j, &(tg_journal_prune_options){.max_age_usec = -1}, &res), 0);
+        assert_int_equal(res.deleted, 0);
+        assert_int_equal(res.next_usec, 0);
+        assert_false(res.more);
+        /* by age, at most three at a time: three, then the fourth; the fifth is young and
+         * says when it will be old enough */
+        tg_journal_prune_options o = {.max_age_usec = 30 * day_usec, .max_segments = 3};
+        assert_int_equal(tg_journal_prune_step(j, &o, &res), 0);
+        assert_int_equal(res.deleted, 3);
+        assert_true(res.more);
+        assert_int_equal(res.pruned_through, segs[3] - 1);
+        before = (int64_t) time(NULL) * 1000000;
+        assert_int_equal(tg_journal_prune_step(j, &o, &res), 0);
+        assert_int_equal(res.deleted, 1);
+        assert_false(res.more);
+        assert_int_equal(res.pruned_through, segs[4] - 1);
+        assert_true(res.next_usec >= before + 30 * day_usec - 2000000);
+        assert_true(res.next_usec <= (int64_t) time(NULL) * 1000000 + 30 * day_usec + 2000000);
+        assert_int_equal(tg_journal_oldest(j, &oldest_seq, &oldest_usec), 0);
+        assert_int_equal(oldest_seq, segs[4]);
+        /* again: nothing more is old */
+        assert_int_equal(tg_journal_prune_step(j, &o, &res), 0);
+        assert_int_equal(res.deleted, 0);
+        /* the cap needs room: young forwarded segments go, oldest first, never one with a
+         * record not forwarded, however much room is asked for */
+        assert_int_equal(tg_journal_usage(j, &u), 0);
+        o = (tg_journal_prune_options){.max_age_usec = -1, .room_bytes = u.max_bytes};
+        assert_int_equal(tg_journal_prune_step(j, &o, &res), 0);
+        assert_int_equal(res.deleted, (unsigned) (n - 3 - 4));
+        assert_int_equal(res.pruned_through, segs[n - 3] - 1);
+        assert_int_equal(res.next_usec, 0);
+        assert_int_equal(tg_journal_usage(j, &u), 0);
+        assert_int_equal(u.first_seq, segs[n - 3]);
+        assert_true(u.first_seq <= forwarded);
+        tg_journal_close(j);
+        assert_int_equal(verify(seed, &ps).problems, 0);
+        assert_int_equal(verify(NULL, &ps).problems, 0);
+        free(segs);
+}
+
+static void prune_step_for_room_stops_when_there_is_room(void **state) {
+        static char big[4001];
+        tg_journal_prune_result res;
+        tg_journal_usage_info u;
+        tg_journal *j;
+        uint64_t *segs = NULL;
+        int n;
+        (void) state;
+        memset(big, 'y', sizeof(big) - 1);
+        opts.segment_bytes = SEGMENT_HEADER_SIZE + TG_JOURNAL_RECORD_MAX;
+        opts.max_bytes = 4 * 1024 * 1024;
+        opts.reserve_bytes = 256 * 1024;
+        j = init_and_open();
+        for (int i = 0; i < 300; i++)
+                append_n(j, "usb.attach", big, 0);
+        assert_int_equal(tg_journal_sync(j), 0);
+        n = list_segments(&segs);
+        assert_int_equal(tg_journal_mark_forwarded(j, segs[n - 1] - 1), 0);
+        assert_int_equal(tg_journal_usage(j, &u), 0);
+        /* room for one segment and a bit more than what is free now: two segments go */
+        uint64_t free_now = u.max_bytes - u.reserve_bytes - u.used_bytes;
+        tg_journal_prune_options o = {.max_age_usec = -1, .room_bytes = free_now + TG_JOURNAL_RECORD_MAX + 1};
+        assert_int_equal(tg_journal_prune_step(j, &o, &res), 0);
+        assert_int_equal(res.deleted, 2);
+        assert_int_equal(tg_journal_prune_step(j, &o, &res), 0);
+        assert_int_equal(res.deleted, 0);
+        /* bad arguments */
+        assert_int_equal(tg_journal_prune_step(NULL, &o, &res), -EINVAL);
+        assert_int_equal(tg_journal_prune_step(j, NULL, &res), -EINVAL);
+        assert_int_equal(tg_journal_prune(j, -1), -EINVAL);
+        tg_journal_close(j);
+        free(segs);
 }
 
 static mode_t mode_of(const char *name, gid_t *ret_gid) {
@@ -1425,6 +1551,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(lost_records_are_reported, setup, teardown),
                 cmocka_unit_test_setup_teardown(cap_and_reserve, setup, teardown),
                 cmocka_unit_test_setup_teardown(prune_keeps_unforwarded, setup, teardown),
+                cmocka_unit_test_setup_teardown(prune_step_bounded_by_age_then_by_room, setup, teardown),
+                cmocka_unit_test_setup_teardown(prune_step_for_room_stops_when_there_is_room, setup, teardown),
                 cmocka_unit_test_setup_teardown(deleted_head_segment_is_a_gap, setup, teardown),
                 cmocka_unit_test_setup_teardown(tamper_flip_byte, setup, teardown),
                 cmocka_unit_test_setup_teardown(tamper_forged_checksum, setup, teardown),
