@@ -71,17 +71,23 @@ static int verify_host(PGconn *conn, const central_verify_options *opt, const ce
                        tg_host_verify_result *ret) {
         static const char rows_sql[] =
                 "SELECT seq, boot_id, time_usec, clock, priority, type, uid, pid, comm, unit, fields::text, "
-                "prev_mac, mac, raw FROM termguard_report.events WHERE host_id = $1 "
+                "prev_mac, mac, raw FROM termguard_report.events WHERE host_id = $1 AND seq > $2 "
                 "UNION ALL SELECT seq, boot_id, time_usec, clock, priority, type, uid, pid, comm, unit, fields::text, "
-                "prev_mac, mac, raw FROM termguard_report.heartbeats WHERE host_id = $1 ORDER BY seq";
+                "prev_mac, mac, raw FROM termguard_report.heartbeats WHERE host_id = $1 AND seq > $2 ORDER BY seq";
         _cleanup_pgresult_ PGresult *conflicts = NULL;
-        const char *params[] = {h->host_id};
+        char through[24];
+        const char *params[] = {h->host_id, through};
         tg_host_verify_options vo = {.seed = h->have_seed ? h->seed : NULL,
                                      .known_last_seq = h->known_last_seq,
                                      .now_usec = h->revoked ? 0 : opt->now_usec,
                                      .silent_after_usec = opt->silent_after_usec,
                                      .enrolled_usec = h->enrolled_usec,
                                      .last_heartbeat_usec = h->last_heartbeat_usec,
+                                     /* retention dropped the records up to the newest prune
+                                      * mark: the chain starts after it; the checkpoints of
+                                      * dropped months, kept below it, are no links any more */
+                                     .have_start = h->pruned_through > 0,
+                                     .start_seq = h->pruned_through,
                                      .report = on_finding};
         host_output out = {.opt = opt, .host = h};
         _cleanup_(tg_host_verify_freep) tg_host_verify *v = NULL;
@@ -90,11 +96,13 @@ static int verify_host(PGconn *conn, const central_verify_options *opt, const ce
 
         vo.host_id = h->id;
         vo.userdata = &out;
+        memcpy(vo.start_mac, h->pruned_head_mac, sizeof(vo.start_mac));
+        snprintf(through, sizeof(through), "%" PRIu64, h->pruned_through);
         r = tg_host_verify_new(&vo, &v);
         if (r < 0)
                 return r;
         /* row by row: a host's year does not have to fit in memory */
-        if (!PQsendQueryParams(conn, rows_sql, 1, NULL, params, NULL, NULL, 0) || !PQsetSingleRowMode(conn)) {
+        if (!PQsendQueryParams(conn, rows_sql, 2, NULL, params, NULL, NULL, 0) || !PQsetSingleRowMode(conn)) {
                 fprintf(stderr, "termguard-central verify: %s", PQerrorMessage(conn));
                 return -EIO;
         }
@@ -134,8 +142,9 @@ static int verify_host(PGconn *conn, const central_verify_options *opt, const ce
         }
         if (r < 0)
                 return r;
-        r = central_query(conn, "SELECT seq FROM termguard_report.conflicts WHERE host_id = $1 ORDER BY seq, id", 1,
-                          params, &conflicts);
+        r = central_query(conn,
+                          "SELECT seq FROM termguard_report.conflicts WHERE host_id = $1 AND seq > $2 ORDER BY seq, id",
+                          2, params, &conflicts);
         if (r < 0)
                 return r;
         for (int i = 0; i < PQntuples(conflicts); i++)
@@ -182,8 +191,12 @@ int central_verify_hosts(PGconn *conn, const central_verify_options *opt) {
                 "SELECT h.host_id, h.department, coalesce(h.hostname, ''), "
                 "(extract(epoch FROM h.enrolled_at) * 1000000)::bigint, h.revoked_at IS NOT NULL, h.last_seq, "
                 "coalesce((SELECT (extract(epoch FROM max(b.received_at)) * 1000000)::bigint "
-                "FROM termguard_report.heartbeats b WHERE b.host_id = h.host_id), 0) "
-                "FROM termguard_report.hosts h WHERE $1::uuid IS NULL OR h.host_id = $1::uuid ORDER BY h.host_id",
+                "FROM termguard_report.heartbeats b WHERE b.host_id = h.host_id), 0), "
+                "coalesce(m.pruned_through, 0), m.head_mac "
+                "FROM termguard_report.hosts h LEFT JOIN LATERAL (SELECT pruned_through, head_mac "
+                "FROM termguard_report.prune_marks p WHERE p.host_id = h.host_id "
+                "ORDER BY pruned_through DESC, id DESC LIMIT 1) m ON true "
+                "WHERE $1::uuid IS NULL OR h.host_id = $1::uuid ORDER BY h.host_id",
                 1, params, &hosts);
         if (r < 0)
                 return r;
@@ -200,10 +213,17 @@ int central_verify_hosts(PGconn *conn, const central_verify_options *opt) {
                         .revoked = strcmp(PQgetvalue(hosts, i, 4), "t") == 0,
                         .known_last_seq = (uint64_t) parse_i64(PQgetvalue(hosts, i, 5)),
                         .last_heartbeat_usec = parse_i64(PQgetvalue(hosts, i, 6)),
+                        .pruned_through = (uint64_t) parse_i64(PQgetvalue(hosts, i, 7)),
                 };
                 tg_host_verify_result res;
                 if (central_parse_uuid(h.host_id, h.id) < 0)
                         return -EBADMSG;
+                if (h.pruned_through > 0 &&
+                    bytea_exact(PQgetvalue(hosts, i, 8), h.pruned_head_mac, sizeof(h.pruned_head_mac)) < 0) {
+                        /* the table's CHECK holds it to 32 bytes: fail closed all the same */
+                        fprintf(stderr, "termguard-central verify: prune mark of host %s unreadable\n", h.host_id);
+                        return -EBADMSG;
+                }
                 if (opt->escrow) {
                         r = read_seed(opt->escrow, &h);
                         if (r < 0) {
@@ -307,6 +327,7 @@ static void print_host(const central_host_info *h, const tg_host_verify_result *
                 json_object_object_add(o, "silent", json_object_new_boolean(res->silent));
                 json_object_object_add(o, "clock_unsynchronised", json_object_new_uint64(res->clock_unsynchronised));
                 json_object_object_add(o, "revoked", json_object_new_boolean(h->revoked));
+                json_object_object_add(o, "pruned_through", json_object_new_uint64(h->pruned_through));
                 if (res->problems > 0)
                         json_object_object_add(o, "first", json_object_new_string(tg_host_finding_name(&res->first)));
                 json_object_object_add(o, "findings", out->findings);
@@ -331,8 +352,10 @@ static void print_host(const central_host_info *h, const tg_host_verify_result *
                        res->tampered ? res->first_bad_seq : res->first.seq, tg_host_finding_name(&res->first));
         else
                 printf("NOT INTACT (%s)", tg_host_finding_name(&res->first));
-        printf(", %" PRIu64 " records, seq %" PRIu64 "..%" PRIu64 ", %s%s\n", res->records, res->first_seq,
-               res->last_seq, res->macs_checked ? "MACs checked" : "chain links only (no escrowed seed)",
+        printf(", %" PRIu64 " records, seq %" PRIu64 "..%" PRIu64, res->records, res->first_seq, res->last_seq);
+        if (h->pruned_through > 0)
+                printf(" (up to %" PRIu64 " pruned)", h->pruned_through);
+        printf(", %s%s\n", res->macs_checked ? "MACs checked" : "chain links only (no escrowed seed)",
                h->revoked ? ", revoked" : "");
 }
 

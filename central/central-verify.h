@@ -19,6 +19,9 @@ typedef struct {
         uint8_t id[TG_JOURNAL_ID_SIZE];
         int64_t enrolled_usec, last_heartbeat_usec;
         uint64_t known_last_seq;
+        /* the newest prune mark: the records up to pruned_through were dropped by retention */
+        uint64_t pruned_through;
+        uint8_t pruned_head_mac[TG_JOURNAL_MAC_SIZE];
         bool revoked;
         bool have_seed;
         uint8_t seed[TG_JOURNAL_SEED_SIZE];

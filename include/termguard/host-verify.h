@@ -56,6 +56,14 @@ typedef struct {
         bool have_head;
         uint64_t head_seq;
         uint8_t head_mac[TG_JOURNAL_MAC_SIZE];
+        /* The rows start after start_seq (tg_journal_verify_options' start): the centre's
+         * retention dropped the records up to it (start_mac: the MAC of the record at
+         * start_seq), or they were verified before (start_key: K_start_seq). Rows at or below
+         * start_seq are not to be fed. */
+        bool have_start;
+        uint64_t start_seq;
+        uint8_t start_mac[TG_JOURNAL_MAC_SIZE];
+        const uint8_t *start_key;
         /* The highest seq the centre recorded storing for the host (its hosts row): the rows
          * ending before it is truncation (rows deleted at the end). 0: not checked. */
         uint64_t known_last_seq;

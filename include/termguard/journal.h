@@ -246,6 +246,16 @@ typedef struct {
         bool have_checkpoint;
         uint64_t checkpoint_seq;
         uint8_t checkpoint_mac[TG_JOURNAL_MAC_SIZE];
+        /* A stream (tg_journal_chain) that starts after a known record: the records up to
+         * start_seq are gone for a reason the caller vouches for (the central store's prune,
+         * an earlier verification), start_mac is the MAC of the record at start_seq. The next
+         * record must be start_seq + 1 and carry start_mac as its previous MAC. start_key, if
+         * not NULL, is K_start_seq (kept from an earlier verification: as secret as the seed);
+         * otherwise the key is evolved from the seed. */
+        bool have_start;
+        uint64_t start_seq;
+        uint8_t start_mac[TG_JOURNAL_MAC_SIZE];
+        const uint8_t *start_key;
         /* Called for each problem in journal order; may be NULL. */
         void (*report)(const tg_journal_problem *p, void *userdata);
         void *userdata;
