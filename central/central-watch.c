@@ -73,6 +73,7 @@ typedef struct {
         int64_t timeout_usec, verify_interval_usec, silent_after_usec;
         int64_t lockout_storm;
         char escrow[4096];
+        char watermarks[4096];
         char error[256];
 } watch_config;
 
@@ -96,6 +97,12 @@ static int config_handler(void *userdata, const char *section, const char *name,
                         return 0;
                 }
                 snprintf(c->escrow, sizeof(c->escrow), "%s", value);
+        } else if (strcmp(name, "WatermarkDirectory") == 0) {
+                if (value[0] != '/' || strlen(value) >= sizeof(c->watermarks)) {
+                        snprintf(c->error, sizeof(c->error), "WatermarkDirectory= must be an absolute path");
+                        return 0;
+                }
+                snprintf(c->watermarks, sizeof(c->watermarks), "%s", value);
         } else if (strcmp(name, "LockoutStorm") == 0) {
                 char *end;
                 errno = 0;
@@ -432,6 +439,18 @@ int central_watch(const central_context *ctx, int argc, char **argv) {
         if (!w.hosts)
                 return -ENOMEM;
         vo.escrow = c.escrow[0] ? c.escrow : NULL;
+        /* under systemd, the unit's StateDirectory= unless the configuration names another */
+        if (!c.watermarks[0] && getenv("STATE_DIRECTORY") && getenv("STATE_DIRECTORY")[0] == '/')
+                snprintf(c.watermarks, sizeof(c.watermarks), "%.*s", (int) strcspn(getenv("STATE_DIRECTORY"), ":"),
+                         getenv("STATE_DIRECTORY"));
+        if (vo.escrow && c.watermarks[0]) {
+                r = central_check_watermark_dir(c.watermarks);
+                if (r < 0) {
+                        free(w.hosts);
+                        return r;
+                }
+                vo.watermarks = c.watermarks;
+        }
         vo.silent_after_usec = c.silent_after_usec;
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
@@ -465,8 +484,9 @@ int central_watch(const central_context *ctx, int argc, char **argv) {
         r = deliver_pending(conn, &c);
         if (r < 0)
                 goto out;
-        fprintf(stderr, "termguard-central watch: listening; verifying every %" PRId64 " s%s\n",
-                c.verify_interval_usec / 1000000, vo.escrow ? " with the escrowed seeds" : "");
+        fprintf(stderr, "termguard-central watch: listening; verifying every %" PRId64 " s%s%s\n",
+                c.verify_interval_usec / 1000000, vo.escrow ? " with the escrowed seeds" : "",
+                vo.watermarks ? ", new records only (watermarks)" : "");
         while (!stop) {
                 int64_t now = monotonic_usec();
                 struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};

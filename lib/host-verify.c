@@ -270,6 +270,14 @@ void tg_host_verify_conflict(tg_host_verify *v, uint64_t seq) {
         found(v, &f);
 }
 
+bool tg_host_verify_state(const tg_host_verify *v, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                          uint8_t ret_key[TG_JOURNAL_MAC_SIZE]) {
+        /* silence says nothing about the rows: a host switched off for the night keeps its state */
+        if (!v || v->res.problems > (v->res.silent ? 1U : 0U))
+                return false;
+        return tg_journal_chain_state(v->chain, ret_seq, ret_mac, ret_key);
+}
+
 void tg_host_verify_end(tg_host_verify *v, tg_host_verify_result *ret) {
         tg_journal_verify_result jr;
         uint64_t last;

@@ -478,6 +478,17 @@ int tg_journal_chain_feed(tg_journal_chain *c, const void *raw, size_t len, cons
         return 1;
 }
 
+bool tg_journal_chain_state(const tg_journal_chain *c, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                            uint8_t ret_key[TG_JOURNAL_MAC_SIZE]) {
+        if (!c || !ret_seq || !ret_mac || !ret_key || !c->opt.seed || !c->have_last || !c->chain_known ||
+            c->key_seq != c->last_seq)
+                return false;
+        *ret_seq = c->last_seq;
+        memcpy(ret_mac, c->last_mac, TG_JOURNAL_MAC_SIZE);
+        memcpy(ret_key, c->key, TG_JOURNAL_MAC_SIZE);
+        return true;
+}
+
 static void chain_finish(tg_journal_chain *c, tg_journal_verify_result *ret) {
         if (c->first_seq > 1 && !c->start_explained && c->pruned_through + 1 != c->first_seq)
                 /* the oldest records are gone, and no prune says so */

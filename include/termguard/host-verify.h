@@ -122,3 +122,8 @@ int tg_host_verify_feed(tg_host_verify *v, const tg_host_row *row, const tg_jour
 void tg_host_verify_conflict(tg_host_verify *v, uint64_t seq);
 /* Ends the host: truncation, silence; the result. */
 void tg_host_verify_end(tg_host_verify *v, tg_host_verify_result *ret);
+/* After tg_host_verify_end: where the host's verified chain stands (tg_journal_chain_state),
+ * for the next verification to start there. False when a finding other than silence was made
+ * or the state is not known (no seed). */
+bool tg_host_verify_state(const tg_host_verify *v, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                          uint8_t ret_key[TG_JOURNAL_MAC_SIZE]);

@@ -288,6 +288,12 @@ int tg_journal_chain_feed(tg_journal_chain *c, const void *raw, size_t len, cons
 /* Ends the stream (the oldest records gone without a prune, truncation against the checkpoint)
  * and gives the result. */
 void tg_journal_chain_end(tg_journal_chain *c, tg_journal_verify_result *ret);
+/* Where the chain stands after the records fed: the newest record's seq and MAC and its key
+ * K_seq, from which a later stream can start (tg_journal_verify_options' start). False when
+ * that is not known: no seed, no record, or the newest record undecodable. The key is as
+ * secret as the seed. */
+bool tg_journal_chain_state(const tg_journal_chain *c, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                            uint8_t ret_key[TG_JOURNAL_MAC_SIZE]);
 
 /* The seed file given to auditors (escrow) and read back by verify and by init --seed-in:
  * a small text file, see docs/journal-format.md. Written 0600, exclusively (never over an

@@ -337,6 +337,107 @@ class PruneTest(CentralTestCase):
         self.assertEqual(out["first_seq"], first)
 
 
+class ResumeTest(CentralTestCase):
+    """Verification from the watermark of the last one: only new records are checked; a change
+    to a record after it is found; one to a record before it raised the tamper alert."""
+
+    def setUp(self):
+        self.marks = tempfile.mkdtemp(prefix="watermarks-", dir=self.tmp)  # 0700
+
+    def verify(self, host, *extra):
+        r = self.central.run("verify", "--escrow", self.central.escrow, "--host", host, "--format", "json",
+                             *extra, check=False)
+        self.assertIn(r.returncode, (0, NOT_INTACT), r.stderr)
+        return r.returncode, json.loads(r.stdout)["hosts"][0]
+
+    def resume(self, host):
+        return self.verify(host, "--watermarks", self.marks)
+
+    def mark(self, host):
+        with open(os.path.join(self.marks, host + ".verified")) as f:
+            return f.read()
+
+    def test_new_records_only(self):
+        t = Terminal(self, "総務課", "pc-resume")
+        host = t.bundle.host_id
+        t.append(3)
+        t.checkpoint()
+        batch = t.forward()
+        code, out = self.resume(host)
+        self.assertEqual(code, 0, out)
+        self.assertEqual((out["first_seq"], out["last_seq"], out["records"], out["verified_before"]), (1, 5, 5, 0))
+        path = os.path.join(self.marks, host + ".verified")
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        words = self.mark(host).split()
+        self.assertEqual(words[:3], [host, "5", batch[-1]["mac"]])
+        # the next run reads only what came since
+        t.append(2)
+        t.checkpoint()
+        t.forward()
+        code, out = self.resume(host)
+        self.assertEqual(code, 0, out)
+        self.assertEqual((out["first_seq"], out["last_seq"], out["records"], out["verified_before"]), (6, 8, 3, 5))
+        self.assertTrue(out["macs_checked"])
+        self.assertEqual(self.mark(host).split()[1], "8")
+        r = self.central.run("verify", "--escrow", self.central.escrow, "--host", host, "--watermarks", self.marks)
+        self.assertIn("intact, 0 records, seq 0..0 (up to 8 verified before)", r.stdout)
+        # a record after the watermark altered: found, and the watermark stays where it was
+        t.append(2)
+        t.forward()
+        self.cluster.sql("UPDATE termguard.events SET raw = overlay(raw placing '\\x00'::bytea from 80 for 1) "
+                         "WHERE host_id = '%s' AND seq = 10" % host)
+        code, out = self.resume(host)
+        self.assertEqual(code, NOT_INTACT)
+        self.assertEqual(self.mark(host).split()[1], "8")
+        # a record before the watermark altered: the tripwire alerted at once, a resumed run
+        # does not read it again, a full run finds it
+        self.cluster.sql("UPDATE termguard.events SET type = 'usb.detach' WHERE host_id = '%s' AND seq = 3" % host)
+        self.assertEqual(self.cluster.sql("SELECT kind FROM termguard.alerts WHERE host_id = '%s' AND seq = 3"
+                                          % host), [["tamper"]])
+        code, out = self.verify(host)
+        self.assertEqual(code, NOT_INTACT)
+        self.assertIn(3, [f["seq"] for f in out["findings"]])
+
+    def test_deleted_after_watermark_and_bad_watermarks(self):
+        t = Terminal(self, "総務課", "pc-resume-gap")
+        host = t.bundle.host_id
+        t.append(3)
+        t.forward()
+        self.assertEqual(self.resume(host)[0], 0)
+        good = self.mark(host)
+        t.append(3)
+        t.forward()
+        # the first record after the watermark deleted: a gap, as anywhere
+        self.cluster.sql("DELETE FROM termguard.events WHERE host_id = '%s' AND seq = 5" % host)
+        code, out = self.resume(host)
+        self.assertEqual(code, NOT_INTACT)
+        gap = [f for f in out["findings"] if f["kind"] == "gap"]
+        self.assertEqual((gap[0]["seq"], gap[0]["expected"]), (6, 5))
+        path = os.path.join(self.marks, host + ".verified")
+        # a watermark with another key: the next MACs fail, never "intact"
+        words = good.split()
+        with open(path, "w") as f:
+            f.write(" ".join(words[:3] + ["%064x" % 1]) + "\n")
+        code, out = self.resume(host)
+        self.assertEqual(code, NOT_INTACT)
+        self.assertIn("mac", [f["kind"] for f in out["findings"]])
+        # a watermark that is no watermark, or another host's: the run stops
+        for text in ("garbage\n", good.replace(host, "00000000-0000-4000-8000-000000000000"), good.rstrip("\n")):
+            with open(path, "w") as f:
+                f.write(text)
+            r = self.central.run("verify", "--escrow", self.central.escrow, "--host", host, "--watermarks",
+                                 self.marks, check=False)
+            self.assertNotIn(r.returncode, (0, NOT_INTACT), text)
+            self.assertIn("watermark", r.stderr)
+        # the directory: this user's, 0700; and only with the escrow
+        os.chmod(self.marks, 0o755)
+        r = self.central.run("verify", "--escrow", self.central.escrow, "--watermarks", self.marks, check=False)
+        self.assertEqual(r.returncode, 2)
+        os.chmod(self.marks, 0o700)
+        r = self.central.run("verify", "--watermarks", self.marks, check=False)
+        self.assertEqual(r.returncode, 2)
+
+
 class Watcher:
     """termguard-central watch with a hook that writes each alert to a FIFO the test reads."""
 
@@ -538,7 +639,10 @@ class WatchTest(CentralTestCase):
     def test_bad_config_refused(self):
         conf = os.path.join(self.tmp, "bad.conf")
         for text in ("[Watch]\nAlertCommand=mail root\n", "[Watch]\nAlertTimeout=forever\n",
-                     "[Watch]\nNoSuchKey=1\n", "[Other]\nAlertCommand=/bin/true\n"):
+                     "[Watch]\nNoSuchKey=1\n", "[Other]\nAlertCommand=/bin/true\n",
+                     "[Watch]\nWatermarkDirectory=relative\n",
+                     # watermarks' keys forge records: a directory others can read is refused
+                     "[Watch]\nEscrowDirectory=%s\nWatermarkDirectory=/tmp\n" % self.central.escrow):
             with open(conf, "w") as f:
                 f.write(text)
             r = subprocess.run([os.path.join(BUILD, "central", "termguard-central"), "--dsn", self.cluster.dsn(),

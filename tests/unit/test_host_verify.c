@@ -291,6 +291,58 @@ static void start_after_prune(void **state) {
         assert_true(has(&fs, TG_HOST_FINDING_JOURNAL, TG_JOURNAL_PROBLEM_TRUNCATED));
 }
 
+/* Where an intact chain stands (a watermark): the newest seq, its MAC and K_seq; a later run
+ * from there checks the rest. Nothing without the seed or after a problem. */
+static void state_for_resume(void **state) {
+        findings fs;
+        tg_host_verify_options o = options(&fs);
+        tg_host_verify *v = NULL;
+        tg_host_verify_result res;
+        uint8_t mac[TG_JOURNAL_MAC_SIZE], key[TG_JOURNAL_MAC_SIZE], k[TG_JOURNAL_MAC_SIZE];
+        uint64_t seq = 0;
+        (void) state;
+
+        assert_int_equal(tg_host_verify_new(&o, &v), 0);
+        for (size_t i = 0; i < 4; i++)
+                assert_int_equal(tg_host_verify_feed(v, &rows[i].row, NULL), 1);
+        tg_host_verify_end(v, &res);
+        assert_true(tg_host_verify_state(v, &seq, mac, key));
+        tg_host_verify_free(v);
+        assert_int_equal(seq, 4);
+        assert_memory_equal(mac, rows[3].mac, TG_JOURNAL_MAC_SIZE);
+        journal_key_first(seed, k);
+        for (int i = 1; i < 4; i++)
+                journal_key_evolve(k);
+        assert_memory_equal(key, k, TG_JOURNAL_MAC_SIZE);
+        /* the rest from there: intact */
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = seq;
+        memcpy(o.start_mac, mac, TG_JOURNAL_MAC_SIZE);
+        o.start_key = key;
+        res = run_from(&o, 4);
+        assert_int_equal(res.problems, 0);
+        assert_int_equal(res.records, 2);
+        /* a problem: no state to resume from */
+        o = options(&fs);
+        assert_int_equal(tg_host_verify_new(&o, &v), 0);
+        for (size_t i = 0; i < n_rows; i++)
+                if (i != 2)
+                        assert_int_equal(tg_host_verify_feed(v, &rows[i].row, NULL), 1);
+        tg_host_verify_end(v, &res);
+        assert_false(tg_host_verify_state(v, &seq, mac, key));
+        tg_host_verify_free(v);
+        /* no seed: links only, no key */
+        o = options(&fs);
+        o.seed = NULL;
+        assert_int_equal(tg_host_verify_new(&o, &v), 0);
+        for (size_t i = 0; i < n_rows; i++)
+                assert_int_equal(tg_host_verify_feed(v, &rows[i].row, NULL), 1);
+        tg_host_verify_end(v, &res);
+        assert_false(tg_host_verify_state(v, &seq, mac, key));
+        tg_host_verify_free(v);
+}
+
 static void intact_host(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
@@ -591,6 +643,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(altered_raw, setup, teardown),
                 cmocka_unit_test_setup_teardown(deleted_row, setup, teardown),
                 cmocka_unit_test_setup_teardown(start_after_prune, setup, teardown),
+                cmocka_unit_test_setup_teardown(state_for_resume, setup, teardown),
                 cmocka_unit_test_setup_teardown(truncated_against_head, setup, teardown),
                 cmocka_unit_test_setup_teardown(conflict_and_other_host, setup, teardown),
                 cmocka_unit_test_setup_teardown(silence, setup, teardown),
