@@ -356,9 +356,11 @@ if [ -n "$central_deb" ] && mkdir -p "$central_x/ctl" && dpkg-deb -x "$central_d
 			grep -qx 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID' '$central_x/$WATCH_UNIT' &&
 			grep -qx 'InaccessiblePaths=-/var/lib/termguard-central/ca' '$central_x/$WATCH_UNIT' &&
 			grep -qx 'Restart=always' '$central_x/$WATCH_UNIT'"
+	# dh_installsystemd --no-enable: symlinks only where the administrator had enabled it
+	# before (guarded by debian-installed); no start at all
 	check "watch unit is neither enabled nor started by the package" \
-		bash -c "! grep -qE 'deb-systemd-helper (--quiet )?enable|deb-systemd-invoke (start|restart)' \
-			'$central_x/ctl/postinst' 2>/dev/null"
+		bash -c "grep -q \"if deb-systemd-helper debian-installed 'termguard-central-watch.service'\" \
+			'$central_x/ctl/postinst' && ! grep -q 'deb-systemd-invoke' '$central_x/ctl/postinst'"
 	if command -v systemd-analyze >/dev/null; then
 		check "watch unit passes systemd-analyze verify" \
 			bash -c "systemd-analyze verify '$central_x/$WATCH_UNIT' 2>&1 |
