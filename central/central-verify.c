@@ -8,14 +8,18 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "central.h"
 #include "central-verify.h"
+#include "termguard/fileio.h"
 #include "termguard/hex.h"
 #include "termguard/host-verify.h"
 #include "termguard/timeutil.h"
@@ -24,6 +28,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(tg_host_verify *, tg_host_verify_free);
 
 /* Findings printed per host; the count is always complete. */
 #define FINDINGS_SHOWN_MAX 20
+/* A watermark file: "HOSTID SEQ MAC KEY\n", the MAC and key in hex. */
+#define WATERMARK_TEXT_MAX (36 + 1 + 20 + 1 + 2 * TG_JOURNAL_MAC_SIZE + 1 + 2 * TG_JOURNAL_MAC_SIZE + 1)
 
 int central_parse_uuid(const char *s, uint8_t ret[TG_JOURNAL_ID_SIZE]) {
         char hex[2 * TG_JOURNAL_ID_SIZE + 1];
@@ -54,6 +60,80 @@ static int64_t parse_i64(const char *s) {
         return s ? strtoll(s, NULL, 10) : 0;
 }
 
+int central_check_watermark_dir(const char *dir) {
+        struct stat st;
+
+        if (lstat(dir, &st) < 0) {
+                fprintf(stderr, "termguard-central: watermark directory %s: %m\n", dir);
+                return -errno;
+        }
+        if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077)) {
+                fprintf(stderr,
+                        "termguard-central: watermark directory %s must be a directory of this user "
+                        "with mode 0700 (its keys forge records like the seeds)\n",
+                        dir);
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* The host's watermark: 1 read into h, 0 when there is none, a negative errno when the file is
+ * there but not this host's watermark (fail closed, as for a seed). */
+static int read_watermark(const char *dir, central_host_info *h) {
+        _cleanup_free_ char *path = NULL;
+        char buf[WATERMARK_TEXT_MAX + 2], id[37], seq[21], mac[2 * TG_JOURNAL_MAC_SIZE + 1],
+                key[2 * TG_JOURNAL_MAC_SIZE + 1], end;
+        size_t got_mac = 0, got_key = 0;
+        ssize_t n;
+        int r = -EBADMSG;
+
+        if (asprintf(&path, "%s/%s.verified", dir, h->host_id) < 0)
+                return -ENOMEM;
+        n = tg_read_file(path, buf, sizeof(buf) - 1);
+        if (n == -ENOENT)
+                return 0;
+        if (n < 0)
+                return (int) n;
+        buf[n] = 0;
+        if ((size_t) n <= WATERMARK_TEXT_MAX && strlen(buf) == (size_t) n &&
+            sscanf(buf, "%36s %20[0-9] %64[0-9a-f] %64[0-9a-f]%c", id, seq, mac, key, &end) == 5 && end == '\n' &&
+            buf[n - 1] == '\n' && strchr(buf, '\n') == buf + n - 1 && strcmp(id, h->host_id) == 0 &&
+            tg_hex_decode(mac, h->verified_mac, sizeof(h->verified_mac), &got_mac) == 0 &&
+            got_mac == TG_JOURNAL_MAC_SIZE &&
+            tg_hex_decode(key, h->verified_key, sizeof(h->verified_key), &got_key) == 0 &&
+            got_key == TG_JOURNAL_MAC_SIZE) {
+                errno = 0;
+                h->verified_seq = strtoull(seq, NULL, 10);
+                r = errno || h->verified_seq == 0 ? -EBADMSG : 1;
+        }
+        explicit_bzero(buf, sizeof(buf));
+        explicit_bzero(key, sizeof(key));
+        if (r < 0) {
+                h->verified_seq = 0;
+                explicit_bzero(h->verified_key, sizeof(h->verified_key));
+        }
+        return r;
+}
+
+static int write_watermark(const char *dir, const central_host_info *h, uint64_t seq,
+                           const uint8_t mac[TG_JOURNAL_MAC_SIZE], const uint8_t key[TG_JOURNAL_MAC_SIZE]) {
+        _cleanup_free_ char *path = NULL;
+        char mac_hex[2 * TG_JOURNAL_MAC_SIZE + 1], key_hex[2 * TG_JOURNAL_MAC_SIZE + 1], buf[WATERMARK_TEXT_MAX + 1];
+        int n, r;
+
+        if (asprintf(&path, "%s/%s.verified", dir, h->host_id) < 0)
+                return -ENOMEM;
+        (void) tg_hex_encode(mac, TG_JOURNAL_MAC_SIZE, mac_hex, sizeof(mac_hex));
+        (void) tg_hex_encode(key, TG_JOURNAL_MAC_SIZE, key_hex, sizeof(key_hex));
+        n = snprintf(buf, sizeof(buf), "%s %" PRIu64 " %s %s\n", h->host_id, seq, mac_hex, key_hex);
+        r = n > 0 && (size_t) n < sizeof(buf)
+                    ? tg_write_file_atomic(AT_FDCWD, path, buf, (size_t) n, geteuid(), getegid(), 0600)
+                    : -EINVAL;
+        explicit_bzero(key_hex, sizeof(key_hex));
+        explicit_bzero(buf, sizeof(buf));
+        return r;
+}
+
 typedef struct {
         const central_verify_options *opt;
         const central_host_info *host;
@@ -71,17 +151,28 @@ static int verify_host(PGconn *conn, const central_verify_options *opt, const ce
                        tg_host_verify_result *ret) {
         static const char rows_sql[] =
                 "SELECT seq, boot_id, time_usec, clock, priority, type, uid, pid, comm, unit, fields::text, "
-                "prev_mac, mac, raw FROM termguard_report.events WHERE host_id = $1 "
+                "prev_mac, mac, raw FROM termguard_report.events WHERE host_id = $1 AND seq > $2 "
                 "UNION ALL SELECT seq, boot_id, time_usec, clock, priority, type, uid, pid, comm, unit, fields::text, "
-                "prev_mac, mac, raw FROM termguard_report.heartbeats WHERE host_id = $1 ORDER BY seq";
+                "prev_mac, mac, raw FROM termguard_report.heartbeats WHERE host_id = $1 AND seq > $2 ORDER BY seq";
         _cleanup_pgresult_ PGresult *conflicts = NULL;
-        const char *params[] = {h->host_id};
+        char from[24], through[24];
+        const char *params[] = {h->host_id, from}, *conflict_params[] = {h->host_id, through};
+        /* resumed after an earlier verification's watermark when that reaches further than
+         * retention: the rows up to it were verified, a change to them raised the tamper
+         * alert (010-verify-alerts.sql) */
+        bool resumed = h->have_seed && h->verified_seq > h->pruned_through;
         tg_host_verify_options vo = {.seed = h->have_seed ? h->seed : NULL,
                                      .known_last_seq = h->known_last_seq,
                                      .now_usec = h->revoked ? 0 : opt->now_usec,
                                      .silent_after_usec = opt->silent_after_usec,
                                      .enrolled_usec = h->enrolled_usec,
                                      .last_heartbeat_usec = h->last_heartbeat_usec,
+                                     /* retention dropped the records up to the newest prune
+                                      * mark: the chain starts after it; the checkpoints of
+                                      * dropped months, kept below it, are no links any more */
+                                     .have_start = resumed || h->pruned_through > 0,
+                                     .start_seq = resumed ? h->verified_seq : h->pruned_through,
+                                     .start_key = resumed ? h->verified_key : NULL,
                                      .report = on_finding};
         host_output out = {.opt = opt, .host = h};
         _cleanup_(tg_host_verify_freep) tg_host_verify *v = NULL;
@@ -90,11 +181,15 @@ static int verify_host(PGconn *conn, const central_verify_options *opt, const ce
 
         vo.host_id = h->id;
         vo.userdata = &out;
+        memcpy(vo.start_mac, resumed ? h->verified_mac : h->pruned_head_mac, sizeof(vo.start_mac));
+        snprintf(from, sizeof(from), "%" PRIu64, vo.start_seq);
+        /* conflicts: every one since retention, also those under seqs verified before */
+        snprintf(through, sizeof(through), "%" PRIu64, h->pruned_through);
         r = tg_host_verify_new(&vo, &v);
         if (r < 0)
                 return r;
         /* row by row: a host's year does not have to fit in memory */
-        if (!PQsendQueryParams(conn, rows_sql, 1, NULL, params, NULL, NULL, 0) || !PQsetSingleRowMode(conn)) {
+        if (!PQsendQueryParams(conn, rows_sql, 2, NULL, params, NULL, NULL, 0) || !PQsetSingleRowMode(conn)) {
                 fprintf(stderr, "termguard-central verify: %s", PQerrorMessage(conn));
                 return -EIO;
         }
@@ -134,13 +229,26 @@ static int verify_host(PGconn *conn, const central_verify_options *opt, const ce
         }
         if (r < 0)
                 return r;
-        r = central_query(conn, "SELECT seq FROM termguard_report.conflicts WHERE host_id = $1 ORDER BY seq, id", 1,
-                          params, &conflicts);
+        r = central_query(conn,
+                          "SELECT seq FROM termguard_report.conflicts WHERE host_id = $1 AND seq > $2 ORDER BY seq, id",
+                          2, conflict_params, &conflicts);
         if (r < 0)
                 return r;
         for (int i = 0; i < PQntuples(conflicts); i++)
                 tg_host_verify_conflict(v, (uint64_t) parse_i64(PQgetvalue(conflicts, i, 0)));
         tg_host_verify_end(v, ret);
+        if (opt->watermarks && h->have_seed) {
+                uint8_t mac[TG_JOURNAL_MAC_SIZE], key[TG_JOURNAL_MAC_SIZE];
+                uint64_t seq;
+                if (tg_host_verify_state(v, &seq, mac, key) && seq > h->verified_seq) {
+                        r = write_watermark(opt->watermarks, h, seq, mac, key);
+                        /* not fatal: the next run verifies from the older watermark */
+                        if (r < 0)
+                                fprintf(stderr, "termguard-central verify: watermark of host %s not written: %s\n",
+                                        h->host_id, strerror(-r));
+                }
+                explicit_bzero(key, sizeof(key));
+        }
         return 0;
 }
 
@@ -182,8 +290,12 @@ int central_verify_hosts(PGconn *conn, const central_verify_options *opt) {
                 "SELECT h.host_id, h.department, coalesce(h.hostname, ''), "
                 "(extract(epoch FROM h.enrolled_at) * 1000000)::bigint, h.revoked_at IS NOT NULL, h.last_seq, "
                 "coalesce((SELECT (extract(epoch FROM max(b.received_at)) * 1000000)::bigint "
-                "FROM termguard_report.heartbeats b WHERE b.host_id = h.host_id), 0) "
-                "FROM termguard_report.hosts h WHERE $1::uuid IS NULL OR h.host_id = $1::uuid ORDER BY h.host_id",
+                "FROM termguard_report.heartbeats b WHERE b.host_id = h.host_id), 0), "
+                "coalesce(m.pruned_through, 0), m.head_mac "
+                "FROM termguard_report.hosts h LEFT JOIN LATERAL (SELECT pruned_through, head_mac "
+                "FROM termguard_report.prune_marks p WHERE p.host_id = h.host_id "
+                "ORDER BY pruned_through DESC, id DESC LIMIT 1) m ON true "
+                "WHERE $1::uuid IS NULL OR h.host_id = $1::uuid ORDER BY h.host_id",
                 1, params, &hosts);
         if (r < 0)
                 return r;
@@ -200,10 +312,17 @@ int central_verify_hosts(PGconn *conn, const central_verify_options *opt) {
                         .revoked = strcmp(PQgetvalue(hosts, i, 4), "t") == 0,
                         .known_last_seq = (uint64_t) parse_i64(PQgetvalue(hosts, i, 5)),
                         .last_heartbeat_usec = parse_i64(PQgetvalue(hosts, i, 6)),
+                        .pruned_through = (uint64_t) parse_i64(PQgetvalue(hosts, i, 7)),
                 };
                 tg_host_verify_result res;
                 if (central_parse_uuid(h.host_id, h.id) < 0)
                         return -EBADMSG;
+                if (h.pruned_through > 0 &&
+                    bytea_exact(PQgetvalue(hosts, i, 8), h.pruned_head_mac, sizeof(h.pruned_head_mac)) < 0) {
+                        /* the table's CHECK holds it to 32 bytes: fail closed all the same */
+                        fprintf(stderr, "termguard-central verify: prune mark of host %s unreadable\n", h.host_id);
+                        return -EBADMSG;
+                }
                 if (opt->escrow) {
                         r = read_seed(opt->escrow, &h);
                         if (r < 0) {
@@ -213,8 +332,18 @@ int central_verify_hosts(PGconn *conn, const central_verify_options *opt) {
                                 return r;
                         }
                 }
+                if (opt->watermarks && h.have_seed) {
+                        r = read_watermark(opt->watermarks, &h);
+                        if (r < 0) {
+                                explicit_bzero(h.seed, sizeof(h.seed));
+                                fprintf(stderr, "termguard-central verify: watermark of host %s unusable: %s\n",
+                                        h.host_id, strerror(-r));
+                                return r;
+                        }
+                }
                 r = verify_host(conn, &o, &h, &res);
                 explicit_bzero(h.seed, sizeof(h.seed));
+                explicit_bzero(h.verified_key, sizeof(h.verified_key));
                 if (r < 0)
                         return r;
                 if (opt->done)
@@ -307,6 +436,11 @@ static void print_host(const central_host_info *h, const tg_host_verify_result *
                 json_object_object_add(o, "silent", json_object_new_boolean(res->silent));
                 json_object_object_add(o, "clock_unsynchronised", json_object_new_uint64(res->clock_unsynchronised));
                 json_object_object_add(o, "revoked", json_object_new_boolean(h->revoked));
+                json_object_object_add(o, "pruned_through", json_object_new_uint64(h->pruned_through));
+                json_object_object_add(o, "verified_before",
+                                       json_object_new_uint64(h->have_seed && h->verified_seq > h->pruned_through
+                                                                      ? h->verified_seq
+                                                                      : 0));
                 if (res->problems > 0)
                         json_object_object_add(o, "first", json_object_new_string(tg_host_finding_name(&res->first)));
                 json_object_object_add(o, "findings", out->findings);
@@ -331,16 +465,21 @@ static void print_host(const central_host_info *h, const tg_host_verify_result *
                        res->tampered ? res->first_bad_seq : res->first.seq, tg_host_finding_name(&res->first));
         else
                 printf("NOT INTACT (%s)", tg_host_finding_name(&res->first));
-        printf(", %" PRIu64 " records, seq %" PRIu64 "..%" PRIu64 ", %s%s\n", res->records, res->first_seq,
-               res->last_seq, res->macs_checked ? "MACs checked" : "chain links only (no escrowed seed)",
+        printf(", %" PRIu64 " records, seq %" PRIu64 "..%" PRIu64, res->records, res->first_seq, res->last_seq);
+        if (h->have_seed && h->verified_seq > h->pruned_through)
+                printf(" (up to %" PRIu64 " verified before)", h->verified_seq);
+        else if (h->pruned_through > 0)
+                printf(" (up to %" PRIu64 " pruned)", h->pruned_through);
+        printf(", %s%s\n", res->macs_checked ? "MACs checked" : "chain links only (no escrowed seed)",
                h->revoked ? ", revoked" : "");
 }
 
 int central_verify(const central_context *ctx, int argc, char **argv) {
-        const char *host = NULL, *escrow = NULL, *silent_after = NULL, *format = NULL;
+        const char *host = NULL, *escrow = NULL, *silent_after = NULL, *format = NULL, *watermarks = NULL;
         central_option opts[] = {
                 {"host", false, &host},
                 {"escrow", false, &escrow},
+                {"watermarks", false, &watermarks},
                 {"silent-after", false, &silent_after},
                 {"format", false, &format},
         };
@@ -373,8 +512,15 @@ int central_verify(const central_context *ctx, int argc, char **argv) {
                 out.hosts = json_object_new_array();
                 out.findings = json_object_new_array();
         }
+        if (watermarks && !escrow) {
+                fprintf(stderr, "termguard-central verify: --watermarks needs --escrow (a watermark is a key)\n");
+                return -EINVAL;
+        }
+        if (watermarks && central_check_watermark_dir(watermarks) < 0)
+                return -EINVAL;
         o.host = host;
         o.escrow = escrow;
+        o.watermarks = watermarks;
         r = central_connect(ctx, CENTRAL_DATABASE, &conn);
         if (r < 0)
                 return r;

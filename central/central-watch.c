@@ -7,6 +7,12 @@
  * MESSAGE_ID per kind, and to the AlertCommand hook: run without a shell, the alert as JSON on
  * its stdin, killed after AlertTimeout. A host's verification finding is alerted when it
  * first shows or changes, not again every round.
+ *
+ * The database's alerts (rows of termguard.alerts) are delivered from the table, not from the
+ * notification's payload: at start and at every notification, the ones not yet marked
+ * delivered (termguard.alert_deliveries), oldest first, each marked after its delivery. So the
+ * alerts raised while watch was down come when it starts, and none twice: a crash between a
+ * delivery and its mark repeats that one alert, with its id, at the next start.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,6 +49,8 @@
 /* hosts whose last alerted finding is remembered (a city has 3,000) */
 #define HOSTS_REMEMBERED_MAX 200000
 #define DETAIL_MAX 512
+/* undelivered alerts read at a time (a backlog after a long outage is read in pages) */
+#define DELIVER_PAGE 500
 
 /* One MESSAGE_ID per kind of alert: administrators filter the journal on them
  * (journalctl MESSAGE_ID=...). Never change one. */
@@ -65,6 +73,7 @@ typedef struct {
         int64_t timeout_usec, verify_interval_usec, silent_after_usec;
         int64_t lockout_storm;
         char escrow[4096];
+        char watermarks[4096];
         char error[256];
 } watch_config;
 
@@ -88,6 +97,12 @@ static int config_handler(void *userdata, const char *section, const char *name,
                         return 0;
                 }
                 snprintf(c->escrow, sizeof(c->escrow), "%s", value);
+        } else if (strcmp(name, "WatermarkDirectory") == 0) {
+                if (value[0] != '/' || strlen(value) >= sizeof(c->watermarks)) {
+                        snprintf(c->error, sizeof(c->error), "WatermarkDirectory= must be an absolute path");
+                        return 0;
+                }
+                snprintf(c->watermarks, sizeof(c->watermarks), "%s", value);
         } else if (strcmp(name, "LockoutStorm") == 0) {
                 char *end;
                 errno = 0;
@@ -220,8 +235,10 @@ static void run_hook(const watch_config *c, const char *json) {
                 fprintf(stderr, "termguard-central watch: %s failed (status %d)\n", c->argv[0], status);
 }
 
-/* One alert: to the journal (or stderr when there is no journal) and to the hook. */
-static void alert(const watch_config *c, const char *kind, const char *host_id, uint64_t seq, const char *detail) {
+/* One alert: to the journal (or stderr when there is no journal) and to the hook. id: the
+ * alert's row in termguard.alerts, 0 for the alerts watch finds itself (verification, storms). */
+static void alert(const watch_config *c, int64_t id, const char *kind, const char *host_id, uint64_t seq,
+                  const char *detail) {
         size_t k = kind_index(kind);
         char esc_detail[DETAIL_MAX * 4 + 1], esc_host[64 * 4 + 1];
         json_object *o = json_object_new_object();
@@ -234,11 +251,13 @@ static void alert(const watch_config *c, const char *kind, const char *host_id, 
                             *esc_host ? esc_host : "-", seq, esc_detail, "MESSAGE_ID=%s", alert_kinds[k].message_id,
                             "PRIORITY=%d", alert_kinds[k].priority, "SYSLOG_IDENTIFIER=termguard-central",
                             "TERMGUARD_ALERT_KIND=%s", kind, "TERMGUARD_HOST_ID=%s", esc_host, "TERMGUARD_SEQ=%" PRIu64,
-                            seq, NULL);
+                            seq, "TERMGUARD_ALERT_ID=%" PRId64, id, NULL);
         if (r < 0)
-                fprintf(stderr, "<%d>termguard-central: alert %s host %s seq %" PRIu64 ": %s MESSAGE_ID=%s\n",
-                        alert_kinds[k].priority, kind, *esc_host ? esc_host : "-", seq, esc_detail,
+                fprintf(stderr,
+                        "<%d>termguard-central: alert %" PRId64 " %s host %s seq %" PRIu64 ": %s MESSAGE_ID=%s\n",
+                        alert_kinds[k].priority, id, kind, *esc_host ? esc_host : "-", seq, esc_detail,
                         alert_kinds[k].message_id);
+        json_object_object_add(o, "id", id > 0 ? json_object_new_int64(id) : NULL);
         json_object_object_add(o, "kind", json_object_new_string(kind));
         json_object_object_add(o, "message_id", json_object_new_string(alert_kinds[k].message_id));
         json_object_object_add(o, "host_id", host_id ? json_object_new_string(host_id) : NULL);
@@ -248,35 +267,52 @@ static void alert(const watch_config *c, const char *kind, const char *host_id, 
         json_object_put(o);
 }
 
-/* An alert the database raised (ingest's conflicts, the tamper tripwire), by its id. */
-static int database_alert(PGconn *conn, const watch_config *c, const char *payload) {
-        _cleanup_pgresult_ PGresult *res = NULL;
-        json_object *o = json_tokener_parse(payload), *id;
-        char idtext[24];
-        const char *params[] = {idtext};
+/* The alerts the database raised (ingest's conflicts, the tamper tripwire, revocations) and
+ * watch has not delivered yet, oldest first, each marked delivered after it went out. */
+static int deliver_pending(PGconn *conn, const watch_config *c) {
+        char limit[16];
+        const char *page_params[] = {limit};
         int r;
 
-        if (!o || !json_object_object_get_ex(o, "id", &id) || !json_object_is_type(id, json_type_int) ||
-            json_object_get_int64(id) <= 0) {
-                json_object_put(o);
-                alert(c, "other", NULL, 0, "a notification on termguard_alert that is no alert");
-                return 0;
+        snprintf(limit, sizeof(limit), "%d", DELIVER_PAGE);
+
+        for (;;) {
+                _cleanup_pgresult_ PGresult *res = NULL;
+                int n;
+
+                r = central_query(conn,
+                                  "SELECT id, kind, host_id, coalesce(seq, 0), detail "
+                                  "FROM termguard.undelivered_alerts($1::int)",
+                                  1, page_params, &res);
+                if (r < 0)
+                        return r;
+                n = PQntuples(res);
+                for (int i = 0; i < n; i++) {
+                        _cleanup_pgresult_ PGresult *marked = NULL;
+                        const char *params[] = {PQgetvalue(res, i, 0)};
+                        alert(c, strtoll(PQgetvalue(res, i, 0), NULL, 10), PQgetvalue(res, i, 1),
+                              PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2),
+                              (uint64_t) strtoull(PQgetvalue(res, i, 3), NULL, 10), PQgetvalue(res, i, 4));
+                        /* after the delivery: a crash in between repeats it, never loses it */
+                        r = central_query(conn, "SELECT termguard.alert_delivered($1::bigint)", 1, params, &marked);
+                        if (r < 0)
+                                return r;
+                }
+                if (n < DELIVER_PAGE)
+                        return 0;
         }
-        snprintf(idtext, sizeof(idtext), "%" PRId64, json_object_get_int64(id));
+}
+
+/* A notification on termguard_alert: its payload only says that there is something to deliver. */
+static int database_alert(PGconn *conn, const watch_config *c, const char *payload) {
+        json_object *o = json_tokener_parse(payload), *id;
+        bool valid = o && json_object_object_get_ex(o, "id", &id) && json_object_is_type(id, json_type_int) &&
+                     json_object_get_int64(id) > 0;
+
         json_object_put(o);
-        r = central_query(conn,
-                          "SELECT kind, host_id, coalesce(seq, 0), detail FROM termguard_report.alerts WHERE id = $1",
-                          1, params, &res);
-        if (r < 0)
-                return r;
-        if (PQntuples(res) != 1) {
-                /* fail loud: an alert id nobody can read back */
-                alert(c, "other", NULL, 0, "an alert notified but not found in termguard.alerts");
-                return 0;
-        }
-        alert(c, PQgetvalue(res, 0, 0), PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1),
-              (uint64_t) strtoull(PQgetvalue(res, 0, 2), NULL, 10), PQgetvalue(res, 0, 3));
-        return 0;
+        if (!valid)
+                alert(c, 0, "other", NULL, 0, "a notification on termguard_alert that is no alert");
+        return deliver_pending(conn, c);
 }
 
 /* What was last alerted for a host: a finding is alerted when it first shows or changes. */
@@ -343,7 +379,7 @@ static void on_host(const central_host_info *h, const tg_host_verify_result *res
                 char detail[DETAIL_MAX];
                 snprintf(detail, sizeof(detail), "%s: %s (department %s, %s)", tg_host_finding_name(&res->first),
                          tg_host_finding_text(&res->first), h->department, h->hostname);
-                alert(w->config, verify_kind(res), h->host_id, res->tampered ? res->first_bad_seq : res->first.seq,
+                alert(w->config, 0, verify_kind(res), h->host_id, res->tampered ? res->first_bad_seq : res->first.seq,
                       detail);
         }
 }
@@ -361,7 +397,7 @@ static int lockout_storm(PGconn *conn, const watch_config *c, bool *active) {
         if (n >= c->lockout_storm && !*active) {
                 char detail[128];
                 snprintf(detail, sizeof(detail), "%" PRId64 " MFA lockouts in the last " LOCKOUT_WINDOW, n);
-                alert(c, "lockout-storm", NULL, 0, detail);
+                alert(c, 0, "lockout-storm", NULL, 0, detail);
         }
         *active = n >= c->lockout_storm;
         return 0;
@@ -383,6 +419,7 @@ int central_watch(const central_context *ctx, int argc, char **argv) {
         const char *config_path = NULL;
         central_option opts[] = {{"config", false, &config_path}};
         _cleanup_pgconn_ PGconn *conn = NULL;
+        _cleanup_pgresult_ PGresult *priv = NULL;
         watch_config c;
         watch_state w = {.config = &c};
         central_verify_options vo = {.done = on_host, .userdata = &w};
@@ -402,6 +439,18 @@ int central_watch(const central_context *ctx, int argc, char **argv) {
         if (!w.hosts)
                 return -ENOMEM;
         vo.escrow = c.escrow[0] ? c.escrow : NULL;
+        /* under systemd, the unit's StateDirectory= unless the configuration names another */
+        if (!c.watermarks[0] && getenv("STATE_DIRECTORY") && getenv("STATE_DIRECTORY")[0] == '/')
+                snprintf(c.watermarks, sizeof(c.watermarks), "%.*s", (int) strcspn(getenv("STATE_DIRECTORY"), ":"),
+                         getenv("STATE_DIRECTORY"));
+        if (vo.escrow && c.watermarks[0]) {
+                r = central_check_watermark_dir(c.watermarks);
+                if (r < 0) {
+                        free(w.hosts);
+                        return r;
+                }
+                vo.watermarks = c.watermarks;
+        }
         vo.silent_after_usec = c.silent_after_usec;
         sigaction(SIGTERM, &sa, NULL);
         sigaction(SIGINT, &sa, NULL);
@@ -413,8 +462,31 @@ int central_watch(const central_context *ctx, int argc, char **argv) {
         r = central_exec(conn, "LISTEN termguard_alert");
         if (r < 0)
                 goto out;
-        fprintf(stderr, "termguard-central watch: listening; verifying every %" PRId64 " s%s\n",
-                c.verify_interval_usec / 1000000, vo.escrow ? " with the escrowed seeds" : "");
+        /* fail at start, not at the first alert: a watch that cannot mark would repeat them */
+        r = central_query(conn,
+                          /* CASE: without the schema the functions' names cannot even be looked up */
+                          "SELECT CASE WHEN has_schema_privilege('termguard', 'USAGE') THEN "
+                          "has_function_privilege('termguard.alert_delivered(bigint)', 'EXECUTE') AND "
+                          "has_function_privilege('termguard.undelivered_alerts(integer)', 'EXECUTE') "
+                          "ELSE false END",
+                          0, NULL, &priv);
+        if (r < 0)
+                goto out;
+        if (strcmp(PQgetvalue(priv, 0, 0), "t") != 0) {
+                fprintf(stderr,
+                        "termguard-central watch: role %s cannot mark alerts delivered: "
+                        "GRANT termguard_watch, termguard_auditor TO it\n",
+                        PQuser(conn));
+                r = -EACCES;
+                goto out;
+        }
+        /* after LISTEN: what is raised from now on is notified, what was raised before is here */
+        r = deliver_pending(conn, &c);
+        if (r < 0)
+                goto out;
+        fprintf(stderr, "termguard-central watch: listening; verifying every %" PRId64 " s%s%s\n",
+                c.verify_interval_usec / 1000000, vo.escrow ? " with the escrowed seeds" : "",
+                vo.watermarks ? ", new records only (watermarks)" : "");
         while (!stop) {
                 int64_t now = monotonic_usec();
                 struct pollfd p = {.fd = PQsocket(conn), .events = POLLIN};

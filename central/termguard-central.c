@@ -32,7 +32,7 @@ static const verb verbs[] = {
          "a new client certificate for an enrolled terminal (same host id and journal)", central_reenroll_host},
         {"list-hosts", "", "list enrolled terminals", central_list_hosts},
         {"prune", "--older-than MONTHS", "drop whole monthly event partitions older than MONTHS", central_prune},
-        {"verify", "[--host HOSTID] [--escrow DIR] [--silent-after DURATION] [--format text|json]",
+        {"verify", "[--host HOSTID] [--escrow DIR [--watermarks DIR]] [--silent-after DURATION] [--format text|json]",
          "verify every terminal's records: chain, MACs with the escrowed seeds, gaps, silence (exit 5: not intact)",
          central_verify},
         {"report",

@@ -141,9 +141,14 @@ int tg_host_verify_new(const tg_host_verify_options *opt, tg_host_verify **ret) 
                                          .host_id = opt->host_id,
                                          .have_checkpoint = opt->have_head,
                                          .checkpoint_seq = opt->head_seq,
+                                         .have_start = opt->have_start,
+                                         .start_seq = opt->start_seq,
+                                         .start_key = opt->start_key,
                                          .report = on_chain_problem,
                                          .userdata = v};
         memcpy(jo.checkpoint_mac, opt->head_mac, sizeof(jo.checkpoint_mac));
+        memcpy(jo.start_mac, opt->start_mac, sizeof(jo.start_mac));
+        v->opt.start_key = NULL; /* the chain has its copy */
         r = tg_journal_chain_new(&jo, &v->chain);
         if (r < 0)
                 return r;
@@ -265,17 +270,28 @@ void tg_host_verify_conflict(tg_host_verify *v, uint64_t seq) {
         found(v, &f);
 }
 
+bool tg_host_verify_state(const tg_host_verify *v, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                          uint8_t ret_key[TG_JOURNAL_MAC_SIZE]) {
+        /* silence says nothing about the rows: a host switched off for the night keeps its state */
+        if (!v || v->res.problems > (v->res.silent ? 1U : 0U))
+                return false;
+        return tg_journal_chain_state(v->chain, ret_seq, ret_mac, ret_key);
+}
+
 void tg_host_verify_end(tg_host_verify *v, tg_host_verify_result *ret) {
         tg_journal_verify_result jr;
+        uint64_t last;
         int64_t since;
 
         if (!v || !ret)
                 return;
         tg_journal_chain_end(v->chain, &jr);
-        if (v->opt.known_last_seq > v->res.last_seq) {
+        /* the records up to the start went by retention: only those after it may be missing */
+        last = v->opt.have_start && v->opt.start_seq > v->res.last_seq ? v->opt.start_seq : v->res.last_seq;
+        if (v->opt.known_last_seq > last) {
                 tg_host_finding f = {.kind = TG_HOST_FINDING_JOURNAL,
                                      .journal = TG_JOURNAL_PROBLEM_TRUNCATED,
-                                     .seq = v->res.last_seq,
+                                     .seq = last,
                                      .expected = v->opt.known_last_seq};
                 found(v, &f);
         }

@@ -330,6 +330,18 @@ static void chain_init(tg_journal_chain *c, const tg_journal_verify_options *opt
         c->opt = *opt;
         c->restarts_left = KEY_RESTARTS_MAX;
         c->res.macs_checked = opt->seed != NULL;
+        if (opt->have_start && opt->start_seq > 0) {
+                /* as if the record at start_seq had just been checked */
+                c->have_last = true;
+                c->chain_known = true;
+                c->last_seq = opt->start_seq;
+                memcpy(c->last_mac, opt->start_mac, sizeof(c->last_mac));
+                if (opt->start_key) {
+                        memcpy(c->key, opt->start_key, sizeof(c->key));
+                        c->key_seq = opt->start_seq;
+                }
+        }
+        c->opt.start_key = NULL; /* copied: the caller may wipe it */
 }
 
 /* K_seq from the seed: evolved forward from the last key, or again from K_1 when the journal
@@ -396,7 +408,7 @@ static void chain_record(tg_journal_chain *c, const tg_journal_record *rec, cons
         if (c->first_seq == 0) {
                 c->first_seq = rec->seq;
                 memcpy(c->first_prev, rec->prev_mac, sizeof(c->first_prev));
-                c->start_explained = rec->seq == 1;
+                c->start_explained = rec->seq == 1 || (c->opt.have_start && c->opt.start_seq > 0);
         }
         if (c->opt.host_id && memcmp(rec->host_id, c->opt.host_id, TG_JOURNAL_ID_SIZE) != 0)
                 report(c, TG_JOURNAL_PROBLEM_HOST, rec->seq, 0);
@@ -464,6 +476,17 @@ int tg_journal_chain_feed(tg_journal_chain *c, const void *raw, size_t len, cons
         if (ret_rec)
                 *ret_rec = &c->rec;
         return 1;
+}
+
+bool tg_journal_chain_state(const tg_journal_chain *c, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                            uint8_t ret_key[TG_JOURNAL_MAC_SIZE]) {
+        if (!c || !ret_seq || !ret_mac || !ret_key || !c->opt.seed || !c->have_last || !c->chain_known ||
+            c->key_seq != c->last_seq)
+                return false;
+        *ret_seq = c->last_seq;
+        memcpy(ret_mac, c->last_mac, TG_JOURNAL_MAC_SIZE);
+        memcpy(ret_key, c->key, TG_JOURNAL_MAC_SIZE);
+        return true;
 }
 
 static void chain_finish(tg_journal_chain *c, tg_journal_verify_result *ret) {

@@ -20,6 +20,10 @@ BEGIN
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'termguard_admin') THEN
                 CREATE ROLE termguard_admin NOLOGIN;
         END IF;
+        -- termguard-central watch: marks the alerts it delivered (migration 13).
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'termguard_watch') THEN
+                CREATE ROLE termguard_watch NOLOGIN;
+        END IF;
         -- pgaudit's object audit role (audit.sql): never logs in; what it may read is what
         -- every role's reads of are logged.
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'termguard_audit') THEN

@@ -56,6 +56,14 @@ typedef struct {
         bool have_head;
         uint64_t head_seq;
         uint8_t head_mac[TG_JOURNAL_MAC_SIZE];
+        /* The rows start after start_seq (tg_journal_verify_options' start): the centre's
+         * retention dropped the records up to it (start_mac: the MAC of the record at
+         * start_seq), or they were verified before (start_key: K_start_seq). Rows at or below
+         * start_seq are not to be fed. */
+        bool have_start;
+        uint64_t start_seq;
+        uint8_t start_mac[TG_JOURNAL_MAC_SIZE];
+        const uint8_t *start_key;
         /* The highest seq the centre recorded storing for the host (its hosts row): the rows
          * ending before it is truncation (rows deleted at the end). 0: not checked. */
         uint64_t known_last_seq;
@@ -114,3 +122,8 @@ int tg_host_verify_feed(tg_host_verify *v, const tg_host_row *row, const tg_jour
 void tg_host_verify_conflict(tg_host_verify *v, uint64_t seq);
 /* Ends the host: truncation, silence; the result. */
 void tg_host_verify_end(tg_host_verify *v, tg_host_verify_result *ret);
+/* After tg_host_verify_end: where the host's verified chain stands (tg_journal_chain_state),
+ * for the next verification to start there. False when a finding other than silence was made
+ * or the state is not known (no seed). */
+bool tg_host_verify_state(const tg_host_verify *v, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                          uint8_t ret_key[TG_JOURNAL_MAC_SIZE]);

@@ -280,6 +280,16 @@ typedef struct {
         bool have_checkpoint;
         uint64_t checkpoint_seq;
         uint8_t checkpoint_mac[TG_JOURNAL_MAC_SIZE];
+        /* A stream (tg_journal_chain) that starts after a known record: the records up to
+         * start_seq are gone for a reason the caller vouches for (the central store's prune,
+         * an earlier verification), start_mac is the MAC of the record at start_seq. The next
+         * record must be start_seq + 1 and carry start_mac as its previous MAC. start_key, if
+         * not NULL, is K_start_seq (kept from an earlier verification: as secret as the seed);
+         * otherwise the key is evolved from the seed. */
+        bool have_start;
+        uint64_t start_seq;
+        uint8_t start_mac[TG_JOURNAL_MAC_SIZE];
+        const uint8_t *start_key;
         /* Called for each problem in journal order; may be NULL. */
         void (*report)(const tg_journal_problem *p, void *userdata);
         void *userdata;
@@ -312,6 +322,12 @@ int tg_journal_chain_feed(tg_journal_chain *c, const void *raw, size_t len, cons
 /* Ends the stream (the oldest records gone without a prune, truncation against the checkpoint)
  * and gives the result. */
 void tg_journal_chain_end(tg_journal_chain *c, tg_journal_verify_result *ret);
+/* Where the chain stands after the records fed: the newest record's seq and MAC and its key
+ * K_seq, from which a later stream can start (tg_journal_verify_options' start). False when
+ * that is not known: no seed, no record, or the newest record undecodable. The key is as
+ * secret as the seed. */
+bool tg_journal_chain_state(const tg_journal_chain *c, uint64_t *ret_seq, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE],
+                            uint8_t ret_key[TG_JOURNAL_MAC_SIZE]);
 
 /* The seed file given to auditors (escrow) and read back by verify and by init --seed-in:
  * a small text file, see docs/journal-format.md. Written 0600, exclusively (never over an

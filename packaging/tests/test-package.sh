@@ -336,6 +336,42 @@ check "the forwarder is not enabled before enrolment" \
 	absent /etc/systemd/system/multi-user.target.wants/termguard-forwarder.service
 check "the forwarder's system user exists, in termguard-audit" \
 	bash -c "chroot '$root' id -nG termguard-forwarder | grep -qw termguard-audit"
+# The central server's package is not installed here (it pulls PostgreSQL); its alert service
+# is checked in the .deb itself: shipped there and not in termguard, run as documented,
+# confined, and neither enabled nor started by its maintainer scripts (init comes first).
+central_deb=$(ls -t "$(dirname "$deb")"/termguard-central_*.deb 2>/dev/null | head -n1)
+WATCH_UNIT=lib/systemd/system/termguard-central-watch.service
+central_x=$work/central-deb
+if [ -n "$central_deb" ] && mkdir -p "$central_x/ctl" && dpkg-deb -x "$central_deb" "$central_x" &&
+	dpkg-deb -e "$central_deb" "$central_x/ctl"; then
+	check "termguard-central ships $WATCH_UNIT 0644" \
+		bash -c "dpkg-deb -c '$central_deb' | grep -q '^-rw-r--r-- root/root .* \./$WATCH_UNIT\$'"
+	check "termguard does not ship the central watch unit" absent "/$WATCH_UNIT"
+	check "watch unit runs the packaged program" \
+		bash -c "grep -qx 'ExecStart=/usr/sbin/termguard-central watch' '$central_x/$WATCH_UNIT' &&
+			[ -x '$central_x/usr/sbin/termguard-central' ]"
+	check "watch unit is confined (no new privileges, read-only system, two capabilities)" \
+		bash -c "grep -qx 'NoNewPrivileges=yes' '$central_x/$WATCH_UNIT' &&
+			grep -qx 'ProtectSystem=strict' '$central_x/$WATCH_UNIT' &&
+			grep -qx 'CapabilityBoundingSet=CAP_SETUID CAP_SETGID' '$central_x/$WATCH_UNIT' &&
+			grep -qx 'InaccessiblePaths=-/var/lib/termguard-central/ca' '$central_x/$WATCH_UNIT' &&
+			grep -qx 'Restart=always' '$central_x/$WATCH_UNIT'"
+	# dh_installsystemd --no-enable: symlinks only where the administrator had enabled it
+	# before (guarded by debian-installed); no start at all
+	check "watch unit is neither enabled nor started by the package" \
+		bash -c "grep -q \"if deb-systemd-helper debian-installed 'termguard-central-watch.service'\" \
+			'$central_x/ctl/postinst' && ! grep -q 'deb-systemd-invoke' '$central_x/ctl/postinst'"
+	if command -v systemd-analyze >/dev/null; then
+		check "watch unit passes systemd-analyze verify" \
+			bash -c "systemd-analyze verify '$central_x/$WATCH_UNIT' 2>&1 |
+				grep -v -e 'is not executable' -e \"Command 'man\" | grep -q . && exit 1 || exit 0"
+	fi
+	check "the central migrations 012 (prune marks) and 013 (alert deliveries) are shipped" \
+		bash -c "[ -f '$central_x/usr/share/termguard-central/sql/014-prune-marks.sql' ] &&
+			[ -f '$central_x/usr/share/termguard-central/sql/015-alert-delivery.sql' ]"
+else
+	bad "termguard-central_*.deb beside $deb unpacks"
+fi
 check "service enabled (sysinit.target.wants symlink)" \
 	bash -c "[ \"\$(readlink '$root/etc/systemd/system/sysinit.target.wants/termguardd.service')\" = /lib/systemd/system/termguardd.service ]"
 check "termguardd --version prints 'termguardd $upstream'" \

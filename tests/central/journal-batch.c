@@ -7,6 +7,12 @@
  *   journal-batch JOURNAL_DIR append N [TYPE]       N records (usb.decision by default)
  *   journal-batch JOURNAL_DIR checkpoint
  *   journal-batch JOURNAL_DIR batch FROM_SEQ        records from FROM_SEQ as a JSON batch
+ *   journal-batch JOURNAL_DIR prune FORWARDED_SEQ   the journal's own retention: the segments
+ *                                                   forwarded up to that seq deleted, a
+ *                                                   journal.pruned record appended
+ *
+ * TG_JOURNAL_SEGMENT_BYTES sets the segment size (small: several segments to prune);
+ * JOURNAL_BATCH_TIME_USEC stamps appended records with that time (months ago) instead of now.
  *
  * The batch is what a forwarder sends: every column and the record's exact bytes (base64).
  */
@@ -94,6 +100,7 @@ static void batch(const char *dir, uint64_t from) {
 
 int main(int argc, char **argv) {
         tg_journal_options opt = {.host_id_path = host_id_path};
+        const char *stamp = getenv("JOURNAL_BATCH_TIME_USEC");
         tg_journal *j = NULL;
         int r;
 
@@ -102,6 +109,8 @@ int main(int argc, char **argv) {
                 return 2;
         }
         snprintf(host_id_path, sizeof(host_id_path), "%s.host-id", argv[1]);
+        if (getenv("TG_JOURNAL_SEGMENT_BYTES"))
+                opt.segment_bytes = strtoull(getenv("TG_JOURNAL_SEGMENT_BYTES"), NULL, 10);
         if (strcmp(argv[2], "init") == 0 && argc == 4) {
                 uint8_t seed[TG_JOURNAL_SEED_SIZE], id[TG_JOURNAL_ID_SIZE];
                 char path[4096];
@@ -135,6 +144,10 @@ int main(int argc, char **argv) {
                                               .unit = "termguardd.service",
                                               .fields = f,
                                               .n_fields = 3};
+                        if (stamp) {
+                                e.time_usec = strtoll(stamp, NULL, 10) + (int64_t) i;
+                                e.clock = TG_JOURNAL_CLOCK_SYNCED;
+                        }
                         snprintf(label, sizeof(label), "総務課-USB%02lu", i % 100);
                         r = tg_journal_append(j, &e, TG_JOURNAL_SYNC, NULL);
                         if (r < 0)
@@ -146,6 +159,14 @@ int main(int argc, char **argv) {
                 r = tg_journal_checkpoint(j, &seq, mac);
                 if (r < 0)
                         die("checkpoint", r);
+        } else if (strcmp(argv[2], "prune") == 0 && argc == 4) {
+                r = tg_journal_mark_forwarded(j, strtoull(argv[3], NULL, 10));
+                if (r < 0)
+                        die("forwarded", r);
+                r = tg_journal_prune(j, 0);
+                if (r < 0)
+                        die("prune", r);
+                printf("%d\n", r);
         } else {
                 fprintf(stderr, "journal-batch: unknown command %s\n", argv[2]);
                 return 2;

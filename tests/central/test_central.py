@@ -198,9 +198,11 @@ class CentralStoreTest(CentralTestCase):
                   "termguard.conflicts", "termguard.alerts", "termguard.usage_monthly", "termguard.certificates",
                   "termguard.prunes", "termguard.schema_migrations", "termguard_report.events",
                   "termguard_report.hosts", "termguard_report.heartbeats", "termguard_report.alerts",
-                  "termguard_report.conflicts", "termguard_report.usage_monthly"]
+                  "termguard_report.conflicts", "termguard_report.usage_monthly", "termguard.prune_marks",
+                  "termguard_report.prune_marks", "termguard.alert_deliveries"]
         for t in tables:
-            column = {"termguard.schema_migrations": "version", "termguard.prunes": "month"}.get(t, "host_id")
+            column = {"termguard.schema_migrations": "version", "termguard.prunes": "month",
+                      "termguard.alert_deliveries": "alert_id"}.get(t, "host_id")
             for stmt in ("SELECT * FROM %s LIMIT 1;" % t, "DELETE FROM %s;" % t,
                          "UPDATE %s SET %s = %s;" % (t, column, column), "TRUNCATE %s;" % t):
                 with self.subTest(stmt):
@@ -215,7 +217,8 @@ class CentralStoreTest(CentralTestCase):
                      "termguard.prune(1)", "termguard.ensure_partition(now())",
                      "termguard.ensure_partitions_ahead(1)", "termguard.restore_host_roles()",
                      "termguard.in_partition_window(now())", "termguard.month_start(now())",
-                     "termguard.host_role(gen_random_uuid())"]:
+                     "termguard.host_role(gen_random_uuid())", "termguard.undelivered_alerts(10)",
+                     "termguard.alert_delivered(1)"]:
             with self.subTest(call):
                 r = b.sql("SELECT %s;" % call)
                 self.assertRefused(r, call)
@@ -291,7 +294,7 @@ class CentralStoreTest(CentralTestCase):
         self.cluster.sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'auditor1') THEN "
                          "CREATE ROLE auditor1 LOGIN IN ROLE termguard_auditor; END IF; END $$;")
         aud = lambda s: self.cluster.sql(s, user="auditor1", check=False)
-        for v in ("events", "hosts", "heartbeats", "conflicts", "alerts", "usage_monthly", "prunes"):
+        for v in ("events", "hosts", "heartbeats", "conflicts", "alerts", "usage_monthly", "prunes", "prune_marks"):
             with self.subTest(v):
                 r = aud("SELECT count(*) FROM termguard_report.%s;" % v)
                 self.assertEqual(r.returncode, 0, r.stderr)
@@ -301,7 +304,8 @@ class CentralStoreTest(CentralTestCase):
                      "INSERT INTO termguard_report.alerts (kind, detail) VALUES ('x', 'y');",
                      "SELECT * FROM termguard.events;", "DELETE FROM termguard.events;",
                      "UPDATE termguard.hosts SET department = 'x';", "SELECT termguard.ingest('[]');",
-                     "SELECT termguard.prune(1);", "CREATE TABLE termguard_report.t (a int);"]:
+                     "SELECT termguard.prune(1);", "CREATE TABLE termguard_report.t (a int);",
+                     "SELECT * FROM termguard.undelivered_alerts(10);", "SELECT termguard.alert_delivered(1);"]:
             with self.subTest(stmt):
                 self.assertRefused(aud(stmt), stmt)
         self.assertEqual(self.count("SELECT count(*) FROM termguard.events WHERE host_id = '%s'" % b.host_id), 1)
@@ -482,7 +486,7 @@ class BackupRestoreTest(CentralTestCase):
         self.assertEqual(b.ingest([record(1, mac="ff" * 32)]).stdout.strip(), "0")  # a conflict
         self.central.run("revoke-host", b.host_id)
         tables = ["hosts", "events", "heartbeats", "conflicts", "alerts", "usage_monthly", "certificates",
-                  "prunes", "schema_migrations"]
+                  "prunes", "schema_migrations", "prune_marks", "alert_deliveries"]
 
         def snapshot(cluster):
             return {t: cluster.sql("SELECT md5(string_agg(x::text, ',' ORDER BY x::text)), count(*) "

@@ -196,6 +196,153 @@ static bool has(const findings *fs, tg_host_finding_kind k, tg_journal_problem_k
         return false;
 }
 
+/* Retention dropped rows[0..2] (seqs 1..3): the chain starts after seq 3 with its MAC, as the
+ * central store's prune mark says; the key comes from the seed, or is given (K_3, as an earlier
+ * verification keeps it). */
+static tg_host_verify_result run_from(const tg_host_verify_options *o, size_t from) {
+        tg_host_verify *v = NULL;
+        tg_host_verify_result res = {0};
+        assert_int_equal(tg_host_verify_new(o, &v), 0);
+        for (size_t i = from; i < n_rows; i++)
+                assert_true(tg_host_verify_feed(v, &rows[i].row, NULL) >= 0);
+        tg_host_verify_end(v, &res);
+        tg_host_verify_free(v);
+        return res;
+}
+
+static void start_after_prune(void **state) {
+        findings fs;
+        tg_host_verify_options o;
+        tg_host_verify_result res;
+        uint8_t k3[TG_JOURNAL_MAC_SIZE];
+        (void) state;
+
+        /* without a start, the missing oldest records are a gap */
+        o = options(&fs);
+        res = run_from(&o, 3);
+        assert_true(has(&fs, TG_HOST_FINDING_JOURNAL, TG_JOURNAL_PROBLEM_GAP));
+        assert_int_equal(res.gaps, 1);
+
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = 3;
+        memcpy(o.start_mac, rows[2].mac, TG_JOURNAL_MAC_SIZE);
+        o.known_last_seq = 6;
+        res = run_from(&o, 3);
+        assert_int_equal(res.problems, 0);
+        assert_true(res.macs_checked);
+        assert_int_equal(res.first_seq, 4);
+        assert_int_equal(res.records, 3);
+
+        /* the first kept row deleted too: a gap after the start */
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = 3;
+        memcpy(o.start_mac, rows[2].mac, TG_JOURNAL_MAC_SIZE);
+        res = run_from(&o, 4);
+        assert_int_equal(res.gaps, 1);
+        assert_int_equal(fs.f[0].kind, TG_HOST_FINDING_JOURNAL);
+        assert_int_equal(fs.f[0].journal, TG_JOURNAL_PROBLEM_GAP);
+        assert_int_equal(fs.f[0].seq, 5);
+        assert_int_equal(fs.f[0].expected, 4);
+
+        /* a start MAC the next record does not carry: a broken link, tampering */
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = 3;
+        memcpy(o.start_mac, rows[1].mac, TG_JOURNAL_MAC_SIZE);
+        res = run_from(&o, 3);
+        assert_true(res.tampered);
+        assert_int_equal(res.first_bad_seq, 4);
+        assert_true(has(&fs, TG_HOST_FINDING_JOURNAL, TG_JOURNAL_PROBLEM_CHAIN));
+
+        /* the key given at the start: K_3 checks every MAC; another key fails them */
+        journal_key_first(seed, k3);
+        journal_key_evolve(k3);
+        journal_key_evolve(k3);
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = 3;
+        memcpy(o.start_mac, rows[2].mac, TG_JOURNAL_MAC_SIZE);
+        o.start_key = k3;
+        res = run_from(&o, 3);
+        assert_int_equal(res.problems, 0);
+        k3[0] ^= 1;
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = 3;
+        memcpy(o.start_mac, rows[2].mac, TG_JOURNAL_MAC_SIZE);
+        o.start_key = k3;
+        res = run_from(&o, 3);
+        assert_true(res.tampered);
+        assert_true(has(&fs, TG_HOST_FINDING_JOURNAL, TG_JOURNAL_PROBLEM_MAC));
+
+        /* every row dropped up to the newest: nothing after the start is no truncation, rows
+         * the centre stored after it that are gone are */
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = 6;
+        memcpy(o.start_mac, rows[5].mac, TG_JOURNAL_MAC_SIZE);
+        o.known_last_seq = 6;
+        res = run_from(&o, n_rows);
+        assert_int_equal(res.problems, 0);
+        o.known_last_seq = 7;
+        res = run_from(&o, n_rows);
+        assert_true(has(&fs, TG_HOST_FINDING_JOURNAL, TG_JOURNAL_PROBLEM_TRUNCATED));
+}
+
+/* Where an intact chain stands (a watermark): the newest seq, its MAC and K_seq; a later run
+ * from there checks the rest. Nothing without the seed or after a problem. */
+static void state_for_resume(void **state) {
+        findings fs;
+        tg_host_verify_options o = options(&fs);
+        tg_host_verify *v = NULL;
+        tg_host_verify_result res;
+        uint8_t mac[TG_JOURNAL_MAC_SIZE], key[TG_JOURNAL_MAC_SIZE], k[TG_JOURNAL_MAC_SIZE];
+        uint64_t seq = 0;
+        (void) state;
+
+        assert_int_equal(tg_host_verify_new(&o, &v), 0);
+        for (size_t i = 0; i < 4; i++)
+                assert_int_equal(tg_host_verify_feed(v, &rows[i].row, NULL), 1);
+        tg_host_verify_end(v, &res);
+        assert_true(tg_host_verify_state(v, &seq, mac, key));
+        tg_host_verify_free(v);
+        assert_int_equal(seq, 4);
+        assert_memory_equal(mac, rows[3].mac, TG_JOURNAL_MAC_SIZE);
+        journal_key_first(seed, k);
+        for (int i = 1; i < 4; i++)
+                journal_key_evolve(k);
+        assert_memory_equal(key, k, TG_JOURNAL_MAC_SIZE);
+        /* the rest from there: intact */
+        o = options(&fs);
+        o.have_start = true;
+        o.start_seq = seq;
+        memcpy(o.start_mac, mac, TG_JOURNAL_MAC_SIZE);
+        o.start_key = key;
+        res = run_from(&o, 4);
+        assert_int_equal(res.problems, 0);
+        assert_int_equal(res.records, 2);
+        /* a problem: no state to resume from */
+        o = options(&fs);
+        assert_int_equal(tg_host_verify_new(&o, &v), 0);
+        for (size_t i = 0; i < n_rows; i++)
+                if (i != 2)
+                        assert_int_equal(tg_host_verify_feed(v, &rows[i].row, NULL), 1);
+        tg_host_verify_end(v, &res);
+        assert_false(tg_host_verify_state(v, &seq, mac, key));
+        tg_host_verify_free(v);
+        /* no seed: links only, no key */
+        o = options(&fs);
+        o.seed = NULL;
+        assert_int_equal(tg_host_verify_new(&o, &v), 0);
+        for (size_t i = 0; i < n_rows; i++)
+                assert_int_equal(tg_host_verify_feed(v, &rows[i].row, NULL), 1);
+        tg_host_verify_end(v, &res);
+        assert_false(tg_host_verify_state(v, &seq, mac, key));
+        tg_host_verify_free(v);
+}
+
 static void intact_host(void **state) {
         findings fs;
         tg_host_verify_options o = options(&fs);
@@ -495,6 +642,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(hostile_fields_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(altered_raw, setup, teardown),
                 cmocka_unit_test_setup_teardown(deleted_row, setup, teardown),
+                cmocka_unit_test_setup_teardown(start_after_prune, setup, teardown),
+                cmocka_unit_test_setup_teardown(state_for_resume, setup, teardown),
                 cmocka_unit_test_setup_teardown(truncated_against_head, setup, teardown),
                 cmocka_unit_test_setup_teardown(conflict_and_other_host, setup, teardown),
                 cmocka_unit_test_setup_teardown(silence, setup, teardown),
