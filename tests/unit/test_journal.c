@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -370,6 +371,39 @@ static void chain_and_key_evolution(void **state) {
                 assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_MAC);
                 assert_int_equal(res.first.seq, 1);
         }
+}
+
+/* An entry without a time is stamped by the journal: the time now, and the clock's state as
+ * adjtimex reports it (read again at most every 100 ms, which this test cannot outwait). */
+static void journal_stamps_time_and_clock(void **state) {
+        tg_journal *j = init_and_open();
+        tg_journal_reader *r;
+        const tg_journal_record *rec;
+        tg_journal_field f[] = {{"device", "1-2"}};
+        tg_journal_entry e = {.type = "usb.attach", .priority = 6, .comm = "termguardd", .fields = f, .n_fields = 1};
+        tg_journal_clock clock = tg_journal_clock_state();
+        struct timespec ts;
+        int64_t before, after;
+        uint64_t seq;
+        (void) state;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        before = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(tg_journal_append(j, &e, i == 1 ? TG_JOURNAL_SYNC : 0, &seq), 0);
+        assert_int_equal(tg_journal_sync(j), 0);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        after = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        tg_journal_close(j);
+        assert_int_equal(tg_journal_reader_open(dir, &r), 0);
+        assert_int_equal(tg_journal_reader_seek_seq(r, 2), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(tg_journal_reader_next(r, &rec), 1);
+                assert_int_equal(tg_journal_record_seq(rec), 2 + i);
+                assert_in_range(tg_journal_record_time(rec), before, after);
+                assert_int_equal(tg_journal_record_clock(rec), clock);
+        }
+        assert_int_equal(tg_journal_reader_next(r, &rec), 0);
+        tg_journal_reader_free(r);
 }
 
 static void reader_returns_fields(void **state) {
@@ -1420,6 +1454,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(rejects_bad_entries, setup, teardown),
                 cmocka_unit_test_setup_teardown(chain_and_key_evolution, setup, teardown),
                 cmocka_unit_test_setup_teardown(reader_returns_fields, setup, teardown),
+                cmocka_unit_test_setup_teardown(journal_stamps_time_and_clock, setup, teardown),
                 cmocka_unit_test_setup_teardown(torn_tail_is_recovered, setup, teardown),
                 cmocka_unit_test_setup_teardown(seq_never_reused_after_crash, setup, teardown),
                 cmocka_unit_test_setup_teardown(lost_records_are_reported, setup, teardown),
