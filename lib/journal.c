@@ -44,6 +44,7 @@ struct tg_journal {
         uint64_t reserved_seq;            /* seqs below it may have been handed out: on disk in the state */
         bool dirty;                       /* records written since the last sync */
         uint8_t key[TG_JOURNAL_MAC_SIZE]; /* K_next_seq */
+        journal_mac mac;                  /* set to key, whenever key changes (key_changed) */
         uint8_t head_mac[TG_JOURNAL_MAC_SIZE];
         uint8_t host_id[TG_JOURNAL_ID_SIZE], boot_id[TG_JOURNAL_ID_SIZE];
         uint64_t used, max, reserve, segment_bytes;
@@ -270,6 +271,17 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off) {
         return (ssize_t) done;
 }
 
+/* After every change of j->key: the MAC handle takes the new key's schedule in place of the old
+ * key's, so no more of an old key stays in memory than before the handle was kept open. */
+static void key_changed(tg_journal *j) {
+        journal_mac_setkey(j->mac, j->key);
+}
+
+static void key_evolve(tg_journal *j) {
+        journal_key_evolve(j->key);
+        key_changed(j);
+}
+
 /* The key state: one block written in place, so the previous key is overwritten on disk
  * rather than left in a freed block as a rename would leave it. 128 bytes lie in one sector,
  * which the disk writes whole or not at all; the checksum catches anything else. */
@@ -314,6 +326,7 @@ static int state_read(tg_journal *j, uint64_t *ret_next, uint64_t *ret_reserved)
                 *ret_next = get64(buf + 16);
                 *ret_reserved = get64(buf + 24);
                 memcpy(j->key, buf + 32, TG_JOURNAL_MAC_SIZE);
+                key_changed(j);
                 memcpy(j->head_mac, buf + 64, TG_JOURNAL_MAC_SIZE);
         }
         explicit_bzero(buf, sizeof(buf));
@@ -329,6 +342,7 @@ static void journal_free(tg_journal *j) {
                 close(j->statefd);
         if (j->dirfd >= 0)
                 close(j->dirfd); /* drops the lock */
+        journal_mac_close(j->mac);
         pthread_mutex_destroy(&j->lock);
         explicit_bzero(j, sizeof(*j));
         free(j);
@@ -350,6 +364,9 @@ static int journal_new(const char *dir, const tg_journal_options *opt, bool crea
         j->gid = j->shared ? opt->reader_gid : (gid_t) -1;
         if (j->reserve >= j->max || j->segment_bytes < SEGMENT_HEADER_SIZE + TG_JOURNAL_RECORD_MAX)
                 return -EINVAL;
+        r = journal_mac_open(&j->mac);
+        if (r < 0)
+                return r;
         if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return -errno;
         j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -448,7 +465,7 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
 
         if (j->failed)
                 return j->failed;
-        size = journal_record_encode(e, &h, j->key, j->buf, mac);
+        size = journal_record_encode_keyed(e, &h, j->mac, j->buf, mac);
         if (size < 0)
                 return (int) size;
         rotate = j->seg_size + (uint64_t) size > j->segment_bytes ||
@@ -499,7 +516,7 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
         j->seg_size += (uint64_t) size;
         j->used += (uint64_t) size;
         memcpy(j->head_mac, mac, sizeof(mac));
-        journal_key_evolve(j->key);
+        key_evolve(j);
         *ret_seq = j->next_seq++;
         j->dirty = true;
         return 0;
@@ -819,13 +836,13 @@ static int scan_tail(tg_journal *j, uint64_t state_next, scan_result *ret) {
                                 r = -EBADMSG;
                                 break;
                         }
-                        journal_record_mac(p, rec, j->key, mac);
+                        journal_mac_compute(j->mac, p, rec->mac_offset, mac);
                         if (memcmp(mac, rec->mac, sizeof(mac)) != 0) {
                                 r = -EBADMSG;
                                 break;
                         }
                         memcpy(j->head_mac, mac, sizeof(mac));
-                        journal_key_evolve(j->key);
+                        key_evolve(j);
                         state_next++;
                 }
                 ret->last_seq = rec->seq;
@@ -912,6 +929,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
         if (reserved > next) {
                 for (uint64_t s = next; s < reserved; s++)
                         journal_key_evolve(j->key);
+                key_changed(j);
                 j->next_seq = reserved;
         }
         if (scan.torn) {
@@ -1037,6 +1055,7 @@ int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], c
         if (j->statefd < 0)
                 return j->statefd;
         journal_key_first(seed, j->key);
+        key_changed(j);
         j->next_seq = 1;
         r = state_write(j, 1);
         if (r == 0)

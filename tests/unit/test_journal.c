@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gcrypt.h>
+#include <pthread.h>
 
 #include "journal-format.h"
 #include "termguard/journal.h"
@@ -171,6 +173,53 @@ static size_t record_offsets(const uint8_t *buf, size_t len, size_t *offs, size_
                 off += (size_t) size;
         }
         return n;
+}
+
+/* The HMAC handle the writer and verify keep open gives what libgcrypt's one-shot HMAC gives,
+ * for each key it is given in turn, as often as it is asked. */
+static void mac_handle_matches_one_shot(void **state) {
+        uint8_t key[TG_JOURNAL_MAC_SIZE], data[300], got[TG_JOURNAL_MAC_SIZE], want[TG_JOURNAL_MAC_SIZE],
+                first[TG_JOURNAL_MAC_SIZE];
+        journal_mac m;
+        (void) state;
+        for (size_t i = 0; i < sizeof(data); i++)
+                data[i] = (uint8_t) (i * 7);
+        assert_int_equal(journal_mac_open(&m), 0);
+        journal_key_first(seed, key);
+        for (int k = 0; k < 5; k++) {
+                gcry_buffer_t iov[2] = {{.data = key, .len = sizeof(key)}, {.data = data, .len = sizeof(data) - k}};
+                assert_int_equal(gcry_md_hash_buffers(GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC, want, iov, 2), 0);
+                journal_mac_setkey(m, key);
+                for (int again = 0; again < 2; again++) {
+                        journal_mac_compute(m, data, sizeof(data) - (size_t) k, got);
+                        assert_memory_equal(got, want, sizeof(want));
+                }
+                if (k == 0)
+                        memcpy(first, got, sizeof(first));
+                else
+                        assert_memory_not_equal(got, first, sizeof(first));
+                journal_key_evolve(key);
+        }
+        journal_mac_close(m);
+        journal_mac_close(NULL);
+}
+
+static void *crc_of_check(void *arg) {
+        (void) arg;
+        return (void *) (uintptr_t) journal_crc32("123456789", 9);
+}
+
+/* CRC-32 as zlib computes it (the check value of "123456789"), from a handle kept per thread. */
+static void crc32_check_value(void **state) {
+        pthread_t t;
+        void *other;
+        (void) state;
+        assert_int_equal(journal_crc32("123456789", 9), 0xcbf43926);
+        assert_int_equal(journal_crc32("123456789", 9), 0xcbf43926);
+        assert_int_equal(journal_crc32("", 0), 0);
+        assert_int_equal(pthread_create(&t, NULL, crc_of_check, NULL), 0);
+        assert_int_equal(pthread_join(t, &other), 0);
+        assert_int_equal((uint32_t) (uintptr_t) other, 0xcbf43926);
 }
 
 static void encode_decode_roundtrip(void **state) {
@@ -1449,6 +1498,8 @@ static void write_failures_fail_closed(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(mac_handle_matches_one_shot),
+                cmocka_unit_test(crc32_check_value),
                 cmocka_unit_test(encode_decode_roundtrip),
                 cmocka_unit_test(hostile_records),
                 cmocka_unit_test_setup_teardown(rejects_bad_entries, setup, teardown),
