@@ -2,6 +2,7 @@
 # Runs in the test VM (bench/journal.sh --vm): journal-bench on the ext4 file system of the
 # virtio disk /dev/vda, an image file on the host's disk. Prints its figures as "JBENCH ..."
 # lines; decides nothing.
+# shellcheck disable=SC1091 # written by bench/journal.sh into the image
 . /etc/journal-bench.env
 
 # the disk's driver probes while /init loads the modules: wait for its node, bounded

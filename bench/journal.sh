@@ -53,6 +53,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# shellcheck disable=SC2046 # pkg-config's flags are separate words
 cc -O2 -Wall -Wextra -Werror -I"$top/include" -o "$work/journal-bench" "$here/journal-bench.c" \
     "$build/lib/libtermguard.a" $(pkg-config --libs libgcrypt json-c inih libusb-1.0)
 
