@@ -33,7 +33,7 @@
 /* How old the clock state a record is stamped with may be. adjtimex(2) is a system call that
  * also stirs the entropy pool, and cost more than the rest of a buffered append together; the
  * state it reports changes when an NTP client decides, seconds apart at best. */
-#define CLOCK_STATE_MAX_AGE_NSEC (100 * 1000 * 1000)
+#define CLOCK_STATE_MAX_AGE_USEC (100 * 1000)
 
 struct tg_journal {
         pthread_mutex_t lock;
@@ -54,7 +54,7 @@ struct tg_journal {
         int failed;       /* a buffered write failed: the chain went past records not on disk */
         bool clock_known; /* clock holds what adjtimex said at clock_read */
         tg_journal_clock clock;
-        int64_t clock_read; /* CLOCK_MONOTONIC_COARSE */
+        int64_t clock_read; /* CLOCK_REALTIME, µs */
         size_t wlen;
         uint8_t buf[TG_JOURNAL_RECORD_MAX];
         /* Buffered records wait here, not in a write() each: they are not acknowledged until
@@ -86,20 +86,13 @@ static int64_t now_usec(void) {
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static int64_t coarse_nsec(void) {
-        struct timespec ts;
-        /* the coarse clock is read from the vDSO without a system call, whatever the clock
-         * source */
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The clock state for a record stamped now: read again once CLOCK_STATE_MAX_AGE_NSEC old. */
-static tg_journal_clock journal_clock(tg_journal *j) {
-        int64_t t = coarse_nsec();
-        if (!j->clock_known || t - j->clock_read >= CLOCK_STATE_MAX_AGE_NSEC) {
+/* The clock state for a record stamped at now (CLOCK_REALTIME): read again once
+ * CLOCK_STATE_MAX_AGE_USEC old. The record's own time measures the age, so a suspend (which
+ * the monotonic clock would not count) or a clock set either way reads it again. */
+static tg_journal_clock journal_clock(tg_journal *j, int64_t now) {
+        if (!j->clock_known || now < j->clock_read || now - j->clock_read >= CLOCK_STATE_MAX_AGE_USEC) {
                 j->clock = tg_journal_clock_state();
-                j->clock_read = t;
+                j->clock_read = now;
                 j->clock_known = true;
         }
         return j->clock;
@@ -455,7 +448,7 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
                 .host_id = j->host_id,
                 .boot_id = j->boot_id,
                 .time_usec = e->time_usec ? e->time_usec : now_usec(),
-                .clock = e->time_usec ? e->clock : journal_clock(j),
+                .clock = e->clock,
                 .prev_mac = j->head_mac,
         };
         uint64_t limit = j->max - ((flags & TG_JOURNAL_RESERVE) ? 0 : j->reserve);
@@ -465,6 +458,8 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
 
         if (j->failed)
                 return j->failed;
+        if (!e->time_usec)
+                h.clock = journal_clock(j, h.time_usec);
         size = journal_record_encode_keyed(e, &h, j->mac, j->buf, mac);
         if (size < 0)
                 return (int) size;
