@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,51 @@ void journal_gcrypt_init(void) {
         }
 }
 
-uint32_t journal_crc32(const void *data, size_t len) {
-        uint8_t out[4];
+/* One CRC-32 handle per thread, kept open: libgcrypt's one-shot hash of a few hundred bytes
+ * opens, allocates and wipes a handle each time, which cost more than the checksum itself,
+ * and every record read or written is checksummed. Closed when its thread ends. */
+static pthread_key_t crc_handle_key;
+static pthread_once_t crc_handle_once = PTHREAD_ONCE_INIT;
+static bool crc_handle_key_ok;
+
+static void crc_handle_free(void *h) {
+        gcry_md_close(h);
+}
+
+static void crc_handle_key_make(void) {
+        crc_handle_key_ok = pthread_key_create(&crc_handle_key, crc_handle_free) == 0;
+}
+
+static gcry_md_hd_t crc_handle(void) {
+        gcry_md_hd_t h;
+        (void) pthread_once(&crc_handle_once, crc_handle_key_make);
+        if (!crc_handle_key_ok)
+                return NULL;
+        h = pthread_getspecific(crc_handle_key);
+        if (h) {
+                gcry_md_reset(h);
+                return h;
+        }
         journal_gcrypt_init();
-        gcry_md_hash_buffer(GCRY_MD_CRC32, out, data, len);
+        if (gcry_md_open(&h, GCRY_MD_CRC32, 0) != 0)
+                return NULL;
+        if (pthread_setspecific(crc_handle_key, h) != 0) {
+                gcry_md_close(h);
+                return NULL;
+        }
+        return h;
+}
+
+uint32_t journal_crc32(const void *data, size_t len) {
+        gcry_md_hd_t h = crc_handle();
+        uint8_t out[4];
+        if (h) {
+                gcry_md_write(h, data, len);
+                memcpy(out, gcry_md_read(h, GCRY_MD_CRC32), sizeof(out));
+        } else {
+                journal_gcrypt_init(); /* no handle to keep (out of memory): the one-shot way */
+                gcry_md_hash_buffer(GCRY_MD_CRC32, out, data, len);
+        }
         /* libgcrypt gives the CRC most significant byte first */
         return ((uint32_t) out[0] << 24) | ((uint32_t) out[1] << 16) | ((uint32_t) out[2] << 8) | out[3];
 }
@@ -59,17 +101,41 @@ void journal_key_evolve(uint8_t key[TG_JOURNAL_MAC_SIZE]) {
         explicit_bzero(buf, sizeof(buf));
 }
 
-static void hmac(const uint8_t key[TG_JOURNAL_MAC_SIZE], const uint8_t *data, size_t len,
-                 uint8_t ret[TG_JOURNAL_MAC_SIZE]) {
+int journal_mac_open(journal_mac *ret) {
         gcry_md_hd_t h;
         journal_gcrypt_init();
         if (gcry_md_open(&h, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC) != 0)
+                return -ENOMEM;
+        *ret = h;
+        return 0;
+}
+
+void journal_mac_setkey(journal_mac m, const uint8_t key[TG_JOURNAL_MAC_SIZE]) {
+        /* libgcrypt computes the inner and outer pads into the same places for every key of
+         * the same length: the previous key's are overwritten */
+        if (gcry_md_setkey(m, key, TG_JOURNAL_MAC_SIZE) != 0)
+                abort(); /* a 32-byte key for HMAC-SHA256 cannot be refused */
+}
+
+void journal_mac_compute(journal_mac m, const uint8_t *data, size_t len, uint8_t ret[TG_JOURNAL_MAC_SIZE]) {
+        gcry_md_reset(m); /* back to the key's inner pad */
+        gcry_md_write(m, data, len);
+        memcpy(ret, gcry_md_read(m, GCRY_MD_SHA256), TG_JOURNAL_MAC_SIZE);
+}
+
+void journal_mac_close(journal_mac m) {
+        if (m)
+                gcry_md_close(m); /* wipes the key schedule */
+}
+
+static void hmac(const uint8_t key[TG_JOURNAL_MAC_SIZE], const uint8_t *data, size_t len,
+                 uint8_t ret[TG_JOURNAL_MAC_SIZE]) {
+        journal_mac m;
+        if (journal_mac_open(&m) < 0)
                 abort(); /* only out of memory: nothing unauthenticated may be written */
-        if (gcry_md_setkey(h, key, TG_JOURNAL_MAC_SIZE) != 0)
-                abort();
-        gcry_md_write(h, data, len);
-        memcpy(ret, gcry_md_read(h, GCRY_MD_SHA256), TG_JOURNAL_MAC_SIZE);
-        gcry_md_close(h); /* wipes the key schedule */
+        journal_mac_setkey(m, key);
+        journal_mac_compute(m, data, len, ret);
+        journal_mac_close(m);
 }
 
 void journal_record_mac(const uint8_t *raw, const tg_journal_record *rec, const uint8_t key[TG_JOURNAL_MAC_SIZE],
@@ -124,8 +190,8 @@ static uint8_t *put_string(uint8_t *p, const char *s) {
         return p + 2 + n;
 }
 
-ssize_t journal_record_encode(const tg_journal_entry *e, const record_header *h, const uint8_t key[TG_JOURNAL_MAC_SIZE],
-                              uint8_t *buf, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE]) {
+ssize_t journal_record_encode_keyed(const tg_journal_entry *e, const record_header *h, journal_mac m, uint8_t *buf,
+                                    uint8_t ret_mac[TG_JOURNAL_MAC_SIZE]) {
         size_t size;
         uint8_t *p;
 
@@ -159,11 +225,23 @@ ssize_t journal_record_encode(const tg_journal_entry *e, const record_header *h,
         }
         memcpy(p, h->prev_mac, TG_JOURNAL_MAC_SIZE);
         p += TG_JOURNAL_MAC_SIZE;
-        hmac(key, buf, (size_t) (p - buf), ret_mac);
+        journal_mac_compute(m, buf, (size_t) (p - buf), ret_mac);
         memcpy(p, ret_mac, TG_JOURNAL_MAC_SIZE);
         p += TG_JOURNAL_MAC_SIZE;
         put32(p, journal_crc32(buf, (size_t) (p - buf)));
         return (ssize_t) size;
+}
+
+ssize_t journal_record_encode(const tg_journal_entry *e, const record_header *h, const uint8_t key[TG_JOURNAL_MAC_SIZE],
+                              uint8_t *buf, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE]) {
+        journal_mac m;
+        ssize_t size;
+        if (journal_mac_open(&m) < 0)
+                return -ENOMEM;
+        journal_mac_setkey(m, key);
+        size = journal_record_encode_keyed(e, h, m, buf, ret_mac);
+        journal_mac_close(m);
+        return size;
 }
 
 /* Takes a string of at most max bytes without NUL from the record into rec->text. */

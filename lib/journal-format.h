@@ -59,10 +59,24 @@ typedef struct {
 /* Checks the entry against the bounds and character sets of journal.h: 0 or -EINVAL. */
 int journal_entry_validate(const tg_journal_entry *e);
 
+/* An HMAC-SHA256 handle kept open across records: opening one for each record cost more than
+ * the rest of the MAC but the hashing. It holds the key schedule of the key set last, which is
+ * as secret as that key: a writer sets each new key as soon as it has it (which overwrites the
+ * schedule of the one before) and closes the handle (which wipes it) with the key. */
+struct gcry_md_handle;
+typedef struct gcry_md_handle *journal_mac;
+int journal_mac_open(journal_mac *ret); /* 0 or -ENOMEM */
+void journal_mac_setkey(journal_mac m, const uint8_t key[TG_JOURNAL_MAC_SIZE]);
+void journal_mac_compute(journal_mac m, const uint8_t *data, size_t len, uint8_t ret[TG_JOURNAL_MAC_SIZE]);
+void journal_mac_close(journal_mac m);
+
 /* Encodes e as record h->seq into buf (TG_JOURNAL_RECORD_MAX bytes), MAC by key. Returns the
  * record's size (the MAC in ret_mac) or -EINVAL (entry out of bounds, record too large). */
 ssize_t journal_record_encode(const tg_journal_entry *e, const record_header *h, const uint8_t key[TG_JOURNAL_MAC_SIZE],
                               uint8_t *buf, uint8_t ret_mac[TG_JOURNAL_MAC_SIZE]);
+/* The same with m, set to the key of h->seq. */
+ssize_t journal_record_encode_keyed(const tg_journal_entry *e, const record_header *h, journal_mac m, uint8_t *buf,
+                                    uint8_t ret_mac[TG_JOURNAL_MAC_SIZE]);
 
 /* Decodes the record at p (len bytes available). Returns its size, -EAGAIN when len ends
  * before the record does (a torn or growing tail), or -EBADMSG when it is not a valid record. */

@@ -273,6 +273,7 @@ struct tg_journal_chain {
         tg_journal_verify_options opt;
         tg_journal_verify_result res;
         uint8_t key[TG_JOURNAL_MAC_SIZE];
+        journal_mac mac;        /* with a seed: the HMAC handle, set to key for each record */
         uint64_t key_seq;       /* key is K_key_seq; 0: none yet */
         uint64_t restarts_left; /* key chains computed again from K_1 (reordered records) */
         uint8_t last_mac[TG_JOURNAL_MAC_SIZE], first_prev[TG_JOURNAL_MAC_SIZE];
@@ -288,6 +289,7 @@ void tg_journal_chain_free(tg_journal_chain *c) {
         if (!c)
                 return;
         explicit_bzero(c->key, sizeof(c->key));
+        journal_mac_close(c->mac);
         free(c);
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(tg_journal_chain *, tg_journal_chain_free);
@@ -303,6 +305,10 @@ int tg_journal_chain_new(const tg_journal_verify_options *opt, tg_journal_chain 
         if (!c)
                 return -ENOMEM;
         chain_init(c, opt);
+        if (opt->seed && journal_mac_open(&c->mac) < 0) {
+                free(c);
+                return -ENOMEM;
+        }
         *ret = c;
         return 0;
 }
@@ -433,7 +439,8 @@ static void chain_record(tg_journal_chain *c, const tg_journal_record *rec, cons
                 if (!key_for(c, rec->seq)) {
                         report(c, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
                 } else {
-                        journal_record_mac(raw, rec, c->key, mac);
+                        journal_mac_setkey(c->mac, c->key);
+                        journal_mac_compute(c->mac, raw, rec->mac_offset, mac);
                         if (memcmp(mac, rec->mac, sizeof(mac)) != 0)
                                 report(c, TG_JOURNAL_PROBLEM_MAC, rec->seq, 0);
                 }

@@ -30,6 +30,10 @@
 
 #define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
 #define WRITE_BUF_SIZE (64 * 1024)
+/* How old the clock state a record is stamped with may be. adjtimex(2) is a system call that
+ * also stirs the entropy pool, and cost more than the rest of a buffered append together; the
+ * state it reports changes when an NTP client decides, seconds apart at best. */
+#define CLOCK_STATE_MAX_AGE_USEC (100 * 1000)
 
 struct tg_journal {
         pthread_mutex_t lock;
@@ -40,13 +44,17 @@ struct tg_journal {
         uint64_t reserved_seq;            /* seqs below it may have been handed out: on disk in the state */
         bool dirty;                       /* records written since the last sync */
         uint8_t key[TG_JOURNAL_MAC_SIZE]; /* K_next_seq */
+        journal_mac mac;                  /* set to key, whenever key changes (key_changed) */
         uint8_t head_mac[TG_JOURNAL_MAC_SIZE];
         uint8_t host_id[TG_JOURNAL_ID_SIZE], boot_id[TG_JOURNAL_ID_SIZE];
         uint64_t used, max, reserve, segment_bytes;
         uint64_t forwarded;
         bool shared; /* segments readable by the reader group (gid) */
         gid_t gid;
-        int failed; /* a buffered write failed: the chain went past records not on disk */
+        int failed;       /* a buffered write failed: the chain went past records not on disk */
+        bool clock_known; /* clock holds what adjtimex said at clock_read */
+        tg_journal_clock clock;
+        int64_t clock_read; /* CLOCK_REALTIME, µs */
         size_t wlen;
         uint8_t buf[TG_JOURNAL_RECORD_MAX];
         /* Buffered records wait here, not in a write() each: they are not acknowledged until
@@ -76,6 +84,18 @@ static int64_t now_usec(void) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The clock state for a record stamped at now (CLOCK_REALTIME): read again once
+ * CLOCK_STATE_MAX_AGE_USEC old. The record's own time measures the age, so a suspend (which
+ * the monotonic clock would not count) or a clock set either way reads it again. */
+static tg_journal_clock journal_clock(tg_journal *j, int64_t now) {
+        if (!j->clock_known || now < j->clock_read || now - j->clock_read >= CLOCK_STATE_MAX_AGE_USEC) {
+                j->clock = tg_journal_clock_state();
+                j->clock_read = now;
+                j->clock_known = true;
+        }
+        return j->clock;
 }
 
 static int parse_uuid(const char *s, size_t len, uint8_t ret[TG_JOURNAL_ID_SIZE]) {
@@ -244,6 +264,17 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off) {
         return (ssize_t) done;
 }
 
+/* After every change of j->key: the MAC handle takes the new key's schedule in place of the old
+ * key's, so no more of an old key stays in memory than before the handle was kept open. */
+static void key_changed(tg_journal *j) {
+        journal_mac_setkey(j->mac, j->key);
+}
+
+static void key_evolve(tg_journal *j) {
+        journal_key_evolve(j->key);
+        key_changed(j);
+}
+
 /* The key state: one block written in place, so the previous key is overwritten on disk
  * rather than left in a freed block as a rename would leave it. 128 bytes lie in one sector,
  * which the disk writes whole or not at all; the checksum catches anything else. */
@@ -288,6 +319,7 @@ static int state_read(tg_journal *j, uint64_t *ret_next, uint64_t *ret_reserved)
                 *ret_next = get64(buf + 16);
                 *ret_reserved = get64(buf + 24);
                 memcpy(j->key, buf + 32, TG_JOURNAL_MAC_SIZE);
+                key_changed(j);
                 memcpy(j->head_mac, buf + 64, TG_JOURNAL_MAC_SIZE);
         }
         explicit_bzero(buf, sizeof(buf));
@@ -303,6 +335,7 @@ static void journal_free(tg_journal *j) {
                 close(j->statefd);
         if (j->dirfd >= 0)
                 close(j->dirfd); /* drops the lock */
+        journal_mac_close(j->mac);
         pthread_mutex_destroy(&j->lock);
         explicit_bzero(j, sizeof(*j));
         free(j);
@@ -324,6 +357,9 @@ static int journal_new(const char *dir, const tg_journal_options *opt, bool crea
         j->gid = j->shared ? opt->reader_gid : (gid_t) -1;
         if (j->reserve >= j->max || j->segment_bytes < SEGMENT_HEADER_SIZE + TG_JOURNAL_RECORD_MAX)
                 return -EINVAL;
+        r = journal_mac_open(&j->mac);
+        if (r < 0)
+                return r;
         if (create && mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return -errno;
         j->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -412,7 +448,7 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
                 .host_id = j->host_id,
                 .boot_id = j->boot_id,
                 .time_usec = e->time_usec ? e->time_usec : now_usec(),
-                .clock = e->time_usec ? e->clock : tg_journal_clock_state(),
+                .clock = e->clock,
                 .prev_mac = j->head_mac,
         };
         uint64_t limit = j->max - ((flags & TG_JOURNAL_RESERVE) ? 0 : j->reserve);
@@ -422,7 +458,9 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
 
         if (j->failed)
                 return j->failed;
-        size = journal_record_encode(e, &h, j->key, j->buf, mac);
+        if (!e->time_usec)
+                h.clock = journal_clock(j, h.time_usec);
+        size = journal_record_encode_keyed(e, &h, j->mac, j->buf, mac);
         if (size < 0)
                 return (int) size;
         rotate = j->seg_size + (uint64_t) size > j->segment_bytes ||
@@ -473,7 +511,7 @@ static int append_locked(tg_journal *j, const tg_journal_entry *e, unsigned flag
         j->seg_size += (uint64_t) size;
         j->used += (uint64_t) size;
         memcpy(j->head_mac, mac, sizeof(mac));
-        journal_key_evolve(j->key);
+        key_evolve(j);
         *ret_seq = j->next_seq++;
         j->dirty = true;
         return 0;
@@ -896,13 +934,13 @@ static int scan_tail(tg_journal *j, uint64_t state_next, scan_result *ret) {
                                 r = -EBADMSG;
                                 break;
                         }
-                        journal_record_mac(p, rec, j->key, mac);
+                        journal_mac_compute(j->mac, p, rec->mac_offset, mac);
                         if (memcmp(mac, rec->mac, sizeof(mac)) != 0) {
                                 r = -EBADMSG;
                                 break;
                         }
                         memcpy(j->head_mac, mac, sizeof(mac));
-                        journal_key_evolve(j->key);
+                        key_evolve(j);
                         state_next++;
                 }
                 ret->last_seq = rec->seq;
@@ -989,6 +1027,7 @@ int tg_journal_open(const char *dir, const tg_journal_options *opt, tg_journal *
         if (reserved > next) {
                 for (uint64_t s = next; s < reserved; s++)
                         journal_key_evolve(j->key);
+                key_changed(j);
                 j->next_seq = reserved;
         }
         if (scan.torn) {
@@ -1114,6 +1153,7 @@ int tg_journal_init(const char *dir, const uint8_t seed[TG_JOURNAL_SEED_SIZE], c
         if (j->statefd < 0)
                 return j->statefd;
         journal_key_first(seed, j->key);
+        key_changed(j);
         j->next_seq = 1;
         r = state_write(j, 1);
         if (r == 0)

@@ -67,7 +67,7 @@ typedef struct {
         const char *comm;               /* may be NULL or "" */
         const char *unit;               /* may be NULL or "" */
         int64_t time_usec;              /* UTC, microseconds since the epoch; 0: now */
-        tg_journal_clock clock;         /* ignored when time_usec is 0 (then measured) */
+        tg_journal_clock clock;         /* ignored when time_usec is 0 (then measured, at most 100 ms old) */
         const tg_journal_field *fields; /* in this order */
         size_t n_fields;
 } tg_journal_entry;

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gcrypt.h>
+#include <pthread.h>
 
 #include "journal-format.h"
 #include "termguard/journal.h"
@@ -171,6 +173,53 @@ static size_t record_offsets(const uint8_t *buf, size_t len, size_t *offs, size_
                 off += (size_t) size;
         }
         return n;
+}
+
+/* The HMAC handle the writer and verify keep open gives what libgcrypt's one-shot HMAC gives,
+ * for each key it is given in turn, as often as it is asked. */
+static void mac_handle_matches_one_shot(void **state) {
+        uint8_t key[TG_JOURNAL_MAC_SIZE], data[300], got[TG_JOURNAL_MAC_SIZE], want[TG_JOURNAL_MAC_SIZE],
+                first[TG_JOURNAL_MAC_SIZE];
+        journal_mac m;
+        (void) state;
+        for (size_t i = 0; i < sizeof(data); i++)
+                data[i] = (uint8_t) (i * 7);
+        assert_int_equal(journal_mac_open(&m), 0);
+        journal_key_first(seed, key);
+        for (int k = 0; k < 5; k++) {
+                gcry_buffer_t iov[2] = {{.data = key, .len = sizeof(key)}, {.data = data, .len = sizeof(data) - k}};
+                assert_int_equal(gcry_md_hash_buffers(GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC, want, iov, 2), 0);
+                journal_mac_setkey(m, key);
+                for (int again = 0; again < 2; again++) {
+                        journal_mac_compute(m, data, sizeof(data) - (size_t) k, got);
+                        assert_memory_equal(got, want, sizeof(want));
+                }
+                if (k == 0)
+                        memcpy(first, got, sizeof(first));
+                else
+                        assert_memory_not_equal(got, first, sizeof(first));
+                journal_key_evolve(key);
+        }
+        journal_mac_close(m);
+        journal_mac_close(NULL);
+}
+
+static void *crc_of_check(void *arg) {
+        (void) arg;
+        return (void *) (uintptr_t) journal_crc32("123456789", 9);
+}
+
+/* CRC-32 as zlib computes it (the check value of "123456789"), from a handle kept per thread. */
+static void crc32_check_value(void **state) {
+        pthread_t t;
+        void *other;
+        (void) state;
+        assert_int_equal(journal_crc32("123456789", 9), 0xcbf43926);
+        assert_int_equal(journal_crc32("123456789", 9), 0xcbf43926);
+        assert_int_equal(journal_crc32("", 0), 0);
+        assert_int_equal(pthread_create(&t, NULL, crc_of_check, NULL), 0);
+        assert_int_equal(pthread_join(t, &other), 0);
+        assert_int_equal((uint32_t) (uintptr_t) other, 0xcbf43926);
 }
 
 static void encode_decode_roundtrip(void **state) {
@@ -371,6 +420,39 @@ static void chain_and_key_evolution(void **state) {
                 assert_int_equal(res.first.kind, TG_JOURNAL_PROBLEM_MAC);
                 assert_int_equal(res.first.seq, 1);
         }
+}
+
+/* An entry without a time is stamped by the journal: the time now, and the clock's state as
+ * adjtimex reports it (read again at most every 100 ms, which this test cannot outwait). */
+static void journal_stamps_time_and_clock(void **state) {
+        tg_journal *j = init_and_open();
+        tg_journal_reader *r;
+        const tg_journal_record *rec;
+        tg_journal_field f[] = {{"device", "1-2"}};
+        tg_journal_entry e = {.type = "usb.attach", .priority = 6, .comm = "termguardd", .fields = f, .n_fields = 1};
+        tg_journal_clock clock = tg_journal_clock_state();
+        struct timespec ts;
+        int64_t before, after;
+        uint64_t seq;
+        (void) state;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        before = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(tg_journal_append(j, &e, i == 1 ? TG_JOURNAL_SYNC : 0, &seq), 0);
+        assert_int_equal(tg_journal_sync(j), 0);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        after = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        tg_journal_close(j);
+        assert_int_equal(tg_journal_reader_open(dir, &r), 0);
+        assert_int_equal(tg_journal_reader_seek_seq(r, 2), 0);
+        for (int i = 0; i < 3; i++) {
+                assert_int_equal(tg_journal_reader_next(r, &rec), 1);
+                assert_int_equal(tg_journal_record_seq(rec), 2 + i);
+                assert_in_range(tg_journal_record_time(rec), before, after);
+                assert_int_equal(tg_journal_record_clock(rec), clock);
+        }
+        assert_int_equal(tg_journal_reader_next(r, &rec), 0);
+        tg_journal_reader_free(r);
 }
 
 static void reader_returns_fields(void **state) {
@@ -1541,11 +1623,14 @@ static void write_failures_fail_closed(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(mac_handle_matches_one_shot),
+                cmocka_unit_test(crc32_check_value),
                 cmocka_unit_test(encode_decode_roundtrip),
                 cmocka_unit_test(hostile_records),
                 cmocka_unit_test_setup_teardown(rejects_bad_entries, setup, teardown),
                 cmocka_unit_test_setup_teardown(chain_and_key_evolution, setup, teardown),
                 cmocka_unit_test_setup_teardown(reader_returns_fields, setup, teardown),
+                cmocka_unit_test_setup_teardown(journal_stamps_time_and_clock, setup, teardown),
                 cmocka_unit_test_setup_teardown(torn_tail_is_recovered, setup, teardown),
                 cmocka_unit_test_setup_teardown(seq_never_reused_after_crash, setup, teardown),
                 cmocka_unit_test_setup_teardown(lost_records_are_reported, setup, teardown),

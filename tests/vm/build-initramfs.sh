@@ -1,6 +1,6 @@
 #!/bin/bash
 # build-initramfs.sh --kernel-dir KDIR --destdir DESTDIR --scenario FILE
-#                    --out INITRD [--add SRC:DEST ...]
+#                    --out INITRD [--add SRC:DEST ...] [--module NAME ...]
 #
 # Build a gzip'd newc initramfs that boots straight into a test scenario:
 #   - busybox-static, applet links in /bin and /sbin
@@ -10,6 +10,8 @@
 #   - DESTDIR (a `cmake --install` tree, prefix /usr) copied over the root
 #   - every shared library ldd reports for ELF files of DESTDIR and --add
 #   - --add SRC:DEST extra host files or directories (DEST absolute)
+#   - --module NAME an extra kernel module (with its dependencies), loaded at boot like the
+#     others (e.g. virtio_pci, virtio_blk and ext4 for a disk image)
 #   - users root(0), staff(1000), admin(1001, in group tgadmin 1001)
 #   - /init, FILE as /scenario.sh, lib.sh as /lib/tg/lib.sh
 # /init prints "TG-VM: booted", runs the scenario, prints "TG-VM-EXIT=<rc>"
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
     --scenario) scenario=${2:?}; shift 2 ;;
     --out) out=${2:?}; shift 2 ;;
     --add) adds+=("${2:?}"); shift 2 ;;
+    --module) modules+=("${2:?}"); shift 2 ;;
     -h | --help) usage ;;
     *) echo "build-initramfs: unknown argument: $1" >&2; usage ;;
     esac
