@@ -60,8 +60,8 @@ void ctl_id_text(const uint8_t *id, char buf[CTL_ID_TEXT_MAX]);
 /* ctl-report.c: report usage|media|exceptions|blocked|mfa (argv[0] names the kind) */
 int ctl_report(const ctl_context *ctx, int argc, char **argv);
 
-/* ctl-journal-own.c: termguardctl log for a user who is not root: termguardd sends the
- * caller's own records, filtered here as the options say. */
+/* termguardctl log: what the options ask for, for root's reading of the journal
+ * (ctl-journal.c) and a staff user's own records (ctl-journal-own.c). */
 typedef enum { CTL_LOG_TABLE, CTL_LOG_JSON, CTL_LOG_CSV } ctl_log_format;
 typedef struct {
         int64_t since, until; /* µs */
@@ -69,6 +69,19 @@ typedef struct {
         const char *type, *device, *user;
         ctl_log_format format;
 } ctl_log_query;
+/* ctl-log.c: a record as the filter sees it, whatever holds it. */
+typedef struct {
+        int64_t (*time)(const void *rec);                             /* µs UTC */
+        const char *(*type)(const void *rec);                         /* never NULL */
+        const char *(*field)(const void *rec, const char *key);       /* NULL: not in the record */
+        const char *(*user)(const void *rec, char *buf, size_t size); /* NULL: none */
+} ctl_log_view;
+/* Whether rec passes q's time bounds, type glob, device (device, label or serial) and user. */
+bool ctl_log_matches(const ctl_log_view *view, const void *rec, const ctl_log_query *q);
+/* A record's time as log shows it: ISO 8601 UTC with microseconds. */
+void ctl_log_time(int64_t usec, char *buf, size_t size);
+/* ctl-journal-own.c: termguardctl log for a user who is not root: termguardd sends the
+ * caller's own records, filtered here as the options say. */
 int ctl_journal_log_own(const ctl_context *ctx, const ctl_log_query *q);
 
 /* ctl-central.c: the terminal's enrolment in the central store. */
