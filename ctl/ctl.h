@@ -31,11 +31,26 @@ void ctl_print_json(json_object *o, tg_ctl_field f);
 /* ctl-table.c: a table whose columns line up by display width (Japanese text takes two
  * columns a character); cells are shown with control characters escaped. */
 typedef struct ctl_table ctl_table;
+#define CTL_TABLE_COLUMNS_MAX 8
 ctl_table *ctl_table_new(size_t n_columns);
 /* Adds a row (the headers are the first) of n_columns cells; NULL cells print as "". */
 void ctl_table_add(ctl_table *t, ...);
+/* The same, the cells in an array. */
+void ctl_table_add_array(ctl_table *t, const char *const *cells);
 void ctl_table_print(ctl_table *t, FILE *f);
 void ctl_table_free(ctl_table *t);
+
+/* ctl-call.c: a list verb (devices, media list, exception list, token list): sends req, then
+ * prints the reply's list f as JSON (--json) or as a table: headers (n_columns msgids,
+ * translated here), then one row a list item, added by row(). Returns 0 or the exit status. */
+typedef void (*ctl_list_row)(ctl_table *t, json_object *item);
+int ctl_call_list(const ctl_context *ctx, const tg_ctl_request *req, tg_ctl_field f, const char *const *headers,
+                  size_t n_columns, ctl_list_row row);
+/* A list item's device id, "VID:PID". */
+typedef struct {
+        char s[16];
+} ctl_usb_id;
+ctl_usb_id ctl_list_usb_id(json_object *item);
 
 /* The verbs: the request holds the verb's options and arguments, set from the command line. */
 int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args);
