@@ -50,7 +50,6 @@ enum {
         OPT_USER,
         OPT_JSON,
         OPT_CSV,
-        OPT_HELP
 };
 
 static const struct option journal_options[] = {
@@ -68,7 +67,7 @@ static const struct option journal_options[] = {
         {"user", required_argument, NULL, OPT_USER},
         {"json", no_argument, NULL, OPT_JSON},
         {"csv", no_argument, NULL, OPT_CSV},
-        {"help", no_argument, NULL, OPT_HELP},
+        {"help", no_argument, NULL, 'h'},
         {},
 };
 
@@ -82,6 +81,36 @@ static int parse_time(const char *s, int64_t *ret) {
         return 0;
 }
 
+static int journal_option(int option, const char *value, void *userdata) {
+        journal_args *a = userdata;
+        switch (option) {
+        case OPT_JOURNAL:
+                a->journal_dir = value;
+                a->journal_dir_given = true;
+                break;
+        case OPT_KEY: a->key_file = value; break;
+        case OPT_CHECKPOINT: a->checkpoint = value; break;
+        case OPT_SEED_OUT: a->seed_out = value; break;
+        case OPT_SEED_IN: a->seed_in = value; break;
+        case OPT_SINCE:
+                if (parse_time(value, &a->q.since) < 0)
+                        return EXIT_USAGE;
+                a->q.have_since = true;
+                break;
+        case OPT_UNTIL:
+                if (parse_time(value, &a->q.until) < 0)
+                        return EXIT_USAGE;
+                a->q.have_until = true;
+                break;
+        case OPT_TYPE: a->q.type = value; break;
+        case OPT_DEVICE: a->q.device = value; break;
+        case OPT_USER: a->q.user = value; break;
+        case OPT_JSON: a->q.format = CTL_LOG_JSON; break;
+        case OPT_CSV: a->q.format = CTL_LOG_CSV; break;
+        }
+        return 0;
+}
+
 /* Parses the options every journal verb shares; which ones a verb takes is its own check.
  * Returns 0, -1 after --help, or an exit status. */
 static int parse_args(const ctl_context *ctx, int argc, char **argv, journal_args *a, const char *usage,
@@ -89,53 +118,12 @@ static int parse_args(const ctl_context *ctx, int argc, char **argv, journal_arg
         static char dir[TG_PATH_MAX + 16];
         tg_config cfg;
         char err[512];
-        int c;
+        int r;
 
         *a = (journal_args){.q.format = ctx->json ? CTL_LOG_JSON : CTL_LOG_TABLE};
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", journal_options, NULL)) >= 0) {
-                switch (c) {
-                case OPT_JOURNAL:
-                        a->journal_dir = optarg;
-                        a->journal_dir_given = true;
-                        break;
-                case OPT_KEY: a->key_file = optarg; break;
-                case OPT_CHECKPOINT: a->checkpoint = optarg; break;
-                case OPT_SEED_OUT: a->seed_out = optarg; break;
-                case OPT_SEED_IN: a->seed_in = optarg; break;
-                case OPT_SINCE:
-                        if (parse_time(optarg, &a->q.since) < 0)
-                                return EXIT_USAGE;
-                        a->q.have_since = true;
-                        break;
-                case OPT_UNTIL:
-                        if (parse_time(optarg, &a->q.until) < 0)
-                                return EXIT_USAGE;
-                        a->q.have_until = true;
-                        break;
-                case OPT_TYPE: a->q.type = optarg; break;
-                case OPT_DEVICE: a->q.device = optarg; break;
-                case OPT_USER: a->q.user = optarg; break;
-                case OPT_JSON: a->q.format = CTL_LOG_JSON; break;
-                case OPT_CSV: a->q.format = CTL_LOG_CSV; break;
-                case 'h':
-                case OPT_HELP: printf(_("Usage: termguardctl %s\n"), usage); return -1;
-                case ':':
-                        fprintf(stderr, _("termguardctl: option %s needs a value\n"), argv[optind - 1]);
-                        fprintf(stderr, _("Usage: termguardctl %s\n"), usage);
-                        return EXIT_USAGE;
-                default:
-                        fprintf(stderr, _("termguardctl: unknown option %s\n"), argv[optind - 1]);
-                        fprintf(stderr, _("Usage: termguardctl %s\n"), usage);
-                        return EXIT_USAGE;
-                }
-        }
-        if (optind != argc) {
-                fprintf(stderr, _("termguardctl: wrong number of arguments\n"));
-                fprintf(stderr, _("Usage: termguardctl %s\n"), usage);
-                return EXIT_USAGE;
-        }
+        r = ctl_parse_options(argc, argv, journal_options, usage, journal_option, a);
+        if (r)
+                return r;
         if (!a->journal_dir || need_config) {
                 /* where termguardd keeps them: StateDirectory=/journal and /host-id */
                 static char host_id[TG_PATH_MAX + 16];

@@ -52,6 +52,16 @@ typedef struct {
 } ctl_usb_id;
 ctl_usb_id ctl_list_usb_id(json_object *item);
 
+/* ctl-options.c: the options of a verb that parses its own (journal init, verify, log, report)
+ * with getopt_long; an option whose val is 'h' is --help. Each option found goes to handle()
+ * (value NULL for one without), which returns 0 or, having said why, an exit status. --help
+ * prints the usage (translated already) and returns -1; an unknown option, a missing value or
+ * an argument left over is said with the usage and returns EXIT_USAGE. */
+struct option;
+typedef int (*ctl_option_handler)(int option, const char *value, void *userdata);
+int ctl_parse_options(int argc, char **argv, const struct option *options, const char *usage, ctl_option_handler handle,
+                      void *userdata);
+
 /* The verbs: the request holds the verb's options and arguments, set from the command line. */
 int ctl_status(const ctl_context *ctx, tg_ctl_request *req, char **args);
 int ctl_devices(const ctl_context *ctx, tg_ctl_request *req, char **args);
