@@ -78,7 +78,7 @@ static int setup(void **state) {
         test_tmpdir("daemon-control", dir, sizeof(dir));
         test_events_capture(dir);
 
-        m = (Manager){.control_fd = -1, .reg = {.next_exception_id = 1}};
+        m = (Manager){.reg = {.next_exception_id = 1}};
         tg_config_default(&m.cfg);
         snprintf(m.cfg.state_dir, sizeof(m.cfg.state_dir), "%s/state", dir);
         snprintf(m.cfg.runtime_dir, sizeof(m.cfg.runtime_dir), "%s/run", dir);

@@ -117,7 +117,7 @@ static int setup(void **state) {
         test_tmpdir("daemon-seat", dir, sizeof(dir));
         test_events_capture(dir);
 
-        m = (Manager){.control_fd = -1};
+        m = (Manager){0};
         assert_int_equal(sd_event_new(&m.event), 0);
         triggers[0] = '\0';
         n_changed = n_reads = 0;
