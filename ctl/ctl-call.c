@@ -78,3 +78,19 @@ ctl_usb_id ctl_list_usb_id(json_object *item) {
         snprintf(id.s, sizeof(id.s), "%s:%s", tg_ctl_get_string(item, TG_F_VID), tg_ctl_get_string(item, TG_F_PID));
         return id;
 }
+
+int ctl_call_change(const ctl_context *ctx, const tg_ctl_request *req, const char *message, tg_ctl_field f) {
+        tg_ctl_reply reply;
+        int rc = ctl_call(ctx, req, &reply);
+
+        if (rc)
+                return rc;
+        if (ctx->json)
+                ctl_print_json(reply.json, _TG_F_MAX);
+        else if (f == _TG_F_MAX)
+                fputs(message, stdout);
+        else
+                printf(message, tg_ctl_get_string(reply.json, f));
+        tg_ctl_reply_done(&reply);
+        return 0;
+}

@@ -21,17 +21,7 @@ int ctl_exception_list(const ctl_context *ctx, tg_ctl_request *req, char **args 
 
 /* exception grant, exception revoke */
 int ctl_exception_change(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
-        tg_ctl_reply reply;
-        int rc = ctl_call(ctx, req, &reply);
-
-        if (rc)
-                return rc;
-        if (ctx->json)
-                ctl_print_json(reply.json, _TG_F_MAX);
-        else if (req->command == TG_CTL_EXCEPTION_GRANT)
-                printf(_("Exception %s granted.\n"), tg_ctl_get_string(reply.json, TG_F_ID));
-        else
-                fputs(_("Exception revoked.\n"), stdout);
-        tg_ctl_reply_done(&reply);
-        return 0;
+        if (req->command == TG_CTL_EXCEPTION_GRANT)
+                return ctl_call_change(ctx, req, _("Exception %s granted.\n"), TG_F_ID);
+        return ctl_call_change(ctx, req, _("Exception revoked.\n"), _TG_F_MAX);
 }

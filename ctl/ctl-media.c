@@ -20,17 +20,8 @@ int ctl_media_list(const ctl_context *ctx, tg_ctl_request *req, char **args _unu
 
 /* media add, media remove */
 int ctl_media_change(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
-        tg_ctl_reply reply;
-        int rc = ctl_call(ctx, req, &reply);
-
-        if (rc)
-                return rc;
-        if (ctx->json)
-                ctl_print_json(reply.json, _TG_F_MAX);
-        else
-                fputs(req->command == TG_CTL_MEDIA_ADD ? _("Added to the media register.\n")
-                                                       : _("Removed from the media register.\n"),
-                      stdout);
-        tg_ctl_reply_done(&reply);
-        return 0;
+        return ctl_call_change(ctx, req,
+                               req->command == TG_CTL_MEDIA_ADD ? _("Added to the media register.\n")
+                                                                : _("Removed from the media register.\n"),
+                               _TG_F_MAX);
 }

@@ -20,17 +20,8 @@ int ctl_token_list(const ctl_context *ctx, tg_ctl_request *req, char **args _unu
 
 /* token add, token remove */
 int ctl_token_change(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
-        tg_ctl_reply reply;
-        int rc = ctl_call(ctx, req, &reply);
-
-        if (rc)
-                return rc;
-        if (ctx->json)
-                ctl_print_json(reply.json, _TG_F_MAX);
-        else
-                fputs(req->command == TG_CTL_TOKEN_ADD ? _("Added to the token registry.\n")
-                                                       : _("Removed from the token registry.\n"),
-                      stdout);
-        tg_ctl_reply_done(&reply);
-        return 0;
+        return ctl_call_change(ctx, req,
+                               req->command == TG_CTL_TOKEN_ADD ? _("Added to the token registry.\n")
+                                                                : _("Removed from the token registry.\n"),
+                               _TG_F_MAX);
 }

@@ -46,6 +46,11 @@ void ctl_table_free(ctl_table *t);
 typedef void (*ctl_list_row)(ctl_table *t, json_object *item);
 int ctl_call_list(const ctl_context *ctx, const tg_ctl_request *req, tg_ctl_field f, const char *const *headers,
                   size_t n_columns, ctl_list_row row);
+/* ctl-call.c: a verb that changes something (media, exception and token add/grant/remove/
+ * revoke, lock): sends req, then prints the reply as JSON (--json) or message, translated
+ * already: as it is, or with the reply's field f for its one %s unless f is _TG_F_MAX.
+ * Returns 0 or the exit status. */
+int ctl_call_change(const ctl_context *ctx, const tg_ctl_request *req, const char *message, tg_ctl_field f);
 /* A list item's device id, "VID:PID". */
 typedef struct {
         char s[16];
