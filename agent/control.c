@@ -29,6 +29,7 @@
 #include "intake.h"
 #include "manager.h"
 #include "own-records.h"
+#include "socket-server.h"
 #include "notify.h"
 #include "retention.h"
 #include "termguard/account.h"
@@ -45,11 +46,8 @@
 #define DENIED_RECORD_INTERVAL_USEC (10 * 1000000ULL)
 #define CONNECTION_TIMEOUT_USEC (5 * 1000000ULL)
 
-typedef struct Connection {
-        Manager *m;
-        struct Connection *next;
-        int fd;
-        sd_event_source *io, *timer;
+typedef struct {
+        ServerConnection base; /* first: the socket server's part */
         char *in;
         size_t in_len;
         char *out;
@@ -57,22 +55,14 @@ typedef struct Connection {
         ControlPeer peer;
 } Connection;
 
-static void connection_free(Connection *c) {
-        if (!c)
-                return;
-        for (Connection **p = &c->m->connections; *p; p = &(*p)->next)
-                if (*p == c) {
-                        *p = c->next;
-                        break;
-                }
-        sd_event_source_unref(c->io);
-        sd_event_source_unref(c->timer);
-        if (c->fd >= 0)
-                close(c->fd);
-        c->m->n_connections--;
+static void connection_done(ServerConnection *sc) {
+        Connection *c = (Connection *) sc;
         free(c->in);
         free(c->out);
-        free(c);
+}
+
+static void connection_free(Connection *c) {
+        socket_server_close(&c->base);
 }
 
 /* "alice" for a user; for root, also the login user the audit subsystem recorded, so
@@ -998,17 +988,19 @@ static char *reply_text(tg_ctl_command command, json_object *reply) {
         return text;
 }
 
-static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
-        Connection *c = userdata;
+static void connection_io(ServerConnection *sc, void *userdata) {
+        Connection *c = (Connection *) sc;
+        Manager *m = userdata;
+        int fd = sc->fd;
 
         if (!c->out) {
                 char buf[4096];
                 ssize_t n = read(fd, buf, sizeof(buf));
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                        return 0;
+                        return;
                 if (n < 0) {
                         connection_free(c);
-                        return 0;
+                        return;
                 }
                 if (n > 0) {
                         if (c->in_len + (size_t) n > TG_CTL_REQUEST_MAX) {
@@ -1019,131 +1011,75 @@ static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _
                                 char *p = realloc(c->in, c->in_len + (size_t) n + 1);
                                 if (!p) {
                                         connection_free(c);
-                                        return 0;
+                                        return;
                                 }
                                 c->in = p;
                                 memcpy(c->in + c->in_len, buf, (size_t) n);
                                 c->in_len += (size_t) n;
                                 /* A request ends at EOF or at a newline. */
                                 if (!memchr(buf, '\n', (size_t) n))
-                                        return 0;
+                                        return;
                         }
                 }
                 if (!c->out) {
                         tg_ctl_command command;
                         _cleanup_json_ json_object *r =
-                                control_dispatch(c->m, &c->peer, c->in ? c->in : "", c->in_len, &command);
+                                control_dispatch(m, &c->peer, c->in ? c->in : "", c->in_len, &command);
                         if (!r) { /* handed over */
                                 connection_free(c);
-                                return 0;
+                                return;
                         }
                         c->out = reply_text(command, r);
                 }
                 if (!c->out) {
                         connection_free(c);
-                        return 0;
+                        return;
                 }
                 c->out_len = strlen(c->out);
-                sd_event_source_set_io_events(c->io, EPOLLOUT);
-                return 0;
+                sd_event_source_set_io_events(c->base.io, EPOLLOUT);
+                return;
         }
         while (c->out_off < c->out_len) {
                 ssize_t n = send(fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                        return 0;
+                        return;
                 if (n < 0)
                         break;
                 c->out_off += (size_t) n;
         }
         connection_free(c);
-        return 0;
 }
 
-static int connection_timeout(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        connection_free(userdata);
-        return 0;
+/* The peer as the dispatcher sees it; administrators are not held to the per-user limits. */
+static bool connection_admit(ServerConnection *sc, void *userdata) {
+        Connection *c = (Connection *) sc;
+        c->peer.cred = sc->cred;
+        memcpy(c->peer.groups, sc->groups, sizeof(c->peer.groups));
+        c->peer.n_groups = sc->n_groups;
+        c->peer.fd = sc->fd;
+        c->peer.admin = is_admin(userdata, &c->peer);
+        return c->peer.admin;
 }
 
-static int control_accept(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
-        Manager *m = userdata;
-        Connection *c;
-        socklen_t len;
-        uint64_t now;
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (cfd < 0)
-                return 0;
-        c = calloc(1, sizeof(*c));
-        if (!c) {
-                close(cfd);
-                return 0;
-        }
-        c->m = m;
-        c->fd = cfd;
-        c->peer.fd = cfd;
-        c->next = m->connections;
-        m->connections = c;
-        m->n_connections++;
-        len = sizeof(c->peer.cred);
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->peer.cred, &len) < 0) {
-                connection_free(c);
-                return 0;
-        }
-        len = sizeof(c->peer.groups);
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERGROUPS, c->peer.groups, &len) == 0)
-                c->peer.n_groups = (int) (len / sizeof(gid_t));
-        c->peer.admin = is_admin(m, &c->peer);
-        if (!c->peer.admin) {
-                unsigned mine = 0;
-                for (Connection *o = m->connections; o; o = o->next)
-                        if (o->peer.cred.uid == c->peer.cred.uid)
-                                mine++;
-                if (mine > CONNECTIONS_PER_USER_MAX || m->n_connections > CONNECTIONS_NON_ADMIN_MAX) {
-                        connection_free(c);
-                        return 0;
-                }
-        } else if (m->n_connections > CONNECTIONS_MAX) {
-                connection_free(c);
-                return 0;
-        }
-        if (sd_event_add_io(m->event, &c->io, cfd, EPOLLIN, connection_io, c) < 0 ||
-            sd_event_now(m->event, CLOCK_MONOTONIC, &now) < 0 ||
-            sd_event_add_time(m->event, &c->timer, CLOCK_MONOTONIC, now + CONNECTION_TIMEOUT_USEC, 0,
-                              connection_timeout, c) < 0) {
-                connection_free(c);
-                return 0;
-        }
-        return 0;
-}
+static const SocketServerProtocol control_protocol = {
+        .name = "control.socket",
+        .type = SOCK_STREAM,
+        .backlog = 16,
+        .size = sizeof(Connection),
+        .max = CONNECTIONS_MAX,
+        .max_unprivileged = CONNECTIONS_NON_ADMIN_MAX,
+        .max_per_user = CONNECTIONS_PER_USER_MAX,
+        .timeout_usec = CONNECTION_TIMEOUT_USEC,
+        .admit = connection_admit,
+        .io = connection_io,
+        .done = connection_done,
+};
 
 int control_start(Manager *m) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        int r;
-
-        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.socket", m->cfg.runtime_dir) >=
-            sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        m->control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (m->control_fd < 0)
-                return -errno;
-        (void) unlink(sa.sun_path);
-        if (bind(m->control_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
-            listen(m->control_fd, 16) < 0) {
-                r = -errno;
-                close(m->control_fd);
-                m->control_fd = -1;
-                return r;
-        }
-        return sd_event_add_io(m->event, &m->control_source, m->control_fd, EPOLLIN, control_accept, m);
+        return socket_server_start(m->event, m->cfg.runtime_dir, &control_protocol, m, &m->control);
 }
 
 void control_stop(Manager *m) {
-        m->control_source = sd_event_source_unref(m->control_source);
-        if (m->control_fd >= 0) {
-                char path[PATH_MAX];
-                snprintf(path, sizeof(path), "%s/control.socket", m->cfg.runtime_dir);
-                (void) unlink(path);
-                close(m->control_fd);
-                m->control_fd = -1;
-        }
+        socket_server_stop(m->control);
+        m->control = NULL;
 }

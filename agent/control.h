@@ -9,13 +9,14 @@
 #include <json-c/json.h>
 
 #include "daemon.h"
+#include "socket-server.h"
 #include "termguard/control-proto.h"
 
 /* Who is asking, from the kernel's peer credentials; admin is decided when it connects (root,
  * or a member of the configured admin group). */
 typedef struct {
         struct ucred cred;
-        gid_t groups[64];
+        gid_t groups[SERVER_PEER_GROUPS_MAX];
         int n_groups;
         bool admin;
         int fd; /* the connection, for a command that keeps it (session-notify); -1: none */

@@ -42,14 +42,12 @@ typedef struct Manager {
         sd_event *event;
         struct udev *udev;
         struct udev_monitor *monitor;
-        sd_event_source *monitor_source, *expiry_source, *control_source;
+        sd_event_source *monitor_source, *expiry_source;
         sd_event_source *ending_source; /* the next "exception ends soon" notice */
         uint64_t *ending_told;          /* exceptions whose end the staff member was told of */
         size_t n_ending_told;
         sd_event_source *worker_done_source, *worker_slow_source;
-        int control_fd;
-        unsigned n_connections;
-        struct Connection *connections;
+        struct SocketServer *control; /* the control socket (control.c) */
 
         char config_root[PATH_MAX];
         tg_config cfg;

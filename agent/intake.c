@@ -20,6 +20,7 @@
 
 #include "event.h"
 #include "intake.h"
+#include "socket-server.h"
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
@@ -47,20 +48,9 @@
 /* Counting the spool for status stops here: a number that large says enough. */
 #define SPOOL_COUNT_MAX 100000
 
-typedef struct IntakeConnection {
-        struct Intake *intake;
-        struct IntakeConnection *next;
-        int fd;
-        struct ucred cred;
-        sd_event_source *io, *timer;
-} IntakeConnection;
-
 typedef struct Intake {
         Manager *m;
-        int fd;
-        sd_event_source *source;
-        IntakeConnection *connections;
-        unsigned n_connections;
+        SocketServer *server;
         char recent[RECENT_IDS][TG_RECORD_ID_LEN + 1];
         unsigned next_recent;
         struct {
@@ -96,22 +86,6 @@ static bool seen_recently(const Intake *in, const char *id) {
 
 static void remember(Intake *in, const char *id) {
         memcpy(in->recent[in->next_recent++ % RECENT_IDS], id, TG_RECORD_ID_LEN + 1);
-}
-
-static void connection_free(IntakeConnection *c) {
-        if (!c)
-                return;
-        for (IntakeConnection **p = &c->intake->connections; *p; p = &(*p)->next)
-                if (*p == c) {
-                        *p = c->next;
-                        break;
-                }
-        sd_event_source_unref(c->io);
-        sd_event_source_unref(c->timer);
-        if (c->fd >= 0)
-                close(c->fd);
-        c->intake->n_connections--;
-        free(c);
 }
 
 /* The sender's command name and systemd unit (from its cgroup), escaped; "" when the process
@@ -211,13 +185,12 @@ static const char *user_record_problem(const tg_record *rec, uid_t uid) {
         return NULL;
 }
 
-static void answer(IntakeConnection *c, const char *text) {
+static void answer(ServerConnection *c, const char *text) {
         /* SOCK_SEQPACKET: one answer, whole or not at all; a peer that left gets none. */
         (void) send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-static void take_record(IntakeConnection *c, const char *buf, size_t len) {
-        Intake *in = c->intake;
+static void take_record(Intake *in, ServerConnection *c, const char *buf, size_t len) {
         tg_record rec;
         char err[256], reply[320];
         uid_t uid = c->cred.uid;
@@ -279,70 +252,44 @@ static void take_record(IntakeConnection *c, const char *buf, size_t len) {
         tg_record_done(&rec);
 }
 
-static int connection_io(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
-        IntakeConnection *c = userdata;
+static void connection_io(ServerConnection *c, void *userdata) {
+        Intake *in = userdata;
         _cleanup_free_ char *buf = malloc(TG_RECORD_WIRE_MAX + 1);
         ssize_t n;
 
         if (!buf) {
-                connection_free(c);
-                return 0;
+                socket_server_close(c);
+                return;
         }
         /* MSG_TRUNC: the real length of a record too long for the buffer, which is refused. */
-        n = recv(fd, buf, TG_RECORD_WIRE_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
+        n = recv(c->fd, buf, TG_RECORD_WIRE_MAX + 1, MSG_DONTWAIT | MSG_TRUNC);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
+                return;
         if (n > 0 && (size_t) n > TG_RECORD_WIRE_MAX) {
-                refused(c->intake, c->cred.uid, "", "record too long");
+                refused(in, c->cred.uid, "", "record too long");
                 answer(c, "refused record too long\n");
         } else if (n > 0)
-                take_record(c, buf, (size_t) n);
-        connection_free(c);
-        return 0;
+                take_record(in, c, buf, (size_t) n);
+        socket_server_close(c);
 }
 
-static int connection_timeout(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata) {
-        connection_free(userdata);
-        return 0;
+/* Root's producers (logins) always get in while there is room at all. */
+static bool connection_admit(ServerConnection *c, void *userdata _unused_) {
+        return c->cred.uid == 0;
 }
 
-static int intake_accept(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata) {
-        Intake *in = userdata;
-        IntakeConnection *c;
-        socklen_t len = sizeof(struct ucred);
-        unsigned mine = 0;
-        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-        if (cfd < 0)
-                return 0;
-        c = calloc(1, sizeof(*c));
-        if (!c) {
-                close(cfd);
-                return 0;
-        }
-        c->intake = in;
-        c->fd = cfd;
-        c->next = in->connections;
-        in->connections = c;
-        in->n_connections++;
-        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
-                connection_free(c);
-                return 0;
-        }
-        for (IntakeConnection *o = in->connections; o; o = o->next)
-                mine += o->cred.uid == c->cred.uid;
-        /* Root's producers (logins) always get in while there is room at all. */
-        if (in->n_connections > INTAKE_CONNECTIONS_MAX ||
-            (c->cred.uid != 0 && mine > INTAKE_CONNECTIONS_PER_USER_MAX)) {
-                connection_free(c);
-                return 0;
-        }
-        if (sd_event_add_io(in->m->event, &c->io, cfd, EPOLLIN, connection_io, c) < 0 ||
-            sd_event_add_time_relative(in->m->event, &c->timer, CLOCK_MONOTONIC, INTAKE_TIMEOUT_USEC, 0,
-                                       connection_timeout, c) < 0)
-                connection_free(c);
-        return 0;
-}
+static const SocketServerProtocol intake_protocol = {
+        .name = TG_RECORD_SOCKET,
+        .type = SOCK_SEQPACKET,
+        .backlog = 64,
+        .size = sizeof(ServerConnection),
+        .max = INTAKE_CONNECTIONS_MAX,
+        .max_unprivileged = INTAKE_CONNECTIONS_MAX,
+        .max_per_user = INTAKE_CONNECTIONS_PER_USER_MAX,
+        .timeout_usec = INTAKE_TIMEOUT_USEC,
+        .admit = connection_admit,
+        .io = connection_io,
+};
 
 static int spool_take_in(sd_event_source *s, void *userdata);
 
@@ -403,35 +350,15 @@ static void spool_watch_start(Intake *in) {
 }
 
 int intake_start(Manager *m) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        Intake *in;
+        Intake *in = calloc(1, sizeof(*in));
         int r;
 
-        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", m->cfg.runtime_dir, TG_RECORD_SOCKET) >=
-            sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        in = calloc(1, sizeof(*in));
         if (!in)
                 return -ENOMEM;
         in->m = m;
-        in->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (in->fd < 0) {
-                r = -errno;
-                free(in);
-                return r;
-        }
-        (void) unlink(sa.sun_path);
         /* Anyone may connect: what each sender may submit is decided per record. */
-        if (bind(in->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
-            listen(in->fd, 64) < 0) {
-                r = -errno;
-                close(in->fd);
-                free(in);
-                return r;
-        }
-        r = sd_event_add_io(m->event, &in->source, in->fd, EPOLLIN, intake_accept, in);
+        r = socket_server_start(m->event, m->cfg.runtime_dir, &intake_protocol, in, &in->server);
         if (r < 0) {
-                close(in->fd);
                 free(in);
                 return r;
         }
@@ -442,18 +369,12 @@ int intake_start(Manager *m) {
 
 void intake_stop(Manager *m) {
         Intake *in = m->intake;
-        char path[PATH_MAX];
 
         if (!in)
                 return;
-        while (in->connections)
-                connection_free(in->connections);
-        sd_event_source_unref(in->source);
+        socket_server_stop(in->server);
         sd_event_source_disable_unref(in->spool_watch);
         sd_event_source_disable_unref(in->spool_take_in);
-        snprintf(path, sizeof(path), "%s/%s", m->cfg.runtime_dir, TG_RECORD_SOCKET);
-        (void) unlink(path);
-        close(in->fd);
         free(in);
         m->intake = NULL;
 }

@@ -173,7 +173,7 @@ int main(int argc, char **argv) {
                 {"version", no_argument, NULL, 'V'},       {"pass-host-namespace", no_argument, NULL, 'P'},
                 {"share-journal", no_argument, NULL, 'S'}, {},
         };
-        Manager m = {.control_fd = -1, .reg = {.next_exception_id = 1}};
+        Manager m = {.reg = {.next_exception_id = 1}};
         char err[512] = "";
         sigset_t ss;
         bool share = false;

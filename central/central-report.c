@@ -114,16 +114,6 @@ static void add_host(const central_host_info *h, const tg_host_verify_result *re
                 f->r = tg_report_add_host(f->rep, &x);
 }
 
-static const char *messages_locale(void) {
-        static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
-                const char *v = getenv(vars[i]);
-                if (v && *v)
-                        return v;
-        }
-        return NULL;
-}
-
 int central_report(const central_context *ctx, int argc, char **argv) {
         const char *from = NULL, *to = NULL, *month = NULL, *fiscal_year = NULL, *department = NULL, *host = NULL,
                    *format = NULL, *lang = NULL, *escrow = NULL, *silent_after = NULL;
@@ -142,14 +132,14 @@ int central_report(const central_context *ctx, int argc, char **argv) {
         _cleanup_pgconn_ PGconn *conn = NULL;
         _cleanup_(tg_report_freep) tg_report *rep = NULL;
         tg_report_period period;
+        tg_report_period_error period_error;
         uint8_t id[TG_JOURNAL_ID_SIZE];
-        int kind, fmt = TG_REPORT_TABLE, lng, periods, n, r;
+        int kind, fmt = TG_REPORT_TABLE, lng, n, r;
         char **args, scope[512];
 
         r = central_parse("report", argc, argv, opts, ELEMENTSOF(opts), 1, 1, &args, &n);
         if (r < 0)
                 return r;
-        periods = !!month + !!fiscal_year + !!(from || to);
         kind = tg_report_kind_from_string(args[0]);
         if (kind < 0) {
                 fprintf(stderr,
@@ -158,9 +148,9 @@ int central_report(const central_context *ctx, int argc, char **argv) {
                         args[0]);
                 return -EINVAL;
         }
-        if (periods != 1 || (month && tg_report_period_month(month, &period) < 0) ||
-            (fiscal_year && tg_report_period_fiscal_year(fiscal_year, &period) < 0) ||
-            ((from || to) && (!from || !to || tg_report_period_dates(from, to, &period) < 0))) {
+        if (tg_report_period_parse(
+                    &(tg_report_period_args){.from = from, .to = to, .month = month, .fiscal_year = fiscal_year},
+                    &period, &period_error) < 0) {
                 fprintf(stderr, "termguard-central report: give one period: --from DATE --to DATE, --month YYYY-MM "
                                 "or --fiscal-year YYYY (dates in Japan time)\n");
                 return -EINVAL;
@@ -169,7 +159,7 @@ int central_report(const central_context *ctx, int argc, char **argv) {
                 fprintf(stderr, "termguard-central report: --format is table, csv, json or html\n");
                 return -EINVAL;
         }
-        lng = lang ? tg_report_lang_from_string(lang) : (int) tg_report_lang_from_locale(messages_locale());
+        lng = lang ? tg_report_lang_from_string(lang) : (int) tg_report_lang_from_environment();
         if (lng < 0) {
                 fprintf(stderr, "termguard-central report: --lang is ja or en\n");
                 return -EINVAL;

@@ -47,3 +47,50 @@ void ctl_print_json(json_object *o, tg_ctl_field f) {
                 json_object_object_get_ex(o, tg_ctl_field_name(f), &v);
         printf("%s\n", json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
+
+int ctl_call_list(const ctl_context *ctx, const tg_ctl_request *req, tg_ctl_field f, const char *const *headers,
+                  size_t n_columns, ctl_list_row row) {
+        tg_ctl_reply reply;
+        json_object *a;
+        int rc = ctl_call(ctx, req, &reply);
+
+        if (rc)
+                return rc;
+        if (ctx->json)
+                ctl_print_json(reply.json, f);
+        else if ((a = tg_ctl_get_list(reply.json, f))) {
+                const char *titles[CTL_TABLE_COLUMNS_MAX];
+                ctl_table *t = ctl_table_new(n_columns);
+                for (size_t i = 0; i < n_columns; i++)
+                        titles[i] = _(headers[i]);
+                ctl_table_add_array(t, titles);
+                for (size_t i = 0; i < json_object_array_length(a); i++)
+                        row(t, json_object_array_get_idx(a, i));
+                ctl_table_print(t, stdout);
+                ctl_table_free(t);
+        }
+        tg_ctl_reply_done(&reply);
+        return 0;
+}
+
+ctl_usb_id ctl_list_usb_id(json_object *item) {
+        ctl_usb_id id;
+        snprintf(id.s, sizeof(id.s), "%s:%s", tg_ctl_get_string(item, TG_F_VID), tg_ctl_get_string(item, TG_F_PID));
+        return id;
+}
+
+int ctl_call_change(const ctl_context *ctx, const tg_ctl_request *req, const char *message, tg_ctl_field f) {
+        tg_ctl_reply reply;
+        int rc = ctl_call(ctx, req, &reply);
+
+        if (rc)
+                return rc;
+        if (ctx->json)
+                ctl_print_json(reply.json, _TG_F_MAX);
+        else if (f == _TG_F_MAX)
+                fputs(message, stdout);
+        else
+                printf(message, tg_ctl_get_string(reply.json, f));
+        tg_ctl_reply_done(&reply);
+        return 0;
+}

@@ -5,30 +5,15 @@
 #include "ctl.h"
 #include "termguard/macro.h"
 
-int ctl_devices(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
-        tg_ctl_reply reply;
-        json_object *a;
-        int rc = ctl_call(ctx, req, &reply);
+static void devices_row(ctl_table *t, json_object *d) {
+        ctl_table_add(t, tg_ctl_get_string(d, TG_F_DEVICE), ctl_list_usb_id(d).s, tg_ctl_get_string(d, TG_F_SERIAL),
+                      tg_ctl_get_bool(d, TG_F_AUTHORIZED) ? _("yes") : _("no"), tg_ctl_get_string(d, TG_F_STORAGE),
+                      tg_ctl_get_string(d, TG_F_REASON));
+}
 
-        if (rc)
-                return rc;
-        if (ctx->json)
-                ctl_print_json(reply.json, TG_F_DEVICES);
-        else if ((a = tg_ctl_get_list(reply.json, TG_F_DEVICES))) {
-                ctl_table *t = ctl_table_new(6);
-                ctl_table_add(t, _("DEVICE"), _("ID"), _("SERIAL"), _("AUTHORIZED"), _("STORAGE"), _("REASON"));
-                for (size_t i = 0; i < json_object_array_length(a); i++) {
-                        json_object *d = json_object_array_get_idx(a, i);
-                        char id[16];
-                        snprintf(id, sizeof(id), "%s:%s", tg_ctl_get_string(d, TG_F_VID),
-                                 tg_ctl_get_string(d, TG_F_PID));
-                        ctl_table_add(t, tg_ctl_get_string(d, TG_F_DEVICE), id, tg_ctl_get_string(d, TG_F_SERIAL),
-                                      tg_ctl_get_bool(d, TG_F_AUTHORIZED) ? _("yes") : _("no"),
-                                      tg_ctl_get_string(d, TG_F_STORAGE), tg_ctl_get_string(d, TG_F_REASON));
-                }
-                ctl_table_print(t, stdout);
-                ctl_table_free(t);
-        }
-        tg_ctl_reply_done(&reply);
-        return 0;
+int ctl_devices(const ctl_context *ctx, tg_ctl_request *req, char **args _unused_) {
+        static const char *const headers[] = {
+                N_("DEVICE"), N_("ID"), N_("SERIAL"), N_("AUTHORIZED"), N_("STORAGE"), N_("REASON"),
+        };
+        return ctl_call_list(ctx, req, TG_F_DEVICES, headers, ELEMENTSOF(headers), devices_row);
 }

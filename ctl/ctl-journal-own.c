@@ -5,7 +5,6 @@
  * Values arrive escaped; tables escape again by display, CSV quotes.
  */
 #define _GNU_SOURCE
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -25,35 +24,33 @@ static const char *field(json_object *rec, const char *key) {
         return json_object_get_string(v);
 }
 
-static bool matches(json_object *rec, const ctl_log_query *q) {
-        int64_t t = json_object_get_int64(json_object_object_get(rec, tg_ctl_field_name(TG_F_TIME)));
-        if ((q->have_since && t < q->since) || (q->have_until && t >= q->until))
-                return false;
-        if (q->type && fnmatch(q->type, tg_ctl_get_string(rec, TG_F_EVENT_TYPE), 0) != 0)
-                return false;
-        if (q->device) {
-                static const char *const keys[] = {"device", "label", "serial"};
-                bool hit = false;
-                for (size_t i = 0; i < ELEMENTSOF(keys) && !hit; i++) {
-                        const char *v = field(rec, keys[i]);
-                        hit = v && strcmp(v, q->device) == 0;
-                }
-                if (!hit)
-                        return false;
-        }
-        if (q->user) {
-                const char *u = field(rec, "user");
-                if (!u || strcmp(u, q->user) != 0)
-                        return false;
-        }
-        return true;
+static int64_t record_time(const json_object *rec) {
+        return json_object_get_int64(json_object_object_get(rec, tg_ctl_field_name(TG_F_TIME)));
 }
 
-static void format_time(int64_t usec, char *buf, size_t size) {
-        char iso[TG_ISO8601_MAX];
-        tg_format_iso8601(usec / 1000000, iso, sizeof(iso));
-        snprintf(buf, size, "%.19s.%06" PRId64 "Z", iso, usec % 1000000);
+static int64_t view_time(const void *rec) {
+        return record_time(rec);
 }
+
+static const char *view_type(const void *rec) {
+        return tg_ctl_get_string((json_object *) rec, TG_F_EVENT_TYPE);
+}
+
+static const char *view_field(const void *rec, const char *key) {
+        return field((json_object *) rec, key);
+}
+
+/* termguardd sends no user names of its own: a record's user is its "user" field */
+static const char *view_user(const void *rec, char *buf _unused_, size_t size _unused_) {
+        return field((json_object *) rec, "user");
+}
+
+static const ctl_log_view own_view = {
+        .time = view_time,
+        .type = view_type,
+        .field = view_field,
+        .user = view_user,
+};
 
 /* The fields not in a column of their own, as "key=value key=value" (free() it). */
 static char *details(json_object *rec) {
@@ -80,10 +77,10 @@ static char *details(json_object *rec) {
 static void print_json(json_object *rec) {
         json_object *o = json_object_new_object();
         char t[40];
-        int64_t usec = json_object_get_int64(json_object_object_get(rec, tg_ctl_field_name(TG_F_TIME)));
+        int64_t usec = record_time(rec);
 
         json_object_object_add(o, "seq", json_object_get(json_object_object_get(rec, "seq")));
-        format_time(usec, t, sizeof(t));
+        ctl_log_time(usec, t, sizeof(t));
         json_object_object_add(o, "time", json_object_new_string(t));
         json_object_object_add(o, "time_usec", json_object_new_int64(usec));
         json_object_object_foreach(rec, k, v) {
@@ -133,15 +130,14 @@ int ctl_journal_log_own(const ctl_context *ctx, const ctl_log_query *q) {
                 _cleanup_free_ char *rest = NULL;
                 const char *device = field(rec, "device");
 
-                if (!matches(rec, q))
+                if (!ctl_log_matches(&own_view, rec, q))
                         continue;
                 if (q->format == CTL_LOG_JSON) {
                         print_json(rec);
                         continue;
                 }
                 rest = details(rec);
-                format_time(json_object_get_int64(json_object_object_get(rec, tg_ctl_field_name(TG_F_TIME))), tm,
-                            sizeof(tm));
+                ctl_log_time(record_time(rec), tm, sizeof(tm));
                 if (q->format == CTL_LOG_CSV) {
                         tg_csv_cell(stdout, tg_ctl_get_string(rec, TG_F_SEQ), true);
                         tg_csv_cell(stdout, tm, false);

@@ -7,7 +7,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -29,22 +28,12 @@
 /* A value escaped: every byte may become \xNN. */
 #define ESCAPED_MAX (4 * TG_JOURNAL_VALUE_MAX + 8)
 
-typedef enum { FORMAT_TABLE, FORMAT_JSON, FORMAT_CSV } output_format;
-static const ctl_log_format log_formats[] = {
-        [FORMAT_TABLE] = CTL_LOG_TABLE,
-        [FORMAT_JSON] = CTL_LOG_JSON,
-        [FORMAT_CSV] = CTL_LOG_CSV,
-};
-
 typedef struct {
         const char *journal_dir;
         const char *host_id_path; /* journal init only */
         const char *key_file, *checkpoint;
         const char *seed_out, *seed_in;
-        const char *type, *device, *user;
-        int64_t since, until; /* µs; until 0: none */
-        bool have_since, have_until;
-        output_format format;
+        ctl_log_query q; /* log's filters; its format is every verb's */
         bool journal_dir_given;
 } journal_args;
 
@@ -61,7 +50,6 @@ enum {
         OPT_USER,
         OPT_JSON,
         OPT_CSV,
-        OPT_HELP
 };
 
 static const struct option journal_options[] = {
@@ -79,7 +67,7 @@ static const struct option journal_options[] = {
         {"user", required_argument, NULL, OPT_USER},
         {"json", no_argument, NULL, OPT_JSON},
         {"csv", no_argument, NULL, OPT_CSV},
-        {"help", no_argument, NULL, OPT_HELP},
+        {"help", no_argument, NULL, 'h'},
         {},
 };
 
@@ -93,6 +81,36 @@ static int parse_time(const char *s, int64_t *ret) {
         return 0;
 }
 
+static int journal_option(int option, const char *value, void *userdata) {
+        journal_args *a = userdata;
+        switch (option) {
+        case OPT_JOURNAL:
+                a->journal_dir = value;
+                a->journal_dir_given = true;
+                break;
+        case OPT_KEY: a->key_file = value; break;
+        case OPT_CHECKPOINT: a->checkpoint = value; break;
+        case OPT_SEED_OUT: a->seed_out = value; break;
+        case OPT_SEED_IN: a->seed_in = value; break;
+        case OPT_SINCE:
+                if (parse_time(value, &a->q.since) < 0)
+                        return EXIT_USAGE;
+                a->q.have_since = true;
+                break;
+        case OPT_UNTIL:
+                if (parse_time(value, &a->q.until) < 0)
+                        return EXIT_USAGE;
+                a->q.have_until = true;
+                break;
+        case OPT_TYPE: a->q.type = value; break;
+        case OPT_DEVICE: a->q.device = value; break;
+        case OPT_USER: a->q.user = value; break;
+        case OPT_JSON: a->q.format = CTL_LOG_JSON; break;
+        case OPT_CSV: a->q.format = CTL_LOG_CSV; break;
+        }
+        return 0;
+}
+
 /* Parses the options every journal verb shares; which ones a verb takes is its own check.
  * Returns 0, -1 after --help, or an exit status. */
 static int parse_args(const ctl_context *ctx, int argc, char **argv, journal_args *a, const char *usage,
@@ -100,53 +118,12 @@ static int parse_args(const ctl_context *ctx, int argc, char **argv, journal_arg
         static char dir[TG_PATH_MAX + 16];
         tg_config cfg;
         char err[512];
-        int c;
+        int r;
 
-        *a = (journal_args){.format = ctx->json ? FORMAT_JSON : FORMAT_TABLE};
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", journal_options, NULL)) >= 0) {
-                switch (c) {
-                case OPT_JOURNAL:
-                        a->journal_dir = optarg;
-                        a->journal_dir_given = true;
-                        break;
-                case OPT_KEY: a->key_file = optarg; break;
-                case OPT_CHECKPOINT: a->checkpoint = optarg; break;
-                case OPT_SEED_OUT: a->seed_out = optarg; break;
-                case OPT_SEED_IN: a->seed_in = optarg; break;
-                case OPT_SINCE:
-                        if (parse_time(optarg, &a->since) < 0)
-                                return EXIT_USAGE;
-                        a->have_since = true;
-                        break;
-                case OPT_UNTIL:
-                        if (parse_time(optarg, &a->until) < 0)
-                                return EXIT_USAGE;
-                        a->have_until = true;
-                        break;
-                case OPT_TYPE: a->type = optarg; break;
-                case OPT_DEVICE: a->device = optarg; break;
-                case OPT_USER: a->user = optarg; break;
-                case OPT_JSON: a->format = FORMAT_JSON; break;
-                case OPT_CSV: a->format = FORMAT_CSV; break;
-                case 'h':
-                case OPT_HELP: printf(_("Usage: termguardctl %s\n"), usage); return -1;
-                case ':':
-                        fprintf(stderr, _("termguardctl: option %s needs a value\n"), argv[optind - 1]);
-                        fprintf(stderr, _("Usage: termguardctl %s\n"), usage);
-                        return EXIT_USAGE;
-                default:
-                        fprintf(stderr, _("termguardctl: unknown option %s\n"), argv[optind - 1]);
-                        fprintf(stderr, _("Usage: termguardctl %s\n"), usage);
-                        return EXIT_USAGE;
-                }
-        }
-        if (optind != argc) {
-                fprintf(stderr, _("termguardctl: wrong number of arguments\n"));
-                fprintf(stderr, _("Usage: termguardctl %s\n"), usage);
-                return EXIT_USAGE;
-        }
+        *a = (journal_args){.q.format = ctx->json ? CTL_LOG_JSON : CTL_LOG_TABLE};
+        r = ctl_parse_options(argc, argv, journal_options, usage, journal_option, a);
+        if (r)
+                return r;
         if (!a->journal_dir || need_config) {
                 /* where termguardd keeps them: StateDirectory=/journal and /host-id */
                 static char host_id[TG_PATH_MAX + 16];
@@ -335,7 +312,7 @@ int ctl_journal_verify(const ctl_context *ctx, int argc, char **argv) {
                         a.checkpoint);
                 return EXIT_USAGE;
         }
-        if (a.format == FORMAT_JSON)
+        if (a.q.format == CTL_LOG_JSON)
                 out.list = json_object_new_array();
         r = tg_journal_verify(a.journal_dir, &o, &res);
         explicit_bzero(seed, sizeof(seed));
@@ -397,34 +374,28 @@ static const char *record_device(const tg_journal_record *rec) {
         return label && *label ? label : device ? device : "";
 }
 
-static bool matches(const tg_journal_record *rec, const journal_args *a) {
-        int64_t t = tg_journal_record_time(rec);
-        char buf[64];
-        if ((a->have_since && t < a->since) || (a->have_until && t >= a->until))
-                return false;
-        if (a->type && fnmatch(a->type, tg_journal_record_type(rec), 0) != 0)
-                return false;
-        if (a->device) {
-                static const char *const keys[] = {"device", "label", "serial"};
-                bool hit = false;
-                for (size_t i = 0; i < ELEMENTSOF(keys) && !hit; i++) {
-                        const char *v = tg_journal_record_get(rec, keys[i]);
-                        hit = v && strcmp(v, a->device) == 0;
-                }
-                if (!hit)
-                        return false;
-        }
-        if (a->user && strcmp(record_user(rec, buf, sizeof(buf)), a->user) != 0)
-                return false;
-        return true;
+static int64_t view_time(const void *rec) {
+        return tg_journal_record_time(rec);
 }
 
-static void format_time(int64_t usec, char *buf, size_t size) {
-        char iso[TG_ISO8601_MAX];
-        tg_format_iso8601(usec / 1000000, iso, sizeof(iso));
-        /* microseconds before the Z: records of one second stay in order for the reader */
-        snprintf(buf, size, "%.19s.%06" PRId64 "Z", iso, usec % 1000000);
+static const char *view_type(const void *rec) {
+        return tg_journal_record_type(rec);
 }
+
+static const char *view_field(const void *rec, const char *key) {
+        return tg_journal_record_get(rec, key);
+}
+
+static const char *view_user(const void *rec, char *buf, size_t size) {
+        return record_user(rec, buf, size);
+}
+
+static const ctl_log_view journal_view = {
+        .time = view_time,
+        .type = view_type,
+        .field = view_field,
+        .user = view_user,
+};
 
 /* An id as a UUID, as the host-id file and journal.initialized write it. */
 void ctl_id_text(const uint8_t *id, char buf[CTL_ID_TEXT_MAX]) {
@@ -472,7 +443,7 @@ static void log_json(const tg_journal_record *rec, char *val) {
         char t[40], id[CTL_ID_TEXT_MAX];
 
         json_object_object_add(o, "seq", json_object_new_uint64(tg_journal_record_seq(rec)));
-        format_time(tg_journal_record_time(rec), t, sizeof(t));
+        ctl_log_time(tg_journal_record_time(rec), t, sizeof(t));
         json_object_object_add(o, "time", json_object_new_string(t));
         json_object_object_add(o, "time_usec", json_object_new_int64(tg_journal_record_time(rec)));
         json_object_object_add(o, "clock",
@@ -506,7 +477,7 @@ static void log_csv(const tg_journal_record *rec, char *val) {
 
         snprintf(num, sizeof(num), "%" PRIu64, tg_journal_record_seq(rec));
         tg_csv_cell(stdout, num, true);
-        format_time(tg_journal_record_time(rec), t, sizeof(t));
+        ctl_log_time(tg_journal_record_time(rec), t, sizeof(t));
         tg_csv_cell(stdout, t, false);
         tg_csv_cell(stdout, tg_journal_clock_to_string(tg_journal_record_clock(rec)), false);
         ctl_id_text(tg_journal_record_host_id(rec), id);
@@ -542,25 +513,18 @@ int ctl_journal_log(const ctl_context *ctx, int argc, char **argv) {
         /* The journal is root's: anyone else gets their own records from termguardd (a copy
          * named with --journal is read where it lies, as far as the files let them). */
         if (geteuid() != 0 && !a.journal_dir_given)
-                return ctl_journal_log_own(ctx, &(ctl_log_query){.since = a.since,
-                                                                 .until = a.until,
-                                                                 .have_since = a.have_since,
-                                                                 .have_until = a.have_until,
-                                                                 .type = a.type,
-                                                                 .device = a.device,
-                                                                 .user = a.user,
-                                                                 .format = log_formats[a.format]});
+                return ctl_journal_log_own(ctx, &a.q);
         r = tg_journal_reader_open(a.journal_dir, &reader);
         if (r < 0)
                 return ctl_journal_open_failed(a.journal_dir, r);
-        if (a.format == FORMAT_CSV) {
+        if (a.q.format == CTL_LOG_CSV) {
                 static const char *const header[] = {"seq",  "time",   "clock",      "host_id", "type",
                                                      "user", "device", "sender_uid", "sender",  "details"};
                 tg_csv_begin(stdout);
                 for (size_t i = 0; i < ELEMENTSOF(header); i++)
                         tg_csv_cell(stdout, header[i], i == 0);
                 tg_csv_end_row(stdout);
-        } else if (a.format == FORMAT_TABLE) {
+        } else if (a.q.format == CTL_LOG_TABLE) {
                 t = ctl_table_new(6);
                 ctl_table_add(t, _("TIME (UTC)"), _("SEQ"), _("TYPE"), _("USER"), _("DEVICE"), _("DETAILS"));
         }
@@ -571,16 +535,16 @@ int ctl_journal_log(const ctl_context *ctx, int argc, char **argv) {
                 }
                 if (r < 0)
                         break;
-                if (!matches(rec, &a))
+                if (!ctl_log_matches(&journal_view, rec, &a.q))
                         continue;
-                if (a.format == FORMAT_JSON)
+                if (a.q.format == CTL_LOG_JSON)
                         log_json(rec, val);
-                else if (a.format == FORMAT_CSV)
+                else if (a.q.format == CTL_LOG_CSV)
                         log_csv(rec, val);
                 else {
                         char tm[40], seq[24], user[64];
                         _cleanup_free_ char *rest = details(rec, false);
-                        format_time(tg_journal_record_time(rec), tm, sizeof(tm));
+                        ctl_log_time(tg_journal_record_time(rec), tm, sizeof(tm));
                         snprintf(seq, sizeof(seq), "%" PRIu64, tg_journal_record_seq(rec));
                         ctl_table_add(t, tm, seq, tg_journal_record_type(rec), record_user(rec, user, sizeof(user)),
                                       record_device(rec), rest);

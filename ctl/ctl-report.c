@@ -44,7 +44,6 @@ enum {
         OPT_LANG,
         OPT_JSON,
         OPT_CSV,
-        OPT_HELP
 };
 
 static const struct option report_options[] = {
@@ -58,7 +57,7 @@ static const struct option report_options[] = {
         {"lang", required_argument, NULL, OPT_LANG},
         {"json", no_argument, NULL, OPT_JSON},
         {"csv", no_argument, NULL, OPT_CSV},
-        {"help", no_argument, NULL, OPT_HELP},
+        {"help", no_argument, NULL, 'h'},
         {},
 };
 
@@ -71,109 +70,70 @@ static int usage_error(void) {
         return EXIT_USAGE;
 }
 
-/* A bound of --from/--to: a date (a whole day in Asia/Tokyo; --to includes its day) or, as
- * before, a time with its zone (--to excludes it). */
-static int parse_bound(const char *s, bool end, int64_t *ret) {
-        tg_report_period p;
-        int64_t t;
-        if (tg_report_period_dates(s, s, &p) == 0) {
-                *ret = end ? p.to_usec : p.from_usec;
+static int parse_period(const report_args *a, tg_report_period *p) {
+        tg_report_period_error e;
+        if (tg_report_period_parse(&(tg_report_period_args){.from = a->from,
+                                                            .to = a->to,
+                                                            .month = a->month,
+                                                            .fiscal_year = a->fiscal_year,
+                                                            .times = true},
+                                   p, &e) == 0)
                 return 0;
-        }
-        if (tg_parse_iso8601(s, &t) == 0) {
-                *ret = t * 1000000;
-                return 0;
+        switch (e) {
+        case TG_REPORT_PERIOD_BAD_MONTH:
+                fprintf(stderr, _("termguardctl: not a month (YYYY-MM): %s\n"), a->month);
+                break;
+        case TG_REPORT_PERIOD_BAD_FISCAL_YEAR:
+                fprintf(stderr, _("termguardctl: not a fiscal year (YYYY): %s\n"), a->fiscal_year);
+                break;
+        case TG_REPORT_PERIOD_BAD_DATES:
+                fprintf(stderr, "%s\n",
+                        _("termguardctl: --from and --to need dates (YYYY-MM-DD, Japan time) or times with "
+                          "their zone, --from before --to."));
+                break;
+        default:
+                fprintf(stderr, "%s\n",
+                        _("termguardctl: give one period: --from DATE --to DATE, --month YYYY-MM or --fiscal-year "
+                          "YYYY."));
+                break;
         }
         return -EINVAL;
 }
 
-static int parse_period(const report_args *a, tg_report_period *p) {
-        int given = !!a->month + !!a->fiscal_year + !!(a->from || a->to);
-        if (given != 1) {
-                fprintf(stderr, "%s\n",
-                        _("termguardctl: give one period: --from DATE --to DATE, --month YYYY-MM or --fiscal-year "
-                          "YYYY."));
-                return -EINVAL;
-        }
-        if (a->month && tg_report_period_month(a->month, p) < 0) {
-                fprintf(stderr, _("termguardctl: not a month (YYYY-MM): %s\n"), a->month);
-                return -EINVAL;
-        }
-        if (a->fiscal_year && tg_report_period_fiscal_year(a->fiscal_year, p) < 0) {
-                fprintf(stderr, _("termguardctl: not a fiscal year (YYYY): %s\n"), a->fiscal_year);
-                return -EINVAL;
-        }
-        if (a->from || a->to) {
-                if (!a->from || !a->to || parse_bound(a->from, false, &p->from_usec) < 0 ||
-                    parse_bound(a->to, true, &p->to_usec) < 0 || p->to_usec <= p->from_usec) {
-                        fprintf(stderr, "%s\n",
-                                _("termguardctl: --from and --to need dates (YYYY-MM-DD, Japan time) or times with "
-                                  "their zone, --from before --to."));
-                        return -EINVAL;
+static int report_option(int option, const char *value, void *userdata) {
+        report_args *a = userdata;
+        int k;
+        switch (option) {
+        case OPT_JOURNAL: a->journal_dir = value; break;
+        case OPT_FROM: a->from = value; break;
+        case OPT_TO: a->to = value; break;
+        case OPT_MONTH: a->month = value; break;
+        case OPT_FISCAL_YEAR: a->fiscal_year = value; break;
+        case OPT_OUT: a->out = value; break;
+        case OPT_JSON: a->format = TG_REPORT_JSON; break;
+        case OPT_CSV: a->format = TG_REPORT_CSV; break;
+        case OPT_FORMAT:
+                k = tg_report_format_from_string(value);
+                if (k < 0) {
+                        fprintf(stderr, _("termguardctl: unknown report format %s\n"), value);
+                        return usage_error();
                 }
+                a->format = (tg_report_format) k;
+                break;
+        case OPT_LANG:
+                a->lang = tg_report_lang_from_string(value);
+                if (a->lang < 0) {
+                        fprintf(stderr, _("termguardctl: unknown report language %s (ja or en)\n"), value);
+                        return usage_error();
+                }
+                break;
         }
         return 0;
 }
 
 static int parse_args(const ctl_context *ctx, int argc, char **argv, report_args *a) {
-        int c, k;
-
         *a = (report_args){.format = ctx->json ? TG_REPORT_JSON : TG_REPORT_TABLE, .lang = -1};
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, ":h", report_options, NULL)) >= 0) {
-                switch (c) {
-                case OPT_JOURNAL: a->journal_dir = optarg; break;
-                case OPT_FROM: a->from = optarg; break;
-                case OPT_TO: a->to = optarg; break;
-                case OPT_MONTH: a->month = optarg; break;
-                case OPT_FISCAL_YEAR: a->fiscal_year = optarg; break;
-                case OPT_OUT: a->out = optarg; break;
-                case OPT_JSON: a->format = TG_REPORT_JSON; break;
-                case OPT_CSV: a->format = TG_REPORT_CSV; break;
-                case OPT_FORMAT:
-                        k = tg_report_format_from_string(optarg);
-                        if (k < 0) {
-                                fprintf(stderr, _("termguardctl: unknown report format %s\n"), optarg);
-                                return usage_error();
-                        }
-                        a->format = (tg_report_format) k;
-                        break;
-                case OPT_LANG:
-                        a->lang = tg_report_lang_from_string(optarg);
-                        if (a->lang < 0) {
-                                fprintf(stderr, _("termguardctl: unknown report language %s (ja or en)\n"), optarg);
-                                return usage_error();
-                        }
-                        break;
-                case 'h':
-                case OPT_HELP: printf(_("Usage: termguardctl %s\n"), _(usage_text)); return -1;
-                case ':':
-                        fprintf(stderr, _("termguardctl: option %s needs a value\n"), argv[optind - 1]);
-                        return usage_error();
-                default:
-                        fprintf(stderr, _("termguardctl: unknown option %s\n"), argv[optind - 1]);
-                        return usage_error();
-                }
-        }
-        if (optind != argc) {
-                fprintf(stderr, _("termguardctl: wrong number of arguments\n"));
-                return usage_error();
-        }
-        return 0;
-}
-
-/* The locale messages are asked in, as POSIX orders the variables: read from the environment
- * rather than from setlocale(), which falls back to C when that locale is not generated on
- * this machine, and the report's words do not depend on it. */
-static const char *messages_locale(void) {
-        static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
-        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
-                const char *v = getenv(vars[i]);
-                if (v && *v)
-                        return v;
-        }
-        return NULL;
+        return ctl_parse_options(argc, argv, report_options, _(usage_text), report_option, a);
 }
 
 /* The enrolment's department, or "" before enrolment. */
@@ -268,7 +228,7 @@ int ctl_report(const ctl_context *ctx, int argc, char **argv) {
         if (parse_period(&a, &period) < 0)
                 return usage_error();
         if (a.lang < 0)
-                a.lang = (int) tg_report_lang_from_locale(messages_locale());
+                a.lang = (int) tg_report_lang_from_environment();
         if (!a.journal_dir) {
                 /* where termguardd keeps it: StateDirectory=/journal */
                 if (tg_config_load(ctx->config_root, &cfg, err, sizeof(err)) < 0) {

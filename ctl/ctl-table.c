@@ -4,6 +4,7 @@
  * names in Japanese do not shift the columns after them. Cells are shown with control
  * characters and invalid bytes escaped: what reaches the terminal cannot drive it.
  */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ struct ctl_table {
         char **cells; /* row by row */
 };
 
-static void add_cells(ctl_table *t, va_list ap) {
+static void add_cells(ctl_table *t, const char *const *cells) {
         char **p = realloc(t->cells, (t->n_cells + t->n_columns) * sizeof(*p));
         if (!p) {
                 fputs("termguardctl: out of memory\n", stderr);
@@ -24,7 +25,7 @@ static void add_cells(ctl_table *t, va_list ap) {
         }
         t->cells = p;
         for (size_t i = 0; i < t->n_columns; i++) {
-                const char *s = va_arg(ap, const char *);
+                const char *s = cells[i];
                 size_t size = (s ? strlen(s) : 0) * 4 + 1; /* every byte may become \xNN */
                 char *cell = malloc(size);
                 if (!cell) {
@@ -41,15 +42,23 @@ ctl_table *ctl_table_new(size_t n_columns) {
                 fputs("termguardctl: out of memory\n", stderr);
                 exit(EXIT_DAEMON_ERROR);
         }
+        assert(n_columns <= CTL_TABLE_COLUMNS_MAX);
         t->n_columns = n_columns;
         return t;
 }
 
 void ctl_table_add(ctl_table *t, ...) {
+        const char *cells[CTL_TABLE_COLUMNS_MAX];
         va_list ap;
         va_start(ap, t);
-        add_cells(t, ap);
+        for (size_t i = 0; i < t->n_columns; i++)
+                cells[i] = va_arg(ap, const char *);
         va_end(ap);
+        add_cells(t, cells);
+}
+
+void ctl_table_add_array(ctl_table *t, const char *const *cells) {
+        add_cells(t, cells);
 }
 
 void ctl_table_print(ctl_table *t, FILE *f) {

@@ -12,6 +12,7 @@
 #include "report-internal.h"
 #include "termguard/escape.h"
 #include "termguard/macro.h"
+#include "termguard/timeutil.h"
 
 /* Asia/Tokyo is UTC+09:00 all year: Japan has had no daylight saving time since 1951, so a
  * fixed offset gives the same answer as the zone database, whatever TZ the machine has (a
@@ -178,6 +179,58 @@ int tg_report_period_fiscal_year(const char *year, tg_report_period *ret) {
                 return -EINVAL;
         *ret = (tg_report_period){.from_usec = tokyo_midnight(y, 4, 1), .to_usec = tokyo_midnight(y + 1, 4, 1)};
         return 0;
+}
+
+/* A bound of --from/--to: a date (a whole day in Asia/Tokyo; the end includes its day) or,
+ * where taken, a time with its zone (the end excludes it). */
+static int parse_bound(const char *s, bool end, bool times, int64_t *ret) {
+        tg_report_period p;
+        int64_t t;
+        if (tg_report_period_dates(s, s, &p) == 0) {
+                *ret = end ? p.to_usec : p.from_usec;
+                return 0;
+        }
+        if (times && tg_parse_iso8601(s, &t) == 0) {
+                *ret = t * USEC_PER_SEC;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+int tg_report_period_parse(const tg_report_period_args *a, tg_report_period *ret, tg_report_period_error *ret_error) {
+        int given = !!a->month + !!a->fiscal_year + !!(a->from || a->to);
+        tg_report_period_error e = TG_REPORT_PERIOD_OK;
+        tg_report_period p = {0};
+
+        if (given != 1)
+                e = TG_REPORT_PERIOD_NOT_ONE;
+        else if (a->month && tg_report_period_month(a->month, &p) < 0)
+                e = TG_REPORT_PERIOD_BAD_MONTH;
+        else if (a->fiscal_year && tg_report_period_fiscal_year(a->fiscal_year, &p) < 0)
+                e = TG_REPORT_PERIOD_BAD_FISCAL_YEAR;
+        else if ((a->from || a->to) && (!a->from || !a->to || parse_bound(a->from, false, a->times, &p.from_usec) < 0 ||
+                                        parse_bound(a->to, true, a->times, &p.to_usec) < 0 || p.to_usec <= p.from_usec))
+                e = TG_REPORT_PERIOD_BAD_DATES;
+        if (e != TG_REPORT_PERIOD_OK) {
+                *ret_error = e;
+                return -EINVAL;
+        }
+        *ret = p;
+        *ret_error = e;
+        return 0;
+}
+
+tg_report_lang tg_report_lang_from_environment(void) {
+        /* The locale messages are asked in, as POSIX orders the variables: read from the
+         * environment rather than from setlocale(), which falls back to C when that locale is
+         * not generated on this machine, and the report's words do not depend on it. */
+        static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+        for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
+                const char *v = getenv(vars[i]);
+                if (v && *v)
+                        return tg_report_lang_from_locale(v);
+        }
+        return tg_report_lang_from_locale(NULL);
 }
 
 static void tokyo_civil(int64_t usec, int *y, unsigned *mo, unsigned *d, int64_t *sec_of_day) {

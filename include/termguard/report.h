@@ -77,6 +77,31 @@ int tg_report_period_month(const char *month, tg_report_period *ret);
 /* --fiscal-year "YYYY": April YYYY to March YYYY+1 (Japanese fiscal year, 年度). */
 int tg_report_period_fiscal_year(const char *year, tg_report_period *ret);
 
+/* The period options of termguardctl report and termguard-central report, as given (NULL:
+ * not given): exactly one of --from/--to (both), --month and --fiscal-year. */
+typedef struct {
+        const char *from, *to, *month, *fiscal_year;
+        /* --from/--to may also be times with their zone, --to then excluded (termguardctl's);
+         * false: dates only (the central server's) */
+        bool times;
+} tg_report_period_args;
+
+typedef enum {
+        TG_REPORT_PERIOD_OK,
+        TG_REPORT_PERIOD_NOT_ONE,         /* no period given, or more than one */
+        TG_REPORT_PERIOD_BAD_MONTH,       /* --month not YYYY-MM */
+        TG_REPORT_PERIOD_BAD_FISCAL_YEAR, /* --fiscal-year not YYYY */
+        TG_REPORT_PERIOD_BAD_DATES,       /* --from or --to missing or bad, or --to not after --from */
+} tg_report_period_error;
+
+/* The one period the options give. Returns 0, or -EINVAL with what was wrong in ret_error
+ * (each command says it in its own words); ret is untouched on failure. */
+int tg_report_period_parse(const tg_report_period_args *a, tg_report_period *ret, tg_report_period_error *ret_error);
+
+/* The language a report is written in when --lang is not given: that of the messages locale
+ * the environment asks for (LC_ALL, LC_MESSAGES, LANG, as POSIX orders them). */
+tg_report_lang tg_report_lang_from_environment(void);
+
 /* "YYYY-MM-DD HH:MM:SS" in Asia/Tokyo; buf of TG_REPORT_TIME_MAX. 0 gives "". */
 #define TG_REPORT_TIME_MAX 20
 void tg_report_format_time(int64_t usec, char *buf, size_t size);

@@ -198,6 +198,18 @@ class ControlTest(GateTestCase):
             self.assertEqual(width(lines[1][:lines[1].index(cells[0])]), at, (header, lines))
             self.assertEqual(width(lines[2][:lines[2].index(cells[1])]), at, (header, lines))
         self.assertFalse(any(line.endswith(" ") for line in lines), "no trailing blanks")
+        # every list verb's table: its headers, then a row an entry, each cell under its header
+        self.ctl_ok("exception", "grant", "総務-01", "--until", iso_utc(time.time() + 3600), "--approver", "課長",
+                    "--reason", "決算")
+        self.ctl_ok("token", "add", "--kind", "security-key", "--vid", "2581", "--pid", "f1d0", "--label", "鍵-01",
+                    "--owner", "root")
+        for args, header, cell in ((("exception", "list"), "APPROVER", "課長"), (("token", "list"), "ID", "2581:f1d0"),
+                                   (("token", "list"), "OWNER", "root")):
+            table = self.ctl_ok(*args).stdout.decode("utf-8").splitlines()
+            self.assertEqual(table[0].split()[:2], ["ID", "LABEL"] if args[0] == "exception" else ["LABEL", "KIND"])
+            row = [line for line in table[1:] if "総務-01" in line or "鍵-01" in line]
+            self.assertEqual(len(row), 1, table)
+            self.assertEqual(width(row[0][:row[0].index(cell)]), width(table[0][:table[0].index(header)]), table)
         # JSON for scripts ends with a newline
         out = self.ctl_ok("media", "list", "--json").stdout
         self.assertTrue(out.endswith(b"\n"))

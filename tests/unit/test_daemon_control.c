@@ -22,14 +22,14 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "helpers.h"
 #include "event.h"
 #include "manager.h"
 #include "termguard/fileio.h"
 #include "termguard/journal.h"
 #include "termguard/macro.h"
 
-static char dir[64], events_path[160];
-static int saved_stderr = -1;
+static char dir[64];
 static Manager m;
 /* What happened, in order: "save", "record:TYPE" (read from the events), "apply:TRIGGER". */
 static char trail[1024];
@@ -38,16 +38,6 @@ static size_t events_at_call;
 
 int __real_manager_save_register(Manager *mgr, tg_register *reg);
 void __real_manager_apply(Manager *mgr, const char *trigger);
-
-static char *read_events(void) {
-        static char buf[65536];
-        ssize_t n;
-        fflush(stderr);
-        n = tg_read_file(events_path, buf, sizeof(buf) - 1);
-        assert_true(n >= 0);
-        buf[n] = '\0';
-        return buf;
-}
 
 static size_t count(const char *haystack, const char *needle) {
         size_t n = 0;
@@ -63,7 +53,7 @@ static void trail_add(const char *what, const char *arg) {
 
 int __wrap_manager_save_register(Manager *mgr, tg_register *reg) {
         /* Nothing of the change is on the record before it is saved. */
-        assert_int_equal(strlen(read_events()), events_at_call);
+        assert_int_equal(strlen(test_events_read()), events_at_call);
         trail_add("save", NULL);
         return __real_manager_save_register(mgr, reg);
 }
@@ -72,7 +62,7 @@ void __wrap_manager_apply(Manager *mgr, const char *trigger) {
         char type[64];
 
         /* Recorded (after the save) before it takes effect: each event since the dispatch. */
-        for (const char *p = strstr(read_events() + events_at_call, "\"event\":\""); p;
+        for (const char *p = strstr(test_events_read() + events_at_call, "\"event\":\""); p;
              p = strstr(p + 1, "\"event\":\"")) {
                 assert_int_equal(sscanf(p, "\"event\":\"%63[^\"]", type), 1);
                 trail_add("record", type);
@@ -85,18 +75,10 @@ static int setup(void **state) {
         char path[256];
         (void) state;
 
-        snprintf(dir, sizeof(dir), "/tmp/tg-daemon-control.XXXXXX");
-        assert_non_null(mkdtemp(dir));
-        snprintf(events_path, sizeof(events_path), "%s/events", dir);
-        /* termguardd's events go to stderr as JSON lines (the journal only where it runs). */
-        unsetenv("JOURNAL_STREAM");
-        fflush(stderr);
-        saved_stderr = dup(STDERR_FILENO);
-        _cleanup_close_ int fd = open(events_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        assert_true(fd >= 0 && saved_stderr >= 0);
-        assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+        test_tmpdir("daemon-control", dir, sizeof(dir));
+        test_events_capture(dir);
 
-        m = (Manager){.control_fd = -1, .reg = {.next_exception_id = 1}};
+        m = (Manager){.reg = {.next_exception_id = 1}};
         tg_config_default(&m.cfg);
         snprintf(m.cfg.state_dir, sizeof(m.cfg.state_dir), "%s/state", dir);
         snprintf(m.cfg.runtime_dir, sizeof(m.cfg.runtime_dir), "%s/run", dir);
@@ -109,12 +91,9 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-        char cmd[200];
         (void) state;
 
-        fflush(stderr);
-        assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
-        close(saved_stderr);
+        test_events_release();
         m.expiry_source = sd_event_source_unref(m.expiry_source);
         m.ending_source = sd_event_source_unref(m.ending_source);
         free(m.ending_told);
@@ -122,8 +101,7 @@ static int teardown(void **state) {
         m.n_ending_told = 0;
         m.event = sd_event_unref(m.event);
         tg_register_clear(&m.reg);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
+        test_rmtree(dir);
         return 0;
 }
 
@@ -148,7 +126,7 @@ static json_object *call(const ControlPeer *peer, tg_ctl_command c, ...) {
         va_end(ap);
         assert_int_equal(tg_ctl_request_encode(&req, &text), 0);
         tg_ctl_request_done(&req);
-        events_at_call = strlen(read_events());
+        events_at_call = strlen(test_events_read());
         reply = control_dispatch(&m, peer, text, strlen(text), &got);
         assert_non_null(reply);
         assert_int_equal(got, c);
@@ -231,19 +209,19 @@ static void non_admin_is_refused_what_needs_admin(void **state) {
         assert_int_equal(ELEMENTSOF(policy), _TG_CTL_COMMAND_MAX);
         tg_format_iso8601(tg_now() + 3600, until_text, sizeof(until_text));
         for (size_t i = 0; i < ELEMENTSOF(policy); i++) {
-                const char *ev = read_events();
+                const char *ev = test_events_read();
                 size_t denied_before = count(ev, "\"event\":\"admin.denied\"");
                 expect(ask(&user, policy[i].command), policy[i].needs_admin                        ? "permission-denied"
                                                       : policy[i].command == TG_CTL_SESSION_IDLE   ? "io"
                                                       : policy[i].command == TG_CTL_LOG_OWN        ? "not-found"
                                                       : policy[i].command == TG_CTL_SESSION_NOTIFY ? "invalid"
                                                                                                    : "ok");
-                ev = read_events();
+                ev = test_events_read();
                 /* A refused change is on the record, with the caller; a refused read is not. */
                 assert_int_equal(count(ev, "\"event\":\"admin.denied\""),
                                  denied_before + (policy[i].needs_admin && policy[i].recorded));
         }
-        assert_int_equal(count(read_events(), "\"actor\":\"uid:4242\""), 9);
+        assert_int_equal(count(test_events_read(), "\"actor\":\"uid:4242\""), 9);
         /* Nothing was saved, nothing applied. */
         assert_string_equal(trail, "");
         assert_int_equal(stat(m.register_path, &st), -1);
@@ -281,7 +259,7 @@ static void admin_change_is_saved_recorded_applied(void **state) {
         buf[n] = '\0';
         assert_non_null(strstr(buf, "\"stick-1\""));
         assert_int_equal(m.reg.n_media, 1);
-        assert_non_null(strstr(read_events(), "\"actor\":\"root\""));
+        assert_non_null(strstr(test_events_read(), "\"actor\":\"root\""));
 
         trail[0] = '\0';
         expect(ask(&root_peer, TG_CTL_EXCEPTION_GRANT), "ok");
@@ -312,7 +290,7 @@ static void failed_save_records_and_applies_nothing(void **state) {
         snprintf(m.register_path, sizeof(m.register_path), "%s/missing/register.json", dir);
         expect(ask(&root_peer, TG_CTL_MEDIA_ADD), "io");
         assert_string_equal(trail, "save");
-        assert_int_equal(strlen(read_events()), events_at_call);
+        assert_int_equal(strlen(test_events_read()), events_at_call);
         assert_int_equal(m.reg.n_media, 0); /* the change was thrown away */
 }
 
@@ -340,7 +318,7 @@ static void lock_arguments_and_no_logind(void **state) {
         assert_string_equal(tg_ctl_get_string(r, TG_F_IDLE_LOCK), "waiting for the system bus");
         assert_int_equal(json_object_array_length(tg_ctl_get_list(r, TG_F_SESSIONS)), 0);
         json_object_put(r);
-        assert_int_equal(count(read_events(), "idle.lock-requested"), 0);
+        assert_int_equal(count(test_events_read(), "idle.lock-requested"), 0);
 }
 
 /* The forwarded mark is what retention keeps records for: root and the forwarder's user move

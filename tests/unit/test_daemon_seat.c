@@ -33,6 +33,7 @@
 #include <systemd/sd-login.h>
 
 #include "cleanup.h"
+#include "helpers.h"
 #include "seat.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
@@ -54,8 +55,7 @@
 #define STR_(x) #x
 #define STRINGIFY(x) STR_(x)
 
-static char dir[64], events_path[160];
-static int saved_stderr = -1;
+static char dir[64];
 static Manager m;
 /* The triggers of the manager's `changed` calls, in order, and how many. */
 static char triggers[256];
@@ -109,34 +109,15 @@ static void run_until(unsigned reads) {
                 assert_true(sd_event_run(m.event, ROUND_USEC) >= 0);
 }
 
-static char *read_events(void) {
-        static char buf[65536];
-        ssize_t n;
-
-        fflush(stderr);
-        n = tg_read_file(events_path, buf, sizeof(buf) - 1);
-        assert_true(n >= 0);
-        buf[n] = '\0';
-        return buf;
-}
-
 static int setup(void **state) {
         (void) state;
 
         /* Every case starts from an empty /run/systemd: no seats unless it writes them. */
         assert_int_equal(mount("termguard-test-systemd", SYSTEMD_RUN, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755"), 0);
-        snprintf(dir, sizeof(dir), "/tmp/tg-daemon-seat.XXXXXX");
-        assert_non_null(mkdtemp(dir));
-        snprintf(events_path, sizeof(events_path), "%s/events", dir);
-        /* termguardd's events go to stderr as JSON lines (the journal only where it runs). */
-        unsetenv("JOURNAL_STREAM");
-        fflush(stderr);
-        saved_stderr = dup(STDERR_FILENO);
-        _cleanup_close_ int fd = open(events_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        assert_true(fd >= 0 && saved_stderr >= 0);
-        assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+        test_tmpdir("daemon-seat", dir, sizeof(dir));
+        test_events_capture(dir);
 
-        m = (Manager){.control_fd = -1};
+        m = (Manager){0};
         assert_int_equal(sd_event_new(&m.event), 0);
         triggers[0] = '\0';
         n_changed = n_reads = 0;
@@ -147,16 +128,12 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-        char cmd[200];
         (void) state;
 
         seat_stop(&m);
         m.event = sd_event_unref(m.event);
-        fflush(stderr);
-        assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
-        close(saved_stderr);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
+        test_events_release();
+        test_rmtree(dir);
         assert_int_equal(umount2(SYSTEMD_RUN, MNT_DETACH), 0);
         return 0;
 }
@@ -189,7 +166,7 @@ static void change_between_read_and_start_is_followed(void **state) {
         assert_string_equal(triggers, "seat-change");
         assert_string_equal(m.seat_user, NEW_USER);
         /* On the record, with the new user. */
-        events = read_events();
+        events = test_events_read();
         assert_non_null(strstr(events, "\"seat.user-changed\""));
         assert_non_null(strstr(events, "\"" NEW_USER "\""));
 }
@@ -207,7 +184,7 @@ static void user_leaving_is_a_change_to_nobody(void **state) {
         assert_int_equal(n_changed, 1);
         assert_string_equal(triggers, "seat-change");
         assert_string_equal(m.seat_user, "");
-        assert_non_null(strstr(read_events(), "Nobody on the seat"));
+        assert_non_null(strstr(test_events_read(), "Nobody on the seat"));
 }
 
 /* logind rewrites seat0 for other reasons too (another session, the same user): the same user

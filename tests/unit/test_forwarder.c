@@ -20,12 +20,13 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "forwarder.h"
 #include "termguard/base64.h"
 #include "termguard/hex.h"
 #include "termguard/macro.h"
 
-static char base[256], dir[300], hostid[300];
+static char base[TEST_PATH_MAX], dir[TEST_PATH_MAX], hostid[TEST_PATH_MAX];
 static tg_journal_options opts;
 static const uint8_t seed[TG_JOURNAL_SEED_SIZE] = {7};
 /* a value that makes about 30 records a segment with the smallest segments */
@@ -33,19 +34,14 @@ static char big[4001];
 
 static int setup(void **state) {
         (void) state;
-        snprintf(base, sizeof(base), "/tmp/tg-forwarder-test.XXXXXX");
-        assert_non_null(mkdtemp(base));
-        snprintf(dir, sizeof(dir), "%s/journal", base);
-        snprintf(hostid, sizeof(hostid), "%s/host-id", base);
+        test_journal_tmpdir("forwarder-test", base, dir, hostid);
         opts = (tg_journal_options){.host_id_path = hostid};
         return 0;
 }
 
 static int teardown(void **state) {
-        char cmd[300];
         (void) state;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-        assert_int_equal(system(cmd), 0);
+        test_rmtree(base);
         return 0;
 }
 

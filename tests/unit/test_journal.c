@@ -23,30 +23,26 @@
 #include <gcrypt.h>
 #include <pthread.h>
 
+#include "helpers.h"
 #include "journal-format.h"
 #include "termguard/journal.h"
 #include "termguard/macro.h"
 
-static char base[256], dir[300], hostid[300];
+static char base[TEST_PATH_MAX], dir[TEST_PATH_MAX], hostid[TEST_PATH_MAX];
 static tg_journal_options opts;
 static const uint8_t seed[TG_JOURNAL_SEED_SIZE] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                                    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static int setup(void **state) {
         (void) state;
-        snprintf(base, sizeof(base), "/tmp/tg-journal-test.XXXXXX");
-        assert_non_null(mkdtemp(base));
-        snprintf(dir, sizeof(dir), "%s/journal", base);
-        snprintf(hostid, sizeof(hostid), "%s/host-id", base);
+        test_journal_tmpdir("journal-test", base, dir, hostid);
         opts = (tg_journal_options){.host_id_path = hostid};
         return 0;
 }
 
 static int teardown(void **state) {
-        char cmd[300];
         (void) state;
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-        assert_int_equal(system(cmd), 0);
+        test_rmtree(base);
         return 0;
 }
 

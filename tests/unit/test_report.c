@@ -246,6 +246,92 @@ static void bad_periods_are_refused(void **state) {
         assert_null(r);
 }
 
+/* The period options as both report commands take them: one of --from/--to, --month,
+ * --fiscal-year; times with their zone only where the command takes them. */
+static void period_options(void **state) {
+        static const struct {
+                tg_report_period_args a;
+                tg_report_period_error error;
+        } bad[] = {
+                {{0}, TG_REPORT_PERIOD_NOT_ONE},
+                {{.month = "2026-04", .fiscal_year = "2026"}, TG_REPORT_PERIOD_NOT_ONE},
+                {{.month = "2026-04", .from = "2026-04-01", .to = "2026-04-02"}, TG_REPORT_PERIOD_NOT_ONE},
+                {{.month = "2026-13"}, TG_REPORT_PERIOD_BAD_MONTH},
+                {{.fiscal_year = "26"}, TG_REPORT_PERIOD_BAD_FISCAL_YEAR},
+                {{.from = "2026-04-01"}, TG_REPORT_PERIOD_BAD_DATES},
+                {{.to = "2026-04-01", .times = true}, TG_REPORT_PERIOD_BAD_DATES},
+                {{.from = "2026-04-02", .to = "2026-04-01"}, TG_REPORT_PERIOD_BAD_DATES},
+                {{.from = "2026-04-01", .to = "yesterday", .times = true}, TG_REPORT_PERIOD_BAD_DATES},
+                /* a time is no date where times are not taken */
+                {{.from = "2026-04-01T00:00:00+09:00", .to = "2026-04-02"}, TG_REPORT_PERIOD_BAD_DATES},
+                /* a time's end excludes it: the same instant is an empty period */
+                {{.from = "2026-04-01T09:00:00+09:00", .to = "2026-04-01T00:00:00Z", .times = true},
+                 TG_REPORT_PERIOD_BAD_DATES},
+        };
+        tg_report_period p = {1, 2}, q;
+        tg_report_period_error e = TG_REPORT_PERIOD_OK;
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                assert_int_equal(tg_report_period_parse(&bad[i].a, &p, &e), -EINVAL);
+                assert_int_equal(e, bad[i].error);
+                assert_int_equal(p.from_usec, 1); /* untouched */
+        }
+        assert_int_equal(tg_report_period_parse(&(tg_report_period_args){.fiscal_year = "2026"}, &p, &e), 0);
+        assert_int_equal(e, TG_REPORT_PERIOD_OK);
+        q = fiscal_2026();
+        assert_memory_equal(&p, &q, sizeof(p));
+        assert_int_equal(tg_report_period_parse(&(tg_report_period_args){.month = "2026-12"}, &p, &e), 0);
+        assert_int_equal(tg_report_period_month("2026-12", &q), 0);
+        assert_memory_equal(&p, &q, sizeof(p));
+        /* dates: both days included, with or without times taken */
+        for (int times = 0; times < 2; times++) {
+                tg_report_period_args a = {.from = "2026-04-01", .to = "2026-04-30", .times = times};
+                assert_int_equal(tg_report_period_parse(&a, &p, &e), 0);
+                assert_int_equal(tg_report_period_month("2026-04", &q), 0);
+                assert_memory_equal(&p, &q, sizeof(p));
+        }
+        /* times with their zone: from included, to excluded, mixed with a date */
+        assert_int_equal(
+                tg_report_period_parse(
+                        &(tg_report_period_args){.from = "2026-04-01T00:00:00Z", .to = "2026-04-02", .times = true}, &p,
+                        &e),
+                0);
+        assert_int_equal(p.from_usec, INT64_C(1775001600) * 1000000);
+        assert_int_equal(p.to_usec, q.from_usec + INT64_C(2) * 86400 * 1000000);
+}
+
+/* Without --lang, a report speaks the messages locale's language, as POSIX orders the
+ * variables; a locale that is not generated here counts all the same. */
+static void language_from_the_environment(void **state) {
+        static const struct {
+                const char *lc_all, *lc_messages, *lang;
+                tg_report_lang want;
+        } cases[] = {
+                {NULL, NULL, NULL, TG_REPORT_LANG_EN},
+                {NULL, NULL, "ja_JP.UTF-8", TG_REPORT_LANG_JA},
+                {NULL, "C", "ja_JP.UTF-8", TG_REPORT_LANG_EN},
+                {"ja_JP.UTF-8", "C", "C", TG_REPORT_LANG_JA},
+                {"", "ja_JP.eucJP", "C", TG_REPORT_LANG_JA}, /* empty counts as unset */
+                {"xx_YY", NULL, "ja_JP.UTF-8", TG_REPORT_LANG_EN},
+        };
+        (void) state;
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const char *const names[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+                const char *const values[] = {cases[i].lc_all, cases[i].lc_messages, cases[i].lang};
+                for (size_t v = 0; v < ELEMENTSOF(names); v++) {
+                        if (values[v])
+                                assert_int_equal(setenv(names[v], values[v], 1), 0);
+                        else
+                                assert_int_equal(unsetenv(names[v]), 0);
+                }
+                assert_int_equal(tg_report_lang_from_environment(), cases[i].want);
+        }
+        assert_int_equal(unsetenv("LC_ALL"), 0);
+        assert_int_equal(unsetenv("LC_MESSAGES"), 0);
+        assert_int_equal(unsetenv("LANG"), 0);
+}
+
 /* ---- the reports' contents ---- */
 
 static void usage_register(void **state) {
@@ -581,6 +667,8 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(periods_are_tokyo_days),
                 cmocka_unit_test(bad_periods_are_refused),
+                cmocka_unit_test(period_options),
+                cmocka_unit_test(language_from_the_environment),
                 cmocka_unit_test(usage_register),
                 cmocka_unit_test(usage_register_of_one_month),
                 cmocka_unit_test(media_register),

@@ -28,14 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/usb/ch9.h>
-#include <linux/usb/functionfs.h>
-
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "ffs-doors builds its descriptors for a little-endian host"
-#endif
-#define LE16(x) ((__le16) (x))
-#define LE32(x) ((__le32) (x))
+#include "ffs-common.h"
 
 #define CONTROL_MAX 4096
 #define BLOCKS 2048 /* of 512 bytes: what READ CAPACITY reports */
@@ -44,16 +37,6 @@
 static const uint8_t fido_report[] = {0x06, 0xd0, 0xf1, 0x09, 0x01, 0xa1, 0x01, 0x09, 0x20, 0x15, 0x00, 0x26,
                                       0xff, 0x00, 0x75, 0x08, 0x95, 0x40, 0x81, 0x02, 0x09, 0x21, 0x15, 0x00,
                                       0x26, 0xff, 0x00, 0x75, 0x08, 0x95, 0x40, 0x91, 0x02, 0xc0};
-
-struct hid_class_descriptor {
-        __u8 bLength;
-        __u8 bDescriptorType;
-        __le16 bcdHID;
-        __u8 bCountryCode;
-        __u8 bNumDescriptors;
-        __u8 bReportType;
-        __le16 wReportLength;
-} __attribute__((packed));
 
 /* Interface, optional HID descriptor, two endpoints (IN first: ep1, then OUT: ep2). */
 struct descs {
@@ -143,20 +126,6 @@ static void build_descriptors(const char *kind) {
         memcpy(desc_buf + sizeof(head), counts, sizeof(counts));
         desc_len = o;
 }
-
-static const struct {
-        struct usb_functionfs_strings_head header;
-        struct {
-                __le16 code;
-                const char str1[sizeof("Door")];
-        } __attribute__((packed)) lang0;
-} __attribute__((packed)) strings = {
-        .header = {.magic = LE32(FUNCTIONFS_STRINGS_MAGIC),
-                   .length = LE32(sizeof(strings)),
-                   .str_count = LE32(1),
-                   .lang_count = LE32(1)},
-        .lang0 = {LE16(0x0409), "Door"},
-};
 
 static const char *dir, *kind;
 static int scsi_type;
@@ -326,7 +295,6 @@ static void setup_request(int ep0, const struct usb_ctrlrequest *c) {
 }
 
 int main(int argc, char **argv) {
-        char path[4096];
         struct usb_functionfs_event ev;
         int ep0;
 
@@ -343,17 +311,9 @@ int main(int argc, char **argv) {
         }
         setvbuf(stdout, NULL, _IOLBF, 0);
         build_descriptors(kind);
-        snprintf(path, sizeof(path), "%s/ep0", dir);
-        ep0 = open(path, O_RDWR);
-        if (ep0 < 0) {
-                fprintf(stderr, "ffs-doors: %s: %s\n", path, strerror(errno));
+        ep0 = ffs_start("ffs-doors", dir, desc_buf, desc_len, "Door");
+        if (ep0 < 0)
                 return 1;
-        }
-        if (write(ep0, desc_buf, desc_len) != (ssize_t) desc_len ||
-            write(ep0, &strings, sizeof(strings)) != (ssize_t) sizeof(strings)) {
-                fprintf(stderr, "ffs-doors: descriptors refused: %s\n", strerror(errno));
-                return 1;
-        }
         say("ready");
         for (;;) {
                 ssize_t n = read(ep0, &ev, sizeof(ev));

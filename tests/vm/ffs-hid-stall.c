@@ -11,32 +11,13 @@
  */
 #include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/usb/ch9.h>
-#include <linux/usb/functionfs.h>
-
-/* Constant initializers; the VM is x86-64, little-endian like USB. */
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "ffs-hid-stall builds its descriptors for a little-endian host"
-#endif
-#define LE16(x) ((__le16) (x))
-#define LE32(x) ((__le32) (x))
+#include "ffs-common.h"
 
 #define REPORT_DESC_LEN 63 /* the boot keyboard report descriptor the device claims to have */
-
-struct hid_class_descriptor {
-        __u8 bLength;
-        __u8 bDescriptorType;
-        __le16 bcdHID;
-        __u8 bCountryCode;
-        __u8 bNumDescriptors;
-        __u8 bReportType;
-        __le16 wReportLength;
-} __attribute__((packed));
 
 struct function_descs {
         struct usb_interface_descriptor intf;
@@ -83,27 +64,9 @@ static const struct {
         .hs = FUNCTION_DESCS(8, 7),
 };
 
-static const struct {
-        struct usb_functionfs_strings_head header;
-        struct {
-                __le16 code;
-                const char str1[sizeof("Silent Keyboard")];
-        } __attribute__((packed)) lang0;
-} __attribute__((packed)) strings = {
-        .header =
-                {
-                        .magic = LE32(FUNCTIONFS_STRINGS_MAGIC),
-                        .length = LE32(sizeof(strings)),
-                        .str_count = LE32(1),
-                        .lang_count = LE32(1),
-                },
-        .lang0 = {LE16(0x0409), "Silent Keyboard"},
-};
-
 static const char *const event_names[] = {"BIND", "UNBIND", "ENABLE", "DISABLE", "SETUP", "SUSPEND", "RESUME"};
 
 int main(int argc, char **argv) {
-        char path[4096];
         struct usb_functionfs_event ev;
         int ep0;
 
@@ -112,17 +75,9 @@ int main(int argc, char **argv) {
                 return 2;
         }
         setvbuf(stdout, NULL, _IOLBF, 0);
-        snprintf(path, sizeof(path), "%s/ep0", argv[1]);
-        ep0 = open(path, O_RDWR);
-        if (ep0 < 0) {
-                fprintf(stderr, "ffs-hid-stall: %s: %s\n", path, strerror(errno));
+        ep0 = ffs_start("ffs-hid-stall", argv[1], &descriptors, sizeof(descriptors), "Silent Keyboard");
+        if (ep0 < 0)
                 return 1;
-        }
-        if (write(ep0, &descriptors, sizeof(descriptors)) != (ssize_t) sizeof(descriptors) ||
-            write(ep0, &strings, sizeof(strings)) != (ssize_t) sizeof(strings)) {
-                fprintf(stderr, "ffs-hid-stall: descriptors refused: %s\n", strerror(errno));
-                return 1;
-        }
         printf("ffs-hid-stall: ready\n");
         for (;;) {
                 ssize_t n = read(ep0, &ev, sizeof(ev));
