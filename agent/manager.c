@@ -43,43 +43,50 @@ static int mkdir_p(const char *path, mode_t mode) {
 }
 
 int manager_load(Manager *m, char *err, size_t err_size) {
-        tg_config cfg;
+        /* The candidate configuration (11 KiB) on the heap, not on the stack: at start the stack
+         * is as deep as main, this and the parser; stack pages touched once stay resident, freed
+         * heap is used again. */
+        _cleanup_free_ tg_config *cfg = malloc(sizeof(*cfg));
         tg_register reg;
         tg_token_registry tokens;
         char path[PATH_MAX], tokens_path[PATH_MAX];
         int r;
 
-        r = tg_config_load(m->config_root, &cfg, err, err_size);
+        if (!cfg) {
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
+        r = tg_config_load(m->config_root, cfg, err, err_size);
         if (r < 0)
                 return r;
-        r = mkdir_p(cfg.state_dir, 0700);
+        r = mkdir_p(cfg->state_dir, 0700);
         if (r >= 0)
-                r = mkdir_p(cfg.runtime_dir, 0755);
+                r = mkdir_p(cfg->runtime_dir, 0755);
         if (r < 0) {
-                snprintf(err, err_size, "cannot create %s or %s: %s", cfg.state_dir, cfg.runtime_dir, strerror(-r));
+                snprintf(err, err_size, "cannot create %s or %s: %s", cfg->state_dir, cfg->runtime_dir, strerror(-r));
                 return r;
         }
-        snprintf(path, sizeof(path), "%s/register.json", cfg.state_dir);
+        snprintf(path, sizeof(path), "%s/register.json", cfg->state_dir);
         r = tg_register_load(path, &reg, err, err_size);
         if (r < 0)
                 return r;
-        snprintf(tokens_path, sizeof(tokens_path), "%s/tokens.json", cfg.state_dir);
+        snprintf(tokens_path, sizeof(tokens_path), "%s/tokens.json", cfg->state_dir);
         r = tg_token_registry_load(tokens_path, &tokens, err, err_size);
         if (r >= 0)
-                r = tg_token_registry_add_models(&tokens, &cfg.usb.raw_access, err, err_size);
+                r = tg_token_registry_add_models(&tokens, &cfg->usb.raw_access, err, err_size);
         if (r < 0) {
                 tg_register_clear(&reg);
                 tg_token_registry_clear(&tokens);
                 return r;
         }
         /* The runtime directory cannot move while the gate and socket are live. */
-        if (m->cfg.runtime_dir[0] && strcmp(m->cfg.runtime_dir, cfg.runtime_dir) != 0) {
+        if (m->cfg.runtime_dir[0] && strcmp(m->cfg.runtime_dir, cfg->runtime_dir) != 0) {
                 tg_register_clear(&reg);
                 tg_token_registry_clear(&tokens);
                 snprintf(err, err_size, "RuntimeDirectory cannot change on reload; restart the daemon");
                 return -EINVAL;
         }
-        m->cfg = cfg;
+        m->cfg = *cfg;
         snprintf(m->register_path, sizeof(m->register_path), "%s", path);
         tg_register_clear(&m->reg);
         m->reg = reg;

@@ -134,7 +134,7 @@ static int take_passed_fds(void) {
  * confined daemon: gives the journal to [Journal] AuditorGroup= (directory set-group-ID, so that
  * the daemon's new segments get the group without CAP_CHOWN, which it does not keep). Never
  * stops the daemon from starting: a journal it cannot share, termguardd judges itself. */
-static int share_journal(const char *config_root) {
+static _noinline_ int share_journal(const char *config_root) {
         char err[512], dir[PATH_MAX];
         tg_config cfg;
         gid_t gid = (gid_t) -1;

@@ -8,7 +8,8 @@ runtime), twice: as installed (defaults) and with every job on (idle lock attach
 dbusmock's logind on a private system bus, IC card readers followed, media audit, journal).
 After it is ready and has settled (each configuration started --runs times, medians),
 /proc/PID/smaps_rollup (Rss, Pss, anonymous, file-backed,
-private dirty), its threads, and Rss per mapped file (largest first). Needs dbus-daemon and
+private dirty), its threads, and Rss per mapped file (largest first; each the median over the runs),
+split into code, read-only file pages and pages written (RELRO, data). Needs dbus-daemon and
 python3-dbusmock (the integration tier's packages)."""
 
 import argparse
@@ -39,6 +40,10 @@ def wait_for(pred, what, timeout=30):
     sys.exit("timed out waiting for " + what)
 
 
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
 def rollup(pid):
     out = {}
     with open("/proc/%d/smaps_rollup" % pid) as f:
@@ -62,6 +67,33 @@ def per_file(pid):
             if m and name is not None:
                 sizes[name] = sizes.get(name, 0) + int(m.group(1))
     return sorted(sizes.items(), key=lambda kv: -kv[1])
+
+
+def segments(pid):
+    """Rss (KiB) per mapped file split by what the pages are: code (r-x), read-only file pages
+    (ELF headers, symbol tables, .rodata; r--), and pages the process wrote: relocated RELRO
+    (r-- once ld.so has protected it) and .data/.bss (rw-), which are anonymous copies."""
+    out, cur = {}, None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            head = re.match(r"^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$", line)
+            if head:
+                cur = [head.group(1), head.group(2) or "[anonymous]", 0]
+                continue
+            m = re.match(r"(Rss|Anonymous):\s+(\d+) kB", line)
+            if not m or cur is None:
+                continue
+            if m.group(1) == "Rss":
+                cur[2] = int(m.group(2))
+                continue
+            anon = int(m.group(2))
+            seg = out.setdefault(cur[1], {"code": 0, "read-only": 0, "written": 0})
+            if "x" in cur[0]:
+                seg["code"] += cur[2]
+            else:
+                seg["read-only"] += cur[2] - anon
+                seg["written"] += anon
+    return out
 
 
 def measure(build, tmp, label, config, bus, settle, journal=True):
@@ -90,10 +122,11 @@ def measure(build, tmp, label, config, bus, settle, journal=True):
         r = rollup(p.pid)
         threads = len(os.listdir("/proc/%d/task" % p.pid))
         files = per_file(p.pid)
+        segs = segments(p.pid)
     finally:
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=30)
-    return r, threads, files
+    return r, threads, files, segs
 
 
 def main():
@@ -128,10 +161,16 @@ def main():
             samples = [measure(build, tmp, "%s-%d" % (label.replace(" ", "-"), i), cfg, bus, a.settle,
                                not a.no_journal)
                        for i in range(a.runs)]
-            med = {k: sorted(s[0][k] for s in samples)[len(samples) // 2] for k in samples[0][0]}
-            # the mappings of the run whose Rss is the median
+            med = {k: median([s[0][k] for s in samples]) for k in samples[0][0]}
+            # Each mapping's median over the runs: where a library lands (ASLR) moves the 64 KiB
+            # fault-around windows over its pages, so one run's figure moves by a window or two.
             mid = sorted(samples, key=lambda s: s[0]["Rss"])[len(samples) // 2]
-            results.append((label, med, mid[1], mid[2]))
+            names = {n for s in samples for n, _ in s[2]}
+            files = sorted(((n, median([dict(s[2]).get(n, 0) for s in samples])) for n in names),
+                           key=lambda kv: -kv[1])
+            segs = {n: {k: median([s[3].get(n, {}).get(k, 0) for s in samples])
+                        for k in ("code", "read-only", "written")} for n in names}
+            results.append((label, med, mid[1], files, segs))
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -144,10 +183,13 @@ def main():
     for k, name in keys:
         print("%-28s" % name + "".join("%16s" % r[1].get(k, "-") for r in results))
     print("%-28s" % "threads" + "".join("%16s" % r[2] for r in results))
-    for label, _, _, files in results:
+    for label, _, _, files, segs in results:
         print("\nRss by mapping, %s (KiB):" % label)
+        print("  %6s  %6s %9s %7s  %s" % ("Rss", "code", "read-only", "written", "mapping"))
         for name, kib in files[:a.top]:
-            print("  %6d  %s" % (kib, name))
+            seg = segs.get(name, {})
+            print("  %6d  %6s %9s %7s  %s" % (kib, seg.get("code", "-"), seg.get("read-only", "-"),
+                                             seg.get("written", "-"), name))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@
 #define _cleanup_close_ _cleanup_(tg_closep)
 #define _cleanup_fclose_ _cleanup_(tg_fclosep)
 #define _unused_ __attribute__((unused))
+/* For a rarely taken path with a large frame: inlined into its caller, its frame would be part of
+ * the caller's for good (a resident daemon's main keeps those stack pages for its lifetime). */
+#define _noinline_ __attribute__((noinline))
 
 static inline void tg_freep(void *p) {
         free(*(void **) p);
