@@ -267,9 +267,20 @@ int central_reenroll_host(const central_context *ctx, int argc, char **argv) {
         if (r < 0)
                 goto fail;
         printf("host %s has a new certificate in %s; its previous certificates are revoked\n", host_id, out);
-        if (central_update_crl(ctx, conn) < 0)
+        if (central_update_crl(ctx, conn) < 0) {
                 fprintf(stderr, "termguard-central: the CRL was not updated: previous certificates still log in "
                                 "until it is\n");
+                return 0;
+        }
+        /* PostgreSQL checks a certificate when a connection starts: sessions opened with a
+         * replaced (perhaps stolen) one would go on sending. With the CRL in force, they end. */
+        {
+                _cleanup_pgresult_ PGresult *ended = NULL;
+                const char *params[] = {host_id};
+                if (central_query(conn, "SELECT termguard.end_host_sessions($1::uuid)", 1, params, &ended) < 0)
+                        fprintf(stderr, "termguard-central: sessions of the previous certificate could not be "
+                                        "ended: they end when they disconnect\n");
+        }
         return 0;
 fail:
         remove_bundle(dirfd, out);

@@ -64,6 +64,9 @@ static const struct {
         {"silent", "8e2f0c4a1b7d4e6f9a3c5d7e9f1a2b04", LOG_WARNING},
         {"lockout-storm", "8e2f0c4a1b7d4e6f9a3c5d7e9f1a2b05", LOG_WARNING},
         {"clock", "8e2f0c4a1b7d4e6f9a3c5d7e9f1a2b06", LOG_NOTICE},
+        {"revoked", "8e2f0c4a1b7d4e6f9a3c5d7e9f1a2b08", LOG_NOTICE},
+        {"pruned", "8e2f0c4a1b7d4e6f9a3c5d7e9f1a2b09", LOG_NOTICE},
+        /* unknown kinds are sent as this one: it stays last */
         {"other", "8e2f0c4a1b7d4e6f9a3c5d7e9f1a2b07", LOG_ERR},
 };
 
@@ -303,18 +306,6 @@ static int deliver_pending(PGconn *conn, const watch_config *c) {
         }
 }
 
-/* A notification on termguard_alert: its payload only says that there is something to deliver. */
-static int database_alert(PGconn *conn, const watch_config *c, const char *payload) {
-        json_object *o = json_tokener_parse(payload), *id;
-        bool valid = o && json_object_object_get_ex(o, "id", &id) && json_object_is_type(id, json_type_int) &&
-                     json_object_get_int64(id) > 0;
-
-        json_object_put(o);
-        if (!valid)
-                alert(c, 0, "other", NULL, 0, "a notification on termguard_alert that is no alert");
-        return deliver_pending(conn, c);
-}
-
 /* What was last alerted for a host: a finding is alerted when it first shows or changes. */
 typedef struct {
         uint8_t id[TG_JOURNAL_ID_SIZE];
@@ -338,7 +329,10 @@ static int drain_notifications(watch_state *w) {
                 return -ECONNRESET;
         }
         while (r >= 0 && (nf = PQnotifies(w->conn))) {
-                r = database_alert(w->conn, w->config, nf->extra);
+                /* It only says that there may be something to deliver: any role that can connect
+                 * may NOTIFY, a terminal's too, so the payload is never believed nor alerted on
+                 * (a terminal would set the hook off at will); the alerts come from the table. */
+                r = deliver_pending(w->conn, w->config);
                 PQfreemem(nf);
         }
         return r;

@@ -366,9 +366,10 @@ if [ -n "$central_deb" ] && mkdir -p "$central_x/ctl" && dpkg-deb -x "$central_d
 			bash -c "systemd-analyze verify '$central_x/$WATCH_UNIT' 2>&1 |
 				grep -v -e 'is not executable' -e \"Command 'man\" | grep -q . && exit 1 || exit 0"
 	fi
-	check "the central migrations 012 (prune marks) and 013 (alert deliveries) are shipped" \
-		bash -c "[ -f '$central_x/usr/share/termguard-central/sql/014-prune-marks.sql' ] &&
-			[ -f '$central_x/usr/share/termguard-central/sql/015-alert-delivery.sql' ]"
+	for m in 001-schema 010-verify-alerts 011-partition-lock 012-set-based-ingest 014-prune-marks \
+		015-alert-delivery 016-admin-bounds; do
+		check "the central migration $m is shipped" test -f "$central_x/usr/share/termguard-central/sql/$m.sql"
+	done
 else
 	bad "termguard-central_*.deb beside $deb unpacks"
 fi

@@ -273,6 +273,26 @@ class CentralStoreTest(CentralTestCase):
         self.assertEqual(self.cluster.sql("SELECT max(seq) FROM termguard.events WHERE host_id = '%s'"
                                           % b.host_id), [["2"]])
 
+    def test_reenroll_ends_sessions_of_the_replaced_certificate(self):
+        """PostgreSQL checks a certificate when a connection starts: a session opened with the
+        old (perhaps stolen) key must not go on sending after re-enrolment."""
+        b = self.central.enroll("上下水道局")
+        held = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", b.dsn()], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(held.wait)
+        self.addCleanup(held.kill)
+        session = "SELECT count(*) FROM pg_stat_activity WHERE usename = '%s'" % b.role
+        wait_for(lambda: self.count(session) == 1, "the old certificate's session")
+        out = os.path.join(self.central.dir, "reenroll-held-%s" % b.host_id)
+        r = self.central.run("reenroll-host", b.host_id, "--out", out, "--central-host", "127.0.0.1",
+                             "--port", str(self.cluster.port))
+        self.assertNotIn("could not be ended", r.stderr)
+        wait_for(lambda: self.count(session) == 0, "the old certificate's session to end")
+        _, err = held.communicate(ingest_sql([record(1)]), timeout=60)
+        self.assertNotEqual(held.returncode, 0)
+        self.assertEqual(self.count("SELECT count(*) FROM termguard.events WHERE host_id = '%s'" % b.host_id), 0)
+        self.assertEqual(Bundle(out, self.cluster.port).ingest([record(1)]).stdout.strip(), "1")
+
     def test_certificate_from_another_ca_refused(self):
         b = self.central.enroll("福祉課")
         d = tempfile.mkdtemp(dir=self.central.dir)
@@ -331,7 +351,11 @@ class CentralStoreTest(CentralTestCase):
         for stmt in ["SELECT * FROM termguard.events;", "SELECT * FROM termguard_report.events;",
                      "SELECT * FROM termguard.heartbeats;", "DELETE FROM termguard.hosts;",
                      "UPDATE termguard.hosts SET department = 'x';", "SELECT termguard.ingest('[]');",
-                     "SELECT termguard.restore_host_roles();", "DROP TABLE termguard.events;"]:
+                     "SELECT termguard.restore_host_roles();", "DROP TABLE termguard.events;",
+                     # the retention floor is the database owner's: an admin can neither lower it
+                     # nor go around prune() to drop partitions unseen
+                     "UPDATE termguard.retention_floor SET min_months = 1;", "SELECT termguard.prune(1);",
+                     "SELECT termguard.prune_partitions(1);"]:
             with self.subTest(stmt):
                 self.assertRefused(aid(stmt), stmt)
         r = aid("SELECT termguard.revoke_host('%s');" % b.host_id)
@@ -426,8 +450,18 @@ class CentralStoreTest(CentralTestCase):
                                    record(3, time_usec=t_keep)]).stdout.strip(), "3")
         bad = self.central.run("prune", "--older-than", "0", check=False)
         self.assertEqual(bad.returncode, 2)
+        # Below the retention floor (12 months unless the database's owner sets another): refused,
+        # whoever asks, and nothing dropped.
+        floor = self.central.run("prune", "--older-than", "11", check=False)
+        self.assertNotEqual(floor.returncode, 0)
+        self.assertIn("kept at least 12 months", floor.stderr)
+        self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % old), 1)
         r = self.central.run("prune", "--older-than", "36")
         self.assertIn("dropped %s" % old, r.stdout)
+        # the auditors hear of every partition dropped
+        self.assertEqual(self.cluster.sql("SELECT count(*) FROM termguard.alerts WHERE kind = 'pruned' "
+                                          "AND detail LIKE 'partition %s dropped by %s%%'" % (old, SUPERUSER)),
+                         [["1"]])
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % old), 0)
         self.assertEqual(self.count("SELECT count(*) FROM pg_class WHERE relname = '%s'" % keep), 1)
         self.assertEqual(self.cluster.sql("SELECT seq FROM termguard.events WHERE host_id = '%s'" % b.host_id),
