@@ -46,6 +46,8 @@
 /* A daemon that does not answer within this time is treated as down: the helper tries again. */
 #define CALL_TIMEOUT_USEC (UINT64_C(5) * 1000000)
 #define EXIT_X_GONE 3
+/* The longest line the helper says about its daemon (a refusal quotes the daemon's reason). */
+#define SAY_MAX 400
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -75,8 +77,8 @@ static int on_x_io_error(Display *d _unused_) {
 typedef struct {
         const char *socket_path;
         const char *session;
-        char last_error[256];   /* said once until it changes: no log storm from a daemon that is down */
-        char notice_error[256]; /* the same for the notice connection */
+        char last_error[SAY_MAX];   /* said once until it changes: no log storm from a daemon that is down */
+        char notice_error[SAY_MAX]; /* the same for the notice connection */
 } Reporter;
 
 static void say_once_in(char *last, size_t size, const char *text) {
@@ -185,7 +187,7 @@ static void channel_open(Channel *ch, Reporter *rp, uint64_t now) {
 
 /* One line from termguardd: first its reply, then notices. false: close the connection. */
 static bool channel_line(Channel *ch, Reporter *rp, Notifier *nf, const char *line, size_t len) {
-        char err[256], msg[400];
+        char err[256], msg[SAY_MAX];
 
         if (!ch->subscribed) {
                 tg_ctl_reply reply = {0};
