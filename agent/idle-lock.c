@@ -316,21 +316,24 @@ static int console_path(const char *tty, char *buf, size_t size) {
 }
 
 /* Writes text to the session's terminal, if it has one. A terminal that is gone or full is
- * not waited for. */
-static void console_message(const IdleSession *s, const char *text) {
+ * not waited for. Returns true when the text was written. */
+static bool console_message(const IdleSession *s, const char *text) {
         char path[sizeof(s->info.tty) + 8];
         struct stat st;
         _cleanup_close_ int fd = -EBADF;
 
         if (console_path(s->info.tty, path, sizeof(path)) < 0)
-                return;
+                return false;
         fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_uid != s->info.uid) {
                 log_msg(LOG_INFO, "Session %s: no console message on %s", s->info.id, path);
-                return;
+                return false;
         }
-        if (write(fd, text, strlen(text)) < 0)
+        if (write(fd, text, strlen(text)) < 0) {
                 log_msg(LOG_INFO, "Session %s: console message on %s failed: %m", s->info.id, path);
+                return false;
+        }
+        return true;
 }
 
 static void local_clock(uint64_t t, char *buf, size_t size) {
@@ -357,6 +360,7 @@ static void act(Manager *m, IdleSession *s, tg_idle_action a, uint64_t now) {
         tg_idle_policy p = policy_of(m, s);
         char t1[TG_ISO8601_MAX], clock[16], text[640];
         uint64_t deadline = tg_idle_lock_deadline(&s->st, &p);
+        bool on_console, notified;
         tg_notice notice;
         int r;
 
@@ -386,16 +390,27 @@ static void act(Manager *m, IdleSession *s, tg_idle_action a, uint64_t now) {
                         log_msg(LOG_ERR, "Cannot ask logind to lock session %s: %s", s->info.id, strerror(-r));
                 break;
         case TG_IDLE_DO_LOCK_FAILED:
-                format_usec(now + p.logoff_grace, t1, sizeof(t1));
-                emit(IDLE_EV_LOCK_FAILED, LOG_WARNING, "Session not locked in time: it will be logged off", s,
-                     "logoff_at", t1, NULL, NULL);
+                /* The staff member is told before the record is written, so that the record can
+                 * say how: on the session's terminal, through its helper, both or neither. */
                 local_clock(now + p.logoff_grace, clock, sizeof(clock));
                 snprintf(text, sizeof(text),
                          "\r\n*** termguard: このセッションはロックできません。操作がなければ %s にログオフします。\r\n"
                          "*** termguard: This session cannot be locked. Unless it is used, it will be logged off at "
                          "%s.\r\n",
                          clock, clock);
-                console_message(s, text);
+                on_console = console_message(s, text);
+                notice = (tg_notice){.kind = TG_NOTICE_LOGOFF_WARNING};
+                notice.seconds = (int64_t) ((p.logoff_grace + TG_USEC_PER_SEC / 2) / TG_USEC_PER_SEC);
+                if (notice.seconds > TG_NOTICE_SECONDS_MAX)
+                        notice.seconds = TG_NOTICE_SECONDS_MAX;
+                notified = notify_session(m, s->info.id, s->info.uid, &notice);
+                format_usec(now + p.logoff_grace, t1, sizeof(t1));
+                emit(IDLE_EV_LOCK_FAILED, LOG_WARNING, "Session not locked in time: it will be logged off", s,
+                     "logoff_at", t1, "warned",
+                     on_console && notified ? "console notification"
+                     : on_console           ? "console"
+                     : notified             ? "notification"
+                                            : "none");
                 break;
         case TG_IDLE_DO_LOGOFF:
                 r = logind_call(m, s->info.id, s->info.path, "Terminate");

@@ -295,14 +295,14 @@ int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid) 
         return 0;
 }
 
-void notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n) {
+bool notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n) {
         Notify *nt = m->notify;
         Helper *h = nt && session ? find_confirmed(nt, session) : NULL;
 
         if (!h || h->uid != uid) {
                 log_msg(LOG_DEBUG, "Session %s: no helper to show a %s notice", session ? session : "-",
                         tg_notice_kind_to_string(n->kind));
-                return;
+                return false;
         }
         if (h->n == NOTIFY_QUEUE_MAX) {
                 /* The notice being written stays whole: the next one gives way. */
@@ -320,8 +320,11 @@ void notify_session(Manager *m, const char *session, uid_t uid, const tg_notice 
         }
         h->queue[(h->head + h->n) % NOTIFY_QUEUE_MAX] = *n;
         h->n++;
-        if (helper_flush(h) < 0)
+        if (helper_flush(h) < 0) {
                 helper_free(h);
+                return false;
+        }
+        return true;
 }
 
 void notify_session_ended(Manager *m, const char *session) {

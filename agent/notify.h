@@ -28,8 +28,9 @@
  * module's either way (closed on failure). */
 int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid);
 
-/* Queues n for the helper of session, if one of uid is subscribed; never waits. */
-void notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n);
+/* Queues n for the helper of session, if one of uid is subscribed; never waits. Returns true
+ * when a helper took it (queued or written; whether the desktop shows it is the helper's). */
+bool notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n);
 
 /* The session ended: its helper's connection is closed. */
 void notify_session_ended(Manager *m, const char *session);

@@ -87,6 +87,11 @@ class NotificationTest(tsh.HelperTestCase):
             p.terminate()
         p.wait(timeout=TIMEOUT)
 
+    def notify_calls(self, sid):
+        """dbusmock's call log of Notify: (time in whole seconds, args) of each call, in order."""
+        conn, _ = self.desk[sid]
+        return conn.get_object(NOTIFY, NOTIFY_PATH).GetMethodCalls("Notify", dbus_interface=MOCK_IFACE)
+
     def notifications(self, sid):
         """(summary, body) of every Notify call the session's server received, in order."""
         conn, _ = self.desk[sid]
@@ -210,6 +215,49 @@ class NotificationTest(tsh.HelperTestCase):
         self.wait_call("c1", "Lock")
         self.assertEqual(len(self.notifications("c1")), 1, self.notifications("c1"))
         self.assertEqual(self.notifications("c2"), [])
+
+    def test_logoff_warning_reaches_its_own_session_then_it_is_logged_off(self):
+        """No locker answers (logind's LockedHint never comes): the staff member of that
+        session is told through its helper, in its language, that it will be logged off after
+        the grace; then it is terminated, on the record. The other session hears nothing."""
+        self.start_all_with_helpers(LockAfter="12s", WarnBefore="0", ConfirmTimeout="1s", LogoffGrace="3s")
+        self.keep_typing()  # c2's helper sees input: c2 is never idle
+        for sid in ("c1", "c2"):
+            self.add_session(sid, type_="x11", idle_since=now_usec())
+            self.set_props(sid, IdleHint=False)
+        self.set_props("c2", Active=False)
+        self.start_desk_helper("c1", "ja_JP.UTF-8")
+        self.start_desk_helper("c2")
+        # the staff member of c1 left 12 s ago (logind's word outweighs the helper's input)
+        self.set_props("c1", IdleHint=True, IdleSinceHint=now_usec() - 12 * 1000000)
+        self.wait_call("c1", "Lock")
+        failed = self.wait_event("idle.lock-failed", session="c1")
+        self.assertEqual(failed["warned"], "notification")  # an X11 session has no terminal here
+        summary, body = self.wait_notification("c1", lambda n: True, "the logoff warning")
+        self.assertEqual(summary, "このセッションはまもなくログオフされます")
+        self.assertIn("このセッションをロックできませんでした。あと 3 秒でログオフします。", body)
+        self.assertIn("作業内容を保存してください", body)
+        self.wait_call("c1", "Terminate")
+        self.wait_event("idle.logged-off", session="c1")
+        # told before the logoff, as the two mocks' call logs stamp it
+        told = self.notify_calls("c1")[0][0]
+        terminated = self.calls("c1", "Terminate")[0][0]
+        self.assertLessEqual(told, terminated)
+        kinds = [e["event"] for e in self.events() if e.get("session") == "c1"]
+        self.assertEqual(kinds, ["idle.lock-requested", "idle.lock-failed", "idle.logged-off"])
+        self.assertEqual(len(self.notifications("c1")), 1, self.notifications("c1"))
+        self.assertEqual(self.notifications("c2"), [])
+        self.assertEqual(self.calls("c2", "Lock") + self.calls("c2", "Terminate"), [])
+
+    def test_logoff_without_a_helper_is_recorded_as_not_warned(self):
+        """A graphical session whose helper does not run: nobody can be told, the logoff goes
+        on all the same, and the record says nobody was warned."""
+        self.start_all_with_helpers(LockAfter="2s", WarnBefore="0", ConfirmTimeout="1s", LogoffGrace="1s")
+        self.add_session("c1", type_="x11", idle_since=now_usec())
+        failed = self.wait_event("idle.lock-failed", session="c1")
+        self.assertEqual(failed["warned"], "none")
+        self.wait_call("c1", "Terminate")
+        self.wait_event("idle.logged-off", session="c1")
 
     def test_exception_shorter_than_five_minutes_is_told_at_grant(self):
         self.two_sessions(LockAfter="1h", WarnBefore="0")
