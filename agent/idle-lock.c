@@ -460,14 +460,24 @@ static void arm(Manager *m, uint64_t next) {
         sd_event_source_set_enabled(il->timer, SD_EVENT_ONESHOT);
 }
 
+/* Is the session's idle time its helper's to measure? Not on Wayland, where an X client sees
+ * no input but other X clients': logind's session type says so (the daemon's own knowledge,
+ * which no process of the session can change), and so does a helper that took the session's
+ * notices as notify-only. There only logind's IdleHint counts; a report is not believed. */
+static bool helper_measures_idle(Manager *m, const IdleSession *s) {
+        return strcmp(s->info.type, "wayland") != 0 && !notify_session_notify_only(m, s->info.id);
+}
+
 /* The session helper of a session without IdleHint stopped reporting (killed, crashed, the X
  * server gone): recorded once. The lock needs nothing more: the deadline stays where the last
- * report put it. Returns when to look again (0: never). */
-static uint64_t helper_check(Manager *m _unused_, IdleSession *s, const tg_idle_policy *p, uint64_t now) {
+ * report put it. A notify-only helper sends no reports: none missing is recorded for it.
+ * Returns when to look again (0: never). */
+static uint64_t helper_check(Manager *m, IdleSession *s, const tg_idle_policy *p, uint64_t now) {
         uint64_t gone = tg_idle_helper_gone_at(&s->st, p);
         char t[TG_ISO8601_MAX];
 
-        if (!gone || s->helper_gone || s->st.idle_hint || s->st.phase == TG_IDLE_LOGGED_OFF)
+        if (!gone || s->helper_gone || s->st.idle_hint || s->st.phase == TG_IDLE_LOGGED_OFF ||
+            !helper_measures_idle(m, s))
                 return 0;
         if (now < gone)
                 return gone;
@@ -772,6 +782,8 @@ static const LogindCallbacks callbacks = {
  * trying makes one record a minute. */
 #define HELPER_REFUSED_RECORD_INTERVAL_USEC (60 * TG_USEC_PER_SEC)
 
+#define WHY_NOT_MEASURED "the session's idle time is logind's, not its helper's (Wayland or a notify-only helper)"
+
 /* A report on its way through logind: who sent it, and what it said. */
 typedef struct {
         char session[LOGIND_ID_MAX + 1];
@@ -798,8 +810,10 @@ static void helper_refused(Manager *m, IdleSession *s, uid_t uid, pid_t pid, con
         snprintf(u, sizeof(u), "%u", (unsigned) uid);
         snprintf(p, sizeof(p), "%d", (int) pid);
         tg_escape_str(why, esc, sizeof(esc));
-        event_emit(IDLE_EV_HELPER_REFUSED, LOG_WARNING, "Idle report refused: not from the session it names", "session",
-                   s->info.id, "uid", u, "process_id", p, "why", esc, NULL);
+        event_emit(IDLE_EV_HELPER_REFUSED, LOG_WARNING,
+                   strcmp(why, WHY_NOT_MEASURED) == 0 ? "Idle report refused: the session's idle time is logind's"
+                                                      : "Idle report refused: not from the session it names",
+                   "session", s->info.id, "uid", u, "process_id", p, "why", esc, NULL);
 }
 
 static void on_helper_pid(Manager *m, void *userdata, int error, const char *why, const char *id) {
@@ -822,6 +836,10 @@ static void on_helper_pid(Manager *m, void *userdata, int error, const char *why
         }
         if (tg_proc_start_time(rep->pid, &start) < 0 || start != rep->start_time) {
                 helper_refused(m, s, rep->uid, rep->pid, "the process ended before logind answered");
+                return;
+        }
+        if (!helper_measures_idle(m, s)) { /* a notify-only helper came meanwhile */
+                helper_refused(m, s, rep->uid, rep->pid, WHY_NOT_MEASURED);
                 return;
         }
         tg_idle_helper_report(&s->st, rep->idle_ms, rep->at);
@@ -867,6 +885,10 @@ int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, u
         if (r < 0)
                 return r;
         s = find(il, session);
+        if (!helper_measures_idle(m, s)) {
+                helper_refused(m, s, uid, pid, WHY_NOT_MEASURED);
+                return -EOPNOTSUPP;
+        }
         rep = calloc(1, sizeof(*rep));
         if (!rep)
                 return -ENOMEM;

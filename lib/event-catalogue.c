@@ -277,7 +277,7 @@ static const tg_event_type catalogue[] = {
          FIELDS("device", "interface", "lun", "scsi_type", "label", "user")},
         {"idle.helper-refused", D "0041", LOG_WARNING, DAEMON, 1,
          "a session helper's idle report was refused: the reporting process is not in the session it named, or not "
-         "its owner's",
+         "its owner's, or the session's idle time is logind's alone (Wayland, a notify-only helper)",
          FIELDS("session", "uid", "process_id", "why")},
         {"idle.helper-gone", D "0042", LOG_WARNING, DAEMON, 1,
          "the session helper of a session whose desktop gives no IdleHint stopped reporting: the session is locked at "

@@ -156,6 +156,7 @@ typedef enum {
         TG_F_FORWARDER_REPORT_AT,
         TG_F_FORWARDER_LAST_COMMIT_AT,
         TG_F_FORWARDER_LAST_ERROR,
+        TG_F_NOTIFY_ONLY,
         _TG_F_MAX,
 } tg_ctl_field;
 
