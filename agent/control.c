@@ -681,6 +681,10 @@ static json_object *cmd_session_idle(Call *call) {
         if (r == -EPERM)
                 return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED, "session %s is not yours",
                                           req->str[TG_F_SESSION]);
+        if (r == -EOPNOTSUPP)
+                return tg_ctl_reply_error(TG_CTL_ERR_PERMISSION_DENIED,
+                                          "session %s: its idle time is logind's, not its helper's (Wayland)",
+                                          req->str[TG_F_SESSION]);
         if (r == -ENOENT)
                 return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "no user session \"%s\"", req->str[TG_F_SESSION]);
         if (r == -ENOTCONN)
@@ -805,7 +809,7 @@ static json_object *cmd_session_notify(Call *call) {
         fd = fcntl(call->fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return tg_ctl_reply_error(TG_CTL_ERR_INTERNAL, "session-notify: %s", strerror(errno));
-        r = notify_adopt(call->m, fd, session, call->uid, call->pid);
+        r = notify_adopt(call->m, fd, session, call->uid, call->pid, call->req->has[TG_F_NOTIFY_ONLY]);
         if (r == -EBUSY)
                 return tg_ctl_reply_error(TG_CTL_ERR_IO, "too many session helpers; try again later");
         if (r < 0)

@@ -316,21 +316,24 @@ static int console_path(const char *tty, char *buf, size_t size) {
 }
 
 /* Writes text to the session's terminal, if it has one. A terminal that is gone or full is
- * not waited for. */
-static void console_message(const IdleSession *s, const char *text) {
+ * not waited for. Returns true when the text was written. */
+static bool console_message(const IdleSession *s, const char *text) {
         char path[sizeof(s->info.tty) + 8];
         struct stat st;
         _cleanup_close_ int fd = -EBADF;
 
         if (console_path(s->info.tty, path, sizeof(path)) < 0)
-                return;
+                return false;
         fd = open(path, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_uid != s->info.uid) {
                 log_msg(LOG_INFO, "Session %s: no console message on %s", s->info.id, path);
-                return;
+                return false;
         }
-        if (write(fd, text, strlen(text)) < 0)
+        if (write(fd, text, strlen(text)) < 0) {
                 log_msg(LOG_INFO, "Session %s: console message on %s failed: %m", s->info.id, path);
+                return false;
+        }
+        return true;
 }
 
 static void local_clock(uint64_t t, char *buf, size_t size) {
@@ -357,6 +360,7 @@ static void act(Manager *m, IdleSession *s, tg_idle_action a, uint64_t now) {
         tg_idle_policy p = policy_of(m, s);
         char t1[TG_ISO8601_MAX], clock[16], text[640];
         uint64_t deadline = tg_idle_lock_deadline(&s->st, &p);
+        bool on_console, notified;
         tg_notice notice;
         int r;
 
@@ -386,16 +390,27 @@ static void act(Manager *m, IdleSession *s, tg_idle_action a, uint64_t now) {
                         log_msg(LOG_ERR, "Cannot ask logind to lock session %s: %s", s->info.id, strerror(-r));
                 break;
         case TG_IDLE_DO_LOCK_FAILED:
-                format_usec(now + p.logoff_grace, t1, sizeof(t1));
-                emit(IDLE_EV_LOCK_FAILED, LOG_WARNING, "Session not locked in time: it will be logged off", s,
-                     "logoff_at", t1, NULL, NULL);
+                /* The staff member is told before the record is written, so that the record can
+                 * say how: on the session's terminal, through its helper, both or neither. */
                 local_clock(now + p.logoff_grace, clock, sizeof(clock));
                 snprintf(text, sizeof(text),
                          "\r\n*** termguard: このセッションはロックできません。操作がなければ %s にログオフします。\r\n"
                          "*** termguard: This session cannot be locked. Unless it is used, it will be logged off at "
                          "%s.\r\n",
                          clock, clock);
-                console_message(s, text);
+                on_console = console_message(s, text);
+                notice = (tg_notice){.kind = TG_NOTICE_LOGOFF_WARNING};
+                notice.seconds = (int64_t) ((p.logoff_grace + TG_USEC_PER_SEC / 2) / TG_USEC_PER_SEC);
+                if (notice.seconds > TG_NOTICE_SECONDS_MAX)
+                        notice.seconds = TG_NOTICE_SECONDS_MAX;
+                notified = notify_session(m, s->info.id, s->info.uid, &notice);
+                format_usec(now + p.logoff_grace, t1, sizeof(t1));
+                emit(IDLE_EV_LOCK_FAILED, LOG_WARNING, "Session not locked in time: it will be logged off", s,
+                     "logoff_at", t1, "warned",
+                     on_console && notified ? "console notification"
+                     : on_console           ? "console"
+                     : notified             ? "notification"
+                                            : "none");
                 break;
         case TG_IDLE_DO_LOGOFF:
                 r = logind_call(m, s->info.id, s->info.path, "Terminate");
@@ -445,14 +460,24 @@ static void arm(Manager *m, uint64_t next) {
         sd_event_source_set_enabled(il->timer, SD_EVENT_ONESHOT);
 }
 
+/* Is the session's idle time its helper's to measure? Not on Wayland, where an X client sees
+ * no input but other X clients': logind's session type says so (the daemon's own knowledge,
+ * which no process of the session can change), and so does a helper that took the session's
+ * notices as notify-only. There only logind's IdleHint counts; a report is not believed. */
+static bool helper_measures_idle(Manager *m, const IdleSession *s) {
+        return strcmp(s->info.type, "wayland") != 0 && !notify_session_notify_only(m, s->info.id);
+}
+
 /* The session helper of a session without IdleHint stopped reporting (killed, crashed, the X
  * server gone): recorded once. The lock needs nothing more: the deadline stays where the last
- * report put it. Returns when to look again (0: never). */
-static uint64_t helper_check(Manager *m _unused_, IdleSession *s, const tg_idle_policy *p, uint64_t now) {
+ * report put it. A notify-only helper sends no reports: none missing is recorded for it.
+ * Returns when to look again (0: never). */
+static uint64_t helper_check(Manager *m, IdleSession *s, const tg_idle_policy *p, uint64_t now) {
         uint64_t gone = tg_idle_helper_gone_at(&s->st, p);
         char t[TG_ISO8601_MAX];
 
-        if (!gone || s->helper_gone || s->st.idle_hint || s->st.phase == TG_IDLE_LOGGED_OFF)
+        if (!gone || s->helper_gone || s->st.idle_hint || s->st.phase == TG_IDLE_LOGGED_OFF ||
+            !helper_measures_idle(m, s))
                 return 0;
         if (now < gone)
                 return gone;
@@ -757,6 +782,8 @@ static const LogindCallbacks callbacks = {
  * trying makes one record a minute. */
 #define HELPER_REFUSED_RECORD_INTERVAL_USEC (60 * TG_USEC_PER_SEC)
 
+#define WHY_NOT_MEASURED "the session's idle time is logind's, not its helper's (Wayland or a notify-only helper)"
+
 /* A report on its way through logind: who sent it, and what it said. */
 typedef struct {
         char session[LOGIND_ID_MAX + 1];
@@ -783,8 +810,10 @@ static void helper_refused(Manager *m, IdleSession *s, uid_t uid, pid_t pid, con
         snprintf(u, sizeof(u), "%u", (unsigned) uid);
         snprintf(p, sizeof(p), "%d", (int) pid);
         tg_escape_str(why, esc, sizeof(esc));
-        event_emit(IDLE_EV_HELPER_REFUSED, LOG_WARNING, "Idle report refused: not from the session it names", "session",
-                   s->info.id, "uid", u, "process_id", p, "why", esc, NULL);
+        event_emit(IDLE_EV_HELPER_REFUSED, LOG_WARNING,
+                   strcmp(why, WHY_NOT_MEASURED) == 0 ? "Idle report refused: the session's idle time is logind's"
+                                                      : "Idle report refused: not from the session it names",
+                   "session", s->info.id, "uid", u, "process_id", p, "why", esc, NULL);
 }
 
 static void on_helper_pid(Manager *m, void *userdata, int error, const char *why, const char *id) {
@@ -807,6 +836,10 @@ static void on_helper_pid(Manager *m, void *userdata, int error, const char *why
         }
         if (tg_proc_start_time(rep->pid, &start) < 0 || start != rep->start_time) {
                 helper_refused(m, s, rep->uid, rep->pid, "the process ended before logind answered");
+                return;
+        }
+        if (!helper_measures_idle(m, s)) { /* a notify-only helper came meanwhile */
+                helper_refused(m, s, rep->uid, rep->pid, WHY_NOT_MEASURED);
                 return;
         }
         tg_idle_helper_report(&s->st, rep->idle_ms, rep->at);
@@ -852,6 +885,10 @@ int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, u
         if (r < 0)
                 return r;
         s = find(il, session);
+        if (!helper_measures_idle(m, s)) {
+                helper_refused(m, s, uid, pid, WHY_NOT_MEASURED);
+                return -EOPNOTSUPP;
+        }
         rep = calloc(1, sizeof(*rep));
         if (!rep)
                 return -ENOMEM;

@@ -69,9 +69,10 @@ int idle_lock_request(Manager *m, const char *id, const char *actor);
  * idle time for session, from the peer uid and pid (SO_PEERCRED). The session must be a
  * followed user session of uid; then logind is asked which session pid is in, and the report
  * counts only if it is this one (idle.helper-refused otherwise). ret_interval: how often the
- * helper is to report (µs). -EPERM when uid does not own the session (recorded), -ENOENT when
- * the session is not followed, -ENOTCONN when logind is not attached, -EBUSY when too many
- * reports wait for logind. */
+ * helper is to report (µs). -EPERM when uid does not own the session (recorded), -EOPNOTSUPP
+ * when the session's idle time is not the helper's to measure (a Wayland session, or its
+ * helper took notices as notify-only; recorded), -ENOENT when the session is not followed,
+ * -ENOTCONN when logind is not attached, -EBUSY when too many reports wait for logind. */
 int idle_lock_helper_report(Manager *m, const char *session, uint64_t idle_ms, uid_t uid, pid_t pid,
                             uint64_t *ret_interval);
 

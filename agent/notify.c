@@ -44,6 +44,7 @@ typedef struct Helper {
         pid_t pid;
         uint64_t start_time;
         bool confirmed;
+        bool notify_only; /* measures no idle time: the session's idle reports are not its */
         tg_notice queue[NOTIFY_QUEUE_MAX];
         size_t head, n;
         char *out; /* the line being written: the reply, or the notice at head */
@@ -238,13 +239,14 @@ static void on_pid(Manager *m, void *userdata, int error, const char *why, const
         h->confirmed = true;
         nt->n_pending--;
         nt->n_helpers++;
-        log_msg(LOG_INFO, "Session %s: the helper (process %d) takes notices", h->session, (int) h->pid);
+        log_msg(LOG_INFO, "Session %s: the helper (process %d) takes notices%s", h->session, (int) h->pid,
+                h->notify_only ? " (notify-only: its idle time is logind's)" : "");
         reply(h, tg_ctl_reply_ok());
         if (helper_flush(h) < 0)
                 helper_free(h);
 }
 
-int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid) {
+int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid, bool notify_only) {
         _cleanup_close_ int owned = fd;
         Notify *nt = notify_get(m);
         _cleanup_free_ PidQuery *q = NULL;
@@ -269,7 +271,12 @@ int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid) 
                 free(h);
                 return -ENOMEM;
         }
-        *h = (Helper){.nt = nt, .fd = TAKE_FD(owned), .uid = uid, .pid = pid, .serial = ++nt->next_serial};
+        *h = (Helper){.nt = nt,
+                      .fd = TAKE_FD(owned),
+                      .uid = uid,
+                      .pid = pid,
+                      .serial = ++nt->next_serial,
+                      .notify_only = notify_only};
         snprintf(h->session, sizeof(h->session), "%s", session);
         h->next = nt->helpers;
         nt->helpers = h;
@@ -295,14 +302,14 @@ int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid) 
         return 0;
 }
 
-void notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n) {
+bool notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n) {
         Notify *nt = m->notify;
         Helper *h = nt && session ? find_confirmed(nt, session) : NULL;
 
         if (!h || h->uid != uid) {
                 log_msg(LOG_DEBUG, "Session %s: no helper to show a %s notice", session ? session : "-",
                         tg_notice_kind_to_string(n->kind));
-                return;
+                return false;
         }
         if (h->n == NOTIFY_QUEUE_MAX) {
                 /* The notice being written stays whole: the next one gives way. */
@@ -320,8 +327,11 @@ void notify_session(Manager *m, const char *session, uid_t uid, const tg_notice 
         }
         h->queue[(h->head + h->n) % NOTIFY_QUEUE_MAX] = *n;
         h->n++;
-        if (helper_flush(h) < 0)
+        if (helper_flush(h) < 0) {
                 helper_free(h);
+                return false;
+        }
+        return true;
 }
 
 void notify_session_ended(Manager *m, const char *session) {
@@ -333,6 +343,11 @@ void notify_session_ended(Manager *m, const char *session) {
                 if (strcmp(h->session, session) == 0)
                         helper_free(h);
         }
+}
+
+bool notify_session_notify_only(Manager *m, const char *session) {
+        const Helper *h = m->notify ? find_confirmed(m->notify, session) : NULL;
+        return h && h->notify_only;
 }
 
 unsigned notify_helpers(Manager *m) {

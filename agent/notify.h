@@ -25,11 +25,17 @@
 /* Takes fd, a control connection whose session-notify request for session came from uid and
  * pid and whose uid owns the session (the caller checked). logind is asked which session pid
  * is in; the ok reply (then notices) or an error reply goes to fd once it answers. fd is the
- * module's either way (closed on failure). */
-int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid);
+ * module's either way (closed on failure). notify_only: the helper said it measures no idle
+ * time (Wayland). */
+int notify_adopt(Manager *m, int fd, const char *session, uid_t uid, pid_t pid, bool notify_only);
 
-/* Queues n for the helper of session, if one of uid is subscribed; never waits. */
-void notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n);
+/* Is the helper taking the notices of session one that measures no idle time? While it is,
+ * the session's idle reports are not believed (idle-lock.c). */
+bool notify_session_notify_only(Manager *m, const char *session);
+
+/* Queues n for the helper of session, if one of uid is subscribed; never waits. Returns true
+ * when a helper took it (queued or written; whether the desktop shows it is the helper's). */
+bool notify_session(Manager *m, const char *session, uid_t uid, const tg_notice *n);
 
 /* The session ended: its helper's connection is closed. */
 void notify_session_ended(Manager *m, const char *session);

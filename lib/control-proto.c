@@ -260,6 +260,8 @@ static const field_info fields[_TG_F_MAX] = {
         [TG_F_JOURNAL_PRUNED_THROUGH] = {.name = "journal_pruned_through", .type = T_INT},
         [TG_F_JOURNAL_NEXT_PRUNE_AT] = {.name = "journal_next_prune_at", .type = T_STRING},
         [TG_F_JOURNAL_PRUNE_ERROR] = {.name = "journal_prune_error", .type = T_STRING},
+        /* session-notify: the helper measures no idle time (Wayland) and sends no reports */
+        [TG_F_NOTIFY_ONLY] = {.name = "notify_only", .type = T_BOOL, .expect = "expected true"},
 };
 
 /* The commands: arguments (in the order they are checked) and the fields of an ok reply. */
@@ -340,8 +342,11 @@ static const struct {
                                                       END},
                                      (const member[]){F(TG_F_FORWARDED_SEQ), F(TG_F_JOURNAL_NEXT_SEQ), END}},
         /* termguard-session: notices for the caller's own session; after the ok reply the
-         * connection stays open and carries notices (termguard/notice.h) */
-        [TG_CTL_SESSION_NOTIFY] = {"session-notify", (const member[]){F(TG_F_SESSION), END}, (const member[]){END}},
+         * connection stays open and carries notices (termguard/notice.h). notify_only: the
+         * helper of a session whose idle time it cannot see (Wayland): the daemon takes no
+         * idle report for the session from then on */
+        [TG_CTL_SESSION_NOTIFY] = {"session-notify", (const member[]){F(TG_F_SESSION), OPT(TG_F_NOTIFY_ONLY), END},
+                                   (const member[]){END}},
 };
 
 static const char *const error_codes[_TG_CTL_ERR_MAX] = {

@@ -119,6 +119,7 @@ static const tg_event_field fields[] = {
         {"user", "the user: on the seat (USB), logging in (MFA), or the exception's user"},
         {"version", "termguard's version"},
         {"vid", "vendor id the device claims (4 hex digits)"},
+        {"warned", "how the staff member was warned: `console`, `notification`, `console notification` or `none`"},
         {"why", "why it was done"},
 };
 
@@ -234,8 +235,9 @@ static const tg_event_type catalogue[] = {
         {"idle.lock-confirmed", D "0031", LOG_NOTICE, DAEMON, 1, "logind's LockedHint confirmed the lock",
          FIELDS("session", "user", "seat", "tty")},
         {"idle.lock-failed", D "0032", LOG_WARNING, DAEMON, 1,
-         "the lock was not confirmed within ConfirmTimeout: the session is logged off at logoff_at",
-         FIELDS("session", "user", "seat", "tty", "logoff_at")},
+         "the lock was not confirmed within ConfirmTimeout: the session is logged off at logoff_at; warned says "
+         "how the staff member was told (console, notification, both, or none)",
+         FIELDS("session", "user", "seat", "tty", "logoff_at", "warned")},
         {"idle.logoff-cancelled", D "0033", LOG_NOTICE, DAEMON, 1,
          "input during the grace: the session stays and the countdown starts again",
          FIELDS("session", "user", "seat", "tty")},
@@ -275,7 +277,7 @@ static const tg_event_type catalogue[] = {
          FIELDS("device", "interface", "lun", "scsi_type", "label", "user")},
         {"idle.helper-refused", D "0041", LOG_WARNING, DAEMON, 1,
          "a session helper's idle report was refused: the reporting process is not in the session it named, or not "
-         "its owner's",
+         "its owner's, or the session's idle time is logind's alone (Wayland, a notify-only helper)",
          FIELDS("session", "uid", "process_id", "why")},
         {"idle.helper-gone", D "0042", LOG_WARNING, DAEMON, 1,
          "the session helper of a session whose desktop gives no IdleHint stopped reporting: the session is locked at "

@@ -31,6 +31,7 @@ static const struct {
         [TG_NOTICE_STORAGE_READ_ONLY] = {"storage-read-only", N_DEVICE, N_LABEL},
         [TG_NOTICE_EXCEPTION_ENDING] = {"exception-ending", N_LABEL | N_SECONDS | N_UNTIL, 0},
         [TG_NOTICE_IDLE_WARNING] = {"idle-warning", N_SECONDS, 0},
+        [TG_NOTICE_LOGOFF_WARNING] = {"logoff-warning", N_SECONDS, 0},
 };
 
 const char *tg_notice_kind_to_string(tg_notice_kind k) {

@@ -80,6 +80,16 @@ void notification_text(const tg_notice *n, char *summary, size_t summary_size, c
                                   (unsigned long) n->seconds),
                          (long) n->seconds);
                 break;
+        case TG_NOTICE_LOGOFF_WARNING:
+                snprintf(summary, summary_size, "%s", _("This session will be logged off"));
+                snprintf(text, sizeof(text),
+                         ngettext("This session could not be locked: it will be logged off in %ld second.\n"
+                                  "Save your work now. Using the session keeps it open.",
+                                  "This session could not be locked: it will be logged off in %ld seconds.\n"
+                                  "Save your work now. Using the session keeps it open.",
+                                  (unsigned long) n->seconds),
+                         (long) n->seconds);
+                break;
         default:
                 snprintf(summary, summary_size, "termguard");
                 text[0] = '\0';
@@ -137,7 +147,8 @@ static int on_shown(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 
 void notifier_show(Notifier *nf, const tg_notice *n) {
         char summary[NOTIFICATION_SUMMARY_MAX], body[NOTIFICATION_BODY_MAX], text[256];
-        uint8_t urgency = n->kind == TG_NOTICE_IDLE_WARNING ? URGENCY_CRITICAL : URGENCY_NORMAL;
+        uint8_t urgency = n->kind == TG_NOTICE_IDLE_WARNING || n->kind == TG_NOTICE_LOGOFF_WARNING ? URGENCY_CRITICAL
+                                                                                                   : URGENCY_NORMAL;
         int r;
 
         if (!nf->bus)

@@ -11,8 +11,10 @@
  * notices (session-notify, attributed like the reports), keeps that connection open and turns
  * each notice into a desktop notification (session/notification.c).
  *
- * On Wayland it reports nothing: an X client there sees only other X clients' input, and the
- * Wayland desktops termguard supports report IdleHint to logind themselves.
+ * On Wayland it measures nothing and reports nothing: an X client there sees only other X
+ * clients' input, and the Wayland desktops termguard supports report IdleHint to logind
+ * themselves. It runs there for the notices alone: it tells termguardd so when it asks for them
+ * (notify-only), and termguardd then believes no idle report for the session.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,6 +48,10 @@
 /* A daemon that does not answer within this time is treated as down: the helper tries again. */
 #define CALL_TIMEOUT_USEC (UINT64_C(5) * 1000000)
 #define EXIT_X_GONE 3
+/* Without X, the longest sleep when nothing happens (notices and the bus wake it earlier). */
+#define NOTICES_ONLY_WAIT_USEC (UINT64_C(60) * 1000000)
+/* The longest line the helper says about its daemon (a refusal quotes the daemon's reason). */
+#define SAY_MAX 400
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -75,8 +81,9 @@ static int on_x_io_error(Display *d _unused_) {
 typedef struct {
         const char *socket_path;
         const char *session;
-        char last_error[256];   /* said once until it changes: no log storm from a daemon that is down */
-        char notice_error[256]; /* the same for the notice connection */
+        bool notify_only;           /* Wayland: notices only, no idle reports */
+        char last_error[SAY_MAX];   /* said once until it changes: no log storm from a daemon that is down */
+        char notice_error[SAY_MAX]; /* the same for the notice connection */
 } Reporter;
 
 static void say_once_in(char *last, size_t size, const char *text) {
@@ -161,6 +168,7 @@ static void channel_open(Channel *ch, Reporter *rp, uint64_t now) {
         ch->next_try = now + TG_IDLE_REPORT_RETRY_USEC;
         tg_ctl_request_init(&req, TG_CTL_SESSION_NOTIFY);
         if (strlen(rp->socket_path) >= sizeof(sa.sun_path) || tg_ctl_request_set(&req, TG_F_SESSION, rp->session) < 0 ||
+            (rp->notify_only && tg_ctl_request_set(&req, TG_F_NOTIFY_ONLY, "true") < 0) ||
             tg_ctl_request_encode(&req, &text) < 0)
                 return;
         strcpy(sa.sun_path, rp->socket_path);
@@ -185,7 +193,7 @@ static void channel_open(Channel *ch, Reporter *rp, uint64_t now) {
 
 /* One line from termguardd: first its reply, then notices. false: close the connection. */
 static bool channel_line(Channel *ch, Reporter *rp, Notifier *nf, const char *line, size_t len) {
-        char err[256], msg[400];
+        char err[256], msg[SAY_MAX];
 
         if (!ch->subscribed) {
                 tg_ctl_reply reply = {0};
@@ -246,9 +254,10 @@ static void channel_read(Channel *ch, Reporter *rp, Notifier *nf, uint64_t now) 
 }
 
 /* Sleeps up to usec, reading what the X server sends meanwhile (an error on the connection
- * ends the helper through on_x_io_error), the notices and the session bus. */
+ * ends the helper through on_x_io_error; d is NULL on Wayland), the notices and the session
+ * bus. */
 static void wait_events(Display *d, Channel *ch, Reporter *rp, Notifier *nf, uint64_t usec) {
-        struct pollfd p[3] = {{.fd = ConnectionNumber(d), .events = POLLIN}, {.fd = -1}, {.fd = -1}};
+        struct pollfd p[3] = {{.fd = d ? ConnectionNumber(d) : -1, .events = POLLIN}, {.fd = -1}, {.fd = -1}};
         uint64_t now = now_usec(), bus_timeout;
         int ms;
 
@@ -268,7 +277,7 @@ static void wait_events(Display *d, Channel *ch, Reporter *rp, Notifier *nf, uin
         ms = (int) ((usec + 999) / 1000);
         if (poll(p, 3, ms) < 0)
                 return;
-        if (p[0].revents) {
+        if (d && p[0].revents) {
                 XEvent ev;
                 while (XPending(d) > 0)
                         XNextEvent(d, &ev);
@@ -286,10 +295,30 @@ static void wait_events(Display *d, Channel *ch, Reporter *rp, Notifier *nf, uin
         }
 }
 
+/* Wayland: no idle time to measure, only the notices to show. Runs while the session bus is
+ * there (the desktop ends the helper with the session). */
+static int notices_only(Reporter *rp) {
+        Channel ch = {.fd = -1};
+        Notifier nf = {0};
+
+        fprintf(stderr, "termguard-session: not an X11 session: input idle is the desktop's to report; "
+                        "showing termguardd's notices only\n");
+        notifier_open(&nf);
+        if (!nf.bus)
+                return EXIT_SUCCESS; /* nothing to show them with (said by notifier_open) */
+        while (nf.bus) {
+                if (ch.fd < 0 && now_usec() >= ch.next_try)
+                        channel_open(&ch, rp, now_usec());
+                wait_events(NULL, &ch, rp, &nf, NOTICES_ONLY_WAIT_USEC);
+        }
+        channel_close(&ch, 0);
+        return EXIT_SUCCESS;
+}
+
 static void usage(FILE *f) {
         fputs("Usage: termguard-session [--socket PATH] [--session ID]\n"
               "Reports this graphical session's input idle time (X11) to termguardd and shows\n"
-              "termguardd's notices for the session as desktop notifications.\n"
+              "termguardd's notices for the session as desktop notifications (X11 and Wayland).\n"
               "  --socket PATH  termguardd's control socket (default " DEFAULT_SOCKET ", or $TERMGUARD_SOCKET)\n"
               "  --session ID   the logind session (default $XDG_SESSION_ID, else the caller's)\n",
               f);
@@ -307,6 +336,7 @@ int main(int argc, char **argv) {
         Notifier nf = {0};
         _cleanup_free_ char *own_session = NULL;
         const char *env, *type = getenv("XDG_SESSION_TYPE"), *display = getenv("DISPLAY");
+        const char *wayland = getenv("WAYLAND_DISPLAY");
         tg_idle_reporter state = {0};
         XScreenSaverInfo *info;
         Display *d;
@@ -332,10 +362,8 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return EXIT_FAILURE;
         }
-        if ((type && strcmp(type, "wayland") == 0) || !display || !*display) {
-                fprintf(stderr, "termguard-session: not an X11 session: input idle is the desktop's to report\n");
-                return EXIT_SUCCESS;
-        }
+        /* XWayland sets DISPLAY too: WAYLAND_DISPLAY says what the session is */
+        rp.notify_only = (type && strcmp(type, "wayland") == 0) || (wayland && *wayland) || !display || !*display;
         if (!rp.session || !*rp.session) {
                 if (sd_pid_get_session(0, &own_session) < 0) {
                         fprintf(stderr, "termguard-session: not in a logind session (no XDG_SESSION_ID)\n");
@@ -347,6 +375,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "termguard-session: not a logind session id\n");
                 return EXIT_FAILURE;
         }
+        if (rp.notify_only)
+                return notices_only(&rp);
         XSetIOErrorHandler(on_x_io_error);
         d = XOpenDisplay(NULL);
         if (!d) {

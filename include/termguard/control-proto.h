@@ -163,6 +163,7 @@ typedef enum {
         TG_F_JOURNAL_PRUNED_THROUGH,
         TG_F_JOURNAL_NEXT_PRUNE_AT,
         TG_F_JOURNAL_PRUNE_ERROR,
+        TG_F_NOTIFY_ONLY,
         _TG_F_MAX,
 } tg_ctl_field;
 

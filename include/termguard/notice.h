@@ -20,7 +20,7 @@
 #define TG_NOTICE_DEVICE_MAX 160
 /* The longest notice line, newline included. */
 #define TG_NOTICE_LINE_MAX 1024
-/* seconds: an idle warning or an exception ending is never further away than this. */
+/* seconds: an idle warning, a logoff or an exception ending is never further away than this. */
 #define TG_NOTICE_SECONDS_MAX (INT64_C(7) * 24 * 3600)
 /* dropped: notices lost before this one (a helper that did not read); counted up to this. */
 #define TG_NOTICE_DROPPED_MAX UINT32_MAX
@@ -30,6 +30,7 @@ typedef enum {
         TG_NOTICE_STORAGE_READ_ONLY, /* device, label: admitted read-only */
         TG_NOTICE_EXCEPTION_ENDING,  /* label, seconds left, until (epoch s) */
         TG_NOTICE_IDLE_WARNING,      /* seconds left before the lock */
+        TG_NOTICE_LOGOFF_WARNING,    /* the lock was not confirmed: seconds left before the logoff */
         _TG_NOTICE_KIND_MAX,
         _TG_NOTICE_KIND_INVALID = -1,
 } tg_notice_kind;

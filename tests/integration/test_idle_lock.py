@@ -58,7 +58,7 @@ class IdleLockTest(IdleTestCase):
         self.set_props("c1", IdleSinceHint=now_usec())
         self.wait_call("c1", "Lock")
         failed = self.wait_event("idle.lock-failed", session="c1")
-        self.assertEqual(failed["tty"], tty)
+        self.assertEqual((failed["tty"], failed["warned"]), (tty, "console"))
         self.wait_call("c1", "Terminate")
         self.wait_event("idle.logged-off", session="c1")
         os.set_blocking(master, False)

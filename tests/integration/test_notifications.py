@@ -11,6 +11,7 @@ notification shows which session it reached.
 
 Everything is waited for on call logs and the daemon's log; no duration is asserted."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -87,6 +88,11 @@ class NotificationTest(tsh.HelperTestCase):
             p.terminate()
         p.wait(timeout=TIMEOUT)
 
+    def notify_calls(self, sid):
+        """dbusmock's call log of Notify: (time in whole seconds, args) of each call, in order."""
+        conn, _ = self.desk[sid]
+        return conn.get_object(NOTIFY, NOTIFY_PATH).GetMethodCalls("Notify", dbus_interface=MOCK_IFACE)
+
     def notifications(self, sid):
         """(summary, body) of every Notify call the session's server received, in order."""
         conn, _ = self.desk[sid]
@@ -97,27 +103,40 @@ class NotificationTest(tsh.HelperTestCase):
         return self.wait_for(lambda: next((n for n in self.notifications(sid) if pred(n)), None),
                              "a notification in session %s: %s" % (sid, what))
 
-    def start_desk_helper(self, sid, lang="en_US.UTF-8", server=True, in_session=None, desk=None):
+    def start_desk_helper(self, sid, lang="en_US.UTF-8", server=True, in_session=None, desk=None,
+                          session_type="x11", env=None):
         """A helper of session sid with a session bus and notification server of its own
         (named desk, sid by default); waits until termguardd took it unless in_session says it
-        is in another session."""
+        is in another session. env: more of the helper's environment (None: left out)."""
         addr = self.start_desktop(desk or sid, server=server)
         self.extra_env = dict(DBUS_SESSION_BUS_ADDRESS=addr, LANG=lang, LOCPATH=self.locpath,
-                              TERMGUARD_LOCALEDIR=LOCALEDIR)
+                              TERMGUARD_LOCALEDIR=LOCALEDIR, **(env or {}))
         try:
-            p = self.start_helper(sid, in_session=in_session)
+            p = self.start_helper(sid, in_session=in_session, session_type=session_type)
         finally:
             self.extra_env = {}
         if in_session not in (None, sid):
             return p
-        self.wait_for(lambda: ("Session %s: the helper (process %d) takes notices" % (sid, p.pid)).encode()
-                      in b"".join(self.raw_lines()), "the helper of %s to take notices" % sid)
+        p.taken = self.wait_for(lambda: next((line for line in self.raw_lines() if (
+            "Session %s: the helper (process %d) takes notices" % (sid, p.pid)).encode() in line), None),
+            "the helper of %s to take notices" % sid)
         return p
 
     def x_env(self):
         env = super().x_env()
-        env.update(getattr(self, "extra_env", {}))
+        for k, v in getattr(self, "extra_env", {}).items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
         return env
+
+    def forge_report(self, sid, idle_ms=0):
+        """A process of session sid (by logind's word) sends an idle report for it; returns
+        termguardd's reply."""
+        r = subprocess.run(["/usr/bin/python3", "-c", FORGER, self.socket, sid, str(idle_ms)],
+                           env=dict(self.x_env(), TG_IT_LOGIND_SESSION=sid), capture_output=True, timeout=TIMEOUT)
+        return json.loads(r.stdout)
 
     def two_sessions(self, lang_c1="en_US.UTF-8", lang_c2="en_US.UTF-8", **keys):
         """c1 in the foreground of seat0, c2 on the same seat in the background."""
@@ -210,6 +229,124 @@ class NotificationTest(tsh.HelperTestCase):
         self.wait_call("c1", "Lock")
         self.assertEqual(len(self.notifications("c1")), 1, self.notifications("c1"))
         self.assertEqual(self.notifications("c2"), [])
+
+    def test_logoff_warning_reaches_its_own_session_then_it_is_logged_off(self):
+        """No locker answers (logind's LockedHint never comes): the staff member of that
+        session is told through its helper, in its language, that it will be logged off after
+        the grace; then it is terminated, on the record. The other session hears nothing."""
+        self.start_all_with_helpers(LockAfter="12s", WarnBefore="0", ConfirmTimeout="1s", LogoffGrace="3s")
+        self.keep_typing()  # c2's helper sees input: c2 is never idle
+        for sid in ("c1", "c2"):
+            self.add_session(sid, type_="x11", idle_since=now_usec())
+            self.set_props(sid, IdleHint=False)
+        self.set_props("c2", Active=False)
+        self.start_desk_helper("c1", "ja_JP.UTF-8")
+        self.start_desk_helper("c2")
+        # the staff member of c1 left 12 s ago (logind's word outweighs the helper's input)
+        self.set_props("c1", IdleHint=True, IdleSinceHint=now_usec() - 12 * 1000000)
+        self.wait_call("c1", "Lock")
+        failed = self.wait_event("idle.lock-failed", session="c1")
+        self.assertEqual(failed["warned"], "notification")  # an X11 session has no terminal here
+        summary, body = self.wait_notification("c1", lambda n: True, "the logoff warning")
+        self.assertEqual(summary, "このセッションはまもなくログオフされます")
+        self.assertIn("このセッションをロックできませんでした。あと 3 秒でログオフします。", body)
+        self.assertIn("作業内容を保存してください", body)
+        self.wait_call("c1", "Terminate")
+        self.wait_event("idle.logged-off", session="c1")
+        # told before the logoff, as the two mocks' call logs stamp it
+        told = self.notify_calls("c1")[0][0]
+        terminated = self.calls("c1", "Terminate")[0][0]
+        self.assertLessEqual(told, terminated)
+        kinds = [e["event"] for e in self.events() if e.get("session") == "c1"]
+        self.assertEqual(kinds, ["idle.lock-requested", "idle.lock-failed", "idle.logged-off"])
+        self.assertEqual(len(self.notifications("c1")), 1, self.notifications("c1"))
+        self.assertEqual(self.notifications("c2"), [])
+        self.assertEqual(self.calls("c2", "Lock") + self.calls("c2", "Terminate"), [])
+
+    def test_logoff_without_a_helper_is_recorded_as_not_warned(self):
+        """A graphical session whose helper does not run: nobody can be told, the logoff goes
+        on all the same, and the record says nobody was warned."""
+        self.start_all_with_helpers(LockAfter="2s", WarnBefore="0", ConfirmTimeout="1s", LogoffGrace="1s")
+        self.add_session("c1", type_="x11", idle_since=now_usec())
+        failed = self.wait_event("idle.lock-failed", session="c1")
+        self.assertEqual(failed["warned"], "none")
+        self.wait_call("c1", "Terminate")
+        self.wait_event("idle.logged-off", session="c1")
+
+    def test_wayland_helper_shows_every_notice_and_reports_nothing(self):
+        """A Wayland session (no X display): the helper cannot see input and runs for the
+        notices alone. Every kind reaches it; it sends no idle report; the lock follows
+        logind's IdleHint alone, and the missing reports count for nothing."""
+        self.start_all_with_helpers(LockAfter="12s", WarnBefore="4s", ConfirmTimeout="1s", LogoffGrace="3s")
+        self.add_session("w1", type_="wayland")
+        p = self.start_desk_helper("w1", session_type="wayland", env=dict(DISPLAY=None))
+        self.assertIn(b"notify-only", p.taken)
+        self.assertIn("showing termguardd's notices only", self.helper_output(p))
+        # storage blocked, read-only, an exception's end
+        s = stick()
+        self.plug(s)
+        self.wait_notification("w1", lambda n: n[0] == "USB storage blocked", "storage blocked")
+        self.unplug(s)
+        self.register(s, "USB-SOMU-01")
+        self.plug(stick(devnum=4))
+        self.wait_notification("w1", lambda n: n[0] == "USB storage is read-only", "read-only")
+        self.grant_expiring("USB-SOMU-01", 150)
+        self.wait_notification("w1", lambda n: n[0] == "Write permission ends soon", "the exception's end")
+        # logind says the session is in use: no deadline, however long the helper is silent
+        self.assertEqual(self.session_status("w1")["deadline"], "")
+        # the staff member leaves: the desktop tells logind (IdleHint), the lock follows it
+        since = now_usec()
+        self.set_props("w1", IdleHint=True, IdleSinceHint=since)
+        warn = self.wait_event("idle.warning", session="w1")
+        self.assertEqual(warn["deadline"], iso_utc((since + 12 * 1000000) // 1000000))
+        self.wait_notification("w1", lambda n: n[0] == "This session will be locked soon", "the idle warning")
+        ev = self.wait_event("idle.lock-requested", session="w1")
+        self.assertEqual((ev["reason"], ev["deadline"]), ("idle", warn["deadline"]))
+        self.wait_call("w1", "Lock")
+        # no locker answers: told, then logged off
+        failed = self.wait_event("idle.lock-failed", session="w1")
+        self.assertEqual(failed["warned"], "notification")
+        self.wait_notification("w1", lambda n: n[0] == "This session will be logged off", "the logoff warning")
+        self.wait_call("w1", "Terminate")
+        self.wait_event("idle.logged-off", session="w1")
+        self.assertEqual(len(self.notifications("w1")), 5, self.notifications("w1"))  # one of each kind
+        # the helper sent no report (one would have been refused, and recorded), and none was
+        # missed: it never counted against the session
+        self.assertEqual(self.reports("w1"), [])
+        self.assertEqual(self.events("idle.helper-refused") + self.events("idle.helper-gone"), [])
+        self.assertIsNone(p.poll())
+
+    def test_idle_reports_are_not_believed_for_wayland_or_notify_only_sessions(self):
+        """A process of a Wayland session reports input (it would put the deadline where it
+        likes): refused, recorded, and the deadline stays logind's. The same for a session whose
+        helper registered notify-only (WAYLAND_DISPLAY beside XWayland's DISPLAY: the helper
+        measures nothing though an X server answers)."""
+        self.start_all_with_helpers(LockAfter="1h", WarnBefore="0")
+        self.add_session("w2", type_="wayland")
+        self.add_session("w3", type_="x11")
+        self.set_props("w3", Active=False)
+        p = self.start_desk_helper("w3", session_type=None, env=dict(WAYLAND_DISPLAY="wayland-0"))
+        self.assertIn(b"notify-only", p.taken)
+        for sid in ("w2", "w3"):
+            reply = self.forge_report(sid, 0)
+            self.assertFalse(reply["ok"], reply)
+            self.assertEqual(reply["code"], "permission-denied")
+            self.assertIn("logind's", reply["error"])
+            ev = self.wait_event("idle.helper-refused", session=sid)
+            self.assertIn("Wayland", ev["why"])
+            st = self.session_status(sid)
+            self.assertEqual((st.get("helper_report_at", ""), st["deadline"]), ("", ""))
+        # an idle time that would lock at once is refused as well
+        self.assertFalse(self.forge_report("w2", 3600 * 1000)["ok"])
+        self.assertEqual(self.calls("w2", "Lock") + self.calls("w3", "Lock"), [])
+        # the notify-only helper of w3, with an X server at hand, measured and sent nothing
+        self.assertEqual(self.reports("w3"), [])
+        self.assertEqual(len(self.events("idle.helper-refused", session="w3")), 1)
+        # an X11 session without a notify-only helper still has its reports believed
+        self.add_session("x1", type_="x11")
+        self.set_props("x1", Active=False)
+        self.assertTrue(self.forge_report("x1", 0)["ok"])
+        self.wait_report("x1", 0, lambda ms: ms == 0, "the X11 session's report")
 
     def test_exception_shorter_than_five_minutes_is_told_at_grant(self):
         self.two_sessions(LockAfter="1h", WarnBefore="0")
@@ -320,6 +457,16 @@ class NotificationTest(tsh.HelperTestCase):
         self.assertTrue(all(line.startswith('{"notice":"storage-blocked"') for line in lines[1:]), out[-400:])
         self.assertTrue(any('"dropped":' in line for line in lines[1:]), out[-400:])
 
+
+# Sends one idle report (argv: the control socket, the session, the idle time) and prints the
+# reply, as a process of the session that is not its helper would.
+FORGER = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b'{"command":"session-idle","session":"%s","idle_ms":%d}\n' % (sys.argv[2].encode(), int(sys.argv[3])))
+sys.stdout.write(s.makefile().readline())
+"""
 
 # Asks for session c1's notices (argv[1]: the control socket), reads nothing until told to on
 # stdin, then prints everything until termguardd has nothing more for a second.

@@ -119,9 +119,11 @@ class HelperTestCase(IdleTestCase):
 
     def start_helper(self, claimed, in_session=None, uid=None, session_type="x11"):
         """A helper naming session `claimed`, in logind's session `in_session` (the same when
-        None, none when "")."""
+        None, none when ""); session_type None: no XDG_SESSION_TYPE."""
         env = self.x_env()
-        env.update(XDG_SESSION_TYPE=session_type, XDG_SESSION_ID=claimed)
+        env.update(XDG_SESSION_ID=claimed)
+        if session_type is not None:
+            env["XDG_SESSION_TYPE"] = session_type
         if in_session != "":
             env["TG_IT_LOGIND_SESSION"] = claimed if in_session is None else in_session
         cmd = [HELPER, "--socket", self.socket]
@@ -262,12 +264,15 @@ class SessionHelperTest(HelperTestCase):
         # session c5 tries again every 10 s
         self.assertEqual(len(self.events("idle.helper-refused", session="c4")), 2)
 
-    def test_wayland_session_reports_nothing(self):
+    def test_wayland_session_without_a_session_bus_reports_nothing_and_ends(self):
+        """On Wayland the helper is there for the notices alone (test_notifications.py); with
+        no session bus to show them on, it has nothing to do."""
         self.start_all_with_helpers(LockAfter="3s")
         self.add_session("c6", type_="wayland")
         helper = self.start_helper("c6", session_type="wayland")
         self.assertEqual(helper.wait(timeout=TIMEOUT), 0)
         self.assertIn("not an X11 session", self.helper_output(helper))
+        self.assertIn("no session bus", self.helper_output(helper))
         self.assertEqual(self.reports("c6"), [])
         self.assertEqual(self.session_status("c6")["deadline"], "")
         self.assertEqual(self.calls("c6", "Lock"), [])

@@ -98,6 +98,20 @@ static void session_idle_round_trip(void **state) {
         tg_ctl_request_done(&in);
         free(line);
 
+        /* the Wayland helper asks for notices as notify-only; without the flag it is not */
+        tg_ctl_request_init(&out, TG_CTL_SESSION_NOTIFY);
+        assert_int_equal(tg_ctl_request_set(&out, TG_F_SESSION, "c2"), 0);
+        assert_int_equal(tg_ctl_request_set(&out, TG_F_NOTIFY_ONLY, "true"), 0);
+        assert_int_equal(tg_ctl_request_encode(&out, &line), 0);
+        assert_string_equal(line, "{\"command\":\"session-notify\",\"session\":\"c2\",\"notify_only\":true}\n");
+        assert_int_equal(decode(line, &in, err, sizeof(err)), 0);
+        assert_true(in.has[TG_F_NOTIFY_ONLY]);
+        tg_ctl_request_done(&in);
+        free(line);
+        assert_int_equal(decode("{\"command\":\"session-notify\",\"session\":\"c2\"}\n", &in, err, sizeof(err)), 0);
+        assert_false(in.has[TG_F_NOTIFY_ONLY]);
+        tg_ctl_request_done(&in);
+
         for (const char *const *s =
                      (const char *const[]){"-1", "x", "1.5", "", "604800001", "99999999999999999999", NULL};
              *s; s++) {
@@ -150,6 +164,10 @@ static void hostile_requests(void **state) {
                  "idle_ms: expected"},
                 {"{\"command\":\"session-idle\",\"session\":\"../c2\",\"idle_ms\":5}", TG_CTL_SESSION_IDLE,
                  "session: expected"},
+                {"{\"command\":\"session-notify\",\"session\":\"c2\",\"notify_only\":false}", TG_CTL_SESSION_NOTIFY,
+                 "notify_only: expected true"},
+                {"{\"command\":\"session-notify\",\"session\":\"c2\",\"notify_only\":\"yes\"}", TG_CTL_SESSION_NOTIFY,
+                 "notify_only: expected"},
                 {"{\"command\":\"journal.forwarded\"}", TG_CTL_JOURNAL_FORWARDED, "seq: missing"},
                 {"{\"command\":\"journal.forwarded\",\"seq\":0}", TG_CTL_JOURNAL_FORWARDED, "seq: expected"},
                 {"{\"command\":\"journal.forwarded\",\"seq\":-3}", TG_CTL_JOURNAL_FORWARDED, "seq: expected"},

@@ -48,6 +48,10 @@ static void every_kind_round_trips(void **state) {
                        "\"until\":1800000000}\n");
         n = (tg_notice){.kind = TG_NOTICE_IDLE_WARNING, .seconds = 30};
         round_trip(&n, "{\"notice\":\"idle-warning\",\"seconds\":30}\n");
+        n = (tg_notice){.kind = TG_NOTICE_LOGOFF_WARNING, .seconds = 120};
+        round_trip(&n, "{\"notice\":\"logoff-warning\",\"seconds\":120}\n");
+        n.seconds = 0; /* LogoffGrace=0: logged off at once, told all the same */
+        round_trip(&n, "{\"notice\":\"logoff-warning\",\"seconds\":0}\n");
 }
 
 static void device_text_is_bounded_whole(void **state) {
@@ -85,6 +89,9 @@ static void bad_notices_are_refused(void **state) {
                 "{\"notice\":\"idle-warning\",\"seconds\":\"30\"}",                /* mistyped */
                 "{\"notice\":\"idle-warning\",\"seconds\":30,\"dropped\":-2}",     /* out of range */
                 "{\"notice\":\"exception-ending\",\"seconds\":30,\"until\":5}",    /* label missing */
+                "{\"notice\":\"logoff-warning\"}",                                 /* seconds missing */
+                "{\"notice\":\"logoff-warning\",\"seconds\":604801}",              /* out of range */
+                "{\"notice\":\"logoff-warning\",\"seconds\":9,\"device\":\"x\"}",  /* not a field of the kind */
                 "{\"notice\":\"idle-warning\",\"seconds\":30}\n{\"notice\":\"idle-warning\",\"seconds\":1}",
                 "{\"notice\":\"idle-warning\",\"seconds\":30} trailing",
         };
@@ -115,6 +122,8 @@ static void encode_refuses_what_decode_would(void **state) {
         snprintf(n.device, sizeof(n.device), "bad\x1b[2J");
         assert_int_equal(tg_notice_encode(&n, &line), -EINVAL);
         n = (tg_notice){.kind = TG_NOTICE_IDLE_WARNING, .seconds = TG_NOTICE_SECONDS_MAX + 1};
+        assert_int_equal(tg_notice_encode(&n, &line), -EINVAL);
+        n = (tg_notice){.kind = TG_NOTICE_LOGOFF_WARNING, .seconds = -1};
         assert_int_equal(tg_notice_encode(&n, &line), -EINVAL);
         n.kind = _TG_NOTICE_KIND_MAX;
         assert_int_equal(tg_notice_encode(&n, &line), -EINVAL);
