@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """The central store on a real PostgreSQL 15 server, through the real termguard-central
-commands and real TLS client certificates (psql/libpq): ingest, resends and conflicts, what a
-terminal's certificate can and cannot do, revocation and re-enrolment, a foreign CA, the
-auditor's role, malformed batches refused whole, partitions and retention, backup and
-restore into a fresh cluster, enrolment."""
+commands and real TLS client certificates (psql/libpq): ingest, resends and conflicts, the usage
+rollup against the events, what a terminal's certificate can and cannot do, revocation and
+re-enrolment, a foreign CA, the auditor's role, malformed batches refused whole, partitions and
+retention, backup and restore into a fresh cluster, enrolment."""
 import datetime
 import json
 import os
@@ -99,6 +99,83 @@ class CentralStoreTest(CentralTestCase):
                          [["%064x" % 0xabc002, '[["device", "1-1"], ["decision", "read-only"]]']])
         self.assertEqual(self.cluster.sql("SELECT last_seq FROM termguard.hosts WHERE host_id = '%s'"
                                           % b.host_id), [["4"]])
+
+    def test_usage_rollup_matches_the_events(self):
+        """The usage register from the rollup (what auditors read) gives the same rows as
+        counting the events: several terminals, records on both sides of Tokyo month
+        boundaries (one in December in Tokyo but November in UTC), clocks far off (the
+        default partition), checkpoints, a resend, a conflict, a gap filled later."""
+        def at(y, mo, d, h=0, mi=0, s=0, us=0):
+            return usec(datetime.datetime(y, mo, d, h, mi, s, tzinfo=TOKYO)) + us
+
+        nov_last = at(2025, 11, 30, 23, 59, 59, 999999)
+        dec_first = at(2025, 12, 1)
+        dec_utc_nov = at(2025, 12, 1, 8, 59, 59)  # 2025-11-30 23:59:59 UTC
+        jan_first = at(2026, 1, 1, 0, 0, 0, 1)
+        far = at(2031, 1, 15, 12)  # beyond the partition window: events_default
+        old = at(1985, 3, 1)
+        a = self.central.enroll("保険年金課", "pc-rollup-a")
+        b = self.central.enroll("保険年金課", "pc-rollup-b")
+        c = self.central.enroll("介護保険課", "pc-rollup-c")
+
+        def stored(bundle, batch):
+            r = bundle.ingest(batch)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return int(r.stdout.strip())
+
+        first = [record(1, nov_last), record(2, dec_first, "usb.attach"),
+                 record(3, dec_utc_nov, "media.file-written"), record(4, nov_last, "journal.checkpoint"),
+                 record(5, far), record(6, old, "mfa.success"), record(10, jan_first, "usb.attach")]
+        self.assertEqual(stored(a, first), 7)
+        # A resend of two records, a conflict under seq 3 (another type and month, not counted),
+        # seqs 7..9 below last_seq but never stored (counted), a new one.
+        self.assertEqual(stored(a, [record(3, jan_first, "usb.attach", mac="ee" * 32),
+                                    record(5, far), record(6, old, "mfa.success"),
+                                    record(7, dec_first, "media.file-written"), record(8, dec_utc_nov),
+                                    record(9, nov_last, "journal.checkpoint"), record(11, dec_first)]), 4)
+        self.assertEqual(self.count("SELECT count(*) FROM termguard.conflicts WHERE host_id = '%s'" % a.host_id), 1)
+        batch_b = [record(i, t, ty) for i, (t, ty) in enumerate(
+            [(nov_last - 1, "usb.decision"), (nov_last, "usb.attach"), (dec_first, "usb.decision"),
+             (dec_first + 1, "usb.attach"), (dec_utc_nov, "media.file-written"),
+             (dec_utc_nov, "journal.checkpoint"), (jan_first, "media.file-written")], start=1)]
+        self.assertEqual(stored(b, batch_b), 7)
+        self.assertEqual(stored(b, batch_b), 0)  # the whole batch again
+        self.assertEqual(stored(c, [record(1, dec_first, "journal.checkpoint"), record(2, dec_utc_nov)]), 2)
+
+        hosts = ", ".join("'%s'" % x.host_id for x in (a, b, c))
+        naive = self.cluster.sql(
+            "SELECT h.department, date_trunc('month', e.time AT TIME ZONE 'Asia/Tokyo')::date, e.type, count(*) "
+            "FROM termguard.events e JOIN termguard.hosts h USING (host_id) WHERE host_id IN (%s) "
+            "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" % hosts)
+        rollup = self.cluster.sql(
+            "SELECT department, month, type, sum(count) FROM termguard_report.usage_monthly "
+            "WHERE host_id IN (%s) GROUP BY 1, 2, 3 ORDER BY 1, 2, 3" % hosts)
+        self.assertEqual(rollup, naive)
+        # What the register must say, not only that both agree.
+        self.assertEqual(rollup, [
+            ["介護保険課", "2025-12-01", "usb.decision", "1"],
+            ["保険年金課", "1985-03-01", "mfa.success", "1"],
+            ["保険年金課", "2025-11-01", "usb.attach", "1"],
+            ["保険年金課", "2025-11-01", "usb.decision", "2"],
+            ["保険年金課", "2025-12-01", "media.file-written", "3"],
+            ["保険年金課", "2025-12-01", "usb.attach", "2"],
+            ["保険年金課", "2025-12-01", "usb.decision", "3"],
+            ["保険年金課", "2026-01-01", "media.file-written", "1"],
+            ["保険年金課", "2026-01-01", "usb.attach", "1"],
+            ["保険年金課", "2031-01-01", "usb.decision", "1"]])
+        # Per terminal too: the rollup's rows are the events grouped by host, month and type.
+        per_host = ("SELECT host_id, %s, type, %s FROM %s WHERE host_id IN (" + hosts + ") "
+                    "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+        self.assertEqual(self.cluster.sql(per_host % ("month", "sum(count)", "termguard.usage_monthly")),
+                         self.cluster.sql(per_host % ("termguard.month_of(time)", "count(*)", "termguard.events")))
+        # The register for one fiscal year by department and month, as the bench compares it:
+        # a month without one of the types is 0 from the rollup as from the events.
+        fy = self.cluster.sql(
+            "SELECT department, month, coalesce(sum(count) FILTER (WHERE type = 'media.file-written'), 0) "
+            "FROM termguard_report.usage_monthly WHERE host_id IN (%s) AND month >= '2025-04-01' "
+            "AND month < '2026-04-01' GROUP BY 1, 2 ORDER BY 1, 2" % hosts)
+        self.assertEqual(fy, [["介護保険課", "2025-12-01", "0"], ["保険年金課", "2025-11-01", "0"],
+                              ["保険年金課", "2025-12-01", "3"], ["保険年金課", "2026-01-01", "1"]])
 
     def test_malformed_batches_refused_whole(self):
         b = self.central.enroll("税務課")
