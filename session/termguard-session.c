@@ -301,8 +301,6 @@ static int notices_only(Reporter *rp) {
         Channel ch = {.fd = -1};
         Notifier nf = {0};
 
-        fprintf(stderr, "termguard-session: not an X11 session: input idle is the desktop's to report; "
-                        "showing termguardd's notices only\n");
         notifier_open(&nf);
         if (!nf.bus)
                 return EXIT_SUCCESS; /* nothing to show them with (said by notifier_open) */
@@ -364,6 +362,9 @@ int main(int argc, char **argv) {
         }
         /* XWayland sets DISPLAY too: WAYLAND_DISPLAY says what the session is */
         rp.notify_only = (type && strcmp(type, "wayland") == 0) || (wayland && *wayland) || !display || !*display;
+        if (rp.notify_only)
+                fprintf(stderr, "termguard-session: not an X11 session: input idle is the desktop's to report; "
+                                "showing termguardd's notices only\n");
         if (!rp.session || !*rp.session) {
                 if (sd_pid_get_session(0, &own_session) < 0) {
                         fprintf(stderr, "termguard-session: not in a logind session (no XDG_SESSION_ID)\n");
