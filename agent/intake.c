@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "event.h"
 #include "intake.h"
 #include "socket-server.h"
+#include "termguard/account.h"
 #include "termguard/escape.h"
 #include "termguard/fileio.h"
 #include "termguard/macro.h"
@@ -171,14 +171,13 @@ static bool user_within_rate(Intake *in, uid_t uid) {
  * colleague's name. Returns NULL or why not. */
 static const char *user_record_problem(const tg_record *rec, uid_t uid) {
         static const char *const names[] = {"user", "actor"};
-        struct passwd pw, *pwp = NULL;
-        char pwbuf[1024];
+        tg_account a;
 
-        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 || !pwp)
+        if (tg_account_by_uid(uid, &a) < 0)
                 return "the sender's uid has no account";
         for (size_t k = 0; k < ELEMENTSOF(names); k++) {
                 const char *v = tg_record_get(rec, names[k]);
-                if (v && *v && strcmp(v, pwp->pw_name) != 0)
+                if (v && *v && strcmp(v, a.name) != 0)
                         return k == 0 ? "field \"user\" is not the sender's account"
                                       : "field \"actor\" is not the sender's account";
         }

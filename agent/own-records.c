@@ -7,7 +7,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "cleanup.h"
 #include "event.h"
 #include "own-records.h"
+#include "termguard/account.h"
 #include "termguard/escape.h"
 #include "termguard/journal.h"
 #include "termguard/macro.h"
@@ -66,8 +66,8 @@ static json_object *record_json(const tg_journal_record *rec, char *val) {
 json_object *own_records_reply(Manager *m, uid_t uid, int64_t since_usec, int64_t until_usec) {
         _cleanup_free_ char *val = malloc(OWN_VALUE_BYTES_MAX);
         json_object *ring[OWN_REPLY_RECORDS_MAX] = {0};
-        char dir[PATH_MAX + 16], pwbuf[4096];
-        struct passwd pw, *pwp = NULL;
+        char dir[PATH_MAX + 16];
+        tg_account caller;
         tg_journal_reader *reader = NULL;
         const tg_journal_record *rec;
         event_journal_info info;
@@ -82,7 +82,7 @@ json_object *own_records_reply(Manager *m, uid_t uid, int64_t since_usec, int64_
         if (info.state == EVENT_JOURNAL_NOT_INITIALISED)
                 return tg_ctl_reply_error(TG_CTL_ERR_NOT_FOUND, "%s", EVENT_JOURNAL_NOT_INITIALISED_REASON);
         /* A user without a name (deleted, or only a number) still has the records they sent. */
-        (void) getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp);
+        bool named = tg_account_by_uid(uid, &caller) == 0;
         snprintf(dir, sizeof(dir), "%s/journal", m->cfg.state_dir);
         r = tg_journal_reader_open(dir, &reader);
         if (r < 0)
@@ -100,7 +100,7 @@ json_object *own_records_reply(Manager *m, uid_t uid, int64_t since_usec, int64_
                         break;
                 t = tg_journal_record_time(rec);
                 if ((since_usec && t < since_usec) || (until_usec && t >= until_usec) ||
-                    !is_own(rec, uid, pwp ? pwp->pw_name : NULL))
+                    !is_own(rec, uid, named ? caller.name : NULL))
                         continue;
                 /* the newest kept: a ring over the last OWN_REPLY_RECORDS_MAX */
                 json_object *o = record_json(rec, val);
