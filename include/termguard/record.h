@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "termguard/event-catalogue.h"
+#include "termguard/timeutil.h"
 
 #define TG_RECORD_VERSION 1
 #define TG_RECORD_VALUE_MAX 512   /* input bytes of a field value kept before it is cut */
@@ -30,7 +31,7 @@
 /* The latest time a record may carry: the end of the year 9999 (UTC), what the central store
  * (PostgreSQL's timestamptz) and every report can hold. A later time would be a record the
  * centre refuses, and the forwarder could never get past it. */
-#define TG_RECORD_TIME_MAX INT64_C(253402300799999999)
+#define TG_RECORD_TIME_MAX (TG_TIME_MAX * 1000000 + 999999) /* µs */
 /* Every record fits: escaped values are at most 4 bytes an input byte, plus the JSON around. */
 #define TG_RECORD_WIRE_MAX (8 * 1024 + TG_EVENT_FIELDS_MAX * (TG_RECORD_VALUE_MAX * 4 * 2 + 64))
 
